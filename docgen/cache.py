@@ -1,0 +1,121 @@
+"""The content-addressed analysis cache, and analysing many files across cores.
+
+An entry is keyed by the file's bytes, its module name and path, docgen's version and the
+model schema. Entries are written to a temporary file and renamed into place (safe against
+concurrent runs and interruptions) and carry a checksum: a damaged entry is rebuilt, never
+trusted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import pickle
+import tempfile
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+from docgen import __version__
+from docgen.analyze import ModuleAnalysis
+from docgen.resolve import analyze_file, failed_analysis
+from docgen.sources import ModuleFile, SourceSet
+
+log = logging.getLogger(__name__)
+
+SCHEMA = 1
+_MAGIC = b"docgen-analysis-1\n"
+# Below this many files to analyse, starting worker processes costs more than it saves.
+PARALLEL_THRESHOLD = 24
+
+
+def entry_key(content_key: str, name: str, path: str) -> str:
+    text = f"{__version__}\0{SCHEMA}\0{content_key}\0{name}\0{path}"
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+class AnalysisCache:
+    """Analyses by content key in `root/analysis/xx/<key>`."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root / "analysis"
+        self.hits = 0
+        self.misses = 0
+
+    def _file(self, key: str) -> Path:
+        return self.root / key[:2] / key
+
+    def get(self, content_key: str, name: str, path: str) -> ModuleAnalysis | None:
+        file = self._file(entry_key(content_key, name, path))
+        try:
+            blob = file.read_bytes()
+        except OSError:
+            self.misses += 1
+            return None
+        try:
+            if not blob.startswith(_MAGIC):
+                raise ValueError("bad header")
+            digest, payload = blob[len(_MAGIC):len(_MAGIC) + 64], blob[len(_MAGIC) + 64:]
+            if hashlib.sha256(payload).hexdigest().encode() != digest:
+                raise ValueError("checksum mismatch")
+            value = pickle.loads(payload)
+            if not isinstance(value, ModuleAnalysis):
+                raise ValueError("unexpected content")
+        except Exception as exc:  # any damage means: rebuild
+            log.warning("cache entry %s is damaged (%s); rebuilding it", file, exc)
+            self.misses += 1
+            return None
+        self.hits += 1
+        return value
+
+    def put(self, content_key: str, analysis: ModuleAnalysis) -> None:
+        key = entry_key(content_key, analysis.module.name, analysis.module.path)
+        payload = pickle.dumps(analysis, protocol=pickle.HIGHEST_PROTOCOL)
+        blob = _MAGIC + hashlib.sha256(payload).hexdigest().encode() + payload
+        file = self._file(key)
+        try:
+            file.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=file.parent, prefix=".tmp-")
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(blob)
+            os.replace(tmp, file)
+        except OSError as exc:
+            log.warning("cannot write cache entry %s: %s", file, exc)
+
+
+def _work(job: tuple[str, str, bytes, str, bool]) -> ModuleAnalysis:
+    return analyze_file(*job)
+
+
+def analyze_many(sources: SourceSet, names: list[str], *, cache: AnalysisCache | None = None,
+                 jobs: int = 0) -> Iterator[ModuleAnalysis]:
+    """Analyses of `names` in order, from the cache or computed (in parallel when it pays)."""
+    found: list[ModuleFile] = [f for n in names if (f := sources.find_module(n)) is not None]
+    ready: dict[str, ModuleAnalysis] = {}
+    todo: list[tuple[str, tuple[str, str, bytes, str, bool]]] = []
+    for mf in found:
+        try:
+            data = mf.tree.read_bytes(mf.path)
+        except OSError as exc:
+            ready[mf.name] = failed_analysis(mf.name, mf.path, mf.tree.info.name,
+                                             mf.is_package, 1, f"cannot read: {exc}")
+            continue
+        key = hashlib.sha256(data).hexdigest()
+        hit = cache.get(key, mf.name, mf.path) if cache else None
+        if hit is not None:
+            ready[mf.name] = hit
+        else:
+            todo.append((key, (mf.name, mf.path, data, mf.tree.info.name, mf.is_package)))
+    workers = jobs if jobs > 0 else (os.cpu_count() or 1)
+    if workers > 1 and len(todo) >= PARALLEL_THRESHOLD:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            results = list(pool.map(_work, [job for _, job in todo], chunksize=4))
+    else:
+        results = [_work(job) for _, job in todo]
+    for (key, _), analysis in zip(todo, results, strict=True):
+        ready[analysis.module.name] = analysis
+        if cache is not None:
+            cache.put(key, analysis)
+    for mf in found:
+        yield ready[mf.name]

@@ -1,0 +1,126 @@
+"""What to study: model, packages, sources; the embedded default and validation of options.
+
+Options come from the CLI or from the MkDocs plugin's block in mkdocs.yml; both end up in one
+frozen `Config`, validated as a whole so every problem is reported at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from docgen.errors import ConfigError
+from docgen.sources import SourceSpec
+
+DEFAULT_MODEL = "torchvision.models.alexnet:AlexNet"
+DEFAULT_PACKAGES = ("torch.nn",)
+
+
+@dataclass(frozen=True)
+class Config:
+    model: str = DEFAULT_MODEL
+    packages: tuple[str, ...] = ()
+    sources: tuple[SourceSpec, ...] = ()
+    offline: bool = False
+    pages: str = "all"  # "all": every class; "model": the model's classes and their bases
+    show_inherited: bool = True
+    output: str = "docs/generated"
+    site_dir: str = "site"
+    strict: bool = False
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def model_module(self) -> str:
+        return self.model.split(":", 1)[0]
+
+    @property
+    def model_class(self) -> str:
+        return self.model.split(":", 1)[1] if ":" in self.model else ""
+
+    @property
+    def selected_packages(self) -> tuple[str, ...]:
+        """What is analysed: the packages asked for (default torch.nn) and the model's module."""
+        packages = self.packages or DEFAULT_PACKAGES
+        if self.model and self.model_module not in packages:
+            packages = (*packages, self.model_module)
+        return packages
+
+    @property
+    def top_level_names(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(p.split(".")[0] for p in self.selected_packages))
+
+
+_OPTION_TYPES: dict[str, type | tuple[type, ...]] = {
+    "model": str,
+    "packages": (list, str),
+    "sources": (dict, list),
+    "offline": bool,
+    "pages": str,
+    "show_inherited": bool,
+    "output": str,
+    "site_dir": str,
+    "strict": bool,
+}
+
+
+def _is_dotted(text: str) -> bool:
+    return bool(text) and all(part.isidentifier() for part in text.split("."))
+
+
+def config_from_options(options: Mapping[str, Any]) -> Config:
+    """A Config from a mapping (mkdocs.yml plugin block, CLI); every problem reported at once."""
+    problems = []
+    for key, value in options.items():
+        expected = _OPTION_TYPES.get(key)
+        if expected is None:
+            known = ", ".join(sorted(_OPTION_TYPES))
+            problems.append(f"unknown option {key!r} (known: {known})")
+        elif not isinstance(value, expected):
+            names = expected.__name__ if isinstance(expected, type) else " or ".join(
+                t.__name__ for t in expected)
+            problems.append(f"option {key!r} must be {names}, got {type(value).__name__}")
+    if problems:
+        raise ConfigError(problems)
+    packages = options.get("packages", ())
+    if isinstance(packages, str):
+        packages = [p.strip() for p in packages.split(",") if p.strip()]
+    sources = options.get("sources", {})
+    specs = []
+    if isinstance(sources, dict):
+        specs = [SourceSpec(str(k), str(v)) for k, v in sources.items()]
+    else:
+        for item in sources:
+            try:
+                specs.append(item if isinstance(item, SourceSpec) else SourceSpec.parse(str(item)))
+            except ConfigError as exc:
+                problems.extend(exc.problems)
+    cfg = Config(
+        model=options.get("model", DEFAULT_MODEL),
+        packages=tuple(packages),
+        sources=tuple(specs),
+        offline=options.get("offline", False),
+        pages=options.get("pages", "all"),
+        show_inherited=options.get("show_inherited", True),
+        output=options.get("output", "docs/generated"),
+        site_dir=options.get("site_dir", "site"),
+        strict=options.get("strict", False),
+    )
+    problems.extend(validate(cfg))
+    if problems:
+        raise ConfigError(problems)
+    return cfg
+
+
+def validate(cfg: Config) -> list[str]:
+    problems = []
+    if cfg.model:
+        module, sep, cls = cfg.model.partition(":")
+        if not sep or not _is_dotted(module) or not _is_dotted(cls):
+            problems.append(f"model must look like package.module:Class, got {cfg.model!r}")
+    for pkg in cfg.packages:
+        if not _is_dotted(pkg):
+            problems.append(f"not a dotted package name: {pkg!r}")
+    if cfg.pages not in ("all", "model"):
+        problems.append(f"pages must be 'all' or 'model', got {cfg.pages!r}")
+    return problems

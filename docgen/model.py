@@ -1,0 +1,209 @@
+"""The frozen data model every stage exchanges; it imports nothing from docgen and holds no logic.
+
+Objects refer to each other by dotted path, never by reference, so the model has no cycles,
+compares structurally and turns into JSON without special cases.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class MemberKind(StrEnum):
+    """What a class member is, as a student would classify it."""
+
+    INSTANCE_ATTRIBUTE = "instance_attribute"
+    CLASS_ATTRIBUTE = "class_attribute"
+    ANNOTATION = "annotation"
+    PARAMETER = "parameter"
+    BUFFER = "buffer"
+    SUBMODULE = "submodule"
+    PROPERTY = "property"
+    CONSTANT = "constant"
+
+
+class MethodKind(StrEnum):
+    """How a method is bound."""
+
+    METHOD = "method"
+    STATICMETHOD = "staticmethod"
+    CLASSMETHOD = "classmethod"
+    ALIAS = "alias"
+
+
+class Severity(StrEnum):
+    WARNING = "warning"
+    INFO = "info"
+
+
+@dataclass(frozen=True, order=True)
+class Location:
+    """A POSIX path relative to the source root of its distribution, and a 1-based line."""
+
+    path: str
+    line: int
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}"
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """A problem found in the input; it never stops the rest of the work."""
+
+    path: str
+    line: int
+    message: str
+    severity: Severity = Severity.WARNING
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.message}"
+
+
+@dataclass(frozen=True)
+class DistributionInfo:
+    """A distribution that was read, and how it was found."""
+
+    name: str
+    version: str
+    origin: str  # "env", "wheel", "folder"
+    spec: str  # what the user asked for, without absolute paths
+
+
+@dataclass(frozen=True)
+class BaseRef:
+    """A base class as written, and the qualified class it resolved to (None: external).
+
+    `path` is the dotted name the text points at once imports are expanded
+    (`torch._C.TensorBase`, `typing.Generic`), known even when no source defines it.
+    """
+
+    text: str
+    target: str | None
+    path: str | None = None
+
+
+@dataclass(frozen=True)
+class MemberDoc:
+    name: str
+    kind: MemberKind
+    type_text: str | None
+    defined_in: str
+    location: Location
+    value_text: str | None = None
+    constructor: str | None = None  # dotted callee as written, when the value is a call
+
+
+@dataclass(frozen=True)
+class MethodDoc:
+    name: str
+    signature: str
+    kind: MethodKind
+    decorators: tuple[str, ...]
+    summary: str
+    defined_in: str
+    location: Location
+    group: str
+    alias_of: str | None = None
+    overloads: tuple[str, ...] = ()
+    is_abstract: bool = False
+
+
+@dataclass(frozen=True)
+class DocstringDoc:
+    """The first docstring line; `is_dynamic` when it is built at run time from non-literals."""
+
+    summary: str
+    is_dynamic: bool = False
+
+
+@dataclass(frozen=True)
+class ClassDoc:
+    qualname: str
+    module: str
+    name: str
+    location: Location
+    bases: tuple[BaseRef, ...]
+    docstring: DocstringDoc
+    members: tuple[MemberDoc, ...]
+    methods: tuple[MethodDoc, ...]
+    is_selected: bool = True
+
+
+@dataclass(frozen=True)
+class Binding:
+    """What a module-level name is bound to.
+
+    kind: "class" / "function" / "value" (defined here, target is its qualified name),
+    "import" (target is the absolute dotted path imported), "alias" (`X = a.b`, target is
+    the dotted text as written, resolved in this module).
+    """
+
+    kind: str
+    target: str
+    line: int
+
+
+@dataclass(frozen=True)
+class SymbolTable:
+    """The names a module binds, as data, so resolution never needs its syntax tree."""
+
+    name: str
+    is_package: bool
+    bindings: tuple[tuple[str, Binding], ...]
+    star_imports: tuple[str, ...]
+    exports: tuple[str, ...] | None  # __all__, when it is a literal
+
+
+@dataclass(frozen=True)
+class ModuleDoc:
+    name: str
+    path: str
+    distribution: str
+    classes: tuple[ClassDoc, ...]
+    is_package: bool = False
+
+
+@dataclass(frozen=True)
+class InheritedMember:
+    """A member as seen from a class: where it was defined and whether it came from a base."""
+
+    member: MemberDoc
+    is_inherited: bool
+
+
+@dataclass(frozen=True)
+class ResolvedMethod:
+    method: MethodDoc
+    is_inherited: bool
+    overrides: str | None  # qualified name of the base class whose method this one overrides
+
+
+@dataclass(frozen=True)
+class ClassView:
+    """Derived facts about one class, computed once in hierarchy.py."""
+
+    qualname: str
+    resolution_order: tuple[str, ...]  # the MRO; `mro` would shadow type.mro in dataclasses
+    mro_error: str | None
+    members: tuple[InheritedMember, ...]
+    methods: tuple[ResolvedMethod, ...]
+    subclasses: tuple[str, ...]
+    public_paths: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Project:
+    """Everything analysed: distributions read, classes found, problems met."""
+
+    distributions: tuple[DistributionInfo, ...]
+    packages: tuple[str, ...]
+    model: str | None
+    modules: tuple[ModuleDoc, ...]
+    views: tuple[ClassView, ...] = ()
+    aliases: tuple[tuple[str, str], ...] = ()  # (public path, qualified name)
+    diagnostics: tuple[Diagnostic, ...] = field(default=())
+
+    def classes(self) -> tuple[ClassDoc, ...]:
+        return tuple(c for m in self.modules for c in m.classes)
