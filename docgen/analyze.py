@@ -244,7 +244,7 @@ def _add_class_assign(name: str, value: nodes.NodeNG | None, annotation: nodes.N
     if value is None:
         members.add(name, MemberKind.ANNOTATION, ctx.loc(stmt), annotation=annotation)
         return
-    target = _alias_target(value, methods, ctx)
+    target = _alias_target(value, methods, ctx, qualname)
     if target is not None:
         func, origin = target
         methods[name] = MethodDoc(
@@ -263,8 +263,8 @@ def _add_class_assign(name: str, value: nodes.NodeNG | None, annotation: nodes.N
                 value=value, annotation=annotation)
 
 
-def _alias_target(value: nodes.NodeNG, methods: dict[str, MethodDoc],
-                  ctx: _ModuleContext) -> tuple[nodes.FunctionDef, str] | None:
+def _alias_target(value: nodes.NodeNG, methods: dict[str, MethodDoc], ctx: _ModuleContext,
+                  qualname: str) -> tuple[nodes.FunctionDef, str] | None:
     """`__call__ = _wrapped_call_impl`: a class-level name bound to a function of the class
     body or of the module; returns the function node and what the alias points at."""
     if not isinstance(value, nodes.Name):
@@ -273,7 +273,7 @@ def _alias_target(value: nodes.NodeNG, methods: dict[str, MethodDoc],
     local = scope.locals.get(value.name, []) if isinstance(scope, nodes.ClassDef) else []
     for node in local:
         if isinstance(node, nodes.FunctionDef) and value.name in methods:
-            return node, methods[value.name].name
+            return node, f"{qualname}.{value.name}"
     func = ctx.functions.get(value.name)
     if func is not None:
         return func, f"{ctx.name}.{func.name}"

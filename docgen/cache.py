@@ -30,8 +30,24 @@ _MAGIC = b"docgen-analysis-1\n"
 PARALLEL_THRESHOLD = 24
 
 
+def _code_key() -> str:
+    """A hash of the code that produces analyses, so a changed analyzer never reads stale
+    entries, even between two builds of the same version."""
+    digest = hashlib.sha256(f"{__version__}\0{SCHEMA}".encode())
+    here = Path(__file__).parent
+    for name in ("analyze.py", "parse.py", "model.py", "roles.py", "resolve.py"):
+        try:
+            digest.update((here / name).read_bytes())
+        except OSError:
+            digest.update(name.encode())
+    return digest.hexdigest()
+
+
+_CODE_KEY = _code_key()
+
+
 def entry_key(content_key: str, name: str, path: str) -> str:
-    text = f"{__version__}\0{SCHEMA}\0{content_key}\0{name}\0{path}"
+    text = f"{_CODE_KEY}\0{content_key}\0{name}\0{path}"
     return hashlib.sha256(text.encode()).hexdigest()
 
 

@@ -26,7 +26,16 @@ log = logging.getLogger("docgen")
 Handler = Callable[[argparse.Namespace], int]
 
 
-def _add_source_options(p: argparse.ArgumentParser) -> None:
+def add_output_options(p: argparse.ArgumentParser) -> None:
+    """-q / -v accepted after the subcommand too (they only set what was given)."""
+    p.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS,
+                   help="only errors")
+    p.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                   help="debug output")
+
+
+def add_source_options(p: argparse.ArgumentParser) -> None:
+    add_output_options(p)
     g = p.add_argument_group("sources")
     g.add_argument("--source", action="append", default=[], metavar="NAME=SPEC",
                    help="where distribution NAME comes from: env, a requirement "
@@ -143,17 +152,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("cls", metavar="CLASS", help="torch.nn.Conv2d or torch.nn.modules.conv.Conv2d")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.add_argument("--own", action="store_true", help="hide inherited members and methods")
-    _add_source_options(p)
+    add_source_options(p)
     p.set_defaults(handler=cmd_show)
 
     p = sub.add_parser("snapshot", help="write the class hierarchy as deterministic JSON")
     p.add_argument("--out", default="-", help="file to write (default: standard output)")
-    _add_source_options(p)
+    add_source_options(p)
     p.set_defaults(handler=cmd_snapshot)
 
     p = sub.add_parser("fetch", help="download wheels into the cache (pip download --no-deps)")
     p.add_argument("requirements", nargs="+", metavar="REQ")
     p.add_argument("--offline", action="store_true")
+    add_output_options(p)
     p.set_defaults(handler=cmd_fetch)
 
     for register in _extra_commands():
@@ -172,9 +182,9 @@ def _setup_logging(args: argparse.Namespace) -> None:
     level = logging.ERROR if args.quiet else logging.DEBUG if args.verbose else logging.INFO
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(level)
+    # docgen's own logger, so that hosts (MkDocs, pytest) keep their handlers on the root.
+    log.handlers[:] = [handler]
+    log.setLevel(level)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

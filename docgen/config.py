@@ -15,6 +15,8 @@ from docgen.sources import SourceSpec
 
 DEFAULT_MODEL = "torchvision.models.alexnet:AlexNet"
 DEFAULT_PACKAGES = ("torch.nn",)
+# Members built by a subclass of this class are submodules.
+DEFAULT_MODULE_ROOT = "torch.nn.modules.module.Module"
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,7 @@ class Config:
     output: str = "docs/generated"
     site_dir: str = "site"
     strict: bool = False
+    module_root: str = DEFAULT_MODULE_ROOT
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -61,6 +64,7 @@ _OPTION_TYPES: dict[str, type | tuple[type, ...]] = {
     "output": str,
     "site_dir": str,
     "strict": bool,
+    "module_root": str,
 }
 
 
@@ -105,6 +109,7 @@ def config_from_options(options: Mapping[str, Any]) -> Config:
         output=options.get("output", "docs/generated"),
         site_dir=options.get("site_dir", "site"),
         strict=options.get("strict", False),
+        module_root=options.get("module_root", DEFAULT_MODULE_ROOT),
     )
     problems.extend(validate(cfg))
     if problems:

@@ -14,7 +14,7 @@ from docgen.config import Config
 from docgen.errors import ConfigError, FetchError, LookupFailed
 from docgen.hierarchy import compute_views
 from docgen.model import ClassDoc, ClassView, Diagnostic, ModuleDoc, Project
-from docgen.resolve import MODULE_ROOT, ModuleIndex, Resolver, base_expression, resolve_class
+from docgen.resolve import ModuleIndex, Resolver, base_expression, resolve_class
 from docgen.sources import SourceSet, open_sources
 
 log = logging.getLogger(__name__)
@@ -41,7 +41,7 @@ def load_project(cfg: Config, *, sources: SourceSet | None = None,
     for analysis in analyze_many(sources, selected, cache=cache, jobs=jobs):
         index.add(analysis)
     resolver = Resolver(index)
-    classes = _resolve_all(selected, index, resolver)
+    classes = _resolve_all(selected, index, resolver, cfg.module_root)
     _check_model(cfg, classes)
     views = compute_views(classes, _public_paths(cfg, selected, index, resolver, classes))
     modules = _modules_of(classes, index, selected)
@@ -71,13 +71,13 @@ def _selected_modules(cfg: Config, sources: SourceSet) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def _resolve_all(selected: list[str], index: ModuleIndex,
-                 resolver: Resolver) -> dict[str, ClassDoc]:
+def _resolve_all(selected: list[str], index: ModuleIndex, resolver: Resolver,
+                 module_root: str) -> dict[str, ClassDoc]:
     """Selected classes resolved, plus the context classes their bases reach (not selected)."""
     module_memo: dict[str, bool] = {}
 
     def is_module(qualname: str, depth: int = 0) -> bool:
-        if qualname == MODULE_ROOT:
+        if qualname == module_root:
             return True
         if qualname in module_memo or depth > 50:
             return module_memo.get(qualname, False)

@@ -29,9 +29,6 @@ from docgen.sources import ModuleFile, SourceSet
 
 log = logging.getLogger(__name__)
 
-MODULE_ROOT = "torch.nn.modules.module.Module"
-
-
 def analyze_file(name: str, path: str, data: bytes, distribution: str,
                  is_package: bool) -> ModuleAnalysis:
     """Parse and analyse one file; a file that cannot be read yields one diagnostic."""

@@ -38,10 +38,13 @@ def write_package(tmp_path: Path) -> WritePackage:
     return write
 
 
-def analyze_package(root: Path, package: str, model: str = "") -> Project:
-    """Run the pipeline up to the model on a synthetic package written by write_package."""
+def analyze_package(root: Path, package: str, model: str = "",
+                    module_root: str = "") -> Project:
+    """Run the pipeline up to the model on a synthetic package written by write_package;
+    `module_root` defaults to `<package>.module.Module`, mirroring torch's layout."""
     top = package.split(".")[0]
-    cfg = Config(model=model, packages=(package,), sources=(SourceSpec(top, str(root)),))
+    cfg = Config(model=model, packages=(package,), sources=(SourceSpec(top, str(root)),),
+                 module_root=module_root or f"{package}.module.Module")
     return load_project(cfg, jobs=1)
 
 

@@ -1,0 +1,1 @@
+"""Benchmarks: docgen against its peers (pyreverse, griffe) and the ast.parse floor."""
