@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import string
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from astroid import nodes
 
@@ -25,6 +25,7 @@ from docgen.model import (
     MemberKind,
     MethodDoc,
     MethodKind,
+    ModuleAnalysis,
     ModuleDoc,
     SymbolTable,
 )
@@ -52,15 +53,6 @@ _LITERAL_TYPES = {bool: "bool", int: "int", float: "float", str: "str", bytes: "
                   complex: "complex", type(None): "None"}
 _CONTAINER_TYPES = {nodes.Dict: "dict", nodes.List: "list", nodes.Tuple: "tuple",
                     nodes.Set: "set"}
-
-
-@dataclass(frozen=True)
-class ModuleAnalysis:
-    """What one file yields: its classes, its names, and what went wrong in it."""
-
-    module: ModuleDoc
-    symbols: SymbolTable
-    diagnostics: tuple[Diagnostic, ...]
 
 
 def analyze_module(tree: nodes.Module, *, name: str, path: str, distribution: str,

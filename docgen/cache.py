@@ -18,7 +18,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from docgen import __version__
-from docgen.analyze import ModuleAnalysis
+from docgen.model import ModuleAnalysis
 from docgen.resolve import analyze_file, failed_analysis
 from docgen.sources import ModuleFile, SourceSet
 

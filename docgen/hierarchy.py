@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from docgen.model import ClassDoc, ClassView, InheritedMember, ResolvedMethod
+from docgen.model import ClassDoc, ClassView, InheritedMember, MethodDoc, ResolvedMethod
 
 OBJECT = "builtins.object"
 
@@ -122,15 +122,16 @@ def _inherited_members(mro: tuple[str, ...],
 def _inherited_methods(mro: tuple[str, ...],
                        classes: Mapping[str, ClassDoc]) -> tuple[ResolvedMethod, ...]:
     defined: dict[str, list[int]] = {}
+    by_name: dict[str, dict[str, MethodDoc]] = {}
     for i, name in enumerate(mro):
         cls = classes.get(name)
-        for method in cls.methods if cls else ():
-            defined.setdefault(method.name, []).append(i)
+        by_name[name] = {m.name: m for m in cls.methods} if cls else {}
+        for method_name in by_name[name]:
+            defined.setdefault(method_name, []).append(i)
     out = []
     for method_name, positions in defined.items():
         first = positions[0]
-        cls = classes[mro[first]]
-        method = next(m for m in cls.methods if m.name == method_name)
+        method = by_name[mro[first]][method_name]
         overrides = mro[positions[1]] if len(positions) > 1 else None
         out.append(ResolvedMethod(method, is_inherited=first > 0, overrides=overrides))
     return tuple(out)

@@ -166,6 +166,15 @@ class ModuleDoc:
 
 
 @dataclass(frozen=True)
+class ModuleAnalysis:
+    """What one file yields: its classes, its names, and what went wrong in it."""
+
+    module: ModuleDoc
+    symbols: SymbolTable
+    diagnostics: tuple[Diagnostic, ...]
+
+
+@dataclass(frozen=True)
 class InheritedMember:
     """A member as seen from a class: where it was defined and whether it came from a base."""
 

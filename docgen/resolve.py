@@ -12,7 +12,6 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
-from docgen.analyze import ModuleAnalysis, analyze_module
 from docgen.errors import SourceError
 from docgen.model import (
     BaseRef,
@@ -21,10 +20,10 @@ from docgen.model import (
     Diagnostic,
     MemberDoc,
     MemberKind,
+    ModuleAnalysis,
     ModuleDoc,
     SymbolTable,
 )
-from docgen.parse import parse_module
 from docgen.sources import ModuleFile, SourceSet
 
 log = logging.getLogger(__name__)
@@ -32,6 +31,10 @@ log = logging.getLogger(__name__)
 def analyze_file(name: str, path: str, data: bytes, distribution: str,
                  is_package: bool) -> ModuleAnalysis:
     """Parse and analyse one file; a file that cannot be read yields one diagnostic."""
+    # Imported here: astroid costs half a second to import, and a warm run never needs it.
+    from docgen.analyze import analyze_module
+    from docgen.parse import parse_module
+
     try:
         tree = parse_module(data, name, path)
     except SourceError as exc:

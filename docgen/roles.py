@@ -7,7 +7,9 @@ group from here, through the model.
 
 from __future__ import annotations
 
-from fnmatch import fnmatchcase
+import re
+from fnmatch import translate
+from functools import lru_cache
 
 # (group, title shown to readers, patterns)
 ROLE_RULES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
@@ -49,9 +51,15 @@ GROUP_TITLES["other"] = "Other"
 GROUP_ORDER: tuple[str, ...] = (*(group for group, _, _ in ROLE_RULES), "other")
 
 
+# One compiled alternation per rule: methods are grouped by the hundred thousand on all of torch.
+_COMPILED = tuple((group, re.compile("|".join(translate(p) for p in patterns)))
+                  for group, _, patterns in ROLE_RULES)
+
+
+@lru_cache(maxsize=4096)
 def group_of(name: str) -> str:
     """The role of a method named `name`: the first rule with a matching pattern, or other."""
-    for group, _, patterns in ROLE_RULES:
-        if any(fnmatchcase(name, p) for p in patterns):
+    for group, pattern in _COMPILED:
+        if pattern.match(name):
             return group
     return "other"

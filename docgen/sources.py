@@ -17,7 +17,7 @@ import tempfile
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 import platformdirs
 from packaging.requirements import InvalidRequirement, Requirement
@@ -78,9 +78,9 @@ class SourceTree:
 
 def is_safe_member(path: str) -> bool:
     """A member path that stays inside its root: relative, no `..`, no drive."""
-    if not path or path.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", path):
+    if not path or path.startswith(("/", "\\")) or (len(path) > 1 and path[1] == ":"):
         return False
-    return ".." not in PurePosixPath(path.replace("\\", "/")).parts
+    return ".." not in path.replace("\\", "/").split("/")
 
 
 class WheelTree(SourceTree):
