@@ -16,7 +16,8 @@ members and methods. What other classes see as a consequence is not a line of it
 A method C stops defining but still inherits is `method_stops_overriding` (now inherited
 from B), one C starts defining after inheriting it is `method_now_overrides`; for members
 the same moves are `member_defined_in_changed`. A name that turns from a method into a
-member or back is one `member_kind_changed` line.
+member or back is one `member_kind_changed` line; a member whose kind changes (instance
+attribute -> parameter) gets no separate type line, since its new value brings the new type.
 
 Classes are matched by qualified name; a selected class that disappears and one that
 appears are paired as a move when they share a public path (`torch.nn.Conv2d`), as a
@@ -293,7 +294,8 @@ class _Differ:
         if a.kind != b.kind:
             self.add(ChangeKind.MEMBER_KIND_CHANGED, q, a.name, a.kind.value, b.kind.value,
                      b.location, heirs)
-        if _member_type(a) != _member_type(b):
+        # a new kind (parameter -> buffer) comes with a new value and type: one line says it
+        if a.kind == b.kind and _member_type(a) != _member_type(b):
             self.add(ChangeKind.MEMBER_TYPE_CHANGED, q, a.name, _member_type(a),
                      _member_type(b), b.location, heirs)
         if a.kind == b.kind and a.kind.value in _VALUE_KINDS and a.value_text != b.value_text:
@@ -403,7 +405,7 @@ def _method_text(m: MethodDoc) -> str:
 
 
 def _overloads(m: MethodDoc) -> str:
-    return "; ".join(m.overloads)
+    return "\n".join(m.overloads)
 
 
 def _method_kind(m: MethodDoc) -> str:

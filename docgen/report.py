@@ -36,55 +36,131 @@ def _heirs(change: Change) -> str:
     return f"; inherited by {n} subclass{'es' if n > 1 else ''}"
 
 
-def _sentence(c: Change) -> str:
-    name = c.name or ""
+Code = Callable[[str], str]
+
+
+def _plain(text: str) -> str:
+    return text
+
+
+def _sentence(c: Change, code: Code = _plain, arrow: str = "->") -> str:
+    """The change in words; `code` wraps every text that came from source code."""
+    name, old, new = code(c.name or ""), code(c.old or ""), code(c.new or "")
+    changed = f"{old} {arrow} {new}"
     text: dict[ChangeKind, Callable[[], str]] = {
         _K.CLASS_ADDED: lambda: "class added",
         _K.CLASS_REMOVED: lambda: "class removed",
-        _K.CLASS_MOVED: lambda: f"class moved from {c.old} to {c.new}",
-        _K.CLASS_RENAMED: lambda: f"class renamed from {c.old} to {c.new}",
-        _K.BASES_CHANGED: lambda: f"bases changed: ({c.old}) -> ({c.new})",
-        _K.MRO_CHANGED: lambda: f"MRO changed: {c.old} => {c.new}",
-        _K.MEMBER_ADDED: lambda: f"member added: {c.new}",
-        _K.MEMBER_REMOVED: lambda: f"member removed: {c.old}",
-        _K.MEMBER_KIND_CHANGED: lambda: f"member {name} changed kind: {c.old} -> {c.new}",
-        _K.MEMBER_TYPE_CHANGED: lambda: f"member {name} changed type: {c.old} -> {c.new}",
-        _K.MEMBER_VALUE_CHANGED: lambda: f"member {name} changed value: {c.old} -> {c.new}",
-        _K.MEMBER_DEFINED_IN_CHANGED: lambda: _defined_in(c, "member"),
-        _K.METHOD_ADDED: lambda: f"method added: {c.new}",
-        _K.METHOD_REMOVED: lambda: f"method removed: {c.old}",
+        _K.CLASS_MOVED: lambda: f"class moved: {changed}",
+        _K.CLASS_RENAMED: lambda: f"class renamed: {changed}",
+        _K.BASES_CHANGED: lambda: f"bases changed: {changed}",
+        _K.MRO_CHANGED: lambda: f"MRO changed: {changed}",
+        _K.MEMBER_ADDED: lambda: f"member added: {new}",
+        _K.MEMBER_REMOVED: lambda: f"member removed: {old}",
+        _K.MEMBER_KIND_CHANGED: lambda: f"member {name} changed kind: {changed}",
+        _K.MEMBER_TYPE_CHANGED: lambda: f"member {name} changed type: {changed}",
+        _K.MEMBER_VALUE_CHANGED: lambda: f"member {name} changed value: {changed}",
+        _K.MEMBER_DEFINED_IN_CHANGED: lambda: _defined_in(c, "member", code),
+        _K.METHOD_ADDED: lambda: f"method added: {new}",
+        _K.METHOD_REMOVED: lambda: f"method removed: {old}",
         _K.METHOD_SIGNATURE_CHANGED: lambda: f"method {name} changed signature: "
-                                             f"{c.old} -> {c.new}",
+                                             f"{_signature_delta(c, code, arrow)}",
         _K.METHOD_OVERLOADS_CHANGED: lambda: f"method {name} changed overloads: "
-                                             f"[{c.old}] -> [{c.new}]",
-        _K.METHOD_KIND_CHANGED: lambda: f"method {name} changed kind: {c.old} -> {c.new}",
+                                             f"{_overloads_delta(c, code)}",
+        _K.METHOD_KIND_CHANGED: lambda: f"method {name} changed kind: {changed}",
         _K.METHOD_DECORATORS_CHANGED: lambda: f"method {name} changed decorators: "
-                                              f"[{c.old}] -> [{c.new}]",
-        _K.METHOD_GROUP_CHANGED: lambda: f"method {name} moved from group {c.old} to {c.new}",
-        _K.METHOD_NOW_OVERRIDES: lambda: _overrides(c),
-        _K.METHOD_STOPS_OVERRIDING: lambda: _overrides(c),
+                                              f"{code(c.old or '(none)')} {arrow} "
+                                              f"{code(c.new or '(none)')}",
+        _K.METHOD_GROUP_CHANGED: lambda: f"method {name} changed group: {changed}",
+        _K.METHOD_NOW_OVERRIDES: lambda: _overrides(c, code),
+        _K.METHOD_STOPS_OVERRIDING: lambda: _overrides(c, code),
     }
     return text[c.kind]()
 
 
-def _defined_in(c: Change, what: str) -> str:
+def _defined_in(c: Change, what: str, code: Code) -> str:
+    name = code(c.name or "")
     if c.new == c.cls:
-        return f"{what} {c.name} now defined here (was inherited from {_short(c.old)})"
-    return f"{what} {c.name} now inherited from {_short(c.new)} (was defined here)"
+        return f"{what} {name} now defined here (was inherited from {code(_short(c.old))})"
+    return f"{what} {name} now inherited from {code(_short(c.new))} (was defined here)"
 
 
-def _overrides(c: Change) -> str:
+def _overrides(c: Change, code: Code) -> str:
+    name = code(c.name or "")
+
+    def ref(cls: str | None) -> str:
+        return code(f"{_short(cls)}.{c.name}")
+
     if c.kind is _K.METHOD_NOW_OVERRIDES and c.new == c.cls:
-        return f"method {c.name} now overrides {_short(c.old)}.{c.name} (was inherited)"
+        return f"method {name} now defined here (was inherited from {code(_short(c.old))})"
     if c.kind is _K.METHOD_STOPS_OVERRIDING and c.old == c.cls:
-        return (f"method {c.name} stops overriding: now inherited from {_short(c.new)} "
-                f"(was defined here)")
+        return f"method {name} no longer defined here: now inherited from {ref(c.new)}"
     if c.kind is _K.METHOD_STOPS_OVERRIDING:
-        return f"method {c.name} stops overriding {_short(c.old)}.{c.name}"
+        return f"method {name} no longer overrides {ref(c.old)}"
     if c.old is None:
-        return f"method {c.name} now overrides {_short(c.new)}.{c.name}"
-    return f"method {c.name} now overrides {_short(c.new)}.{c.name} " \
-           f"(was {_short(c.old)}.{c.name})"
+        return f"method {name} now overrides {ref(c.new)}"
+    return f"method {name} now overrides {ref(c.new)} instead of {ref(c.old)}"
+
+
+def split_signature(signature: str) -> tuple[list[str], str]:
+    """`f(a, b: dict[str, int] = {}) -> X` as (['a', 'b: dict[str, int] = {}'], 'X')."""
+    depth, quote, params, current = 0, "", [], ""
+    end = len(signature)
+    for i in range(signature.find("(") + 1, len(signature)):
+        ch = signature[i]
+        if quote:
+            quote = "" if ch == quote and signature[i - 1] != "\\" else quote
+        elif ch in "'\"":
+            quote = ch
+        elif ch in "([{":
+            depth += 1
+        elif ch in ")]}" and depth == 0:
+            end = i
+            break
+        elif ch in ")]}":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            params.append(current.strip())
+            current = ""
+            continue
+        current += ch
+    if current.strip():
+        params.append(current.strip())
+    rest = signature[end + 1:].strip()
+    return params, rest[2:].strip() if rest.startswith("->") else rest
+
+
+def _signature_delta(c: Change, code: Code, arrow: str) -> str:
+    """`parameter added: read_only: bool = False` rather than two long signatures."""
+    (old_params, old_ret), (new_params, new_ret) = (split_signature(c.old or ""),
+                                                    split_signature(c.new or ""))
+    removed = [p for p in old_params if p not in new_params]
+    added = [p for p in new_params if p not in old_params]
+    kept_old = [p for p in old_params if p in new_params]
+    kept_new = [p for p in new_params if p in old_params]
+    if kept_old != kept_new:  # reordered: only the whole signatures say it clearly
+        return f"{code(c.old or '')} {arrow} {code(c.new or '')}"
+    parts = []
+    if removed:
+        parts.append(f"parameter{'s' * (len(removed) > 1)} removed: "
+                     + ", ".join(code(p) for p in removed))
+    if added:
+        parts.append(f"parameter{'s' * (len(added) > 1)} added: "
+                     + ", ".join(code(p) for p in added))
+    if old_ret != new_ret:
+        parts.append(f"returns {code(old_ret or '(unannotated)')} {arrow} "
+                     f"{code(new_ret or '(unannotated)')}")
+    return "; ".join(parts) or f"{code(c.old or '')} {arrow} {code(c.new or '')}"
+
+
+def _overloads_delta(c: Change, code: Code) -> str:
+    old = (c.old or "").split("\n") if c.old else []
+    new = (c.new or "").split("\n") if c.new else []
+    parts = []
+    if added := [o for o in new if o not in old]:
+        parts.append("added " + ", ".join(code(o) for o in added))
+    if removed := [o for o in old if o not in new]:
+        parts.append("removed " + ", ".join(code(o) for o in removed))
+    return "; ".join(parts) or "reordered"
 
 
 def describe(change: Change) -> str:
@@ -185,8 +261,8 @@ def format_github(diff: Diff) -> str:
 
 
 def md_code(text: str) -> str:
-    """Inline code that survives backticks and table pipes in source text."""
-    text = text.replace("|", "\\|").replace("\n", " ")
+    """Inline code that survives backticks in source text."""
+    text = text.replace("\n", " ")
     fence = "``" if "`" in text else "`"
     pad = " " if text.startswith("`") or text.endswith("`") else ""
     return f"{fence}{pad}{text}{pad}{fence}"
@@ -222,9 +298,8 @@ def changes_context(diff: Diff, linkable: Collection[str] | None = None) -> dict
 
 
 def _md_line(c: Change) -> str:
-    kind = c.kind.value.replace("_", " ")
     guess = " *(guess)*" if c.is_guess else ""
-    return f"**{kind}**{guess}: {md_code(_sentence(c))}{_heirs(c)}"
+    return f"{_sentence(c, md_code, '→')}{guess}{_heirs(c)}"
 
 
 def render_changes(diff: Diff, env: jinja2.Environment,
@@ -291,7 +366,7 @@ def _check_markdown(results: list[CheckResult]) -> str:
         if not diff.changes:
             out.append(f"`{path}`: up to date ({diff.new.label}).\n")
             continue
-        out.append(f"### `{path}`\n\n{render_changes(diff, env, linkable=())}\n"
+        out.append(f"**Snapshot `{path}`**\n\n{render_changes(diff, env, linkable=())}\n"
                    f"Accept the change:\n\n```sh\n{accept}\n```\n")
     return "\n".join(out)
 
