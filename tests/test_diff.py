@@ -299,9 +299,9 @@ def test_method_changes(write_package: WritePackage) -> None:
 
 def test_method_hoisted_into_the_base(write_package: WritePackage) -> None:
     conv = "    def forward(self, x):\n        return x\n"
-    empty = "    pass\n"
-    old = f"class _ConvNd:\n{empty}\nclass Conv1d(_ConvNd):\n{conv}\nclass Conv2d(_ConvNd):\n{conv}"
-    new = f"class _ConvNd:\n{conv}\nclass Conv1d(_ConvNd):\n{empty}\nclass Conv2d(_ConvNd):\n{empty}"
+    no = "    pass\n"
+    old = f"class _ConvNd:\n{no}\nclass Conv1d(_ConvNd):\n{conv}\nclass Conv2d(_ConvNd):\n{conv}"
+    new = f"class _ConvNd:\n{conv}\nclass Conv1d(_ConvNd):\n{no}\nclass Conv2d(_ConvNd):\n{no}"
     diff = diff_of(write_package, {"pkg/__init__.py": old}, {"pkg/__init__.py": new})
     assert kinds(diff) == {(K.METHOD_ADDED, "pkg._ConvNd", "forward"),
                            (K.METHOD_STOPS_OVERRIDING, "pkg.Conv1d", "forward"),
