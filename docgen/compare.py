@@ -12,7 +12,7 @@ import logging
 import shlex
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from packaging.requirements import InvalidRequirement, Requirement
@@ -111,16 +111,14 @@ def config_for_snapshot(snapshot: Project, opts: LoadOptions) -> Config:
 def config_for_source(spec: SourceSpec, opts: LoadOptions,
                       template: Project | None = None) -> Config:
     """Sources where `spec` overrides its distribution; packages and model from the options,
-    else from the snapshot on the other side, else torch.nn (AlexNet with torchvision)."""
+    else from the snapshot on the other side, else torch.nn for torch and torchvision
+    (AlexNet with torchvision), else the distribution's own package."""
     if template is not None:
-        base = config_for_snapshot(template, opts)
-        sources = tuple(spec if s.name == spec.name else s for s in base.sources)
-        if spec not in sources:
-            sources = (*sources, spec)
-        return _config(base.model, base.packages, sources, opts)
+        return config_for_snapshot(template, replace(opts, overrides=(*opts.overrides, spec)))
     model = opts.model if opts.model is not None else (
         DEFAULT_MODEL if spec.name == "torchvision" else "")
-    return _config(model, opts.packages or (), (*opts.overrides, spec), opts)
+    packages = opts.packages or (() if spec.name in ("torch", "torchvision") else (spec.name,))
+    return _config(model, packages, (*opts.overrides, spec), opts)
 
 
 def _config(model: str, packages: Sequence[str], sources: tuple[SourceSpec, ...],
