@@ -40,6 +40,8 @@ FORMATS: dict[str, Callable[[Diff], str]] = {
     "github": format_github,
 }
 SNAPSHOT_DIR = "snapshots"
+# The version pairs the site's Changes pages compare by default (old, new requirement).
+DEFAULT_CHANGE_PAIRS: tuple[tuple[str, str], ...] = (("torch==2.13.0", "torch==2.14.1"),)
 
 
 @dataclass(frozen=True)
@@ -152,6 +154,11 @@ def load_sides(old: str, new: str, opts: LoadOptions) -> tuple[Project, Project]
         return analyse(config_for_source(spec, opts, template), opts)
 
     return side(old), side(new)
+
+
+def diff_versions(old: str, new: str, opts: LoadOptions | None = None) -> Diff:
+    """The diff behind a Changes page: two sides as `docgen diff` takes them."""
+    return diff_projects(*load_sides(old, new, opts or LoadOptions()))
 
 
 def accept_command(cfg: Config, out: str) -> str:

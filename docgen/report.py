@@ -8,7 +8,7 @@ or written here.
 from __future__ import annotations
 
 import importlib.resources
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -309,6 +309,20 @@ def render_changes(diff: Diff, env: jinja2.Environment,
     `linkable` names the classes that have a page under `classes/`; None links all.
     """
     return env.get_template("changes.md.j2").render(**changes_context(diff, linkable))
+
+
+def changes_page_path(diff: Diff) -> str:
+    """`changes-torch-2.13.0-to-torch-2.14.1.md`: beside `classes/`, so its links work."""
+    def slug(label: str) -> str:
+        return "-".join(label.replace(",", " ").split())
+
+    return f"changes-{slug(diff.old.label)}-to-{slug(diff.new.label)}.md"
+
+
+def render_changes_pages(diffs: Iterable[Diff], env: jinja2.Environment,
+                         linkable: Collection[str] | None = None) -> dict[str, str]:
+    """{relative path: Markdown} for each configured pair of versions."""
+    return {changes_page_path(d): render_changes(d, env, linkable) for d in diffs}
 
 
 def format_markdown(diff: Diff) -> str:

@@ -17,6 +17,7 @@ from docgen.report import (
     format_markdown,
     format_text,
     render_changes,
+    render_changes_pages,
     split_signature,
 )
 from tests.conftest import WritePackage, analyze_package
@@ -158,3 +159,12 @@ def test_signature_change_names_the_parameters() -> None:
     reordered = Change(ChangeKind.METHOD_SIGNATURE_CHANGED, "pkg.A", "f", "f(a, b)", "f(b, a)",
                        None)
     assert describe(reordered) == "method f changed signature: f(a, b) -> f(b, a)"
+
+
+def test_changes_pages_sit_beside_the_class_pages(relu_diff: Diff,
+                                                  env: jinja2.Environment) -> None:
+    diff = Diff(Side("torch 2.13.0", ("torch.nn",), None),
+                Side("torch 2.14.1", ("torch.nn",), None), relu_diff.changes, (), ())
+    pages = render_changes_pages([diff], env, linkable={"pkg.ReLU"})
+    assert list(pages) == ["changes-torch-2.13.0-to-torch-2.14.1.md"]
+    assert "](classes/pkg.ReLU.md)" in pages["changes-torch-2.13.0-to-torch-2.14.1.md"]

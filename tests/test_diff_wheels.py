@@ -10,11 +10,12 @@ from pathlib import Path
 import pytest
 
 from docgen.cache import AnalysisCache
-from docgen.compare import LoadOptions, check_one
+from docgen.compare import LoadOptions, check_one, diff_versions
 from docgen.config import Config
 from docgen.diff import Change, ChangeKind, Diff, diff_projects
 from docgen.model import Project
 from docgen.project import load_project
+from docgen.report import render_changes
 from docgen.sources import SourceSet, SourceSpec, cache_dir, fetch_requirement, open_source
 
 pytestmark = pytest.mark.wheels
@@ -127,3 +128,20 @@ def test_committed_snapshot_is_current(real_wheels: dict[str, Path]) -> None:
     diff, accept = check_one(ROOT / "snapshots" / "torch-2.13.0.json", LoadOptions())
     assert diff.changes == (), accept
     assert diff.new.label == "torch 2.13.0, torchvision 0.28.0"
+
+
+def test_changes_page_of_the_real_pair(torch_diff: Diff) -> None:
+    import jinja2
+
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(ROOT / "templates")),
+                             undefined=jinja2.StrictUndefined, trim_blocks=True,
+                             lstrip_blocks=True)
+    page = render_changes(torch_diff, env)
+    assert page.startswith("# Changes: torch 2.13.0 → torch 2.14.1\n")
+    assert ("## [`torch.nn.modules.module.Module`](classes/torch.nn.modules.module.Module.md)"
+            in page)
+    assert "*Base class outside the selected packages.*" in page
+
+
+def test_diff_versions_reads_both_wheels(torch_diff: Diff, newer_wheel: Path) -> None:
+    assert diff_versions("torch==2.13.0", NEWER, LoadOptions(offline=True)) == torch_diff
