@@ -17,7 +17,6 @@ from pathlib import Path
 
 from packaging.requirements import InvalidRequirement, Requirement
 
-from docgen.cache import AnalysisCache
 from docgen.config import DEFAULT_MODEL, Config, config_from_options
 from docgen.diff import Diff, diff_projects, public_version
 from docgen.errors import ConfigError, DocgenError, FetchError
@@ -132,6 +131,7 @@ def _config(model: str, packages: Sequence[str], sources: tuple[SourceSpec, ...]
 
 
 def analyse(cfg: Config, opts: LoadOptions) -> Project:
+    from docgen.cache import AnalysisCache  # astroid only when something is analysed
     from docgen.project import load_project
 
     cache = AnalysisCache(cache_dir()) if opts.use_cache else None

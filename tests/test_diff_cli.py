@@ -160,3 +160,26 @@ def test_accept_command_of_the_default_config_is_short() -> None:
     assert accept_command(cfg, "snapshots/torch-2.13.0.json") == (
         "docgen snapshot --source torch==2.13.0 --source torchvision==0.28.0 "
         "--out snapshots/torch-2.13.0.json")
+
+
+def test_shipped_ci_examples_use_real_commands() -> None:
+    """The pre-commit hook and the example workflow call commands and flags that exist."""
+    import shlex
+
+    import yaml
+
+    from docgen.cli import build_parser
+
+    root = Path(__file__).resolve().parent.parent
+    hooks = yaml.safe_load((root / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
+    hook = next(h for h in hooks if h["id"] == "docgen-check")
+    assert hook["entry"] == "docgen check" and hook["pass_filenames"] is False
+    workflow = yaml.safe_load((root / "docs/examples/docgen-check.yml").read_text("utf-8"))
+    runs = [s["run"] for s in workflow["jobs"]["hierarchy"]["steps"] if "run" in s]
+    commands = [line.strip().split(" >", 1)[0] for run in runs for line in run.splitlines()
+                if line.strip().startswith("docgen ")]
+    assert len(commands) == 2
+    parser = build_parser()
+    for command in [hook["entry"], *commands]:
+        args = parser.parse_args(shlex.split(command.replace('"$NEXT_TORCH"', "torch==2.14.1"))[1:])
+        assert args.command in ("check", "diff")
