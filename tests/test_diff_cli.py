@@ -65,16 +65,22 @@ def test_snapshot_against_a_folder_borrows_its_packages(
                           "pkg.Module::")
 
 
-def test_unknown_schema_is_refused(snapshots: tuple[Path, Path], tmp_path: Path,
-                                   capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize("schema", [99, 0, "1", None])
+def test_unknown_or_older_schema_is_refused(
+        snapshots: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        schema: object) -> None:
     data = json.loads(snapshots[0].read_text(encoding="utf-8"))
-    data["schema"] = 99
-    future = tmp_path / "future.json"
-    future.write_text(json.dumps(data), encoding="utf-8")
-    with pytest.raises(SnapshotError, match="schema 99 is not supported"):
-        load_snapshot(future.read_text(encoding="utf-8"), str(future))
-    assert main(["diff", str(future), str(snapshots[1])]) == 2
-    assert "future.json: snapshot schema 99 is not supported" in capsys.readouterr().err
+    if schema is None:
+        del data["schema"]
+    else:
+        data["schema"] = schema
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps(data), encoding="utf-8")
+    message = f"snapshot schema {schema!r} is not supported"
+    with pytest.raises(SnapshotError, match=message.replace("'", ".")):
+        load_snapshot(other.read_text(encoding="utf-8"), str(other))
+    assert main(["diff", str(other), str(snapshots[1])]) == 2
+    assert f"other.json: {message}" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("argv", [
@@ -124,6 +130,17 @@ def test_check_reports_drift_and_how_to_accept_it(
            f"pkg={roots[1]} --out {folder.as_posix()}/pkg.json" in out
     assert main([*argv, "--format", "github"]) == 1
     assert "::error file=" in capsys.readouterr().out
+
+
+def test_check_named_snapshot_files(roots: tuple[Path, Path], tmp_path: Path,
+                                    capsys: pytest.CaptureFixture[str]) -> None:
+    folder = write_check_dir(tmp_path, roots[0])
+    argv = ["check", str(folder / "pkg.json"), "--source", f"pkg={roots[1]}", "--no-cache",
+            "--format", "json"]
+    assert main(argv) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert [s["drift"] for s in report["snapshots"]] == [True]
+    assert report["snapshots"][0]["diff"]["changes"][0]["kind"] == "method_removed"
 
 
 def test_check_without_snapshots_or_with_a_broken_one_exits_2(
