@@ -418,7 +418,7 @@ def _decorators(m: MethodDoc) -> str:
 
 
 def _mro_text(mro: tuple[str, ...], error: str | None) -> str:
-    text = " -> ".join(mro)
+    text = ", ".join(mro)
     return f"{text} ({error})" if error else text
 
 

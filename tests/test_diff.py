@@ -337,6 +337,9 @@ def test_unexplained_mro_change_is_reported(write_package: WritePackage) -> None
                   if v.qualname == "pkg.ReLU6" else v for v in old.views)
     diff = diff_projects(old, replace(old, views=views))
     assert kinds(diff) == {(K.MRO_CHANGED, "pkg.ReLU6", None)}
+    change = only(diff, K.MRO_CHANGED)
+    assert (change.old, change.new) == ("pkg.ReLU6, pkg.ReLU, pkg.Module, builtins.object",
+                                        "pkg.ReLU6, pkg.Threshold, builtins.object")
 
 
 def test_unexplained_override_change_is_reported(write_package: WritePackage) -> None:
