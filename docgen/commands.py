@@ -11,4 +11,12 @@ from collections.abc import Callable
 
 Registrar = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
 
-REGISTRARS: list[Registrar] = []
+
+
+def _compare(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from docgen.compare import register  # imported on use: keeps `docgen --help` light
+
+    register(sub)
+
+
+REGISTRARS: list[Registrar] = [_compare]
