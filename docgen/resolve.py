@@ -36,7 +36,7 @@ def analyze_file(name: str, path: str, data: bytes, distribution: str,
     from docgen.parse import parse_module
 
     try:
-        tree = parse_module(data, name, path)
+        tree = parse_module(data, name, path, function_bodies=False)
     except SourceError as exc:
         return failed_analysis(name, path, distribution, is_package, exc.line, exc.message)
     except RecursionError:
