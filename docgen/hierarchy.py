@@ -48,7 +48,7 @@ class _Linearizer:
                 self.errors.setdefault(name, "cannot create a consistent method resolution "
                                        f"order (MRO) for bases {', '.join(bases)}")
                 merged = _fallback(seqs)
-            result = tuple([name, *[m for m in merged if m != OBJECT], OBJECT])
+            result = tuple([name, *[m for m in merged if m not in (OBJECT, name)], OBJECT])
         finally:
             self._stack.pop()
         self.mros[name] = result
