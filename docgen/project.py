@@ -125,18 +125,24 @@ def _public_paths(cfg: Config, selected: list[str], index: ModuleIndex, resolver
                   classes: dict[str, ClassDoc]) -> dict[str, tuple[str, ...]]:
     """`torch.nn.Conv2d` for `torch.nn.modules.conv.Conv2d`: names packages re-export."""
     paths: dict[str, set[str]] = {}
-    for module in selected:
-        analysis = index.get(module)
-        if analysis is None or not analysis.module.is_package:
-            continue
-        names = set(resolver.exported_names(module)) | {
-            n for n, b in analysis.symbols.bindings if b.kind == "import"}
-        for name in sorted(names):
-            target = resolver.resolve_in(module, name)
-            if target and target.kind == "class" and target.qualname in classes \
-                    and f"{module}.{name}" != target.qualname:
-                paths.setdefault(target.qualname, set()).add(f"{module}.{name}")
+    with resolver.without_loading():
+        for module in selected:
+            _add_public_paths(module, index, resolver, classes, paths)
     return {q: tuple(sorted(p, key=lambda s: (s.count("."), s))) for q, p in paths.items()}
+
+
+def _add_public_paths(module: str, index: ModuleIndex, resolver: Resolver,
+                      classes: dict[str, ClassDoc], paths: dict[str, set[str]]) -> None:
+    analysis = index.get(module)
+    if analysis is None or not analysis.module.is_package:
+        return
+    names = set(resolver.exported_names(module)) | {
+        n for n, b in analysis.symbols.bindings if b.kind == "import"}
+    for name in sorted(names):
+        target = resolver.resolve_in(module, name)
+        if target and target.kind == "class" and target.qualname in classes \
+                and f"{module}.{name}" != target.qualname:
+            paths.setdefault(target.qualname, set()).add(f"{module}.{name}")
 
 
 def _modules_of(classes: dict[str, ClassDoc], index: ModuleIndex,

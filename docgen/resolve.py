@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
 from docgen.errors import SourceError
@@ -87,6 +88,9 @@ class ModuleIndex:
         return (name in self._loaded and self._loaded[name] is not None) \
             or self.sources.find_module(name) is not None or self.sources.is_namespace(name)
 
+    def is_loaded(self, name: str) -> bool:
+        return name in self._loaded
+
     def add(self, analysis: ModuleAnalysis) -> None:
         self._loaded[analysis.module.name] = analysis
 
@@ -126,8 +130,21 @@ class Resolver:
         self._tables: dict[str, dict[str, Binding] | None] = {}
         self._active: set[tuple[str, str]] = set()
         self._classes: dict[str, ClassDoc] = {}
+        self.loading = True
+
+    @contextmanager
+    def without_loading(self) -> Iterator[None]:
+        """Resolve only through modules already analysed: for questions whose answer can
+        only lie there (is this name one of our classes?), loading more would be waste."""
+        self.loading = False
+        try:
+            yield
+        finally:
+            self.loading = True
 
     def bindings(self, module: str) -> dict[str, Binding] | None:
+        if not self.loading and module not in self._tables and not self.index.is_loaded(module):
+            return None
         if module not in self._tables:
             analysis = self.index.get(module)
             if analysis is None:
@@ -197,7 +214,7 @@ class Resolver:
             return None
         if name in table:
             return table[name]
-        analysis = self.index.get(module)
+        analysis = self._analysis(module)
         stars = analysis.symbols.star_imports if analysis else ()
         for star in stars:
             if self._exports(star, name) and self.resolve_in(star, name) is not None:
@@ -206,8 +223,13 @@ class Resolver:
             return Binding("import", f"{module}.{name}", 0)
         return None
 
+    def _analysis(self, module: str) -> ModuleAnalysis | None:
+        if not self.loading and not self.index.is_loaded(module):
+            return None
+        return self.index.get(module)
+
     def _exports(self, module: str, name: str) -> bool:
-        analysis = self.index.get(module)
+        analysis = self._analysis(module)
         if analysis is None:
             return False
         exports = analysis.symbols.exports
@@ -215,7 +237,7 @@ class Resolver:
 
     def exported_names(self, module: str) -> list[str]:
         """Names `from module import *` would bind (what the package re-exports)."""
-        analysis = self.index.get(module)
+        analysis = self._analysis(module)
         if analysis is None:
             return []
         if analysis.symbols.exports is not None:
