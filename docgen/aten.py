@@ -81,12 +81,25 @@ def _listish(node: yaml.Node | None) -> tuple[str, ...]:
     return tuple(s.strip() for s in _scalar(node).split(",") if s.strip())
 
 
+UFUNC_KEYS = ("CPU", "CUDA")  # torchgen/model.py UFUNC_DISPATCH_KEYS
+
+
+def _ufunc_kernels(fields: dict[str, yaml.Node], schema: str) -> tuple[DispatchEntry, ...]:
+    """An entry with `ufunc_inner_loop` gets generated CPU and CUDA kernels (torchgen)."""
+    if "ufunc_inner_loop" not in fields:
+        return ()
+    own = {k for k, _ in _items(fields["dispatch"])} if "dispatch" in fields else set()
+    name = operator_name(schema).replace(".", "_")
+    return tuple(DispatchEntry(key, f"ufunc_{name} (generated from ufunc_inner_loop)")
+                 for key in UFUNC_KEYS if key not in own)
+
+
 def _operator(entry: yaml.Node, path: str) -> OperatorDoc | None:
     fields = dict(_items(entry))
     schema = _scalar(fields.get("func"))
     if not schema:
         return None
-    dispatch = _dispatch(fields.get("dispatch"))
+    dispatch = _dispatch(fields.get("dispatch")) + _ufunc_kernels(fields, schema)
     delegate = _scalar(fields.get("structured_delegate")) or None
     origin = "explicit"
     if not dispatch and delegate is None:

@@ -11,4 +11,12 @@ from collections.abc import Callable
 
 Registrar = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
 
-REGISTRARS: list[Registrar] = []
+
+
+def _register_walk(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from docgen.walkcli import register
+
+    register(sub)
+
+
+REGISTRARS: list[Registrar] = [_register_walk]
