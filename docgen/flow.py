@@ -128,7 +128,7 @@ class _BodyReader:
             value = self.aliases[func.name]
             if isinstance(value, nodes.IfExp):
                 test = flow_expr(value.test)
-                out = []
+                out: list[tuple[str, tuple[Condition, ...]]] = []
                 for side, holds in ((value.body, True), (value.orelse, False)):
                     text = dotted_text(side)
                     if text:

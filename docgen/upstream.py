@@ -25,6 +25,7 @@ NATIVE_DIR = "aten/src/ATen/native"
 _CALL = re.compile(r"\bat::(?:_ops::)?(\w+)(?:::(?:call|redispatch))?\s*\(")
 _NATIVE = re.compile(r"\bat::native::(\w+)\s*\(")
 _NAME = re.compile(r"(~?\w+)\s*(?:<[^<>()]*>)?\s*$")
+_NOT_OPERATORS = {"native", "_ops", "cuda", "detail", "globalContext"}
 _CONTROL = {"if", "for", "while", "switch", "catch", "return", "sizeof", "decltype"}
 
 
@@ -154,32 +155,64 @@ def _function_name(header: str) -> str:
 
 
 def _condition(clean: str, body: FunctionBody, at: int) -> str:
-    """The `case` labels or the `if (...)` governing the statement that holds offset `at`."""
-    start = max(clean.rfind(";", body.start, at), clean.rfind("{", body.start, at),
-                clean.rfind("}", body.start, at)) + 1
+    """The conditions governing the statement at offset `at`: its `case` labels or its own
+    `if (...)`, then the `if`/`else` headers of the enclosing blocks, innermost first."""
+    start = _statement_start(clean, body.start, at)
     statement = " ".join(clean[start:at].split())
     cases = re.findall(r"case\s+([\w:]+)\s*:", statement)
-    if cases:
-        return " / ".join(f"case {c}" for c in cases)
-    match = re.match(r"(?:else\s+)?if\s*\((.*)\)\s*(?:return\b.*)?$", statement)
-    if match:
-        return f"if ({match.group(1).strip()})"
-    # A braced block: look at the header of the innermost enclosing `{`.
+    parts = [" / ".join(f"case {c}" for c in cases)] if cases else []
+    own = re.match(r"(?:else\s+)?if\s*\((.*)\)\s*(?:return\b.*)?$", statement)
+    if own and not cases:
+        parts.append(own.group(1).strip())
+    parts.extend(_enclosing_conditions(clean, body, at))
+    parts = [p for p in parts if p]
+    if len(parts) > 1:
+        parts = [f"({p})" if "||" in p and not p.startswith("(") else p for p in parts]
+    return " && ".join(parts)
+
+
+def _statement_start(clean: str, lo: int, at: int) -> int:
+    return max(clean.rfind(";", lo, at), clean.rfind("{", lo, at), clean.rfind("}", lo, at)) + 1
+
+
+def _block_header(clean: str, lo: int, brace: int) -> str:
+    return " ".join(clean[_statement_start(clean, lo, brace):brace].split())
+
+
+def _enclosing_conditions(clean: str, body: FunctionBody, at: int, limit: int = 3) -> list[str]:
+    out: list[str] = []
     depth = 0
     for i in range(at - 1, body.start, -1):
         if clean[i] == "}":
             depth += 1
         elif clean[i] == "{":
+            if depth:
+                depth -= 1
+                continue
+            header = _block_header(clean, body.start, i)
+            found = re.match(r"(?:else\s+)?if\s*\((.*)\)$", header)
+            if found:
+                out.append(found.group(1).strip())
+            elif header == "else":
+                previous = _previous_if(clean, body.start, i)
+                out.append(f"!({previous})" if previous else "else")
+            if len(out) >= limit:
+                break
+    return out
+
+
+def _previous_if(clean: str, lo: int, else_brace: int) -> str:
+    """The condition of the `if` whose block ends just before `else {`."""
+    close = clean.rfind("}", lo, else_brace)
+    depth = 0
+    for i in range(close - 1, lo, -1):
+        if clean[i] == "}":
+            depth += 1
+        elif clean[i] == "{":
             if depth == 0:
-                head_start = max(clean.rfind(";", body.start, i), clean.rfind("}", body.start, i),
-                                 clean.rfind("{", body.start, i)) + 1
-                head = " ".join(clean[head_start:i].split())
-                found = re.match(r"(?:else\s+)?if\s*\((.*)\)$", head)
-                if found:
-                    return f"if ({found.group(1).strip()})"
-                if head.startswith("else"):
-                    return "else"
-                return ""
+                found = re.match(r"(?:.*\belse\s+)?if\s*\((.*)\)$",
+                                 _block_header(clean, lo, i))
+                return found.group(1).strip() if found else ""
             depth -= 1
     return ""
 
@@ -194,7 +227,7 @@ def scan_source(text: str, path: str, commit: str) -> list[UpstreamEdge]:
         for pattern, prefix in ((_CALL, ""), (_NATIVE, "native::")):
             for match in pattern.finditer(segment):
                 name = match.group(1)
-                if pattern is _CALL and name in ("native", "_ops", "cuda", "detail", "globalContext"):
+                if pattern is _CALL and name in _NOT_OPERATORS:
                     continue
                 offset = body.start + match.start()
                 line = clean.count("\n", 0, offset) + 1

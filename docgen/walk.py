@@ -39,6 +39,7 @@ from docgen.walkmodel import (
     DerivativeDoc,
     FlowExpr,
     FunctionFlow,
+    KernelChoice,
     LayerWalk,
     ModuleFlow,
     OpNode,
@@ -73,6 +74,10 @@ class WalkContext:
 
     def __post_init__(self) -> None:
         self.resolver = Resolver(ModuleIndex(self.sources))
+
+    @property
+    def torch_version(self) -> str:
+        return next((d.version for d in self.sources.distributions if d.name == "torch"), "?")
 
     def flow(self, module: str) -> ModuleFlow | None:
         if module not in self.flows:
@@ -339,7 +344,7 @@ def _call_entry(route: _Route) -> PyHop:
         module, _, name = cls.rpartition(".")
         flow = ctx.flow(module)
         for attr, target, line in flow.class_aliases if flow else ():
-            if attr == f"{name}.__call__":
+            if attr == f"{name}.__call__" and flow is not None:
                 child = _self_call(route, target, CallSite(target, line, (), (), ()), {}, ())
                 return PyHop(f"{cls}.__call__", "alias", Location(flow.path, line),
                              f"__call__ = {target}", children=(child,) if child else (
@@ -571,25 +576,39 @@ def operator_node(ctx: WalkContext, name: str, reached: Reached, *, edge: Locati
                   note)
 
 
-def _callees(ctx: WalkContext, name: str, kernels: tuple, implicit: bool,
+def _callees(ctx: WalkContext, name: str, kernels: tuple[KernelChoice, ...], implicit: bool,
              seen: frozenset[str], depth: int) -> list[OpNode]:
     out: list[OpNode] = []
-    done: set[tuple[str, str]] = set()
     for kernel in dict.fromkeys(k.kernel for k in kernels if k.kernel):
-        for edge in ctx.edges.calls_of(kernel):
-            callee = edge.callee
-            if callee.startswith("native::") or (callee, edge.condition) in done:
-                continue
-            done.add((callee, edge.condition))
-            if ctx.table.find(callee) is None and not ctx.table.overloads(callee):
-                continue  # helpers such as at::empty_like's friends that are not operators
-            if ctx.table.find(callee) is None:
-                callee = ctx.table.overloads(callee)[0].name
-            reached = Reached.DECOMPOSITION if implicit else Reached.UPSTREAM
-            note = f"read in {kernel} at commit {edge.commit[:12]}" if edge.commit else ""
+        out.extend(_edges_below(ctx, kernel, implicit, seen, depth))
+    return out
+
+
+def _edges_below(ctx: WalkContext, function: str, implicit: bool, seen: frozenset[str],
+                 depth: int) -> list[OpNode]:
+    """Operators called in the C++ body of `function` (a kernel or a C++ helper)."""
+    out: list[OpNode] = []
+    done: set[tuple[str, str]] = set()
+    for edge in ctx.edges.calls_of(function):
+        callee = edge.callee
+        if callee.startswith("native::") or (callee, edge.condition) in done:
+            continue
+        done.add((callee, edge.condition))
+        reached = Reached.DECOMPOSITION if implicit else Reached.UPSTREAM
+        note = f"read in {function} at commit {edge.commit[:12]}" if edge.commit else ""
+        if ctx.table.find(callee) is None and ctx.table.overloads(callee):
+            callee = ctx.table.overloads(callee)[0].name
+        if ctx.table.find(callee) is not None:
             out.append(operator_node(ctx, callee, reached, edge=edge.location,
                                      condition=edge.condition, seen=seen, depth=depth + 1,
                                      note=note))
+        elif ctx.edges.calls_of(callee) and depth < MAX_OP_DEPTH and callee not in seen:
+            # A C++ function whose body was read but which is no operator of this torch
+            # version (renamed or removed since the commit read): shown, and walked below.
+            children = _edges_below(ctx, callee, implicit, seen | {callee}, depth + 1)
+            out.append(OpNode(f"aten::{callee}", None, reached, edge.location, edge.condition,
+                              (), None, tuple(children),
+                              f"{note}; not an operator of torch {ctx.torch_version}"))
     return out
 
 
@@ -607,7 +626,7 @@ def walk_model(ctx: WalkContext, model: str, *, layer: str | None = None) -> Wal
         from docgen.errors import LookupFailed
 
         raise LookupFailed(layer, [s.path for s in specs][:8])
-    version = next((d.version for d in ctx.sources.distributions if d.name == "torch"), "?")
+    version = ctx.torch_version
     order: tuple[tuple[str, Location], ...] = ()
     if ctx.sources.has_file(OPS_PY):
         order = read_resolution_order(ctx.sources.read_file(OPS_PY).decode("utf-8", "replace"))

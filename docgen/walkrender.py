@@ -173,7 +173,7 @@ def templates_dir() -> Path:
     for candidate in (here.parent / "templates", here / "templates"):
         if (candidate / "walk.md.j2").is_file():
             return candidate
-    import docgen.templates as shipped  # type: ignore[import-not-found]
+    import docgen.templates as shipped
 
     return Path(shipped.__file__).parent
 
