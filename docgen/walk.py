@@ -57,6 +57,8 @@ UNKNOWN = object()
 MAX_OP_DEPTH = 8
 # Module's own methods on the way to forward; its bookkeeping (hooks, tracing) is not walked.
 CALL_CHAIN = ("_wrapped_call_impl", "_call_impl", "forward")
+# Module methods shown as a leaf where the route branches off (`torch.jit.trace` path).
+SIDE_PATHS = {"_slow_forward": "tracing path (torch.jit.trace); it calls forward as well"}
 
 
 @dataclass
@@ -373,8 +375,8 @@ def _function_hop(route: _Route, fn: FunctionFlow, env: Env, kind: str, via: str
         call_brs = branches(call.conditions, env, fn.path)
         call_pruned = pruned or any(b.taken is False for b in call_brs)
         child = _follow(route, module, call, env, call_brs, call_pruned)
-        if child is not None and all((c.name, c.via, c.branches) != (child.name, child.via,
-                                                                      child.branches)
+        # The same call reached on two branches (with and without hooks) is shown once.
+        if child is not None and all((c.name, c.via) != (child.name, child.via)
                                      for c in children):
             children.append(child)
     route.active.discard(fn.qualname)
@@ -402,9 +404,14 @@ def _follow(route: _Route, module: str, call: CallSite, env: Env, brs: tuple[Bra
     if target is not None and target.kind == "value":
         return _assigned_hop(route, target.qualname, call, env, brs, pruned)
     absolute = ctx.resolver.expand(module, callee)
-    if target is None and absolute.startswith("torch."):
-        return _binding_hop(route, absolute, call, brs, pruned)
-    return None
+    if target is not None or not absolute.startswith("torch."):
+        return None
+    owner = absolute.rpartition(".")[0]
+    if owner not in ("torch", "torch._VF") and ctx.sources.find_module(owner) is not None:
+        flow = ctx.flow(owner)  # a module that should define it: its warnings say why not
+        where = Location(flow.path if flow else owner.replace(".", "/") + ".py", 1)
+        return _stop(f"{absolute}: not found in the source of {owner}", where, callee)
+    return _binding_hop(route, absolute, call, brs, pruned)
 
 
 def _call_text(call: CallSite) -> str:
@@ -421,6 +428,9 @@ def _self_call(route: _Route, name: str, call: CallSite, env: Env, brs: tuple[Br
         fn = route.ctx.function(f"{cls}.{name}")
         if fn is None:
             continue
+        if cls == MODULE_CLASS and name in SIDE_PATHS:
+            return PyHop(fn.qualname, "method", Location(fn.path, fn.line), _call_text(call),
+                         brs, pruned, SIDE_PATHS[name])
         if cls == MODULE_CLASS and name not in CALL_CHAIN:
             return None  # Module's bookkeeping (hooks, tracing) is not on the route
         callee_env = {**route.self_env, **bind_arguments(fn, call, env, True)}
