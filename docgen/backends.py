@@ -125,10 +125,12 @@ def _read(sources: SourceSet, path: str, diagnostics: list[Diagnostic]) -> str:
     return sources.read_file(path).decode("utf-8", "replace")
 
 
-def _all_ops(nodes: Iterable[OpNode]) -> Iterable[OpNode]:
+def _all_ops(nodes: Iterable[OpNode], inherited: str = "") -> Iterable[tuple[OpNode, str]]:
+    """Every operator below `nodes`, with its own condition or the nearest ancestor's."""
     for node in nodes:
-        yield node
-        yield from _all_ops(node.children)
+        condition = node.condition or inherited
+        yield node, condition
+        yield from _all_ops(node.children, condition)
 
 
 _CALLED = re.compile(r"\b([a-z_][a-z0-9_]*)\s*\(")
@@ -147,26 +149,32 @@ def backward_ops(table: OperatorTable, formulas: Iterable[str]) -> list[str]:
 
 def coverage(table: OperatorTable, walk: WalkReport,
              keys: tuple[str, ...] = COVERAGE_KEYS) -> list[CoverageRow]:
-    """Per operator AlexNet reaches (forward, then backward formulas): kernel per key."""
-    rows: list[CoverageRow] = []
-    forward: list[str] = []
+    """Per operator AlexNet reaches (forward, then what its backward formulas call): the
+    kernel each key gets, or none; conditional C++ routes keep their condition."""
+    conditions: dict[str, str] = {}
     formulas: list[str] = []
-    for node in _all_ops(op for layer in walk.layers for op in layer.operators):
-        if node.operator is not None and node.operator.name not in forward:
-            forward.append(node.operator.name)
-            if node.derivative is not None:
-                formulas.extend(f for _, f in node.derivative.formulas)
-    for name in forward:
-        op = table.find(name)
-        if op is not None:
-            rows.append(CoverageRow(f"aten::{name}",
-                                    tuple(select_kernel(table, op, k) for k in keys), "forward"))
-    for name in backward_ops(table, formulas):
-        op = table.find(name)
-        if op is not None and name not in forward:
-            rows.append(CoverageRow(f"aten::{name}",
-                                    tuple(select_kernel(table, op, k) for k in keys), "backward"))
-    return rows
+    for node, condition in _all_ops(op for layer in walk.layers for op in layer.operators):
+        if node.operator is None:
+            continue
+        name = node.operator.name
+        if name not in conditions or not condition:
+            conditions[name] = condition if name not in conditions else ""
+        d = node.derivative
+        if d is not None and not d.via_decomposition:
+            formulas.extend(f for _, f in d.formulas)
+    rows = [_row(table, name, "forward", cond, keys) for name, cond in conditions.items()]
+    rows += [_row(table, name, "backward", "", keys)
+             for name in backward_ops(table, formulas) if name not in conditions]
+    return [r for r in rows if r is not None]
+
+
+def _row(table: OperatorTable, name: str, needed_for: str, condition: str,
+         keys: tuple[str, ...]) -> CoverageRow | None:
+    op = table.find(name)
+    if op is None:
+        return None
+    return CoverageRow(f"aten::{name}", tuple(select_kernel(table, op, k) for k in keys),
+                       needed_for, condition)
 
 
 def read_backends(sources: SourceSet, table: OperatorTable, walk: WalkReport,

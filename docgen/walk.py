@@ -577,8 +577,14 @@ def operator_node(ctx: WalkContext, name: str, reached: Reached, *, edge: Locati
     kernels = tuple(select_kernel(ctx.table, op, b) for b in ctx.backends)
     implicit = any(k.key == IMPLICIT for k in kernels)
     derivative = find_derivative(ctx.table, op.name)
-    if derivative is None and implicit:
-        derivative = DerivativeDoc(op.name, op.location, (), via_decomposition=True)
+    if kernels and all(k.key == IMPLICIT for k in kernels):
+        # Autograd sees the operators the composite kernel calls; a formula of this op (if
+        # any) serves only backends with a kernel of their own (MPS, NestedTensor...).
+        derivative = DerivativeDoc(
+            derivative.name if derivative else op.name,
+            derivative.location if derivative else op.location,
+            derivative.formulas if derivative else (),
+            derivative.inherited_from if derivative else None, via_decomposition=True)
     children: list[OpNode] = []
     if depth < MAX_OP_DEPTH and op.name not in seen:
         children = _callees(ctx, op.name, kernels, implicit, seen | {op.name}, depth)

@@ -208,6 +208,7 @@ class CoverageRow:
     operator: str
     cells: tuple[KernelChoice, ...]
     needed_for: str  # forward, backward
+    condition: str = ""  # when reached only under a condition read in C++ (first one seen)
 
 
 @dataclass(frozen=True)

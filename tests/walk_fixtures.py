@@ -210,7 +210,7 @@ NATIVE_FUNCTIONS_YAML = '''
   python_module: nn
   structured_delegate: max_pool2d_with_indices.out
 
-- func: max_pool2d_with_indices.out(Tensor self, int[2] kernel_size, *, Tensor(a!) out) -> Tensor(a!)
+- func: max_pool2d_with_indices.out(Tensor self, int[2] k, *, Tensor(a!) out) -> Tensor(a!)
   python_module: nn
   structured: True
   dispatch:
@@ -242,7 +242,7 @@ NATIVE_FUNCTIONS_YAML = '''
 
 - func: flatten.using_ints(Tensor(a) self, int start_dim=0, int end_dim=-1) -> Tensor(a)
 
-- func: flatten.named_out_dim(Tensor(a) self, int start_dim, int end_dim, Dimname out_dim) -> Tensor(a)
+- func: flatten.named_out_dim(Tensor(a) self, int s, int e, Dimname out_dim) -> Tensor(a)
 '''
 
 DERIVATIVES_YAML = '''
