@@ -18,9 +18,23 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from docgen.upstream import EdgeSet, edges_to_json, scan_source
+from docgen.aten import read_native_functions
+from docgen.upstream import (
+    CALL_PREFIX,
+    METHOD_PREFIX,
+    EdgeSet,
+    edges_to_json,
+    scan_source,
+)
 
 TARGET = "torch 2.13.0"
+
+
+def _is_kept(callee: str, operators: set[str] | None) -> bool:
+    for prefix in (METHOD_PREFIX, CALL_PREFIX):
+        if callee.startswith(prefix):
+            return operators is None or callee.removeprefix(prefix) in operators
+    return True
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -28,7 +42,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pytorch-src", required=True, type=Path)
     parser.add_argument("--file", action="append", required=True, metavar="PATH=COMMIT[:partial]")
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--native-functions", type=Path, default=None, metavar="YAML",
+                        help="keep Tensor-method and unqualified calls only when they name an "
+                             "operator of this native_functions.yaml (keeps the file small)")
     args = parser.parse_args(argv)
+    operators: set[str] | None = None
+    if args.native_functions is not None:
+        table = read_native_functions(args.native_functions.read_text(encoding="utf-8"))
+        operators = {name.split(".")[0] for name in table.operators}
     edges = EdgeSet()
     files: dict[str, dict[str, object]] = {}
     for item in args.file:
@@ -38,7 +59,8 @@ def main(argv: list[str] | None = None) -> int:
         files[rel] = {"commit": commit, "complete": flag != "partial", "chars": len(text),
                       "lines": text.count("\n")}
         for edge in scan_source(text, rel, commit):
-            edges.add(edge)
+            if _is_kept(edge.callee, operators):
+                edges.add(edge)
     commits = sorted({str(f["commit"])[:12] for f in files.values()})
     meta = {
         "origin": f"shipped edges read from pytorch/pytorch at commits {', '.join(commits)} "
@@ -49,6 +71,8 @@ def main(argv: list[str] | None = None) -> int:
                 "the v2.13.0 tag; calls may differ from what torch 2.13.0 runs. Rerun "
                 "`docgen walk --pytorch-src <v2.13.0 checkout>` for edges of that exact version.",
         "files": files,
+        "filtered_by": "native_functions.yaml of torch 2.13.0 (method and unqualified calls)"
+        if operators is not None else None,
     }
     args.out.write_text(json.dumps(edges_to_json(edges, meta), indent=2, sort_keys=True,
                                    ensure_ascii=False) + "\n", encoding="utf-8")

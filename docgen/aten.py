@@ -115,7 +115,8 @@ def _operator(entry: yaml.Node, path: str) -> OperatorDoc | None:
         dispatch_origin=origin, structured_delegate=delegate,
         autogen=_listish(fields.get("autogen")),
         python_module=_scalar(fields.get("python_module")) or None,
-        tags=_listish(fields.get("tags")))
+        tags=_listish(fields.get("tags")),
+        variants=_listish(fields.get("variants")) or ("function",))
 
 
 def read_native_functions(text: str, path: str = NATIVE_FUNCTIONS,

@@ -24,8 +24,18 @@ NATIVE_DIR = "aten/src/ATen/native"
 
 _CALL = re.compile(r"\bat::(?:_ops::)?(\w+)(?:::(?:call|redispatch))?\s*\(")
 _NATIVE = re.compile(r"\bat::native::(\w+)\s*\(")
+# `x.t()`, `noise.bernoulli_(p)`: a Tensor method; the walk keeps the names that are
+# operators with a method variant in the torch version read.
+_METHOD = re.compile(r"(?:\.|->)\s*([a-z_][a-z0-9_]*)\s*\(")
+METHOD_PREFIX = "method:"
+# `_adaptive_avg_pool2d(input, size)` inside namespace at::native: found by argument-dependent
+# lookup; the walk keeps the names that are operators of the torch version read.
+_UNQUALIFIED = re.compile(r"(?<![\w.:>~])([a-z_][a-z0-9_]*)\s*\(")
+CALL_PREFIX = "call:"
 _NAME = re.compile(r"(~?\w+)\s*(?:<[^<>()]*>)?\s*$")
 _NOT_OPERATORS = {"native", "_ops", "cuda", "detail", "globalContext"}
+_KEYWORDS = {"static_cast", "reinterpret_cast", "const_cast", "dynamic_cast", "alignof",
+             "noexcept", "throw", "new", "delete", "using", "typename", "template", "auto"}
 _CONTROL = {"if", "for", "while", "switch", "catch", "return", "sizeof", "decltype"}
 
 
@@ -224,10 +234,13 @@ def scan_source(text: str, path: str, commit: str) -> list[UpstreamEdge]:
     edges: list[UpstreamEdge] = []
     for body in function_bodies(clean):
         segment = clean[body.start:body.end]
-        for pattern, prefix in ((_CALL, ""), (_NATIVE, "native::")):
+        for pattern, prefix in ((_CALL, ""), (_NATIVE, "native::"), (_METHOD, METHOD_PREFIX),
+                                (_UNQUALIFIED, CALL_PREFIX)):
             for match in pattern.finditer(segment):
                 name = match.group(1)
                 if pattern is _CALL and name in _NOT_OPERATORS:
+                    continue
+                if pattern is _UNQUALIFIED and (name in _CONTROL or name in _KEYWORDS):
                     continue
                 offset = body.start + match.start()
                 line = clean.count("\n", 0, offset) + 1

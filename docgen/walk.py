@@ -31,7 +31,7 @@ from docgen.model import Diagnostic, Location
 from docgen.parse import parse_module
 from docgen.resolve import ModuleIndex, Resolver
 from docgen.sources import SourceSet
-from docgen.upstream import EdgeSet
+from docgen.upstream import CALL_PREFIX, METHOD_PREFIX, EdgeSet
 from docgen.walkmodel import (
     Branch,
     CallSite,
@@ -600,6 +600,13 @@ def _callees(ctx: WalkContext, name: str, kernels: tuple[KernelChoice, ...], imp
     return out
 
 
+def _method_operator(ctx: WalkContext, name: str) -> str | None:
+    """The operator a Tensor method call names, when the yaml gives it a method variant."""
+    ops = [ctx.table.find(name)] if ctx.table.find(name) else ctx.table.overloads(name)
+    found = next((op for op in ops if op is not None and "method" in op.variants), None)
+    return found.name if found is not None else None
+
+
 def _edges_below(ctx: WalkContext, function: str, implicit: bool, seen: frozenset[str],
                  depth: int) -> list[OpNode]:
     """Operators called in the C++ body of `function` (a kernel or a C++ helper)."""
@@ -610,6 +617,14 @@ def _edges_below(ctx: WalkContext, function: str, implicit: bool, seen: frozense
         if callee.startswith("native::") or (callee, edge.condition) in done:
             continue
         done.add((callee, edge.condition))
+        if callee.startswith(METHOD_PREFIX):
+            callee = _method_operator(ctx, callee.removeprefix(METHOD_PREFIX)) or ""
+            if not callee:
+                continue  # `x.sizes()`, `x.is_cuda()`: Tensor accessors, not operators
+        elif callee.startswith(CALL_PREFIX):
+            callee = callee.removeprefix(CALL_PREFIX)
+            if ctx.table.find(callee) is None or callee == function.removesuffix("_symint"):
+                continue  # local helpers; only names that are operators are calls to ATen
         reached = Reached.DECOMPOSITION if implicit else Reached.UPSTREAM
         note = f"read in {function} at commit {edge.commit[:12]}" if edge.commit else ""
         if ctx.table.find(callee) is None and ctx.table.overloads(callee):

@@ -46,6 +46,23 @@ def cmd_walk(args: argparse.Namespace) -> int:
     return 1 if args.strict and report.diagnostics else 0
 
 
+def cmd_backends(args: argparse.Namespace) -> int:
+    from docgen.backends import COVERAGE_KEYS, read_backends
+    from docgen.walk import walk_model
+    from docgen.walkrender import render_backends_table
+
+    cfg, ctx = _context(args)
+    if not cfg.model:
+        raise ConfigError("docgen backends needs a model (--model MODULE:CLASS)")
+    report = walk_model(ctx, cfg.model)
+    keys = tuple(args.backend) if args.backend else COVERAGE_KEYS
+    backends = read_backends(ctx.sources, ctx.table, report, keys)
+    for d in (*report.diagnostics, *backends.diagnostics):
+        log.warning("%s", d)
+    Console().print(render_backends_table(backends))
+    return 1 if args.strict and (report.diagnostics or backends.diagnostics) else 0
+
+
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     from docgen.cli import _add_source_options
 
@@ -61,4 +78,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--json", action="store_true", help="machine-readable output")
     _add_source_options(p)
     p.set_defaults(handler=cmd_walk)
+
+    p = sub.add_parser("backends", help="dispatch keys, plug points, and the kernels a backend "
+                                        "needs for the model")
+    p.add_argument("--backend", action="append", default=None, metavar="KEY",
+                   help="dispatch keys of the coverage table (default: CPU, CUDA, MPS, "
+                        "PrivateUse1); repeatable")
+    p.add_argument("--pytorch-src", default=None, metavar="DIR",
+                   help="a PyTorch source tree to read the C++ calls from")
+    _add_source_options(p)
+    p.set_defaults(handler=cmd_backends)
 

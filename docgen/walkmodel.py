@@ -119,6 +119,7 @@ class OperatorDoc:
     autogen: tuple[str, ...] = ()
     python_module: str | None = None
     tags: tuple[str, ...] = ()
+    variants: tuple[str, ...] = ("function",)
 
 
 @dataclass(frozen=True)

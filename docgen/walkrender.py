@@ -164,6 +164,27 @@ def render_walk_tree(report: WalkReport, backends: tuple[str, ...] | None = None
     return Group(*parts)
 
 
+def render_backends_table(backends: BackendsReport) -> RenderableType:
+    """The coverage table: per operator AlexNet reaches, the kernel each key gets."""
+    from rich.table import Table
+
+    table = Table(title="Kernels per dispatch key for the operators the model reaches",
+                  title_justify="left")
+    for col in ("operator", "for", "when (C++)", *backends.coverage_keys):
+        table.add_column(col, overflow="fold")
+    for row in backends.coverage:
+        cells = [escape(f"{c.kernel} ({c.key})") if c.kernel else "[red]no kernel[/red]"
+                 for c in row.cells]
+        table.add_row(row.operator, row.needed_for, escape(row.condition), *cells)
+    plug = Table(title="Where a new device plugs in", title_justify="left")
+    for col in ("plug point", "where", "what"):
+        plug.add_column(col, overflow="fold")
+    for p in backends.plug_points:
+        plug.add_row(escape(p.name), _loc(p.location) or "", escape(p.comment))
+    caps = ", ".join(f"{c.name} ({_loc(c.location)})" for c in backends.capabilities)
+    return Group(table, plug, Text(f"CPU capabilities (DispatchStub): {caps}"))
+
+
 # ---------------------------------------------------------------- pages
 
 

@@ -29,7 +29,7 @@ def _line_of(text: str, needle: str) -> int:
 
 def test_calls_are_found_with_their_lines_and_callers() -> None:
     edges = scan_source(CONVOLUTION_CPP, PATH, "c0ffee")
-    found = {(e.caller, e.callee): e for e in edges}
+    found = {(e.caller, e.callee): e for e in edges if ":" not in e.callee}
     assert set(found) == {
         ("conv2d_symint", "convolution"), ("convolution", "cudnn_convolution"),
         ("convolution", "convolution_overrideable"), ("convolution", "mkldnn_convolution"),
@@ -58,7 +58,8 @@ def test_single_statement_if_and_nested_blocks() -> None:
     text = ("Tensor f(const Tensor& x) {\n  if (x.dim() == 2) return at::addmm(x);\n"
             "  if (a) {\n    for (int i = 0; i < 2; i++) {\n      at::cat(x);\n    }\n  }\n"
             "  return at::matmul(x);\n}\n")
-    found = {e.callee: e.condition for e in scan_source(text, "f.cpp", "")}
+    found = {e.callee: e.condition for e in scan_source(text, "f.cpp", "")
+             if ":" not in e.callee}
     assert found == {"addmm": "x.dim() == 2", "cat": "a", "matmul": ""}
 
 
@@ -67,7 +68,16 @@ def test_function_bodies_skip_classes_and_lambdas() -> None:
             "\nTensor g() {\n  auto l = [&]() { return at::inner(); };\n  return l();\n}\n}}\n")
     clean = blank_comments_and_strings(text)
     assert [b.name for b in function_bodies(clean)] == ["g"]
-    assert [(e.caller, e.callee) for e in scan_source(text, "g.cpp", "")] == [("g", "inner")]
+    assert [(e.caller, e.callee) for e in scan_source(text, "g.cpp", "")] == [
+        ("g", "inner"), ("g", "call:l")]
+
+
+def test_method_and_unqualified_calls_are_marked() -> None:
+    text = ("Tensor f(const Tensor& x, const Tensor& w) {\n  auto t = w.t();\n"
+            "  if (x.dim() > 1) return _adaptive(x, static_cast<int>(1));\n"
+            "  return x->mul_(t);\n}\n")
+    callees = [e.callee for e in scan_source(text, "f.cpp", "")]
+    assert callees == ["method:t", "call:_adaptive", "method:dim", "method:mul_"]
 
 
 def test_blanking_keeps_offsets_and_lines() -> None:
