@@ -116,7 +116,8 @@ def _operator(entry: yaml.Node, path: str) -> OperatorDoc | None:
         autogen=_listish(fields.get("autogen")),
         python_module=_scalar(fields.get("python_module")) or None,
         tags=_listish(fields.get("tags")),
-        variants=_listish(fields.get("variants")) or ("function",))
+        variants=_listish(fields.get("variants")) or ("function",),
+        is_manual_binding=_scalar(fields.get("manual_cpp_binding")).lower() == "true")
 
 
 def read_native_functions(text: str, path: str = NATIVE_FUNCTIONS,

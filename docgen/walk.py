@@ -603,7 +603,10 @@ def _callees(ctx: WalkContext, name: str, kernels: tuple[KernelChoice, ...], imp
 def _method_operator(ctx: WalkContext, name: str) -> str | None:
     """The operator a Tensor method call names, when the yaml gives it a method variant."""
     ops = [ctx.table.find(name)] if ctx.table.find(name) else ctx.table.overloads(name)
-    found = next((op for op in ops if op is not None and "method" in op.variants), None)
+    # A manual_cpp_binding method (`x.dim()`, `x.is_contiguous()`) is hand-written C++ that
+    # answers without a dispatcher call.
+    found = next((op for op in ops if op is not None and "method" in op.variants
+                  and not op.is_manual_binding), None)
     return found.name if found is not None else None
 
 

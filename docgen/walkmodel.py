@@ -120,6 +120,7 @@ class OperatorDoc:
     python_module: str | None = None
     tags: tuple[str, ...] = ()
     variants: tuple[str, ...] = ("function",)
+    is_manual_binding: bool = False  # manual_cpp_binding: a hand-written C++ method
 
 
 @dataclass(frozen=True)

@@ -283,3 +283,51 @@ def test_broken_functional_is_a_diagnostic_not_a_crash(write_package) -> None:
 def test_evaluate_is_three_valued(expr: FlowExpr, env: dict, expected: bool | None) -> None:
     value = evaluate(expr, env)
     assert (None if value.__class__ is object else value) == expected
+
+
+def test_method_calls_need_a_method_variant(write_package) -> None:
+    files = torch_files()
+    files["torchgen/packaged/ATen/native/native_functions.yaml"] += '''
+- func: t(Tensor(a) self) -> Tensor(a)
+  variants: function, method
+
+- func: dim(Tensor self) -> int
+  variants: method
+  manual_cpp_binding: True
+
+- func: function_only(Tensor self) -> Tensor
+'''
+    body = ("Tensor linear(const Tensor& input, const Tensor& weight) {\n"
+            "  if (input.dim() == 2) return at::addmm(input, weight.t());\n"
+            "  return input.function_only();\n}\n")
+    edges = EdgeSet(origin="test")
+    for edge in scan_source(body, "aten/src/ATen/native/Linear.cpp", "abc"):
+        edges.add(edge)
+    report = _walk(write_package, files, edges)
+    below = _names(_layer(report, "fc").operators)
+    assert "aten::addmm" in below and "aten::t" in below
+    assert "aten::dim" not in below and "aten::function_only" not in below
+
+
+def test_pages_render_without_disk_writes(report: WalkReport) -> None:
+    from docgen.walkrender import render_walk_pages, walk_to_json
+
+    pages = render_walk_pages(report)
+    assert set(pages) == {"walk/conv2d.md", "walk/relu.md", "walk/maxpool2d.md",
+                          "walk/dropout.md", "walk/linear.md", "walk/flatten.md"}
+    conv = pages["walk/conv2d.md"]
+    assert "`features.0`" in conv and "~~`torch.nn.functional.pad`~~" in conv
+    assert "torch/_ops.py:" in conv  # the resolution order, with its source lines
+    data = walk_to_json(report)
+    assert data["schema"] == 1 and data["model"] == MODEL
+    layer = data["layers"][1]
+    assert layer["path"] == "features.1"
+    op = layer["operators"][0]
+    assert op["backends"]["CPU"] == {"key": "CPU", "kernel": "relu_", "rule": "backend kernel"}
+    assert op["derivative"]["inherited_from"] == "relu"
+
+
+def test_md_cell_escapes_table_breakers() -> None:
+    from docgen.walkrender import md_cell
+
+    assert md_cell("a|b\nc`d") == "a\\|b c'd"
