@@ -10,7 +10,14 @@ from collections.abc import Iterable
 from docgen.aten import OperatorTable, select_kernel
 from docgen.model import Diagnostic, Location
 from docgen.sources import SourceSet
-from docgen.walkmodel import BackendsReport, CoverageRow, DispatchKeyDoc, OpNode, WalkReport
+from docgen.walkmodel import (
+    BackendsReport,
+    CoverageRow,
+    DispatchKeyDoc,
+    OpNode,
+    Reached,
+    WalkReport,
+)
 
 DISPATCH_KEY_H = "torch/include/c10/core/DispatchKey.h"
 DISPATCH_STUB_H = "torch/include/ATen/native/DispatchStub.h"
@@ -125,12 +132,16 @@ def _read(sources: SourceSet, path: str, diagnostics: list[Diagnostic]) -> str:
     return sources.read_file(path).decode("utf-8", "replace")
 
 
-def _all_ops(nodes: Iterable[OpNode], inherited: str = "") -> Iterable[tuple[OpNode, str]]:
-    """Every operator below `nodes`, with its own condition or the nearest ancestor's."""
+def _all_ops(nodes: Iterable[OpNode], inherited: str = "",
+             visible: bool = True) -> Iterable[tuple[OpNode, str, bool]]:
+    """Every operator below `nodes`, with its own condition or the nearest ancestor's, and
+    whether autograd sees it: the bound operator and what composite-implicit kernels call,
+    not what runs inside a kernel that has its own derivative."""
     for node in nodes:
         condition = node.condition or inherited
-        yield node, condition
-        yield from _all_ops(node.children, condition)
+        seen = visible and node.reached in (Reached.BINDING, Reached.DECOMPOSITION)
+        yield node, condition, seen
+        yield from _all_ops(node.children, condition, seen)
 
 
 _CALLED = re.compile(r"\b([a-z_][a-z0-9_]*)\s*\(")
@@ -142,7 +153,8 @@ def backward_ops(table: OperatorTable, formulas: Iterable[str]) -> list[str]:
     for formula in formulas:
         for name in _CALLED.findall(formula):
             base = name.removesuffix("_symint")
-            if table.find(base) is not None and base not in out:
+            op = table.find(base)
+            if op is not None and not op.is_manual_binding and base not in out:
                 out.append(base)
     return out
 
@@ -153,15 +165,17 @@ def coverage(table: OperatorTable, walk: WalkReport,
     kernel each key gets, or none; conditional C++ routes keep their condition."""
     conditions: dict[str, str] = {}
     formulas: list[str] = []
-    for node, condition in _all_ops(op for layer in walk.layers for op in layer.operators):
+    for node, condition, visible in _all_ops(
+            op for layer in walk.layers for op in layer.operators):
         if node.operator is None:
             continue
         name = node.operator.name
         if name not in conditions or not condition:
             conditions[name] = condition if name not in conditions else ""
         d = node.derivative
-        if d is not None and not d.via_decomposition:
-            formulas.extend(f for _, f in d.formulas)
+        if visible and d is not None and not d.via_decomposition:
+            # `result*:` entries are forward-mode (JVP) formulas, not backward.
+            formulas.extend(f for key, f in d.formulas if not key.startswith("result"))
     rows = [_row(table, name, "forward", cond, keys) for name, cond in conditions.items()]
     rows += [_row(table, name, "backward", "", keys)
              for name in backward_ops(table, formulas) if name not in conditions]
