@@ -42,6 +42,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pytorch-src", required=True, type=Path)
     parser.add_argument("--file", action="append", required=True, metavar="PATH=COMMIT[:partial]")
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--target-commit", default=None,
+                        help="git_version of the torch wheel the edges are meant for")
     parser.add_argument("--native-functions", type=Path, default=None, metavar="YAML",
                         help="keep Tensor-method and unqualified calls only when they name an "
                              "operator of this native_functions.yaml (keeps the file small)")
@@ -66,6 +68,7 @@ def main(argv: list[str] | None = None) -> int:
         "origin": f"shipped edges read from pytorch/pytorch at commits {', '.join(commits)} "
                   f"(not the {TARGET} tag; may differ from it)",
         "target": TARGET,
+        "target_commit": args.target_commit,
         "repository": "pytorch/pytorch",
         "note": "Each file was read at the commit the source index stored for it, which is not "
                 "the v2.13.0 tag; calls may differ from what torch 2.13.0 runs. Rerun "

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import logging
+import re
 from dataclasses import dataclass, field
 
 from docgen.aten import (
@@ -51,6 +52,7 @@ from docgen.walkmodel import (
 log = logging.getLogger(__name__)
 
 MODULE_CLASS = "torch.nn.modules.module.Module"
+VERSION_PY = "torch/version.py"
 SEQUENTIAL = "torch.nn.modules.container.Sequential"
 DEFAULT_BACKENDS = ("CPU", "CUDA")
 UNKNOWN = object()
@@ -80,6 +82,15 @@ class WalkContext:
     @property
     def torch_version(self) -> str:
         return next((d.version for d in self.sources.distributions if d.name == "torch"), "?")
+
+    @property
+    def torch_commit(self) -> str | None:
+        """`git_version` from torch/version.py: the commit the wheel was built from."""
+        if not self.sources.has_file(VERSION_PY):
+            return None
+        text = self.sources.read_file(VERSION_PY).decode("utf-8", "replace")
+        match = re.search(r"^git_version\s*=\s*['\"]([0-9a-f]{7,40})['\"]", text, re.M)
+        return match.group(1) if match else None
 
     def flow(self, module: str) -> ModuleFlow | None:
         if module not in self.flows:
@@ -600,6 +611,15 @@ def _callees(ctx: WalkContext, name: str, kernels: tuple[KernelChoice, ...], imp
     return out
 
 
+def _edge_note(ctx: WalkContext, function: str, commit: str) -> str:
+    if not commit:
+        return f"read in {function}"
+    built = ctx.torch_commit
+    if built is None or built.startswith(commit) or commit.startswith(built):
+        return f"read in {function} at commit {commit[:12]}"
+    return f"read in {function} at commit {commit[:12]}, not at {built[:12]} (the wheel's)"
+
+
 def _method_operator(ctx: WalkContext, name: str) -> str | None:
     """The operator a Tensor method call names, when the yaml gives it a method variant."""
     ops = [ctx.table.find(name)] if ctx.table.find(name) else ctx.table.overloads(name)
@@ -629,7 +649,7 @@ def _edges_below(ctx: WalkContext, function: str, implicit: bool, seen: frozense
             if ctx.table.find(callee) is None or callee == function.removesuffix("_symint"):
                 continue  # local helpers; only names that are operators are calls to ATen
         reached = Reached.DECOMPOSITION if implicit else Reached.UPSTREAM
-        note = f"read in {function} at commit {edge.commit[:12]}" if edge.commit else ""
+        note = _edge_note(ctx, function, edge.commit)
         if ctx.table.find(callee) is None and ctx.table.overloads(callee):
             callee = ctx.table.overloads(callee)[0].name
         if ctx.table.find(callee) is not None:
@@ -664,7 +684,10 @@ def walk_model(ctx: WalkContext, model: str, *, layer: str | None = None) -> Wal
     order: tuple[tuple[str, Location], ...] = ()
     if ctx.sources.has_file(OPS_PY):
         order = read_resolution_order(ctx.sources.read_file(OPS_PY).decode("utf-8", "replace"))
-    return WalkReport(model, version, tuple(walks), ctx.backends, order, ctx.edges.origin,
+    upstream = ctx.edges.origin
+    if ctx.torch_commit:
+        upstream += f"; torch {version} was built from commit {ctx.torch_commit[:12]}"
+    return WalkReport(model, version, tuple(walks), ctx.backends, order, upstream,
                       tuple(ctx.diagnostics))
 
 
