@@ -331,3 +331,39 @@ def test_md_cell_escapes_table_breakers() -> None:
     from docgen.walkrender import md_cell
 
     assert md_cell("a|b\nc`d") == "a\\|b c'd"
+
+
+def test_edges_from_another_commit_say_so(write_package) -> None:
+    files = torch_files()
+    files["torch/version.py"] = "__version__ = '9.9.9'\ngit_version = 'feedfacefeedface'\n"
+    edges = EdgeSet(origin="test")
+    for edge in scan_source(CONVOLUTION_CPP, "aten/src/ATen/native/Convolution.cpp", "abc123"):
+        edges.add(edge)
+    report = _walk(write_package, files, edges)
+    below = _layer(report, "features.0").operators[0].children[0]
+    assert "abc123" in below.note and "feedfacefeed" in below.note
+    assert "feedfacefeed" in report.upstream
+
+
+def test_cli_walk_with_a_source_tree(write_package, tmp_path: Path,
+                                     capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from docgen.cli import main
+
+    root = write_package(torch_files())
+    src = tmp_path / "pytorch" / "aten/src/ATen/native"
+    src.mkdir(parents=True)
+    (src / "Convolution.cpp").write_text(CONVOLUTION_CPP)
+    args = ["walk", "--json", "--model", MODEL, "--source", f"torch={root}",
+            "--source", f"zoo={root}", "--pytorch-src", str(tmp_path / "pytorch")]
+    assert main([*args, "--layer", "features.0"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    op = data["layers"][0]["operators"][0]
+    assert op["name"] == "aten::conv2d"
+    child = op["children"][0]
+    line = next(i for i, text in enumerate(CONVOLUTION_CPP.splitlines(), 1)
+                if "return at::convolution(" in text)
+    assert child["edge"] == f"aten/src/ATen/native/Convolution.cpp:{line}"
+    assert child["edge_source"] == "from upstream C++"
+    assert main([*args, "--pytorch-src", str(tmp_path / "missing")]) == 2
