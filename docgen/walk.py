@@ -13,6 +13,7 @@ import ast
 import logging
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from docgen.aten import (
     DERIVATIVES,
@@ -34,6 +35,7 @@ from docgen.resolve import ModuleIndex, Resolver
 from docgen.sources import SourceSet
 from docgen.upstream import CALL_PREFIX, METHOD_PREFIX, EdgeSet
 from docgen.walkmodel import (
+    BackendsReport,
     Branch,
     CallSite,
     Condition,
@@ -732,3 +734,17 @@ def _forward_ops(ctx: WalkContext, forward: FunctionFlow) -> list[LayerWalk]:
                              Location(forward.path, call.line), (hop,), _operators(ctx, uses),
                              _first_stop(hop)))
     return out
+
+
+def walk_for_site(sources: SourceSet, model: str, *, pytorch_src: Path | None = None,
+                  backends: tuple[str, ...] = DEFAULT_BACKENDS
+                  ) -> tuple[WalkReport, BackendsReport]:
+    """Everything the Walk and Backends pages need, in one call: the walk of every layer of
+    `model` and the Backends facts (C++ edges from `pytorch_src`, else the shipped file)."""
+    from docgen.backends import read_backends
+    from docgen.upstream import load_shipped_edges, scan_tree
+
+    edges = scan_tree(pytorch_src) if pytorch_src is not None else load_shipped_edges()
+    ctx = open_context(sources, edges, backends)
+    report = walk_model(ctx, model)
+    return report, read_backends(sources, ctx.table, report)

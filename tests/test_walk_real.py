@@ -123,6 +123,14 @@ def _sources(real_wheels: dict[str, Path]) -> list[str]:
     return [arg for name, path in real_wheels.items() for arg in ("--source", f"{name}={path}")]
 
 
+def test_walk_for_site_returns_both_reports(real_sources: SourceSet) -> None:
+    from docgen.walk import walk_for_site
+
+    report, backends = walk_for_site(real_sources, ALEXNET)
+    pages = render_walk_pages(report, backends)
+    assert len(pages) == 8 and "walk/backends.md" in pages
+
+
 def test_cli_walk_json_one_layer(capsys: pytest.CaptureFixture[str],
                                  real_wheels: dict[str, Path]) -> None:
     code = main(["walk", "--json", "--layer", "features.1", *_sources(real_wheels)])
