@@ -11,7 +11,8 @@ from docgen.backends import read_backends
 from docgen.cli import main
 from docgen.sources import SourceSet
 from docgen.upstream import load_shipped_edges
-from docgen.walk import WalkContext, open_context, walk_model
+from docgen.walk import open_context, walk_model
+from docgen.walkctx import WalkContext
 from docgen.walkmodel import LayerWalk, OpNode, WalkReport
 from docgen.walkrender import render_walk_pages, walk_to_json
 

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from docgen.pyroute import evaluate
 from docgen.sources import SourceSet, SourceSpec, open_source
 from docgen.upstream import EdgeSet, scan_source
-from docgen.walk import evaluate, open_context, walk_model
+from docgen.walk import open_context, walk_model
 from docgen.walkmodel import FlowExpr, LayerWalk, OpNode, PyHop, Reached, WalkReport
 from tests.walk_fixtures import CONVOLUTION_CPP, torch_files
 
