@@ -91,7 +91,6 @@ def operator_node(ctx: WalkContext, name: str, reached: Reached, *, edge: Locati
         return OpNode(qualified, None, reached, edge, condition, (), None, (),
                       note or "not in native_functions.yaml of the torch version read")
     kernels = tuple(select_kernel(ctx.table, op, b) for b in ctx.backends)
-    implicit = any(k.key == IMPLICIT for k in kernels)
     derivative = find_derivative(ctx.table, op.name)
     if kernels and all(k.key == IMPLICIT for k in kernels):
         # Autograd sees the operators the composite kernel calls; a formula of this op (if
@@ -103,15 +102,21 @@ def operator_node(ctx: WalkContext, name: str, reached: Reached, *, edge: Locati
             derivative.inherited_from if derivative else None, via_decomposition=True)
     children: list[OpNode] = []
     if depth < MAX_OP_DEPTH and op.name not in seen:
-        children = _callees(ctx, op.name, kernels, implicit, seen | {op.name}, depth)
+        children = _callees(ctx, kernels, seen | {op.name}, depth)
     return OpNode(qualified, op, reached, edge, condition, kernels, derivative, tuple(children),
                   note)
 
 
-def _callees(ctx: WalkContext, name: str, kernels: tuple[KernelChoice, ...], implicit: bool,
-             seen: frozenset[str], depth: int) -> list[OpNode]:
+def _callees(ctx: WalkContext, kernels: tuple[KernelChoice, ...], seen: frozenset[str],
+             depth: int) -> list[OpNode]:
+    """What each selected kernel calls; below a CompositeImplicitAutograd kernel that is a
+    decomposition (autograd sees it), below any other kernel it runs inside the kernel."""
     out: list[OpNode] = []
-    for kernel in dict.fromkeys(k.kernel for k in kernels if k.kernel):
+    chosen: dict[str, bool] = {}
+    for k in kernels:
+        if k.kernel:
+            chosen[k.kernel] = chosen.get(k.kernel, False) or k.key == IMPLICIT
+    for kernel, implicit in chosen.items():
         out.extend(_edges_below(ctx, kernel, implicit, seen, depth))
     return out
 

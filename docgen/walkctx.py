@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from docgen.aten import (
     DERIVATIVES,
@@ -52,7 +53,7 @@ class WalkContext:
     def torch_version(self) -> str:
         return next((d.version for d in self.sources.distributions if d.name == "torch"), "?")
 
-    @property
+    @cached_property
     def torch_commit(self) -> str | None:
         """`git_version` from torch/version.py: the commit the wheel was built from."""
         if not self.sources.has_file(VERSION_PY):
