@@ -15,7 +15,7 @@ from rich.console import Console
 
 from docgen import __version__
 from docgen.cache import AnalysisCache
-from docgen.commands import Registrar
+from docgen.commands import register_all
 from docgen.config import DEFAULT_MODEL, Config, config_from_options
 from docgen.errors import ConfigError, DocgenError, FetchError, LookupFailed
 from docgen.model import Project
@@ -166,16 +166,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_output_options(p)
     p.set_defaults(handler=cmd_fetch)
 
-    for register in _extra_commands():
-        register(sub)
+    register_all(sub)  # subcommands that live in their own modules
     return parser
-
-
-def _extra_commands() -> list[Registrar]:
-    """Subcommands that live in their own modules (build, summary, walk, diff...)."""
-    from docgen import commands
-
-    return commands.REGISTRARS
 
 
 def _setup_logging(args: argparse.Namespace) -> None:

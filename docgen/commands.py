@@ -1,22 +1,20 @@
-"""The subcommands defined outside cli.py: each registrar adds its parser and handler.
+"""The subcommands defined outside cli.py: each listed module has `register(subparsers)`.
 
-Each feature module (build, summary, walk, diff) exposes `register(subparsers)`; listing it
-here is the only change cli.py needs.
+Listing a module here is the only change cli.py needs for a new subcommand. Registration runs
+on every invocation, so feature modules keep their heavy imports inside their handlers.
 """
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
+import importlib
 
-Registrar = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
-
-
-
-def _compare(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    from docgen.compare import register  # imported on use: keeps `docgen --help` light
-
-    register(sub)
+COMMAND_MODULES: tuple[str, ...] = (
+    "docgen.compare",  # diff, check
+    "docgen.walkcli",  # walk, backends
+)
 
 
-REGISTRARS: list[Registrar] = [_compare]
+def register_all(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub)

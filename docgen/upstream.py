@@ -1,0 +1,293 @@
+"""Calls between ATen kernels read from C++ sources: a scanner of kernel bodies in a PyTorch
+source tree (`aten/src/ATen/native/*.cpp`) and the shipped edge file made by that scanner.
+
+The wheel has no kernel bodies, so an edge below a composite operator is only ever shown when
+it was read here, with its file:line and the commit it came from.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+from docgen.errors import SourceError
+from docgen.model import Location
+from docgen.walkmodel import UpstreamEdge
+
+DATA_PACKAGE = "docgen.data"
+EDGES_FILE = "upstream_edges.json"
+NATIVE_DIR = "aten/src/ATen/native"
+
+_CALL = re.compile(r"\bat::(?:_ops::)?(\w+)(?:::(?:call|redispatch))?\s*\(")
+_NATIVE = re.compile(r"\bat::native::(\w+)\s*\(")
+# `x.t()`, `noise.bernoulli_(p)`: a Tensor method; the walk keeps the names that are
+# operators with a method variant in the torch version read.
+_METHOD = re.compile(r"(?:\.|->)\s*([a-z_][a-z0-9_]*)\s*\(")
+METHOD_PREFIX = "method:"
+# `_adaptive_avg_pool2d(input, size)` inside namespace at::native: found by argument-dependent
+# lookup; the walk keeps the names that are operators of the torch version read.
+_UNQUALIFIED = re.compile(r"(?<![\w.:>~])([a-z_][a-z0-9_]*)\s*\(")
+CALL_PREFIX = "call:"
+_NAME = re.compile(r"(~?\w+)\s*(?:<[^<>()]*>)?\s*$")
+_NOT_OPERATORS = {"native", "_ops", "cuda", "detail", "globalContext"}
+_KEYWORDS = {"static_cast", "reinterpret_cast", "const_cast", "dynamic_cast", "alignof",
+             "noexcept", "throw", "new", "delete", "using", "typename", "template", "auto"}
+_CONTROL = {"if", "for", "while", "switch", "catch", "return", "sizeof", "decltype"}
+
+
+@dataclass
+class EdgeSet:
+    """Edges by caller kernel name; `origin` says where they were read."""
+
+    origin: str = "none"
+    edges: dict[str, list[UpstreamEdge]] = field(default_factory=dict)
+
+    def add(self, edge: UpstreamEdge) -> None:
+        self.edges.setdefault(edge.caller, []).append(edge)
+
+    def calls_of(self, kernel: str) -> list[UpstreamEdge]:
+        out = list(self.edges.get(kernel, ()))
+        if not out and kernel.endswith("_symint"):
+            out = list(self.edges.get(kernel.removesuffix("_symint"), ()))
+        return out
+
+    def __len__(self) -> int:
+        return sum(len(v) for v in self.edges.values())
+
+
+def blank_comments_and_strings(text: str) -> str:
+    """`text` with comments, string and char literals replaced by spaces; newlines kept, so
+    offsets and line numbers stay those of the file."""
+    out = list(text)
+    i, n = 0, len(text)
+    while i < n:
+        two = text[i:i + 2]
+        if two == "//":
+            j = text.find("\n", i)
+            j = n if j < 0 else j
+        elif two == "/*":
+            j = text.find("*/", i + 2)
+            j = n if j < 0 else j + 2
+        elif text[i] in "\"'":
+            j = i + 1
+            while j < n and text[j] != text[i] and text[j] != "\n":
+                j += 2 if text[j] == "\\" else 1
+            j = min(j + 1, n)
+        else:
+            i += 1
+            continue
+        for k in range(i, j):
+            if out[k] != "\n":
+                out[k] = " "
+        i = j
+    return _blank_directives("".join(out))
+
+
+def _blank_directives(text: str) -> str:
+    """Preprocessor lines (and their `\\` continuations) blanked: macro bodies are not code
+    the scanner can attribute to a function."""
+    lines = text.split("\n")
+    continued = False
+    for i, line in enumerate(lines):
+        if continued or line.lstrip().startswith("#"):
+            continued = line.rstrip().endswith("\\")
+            lines[i] = " " * len(line)
+    return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class FunctionBody:
+    name: str
+    start: int  # offset of `{`
+    end: int  # offset of the matching `}`
+
+
+def function_bodies(clean: str) -> list[FunctionBody]:
+    """Top-level function definitions (inside namespaces, outside classes and other bodies)."""
+    out: list[FunctionBody] = []
+    depth_kinds: list[str] = []
+    last = 0
+    for i, ch in enumerate(clean):
+        if ch in ";":
+            last = i + 1
+        elif ch == "{":
+            header = clean[last:i]
+            kind = _block_kind(header, depth_kinds)
+            if kind == "function":
+                out.append(FunctionBody(_function_name(header), i, -1))
+            depth_kinds.append(kind)
+            last = i + 1
+        elif ch == "}":
+            if depth_kinds:
+                kind = depth_kinds.pop()
+                if kind == "function" and out and out[-1].end < 0:
+                    out[-1] = FunctionBody(out[-1].name, out[-1].start, i)
+            last = i + 1
+    return [f for f in out if f.end > 0 and f.name]
+
+
+def _block_kind(header: str, stack: list[str]) -> str:
+    if any(k != "namespace" for k in stack):
+        return "inner"
+    text = " ".join(header.split())
+    if re.match(r"^(?:inline\s+)?namespace\b", text) or text.startswith('extern "C"'):
+        return "namespace"
+    if re.search(r"\b(class|struct|union|enum)\b[^()]*$", text):
+        return "type"
+    if "(" in text and not text.startswith("#"):
+        return "function"
+    return "other"
+
+
+def _function_name(header: str) -> str:
+    """The name before the parameter list: `Tensor conv2d_symint(...) {` -> conv2d_symint."""
+    text = header.split("\n")
+    joined = " ".join(line for line in text if not line.strip().startswith("#"))
+    depth, cut = 0, -1
+    for i in range(len(joined) - 1, -1, -1):
+        if joined[i] == ")":
+            depth += 1
+        elif joined[i] == "(":
+            depth -= 1
+            if depth == 0:
+                cut = i
+                # keep the outermost parameter list: `f(...) -> decltype(...)` is rare here
+    if cut < 0:
+        return ""
+    match = _NAME.search(joined[:cut])
+    name = match.group(1) if match else ""
+    name = name.rsplit("::", 1)[-1]
+    return "" if name in _CONTROL else name
+
+
+def _condition(clean: str, body: FunctionBody, at: int) -> str:
+    """The conditions governing the statement at offset `at`: its `case` labels or its own
+    `if (...)`, then the `if`/`else` headers of the enclosing blocks, innermost first."""
+    start = _statement_start(clean, body.start, at)
+    statement = " ".join(clean[start:at].split())
+    cases = re.findall(r"case\s+([\w:]+)\s*:", statement)
+    parts = [" / ".join(f"case {c}" for c in cases)] if cases else []
+    own = re.match(r"(?:else\s+)?if\s*\((.*)\)\s*(?:return\b.*)?$", statement)
+    if own and not cases:
+        parts.append(own.group(1).strip())
+    parts.extend(_enclosing_conditions(clean, body, at))
+    parts = [p for p in parts if p]
+    if len(parts) > 1:
+        parts = [f"({p})" if "||" in p and not p.startswith("(") else p for p in parts]
+    return " && ".join(parts)
+
+
+def _statement_start(clean: str, lo: int, at: int) -> int:
+    return max(clean.rfind(";", lo, at), clean.rfind("{", lo, at), clean.rfind("}", lo, at)) + 1
+
+
+def _block_header(clean: str, lo: int, brace: int) -> str:
+    return " ".join(clean[_statement_start(clean, lo, brace):brace].split())
+
+
+def _enclosing_conditions(clean: str, body: FunctionBody, at: int, limit: int = 3) -> list[str]:
+    out: list[str] = []
+    depth = 0
+    for i in range(at - 1, body.start, -1):
+        if clean[i] == "}":
+            depth += 1
+        elif clean[i] == "{":
+            if depth:
+                depth -= 1
+                continue
+            header = _block_header(clean, body.start, i)
+            found = re.match(r"(?:else\s+)?if\s*\((.*)\)$", header)
+            if found:
+                out.append(found.group(1).strip())
+            elif header == "else":
+                previous = _previous_if(clean, body.start, i)
+                out.append(f"!({previous})" if previous else "else")
+            if len(out) >= limit:
+                break
+    return out
+
+
+def _previous_if(clean: str, lo: int, else_brace: int) -> str:
+    """The condition of the `if` whose block ends just before `else {`."""
+    close = clean.rfind("}", lo, else_brace)
+    depth = 0
+    for i in range(close - 1, lo, -1):
+        if clean[i] == "}":
+            depth += 1
+        elif clean[i] == "{":
+            if depth == 0:
+                found = re.match(r"(?:.*\belse\s+)?if\s*\((.*)\)$",
+                                 _block_header(clean, lo, i))
+                return found.group(1).strip() if found else ""
+            depth -= 1
+    return ""
+
+
+def scan_source(text: str, path: str, commit: str) -> list[UpstreamEdge]:
+    """Every `at::op(` / `at::_ops::op::call(` / `at::native::k(` call in every function body
+    of one C++ file, with its line and governing condition."""
+    clean = blank_comments_and_strings(text)
+    edges: list[UpstreamEdge] = []
+    for body in function_bodies(clean):
+        segment = clean[body.start:body.end]
+        for pattern, prefix in ((_CALL, ""), (_NATIVE, "native::"), (_METHOD, METHOD_PREFIX),
+                                (_UNQUALIFIED, CALL_PREFIX)):
+            for match in pattern.finditer(segment):
+                name = match.group(1)
+                if pattern is _CALL and name in _NOT_OPERATORS:
+                    continue
+                if pattern is _UNQUALIFIED and (name in _CONTROL or name in _KEYWORDS):
+                    continue
+                offset = body.start + match.start()
+                line = clean.count("\n", 0, offset) + 1
+                edges.append(UpstreamEdge(body.name, prefix + name, Location(path, line),
+                                          _condition(clean, body, offset), commit))
+    edges.sort(key=lambda e: (e.location.line, e.callee))
+    return edges
+
+
+def scan_tree(root: Path, files: Iterable[str] | None = None,
+              commits: dict[str, str] | None = None) -> EdgeSet:
+    """Scan `root/aten/src/ATen/native/*.cpp` (or the given relative files)."""
+    base = root / NATIVE_DIR
+    if not base.is_dir() and files is None:
+        raise SourceError(str(root), 1, f"not a PyTorch source tree (no {NATIVE_DIR})")
+    rels = list(files) if files is not None else sorted(
+        p.relative_to(root).as_posix() for p in base.rglob("*.cpp"))
+    edges = EdgeSet(origin=f"PyTorch source tree ({len(rels)} files)")
+    for rel in rels:
+        text = (root / rel).read_text(encoding="utf-8", errors="replace")
+        for edge in scan_source(text, rel, (commits or {}).get(rel, "")):
+            edges.add(edge)
+    return edges
+
+
+def edges_to_json(edges: EdgeSet, meta: dict[str, object]) -> dict[str, object]:
+    rows = [{"caller": e.caller, "callee": e.callee, "path": e.location.path,
+             "line": e.location.line, "condition": e.condition, "commit": e.commit}
+            for caller in sorted(edges.edges) for e in edges.edges[caller]]
+    return {**meta, "schema": 1, "edges": rows}
+
+
+def edges_from_json(data: dict[str, object], origin: str) -> EdgeSet:
+    edges = EdgeSet(origin=origin)
+    rows = data.get("edges", [])
+    for row in rows if isinstance(rows, list) else []:
+        edges.add(UpstreamEdge(str(row["caller"]), str(row["callee"]),
+                               Location(str(row["path"]), int(row["line"])),
+                               str(row.get("condition", "")), str(row.get("commit", ""))))
+    return edges
+
+
+def load_shipped_edges() -> EdgeSet:
+    """The edge file shipped in docgen/data (made by benchmarks/upstream_edges.py)."""
+    try:
+        text = resources.files(DATA_PACKAGE).joinpath(EDGES_FILE).read_text(encoding="utf-8")
+    except (FileNotFoundError, OSError):
+        return EdgeSet()
+    data = json.loads(text)
+    return edges_from_json(data, str(data.get("origin", "shipped edges")))

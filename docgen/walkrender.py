@@ -1,0 +1,250 @@
+"""Walk and Backends records -> JSON data, rich trees and Markdown pages; writes nothing to disk.
+
+Policy (what is shown, in which order) is decided here once, so the terminal, JSON and the
+pages agree; templates only arrange.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from rich.console import Group, RenderableType
+from rich.markup import escape
+from rich.text import Text
+from rich.tree import Tree
+
+from docgen.walkmodel import (
+    BackendsReport,
+    DerivativeDoc,
+    KernelChoice,
+    LayerWalk,
+    OpNode,
+    PyHop,
+    WalkReport,
+)
+
+WALK_SCHEMA = 1
+UPSTREAM_MARK = "from upstream C++"
+
+
+def _loc(loc: Any) -> str | None:
+    return f"{loc.path}:{loc.line}" if loc is not None else None
+
+
+def hop_to_json(hop: PyHop) -> dict[str, Any]:
+    return {"name": hop.name, "kind": hop.kind, "location": _loc(hop.location), "via": hop.via,
+            "branches": [{"condition": b.condition, "location": _loc(b.location),
+                          "taken": b.taken} for b in hop.branches],
+            "pruned": hop.is_pruned, "note": hop.note,
+            "children": [hop_to_json(c) for c in hop.children]}
+
+
+def kernel_to_json(k: KernelChoice) -> dict[str, Any]:
+    return {"key": k.key, "kernel": k.kernel, "rule": k.rule}
+
+
+def derivative_to_json(d: DerivativeDoc | None) -> dict[str, Any] | None:
+    if d is None:
+        return None
+    return {"name": d.name, "location": _loc(d.location), "formulas": dict(d.formulas),
+            "inherited_from": d.inherited_from, "via_decomposition": d.via_decomposition}
+
+
+def op_to_json(node: OpNode) -> dict[str, Any]:
+    op = node.operator
+    return {
+        "name": node.name,
+        "schema": op.schema if op else None,
+        "yaml": _loc(op.location) if op else None,
+        "dispatch": {e.key: e.kernel for e in op.dispatch} if op else {},
+        "dispatch_origin": op.dispatch_origin if op else None,
+        "structured_delegate": op.structured_delegate if op else None,
+        "autogen": list(op.autogen) if op else [],
+        "reached": node.reached.value,
+        "edge": _loc(node.edge),
+        "edge_source": UPSTREAM_MARK if node.edge is not None else None,
+        "condition": node.condition,
+        "backends": {k.backend: kernel_to_json(k) for k in node.kernels},
+        "derivative": derivative_to_json(node.derivative),
+        "note": node.note,
+        "children": [op_to_json(c) for c in node.children],
+    }
+
+
+def layer_to_json(layer: LayerWalk) -> dict[str, Any]:
+    return {"path": layer.path, "type": layer.type_text, "class": layer.qualname,
+            "arguments": dict(layer.arguments), "location": _loc(layer.location),
+            "python": [hop_to_json(h) for h in layer.python],
+            "operators": [op_to_json(o) for o in layer.operators], "stopped": layer.stopped}
+
+
+def walk_to_json(report: WalkReport) -> dict[str, Any]:
+    return {"schema": WALK_SCHEMA, "model": report.model, "torch": report.torch_version,
+            "backends": list(report.backends), "upstream": report.upstream,
+            "resolution_order": [{"step": s, "location": _loc(loc)}
+                                 for s, loc in report.resolution_order],
+            "layers": [layer_to_json(layer) for layer in report.layers],
+            "diagnostics": [str(d) for d in report.diagnostics]}
+
+
+# ---------------------------------------------------------------- terminal
+
+
+def _hop_label(hop: PyHop) -> Text:
+    style = "dim strike" if hop.is_pruned else ("red" if hop.kind == "stop" else "")
+    text = Text(f"{hop.kind}: ", style="bold " + style if style else "bold")
+    text.append(hop.name if hop.kind != "stop" else hop.note, style=style or "cyan")
+    if hop.location is not None:
+        text.append(f"  {_loc(hop.location)}", style="dim")
+    for b in hop.branches:
+        mark = {True: "taken", False: "pruned", None: "undecided"}[b.taken]
+        text.append(f"  [if {b.condition}: {mark}]", style="yellow" if b.taken is None
+                    else "dim")
+    if hop.note and hop.kind != "stop":
+        text.append(f"  ({hop.note})", style="dim italic")
+    return text
+
+
+def _add_hop(tree: Tree, hop: PyHop) -> None:
+    branch = tree.add(_hop_label(hop))
+    for child in hop.children:
+        _add_hop(branch, child)
+
+
+def _op_label(node: OpNode, backends: tuple[str, ...]) -> Text:
+    text = Text(node.name, style="bold green")
+    if node.operator is not None:
+        text.append(f"  {_loc(node.operator.location)}", style="dim")
+    if node.edge is not None:
+        text.append(f"  [{UPSTREAM_MARK} {_loc(node.edge)}]", style="magenta")
+    if node.condition:
+        text.append(f"  when {node.condition}", style="yellow")
+    for k in node.kernels:
+        if k.backend in backends:
+            chosen = f"{k.key}: {k.kernel}" if k.kernel else "none"
+            text.append(f"\n    {k.backend} -> {chosen}", style="")
+    if node.derivative is not None:
+        d = node.derivative
+        what = "backward via decomposition" if d.via_decomposition else (
+            f"backward {_loc(d.location)}" + (f" (from {d.inherited_from})"
+                                              if d.inherited_from else ""))
+        text.append(f"\n    autograd: {what}", style="dim")
+    if node.note:
+        text.append(f"\n    {node.note}", style="dim italic")
+    return text
+
+
+def _add_op(tree: Tree, node: OpNode, backends: tuple[str, ...]) -> None:
+    branch = tree.add(_op_label(node, backends))
+    for child in node.children:
+        _add_op(branch, child, backends)
+
+
+def render_walk_tree(report: WalkReport, backends: tuple[str, ...] | None = None
+                     ) -> RenderableType:
+    shown = backends or report.backends
+    parts: list[RenderableType] = [Text(
+        f"{report.model}  (torch {report.torch_version}; C++ edges: {report.upstream})",
+        style="bold")]
+    for layer in report.layers:
+        args = ", ".join(f"{k}={v}" for k, v in layer.arguments)
+        tree = Tree(Text.assemble((layer.path, "bold cyan"), f"  {escape(layer.type_text)}"
+                                  f"({args})  ", (_loc(layer.location) or "", "dim")))
+        python = tree.add(Text("Python", style="bold"))
+        for hop in layer.python:
+            _add_hop(python, hop)
+        if layer.stopped:
+            tree.add(Text(f"stopped: {layer.stopped}", style="red"))
+        ops = tree.add(Text("ATen", style="bold"))
+        for node in layer.operators:
+            _add_op(ops, node, shown)
+        parts.append(tree)
+    return Group(*parts)
+
+
+def render_backends_table(backends: BackendsReport) -> RenderableType:
+    """The coverage table: per operator AlexNet reaches, the kernel each key gets."""
+    from rich.table import Table
+
+    table = Table(title="Kernels per dispatch key for the operators the model reaches",
+                  title_justify="left")
+    for col in ("operator", "for", "when (C++)", *backends.coverage_keys):
+        table.add_column(col, overflow="fold")
+    for row in backends.coverage:
+        cells = [escape(f"{c.kernel} ({c.key})") if c.kernel else "[red]no kernel[/red]"
+                 for c in row.cells]
+        table.add_row(row.operator, row.needed_for, escape(row.condition), *cells)
+    plug = Table(title="Where a new device plugs in", title_justify="left")
+    for col in ("plug point", "where", "what"):
+        plug.add_column(col, overflow="fold")
+    for p in backends.plug_points:
+        plug.add_row(escape(p.name), _loc(p.location) or "", escape(p.comment))
+    caps = ", ".join(f"{c.name} ({_loc(c.location)})" for c in backends.capabilities)
+    return Group(table, plug, Text(f"CPU capabilities (DispatchStub): {caps}"))
+
+
+# ---------------------------------------------------------------- pages
+
+
+def templates_dir() -> Path:
+    """The shipped templates folder (top-level `templates/`, installed as docgen.templates)."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here.parent / "templates", here / "templates"):
+        if (candidate / "walk.md.j2").is_file():
+            return candidate
+    import docgen.templates as shipped
+
+    return Path(shipped.__file__).parent
+
+
+def make_environment(user_dir: Path | None = None) -> jinja2.Environment:
+    dirs = [str(user_dir)] if user_dir else []
+    return jinja2.Environment(loader=jinja2.FileSystemLoader([*dirs, str(templates_dir())]),
+                              undefined=jinja2.StrictUndefined, trim_blocks=True,
+                              lstrip_blocks=True, autoescape=False, keep_trailing_newline=True)
+
+
+def md_cell(value: object) -> str:
+    """Text safe inside a Markdown table cell or inline code."""
+    text = "" if value is None else str(value)
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").replace("`", "'")
+
+
+def _flat_hops(hop: PyHop, depth: int = 0) -> list[dict[str, Any]]:
+    rows = [{"depth": depth, "hop": hop, "location": _loc(hop.location) or ""}]
+    for child in hop.children:
+        rows.extend(_flat_hops(child, depth + 1))
+    return rows
+
+
+def _flat_ops(node: OpNode, depth: int = 0) -> list[dict[str, Any]]:
+    rows = [{"depth": depth, "op": node, "yaml": _loc(node.operator.location)
+             if node.operator else "", "edge": _loc(node.edge) or ""}]
+    for child in node.children:
+        rows.extend(_flat_ops(child, depth + 1))
+    return rows
+
+
+def render_walk_pages(report: WalkReport, backends: BackendsReport | None = None,
+                      env: jinja2.Environment | None = None) -> dict[str, str]:
+    """{relative path: Markdown}: one Walk page per layer type, and the Backends page."""
+    env = env or make_environment()
+    env.filters.setdefault("md_cell", md_cell)
+    pages: dict[str, str] = {}
+    by_type: dict[str, list[LayerWalk]] = {}
+    for layer in report.layers:
+        by_type.setdefault(layer.qualname or layer.type_text, []).append(layer)
+    template = env.get_template("walk.md.j2")
+    for type_name, layers in by_type.items():
+        first = layers[0]
+        pages[f"walk/{type_name.rsplit('.', 1)[-1].lower()}.md"] = template.render(
+            report=report, type_name=type_name, layers=layers,
+            hops=[r for h in first.python for r in _flat_hops(h)],
+            ops=[r for o in first.operators for r in _flat_ops(o)],
+            upstream_mark=UPSTREAM_MARK)
+    if backends is not None:
+        pages["walk/backends.md"] = env.get_template("backends.md.j2").render(
+            report=report, backends=backends)
+    return pages

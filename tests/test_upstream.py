@@ -1,0 +1,123 @@
+"""The C++ kernel-body scanner and the shipped edge file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from docgen.errors import SourceError
+from docgen.upstream import (
+    EdgeSet,
+    blank_comments_and_strings,
+    edges_from_json,
+    edges_to_json,
+    function_bodies,
+    load_shipped_edges,
+    scan_source,
+    scan_tree,
+)
+from tests.walk_fixtures import CONVOLUTION_CPP
+
+PATH = "aten/src/ATen/native/Convolution.cpp"
+
+
+def _line_of(text: str, needle: str) -> int:
+    return next(i for i, line in enumerate(text.splitlines(), 1) if needle in line)
+
+
+def test_calls_are_found_with_their_lines_and_callers() -> None:
+    edges = scan_source(CONVOLUTION_CPP, PATH, "c0ffee")
+    found = {(e.caller, e.callee): e for e in edges if ":" not in e.callee}
+    assert set(found) == {
+        ("conv2d_symint", "convolution"), ("convolution", "cudnn_convolution"),
+        ("convolution", "convolution_overrideable"), ("convolution", "mkldnn_convolution"),
+        ("convolution", "_slow_conv2d_forward")}
+    edge = found[("conv2d_symint", "convolution")]
+    assert edge.location.line == _line_of(CONVOLUTION_CPP, "return at::convolution(")
+    assert edge.commit == "c0ffee" and edge.location.path == PATH
+
+
+def test_comments_strings_and_macros_are_not_calls() -> None:
+    callees = {e.callee for e in scan_source(CONVOLUTION_CPP, PATH, "")}
+    assert "not_a_call" not in callees and "fake" not in callees
+    macro = "#define X(a) \\\n  at::macro_call(a)\nvoid f() { at::real(1); }\n"
+    assert [e.callee for e in scan_source(macro, PATH, "")] == ["real"]
+
+
+def test_conditions_case_if_else() -> None:
+    found = {e.callee: e.condition for e in scan_source(CONVOLUTION_CPP, PATH, "")}
+    assert found["cudnn_convolution"] == "case ConvBackend::Cudnn"
+    assert found["convolution_overrideable"] == "case ConvBackend::Overrideable"
+    assert found["mkldnn_convolution"] == "input.is_mkldnn()"
+    assert found["_slow_conv2d_forward"] == "!(input.is_mkldnn())"
+
+
+def test_single_statement_if_and_nested_blocks() -> None:
+    text = ("Tensor f(const Tensor& x) {\n  if (x.dim() == 2) return at::addmm(x);\n"
+            "  if (a) {\n    for (int i = 0; i < 2; i++) {\n      at::cat(x);\n    }\n  }\n"
+            "  return at::matmul(x);\n}\n")
+    found = {e.callee: e.condition for e in scan_source(text, "f.cpp", "")
+             if ":" not in e.callee}
+    assert found == {"addmm": "x.dim() == 2", "cat": "a", "matmul": ""}
+
+
+def test_function_bodies_skip_classes_and_lambdas() -> None:
+    text = ("namespace at { namespace native {\nstruct P { bool f() const { return at::no(); } };"
+            "\nTensor g() {\n  auto l = [&]() { return at::inner(); };\n  return l();\n}\n}}\n")
+    clean = blank_comments_and_strings(text)
+    assert [b.name for b in function_bodies(clean)] == ["g"]
+    assert [(e.caller, e.callee) for e in scan_source(text, "g.cpp", "")] == [
+        ("g", "inner"), ("g", "call:l")]
+
+
+def test_method_and_unqualified_calls_are_marked() -> None:
+    text = ("Tensor f(const Tensor& x, const Tensor& w) {\n  auto t = w.t();\n"
+            "  if (x.dim() > 1) return _adaptive(x, static_cast<int>(1));\n"
+            "  return x->mul_(t);\n}\n")
+    callees = [e.callee for e in scan_source(text, "f.cpp", "")]
+    assert callees == ["method:t", "call:_adaptive", "method:dim", "method:mul_"]
+
+
+def test_blanking_keeps_offsets_and_lines() -> None:
+    text = 'a /* x\ny */ "s\\"t" // c\nb'
+    clean = blank_comments_and_strings(text)
+    assert len(clean) == len(text) and clean.count("\n") == text.count("\n")
+    assert clean.split() == ["a", "b"]
+
+
+def test_json_round_trip() -> None:
+    edges = EdgeSet(origin="t")
+    for edge in scan_source(CONVOLUTION_CPP, PATH, "abc"):
+        edges.add(edge)
+    data = json.loads(json.dumps(edges_to_json(edges, {"origin": "t"})))
+    back = edges_from_json(data, "t")
+    assert back.edges == edges.edges and len(back) == len(edges)
+
+
+def test_scan_tree_and_bad_tree(tmp_path: Path) -> None:
+    target = tmp_path / "aten/src/ATen/native"
+    target.mkdir(parents=True)
+    (target / "Convolution.cpp").write_text(CONVOLUTION_CPP)
+    edges = scan_tree(tmp_path)
+    assert edges.calls_of("conv2d_symint")[0].callee == "convolution"
+    assert edges.calls_of("conv2d") == []
+    with pytest.raises(SourceError):
+        scan_tree(tmp_path / "nothing")
+
+
+def test_symint_kernel_falls_back_to_plain_name() -> None:
+    edges = EdgeSet()
+    for edge in scan_source("Tensor conv2d(const Tensor& x) { return at::convolution(x); }",
+                            PATH, ""):
+        edges.add(edge)
+    assert [e.callee for e in edges.calls_of("conv2d_symint")] == ["convolution"]
+
+
+def test_shipped_edges_name_their_commits() -> None:
+    edges = load_shipped_edges()
+    assert len(edges) > 0 and "pytorch/pytorch" in edges.origin
+    assert all(len(e.commit) == 40 for rows in edges.edges.values() for e in rows)
+    callees = {e.callee for e in edges.calls_of("_convolution")}
+    assert {"cudnn_convolution", "mkldnn_convolution"} <= callees

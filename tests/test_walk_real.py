@@ -1,0 +1,153 @@
+"""The walk and the Backends page on the real torch 2.13.0 / torchvision 0.28.0 wheels."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from docgen.backends import read_backends
+from docgen.cli import main
+from docgen.sources import SourceSet
+from docgen.upstream import load_shipped_edges
+from docgen.walk import open_context, walk_model
+from docgen.walkctx import WalkContext
+from docgen.walkmodel import LayerWalk, OpNode, WalkReport
+from docgen.walkrender import render_walk_pages, walk_to_json
+
+pytestmark = pytest.mark.wheels
+
+ALEXNET = "torchvision.models.alexnet:AlexNet"
+
+
+@pytest.fixture(scope="module")
+def ctx(real_sources: SourceSet) -> WalkContext:
+    return open_context(real_sources, load_shipped_edges())
+
+
+@pytest.fixture(scope="module")
+def report(ctx: WalkContext) -> WalkReport:
+    return walk_model(ctx, ALEXNET)
+
+
+def _layer(report: WalkReport, path: str) -> LayerWalk:
+    return next(layer for layer in report.layers if layer.path == path)
+
+
+def _reached(nodes: tuple[OpNode, ...], backend: str | None = None) -> dict[str, OpNode]:
+    """Operators below `nodes`; with a backend, only those that have a kernel for it."""
+    out: dict[str, OpNode] = {}
+    for node in nodes:
+        kernels = {k.backend: k for k in node.kernels}
+        if backend is None or node.operator is None or kernels[backend].kernel:
+            out.setdefault(node.name, node)
+        out.update({k: v for k, v in _reached(node.children, backend).items() if k not in out})
+    return out
+
+
+def test_every_alexnet_layer_is_walked(report: WalkReport) -> None:
+    paths = [layer.path for layer in report.layers]
+    assert paths[:3] == ["features.0", "features.1", "features.2"]
+    assert {"avgpool", "classifier.1", "classifier.6", "forward:torch.flatten"} <= set(paths)
+    for layer in report.layers:
+        assert layer.operators, f"{layer.path}: {layer.stopped}"
+        assert not layer.stopped, layer.path
+
+
+def test_conv2d_reaches_cudnn_on_cuda_and_mkldnn_on_cpu(report: WalkReport) -> None:
+    ops = _layer(report, "features.0").operators
+    cuda = _reached(ops, "CUDA")
+    assert {"aten::conv2d", "aten::convolution", "aten::_convolution",
+            "aten::cudnn_convolution", "aten::_slow_conv2d_forward"} <= set(cuda)
+    assert cuda["aten::_slow_conv2d_forward"].kernels[1].kernel == "slow_conv2d_forward_cuda"
+    cpu = _reached(ops, "CPU")
+    assert "aten::mkldnn_convolution" in cpu and "aten::cudnn_convolution" not in cpu
+    cudnn = _reached(ops)["aten::cudnn_convolution"]
+    assert cudnn.edge is not None and cudnn.edge.path.endswith("Convolution.cpp")
+    assert "use_cudnn" in cudnn.condition
+
+
+def test_conv2d_python_route_and_binding(report: WalkReport) -> None:
+    hop = _layer(report, "features.0").python[0]
+    assert hop.name == "torch.nn.modules.module.Module.__call__" and hop.kind == "alias"
+    text = json.dumps(walk_to_json(report))
+    assert "torch/_C/_VariableFunctions.pyi" in text and "torch/nn/modules/conv.py" in text
+
+
+def test_relu_inplace_and_linear_addmm(report: WalkReport) -> None:
+    assert [o.name for o in _layer(report, "features.1").operators] == ["aten::relu_"]
+    linear = _reached(_layer(report, "classifier.1").operators)
+    assert "aten::linear" in linear and "aten::addmm" in linear
+    addmm = linear["aten::addmm"]
+    assert {k.backend: k.kernel for k in addmm.kernels} == {
+        "CPU": "addmm_out_cpu", "CUDA": "addmm_out_cuda"}
+
+
+def test_dropout_and_pooling_bindings(report: WalkReport) -> None:
+    assert _layer(report, "classifier.0").operators[0].name == "aten::dropout"
+    assert _layer(report, "features.2").operators[0].name == "aten::max_pool2d"
+    assert _layer(report, "avgpool").operators[0].name == "aten::adaptive_avg_pool2d"
+    assert _layer(report, "forward:torch.flatten").operators[0].name == \
+        "aten::flatten.using_ints"
+
+
+def test_one_layer_and_unknown_layer(ctx: WalkContext) -> None:
+    one = walk_model(ctx, ALEXNET, layer="classifier.1")
+    assert [layer.path for layer in one.layers] == ["classifier.1"]
+    from docgen.errors import LookupFailed
+
+    with pytest.raises(LookupFailed):
+        walk_model(ctx, ALEXNET, layer="features.99")
+
+
+def test_backends_page_is_read_from_headers(ctx: WalkContext, report: WalkReport,
+                                            real_sources: SourceSet) -> None:
+    backends = read_backends(real_sources, ctx.table, report)
+    names = {k.name: k for k in backends.keys}
+    assert names["PrivateUse1"].group == "backend component"
+    assert names["CompositeImplicitAutograd"].location.path.endswith("DispatchKey.h")
+    assert {"DEFAULT", "AVX2", "SVE256"} <= {c.name for c in backends.capabilities}
+    assert "Overrideable" in {c.name for c in backends.conv_backends}
+    assert any(p.name == "rename_privateuse1_backend" for p in backends.plug_points)
+    rows = {r.operator: r for r in backends.coverage}
+    cells = {c.backend: c for c in rows["aten::addmm"].cells}
+    assert cells["CPU"].kernel == "addmm_out_cpu" and cells["PrivateUse1"].kernel is None
+    assert rows["aten::convolution_backward"].needed_for == "backward"
+    pages = render_walk_pages(report, backends)
+    assert {"walk/conv2d.md", "walk/linear.md", "walk/backends.md"} <= set(pages)
+    assert "from upstream C++" in pages["walk/conv2d.md"]
+    assert "PrivateUse1" in pages["walk/backends.md"]
+
+
+def _sources(real_wheels: dict[str, Path]) -> list[str]:
+    return [arg for name, path in real_wheels.items() for arg in ("--source", f"{name}={path}")]
+
+
+def test_walk_for_site_returns_both_reports(real_sources: SourceSet) -> None:
+    from docgen.walk import walk_for_site
+
+    report, backends = walk_for_site(real_sources, ALEXNET)
+    pages = render_walk_pages(report, backends)
+    assert len(pages) == 8 and "walk/backends.md" in pages
+
+
+def test_cli_walk_json_one_layer(capsys: pytest.CaptureFixture[str],
+                                 real_wheels: dict[str, Path]) -> None:
+    code = main(["walk", "--json", "--layer", "features.1", *_sources(real_wheels)])
+    assert code == 0
+    data = json.loads(capsys.readouterr().out)
+    layer = data["layers"][0]
+    assert layer["path"] == "features.1" and layer["type"] == "nn.ReLU"
+    op = layer["operators"][0]
+    assert op["name"] == "aten::relu_" and op["yaml"].startswith("torchgen/packaged/")
+    assert set(op["backends"]) == {"CPU", "CUDA"}
+
+
+def test_cli_walk_tree_and_bad_layer(capsys: pytest.CaptureFixture[str],
+                                     real_wheels: dict[str, Path]) -> None:
+    assert main(["walk", "--layer", "features.0", "--backend", "CUDA",
+                 *_sources(real_wheels)]) == 0
+    out = capsys.readouterr().out
+    assert "aten::cudnn_convolution" in out and "from upstream C++" in out
+    assert main(["walk", "--layer", "nope", *_sources(real_wheels)]) == 2

@@ -1,0 +1,370 @@
+"""The walk on a tiny torch-shaped package: each Python pattern, pruning, bindings, drift."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from docgen.pyroute import evaluate
+from docgen.sources import SourceSet, SourceSpec, open_source
+from docgen.upstream import EdgeSet, scan_source
+from docgen.walk import open_context, walk_model
+from docgen.walkmodel import FlowExpr, LayerWalk, OpNode, PyHop, Reached, WalkReport
+from tests.walk_fixtures import CONVOLUTION_CPP, torch_files
+
+MODEL = "zoo.net:Net"
+
+
+def _walk(write_package, files: dict[str, str], edges: EdgeSet | None = None,
+          backends: tuple[str, ...] = ("CPU", "CUDA")) -> WalkReport:
+    root: Path = write_package(files)
+    sources = SourceSet([open_source(SourceSpec("torch", str(root)))])
+    ctx = open_context(sources, edges or EdgeSet(), backends)
+    return walk_model(ctx, MODEL)
+
+
+def _layer(report: WalkReport, path: str) -> LayerWalk:
+    return next(layer for layer in report.layers if layer.path == path)
+
+
+def _hops(hop: PyHop) -> list[PyHop]:
+    out = [hop]
+    for child in hop.children:
+        out.extend(_hops(child))
+    return out
+
+
+def _all(layer: LayerWalk) -> list[PyHop]:
+    return [h for top in layer.python for h in _hops(top)]
+
+
+def _names(nodes: tuple[OpNode, ...]) -> list[str]:
+    out: list[str] = []
+    for node in nodes:
+        out.append(node.name)
+        out.extend(_names(node.children))
+    return out
+
+
+@pytest.fixture
+def report(write_package) -> WalkReport:
+    return _walk(write_package, torch_files())
+
+
+def test_layers_are_read_from_sequential_and_assignments(report: WalkReport) -> None:
+    paths = [(layer.path, layer.qualname) for layer in report.layers]
+    assert paths[:5] == [
+        ("features.0", "torch.nn.modules.layers.Conv2d"),
+        ("features.1", "torch.nn.modules.layers.ReLU"),
+        ("features.2", "torch.nn.modules.layers.MaxPool2d"),
+        ("drop", "torch.nn.modules.layers.Dropout"),
+        ("fc", "torch.nn.modules.layers.Linear"),
+    ]
+    conv = _layer(report, "features.0")
+    assert dict(conv.arguments) == {"in_channels": "3", "out_channels": "8",
+                                    "kernel_size": "3", "padding": "1"}
+    assert conv.location.path == "zoo/net.py"
+
+
+def test_call_goes_through_the_alias_chain_to_forward(report: WalkReport) -> None:
+    hops = _all(_layer(report, "features.0"))
+    names = [h.name for h in hops]
+    assert names[:3] == ["torch.nn.modules.module.Module.__call__",
+                         "torch.nn.modules.module.Module._wrapped_call_impl",
+                         "torch.nn.modules.module.Module._call_impl"]
+    call_impl = hops[2]
+    assert [c.name for c in call_impl.children] == [
+        "torch.nn.modules.module.Module._slow_forward", "torch.nn.modules.layers.Conv2d.forward"]
+    assert hops[0].kind == "alias" and hops[0].via == "__call__ = _wrapped_call_impl"
+    assert "torch.nn.modules.module.Module._run_hooks" not in names  # bookkeeping not walked
+    slow = [h for h in hops if h.name.endswith("_slow_forward")]
+    assert slow and slow[0].branches[-1].taken is None  # tracing: shown, undecided
+
+
+def test_padding_mode_branch_is_pruned_by_the_default(report: WalkReport) -> None:
+    hops = _all(_layer(report, "features.0"))
+    convs = [h for h in hops if h.name == "torch.nn.functional.conv2d"]
+    assert len(convs) == 2
+    pruned, taken = sorted(convs, key=lambda h: not h.is_pruned)
+    assert pruned.is_pruned and pruned.branches[0].taken is False
+    assert not taken.is_pruned and taken.branches[0].taken is True
+    assert taken.children[0].name == "torch._C._VariableFunctions.conv2d"
+    assert taken.children[0].location.path == "torch/_C/_VariableFunctions.pyi"
+    pad = [h for h in hops if h.name == "torch.nn.functional.pad"]
+    assert pad and pad[0].is_pruned
+
+
+def test_padding_mode_given_keeps_the_pad_branch(write_package) -> None:
+    files = torch_files()
+    files["zoo/net.py"] = files["zoo/net.py"].replace(
+        "padding=1)", "padding=1, padding_mode='reflect')")
+    report = _walk(write_package, files)
+    hops = _all(_layer(report, "features.0"))
+    pad = [h for h in hops if h.name == "torch.nn.functional.pad"]
+    assert pad and not pad[0].is_pruned
+    assert "aten::conv2d" in _names(_layer(report, "features.0").operators)
+
+
+def test_inplace_relu_reaches_relu_underscore_only(report: WalkReport) -> None:
+    layer = _layer(report, "features.1")
+    bindings = {h.name: h.is_pruned for h in _all(layer) if h.kind == "binding"}
+    assert bindings == {"torch._C._VariableFunctions.relu_": False,
+                        "torch._C._VariableFunctions.relu": True}
+    assert [o.name for o in layer.operators] == ["aten::relu_"]
+    relu_ = layer.operators[0]
+    assert [(k.backend, k.key, k.kernel) for k in relu_.kernels] == [
+        ("CPU", "CPU", "relu_"), ("CUDA", "CUDA", "relu_")]
+    assert relu_.derivative is not None and relu_.derivative.inherited_from == "relu"
+
+
+def test_override_guard_is_a_side_path(report: WalkReport) -> None:
+    relu = next(h for h in _all(_layer(report, "features.1"))
+                if h.name == "torch.nn.functional.relu")
+    assert "handle_torch_function" in relu.note
+    assert all("handle_torch_function" not in c.name for c in relu.children)
+
+
+def test_boolean_dispatch_follows_the_argument(report: WalkReport) -> None:
+    hops = _all(_layer(report, "features.2"))
+    dispatch = next(h for h in hops if h.kind == "dispatch")
+    sides = {c.name: c.is_pruned for c in dispatch.children}
+    assert sides == {"torch.nn.functional.max_pool2d_with_indices": True,
+                     "torch.nn.functional._max_pool2d": False}
+    op = _layer(report, "features.2").operators[0]
+    assert op.name == "aten::max_pool2d"
+    assert {k.backend: k.key for k in op.kernels} == {
+        "CPU": "CompositeImplicitAutograd", "CUDA": "CompositeImplicitAutograd"}
+    assert op.derivative is not None and op.derivative.via_decomposition
+
+
+def test_vf_forwards_to_variable_functions(report: WalkReport) -> None:
+    hops = _all(_layer(report, "drop"))
+    forwarders = [h for h in hops if h.kind == "forwarder"]
+    assert forwarders and all(h.location.path == "torch/_VF.py" for h in forwarders)
+    live = [h for h in hops if h.kind == "binding" and not h.is_pruned]
+    assert [h.name for h in live] == ["torch._C._VariableFunctions.dropout"]
+    assert [o.name for o in _layer(report, "drop").operators] == ["aten::dropout"]
+
+
+def test_linear_binds_in_torch_c_nn(report: WalkReport) -> None:
+    layer = _layer(report, "fc")
+    binding = next(h for h in _all(layer) if h.kind == "binding")
+    assert binding.name == "torch._C._nn.linear"
+    assert binding.location.path == "torch/_C/_nn.pyi"
+    assert layer.operators[0].kernels[0].key == "CompositeImplicitAutograd"
+
+
+def test_forward_tensor_op_chooses_the_overload(report: WalkReport) -> None:
+    flatten = _layer(report, "forward:torch.flatten")
+    assert flatten.operators[0].name == "aten::flatten.using_ints"
+
+
+def test_upstream_edges_hang_below_composite_kernels(write_package) -> None:
+    edges = EdgeSet(origin="test")
+    for edge in scan_source(CONVOLUTION_CPP, "aten/src/ATen/native/Convolution.cpp", "abc123"):
+        edges.add(edge)
+    report = _walk(write_package, torch_files(), edges)
+    conv = _layer(report, "features.0").operators[0]
+    assert conv.name == "aten::conv2d"
+    below = conv.children[0]
+    assert below.name == "aten::convolution" and below.reached == Reached.DECOMPOSITION
+    assert below.edge is not None and below.edge.path.endswith("Convolution.cpp")
+    names = {c.name: c for c in below.children}
+    assert names["aten::cudnn_convolution"].condition == "case ConvBackend::Cudnn"
+    assert names["aten::cudnn_convolution"].reached == Reached.UPSTREAM
+    cudnn = {k.backend: k.kernel for k in names["aten::cudnn_convolution"].kernels}
+    assert cudnn == {"CPU": None, "CUDA": "cudnn_convolution"}
+    # convolution_overrideable is no operator of this tiny yaml and has no body: not shown.
+    assert "aten::convolution_overrideable" not in names
+
+
+def test_unknown_backend_key_lists_what_is_registered(write_package) -> None:
+    report = _walk(write_package, torch_files(), backends=("CPU", "PrivateUse1"))
+    relu_ = _layer(report, "features.1").operators[0]
+    choice = relu_.kernels[1]
+    assert choice.kernel is None and "CPU" in choice.rule and choice.backend == "PrivateUse1"
+
+
+# ---------------------------------------------------------------- version drift
+
+
+def test_old_def_call_layout(write_package) -> None:
+    files = torch_files()
+    files["torch/nn/modules/module.py"] = (
+        "class Module:\n    def __call__(self, *input):\n        return self.forward(*input)\n")
+    report = _walk(write_package, files)
+    hops = _all(_layer(report, "features.1"))
+    assert hops[0].name == "torch.nn.modules.module.Module.__call__"
+    assert hops[0].kind == "method"
+    assert hops[1].name == "torch.nn.modules.layers.ReLU.forward"
+    assert [o.name for o in _layer(report, "features.1").operators] == ["aten::relu_"]
+
+
+def test_call_aliases_call_impl(write_package) -> None:
+    files = torch_files()
+    files["torch/nn/modules/module.py"] = MODULE_OLD_ALIAS
+    report = _walk(write_package, files)
+    hops = _all(_layer(report, "features.1"))
+    assert hops[0].via == "__call__ = _call_impl"
+    assert hops[1].name.endswith("Module._call_impl")
+    assert not _layer(report, "features.1").stopped
+
+
+MODULE_OLD_ALIAS = '''
+class Module:
+    def _call_impl(self, *input):
+        return self.forward(*input)
+
+    __call__ = _call_impl
+'''
+
+
+def test_functional_without_boolean_dispatch(write_package) -> None:
+    files = torch_files()
+    text = files["torch/nn/functional.py"]
+    start = text.index("max_pool2d = boolean_dispatch(")
+    end = text.index(")\n", text.index('func_name="max_pool2d"')) + 2
+    files["torch/nn/functional.py"] = text[:start] + (
+        "def max_pool2d(input, kernel_size, stride=None, return_indices=False):\n"
+        "    return torch.max_pool2d(input, kernel_size)\n") + text[end:]
+    report = _walk(write_package, files)
+    layer = _layer(report, "features.2")
+    assert not layer.stopped
+    assert [o.name for o in layer.operators] == ["aten::max_pool2d"]
+
+
+def test_missing_call_reports_where_it_stopped(write_package) -> None:
+    files = torch_files()
+    files["torch/nn/modules/module.py"] = "class Module:\n    pass\n"
+    report = _walk(write_package, files)
+    layer = _layer(report, "features.1")
+    assert layer.operators == ()
+    assert "no __call__" in layer.stopped
+
+
+def test_unrecognised_functional_pattern_stops_with_reason(write_package) -> None:
+    files = torch_files()
+    files["torch/nn/functional.py"] = files["torch/nn/functional.py"].replace(
+        "linear = _add_docstr(torch._C._nn.linear,", "linear = _make_linear(torch._C._nn.linear,")
+    report = _walk(write_package, files)
+    layer = _layer(report, "fc")
+    assert "not a pattern the walk follows" in layer.stopped
+    assert layer.operators == ()
+
+
+def test_binding_missing_from_stubs_stops(write_package) -> None:
+    files = torch_files()
+    files["torch/_C/_nn.pyi"] = "def pad(input, pad, mode='constant'): ...\n"
+    report = _walk(write_package, files)
+    layer = _layer(report, "fc")
+    assert "no stub declares it" in layer.stopped
+
+
+def test_broken_functional_is_a_diagnostic_not_a_crash(write_package) -> None:
+    files = torch_files()
+    files["torch/nn/functional.py"] = "def relu(:\n"
+    report = _walk(write_package, files)
+    assert any("torch/nn/functional.py" in str(d) for d in report.diagnostics)
+    assert all(layer.operators == () for layer in report.layers
+               if not layer.path.startswith("forward:"))
+
+
+@pytest.mark.parametrize(("expr", "env", "expected"), [
+    (FlowExpr("name", "inplace"), {"inplace": True}, True),
+    (FlowExpr("name", "inplace"), {}, None),
+    (FlowExpr("compare", "x", (FlowExpr("attr", "self.m"), FlowExpr("const", "'zeros'")), "!="),
+     {"self.m": "zeros"}, False),
+    (FlowExpr("not", "x", (FlowExpr("name", "a"),)), {"a": False}, True),
+    (FlowExpr("or", "x", (FlowExpr("name", "a"), FlowExpr("name", "b"))), {"a": True}, True),
+    (FlowExpr("and", "x", (FlowExpr("name", "a"), FlowExpr("name", "b"))), {"a": True}, None),
+    (FlowExpr("and", "x", (FlowExpr("name", "a"), FlowExpr("name", "b"))), {"a": False}, False),
+    (FlowExpr("call", "f()"), {}, None),
+])
+def test_evaluate_is_three_valued(expr: FlowExpr, env: dict, expected: bool | None) -> None:
+    value = evaluate(expr, env)
+    assert (None if value.__class__ is object else value) == expected
+
+
+def test_method_calls_need_a_method_variant(write_package) -> None:
+    files = torch_files()
+    files["torchgen/packaged/ATen/native/native_functions.yaml"] += '''
+- func: t(Tensor(a) self) -> Tensor(a)
+  variants: function, method
+
+- func: dim(Tensor self) -> int
+  variants: method
+  manual_cpp_binding: True
+
+- func: function_only(Tensor self) -> Tensor
+'''
+    body = ("Tensor linear(const Tensor& input, const Tensor& weight) {\n"
+            "  if (input.dim() == 2) return at::addmm(input, weight.t());\n"
+            "  return input.function_only();\n}\n")
+    edges = EdgeSet(origin="test")
+    for edge in scan_source(body, "aten/src/ATen/native/Linear.cpp", "abc"):
+        edges.add(edge)
+    report = _walk(write_package, files, edges)
+    below = _names(_layer(report, "fc").operators)
+    assert "aten::addmm" in below and "aten::t" in below
+    assert "aten::dim" not in below and "aten::function_only" not in below
+
+
+def test_pages_render_without_disk_writes(report: WalkReport) -> None:
+    from docgen.walkrender import render_walk_pages, walk_to_json
+
+    pages = render_walk_pages(report)
+    assert set(pages) == {"walk/conv2d.md", "walk/relu.md", "walk/maxpool2d.md",
+                          "walk/dropout.md", "walk/linear.md", "walk/flatten.md"}
+    conv = pages["walk/conv2d.md"]
+    assert "`features.0`" in conv and "~~`torch.nn.functional.pad`~~" in conv
+    assert "torch/_ops.py:" in conv  # the resolution order, with its source lines
+    data = walk_to_json(report)
+    assert data["schema"] == 1 and data["model"] == MODEL
+    layer = data["layers"][1]
+    assert layer["path"] == "features.1"
+    op = layer["operators"][0]
+    assert op["backends"]["CPU"] == {"key": "CPU", "kernel": "relu_", "rule": "backend kernel"}
+    assert op["derivative"]["inherited_from"] == "relu"
+
+
+def test_md_cell_escapes_table_breakers() -> None:
+    from docgen.walkrender import md_cell
+
+    assert md_cell("a|b\nc`d") == "a\\|b c'd"
+
+
+def test_edges_from_another_commit_say_so(write_package) -> None:
+    files = torch_files()
+    files["torch/version.py"] = "__version__ = '9.9.9'\ngit_version = 'feedfacefeedface'\n"
+    edges = EdgeSet(origin="test")
+    for edge in scan_source(CONVOLUTION_CPP, "aten/src/ATen/native/Convolution.cpp", "abc123"):
+        edges.add(edge)
+    report = _walk(write_package, files, edges)
+    below = _layer(report, "features.0").operators[0].children[0]
+    assert "abc123" in below.note and "feedfacefeed" in below.note
+    assert "feedfacefeed" in report.upstream
+
+
+def test_cli_walk_with_a_source_tree(write_package, tmp_path: Path,
+                                     capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from docgen.cli import main
+
+    root = write_package(torch_files())
+    src = tmp_path / "pytorch" / "aten/src/ATen/native"
+    src.mkdir(parents=True)
+    (src / "Convolution.cpp").write_text(CONVOLUTION_CPP)
+    args = ["walk", "--json", "--model", MODEL, "--source", f"torch={root}",
+            "--source", f"zoo={root}", "--pytorch-src", str(tmp_path / "pytorch")]
+    assert main([*args, "--layer", "features.0"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    op = data["layers"][0]["operators"][0]
+    assert op["name"] == "aten::conv2d"
+    child = op["children"][0]
+    line = next(i for i, text in enumerate(CONVOLUTION_CPP.splitlines(), 1)
+                if "return at::convolution(" in text)
+    assert child["edge"] == f"aten/src/ATen/native/Convolution.cpp:{line}"
+    assert child["edge_source"] == "from upstream C++"
+    assert main([*args, "--pytorch-src", str(tmp_path / "missing")]) == 2
