@@ -11,4 +11,13 @@ from collections.abc import Callable
 
 Registrar = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
 
-REGISTRARS: list[Registrar] = []
+
+
+def _site_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """build, serve and export (imported late: they import cli's helpers)."""
+    from docgen.build_commands import register
+
+    register(subparsers)
+
+
+REGISTRARS: list[Registrar] = [_site_commands]

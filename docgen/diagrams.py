@@ -8,6 +8,7 @@ family that still does not fit is split. Nothing here knows about pages or files
 
 from __future__ import annotations
 
+import itertools
 import re
 import shutil
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -105,24 +106,34 @@ def _class_fill(qualname: str, views: Mapping[str, ClassView]) -> str:
 
 
 def composition_dot(model: ModelDoc, link: Linker) -> str:
-    """The layer tree: one cluster per container, layers top to bottom, forward order across."""
-    g = DotGraph("composition", {"rankdir": "TB", "compound": "true", "nodesep": "0.25",
-                                 "ranksep": "0.3", "newrank": "true"})
-    g.node("input", label="input x", shape="oval", fillcolor=_COLORS["step"])
-    previous = "input"
-    order = _forward_order(model)
-    for layer in order:
+    """The layer tree: each top-level layer a column (containers as clusters, their layers
+    top to bottom), columns left to right in the order `forward` calls them."""
+    g = DotGraph("composition", {"rankdir": "TB", "compound": "true", "nodesep": "0.3",
+                                 "ranksep": "0.25", "newrank": "true"})
+    g.node("input", label="input x", shape="oval", fillcolor=_COLORS["step"], id="flow-input")
+    columns: list[tuple[str, str, LayerDoc | None]] = []
+    for layer in _forward_order(model):
         first, last = _draw_layer(g, layer, link)
-        g.edge(previous, first, **({"lhead": f"cluster_{layer.path}"} if layer.children else {}))
-        previous = last
+        columns.append((first, last, layer))
         if layer.path == "avgpool" and any("flatten" in s.text for s in model.forward):
             g.node("flatten", label="torch.flatten(x, 1)", shape="oval",
-                   fillcolor=_COLORS["step"])
-            g.edge(previous, "flatten")
-            previous = "flatten"
-    g.node("output", label="output", shape="oval", fillcolor=_COLORS["step"])
-    g.edge(previous, "output")
+                   fillcolor=_COLORS["step"], id="flow-flatten")
+            columns.append(("flatten", "flatten", None))
+    g.node("output", label="output", shape="oval", fillcolor=_COLORS["step"], id="flow-output")
+    if not columns:
+        g.edge("input", "output")
+        return g.source()
+    g.raw("  { rank=same; " + " ".join(dot_string(first) for first, _, _ in columns) + " }")
+    g.edge("input", columns[0][0], **_cluster_head(columns[0][2]))
+    for (_, last, _), (first, _, head) in itertools.pairwise(columns):
+        g.edge(last, first, constraint="false", color="#2563eb", penwidth="1.5",
+               **_cluster_head(head))
+    g.edge(columns[-1][1], "output")
     return g.source()
+
+
+def _cluster_head(layer: LayerDoc | None) -> dict[str, str]:
+    return {"lhead": f"cluster_{layer.path}"} if layer is not None and layer.children else {}
 
 
 def _forward_order(model: ModelDoc) -> list[LayerDoc]:
@@ -138,7 +149,7 @@ def _draw_layer(g: DotGraph, layer: LayerDoc, link: Linker) -> tuple[str, str]:
         _layer_node(g, layer, link)
         return layer.path, layer.path
     g.raw(f"  subgraph {dot_string('cluster_' + layer.path)} {{")
-    title = f"{layer.path}: {layer.name}({layer.arguments})"
+    title = f"{layer.path}: {layer.name}" + (f"({layer.arguments})" if layer.arguments else "")
     g.raw(f"    label=<<B>{dot_label(title)}</B>>; style=\"rounded,filled\"; "
           f"fillcolor=\"{_COLORS['container']}\"; fontname=\"{_FONT}\"; fontsize=\"11\";")
     ids = []
@@ -146,7 +157,7 @@ def _draw_layer(g: DotGraph, layer: LayerDoc, link: Linker) -> tuple[str, str]:
         first, last = _draw_layer(g, child, link)
         ids.append((first, last))
     g.raw("  }")
-    for (_, last), (first, _) in zip(ids, ids[1:], strict=False):
+    for (_, last), (first, _) in itertools.pairwise(ids):
         g.edge(last, first)
     return ids[0][0], ids[-1][1]
 
@@ -190,18 +201,18 @@ def inheritance_dot(names: Sequence[str], views: Mapping[str, ClassView], link: 
         g.node(q, label=label, **attrs)
     for q in sorted(shown):
         view = views.get(q)
-        for base in _direct_bases(view, views):
+        for base in direct_bases(view, views):
             if base in shown:
                 g.edge(q, base, arrowhead="empty")
         if view and len(view.resolution_order) > 1 and not any(
-                b in shown for b in _direct_bases(view, views)) and OBJECT in shown:
+                b in shown for b in direct_bases(view, views)) and OBJECT in shown:
             g.edge(q, OBJECT, arrowhead="empty")
     if note:
         g.node("__note__", label=note, shape="note", fillcolor="#fffbeb")
     return g.source()
 
 
-def _direct_bases(view: ClassView | None, views: Mapping[str, ClassView]) -> list[str]:
+def direct_bases(view: ClassView | None, views: Mapping[str, ClassView]) -> list[str]:
     """Direct bases in MRO order: those bases whose own MRO is not covered by an earlier one."""
     if view is None:
         return []
@@ -280,7 +291,7 @@ def uml_dot(cls: ClassDoc, view: ClassView, views: Mapping[str, ClassView], link
     g = DotGraph("uml", {"rankdir": "BT", "nodesep": "0.2", "ranksep": "0.4"})
     g.html_node(cls.qualname, uml_label(cls, view), shape="plain", id="uml-class",
                 tooltip=cls.qualname)
-    for base in _direct_bases(view, views):
+    for base in direct_bases(view, views):
         g.node(base, label=short(base) if base != OBJECT else "object",
                fillcolor=_class_fill(base, views), **_link_attrs(base, link, "uml"))
         g.edge(cls.qualname, base, arrowhead="empty")

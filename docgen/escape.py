@@ -57,3 +57,10 @@ def anchor(text: str) -> str:
 def shorten(text: str, limit: int) -> str:
     """`text` cut to `limit` characters with an ellipsis (before escaping)."""
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def md_signature(signature: str) -> str:
+    """A signature as inline code with the name in bold (`name(args) -> ret`)."""
+    name, paren, rest = signature.partition("(")
+    return (f'<code class="docgen-sig"><strong>{md_cell(name)}</strong>'
+            f"{md_cell(paren + rest)}</code>")
