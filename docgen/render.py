@@ -288,7 +288,7 @@ class PageRenderer:
                 "abstract": m.is_abstract, "source": self.source_link(m.location),
                 "overloads": len(m.overloads)})
         show_inherited = self.c.show_inherited and not own_only
-        groups = []
+        groups: list[dict[str, Any]] = []
         for g in GROUP_ORDER:
             names = inherited.get(g, []) if show_inherited else []
             if g in own or names:
