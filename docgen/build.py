@@ -161,12 +161,13 @@ def _diagram_jobs(project: Project, views: Mapping[str, ClassView], model: Model
     total = len(module_family(views))
     hierarchy_link = layout.class_linker(SiteLayout.HIERARCHY)
 
-    def family_url(fam: Any) -> str:
+    def family_url(fam: Any) -> str | None:
         if fam.slug == "module":
-            return hierarchy_link(MODULE_ROOT) or "#"
+            return hierarchy_link(MODULE_ROOT)
         return layout.url(SiteLayout.HIERARCHY, SiteLayout.family_page(fam.slug))
 
-    jobs["overview"] = [overview_dot(families, family_url, total)]
+    if families:
+        jobs["overview"] = [overview_dot(families, family_url, total)]
     for fam in families:
         page = SiteLayout.family_page(fam.slug)
         for i, candidates in enumerate(family_dots(fam, views, layout.class_linker(page),

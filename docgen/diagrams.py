@@ -264,19 +264,22 @@ def _split_family(family: Family, views: Mapping[str, ClassView]) -> list[list[s
     return out
 
 
-def overview_dot(families: Sequence[Family], link: Callable[[Family], str], total: int) -> str:
+def overview_dot(families: Sequence[Family], link: Callable[[Family], str | None],
+                 total: int) -> str:
     """Module at the top, one node per family (with its size) below, each linking to its view."""
     g = DotGraph("overview", {"rankdir": "LR", "nodesep": "0.12", "ranksep": "0.6"})
+    module_url = link(Family("module", "", (), ()))
     g.node("module", label=f"Module ({total} subclasses)", fillcolor=_COLORS["module"],
-           id="overview-module", URL=link(Family("module", "", (), ())), target="_top")
+           id="overview-module", **({"URL": module_url, "target": "_top"} if module_url else {}))
     for fam in families:
         names = ", ".join(short(q) for q in fam.classes[:4])
         more = f", … +{len(fam.classes) - 4}" if len(fam.classes) > 4 else ""
         label = (f"<B>{dot_label(fam.title)}</B> ({len(fam.classes)})<BR/>"
                  f'<FONT POINT-SIZE="9">{dot_label(names + more)}</FONT>')
+        url = link(fam)
         g.html_node(f"family-{fam.slug}", label, fillcolor=_COLORS["class"],
-                    id=f"overview-{fam.slug}", URL=link(fam), target="_top",
-                    tooltip=fam.title)
+                    id=f"overview-{fam.slug}", tooltip=fam.title,
+                    **({"URL": url, "target": "_top"} if url else {}))
         g.edge(f"family-{fam.slug}", "module", arrowhead="empty")
     return g.source()
 

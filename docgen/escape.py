@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 import re
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!])")
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]()#+!])")
 _ANCHOR_BAD = re.compile(r"[^a-z0-9_.-]+")
 
 
@@ -24,7 +24,8 @@ def md_text(text: str) -> str:
     `{{`/`{%` never survive as such either, so a page that is later read by a template engine
     (mkdocs-macros and friends) cannot be made to run them.
     """
-    return _MD_SPECIAL.sub(r"\\\1", html.escape(" ".join(text.split()), quote=False))
+    escaped = _MD_SPECIAL.sub(r"\\\1", html.escape(" ".join(text.split()), quote=False))
+    return escaped.replace("{", "&#123;").replace("}", "&#125;")
 
 
 def md_code(text: str) -> str:

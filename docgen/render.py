@@ -211,7 +211,7 @@ class PageRenderer:
         return self.render("home.md.j2", SiteLayout.HOME, model=model,
                            layers=_flat_layers(model.layers) if model else [],
                            used=_used_classes(model) if model else [],
-                           summary=self.c.summary,
+                           summary=self.c.summary, has_anatomy=MODULE_ROOT in self.c.classes,
                            source=self.source_link(model.location) if model else "")
 
     def hierarchy(self) -> str:

@@ -183,6 +183,11 @@ def build_site(site_dir: Path, *, config_file: Path | None = None,
             cfg_path.write_text(yaml.safe_dump(dict(builtin or {}), sort_keys=False),
                                 encoding="utf-8")
             overrides = {"site_dir": str(tmp), "strict": strict}
+        # MkDocs counts warnings for --strict through its logger, so it must let warnings
+        # through whatever docgen's verbosity; its INFO chatter (page lists) stays out.
+        mkdocs_log = logging.getLogger("mkdocs")
+        previous = mkdocs_log.level
+        mkdocs_log.setLevel(logging.WARNING)
         try:
             config = load_config(config_file=str(cfg_path), **overrides)
             build(config)
@@ -190,3 +195,5 @@ def build_site(site_dir: Path, *, config_file: Path | None = None,
             text = str(exc)
             raise SiteBuildFailed(f"mkdocs build failed: {text}",
                                   is_strict="strict mode" in text) from exc
+        finally:
+            mkdocs_log.setLevel(previous)
