@@ -80,7 +80,8 @@ class GeneratedDocs:
 
 def generate_docs(cfg: Config, *, cache: AnalysisCache | None = None, jobs: int = 0,
                   directory_urls: bool = False, templates: Path | None = None,
-                  progress: Progress | None = None, summary: Any = None) -> GeneratedDocs:
+                  progress: Progress | None = None, summary: Any = None,
+                  sources: SourceSet | None = None) -> GeneratedDocs:
     """Analyse, draw and render: every generated page as text. Writes nothing."""
     say = progress or (lambda _m: None)
     timings: dict[str, float] = {}
@@ -88,7 +89,7 @@ def generate_docs(cfg: Config, *, cache: AnalysisCache | None = None, jobs: int 
 
     # 1. analysis: the selected packages and the model's module, from the cache when possible
     say("analysing sources")
-    sources = open_project_sources(cfg)
+    sources = sources or open_project_sources(cfg)
     project = load_project(cfg, sources=sources, cache=cache, jobs=jobs, progress=say)
     views = {v.qualname: v for v in project.views}
     classes = {c.qualname: c for c in project.classes()}

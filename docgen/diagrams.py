@@ -85,12 +85,18 @@ def _attrs(attrs: Mapping[str, str]) -> str:
 
 
 def _link_attrs(qualname: str, link: Linker, diagram: str) -> dict[str, str]:
-    attrs = {"id": f"{diagram}-{anchor(qualname)}", "tooltip": qualname}
+    # Graphviz writes "-" in ids as "&#45;": ids use "_" so pages and tests can find them.
+    attrs = {"id": svg_id(diagram, qualname), "tooltip": qualname}
     url = link(qualname)
     if url:
         attrs["URL"] = url
         attrs["target"] = "_top"
     return attrs
+
+
+def svg_id(diagram: str, name: str) -> str:
+    """The id of a node in an SVG: `ancestry_torch.nn.modules.conv.conv2d`."""
+    return f"{diagram}_{anchor(name)}".replace("-", "_")
 
 
 def _class_fill(qualname: str, views: Mapping[str, ClassView]) -> str:
@@ -110,16 +116,16 @@ def composition_dot(model: ModelDoc, link: Linker) -> str:
     top to bottom), columns left to right in the order `forward` calls them."""
     g = DotGraph("composition", {"rankdir": "TB", "compound": "true", "nodesep": "0.3",
                                  "ranksep": "0.25", "newrank": "true"})
-    g.node("input", label="input x", shape="oval", fillcolor=_COLORS["step"], id="flow-input")
+    g.node("input", label="input x", shape="oval", fillcolor=_COLORS["step"], id="flow_input")
     columns: list[tuple[str, str, LayerDoc | None]] = []
     for layer in _forward_order(model):
         first, last = _draw_layer(g, layer, link)
         columns.append((first, last, layer))
         if layer.path == "avgpool" and any("flatten" in s.text for s in model.forward):
             g.node("flatten", label="torch.flatten(x, 1)", shape="oval",
-                   fillcolor=_COLORS["step"], id="flow-flatten")
+                   fillcolor=_COLORS["step"], id="flow_flatten")
             columns.append(("flatten", "flatten", None))
-    g.node("output", label="output", shape="oval", fillcolor=_COLORS["step"], id="flow-output")
+    g.node("output", label="output", shape="oval", fillcolor=_COLORS["step"], id="flow_output")
     if not columns:
         g.edge("input", "output")
         return g.source()
@@ -164,7 +170,7 @@ def _draw_layer(g: DotGraph, layer: LayerDoc, link: Linker) -> tuple[str, str]:
 
 def _layer_node(g: DotGraph, layer: LayerDoc, link: Linker) -> None:
     attrs = _link_attrs(layer.target, link, "layer") if layer.target else {}
-    attrs["id"] = f"layer-{anchor(layer.path)}"
+    attrs["id"] = svg_id("layer", layer.path)
     label = (f'<FONT POINT-SIZE="9" COLOR="#555555">{dot_label(layer.path)}</FONT><BR/>'
              f"<B>{dot_label(layer.name)}</B>({dot_label(layer.arguments)})")
     g.html_node(layer.path, label, fillcolor="white", **attrs)
@@ -270,7 +276,7 @@ def overview_dot(families: Sequence[Family], link: Callable[[Family], str | None
     g = DotGraph("overview", {"rankdir": "LR", "nodesep": "0.12", "ranksep": "0.6"})
     module_url = link(Family("module", "", (), ()))
     g.node("module", label=f"Module ({total} subclasses)", fillcolor=_COLORS["module"],
-           id="overview-module", **({"URL": module_url, "target": "_top"} if module_url else {}))
+           id="overview_module", **({"URL": module_url, "target": "_top"} if module_url else {}))
     for fam in families:
         names = ", ".join(short(q) for q in fam.classes[:4])
         more = f", … +{len(fam.classes) - 4}" if len(fam.classes) > 4 else ""
@@ -278,7 +284,7 @@ def overview_dot(families: Sequence[Family], link: Callable[[Family], str | None
                  f'<FONT POINT-SIZE="9">{dot_label(names + more)}</FONT>')
         url = link(fam)
         g.html_node(f"family-{fam.slug}", label, fillcolor=_COLORS["class"],
-                    id=f"overview-{fam.slug}", tooltip=fam.title,
+                    id=svg_id("overview", fam.slug), tooltip=fam.title,
                     **({"URL": url, "target": "_top"} if url else {}))
         g.edge(f"family-{fam.slug}", "module", arrowhead="empty")
     return g.source()
@@ -292,7 +298,7 @@ def uml_dot(cls: ClassDoc, view: ClassView, views: Mapping[str, ClassView], link
             max_subclasses: int = 10) -> str:
     """The class as a UML box, its direct bases above and (up to a few) direct subclasses below."""
     g = DotGraph("uml", {"rankdir": "BT", "nodesep": "0.2", "ranksep": "0.4"})
-    g.html_node(cls.qualname, uml_label(cls, view), shape="plain", id="uml-class",
+    g.html_node(cls.qualname, uml_label(cls, view), shape="plain", id="uml_class",
                 tooltip=cls.qualname)
     for base in direct_bases(view, views):
         g.node(base, label=short(base) if base != OBJECT else "object",
