@@ -91,12 +91,13 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _request(args: argparse.Namespace, **extra: Any) -> BuildRequest:
-    return BuildRequest(
-        root=Path(args.project).resolve(), overrides=_overrides(args),
-        site_dir=Path(args.site_dir).resolve() if args.site_dir else None,
-        strict=args.strict, jobs=args.jobs,
-        cache=None if args.no_cache else AnalysisCache(cache_dir()),
-        templates=Path(args.templates).resolve() if args.templates else None, **extra)
+    fields: dict[str, Any] = {
+        "root": Path(args.project).resolve(), "overrides": _overrides(args),
+        "site_dir": Path(args.site_dir).resolve() if args.site_dir else None,
+        "strict": args.strict, "jobs": args.jobs,
+        "cache": None if args.no_cache else AnalysisCache(cache_dir()),
+        "templates": Path(args.templates).resolve() if args.templates else None}
+    return BuildRequest(**{**fields, **extra})
 
 
 @contextmanager
