@@ -114,7 +114,7 @@ def _class_fill(qualname: str, views: Mapping[str, ClassView]) -> str:
 def composition_dot(model: ModelDoc, link: Linker) -> str:
     """The layer tree: each top-level layer a column (containers as clusters, their layers
     top to bottom), columns left to right in the order `forward` calls them."""
-    g = DotGraph("composition", {"rankdir": "TB", "compound": "true", "nodesep": "0.3",
+    g = DotGraph("composition", {"rankdir": "TB", "compound": "true", "nodesep": "0.2",
                                  "ranksep": "0.25", "newrank": "true"})
     g.node("input", label="input x", shape="oval", fillcolor=_COLORS["step"], id="flow_input")
     columns: list[tuple[str, str, LayerDoc | None]] = []
