@@ -24,7 +24,11 @@ def md_text(text: str) -> str:
     `{{`/`{%` never survive as such either, so a page that is later read by a template engine
     (mkdocs-macros and friends) cannot be made to run them.
     """
-    escaped = _MD_SPECIAL.sub(r"\\\1", html.escape(" ".join(text.split()), quote=False))
+    return _escape_inline(" ".join(text.split()))
+
+
+def _escape_inline(text: str) -> str:
+    escaped = _MD_SPECIAL.sub(r"\\\1", html.escape(text, quote=False))
     return escaped.replace("{", "&#123;").replace("}", "&#125;")
 
 
@@ -65,3 +69,25 @@ def md_signature(signature: str) -> str:
     name, paren, rest = signature.partition("(")
     return (f'<code class="docgen-sig"><strong>{md_cell(name)}</strong>'
             f"{md_cell(paren + rest)}</code>")
+
+
+_DOC_CODE = re.compile(r":[\w:]+:`~?([^`]+)`|``([^`]+)``")
+
+
+def md_summary(text: str) -> str:
+    """A docstring line for a table cell: Sphinx roles (:meth:`~a.b`) and ``x`` become code,
+    the rest is escaped text; `~` keeps only the last name, as Sphinx does."""
+    text = " ".join(text.split())
+    out: list[str] = []
+    pos = 0
+    for match in _DOC_CODE.finditer(text):
+        out.append(_escape_inline(text[pos:match.start()]).replace("|", "&#124;"))
+        role_target, literal = match.groups()
+        if role_target is not None:
+            shown = role_target.rsplit(".", 1)[-1] if match.group(0).count("~") else role_target
+            out.append(md_code(shown))
+        else:
+            out.append(md_code(literal))
+        pos = match.end()
+    out.append(_escape_inline(text[pos:]).replace("|", "&#124;"))
+    return "".join(out)

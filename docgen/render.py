@@ -18,7 +18,15 @@ from typing import Any
 
 import jinja2
 
-from docgen.escape import anchor, html_text, md_cell, md_code, md_signature, md_text
+from docgen.escape import (
+    anchor,
+    html_text,
+    md_cell,
+    md_code,
+    md_signature,
+    md_summary,
+    md_text,
+)
 from docgen.families import MODULE_ROOT, Family
 from docgen.model import (
     ClassDoc,
@@ -72,7 +80,7 @@ def make_environment(override: Path | None = None) -> jinja2.Environment:
         loader=jinja2.ChoiceLoader(loaders), undefined=jinja2.StrictUndefined,
         trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True, autoescape=False)
     env.filters.update(md_text=md_text, md_cell=md_cell, md_code=md_code, anchor=anchor,
-                       md_signature=md_signature,
+                       md_signature=md_signature, md_summary=md_summary,
                        html_text=html_text, short=short, fence=fence)
     return env
 
@@ -212,7 +220,7 @@ class PageRenderer:
                            layers=_flat_layers(model.layers) if model else [],
                            used=_used_classes(model) if model else [],
                            summary=self.c.summary, has_anatomy=MODULE_ROOT in self.c.classes,
-                           source=self.source_link(model.location) if model else "")
+                           source=self.source_link(model.location, full=True) if model else "")
 
     def hierarchy(self) -> str:
         return self.render("hierarchy.md.j2", SiteLayout.HIERARCHY, families=self.c.families,
@@ -250,7 +258,7 @@ class PageRenderer:
         page = self.c.layout.class_page(qualname)
         assert page is not None
         return self.render("class.md.j2", page, cls=cls, view=view,
-                           source=self.source_link(cls.location),
+                           source=self.source_link(cls.location, full=True),
                            members=self.member_rows(view),
                            inherited_members=self.inherited_members(view),
                            groups=self.method_groups(view),
@@ -311,18 +319,20 @@ class PageRenderer:
         return self.render("anatomy.md.j2", page, cls=cls, view=view,
                            state_groups=state_groups,
                            groups=self.method_groups(view, own_only=True),
-                           source=self.source_link(cls.location),
+                           source=self.source_link(cls.location, full=True),
                            class_page=self.c.layout.class_page(MODULE_ROOT))
 
-    def source_link(self, loc: Location) -> str:
-        """`[path:line](upstream URL)` when the distribution is known, else `path:line`."""
-        text = md_code(str(loc))
+    def source_link(self, loc: Location, *, full: bool = False) -> str:
+        """`[file:line](upstream URL)`; tables show the file name only (`full` shows the path)."""
+        label = str(loc) if full else f"{loc.path.rsplit('/', 1)[-1]}:{loc.line}"
+        text = md_code(label)
         top = loc.path.split("/", 1)[0]
         for dist in self.c.project.distributions:
             template = SOURCE_URLS.get(dist.name)
             if template and top == dist.name and dist.origin == "wheel":
                 version = dist.version.split("+", 1)[0]
-                return f"[{text}]({template.format(version=version, path=loc.path, line=loc.line)})"
+                url = template.format(version=version, path=loc.path, line=loc.line)
+                return f'[{text}]({url} "{html_text(str(loc))}")'
         return text
 
 

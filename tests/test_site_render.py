@@ -8,7 +8,7 @@ import pytest
 from sitekit import EVIL, PACKAGE, broken_links, synthetic_config
 
 from docgen.build import generate_docs
-from docgen.escape import dot_label, dot_string, md_cell, md_code, md_text
+from docgen.escape import dot_label, dot_string, md_cell, md_code, md_summary, md_text
 from docgen.render import SiteLayout, make_environment, shipped_templates
 
 
@@ -90,6 +90,16 @@ def test_markdown_filters_render_as_typed(text: str) -> None:
         assert found is not None, out
         assert "<" not in found.group(1)  # no element came from the text
         assert html.unescape(found.group(1)) == expected
+
+
+def test_docstring_roles_become_code_and_the_rest_stays_text() -> None:
+    import markdown
+
+    text = "See :meth:`~torch.nn.Module.state_dict` | ``a<b`` and :class:`x.Y` <script>"
+    out = markdown.markdown(f"| a |\n|---|\n| {md_summary(text)} |", extensions=["tables"])
+    assert "<code>state_dict</code>" in out and "<code>a&lt;b</code>" in out
+    assert "<code>x.Y</code>" in out and "&lt;script&gt;" in out and "<script>" not in out
+    assert out.count("<td>") == 1
 
 
 def test_dot_escaping() -> None:
