@@ -28,6 +28,7 @@ from docgen.diagrams import (
     render_many,
     uml_dot,
 )
+from docgen.errors import ConfigError
 from docgen.families import MODULE_ROOT, group_families, module_family
 from docgen.model import ClassView, Diagnostic, ModelDoc, Project
 from docgen.project import load_project, open_project_sources
@@ -248,6 +249,20 @@ def project_config(root: Path, overrides: Mapping[str, Any]) -> tuple[Config, Pa
     return cfg, config_file
 
 
+def _check_folders(root: Path, output: Path, docs_dir: Path | None, site_dir: Path) -> None:
+    """Both folders are replaced whole: refuse any that would take the project with them."""
+    problems = []
+    keep = [root, *([docs_dir] if docs_dir else [])]
+    for name, folder in (("output", output), ("site_dir", site_dir)):
+        if any(k.is_relative_to(folder) for k in keep):
+            problems.append(f"{name} {folder} would replace the project or its docs folder; "
+                            "use a subfolder (default docs/generated and site)")
+    if output.is_relative_to(site_dir) or site_dir.is_relative_to(output):
+        problems.append(f"output {output} and site_dir {site_dir} must not contain each other")
+    if problems:
+        raise ConfigError(problems)
+
+
 def build(request: BuildRequest, progress: Progress | None = None) -> BuildResult:
     """Generate the docs into the output folder, then (optionally) build the site."""
     say = progress or (lambda _m: None)
@@ -261,6 +276,8 @@ def build(request: BuildRequest, progress: Progress | None = None) -> BuildResul
     docs_dir = (request.root / raw.get("docs_dir", "docs")).resolve() if config_file else output
     output_rel = output.relative_to(docs_dir).as_posix() if output.is_relative_to(docs_dir) \
         else "."
+    site_dir = (request.site_dir or request.root / cfg.site_dir).resolve()
+    _check_folders(request.root.resolve(), output, docs_dir if config_file else None, site_dir)
     built_docs = docs_dir
     if request.staging is not None:
         # 6. write (serve): a private copy of docs/ plus the generated pages
@@ -271,12 +288,10 @@ def build(request: BuildRequest, progress: Progress | None = None) -> BuildResul
         say(f"writing {len(docs.files)} pages to {cfg.output}")
         write_tree(output, docs.files)
     timings = dict(docs.timings)
-    site_dir = None
     if request.run_mkdocs:
         # 7. site: mkdocs build into a fresh folder, swapped into site/
         clock = time.perf_counter()
         say("running mkdocs build")
-        site_dir = (request.site_dir or request.root / cfg.site_dir).resolve()
         if config_file is not None:
             build_site(site_dir, config_file=config_file, strict=request.strict,
                        extra_css=[f"{output_rel}/{SiteLayout.CSS}".removeprefix("./")],
@@ -287,4 +302,4 @@ def build(request: BuildRequest, progress: Progress | None = None) -> BuildResul
         timings["mkdocs"] = time.perf_counter() - clock
     watch = _watch_paths(cfg, config_file, docs_dir if config_file else None,
                          request.templates)
-    return BuildResult(docs, output, site_dir, timings, watch)
+    return BuildResult(docs, output, site_dir if request.run_mkdocs else None, timings, watch)

@@ -113,6 +113,29 @@ def test_usage_and_config_errors_exit_2(write_package, tmp_path) -> None:  # typ
     assert main(["-q", "build", "--project", str(project)]) == 2
 
 
+@pytest.mark.parametrize("flags", [["--output", "docs"], ["--output", "."], ["--site-dir", "."],
+                                   ["--output", "site/x"]])
+def test_folders_that_would_swallow_the_project_are_refused(write_package, tmp_path,  # type: ignore[no-untyped-def]
+                                                            flags: list[str]) -> None:
+    root = write_package(PACKAGE)
+    project = _project_with_mkdocs_yml(root, tmp_path / "proj")
+    flags = [f if not f.startswith(".") else str(project) for f in flags]
+    if flags[0] == "--site-dir":
+        flags[1] = str(project)
+    before = sorted(p.name for p in project.rglob("*"))
+    assert main(["-q", "build", "--project", str(project), *flags]) == 2
+    assert sorted(p.name for p in project.rglob("*")) == before
+
+
+def test_site_dir_flag(write_package, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    root = write_package(PACKAGE)
+    project = tmp_path / "proj"
+    project.mkdir()
+    assert main(_args(root, project, "--site-dir", str(tmp_path / "elsewhere"))) == 0
+    assert (tmp_path / "elsewhere" / "index.html").is_file()
+    assert not (project / "site").exists()
+
+
 @pytest.mark.parametrize("fmt", ["plantuml", "mermaid", "dot"])
 def test_export_formats(write_package, tmp_path, fmt: str) -> None:  # type: ignore[no-untyped-def]
     root = write_package(PACKAGE)
