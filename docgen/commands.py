@@ -12,6 +12,7 @@ import importlib
 COMMAND_MODULES: tuple[str, ...] = (
     "docgen.compare",  # diff, check
     "docgen.walkcli",  # walk, backends
+    "docgen.build_commands",  # build, serve, export
 )
 
 

@@ -216,3 +216,41 @@ class Project:
 
     def classes(self) -> tuple[ClassDoc, ...]:
         return tuple(c for m in self.modules for c in m.classes)
+
+
+@dataclass(frozen=True)
+class LayerDoc:
+    """One layer of a model's composition, as written in `__init__`.
+
+    `path` is the attribute path (`features.0`), `callee` the constructor as written
+    (`nn.Conv2d`), `arguments` its arguments exactly as written (`3, 64, kernel_size=11`;
+    for a container, the arguments that are not layers), `target` the qualified class it
+    builds (None when no source defines it). Containers hold their `children`.
+    """
+
+    path: str
+    name: str
+    arguments: str
+    callee: str
+    target: str | None
+    location: Location
+    children: tuple[LayerDoc, ...] = ()
+
+
+@dataclass(frozen=True)
+class ForwardStepDoc:
+    """One statement of `forward`, and the layer attribute it calls (None: a function)."""
+
+    text: str
+    layer: str | None
+    location: Location
+
+
+@dataclass(frozen=True)
+class ModelDoc:
+    """A model's static composition: its layer tree and the data flow of `forward`."""
+
+    qualname: str
+    location: Location
+    layers: tuple[LayerDoc, ...]
+    forward: tuple[ForwardStepDoc, ...]

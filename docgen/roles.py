@@ -63,3 +63,27 @@ def group_of(name: str) -> str:
         if pattern.match(name):
             return group
     return "other"
+
+
+# The state a Module instance carries, grouped for reading (first matching rule wins).
+STATE_RULES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("registries", "Registries (what the module owns)", (
+        "_parameters", "_buffers", "_non_persistent_buffers_set", "_modules")),
+    ("hooks", "Hook dictionaries", ("*hook*",)),
+    ("mode", "Mode and flags", ("training", "call_super_init", "dump_patches")),
+    ("versioning", "Versioning and compilation", ("_version", "_compiled_call_impl")),
+)
+STATE_TITLES: dict[str, str] = {key: title for key, title, _ in STATE_RULES}
+STATE_TITLES["other"] = "Other attributes"
+
+
+_STATE_COMPILED = tuple((key, re.compile("|".join(translate(p) for p in patterns)))
+                        for key, _, patterns in STATE_RULES)
+
+
+def state_group_of(name: str) -> str:
+    """The state group of an attribute named `name` (see STATE_RULES), or other."""
+    for key, pattern in _STATE_COMPILED:
+        if pattern.match(name):
+            return key
+    return "other"

@@ -1,10 +1,27 @@
-"""Everything that writes to disk: generated pages and diagrams, snapshots, the built site."""
+"""Everything that writes to disk: generated pages and diagrams, snapshots, the built site.
+
+Folders are replaced whole: the new content is written next to the old one, then swapped in,
+so a failed build leaves the previous generated docs and `site/` as they were.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
+import shutil
 import tempfile
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import Any
+
+import yaml
+
+from docgen.errors import ConfigError, RenderError
+
+log = logging.getLogger(__name__)
+
+PLUGIN_NAME = "docgen"
 
 
 def _umask() -> int:
@@ -27,3 +44,163 @@ def write_text_atomic(path: Path, text: str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+@contextlib.contextmanager
+def staged_dir(dest: Path) -> Iterator[Path]:
+    """A fresh folder next to `dest`; on success it replaces `dest`, on error it is removed."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=dest.parent, prefix=f".{dest.name}.new-"))
+    try:
+        yield tmp
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    _swap(tmp, dest)
+
+
+def _swap(new: Path, dest: Path) -> None:
+    old = None
+    if dest.exists():
+        old = Path(tempfile.mkdtemp(dir=dest.parent, prefix=f".{dest.name}.old-"))
+        os.replace(dest, old / "content")
+    try:
+        os.replace(new, dest)
+    except BaseException:
+        if old is not None:
+            os.replace(old / "content", dest)
+        raise
+    finally:
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    dest.chmod(0o755)
+
+
+def write_tree(dest: Path, files: Mapping[str, str]) -> None:
+    """Replace the folder `dest` by exactly `files` ({posix relative path: text})."""
+    with staged_dir(dest) as tmp:
+        for rel in sorted(files):
+            if rel.startswith("/") or ".." in rel.split("/"):
+                raise RenderError(f"refusing to write outside the output folder: {rel}")
+            path = tmp / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(files[rel], encoding="utf-8", newline="\n")
+
+
+def stage_docs(dest: Path, docs_dir: Path | None, output_rel: str,
+               files: Mapping[str, str]) -> None:
+    """A copy of `docs_dir` (hand-written pages) with `files` at `output_rel`, in `dest`.
+
+    `docgen serve` builds from such a copy so that it never writes into the folders it watches.
+    """
+    with staged_dir(dest) as tmp:
+        if docs_dir is not None and docs_dir.is_dir():
+            skip = (docs_dir / output_rel).resolve()
+            shutil.copytree(docs_dir, tmp, dirs_exist_ok=True,
+                            ignore=lambda d, names: [n for n in names
+                                                     if (Path(d) / n).resolve() == skip])
+        target = tmp / output_rel if output_rel not in ("", ".") else tmp
+        for rel in sorted(files):
+            path = target / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(files[rel], encoding="utf-8", newline="\n")
+
+
+class SiteBuildFailed(RenderError):
+    """MkDocs could not build the site; `is_strict` when only --strict warnings stopped it."""
+
+    def __init__(self, message: str, *, is_strict: bool) -> None:
+        super().__init__(message)
+        self.is_strict = is_strict
+
+
+# ----------------------------------------------------------------------------------------------
+# mkdocs
+
+
+def read_mkdocs_yml(path: Path) -> dict[str, Any]:
+    """The raw mkdocs.yml mapping (MkDocs' own YAML loader: !ENV, !relative, python tags)."""
+    from mkdocs.utils.yaml import yaml_load
+
+    try:
+        with path.open("rb") as handle:
+            data = yaml_load(handle)
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: not a mapping")
+    return data
+
+
+def plugin_options(raw: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The docgen plugin's options in a raw mkdocs.yml (None when the plugin is not listed)."""
+    for entry in raw.get("plugins") or []:
+        if entry == PLUGIN_NAME:
+            return {}
+        if isinstance(entry, dict) and PLUGIN_NAME in entry:
+            return dict(entry[PLUGIN_NAME] or {})
+    if isinstance(raw.get("plugins"), dict) and PLUGIN_NAME in raw["plugins"]:
+        return dict(raw["plugins"][PLUGIN_NAME] or {})
+    return None
+
+
+def _without_docgen(plugins: Any) -> Any:
+    if isinstance(plugins, dict):
+        return {k: v for k, v in plugins.items() if k != PLUGIN_NAME}
+    return [p for p in plugins or [] if p != PLUGIN_NAME
+            and not (isinstance(p, dict) and PLUGIN_NAME in p)]
+
+
+def builtin_site_config(docs_dir: Path, nav: Sequence[Any]) -> dict[str, Any]:
+    """docgen's own site configuration for a project without mkdocs.yml."""
+    from importlib.resources import files
+
+    text = files("docgen.data").joinpath("mkdocs-default.yml").read_text(encoding="utf-8")
+    data = yaml.safe_load(text)
+    data["docs_dir"] = str(docs_dir)
+    data["nav"] = list(nav)
+    return data
+
+
+def build_site(site_dir: Path, *, config_file: Path | None = None,
+               builtin: Mapping[str, Any] | None = None, strict: bool = False,
+               extra_css: Sequence[str] = (), docs_dir: Path | None = None) -> None:
+    """Run `mkdocs build` into a fresh folder and swap it into `site_dir`.
+
+    With `config_file`, the user's mkdocs.yml is used with docgen's own plugin left out
+    (docgen has already generated the pages); otherwise `builtin` is the whole configuration.
+    """
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+    from mkdocs.exceptions import MkDocsException
+
+    with staged_dir(site_dir) as tmp, tempfile.TemporaryDirectory() as scratch:
+        if config_file is not None:
+            raw = read_mkdocs_yml(config_file)
+            overrides: dict[str, Any] = {"plugins": _without_docgen(raw.get("plugins")),
+                                         "site_dir": str(tmp), "strict": strict}
+            css = [*raw.get("extra_css", []), *(c for c in extra_css
+                                                 if c not in raw.get("extra_css", []))]
+            overrides["extra_css"] = css
+            if docs_dir is not None:
+                overrides["docs_dir"] = str(docs_dir)
+            cfg_path = config_file
+        else:
+            cfg_path = Path(scratch) / "mkdocs.yml"
+            cfg_path.write_text(yaml.safe_dump(dict(builtin or {}), sort_keys=False),
+                                encoding="utf-8")
+            overrides = {"site_dir": str(tmp), "strict": strict}
+        # MkDocs counts warnings for --strict through its logger, so it must let warnings
+        # through whatever docgen's verbosity; its INFO chatter (page lists) stays out.
+        mkdocs_log = logging.getLogger("mkdocs")
+        previous = mkdocs_log.level
+        mkdocs_log.setLevel(logging.WARNING)
+        try:
+            config = load_config(config_file=str(cfg_path), **overrides)
+            build(config)
+        except (MkDocsException, SystemExit) as exc:
+            text = str(exc)
+            raise SiteBuildFailed(f"mkdocs build failed: {text}",
+                                  is_strict="strict mode" in text) from exc
+        finally:
+            mkdocs_log.setLevel(previous)

@@ -94,3 +94,10 @@ def test_strict_turns_warnings_into_exit_1(write_package: WritePackage) -> None:
 def test_usage_error_exits_2() -> None:
     assert main(["show"]) == 2
     assert main(["no-such-command"]) == 2
+
+
+def test_export_formats_offered_are_the_ones_export_writes() -> None:
+    from docgen.build_commands import EXPORT_FORMATS
+    from docgen.export import FORMATS
+
+    assert EXPORT_FORMATS == FORMATS

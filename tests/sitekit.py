@@ -1,0 +1,144 @@
+"""Helpers shared by the site tests: a synthetic package full of awkward text, link checks."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Mapping
+from pathlib import Path
+
+from docgen.config import Config
+from docgen.sources import SourceSpec
+
+EVIL = "<script>alert(1)</script> | {{ jinja }} {% if x %} `tick` *star* [a](b) &amp;"
+
+PACKAGE = {
+    "pkg/__init__.py": """
+        from pkg.layers import Base, Conv, Sequential, Evil
+        from pkg.net import Net
+    """,
+    "pkg/layers.py": '''
+        from typing import Any, Optional
+
+        class Base:
+            """Root of the layers."""
+
+            def __init__(self) -> None:
+                self.training = True
+                self._parameters: dict[str, Any] = {}
+
+            def register_buffer(self, name: str, value: Optional["Tensor"]) -> None:
+                """Add a buffer."""
+
+            def forward(self, x):
+                raise NotImplementedError
+
+
+        class _ConvNd(Base):
+            """Shared convolution code."""
+
+            def __init__(self, cin: int, cout: int, kernel_size: int = 3) -> None:
+                super().__init__()
+                self.weight = Parameter(cin, cout)
+
+
+        class Conv(_ConvNd):
+            """A convolution."""
+
+            def forward(self, x):
+                return x
+
+
+        class Sequential(Base):
+            """Layers in order."""
+
+            def __init__(self, *layers) -> None:
+                super().__init__()
+
+
+        class Evil(Base):
+            """EVIL"""
+
+            odd: "dict[str, Any]" = {"|": "{{ }}"}
+
+            def method(self, a: "Optional[Tensor]" = "<b>|</b>", b=lambda: 1) -> "<lambda>":
+                """Method EVIL"""
+
+            def __init__(self, text: str = "`|`") -> None:
+                super().__init__()
+                self.label = "<img src=x onerror=alert(1)>"
+
+
+        class Parameter:
+            def __init__(self, *shape): ...
+    '''.replace("EVIL", EVIL.replace('"', "'")),
+    "pkg/net.py": '''
+        from pkg import layers as nn
+
+
+        def helper():
+            return 1
+
+
+        class Net(nn.Base):
+            """A small network."""
+
+            def __init__(self, classes: int = 10) -> None:
+                super().__init__()
+                self.features = nn.Sequential(
+                    nn.Conv(3, 8, kernel_size=5),
+                    nn.Evil(text="<i>|</i>"),
+                    nn.Conv(8, 16),
+                )
+                self.head = nn.Conv(16, classes)
+                self.count = helper()
+
+            def forward(self, x):
+                x = self.features(x)
+                x = x.flatten(1)
+                return self.head(x)
+    ''',
+}
+
+
+def synthetic_config(root: Path, **extra: object) -> Config:
+    return Config(model="pkg.net:Net", packages=("pkg",),
+                  sources=(SourceSpec("pkg", str(root)),), **extra)  # type: ignore[arg-type]
+
+
+def synthetic_options(root: Path) -> dict[str, object]:
+    return {"model": "pkg.net:Net", "packages": "pkg", "sources": {"pkg": str(root)}}
+
+
+_MD_LINK = re.compile(r"\]\(([^)\s]+)\)")
+_SVG_LINK = re.compile(r'xlink:href="([^"]+)"')
+
+
+def broken_links(files: Mapping[str, str], *, directory_urls: bool = False) -> list[str]:
+    """Relative Markdown and SVG links that point at no generated page."""
+    served = {_served(p, directory_urls): p for p in files}
+    problems = []
+    for page, text in files.items():
+        if not page.endswith(".md"):
+            continue
+        for target in _MD_LINK.findall(text):
+            if "://" in target or target.startswith("#"):
+                continue
+            resolved = posixpath.normpath(posixpath.join(posixpath.dirname(page), target))
+            if resolved.split("#")[0] not in files:
+                problems.append(f"{page}: {target}")
+        base = posixpath.dirname(_served(page, directory_urls))
+        for target in _SVG_LINK.findall(text):
+            full = target + "index.html" if target.endswith("/") else target
+            resolved = posixpath.normpath(posixpath.join(base, full))
+            if resolved not in served:
+                problems.append(f"{page}: svg {target}")
+    return problems
+
+
+def _served(page: str, directory_urls: bool) -> str:
+    if not directory_urls:
+        return page[:-3] + ".html" if page.endswith(".md") else page
+    if posixpath.basename(page) == "index.md":
+        return posixpath.join(posixpath.dirname(page), "index.html")
+    return page[:-3] + "/index.html"

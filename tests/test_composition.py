@@ -1,0 +1,62 @@
+"""The static composition of a model: layer tree as written, forward steps."""
+
+from __future__ import annotations
+
+from sitekit import PACKAGE, synthetic_config
+
+from docgen.build import read_model
+from docgen.config import Config
+from docgen.project import open_project_sources
+from docgen.sources import SourceSpec
+
+
+def _model(root, model: str = "pkg.net:Net"):  # type: ignore[no-untyped-def]
+    cfg = Config(model=model, packages=("pkg",), sources=(SourceSpec("pkg", str(root)),))
+    return read_model(cfg, open_project_sources(cfg), None)
+
+
+def test_layers_arguments_and_targets(write_package) -> None:  # type: ignore[no-untyped-def]
+    model, problems = _model(write_package(PACKAGE))
+    assert problems == ()
+    assert [layer.path for layer in model.layers] == ["features", "head"]
+    features = model.layers[0]
+    assert features.target == "pkg.layers.Sequential" and features.arguments == ""
+    assert [(c.path, c.name, c.arguments, c.target) for c in features.children] == [
+        ("features.0", "Conv", "3, 8, kernel_size=5", "pkg.layers.Conv"),
+        ("features.1", "Evil", "text='<i>|</i>'", "pkg.layers.Evil"),
+        ("features.2", "Conv", "8, 16", "pkg.layers.Conv"),
+    ]
+    assert model.layers[1].arguments == "16, classes"
+
+
+def test_forward_steps_name_the_layers_they_call(write_package) -> None:  # type: ignore[no-untyped-def]
+    model, _ = _model(write_package(PACKAGE))
+    assert [(s.text, s.layer) for s in model.forward] == [
+        ("x = self.features(x)", "features"), ("x = x.flatten(1)", None),
+        ("return self.head(x)", "head")]
+
+
+def test_unresolvable_layers_are_kept_with_a_warning(write_package) -> None:  # type: ignore[no-untyped-def]
+    root = write_package({
+        "pkg/__init__.py": "",
+        "pkg/net.py": """
+            import othermod
+
+            class Net:
+                def __init__(self):
+                    if True:
+                        self.block = othermod.Block(4)
+                    self.n = len([])
+        """,
+    })
+    model, problems = _model(root)
+    assert [(layer.path, layer.target) for layer in model.layers] == [("block", None)]
+    assert len(problems) == 1 and "othermod.Block" in problems[0].message
+
+
+def test_missing_model_class_is_a_diagnostic(write_package) -> None:  # type: ignore[no-untyped-def]
+    root = write_package(PACKAGE)
+    cfg = synthetic_config(root)
+    model, problems = read_model(cfg.__class__(**{**cfg.__dict__, "model": "pkg.net:Nope"}),
+                                 open_project_sources(cfg), None)
+    assert model is None and "Nope" in problems[0].message
