@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from sitekit import PACKAGE, synthetic_config
-
 from docgen.build import read_model
 from docgen.config import Config
 from docgen.project import open_project_sources
 from docgen.sources import SourceSpec
+from tests.sitekit import PACKAGE, synthetic_config
 
 
 def _model(root, model: str = "pkg.net:Net"):  # type: ignore[no-untyped-def]

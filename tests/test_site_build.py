@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-from sitekit import PACKAGE, synthetic_options
 
 from docgen import diagrams
 from docgen.cli import main
+from tests.sitekit import PACKAGE, synthetic_options
 
 
 def _args(root: Path, project: Path, *extra: str) -> list[str]:

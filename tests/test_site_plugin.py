@@ -6,9 +6,9 @@ from importlib.metadata import EntryPoint
 
 import pytest
 import yaml
-from sitekit import PACKAGE, synthetic_options
 
 from docgen.plugin import DocgenPlugin
+from tests.sitekit import PACKAGE, synthetic_options
 
 
 @pytest.fixture

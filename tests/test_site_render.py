@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 
 import pytest
-from sitekit import EVIL, PACKAGE, broken_links, synthetic_config
 
 from docgen.build import generate_docs
 from docgen.escape import dot_label, dot_string, md_cell, md_code, md_summary, md_text
 from docgen.render import SiteLayout, make_environment, shipped_templates
+from tests.sitekit import EVIL, PACKAGE, broken_links, synthetic_config
 
 
 @pytest.fixture

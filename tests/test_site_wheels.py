@@ -5,13 +5,13 @@ from __future__ import annotations
 import re
 
 import pytest
-from sitekit import broken_links
 
 from docgen.build import GeneratedDocs, generate_docs
 from docgen.config import Config
 from docgen.diagrams import MAX_WIDTH_PX, svg_size_px
 from docgen.escape import md_code
 from docgen.render import SiteLayout
+from tests.sitekit import broken_links
 
 pytestmark = pytest.mark.wheels
 
