@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -106,7 +107,7 @@ def generate_docs(cfg: Config, *, cache: AnalysisCache | None = None, jobs: int 
     # 4. diagrams: DOT for each, laid out to fit the width limit, drawn in parallel
     say(f"drawing diagrams for {len(layout.class_pages)} classes")
     jobs_dot = _diagram_jobs(project, views, model, families, layout)
-    diagrams, missing = _draw(jobs_dot, jobs)
+    diagrams, missing = _draw(jobs_dot, jobs, cache)
     timings["diagrams"], clock = time.perf_counter() - clock, time.perf_counter()
 
     # 5. pages: the templates fill in the prepared rows
@@ -183,13 +184,15 @@ def _diagram_jobs(project: Project, views: Mapping[str, ClassView], model: Model
     return jobs
 
 
-def _draw(jobs: Mapping[str, list[str]], workers: int) -> tuple[dict[str, Diagram], bool]:
+def _draw(jobs: Mapping[str, list[str]], workers: int,
+          cache: AnalysisCache | None) -> tuple[dict[str, Diagram], bool]:
     """SVGs for every job; without Graphviz, the DOT sources alone (and one warning)."""
     if not has_dot():
         log.warning("%s", GraphvizMissing())
         return {k: Diagram(v[0], None) for k, v in jobs.items()}, True
     try:
-        drawn = render_many(jobs, workers=workers or 4)
+        store = cache.sibling("diagrams") if cache is not None else None
+        drawn = render_many(jobs, workers=workers or 4, store=store)
     except GraphvizMissing as exc:
         log.warning("%s", exc)
         return {k: Diagram(v[0], None) for k, v in jobs.items()}, True
@@ -263,6 +266,39 @@ def _check_folders(root: Path, output: Path, docs_dir: Path | None, site_dir: Pa
         raise ConfigError(problems)
 
 
+@dataclass(frozen=True)
+class _Stamp:
+    key: str  # which site folder
+    value: str  # everything MkDocs would read to build it
+
+
+def _site_stamp(docs: GeneratedDocs, config_file: Path | None, docs_dir: Path | None,
+                output: Path, site_dir: Path, request: BuildRequest) -> _Stamp:
+    """A digest of MkDocs' inputs: generated pages, hand-written docs, config, versions."""
+    import importlib.metadata
+
+    digest = hashlib.sha256()
+    for name in ("docgen", "mkdocs", "mkdocs-material"):
+        try:
+            digest.update(f"{name}={importlib.metadata.version(name)}\0".encode())
+        except importlib.metadata.PackageNotFoundError:
+            digest.update(f"{name}=?\0".encode())
+    digest.update(f"strict={request.strict}\0".encode())
+    for rel in sorted(docs.files):
+        digest.update(f"{rel}\0{docs.files[rel]}\0".encode())
+    if config_file is not None:
+        digest.update(config_file.read_bytes())
+    else:
+        digest.update(repr(docs.nav()).encode())
+    if docs_dir is not None and docs_dir.is_dir():
+        for path in sorted(docs_dir.rglob("*")):
+            if path.is_file() and not path.is_relative_to(output):
+                digest.update(f"{path.relative_to(docs_dir).as_posix()}\0".encode())
+                digest.update(path.read_bytes())
+    key = hashlib.sha256(str(site_dir).encode()).hexdigest()
+    return _Stamp(key, digest.hexdigest())
+
+
 def build(request: BuildRequest, progress: Progress | None = None) -> BuildResult:
     """Generate the docs into the output folder, then (optionally) build the site."""
     say = progress or (lambda _m: None)
@@ -288,7 +324,15 @@ def build(request: BuildRequest, progress: Progress | None = None) -> BuildResul
         say(f"writing {len(docs.files)} pages to {cfg.output}")
         write_tree(output, docs.files)
     timings = dict(docs.timings)
-    if request.run_mkdocs:
+    stamp = _site_stamp(docs, config_file, docs_dir if config_file else None, output,
+                        site_dir, request)
+    stamps = request.cache.sibling("builds") if request.cache is not None else None
+    if request.run_mkdocs and stamps is not None and site_dir.is_dir() \
+            and stamps.load(stamp.key) == stamp.value:
+        # 7. site: nothing that MkDocs reads changed since it built site/ last time
+        say("site is up to date")
+        timings["mkdocs"] = 0.0
+    elif request.run_mkdocs:
         # 7. site: mkdocs build into a fresh folder, swapped into site/
         clock = time.perf_counter()
         say("running mkdocs build")
@@ -300,6 +344,8 @@ def build(request: BuildRequest, progress: Progress | None = None) -> BuildResul
             build_site(site_dir, builtin=builtin_site_config(built_docs, docs.nav()),
                        strict=request.strict)
         timings["mkdocs"] = time.perf_counter() - clock
+        if stamps is not None:
+            stamps.store(stamp.key, stamp.value)
     watch = _watch_paths(cfg, config_file, docs_dir if config_file else None,
                          request.templates)
     return BuildResult(docs, output, site_dir if request.run_mkdocs else None, timings, watch)

@@ -51,19 +51,19 @@ def entry_key(content_key: str, name: str, path: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-class AnalysisCache:
-    """Analyses by content key in `root/analysis/xx/<key>`."""
+class BlobStore:
+    """Python values by key in `root/xx/<key>`: checksummed, written atomically."""
 
     def __init__(self, root: Path) -> None:
-        self.root = root / "analysis"
+        self.root = root
         self.hits = 0
         self.misses = 0
 
     def _file(self, key: str) -> Path:
         return self.root / key[:2] / key
 
-    def get(self, content_key: str, name: str, path: str) -> ModuleAnalysis | None:
-        file = self._file(entry_key(content_key, name, path))
+    def load(self, key: str) -> object | None:
+        file = self._file(key)
         try:
             blob = file.read_bytes()
         except OSError:
@@ -76,8 +76,6 @@ class AnalysisCache:
             if hashlib.sha256(payload).hexdigest().encode() != digest:
                 raise ValueError("checksum mismatch")
             value = pickle.loads(payload)
-            if not isinstance(value, ModuleAnalysis):
-                raise ValueError("unexpected content")
         except Exception as exc:  # any damage means: rebuild
             log.warning("cache entry %s is damaged (%s); rebuilding it", file, exc)
             self.misses += 1
@@ -85,9 +83,8 @@ class AnalysisCache:
         self.hits += 1
         return value
 
-    def put(self, content_key: str, analysis: ModuleAnalysis) -> None:
-        key = entry_key(content_key, analysis.module.name, analysis.module.path)
-        payload = pickle.dumps(analysis, protocol=pickle.HIGHEST_PROTOCOL)
+    def store(self, key: str, value: object) -> None:
+        payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
         blob = _MAGIC + hashlib.sha256(payload).hexdigest().encode() + payload
         file = self._file(key)
         try:
@@ -98,6 +95,31 @@ class AnalysisCache:
             os.replace(tmp, file)
         except OSError as exc:
             log.warning("cannot write cache entry %s: %s", file, exc)
+
+
+class AnalysisCache(BlobStore):
+    """Module analyses by file content, module name, path and analyzer code.
+
+    `root` is docgen's cache folder; the analyses live in its `analysis/` subfolder, and
+    other stores (diagram layouts) are siblings reached through `sibling`.
+    """
+
+    def __init__(self, root: Path) -> None:
+        super().__init__(root / "analysis")
+        self.base = root
+
+    def sibling(self, name: str) -> BlobStore:
+        return BlobStore(self.base / name)
+
+    def get(self, content_key: str, name: str, path: str) -> ModuleAnalysis | None:
+        value = self.load(entry_key(content_key, name, path))
+        if value is not None and not isinstance(value, ModuleAnalysis):
+            log.warning("cache entry for %s holds something else; rebuilding it", path)
+            return None
+        return value
+
+    def put(self, content_key: str, analysis: ModuleAnalysis) -> None:
+        self.store(entry_key(content_key, analysis.module.name, analysis.module.path), analysis)
 
 
 def _work(job: tuple[str, str, bytes, str, bool]) -> ModuleAnalysis:

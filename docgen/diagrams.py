@@ -8,15 +8,18 @@ family that still does not fit is split. Nothing here knows about pages or files
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import re
 import shutil
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import graphviz
 
+from docgen.cache import BlobStore
 from docgen.errors import RenderError
 from docgen.escape import anchor, dot_label, dot_string, shorten
 from docgen.families import MODULE_ROOT, Family
@@ -409,10 +412,41 @@ def fit_layout(candidates: Sequence[str], max_px: float = MAX_WIDTH_PX) -> tuple
     return dot, svg
 
 
+@lru_cache(maxsize=1)
+def graphviz_version() -> str:
+    try:
+        return ".".join(str(p) for p in graphviz.version())
+    except (graphviz.ExecutableNotFound, RuntimeError):
+        return "unknown"
+
+
+def layout_key(candidates: Sequence[str], max_px: float) -> str:
+    """What a layout depends on: the DOT candidates, the width limit, Graphviz's version."""
+    text = "\0".join([graphviz_version(), repr(max_px), *candidates])
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 def render_many(jobs: Mapping[str, Sequence[str]], workers: int = 4,
-                max_px: float = MAX_WIDTH_PX) -> dict[str, tuple[str, str]]:
-    """{key: (dot, svg)} for {key: candidates}, laid out in parallel (dot is a subprocess)."""
+                max_px: float = MAX_WIDTH_PX,
+                store: BlobStore | None = None) -> dict[str, tuple[str, str]]:
+    """{key: (dot, svg)} for {key: candidates}, laid out in parallel (dot is a subprocess).
+
+    With a store, a diagram whose DOT did not change since an earlier build is not laid out
+    again: its (dot, svg) comes from the store, keyed by `layout_key`.
+    """
     keys = sorted(jobs)
+    done: dict[str, tuple[str, str]] = {}
+    todo = []
+    for key in keys:
+        hit = store.load(layout_key(jobs[key], max_px)) if store is not None else None
+        if isinstance(hit, tuple) and len(hit) == 2:
+            done[key] = hit
+        else:
+            todo.append(key)
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        results = list(pool.map(lambda k: fit_layout(jobs[k], max_px), keys))
-    return dict(zip(keys, results, strict=True))
+        results = list(pool.map(lambda k: fit_layout(jobs[k], max_px), todo))
+    for key, result in zip(todo, results, strict=True):
+        done[key] = result
+        if store is not None:
+            store.store(layout_key(jobs[key], max_px), result)
+    return {k: done[k] for k in keys}

@@ -156,3 +156,23 @@ def test_export_formats(write_package, tmp_path, fmt: str) -> None:  # type: ign
     else:
         assert '"pkg.layers.Conv" -> "pkg.layers._ConvNd"' in text
         assert "&lt;lambda&gt;" in text
+
+
+def test_mkdocs_runs_only_when_its_inputs_changed(write_package, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    root = write_package(PACKAGE)
+    project = tmp_path / "proj"
+    project.mkdir()
+    assert main(_args(root, project)) == 0
+    site = project / "site"
+    first = site.stat().st_ino
+    assert main(_args(root, project)) == 0
+    assert site.stat().st_ino == first  # up to date: the site folder was not replaced
+    layers = root / "pkg" / "layers.py"
+    layers.write_text(layers.read_text().replace("A convolution.", "A changed convolution."))
+    assert main(_args(root, project)) == 0
+    assert site.stat().st_ino != first
+    page = (site / "classes" / "pkg.layers.Conv.html").read_text(encoding="utf-8")
+    assert "A changed convolution." in page
+    rebuilt = site.stat().st_ino
+    assert main(_args(root, project, "--strict")) == 0  # another option is another input
+    assert site.stat().st_ino != rebuilt
