@@ -43,10 +43,12 @@ from docgen.render import (
 )
 from docgen.resolve import ModuleIndex, Resolver
 from docgen.site import (
+    build_lock,
     build_site,
     builtin_site_config,
     plugin_options,
     read_mkdocs_yml,
+    remove_stale_staging,
     stage_docs,
     write_tree,
 )
@@ -314,38 +316,43 @@ def build(request: BuildRequest, progress: Progress | None = None) -> BuildResul
         else "."
     site_dir = (request.site_dir or request.root / cfg.site_dir).resolve()
     _check_folders(request.root.resolve(), output, docs_dir if config_file else None, site_dir)
-    built_docs = docs_dir
-    if request.staging is not None:
-        # 6. write (serve): a private copy of docs/ plus the generated pages
-        built_docs = request.staging / "docs"
-        stage_docs(built_docs, docs_dir if config_file else None, output_rel, docs.files)
-    else:
-        # 6. write: the generated pages replace the output folder whole
-        say(f"writing {len(docs.files)} pages to {cfg.output}")
-        write_tree(output, docs.files)
-    timings = dict(docs.timings)
-    stamp = _site_stamp(docs, config_file, docs_dir if config_file else None, output,
-                        site_dir, request)
-    stamps = request.cache.sibling("builds") if request.cache is not None else None
-    if request.run_mkdocs and stamps is not None and site_dir.is_dir() \
-            and stamps.load(stamp.key) == stamp.value:
-        # 7. site: nothing that MkDocs reads changed since it built site/ last time
-        say("site is up to date")
-        timings["mkdocs"] = 0.0
-    elif request.run_mkdocs:
-        # 7. site: mkdocs build into a fresh folder, swapped into site/
-        clock = time.perf_counter()
-        say("running mkdocs build")
-        if config_file is not None:
-            build_site(site_dir, config_file=config_file, strict=request.strict,
-                       extra_css=[f"{output_rel}/{SiteLayout.CSS}".removeprefix("./")],
-                       docs_dir=built_docs if request.staging else None)
+    with build_lock(request.root):
+        # Under the lock: a second build of this project waits; leftovers of a killed
+        # build (staging folders) are removed before anything is written.
+        for folder in (output, site_dir):
+            remove_stale_staging(folder)
+        built_docs = docs_dir
+        if request.staging is not None:
+            # 6. write (serve): a private copy of docs/ plus the generated pages
+            built_docs = request.staging / "docs"
+            stage_docs(built_docs, docs_dir if config_file else None, output_rel, docs.files)
         else:
-            build_site(site_dir, builtin=builtin_site_config(built_docs, docs.nav()),
-                       strict=request.strict)
-        timings["mkdocs"] = time.perf_counter() - clock
-        if stamps is not None:
-            stamps.store(stamp.key, stamp.value)
+            # 6. write: the generated pages replace the output folder whole
+            say(f"writing {len(docs.files)} pages to {cfg.output}")
+            write_tree(output, docs.files)
+        timings = dict(docs.timings)
+        stamp = _site_stamp(docs, config_file, docs_dir if config_file else None, output,
+                            site_dir, request)
+        stamps = request.cache.sibling("builds") if request.cache is not None else None
+        if request.run_mkdocs and stamps is not None and site_dir.is_dir() \
+                and stamps.load(stamp.key) == stamp.value:
+            # 7. site: nothing that MkDocs reads changed since it built site/ last time
+            say("site is up to date")
+            timings["mkdocs"] = 0.0
+        elif request.run_mkdocs:
+            # 7. site: mkdocs build into a fresh folder, swapped into site/
+            clock = time.perf_counter()
+            say("running mkdocs build")
+            if config_file is not None:
+                build_site(site_dir, config_file=config_file, strict=request.strict,
+                           extra_css=[f"{output_rel}/{SiteLayout.CSS}".removeprefix("./")],
+                           docs_dir=built_docs if request.staging else None)
+            else:
+                build_site(site_dir, builtin=builtin_site_config(built_docs, docs.nav()),
+                           strict=request.strict)
+            timings["mkdocs"] = time.perf_counter() - clock
+            if stamps is not None:
+                stamps.store(stamp.key, stamp.value)
     watch = _watch_paths(cfg, config_file, docs_dir if config_file else None,
                          request.templates)
     return BuildResult(docs, output, site_dir if request.run_mkdocs else None, timings, watch)

@@ -7,6 +7,7 @@ so a failed build leaves the previous generated docs and `site/` as they were.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import os
 import shutil
@@ -47,12 +48,53 @@ def write_text_atomic(path: Path, text: str) -> None:
 
 
 @contextlib.contextmanager
+def build_lock(project: Path) -> Iterator[None]:
+    """One build of a project at a time: a second one waits for the first (an OS file lock,
+    released by the kernel even when the holder is killed)."""
+    import fcntl
+
+    lock_dir = Path(tempfile.gettempdir()) / "docgen-locks"
+    lock_dir.mkdir(parents=True, exist_ok=True)
+    name = hashlib.sha256(str(project.resolve()).encode()).hexdigest()[:32]
+    with open(lock_dir / f"{name}.lock", "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            log.info("another docgen build of %s is running; waiting for it", project)
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def remove_stale_staging(dest: Path) -> None:
+    """Staging folders a killed build left next to `dest` (only call under build_lock)."""
+    if dest.parent.is_dir():
+        for stale in dest.parent.glob(f".{dest.name}.*-*"):
+            if stale.is_dir() and stale.name.split(".")[-1].startswith(("new-", "old-")):
+                shutil.rmtree(stale, ignore_errors=True)
+
+
+@contextlib.contextmanager
 def staged_dir(dest: Path) -> Iterator[Path]:
-    """A fresh folder next to `dest`; on success it replaces `dest`, on error it is removed."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=dest.parent, prefix=f".{dest.name}.new-"))
+    """A fresh folder next to `dest`; on success it replaces `dest`, on error it is removed.
+
+    Until the final rename, `dest` keeps its previous content: an interrupted build leaves
+    the last complete output in place, never a half-written one.
+    """
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(dir=dest.parent, prefix=f".{dest.name}.new-"))
+    except OSError as exc:
+        raise RenderError(f"{dest.parent}: cannot write there: {exc.strerror or exc}") from exc
     try:
         yield tmp
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        where = exc.filename or dest
+        raise RenderError(f"{where}: cannot write: {exc.strerror or exc}; "
+                          f"the previous {dest.name}/ is left as it was") from exc
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
