@@ -134,3 +134,67 @@ def test_search_finds_register_buffer(driver, base_url: str, artifacts: Path) ->
     first.click()
     _wait(driver, ec.url_contains(".html"))
     assert "register_buffer" in driver.find_element(By.TAG_NAME, "article").text
+
+
+PWNED = {
+    "inj/__init__.py": "from inj.layers import Module, Evil\n",
+    "inj/layers.py": '''
+        class Module:
+            """<script>window.__pwned = 'docstring'</script> | {{ 7 * 7 }} {% raw %}"""
+
+            def __init__(self) -> None:
+                self.training = True
+
+
+        class Evil(Module):
+            """<img src=x onerror="window.__pwned='img'"> -> } " ]; digraph"""
+
+            def forward(self, x: "<script>window.__pwned='annotation'</script>" = "</svg><script>window.__pwned='default'</script>") -> "dict[str, Any]":
+                """<iframe src="javascript:window.parent.__pwned='iframe'"></iframe>"""
+                return x
+
+            def __init__(self) -> None:
+                super().__init__()
+                setattr(self, "<script>window.__pwned='member'</script>", 1)
+                self.x = "{{ config }}"
+    ''',
+}
+
+
+@pytest.fixture(scope="module")
+def injected_url(tmp_path_factory) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    import textwrap
+
+    _require_browser()
+    src = tmp_path_factory.mktemp("inj-src")
+    for rel, text in PWNED.items():
+        (src / rel).parent.mkdir(parents=True, exist_ok=True)
+        (src / rel).write_text(textwrap.dedent(text), encoding="utf-8")
+    project = tmp_path_factory.mktemp("inj-site")
+    result = build(BuildRequest(root=project, overrides={
+        "model": "", "packages": ["inj"], "sources": (SourceSpec("inj", str(src)),),
+        "module_root": "inj.layers.Module"}))
+    assert result.site_dir is not None
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler,
+                                directory=str(result.site_dir))
+    handler.log_message = lambda *a: None  # type: ignore[attr-defined]
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def test_injected_text_is_shown_and_never_runs(driver, injected_url: str,  # type: ignore[no-untyped-def]
+                                               artifacts: Path) -> None:
+    from selenium.webdriver.common.by import By
+
+    for page in ("classes/inj.layers.Evil.html", "classes/inj.layers.Module.html",
+                 "index.html", "hierarchy/index.html"):
+        driver.get(f"{injected_url}/{page}")
+        _wait(driver, lambda d: d.execute_script("return document.readyState") == "complete")
+        assert driver.execute_script("return window.__pwned === undefined"), page
+        driver.save_screenshot(str(artifacts / f"injection-{page.replace('/', '_')}.png"))
+    driver.get(f"{injected_url}/classes/inj.layers.Evil.html")
+    text = driver.find_element(By.TAG_NAME, "body").text
+    assert "window.__pwned='img'" in text  # shown as text
+    assert "window.__pwned='annotation'" in text or "__pwned" in text
