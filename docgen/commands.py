@@ -11,4 +11,12 @@ from collections.abc import Callable
 
 Registrar = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
 
-REGISTRARS: list[Registrar] = []
+
+
+def _summary(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    from docgen.summary import register
+
+    register(subparsers)
+
+
+REGISTRARS: list[Registrar] = [_summary]
