@@ -13,7 +13,7 @@ Registrar = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], No
 
 
 
-def _summary(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+def _summary(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     from docgen.summary import register
 
     register(subparsers)

@@ -19,7 +19,6 @@ staticmethod/classmethod/property, which change binding.
 from __future__ import annotations
 
 import ast
-import functools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -160,6 +159,7 @@ class Evaluator:
         """What `name` means at the top level of `module` (definitions, imports, builtins)."""
         if name in module.values:
             return module.values[name]
+        module.values[name] = Unknown(f"{module.name}.{name} refers to itself")
         value = self._module_global(module, name)
         module.values[name] = value
         return value
@@ -201,6 +201,11 @@ class Evaluator:
         return self.target_value(target.kind, target.qualname)
 
     def target_value(self, kind: str, qualname: str) -> Any:
+        if kind == "class":
+            try:
+                return self.class_ref(qualname)
+            except CannotEvaluate:
+                return self.native(qualname) or External(qualname)
         native = self.native(qualname) if kind != "module" else None
         if native is not None and not isinstance(native, AtenOp):
             return native
@@ -296,9 +301,9 @@ class Evaluator:
 
     def instantiate(self, cls: ClassRef, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         is_module = any(c.qualname == MODULE_ROOT for c in cls.mro)
-        if cls.qualname in TENSOR_CLASSES:
-            native = self.native(cls.qualname)
-            return native(*args, **kwargs)
+        native = self.native(cls.qualname)
+        if native is not None:  # Tensor, Parameter, Buffer: shapes, not source
+            return self.call(native, args, kwargs)
         instance: Instance = ModuleInstance(cls) if is_module else Instance(cls)
         found, init, _ = self.class_attribute(cls, "__init__")
         if found and isinstance(init, FunctionRef):
@@ -349,7 +354,8 @@ class Evaluator:
             if owner is not None:
                 owner.ops.append(op)
                 owner.macs_unknown.append(f"{op}: {exc.reason}")
-            return Unknown(f"{op}: {exc.reason}")
+            # Pass an unknown input on as it is: the row shows the first cause, not a chain.
+            return exc.cause or Unknown(f"{op}: {exc.reason}")
         if owner is not None:
             owner.ops.append(op)
             owner.macs += macs
@@ -656,9 +662,7 @@ class Evaluator:
     def set_attribute(self, obj: Any, name: str, value: Any) -> None:
         if isinstance(obj, ModuleInstance):
             obj.set_attribute(name, value)
-        elif isinstance(obj, Instance):
-            obj.attrs[name] = value
-        elif isinstance(obj, FunctionRef):
+        elif isinstance(obj, (Instance, FunctionRef)):
             obj.attrs[name] = value
         elif isinstance(obj, Unknown):
             return  # nothing known can change through an unknown object

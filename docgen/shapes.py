@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from docgen.values import CannotEvaluate, SymTensor
+from docgen.values import CannotEvaluate, SymTensor, Unknown
 
 Args = tuple[Any, ...]
 Kwargs = dict[str, Any]
@@ -56,10 +56,15 @@ def apply_op(op: str, args: Args, kwargs: Kwargs) -> RuleResult:
         rule = SHAPE_RULES.get(op[:-1])  # in-place variant: same shape as its functional op
     if rule is None:
         raise CannotEvaluate(f"no shape rule for {op}")
-    return rule.apply(_bind(rule, op, args, kwargs))
+    try:
+        return rule.apply(_bind(rule, op, args, kwargs))
+    except (TypeError, ValueError, IndexError, KeyError, AttributeError) as exc:
+        raise CannotEvaluate(f"{op}: arguments not understood: {exc}") from exc
 
 
 def _tensor(value: Any, what: str) -> SymTensor:
+    if isinstance(value, Unknown):
+        raise CannotEvaluate(f"{what} is unknown", cause=value)
     if not isinstance(value, SymTensor):
         raise CannotEvaluate(f"{what} is not a tensor of known shape: {value!r}")
     return value
@@ -195,6 +200,8 @@ def _broadcast(a: dict[str, Any]) -> RuleResult:
     if not shapes:
         raise CannotEvaluate("no tensor operand")
     for v in (a.get("input"), a.get("other")):
+        if isinstance(v, Unknown):
+            raise CannotEvaluate("operand is unknown", cause=v)
         if not isinstance(v, (SymTensor, int, float, bool)):
             raise CannotEvaluate(f"operand is not a tensor or a number: {v!r}")
     return SymTensor(broadcast_shapes(shapes)), 0
@@ -333,7 +340,8 @@ SHAPE_RULES: dict[str, ShapeRule] = {
         "input", "kernel_size", "stride", "padding", "dilation", "ceil_mode"),
         "as max_pool, plus indices of the same shape") for n in (1, 2, 3)},
     **{f"aten::avg_pool{n}d": ShapeRule(_pool(n, False), (
-        "input", "kernel_size", "stride", "padding", "ceil_mode", "count_include_pad"),
+        "input", "kernel_size", "stride", "padding", "ceil_mode", "count_include_pad",
+        "divisor_override"),
         "as max_pool without dilation") for n in (1, 2, 3)},
     **{f"aten::adaptive_{kind}_pool{n}d": ShapeRule(
         _adaptive(n) if kind == "avg" else _with_indices(_adaptive(n)),

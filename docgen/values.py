@@ -20,10 +20,12 @@ from docgen.model import Location
 class CannotEvaluate(Exception):
     """The evaluator met something it cannot compute without guessing."""
 
-    def __init__(self, reason: str, location: Location | None = None) -> None:
+    def __init__(self, reason: str, location: Location | None = None,
+                 cause: Unknown | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
         self.location = location
+        self.cause = cause  # the unknown input this failure merely passes on
 
 
 class Unknown:
