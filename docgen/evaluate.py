@@ -19,6 +19,7 @@ staticmethod/classmethod/property, which change binding.
 from __future__ import annotations
 
 import ast
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -177,7 +178,7 @@ class Evaluator:
             try:
                 value = self.expr(stmt.value, frame)
             except CannotEvaluate as exc:
-                return Unknown(exc.reason, self.location(frame, stmt))
+                return exc.cause or Unknown(exc.reason, self.location(frame, stmt))
             targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
             scratch = Frame(module)
             for target in targets:
@@ -295,7 +296,7 @@ class Evaluator:
             try:
                 value = self.expr(value_node, Frame(module, owner=owner))
             except CannotEvaluate as exc:
-                value = Unknown(exc.reason, Location(module.path, stmt.lineno))
+                value = exc.cause or Unknown(exc.reason, Location(module.path, stmt.lineno))
             return True, value, owner
         return False, None, None
 
@@ -308,11 +309,38 @@ class Evaluator:
         found, init, _ = self.class_attribute(cls, "__init__")
         if found and isinstance(init, FunctionRef):
             self.call_function(init, (instance, *args), kwargs)
+        elif _is_dataclass(cls.node):
+            self.dataclass_init(cls)(instance, *args, **kwargs)
         elif not is_module and (args or kwargs) and not found:
             if _is_dataclass(cls.node):
                 raise CannotEvaluate(f"dataclass {cls.qualname} is not evaluated")
             raise CannotEvaluate(f"{cls.qualname}() takes arguments but has no __init__ source")
         return instance
+
+    def dataclass_init(self, cls: ClassRef) -> Any:
+        """The `__init__` @dataclass generates: fields in MRO order, defaults from source."""
+        fields: dict[str, ast.AnnAssign] = {}
+        for owner in reversed(cls.mro):
+            if _is_dataclass(owner.node):
+                for stmt in owner.node.body:
+                    if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name) \
+                            and "ClassVar" not in ast.unparse(stmt.annotation):
+                        fields[stmt.target.id] = stmt
+        module = self.source_module(cls.module)
+        assert module is not None
+
+        def init(instance: Instance, *args: Any, **kwargs: Any) -> None:
+            for i, (name, stmt) in enumerate(fields.items()):
+                if i < len(args):
+                    value = args[i]
+                elif name in kwargs:
+                    value = kwargs[name]
+                elif stmt.value is not None:
+                    value = self.expr(stmt.value, Frame(module))
+                else:
+                    raise CannotEvaluate(f"{cls.name}() missing field {name!r}")
+                self.set_attribute(instance, name, value)
+        return init
 
     # ----------------------------------------------------------------- calls
 
@@ -353,7 +381,7 @@ class Evaluator:
         except CannotEvaluate as exc:
             if owner is not None:
                 owner.ops.append(op)
-                owner.macs_unknown.append(f"{op}: {exc.reason}")
+                owner.macs_unknown.append((op, exc.reason))
             # Pass an unknown input on as it is: the row shows the first cause, not a chain.
             return exc.cause or Unknown(f"{op}: {exc.reason}")
         if owner is not None:
@@ -371,7 +399,7 @@ class Evaluator:
         try:
             result = self.call(forward, (module, *args), kwargs)
         except CannotEvaluate as exc:
-            result = Unknown(exc.reason)
+            result = exc.cause or Unknown(exc.reason)
         except ModelRaise as exc:
             self.report(exc.location, f"forward of {module.cls.name} raises: {exc.message}")
             result = Unknown(f"raises: {exc.message}", exc.location)
@@ -492,7 +520,7 @@ class Evaluator:
         except CannotEvaluate as exc:
             if _is_structural(stmt):
                 self.undecided(stmt, frame, exc.reason)
-            value = Unknown(exc.reason, self.location(frame, stmt))
+            value = exc.cause or Unknown(exc.reason, self.location(frame, stmt))
         for target in stmt.targets:
             self.assign(target, value, frame)
 
@@ -547,7 +575,7 @@ class Evaluator:
         try:
             value = self.expr(stmt.value, frame)
         except CannotEvaluate as exc:
-            value = Unknown(exc.reason, self.location(frame, stmt))
+            value = exc.cause or Unknown(exc.reason, self.location(frame, stmt))
         raise ReturnSignal(value)
 
     def stmt_Raise(self, stmt: ast.Raise, frame: Frame) -> None:
@@ -797,6 +825,9 @@ class Evaluator:
         found, value, _ = self.class_attribute(cls, name, index + 1)
         if found:
             return self.bind(value, instance) if isinstance(instance, Instance) else value
+        dataclass = next((c for c in cls.mro[index + 1:] if _is_dataclass(c.node)), None)
+        if name == "__init__" and dataclass is not None:
+            return functools.partial(self.dataclass_init(dataclass), instance)
         if name == "__init__":
             return lambda *args, **kwargs: None  # Module.__init__ / object.__init__
         if isinstance(instance, ModuleInstance):
@@ -832,10 +863,11 @@ class Evaluator:
             if isinstance(arg, ast.Starred):
                 args.extend(self.iterate(self.expr(arg.value, frame)))
             else:
-                args.append(self.expr(arg, frame))
+                args.append(self.argument(arg, frame))
         kwargs: dict[str, Any] = {}
         for kw in node.keywords:
-            value = self.expr(kw.value, frame)
+            value = self.expr(kw.value, frame) if kw.arg is None else self.argument(kw.value,
+                                                                                    frame)
             if kw.arg is None:
                 if not isinstance(value, dict):
                     raise CannotEvaluate(f"** of a value that is not a dict: {value!r}")
@@ -856,6 +888,18 @@ class Evaluator:
         if isinstance(result, SymTensor) and result.origin is None:
             result.origin = self.location(frame, node)
         return result
+
+    def argument(self, node: ast.expr, frame: Frame) -> Any:
+        """An argument value; one that cannot be computed is passed on as Unknown, so the
+        callee still runs and reports exactly what the unknown prevents."""
+        try:
+            return self.expr(node, frame)
+        except CannotEvaluate as exc:
+            location = self.location(frame, node)
+            text = _first_line(ast.get_source_segment(frame.module.text, node) or "")
+            self.report(location, f"cannot evaluate argument `{text}`: {exc.reason}",
+                        Severity.INFO)
+            return exc.cause or Unknown(f"`{text}`: {exc.reason}", location)
 
     def make_super(self, args: list[Any], frame: Frame) -> SuperProxy:
         if len(args) == 2 and isinstance(args[0], ClassRef):
@@ -1053,7 +1097,8 @@ class Evaluator:
 
     def truth(self, value: Any) -> bool:
         if isinstance(value, Unknown):
-            raise CannotEvaluate(f"condition depends on an unknown value: {value.describe()}")
+            raise CannotEvaluate(f"condition depends on an unknown value: {value.describe()}",
+                                 cause=value)
         if isinstance(value, SymTensor):
             raise CannotEvaluate("condition depends on tensor values")
         if isinstance(value, Instance):
@@ -1062,7 +1107,8 @@ class Evaluator:
 
     def iterate(self, value: Any) -> list[Any]:
         if isinstance(value, Unknown):
-            raise CannotEvaluate(f"iterates over an unknown value: {value.describe()}")
+            raise CannotEvaluate(f"iterates over an unknown value: {value.describe()}",
+                                 cause=value)
         if isinstance(value, Instance):
             found, method, _ = self.class_attribute(value.cls, "__iter__")
             if not found:
@@ -1084,7 +1130,7 @@ class Evaluator:
         if isinstance(classes, (tuple, list)):
             return any(self.isinstance(obj, c) for c in classes)
         if isinstance(obj, Unknown):
-            raise CannotEvaluate(f"isinstance of an unknown value: {obj.describe()}")
+            raise CannotEvaluate(f"isinstance of an unknown value: {obj.describe()}", cause=obj)
         if isinstance(classes, ClassRef):
             if isinstance(obj, SymTensor):
                 return classes.qualname in TENSOR_CLASSES and (

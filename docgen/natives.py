@@ -14,6 +14,7 @@ import collections.abc
 import functools
 import itertools
 import math
+import numbers
 import operator
 from collections.abc import Callable
 from typing import Any
@@ -102,6 +103,9 @@ NATIVES: dict[str, Any] = {
     "collections.abc.Mapping": collections.abc.Mapping,
     "typing.Iterable": collections.abc.Iterable,
     "typing.Sequence": collections.abc.Sequence,
+    "numbers.Integral": numbers.Integral,
+    "numbers.Real": numbers.Real,
+    "numbers.Number": numbers.Number,
     "itertools.repeat": itertools.repeat,
     "itertools.islice": itertools.islice,
     "itertools.chain": itertools.chain,

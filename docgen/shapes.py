@@ -312,6 +312,29 @@ def _pad(a: dict[str, Any]) -> RuleResult:
     return SymTensor(tuple(shape)), 0
 
 
+def _chunk(a: dict[str, Any]) -> RuleResult:
+    x = _tensor(a["input"], "input")
+    dim = _dim(a.get("dim", 0), len(x.shape))
+    size = x.shape[dim]
+    step = -(-size // a["chunks"])
+    return _pieces(x, dim, [min(step, size - start) for start in range(0, size, step)])
+
+
+def _split(a: dict[str, Any]) -> RuleResult:
+    x = _tensor(a["input"], "input")
+    dim = _dim(a.get("dim", 0), len(x.shape))
+    size, sizes = x.shape[dim], a["split_size"]
+    if isinstance(sizes, int):
+        sizes = [min(sizes, size - start) for start in range(0, size, sizes)]
+    if sum(sizes) != size:
+        raise CannotEvaluate(f"split sizes {sizes} do not add up to {size}")
+    return _pieces(x, dim, list(sizes))
+
+
+def _pieces(x: SymTensor, dim: int, sizes: list[int]) -> RuleResult:
+    return tuple(SymTensor((*x.shape[:dim], n, *x.shape[dim + 1:])) for n in sizes), 0
+
+
 _UNARY = ("input",)
 _ELEMENTWISE = (
     "relu", "relu6", "sigmoid", "tanh", "gelu", "silu", "mish", "elu", "selu", "celu",
@@ -319,6 +342,7 @@ _ELEMENTWISE = (
     "dropout", "feature_dropout", "alpha_dropout", "feature_alpha_dropout", "batch_norm",
     "instance_norm", "layer_norm", "group_norm", "clone", "contiguous", "neg", "abs", "exp",
     "sqrt", "rsqrt", "clamp", "clamp_min", "prelu", "threshold", "local_response_norm",
+    "normal", "uniform", "zero", "fill", "copy", "detach", "trunc_normal",
 )
 
 SHAPE_RULES: dict[str, ShapeRule] = {
@@ -359,6 +383,9 @@ SHAPE_RULES: dict[str, ShapeRule] = {
     **{f"aten::{op}": ShapeRule(_reduce, ("input", "dim", "keepdim"),
                                 "reduced dims dropped (kept as 1 with keepdim)")
        for op in ("mean", "sum", "amax", "amin")},
+    "aten::chunk": ShapeRule(_chunk, ("input", "chunks", "dim"), "equal pieces along dim"),
+    "aten::split": ShapeRule(_split, ("input", "split_size", "dim"),
+                             "pieces of split_size (or of each given size) along dim"),
     "aten::transpose": ShapeRule(_transpose, ("input", "dim0", "dim1"), "two dims swapped"),
     "aten::permute": ShapeRule(_permute, ("input", "*dims"), "dims reordered"),
     "aten::unsqueeze": ShapeRule(_unsqueeze, ("input", "dim"), "a size-1 dim inserted"),

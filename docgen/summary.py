@@ -68,6 +68,8 @@ def summarize_model(resolver: Resolver, model: str,
     """The summary of `model` (`package.module:Class` or `:builder`) for one input shape."""
     evaluator = Evaluator(resolver)
     root = build_model(evaluator, model)
+    for _, module in root.walk():
+        module.training = False  # model.eval(): the inference graph, as torchvision counts it
     output = evaluator.call_module(root, (SymTensor(input_shape),), {})
     rows = tuple(_row(path, module) for path, module in root.walk())
     diagnostics = tuple(sorted(evaluator.diagnostics,
@@ -143,9 +145,9 @@ def _row(path: str, module: ModuleInstance) -> LayerRow:
         trainable = sum(_numel(t.shape) for t in weights if t.is_trainable)
     shapes = _output_shapes(module, notes)
     macs: int | None = module.macs
-    for reason in module.macs_unknown:
-        notes.append(reason)
-        if counts_macs(reason.split(":", 2)[0] + ":" + reason.split(":", 2)[1]):
+    for op, reason in module.macs_unknown:
+        notes.append(f"{op}: {reason}")
+        if counts_macs(op):
             macs = None
     site = module.call_site
     return LayerRow(

@@ -137,7 +137,7 @@ class ModuleInstance(Instance):
     outputs: list[Any] = field(default_factory=list)
     ops: list[str] = field(default_factory=list)
     macs: int = 0
-    macs_unknown: list[str] = field(default_factory=list)
+    macs_unknown: list[tuple[str, str]] = field(default_factory=list)  # (op, why)
     training: bool = True
     unknown: dict[str, Unknown] = field(default_factory=dict)
 
