@@ -883,7 +883,7 @@ class Evaluator:
         except ModelRaise:
             raise
         if isinstance(result, ModuleInstance) and result.call_site is None:
-            text = " ".join((ast.get_source_segment(frame.module.text, node) or "").split())
+            text = _one_line(ast.get_source_segment(frame.module.text, node) or "")
             result.call_site = CallSite(text, self.location(frame, node))
         if isinstance(result, SymTensor) and result.origin is None:
             result.origin = self.location(frame, node)
@@ -1338,6 +1338,14 @@ def _is_structural(stmt: ast.stmt) -> bool:
 
 def _load(target: ast.expr) -> ast.expr:
     return target
+
+
+def _one_line(text: str) -> str:
+    """A call written over several lines, as one line: `f(\n  a,\n)` -> `f(a)`."""
+    text = " ".join(text.split())
+    for before, after in (("( ", "("), (" )", ")"), (",)", ")"), ("[ ", "["), (" ]", "]")):
+        text = text.replace(before, after)
+    return text
 
 
 def _first_line(text: str) -> str:

@@ -186,6 +186,11 @@ def format_shape(shapes: tuple[tuple[int, ...], ...] | None) -> str:
     return ", ".join("x".join(str(d) for d in s) or "scalar" for s in shapes)
 
 
+def format_call(text: str, width: int = 60) -> str:
+    """A constructor call for a table cell: long container calls are cut, not wrapped."""
+    return text if len(text) <= width else text[:width - 1].rstrip() + "…"
+
+
 def format_count(value: int | None) -> str:
     return "?" if value is None else f"{value:,}"
 
@@ -246,7 +251,7 @@ def render_summary_table(summary: ModelSummary) -> Any:
         table.add_column(col, justify=justify, overflow="fold")  # type: ignore[arg-type]
     for row in summary.rows:
         name = "  " * row.depth + (row.path.rsplit(".", 1)[-1] if row.path else "(model)")
-        table.add_row(escape(name), row.qualname.rsplit(".", 1)[-1], escape(row.call),
+        table.add_row(escape(name), row.qualname.rsplit(".", 1)[-1], escape(format_call(row.call)),
                       format_shape(row.output_shapes), format_count(row.params),
                       format_count(row.trainable), format_count(row.macs))
     return Group(table, Text(_totals_text(summary)), *_warning_lines(summary.diagnostics))
@@ -276,11 +281,21 @@ def _warning_lines(diagnostics: tuple[Diagnostic, ...]) -> list[Any]:
             *(Text(f"  {d}", style="yellow") for d in warnings)]
 
 
-def render_summary_markdown(summary: ModelSummary, env: Any) -> str:
-    """The Markdown table of templates/summary.md.j2 in the Jinja environment `env`."""
+def md_cell(text: object) -> str:
+    """Text safe inside a Markdown table cell: pipes escaped, one line."""
+    return " ".join(str(text).split()).replace("|", "\\|")
+
+
+def render_summary_markdown(summary: ModelSummary, env: Any,
+                            links: dict[str, str] | None = None) -> str:
+    """The Markdown table of templates/summary.md.j2 rendered in the Jinja environment `env`.
+
+    `links` maps a layer class qualname to the URL of its page (the site knows them).
+    """
+    env.filters.setdefault("md_cell", md_cell)
     template = env.get_template("summary.md.j2")
-    return str(template.render(summary=summary, format_shape=format_shape,
-                               format_count=format_count))
+    return str(template.render(summary=summary, links=links or {}, format_shape=format_shape,
+                               format_count=format_count, format_call=format_call))
 
 
 # ----------------------------------------------------------------- command line

@@ -16,15 +16,15 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pytest
-
 from conftest import WritePackage
+
 from docgen.cli import main
 from docgen.model import ModelSummary, Severity
 from docgen.resolve import ModuleIndex, Resolver
 from docgen.sources import SourceSet, SourceSpec, open_source
-from docgen.summary import summarize_model, summary_to_json
+from docgen.summary import render_summary_markdown, summarize_model, summary_to_json
 
-Summarize = Callable[[Mapping[str, str], str], ModelSummary]
+Summarize = Callable[..., ModelSummary]
 
 
 def conv_params(c_in: int, c_out: int, k: int, bias: bool = True, groups: int = 1) -> int:
@@ -334,6 +334,24 @@ def test_alexnet_rows(real_resolver: Resolver) -> None:
     assert not warnings(summary)
     paths = [r.path for r in summary.rows]
     assert paths[:3] == ["", "features", "features.0"]
+
+
+@pytest.mark.wheels
+def test_markdown_table_links_layer_classes(real_resolver: Resolver) -> None:
+    import jinja2
+
+    summary = summarize_model(real_resolver, "torchvision.models.alexnet:AlexNet")
+    templates = Path(__file__).resolve().parents[1] / "templates"
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(templates),
+                             undefined=jinja2.StrictUndefined, trim_blocks=True,
+                             lstrip_blocks=True)
+    text = render_summary_markdown(
+        summary, env, {"torch.nn.modules.conv.Conv2d": "../torch.nn.Conv2d.md"})
+    table = [line for line in text.splitlines() if line.startswith("|")]
+    assert len(table) == 2 + len(summary.rows) + 2 + 5
+    assert "[Conv2d](../torch.nn.Conv2d.md)" in text
+    assert f"| {summary.total_params:,} |" in text
+    assert all(line.count("|") - line.count("\\|") == 8 for line in table[:2 + len(summary.rows)])
 
 
 @pytest.mark.wheels
