@@ -21,10 +21,23 @@ from __future__ import annotations
 import ast
 import functools
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from docgen.model import Diagnostic, Location, Severity
+from docgen.interpret import (
+    Frame,
+    Interpreter,
+    ModelRaise,
+    ReturnSignal,
+    SourceModule,
+    _bound_names,
+    _class_member,
+    _decorated,
+    _is_dataclass,
+    _one_line,
+    _top_level,
+)
+from docgen.model import Location, Severity
 from docgen.natives import TENSOR_CLASSES, builtin_names, lookup_native
 from docgen.parse import decode_source
 from docgen.resolve import MODULE_ROOT, Resolver
@@ -43,54 +56,9 @@ from docgen.values import (
     module_native,
 )
 
+__all__ = ["Evaluator", "FunctionRef", "ModelRaise"]
+
 MAX_DEPTH = 80
-MAX_LOOP = 10_000
-STRUCTURAL_CALLS = {"add_module", "register_module", "register_buffer", "register_parameter",
-                    "append", "extend", "insert", "update", "setattr", "__setitem__"}
-
-
-@dataclass
-class SourceModule:
-    """One module's syntax tree and its top-level definitions by name."""
-
-    name: str
-    path: str
-    text: str
-    tree: ast.Module
-    defs: dict[str, ast.stmt] = field(default_factory=dict)
-    values: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(eq=False)
-class Frame:
-    """Local names of one call; `parent` is the enclosing function's frame (closures)."""
-
-    module: SourceModule
-    names: dict[str, Any] = field(default_factory=dict)
-    parent: Frame | None = None
-    owner: ClassRef | None = None  # class whose method runs (zero-argument super())
-
-
-class ReturnSignal(Exception):
-    def __init__(self, value: Any) -> None:
-        self.value = value
-
-
-class BreakSignal(Exception):
-    pass
-
-
-class ContinueSignal(Exception):
-    pass
-
-
-class ModelRaise(Exception):
-    """A `raise` the evaluated code reached: the real model would fail here too."""
-
-    def __init__(self, message: str, location: Location) -> None:
-        super().__init__(message)
-        self.message = message
-        self.location = location
 
 
 @dataclass(eq=False)
@@ -98,15 +66,14 @@ class SuperProxy:
     owner: ClassRef
     instance: Any
 
-
-class Evaluator:
-    """Evaluates calls into source code found through a Resolver; collects diagnostics."""
+class Evaluator(Interpreter):
+    """The object model: modules, names, classes, instances, calls, attributes, builtins."""
 
     def __init__(self, resolver: Resolver) -> None:
+        super().__init__()
         self.resolver = resolver
         self.modules: dict[str, SourceModule | None] = {}
         self.classes: dict[str, ClassRef] = {}
-        self.diagnostics: list[Diagnostic] = []
         self.depth = 0
         self.module_stack: list[ModuleInstance] = []
         self.builtins = builtin_names()
@@ -114,20 +81,6 @@ class Evaluator:
         self.builtins.update({"isinstance": self.isinstance, "issubclass": self.issubclass,
                               "getattr": self.builtin_getattr, "hasattr": self.builtin_hasattr,
                               "setattr": self.builtin_setattr, "type": self.builtin_type})
-
-    # ----------------------------------------------------------------- reporting
-
-    def report(self, location: Location | None, message: str,
-               severity: Severity = Severity.WARNING) -> None:
-        loc = location or Location("<unknown>", 0)
-        diag = Diagnostic(loc.path, loc.line, message, severity)
-        if diag not in self.diagnostics:
-            self.diagnostics.append(diag)
-
-    def location(self, frame: Frame, node: ast.AST) -> Location:
-        return Location(frame.module.path, getattr(node, "lineno", 0))
-
-    # ----------------------------------------------------------------- modules and names
 
     def native(self, path: str) -> Any:
         if path == "functools.partial":
@@ -235,8 +188,6 @@ class Evaluator:
             return self.target_value(target.kind, target.qualname)
         return native if native is not None else External(path)
 
-    # ----------------------------------------------------------------- classes
-
     def class_ref(self, qualname: str) -> ClassRef:
         if qualname in self.classes:
             return self.classes[qualname]
@@ -341,8 +292,6 @@ class Evaluator:
                     raise CannotEvaluate(f"{cls.name}() missing field {name!r}")
                 self.set_attribute(instance, name, value)
         return init
-
-    # ----------------------------------------------------------------- calls
 
     def call(self, func: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         if isinstance(func, Unknown):
@@ -460,233 +409,6 @@ class Evaluator:
         elif kwargs:
             raise CannotEvaluate(f"{func.name}() got unexpected arguments {sorted(kwargs)}")
 
-    # ----------------------------------------------------------------- statements
-
-    def block(self, body: list[ast.stmt], frame: Frame) -> None:
-        for stmt in body:
-            self.statement(stmt, frame)
-
-    def statement(self, stmt: ast.stmt, frame: Frame) -> None:
-        handler = getattr(self, f"stmt_{type(stmt).__name__}", None)
-        if handler is None:
-            self.report(self.location(frame, stmt),
-                        f"statement not evaluated: {type(stmt).__name__}", Severity.INFO)
-            return
-        try:
-            handler(stmt, frame)
-        except CannotEvaluate as exc:
-            self.undecided(stmt, frame, exc.reason)
-
-    def undecided(self, stmt: ast.stmt, frame: Frame, reason: str) -> None:
-        """A statement that could not be evaluated: a warning if it can change the model."""
-        text = _first_line(ast.get_source_segment(frame.module.text, stmt) or "")
-        severity = Severity.WARNING if _is_structural(stmt) else Severity.INFO
-        self.report(self.location(frame, stmt), f"cannot evaluate `{text}`: {reason}",
-                    severity)
-
-    def stmt_Expr(self, stmt: ast.Expr, frame: Frame) -> None:
-        value = stmt.value
-        if isinstance(value, ast.Constant):
-            return  # docstring
-        if isinstance(value, ast.Call) and not self.has_effect(value, frame):
-            return
-        self.expr(value, frame)
-
-    def has_effect(self, call: ast.Call, frame: Frame) -> bool:
-        """Whether a call whose result is discarded can change the module tree.
-
-        Functions of other modules called for their side effects (logging, nn.init) cannot
-        add layers to the objects evaluated here; they are skipped with a note.
-        """
-        try:
-            func = self.expr(call.func, frame)
-        except CannotEvaluate:
-            return True
-        if isinstance(func, FunctionRef) and func.owner is None \
-                and func.module.name != frame.module.name and func.closure is None:
-            self.report(self.location(frame, call),
-                        f"skipped call for side effects: {ast.unparse(call.func)}()",
-                        Severity.INFO)
-            return False
-        if isinstance(func, External):
-            self.report(self.location(frame, call),
-                        f"skipped call without source: {func.path}()", Severity.INFO)
-            return False
-        return True
-
-    def stmt_Assign(self, stmt: ast.Assign, frame: Frame) -> None:
-        try:
-            value = self.expr(stmt.value, frame)
-        except CannotEvaluate as exc:
-            if _is_structural(stmt):
-                self.undecided(stmt, frame, exc.reason)
-            value = exc.cause or Unknown(exc.reason, self.location(frame, stmt))
-        for target in stmt.targets:
-            self.assign(target, value, frame)
-
-    def stmt_AnnAssign(self, stmt: ast.AnnAssign, frame: Frame) -> None:
-        if stmt.value is not None:
-            self.stmt_Assign(ast.Assign([stmt.target], stmt.value, lineno=stmt.lineno), frame)
-
-    def stmt_AugAssign(self, stmt: ast.AugAssign, frame: Frame) -> None:
-        current = self.expr(_load(stmt.target), frame)
-        value = self.expr(stmt.value, frame)
-        result = self.binary(stmt.op, current, value, in_place=True)
-        if isinstance(current, list) and isinstance(result, list):
-            current[:] = result  # list += keeps identity
-            result = current
-        self.assign(stmt.target, result, frame)
-
-    def stmt_If(self, stmt: ast.If, frame: Frame) -> None:
-        test = self.expr(stmt.test, frame)
-        self.block(stmt.body if self.truth(test) else stmt.orelse, frame)
-
-    def stmt_For(self, stmt: ast.For, frame: Frame) -> None:
-        items = self.iterate(self.expr(stmt.iter, frame))
-        for count, item in enumerate(items):
-            if count > MAX_LOOP:
-                raise CannotEvaluate("loop runs too long")
-            self.assign(stmt.target, item, frame)
-            try:
-                self.block(stmt.body, frame)
-            except BreakSignal:
-                return
-            except ContinueSignal:
-                continue
-        self.block(stmt.orelse, frame)
-
-    def stmt_While(self, stmt: ast.While, frame: Frame) -> None:
-        count = 0
-        while self.truth(self.expr(stmt.test, frame)):
-            count += 1
-            if count > MAX_LOOP:
-                raise CannotEvaluate("loop runs too long")
-            try:
-                self.block(stmt.body, frame)
-            except BreakSignal:
-                return
-            except ContinueSignal:
-                continue
-        self.block(stmt.orelse, frame)
-
-    def stmt_Return(self, stmt: ast.Return, frame: Frame) -> None:
-        if stmt.value is None:
-            raise ReturnSignal(None)
-        try:
-            value = self.expr(stmt.value, frame)
-        except CannotEvaluate as exc:
-            value = exc.cause or Unknown(exc.reason, self.location(frame, stmt))
-        raise ReturnSignal(value)
-
-    def stmt_Raise(self, stmt: ast.Raise, frame: Frame) -> None:
-        text = ast.get_source_segment(frame.module.text, stmt) or "raise"
-        raise ModelRaise(_first_line(text), self.location(frame, stmt))
-
-    def stmt_Try(self, stmt: ast.Try, frame: Frame) -> None:
-        try:
-            self.block(stmt.body, frame)
-        except ModelRaise:
-            if not stmt.handlers:
-                raise
-            self.block(stmt.handlers[0].body, frame)
-        else:
-            self.block(stmt.orelse, frame)
-        finally:
-            self.block(stmt.finalbody, frame)
-
-    def stmt_With(self, stmt: ast.With, frame: Frame) -> None:
-        self.block(stmt.body, frame)  # context managers (no_grad, ...) do not build layers
-
-    def stmt_Assert(self, stmt: ast.Assert, frame: Frame) -> None:
-        if not self.truth(self.expr(stmt.test, frame)):
-            raise ModelRaise(f"assertion failed: {ast.unparse(stmt.test)}",
-                             self.location(frame, stmt))
-
-    def stmt_FunctionDef(self, stmt: ast.FunctionDef, frame: Frame) -> None:
-        frame.names[stmt.name] = FunctionRef(self, frame.module, stmt, frame, None)
-
-    def stmt_Import(self, stmt: ast.Import, frame: Frame) -> None:
-        for alias in stmt.names:
-            if alias.asname:
-                frame.names[alias.asname] = self._absolute(alias.name)
-            else:
-                head = alias.name.split(".")[0]
-                frame.names[head] = self._absolute(head)
-
-    def stmt_ImportFrom(self, stmt: ast.ImportFrom, frame: Frame) -> None:
-        base = stmt.module or ""
-        if stmt.level:
-            package = frame.module.name.split(".")
-            base = ".".join([*package[:len(package) - stmt.level], *filter(None, [base])])
-        for alias in stmt.names:
-            frame.names[alias.asname or alias.name] = self._absolute(f"{base}.{alias.name}")
-
-    def _absolute(self, dotted: str) -> Any:
-        if self.resolver.index.has_module(dotted):
-            return ModuleRef(dotted)
-        target = self.resolver.resolve_absolute(dotted)
-        if target is not None:
-            return self.target_value(target.kind, target.qualname)
-        return self.native(dotted) or External(dotted)
-
-    def stmt_Pass(self, stmt: ast.Pass, frame: Frame) -> None:
-        return
-
-    def stmt_Break(self, stmt: ast.Break, frame: Frame) -> None:
-        raise BreakSignal
-
-    def stmt_Continue(self, stmt: ast.Continue, frame: Frame) -> None:
-        raise ContinueSignal
-
-    def stmt_Delete(self, stmt: ast.Delete, frame: Frame) -> None:
-        for target in stmt.targets:
-            if isinstance(target, ast.Name):
-                frame.names.pop(target.id, None)
-
-    def stmt_Global(self, stmt: ast.Global, frame: Frame) -> None:
-        return
-
-    def stmt_Nonlocal(self, stmt: ast.Nonlocal, frame: Frame) -> None:
-        return
-
-    # ----------------------------------------------------------------- assignment
-
-    def assign(self, target: ast.expr, value: Any, frame: Frame) -> None:
-        if isinstance(target, ast.Name):
-            frame.names[target.id] = value
-        elif isinstance(target, ast.Attribute):
-            self.set_attribute(self.expr(target.value, frame), target.attr, value)
-        elif isinstance(target, ast.Subscript):
-            container = self.expr(target.value, frame)
-            key = self.expr(target.slice, frame)
-            self.set_item(container, key, value)
-        elif isinstance(target, (ast.Tuple, ast.List)):
-            self.unpack(target.elts, value, frame)
-        elif isinstance(target, ast.Starred):
-            self.assign(target.value, list(value), frame)
-        else:
-            raise CannotEvaluate(f"assignment to {type(target).__name__}")
-
-    def unpack(self, targets: list[ast.expr], value: Any, frame: Frame) -> None:
-        if isinstance(value, Unknown):
-            for t in targets:
-                self.assign(t.value if isinstance(t, ast.Starred) else t, value, frame)
-            return
-        items = list(self.iterate(value))
-        star = next((i for i, t in enumerate(targets) if isinstance(t, ast.Starred)), None)
-        if star is None:
-            if len(items) != len(targets):
-                raise CannotEvaluate(f"cannot unpack {len(items)} values into {len(targets)}")
-            for t, item in zip(targets, items, strict=True):
-                self.assign(t, item, frame)
-            return
-        after = len(targets) - star - 1
-        for t, item in zip(targets[:star], items[:star], strict=False):
-            self.assign(t, item, frame)
-        self.assign(targets[star], items[star:len(items) - after], frame)
-        for t, item in zip(targets[star + 1:], items[len(items) - after:], strict=False):
-            self.assign(t, item, frame)
-
     def set_attribute(self, obj: Any, name: str, value: Any) -> None:
         if isinstance(obj, ModuleInstance):
             obj.set_attribute(name, value)
@@ -712,32 +434,6 @@ class Evaluator:
                 raise CannotEvaluate(f"item assignment: {exc}") from exc
         else:
             raise CannotEvaluate(f"item assignment on {type(container).__name__}")
-
-    # ----------------------------------------------------------------- expressions
-
-    def expr(self, node: ast.expr, frame: Frame) -> Any:
-        handler = getattr(self, f"expr_{type(node).__name__}", None)
-        if handler is None:
-            raise CannotEvaluate(f"expression {type(node).__name__} is not evaluated")
-        return handler(node, frame)
-
-    def expr_Constant(self, node: ast.Constant, frame: Frame) -> Any:
-        return node.value
-
-    def expr_Name(self, node: ast.Name, frame: Frame) -> Any:
-        scope: Frame | None = frame
-        while scope is not None:
-            if node.id in scope.names:
-                return scope.names[node.id]
-            scope = scope.parent
-        if node.id == "__class__" and frame.owner is not None:
-            return frame.owner
-        if node.id in frame.module.defs or node.id not in self.builtins:
-            return self.module_global(frame.module, node.id)
-        return self.builtins[node.id]
-
-    def expr_Attribute(self, node: ast.Attribute, frame: Frame) -> Any:
-        return self.get_attribute(self.expr(node.value, frame), node.attr)
 
     def get_attribute(self, obj: Any, name: str) -> Any:
         if isinstance(obj, Unknown):
@@ -857,7 +553,27 @@ class Evaluator:
         return lambda *args, **kwargs: self.call_op(op.name, (tensor, *args), kwargs)
 
     def expr_Call(self, node: ast.Call, frame: Frame) -> Any:
+        return self.evaluate_call(node, frame, discarded=False)
+
+    def evaluate_call(self, node: ast.Call, frame: Frame, discarded: bool) -> Any:
+        """A call expression; `discarded` when its value is thrown away (a statement)."""
         func = self.expr(node.func, frame)
+        if func is super or (isinstance(node.func, ast.Name) and node.func.id == "super"):
+            return self.make_super(self.call_arguments(node, frame)[0], frame)
+        args, kwargs = self.call_arguments(node, frame)
+        if discarded and not self.has_effect(func, args, kwargs):
+            self.report(self.location(frame, node), "skipped call for side effects on values "
+                        f"it does not receive: {ast.unparse(node.func)}()", Severity.INFO)
+            return None
+        result = self.call(func, tuple(args), kwargs)
+        if isinstance(result, ModuleInstance) and result.call_site is None:
+            text = _one_line(ast.get_source_segment(frame.module.text, node) or "")
+            result.call_site = CallSite(text, self.location(frame, node))
+        if isinstance(result, SymTensor) and result.origin is None:
+            result.origin = self.location(frame, node)
+        return result
+
+    def call_arguments(self, node: ast.Call, frame: Frame) -> tuple[list[Any], dict[str, Any]]:
         args: list[Any] = []
         for arg in node.args:
             if isinstance(arg, ast.Starred):
@@ -866,40 +582,27 @@ class Evaluator:
                 args.append(self.argument(arg, frame))
         kwargs: dict[str, Any] = {}
         for kw in node.keywords:
-            value = self.expr(kw.value, frame) if kw.arg is None else self.argument(kw.value,
-                                                                                    frame)
-            if kw.arg is None:
-                if not isinstance(value, dict):
-                    raise CannotEvaluate(f"** of a value that is not a dict: {value!r}")
-                kwargs.update(value)
-            else:
-                kwargs[kw.arg] = value
-        if isinstance(func, ast.AST):
-            raise CannotEvaluate("unexpected syntax value")
-        if func is super or (isinstance(node.func, ast.Name) and node.func.id == "super"):
-            return self.make_super(args, frame)
-        try:
-            result = self.call(func, tuple(args), kwargs)
-        except ModelRaise:
-            raise
-        if isinstance(result, ModuleInstance) and result.call_site is None:
-            text = _one_line(ast.get_source_segment(frame.module.text, node) or "")
-            result.call_site = CallSite(text, self.location(frame, node))
-        if isinstance(result, SymTensor) and result.origin is None:
-            result.origin = self.location(frame, node)
-        return result
+            if kw.arg is not None:
+                kwargs[kw.arg] = self.argument(kw.value, frame)
+                continue
+            value = self.expr(kw.value, frame)
+            if not isinstance(value, dict):
+                raise CannotEvaluate(f"** of a value that is not a dict: {value!r}")
+            kwargs.update(value)
+        return args, kwargs
 
-    def argument(self, node: ast.expr, frame: Frame) -> Any:
-        """An argument value; one that cannot be computed is passed on as Unknown, so the
-        callee still runs and reports exactly what the unknown prevents."""
-        try:
-            return self.expr(node, frame)
-        except CannotEvaluate as exc:
-            location = self.location(frame, node)
-            text = _first_line(ast.get_source_segment(frame.module.text, node) or "")
-            self.report(location, f"cannot evaluate argument `{text}`: {exc.reason}",
-                        Severity.INFO)
-            return exc.cause or Unknown(f"`{text}`: {exc.reason}", location)
+    def has_effect(self, func: Any, args: list[Any], kwargs: dict[str, Any]) -> bool:
+        """Whether a call whose result is discarded can change what is being evaluated.
+
+        It can only act through what it receives: a function with no Python source, or one
+        that receives no list, dict or object (nn.init.* get tensors), is skipped.
+        """
+        if isinstance(func, External):
+            return False
+        if isinstance(func, FunctionRef) and func.owner is None and func.closure is None:
+            return any(isinstance(v, (list, dict, set, Instance))
+                       for v in (*args, *kwargs.values()))
+        return True
 
     def make_super(self, args: list[Any], frame: Frame) -> SuperProxy:
         if len(args) == 2 and isinstance(args[0], ClassRef):
@@ -912,9 +615,6 @@ class Evaluator:
             raise CannotEvaluate("super() outside a method")
         first = next(iter(frame.names.values()))
         return SuperProxy(owner, first)
-
-    def expr_BinOp(self, node: ast.BinOp, frame: Frame) -> Any:
-        return self.binary(node.op, self.expr(node.left, frame), self.expr(node.right, frame))
 
     def binary(self, op: ast.operator, left: Any, right: Any, in_place: bool = False) -> Any:
         name = _OPERATORS.get(type(op))
@@ -942,169 +642,6 @@ class Evaluator:
         except Exception as exc:
             raise CannotEvaluate(f"{name} of {left!r} and {right!r}: {exc}") from exc
 
-    def expr_UnaryOp(self, node: ast.UnaryOp, frame: Frame) -> Any:
-        value = self.expr(node.operand, frame)
-        if isinstance(node.op, ast.Not):
-            return not self.truth(value)
-        if isinstance(value, (Unknown, SymTensor)):
-            return value
-        ops = {ast.USub: lambda v: -v, ast.UAdd: lambda v: +v, ast.Invert: lambda v: ~v}
-        try:
-            return ops[type(node.op)](value)
-        except Exception as exc:
-            raise CannotEvaluate(f"unary operator on {value!r}: {exc}") from exc
-
-    def expr_BoolOp(self, node: ast.BoolOp, frame: Frame) -> Any:
-        is_and = isinstance(node.op, ast.And)
-        value: Any = None
-        for operand in node.values:
-            value = self.expr(operand, frame)
-            if self.truth(value) != is_and:
-                return value
-        return value
-
-    def expr_Compare(self, node: ast.Compare, frame: Frame) -> Any:
-        left = self.expr(node.left, frame)
-        for op, right_node in zip(node.ops, node.comparators, strict=True):
-            right = self.expr(right_node, frame)
-            if isinstance(op, (ast.Is, ast.IsNot)):
-                result = (left is right) == isinstance(op, ast.Is)
-            elif isinstance(left, Unknown) or isinstance(right, Unknown):
-                return left if isinstance(left, Unknown) else right
-            else:
-                try:
-                    result = _COMPARE[type(op)](left, right)
-                except Exception as exc:
-                    raise CannotEvaluate(f"comparison of {left!r} and {right!r}") from exc
-            if not result:
-                return False
-            left = right
-        return True
-
-    def expr_IfExp(self, node: ast.IfExp, frame: Frame) -> Any:
-        return self.expr(node.body if self.truth(self.expr(node.test, frame)) else node.orelse,
-                         frame)
-
-    def expr_Tuple(self, node: ast.Tuple, frame: Frame) -> Any:
-        return tuple(self.sequence(node.elts, frame))
-
-    def expr_List(self, node: ast.List, frame: Frame) -> Any:
-        return self.sequence(node.elts, frame)
-
-    def expr_Set(self, node: ast.Set, frame: Frame) -> Any:
-        return set(self.sequence(node.elts, frame))
-
-    def sequence(self, elts: list[ast.expr], frame: Frame) -> list[Any]:
-        out: list[Any] = []
-        for elt in elts:
-            if isinstance(elt, ast.Starred):
-                out.extend(self.iterate(self.expr(elt.value, frame)))
-            else:
-                out.append(self.expr(elt, frame))
-        return out
-
-    def expr_Dict(self, node: ast.Dict, frame: Frame) -> Any:
-        out: dict[Any, Any] = {}
-        for key, value in zip(node.keys, node.values, strict=True):
-            if key is None:
-                out.update(self.expr(value, frame))
-            else:
-                out[self.hashable(self.expr(key, frame))] = self.expr(value, frame)
-        return out
-
-    def expr_Subscript(self, node: ast.Subscript, frame: Frame) -> Any:
-        container = self.expr(node.value, frame)
-        key = self.expr(node.slice, frame)
-        if isinstance(container, Unknown):
-            return container
-        if isinstance(container, Instance):
-            found, method, _ = self.class_attribute(container.cls, "__getitem__")
-            if found:
-                return self.call(method, (container, key), {})
-            raise CannotEvaluate(f"{container.cls.qualname} is not subscriptable in source")
-        if isinstance(container, (ClassRef, External)) or container in (list, dict, tuple):
-            return container  # a type annotation such as list[int]
-        if isinstance(container, SymTensor):
-            return Unknown("tensor indexing is not modelled")
-        try:
-            return container[key]
-        except Exception as exc:
-            raise CannotEvaluate(f"subscript {key!r} of {type(container).__name__}: "
-                                 f"{exc}") from exc
-
-    def expr_Slice(self, node: ast.Slice, frame: Frame) -> Any:
-        parts = [None if p is None else self.expr(p, frame)
-                 for p in (node.lower, node.upper, node.step)]
-        return slice(*parts)
-
-    def expr_Starred(self, node: ast.Starred, frame: Frame) -> Any:
-        raise CannotEvaluate("starred expression out of place")
-
-    def expr_JoinedStr(self, node: ast.JoinedStr, frame: Frame) -> Any:
-        parts = []
-        for value in node.values:
-            if isinstance(value, ast.FormattedValue):
-                item = self.expr(value.value, frame)
-                if isinstance(item, Unknown):
-                    return item
-                spec = self.expr(value.format_spec, frame) if value.format_spec else ""
-                parts.append(format(item, spec))
-            else:
-                parts.append(str(self.expr(value, frame)))
-        return "".join(parts)
-
-    def expr_Lambda(self, node: ast.Lambda, frame: Frame) -> Any:
-        return FunctionRef(self, frame.module, node, frame, None)
-
-    def expr_NamedExpr(self, node: ast.NamedExpr, frame: Frame) -> Any:
-        value = self.expr(node.value, frame)
-        self.assign(node.target, value, frame)
-        return value
-
-    def comprehension(self, generators: list[ast.comprehension], frame: Frame,
-                      ) -> Iterator[Frame]:
-        inner = Frame(frame.module, parent=frame, owner=frame.owner)
-
-        def loop(index: int) -> Iterator[Frame]:
-            if index == len(generators):
-                yield inner
-                return
-            gen = generators[index]
-            source = frame if index == 0 else inner
-            for count, item in enumerate(self.iterate(self.expr(gen.iter, source))):
-                if count > MAX_LOOP:
-                    raise CannotEvaluate("comprehension runs too long")
-                self.assign(gen.target, item, inner)
-                if all(self.truth(self.expr(cond, inner)) for cond in gen.ifs):
-                    yield from loop(index + 1)
-
-        return loop(0)
-
-    def expr_ListComp(self, node: ast.ListComp, frame: Frame) -> Any:
-        return [self.expr(node.elt, f) for f in self.comprehension(node.generators, frame)]
-
-    def expr_GeneratorExp(self, node: ast.GeneratorExp, frame: Frame) -> Any:
-        return [self.expr(node.elt, f) for f in self.comprehension(node.generators, frame)]
-
-    def expr_SetComp(self, node: ast.SetComp, frame: Frame) -> Any:
-        return {self.expr(node.elt, f) for f in self.comprehension(node.generators, frame)}
-
-    def expr_DictComp(self, node: ast.DictComp, frame: Frame) -> Any:
-        return {self.hashable(self.expr(node.key, f)): self.expr(node.value, f)
-                for f in self.comprehension(node.generators, frame)}
-
-    # ----------------------------------------------------------------- helpers
-
-    def truth(self, value: Any) -> bool:
-        if isinstance(value, Unknown):
-            raise CannotEvaluate(f"condition depends on an unknown value: {value.describe()}",
-                                 cause=value)
-        if isinstance(value, SymTensor):
-            raise CannotEvaluate("condition depends on tensor values")
-        if isinstance(value, Instance):
-            return True
-        return bool(value)
-
     def iterate(self, value: Any) -> list[Any]:
         if isinstance(value, Unknown):
             raise CannotEvaluate(f"iterates over an unknown value: {value.describe()}",
@@ -1120,11 +657,6 @@ class Evaluator:
             return list(value)
         except TypeError as exc:
             raise CannotEvaluate(f"cannot iterate over {value!r}") from exc
-
-    def hashable(self, value: Any) -> Any:
-        if isinstance(value, Unknown):
-            raise CannotEvaluate(f"key is unknown: {value.describe()}")
-        return value
 
     def isinstance(self, obj: Any, classes: Any) -> bool:
         if isinstance(classes, (tuple, list)):
@@ -1208,6 +740,43 @@ class Evaluator:
             raise CannotEvaluate(f"type() of {obj!r}")
         return type(obj)
 
+    def get_item(self, container: Any, key: Any) -> Any:
+        if isinstance(container, Unknown):
+            return container
+        if isinstance(container, Instance):
+            found, method, _ = self.class_attribute(container.cls, "__getitem__")
+            if found:
+                return self.call(method, (container, key), {})
+            raise CannotEvaluate(f"{container.cls.qualname} is not subscriptable in source")
+        if isinstance(container, (ClassRef, External)) or container in (list, dict, tuple):
+            return container  # a type annotation such as list[int]
+        if isinstance(container, SymTensor):
+            return Unknown("tensor indexing is not modelled")
+        try:
+            return container[key]
+        except Exception as exc:
+            raise CannotEvaluate(f"subscript {key!r} of {type(container).__name__}: "
+                                 f"{exc}") from exc
+
+    def global_name(self, frame: Frame, name: str) -> Any:
+        """A name no enclosing function binds: class cell, module global, import, builtin."""
+        if name == "__class__" and frame.owner is not None:
+            return frame.owner
+        if name in frame.module.defs or name not in self.builtins:
+            return self.module_global(frame.module, name)
+        return self.builtins[name]
+
+    def make_function(self, node: ast.FunctionDef | ast.Lambda, frame: Frame) -> Any:
+        return FunctionRef(self, frame.module, node, frame, None)
+
+    def import_value(self, dotted: str) -> Any:
+        if self.resolver.index.has_module(dotted):
+            return ModuleRef(dotted)
+        target = self.resolver.resolve_absolute(dotted)
+        if target is not None:
+            return self.target_value(target.kind, target.qualname)
+        return self.native(dotted) or External(dotted)
+
 
 class FunctionRef:
     """A function read from source (def or lambda); Python-callable through its evaluator."""
@@ -1249,8 +818,6 @@ class Partial:
         return self.evaluator.call(self.func, (*self.args, *args), {**self.kwargs, **kwargs})
 
 
-# ----------------------------------------------------------------- syntax helpers
-
 _WRAPPED = ("len", "iter", "list", "tuple", "enumerate", "zip", "reversed")
 _OPERATORS: dict[type, str] = {
     ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "truediv",
@@ -1267,90 +834,6 @@ def _py(name: str) -> Any:
 
 
 _PY_OPERATORS = {name: _py(name) for name in _OPERATORS.values()}
-
-
-def _cmp() -> dict[type, Any]:
-    import operator
-    return {ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt,
-            ast.LtE: operator.le, ast.Gt: operator.gt, ast.GtE: operator.ge,
-            ast.In: lambda a, b: a in b, ast.NotIn: lambda a, b: a not in b}
-
-
-_COMPARE = _cmp()
-
-
-def _top_level(body: list[ast.stmt]) -> Iterator[ast.stmt]:
-    """Statements of a module or class body, looking inside if/try blocks (last one wins)."""
-    for stmt in body:
-        if isinstance(stmt, ast.If):
-            yield from _top_level(stmt.body)
-            yield from _top_level(stmt.orelse)
-        elif isinstance(stmt, ast.Try):
-            yield from _top_level(stmt.body)
-            for handler in stmt.handlers:
-                yield from _top_level(handler.body)
-        else:
-            yield stmt
-
-
-def _bound_names(stmt: ast.stmt) -> list[str]:
-    if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-        return [stmt.name]
-    if isinstance(stmt, ast.Assign):
-        return [n.id for t in stmt.targets for n in ast.walk(t) if isinstance(n, ast.Name)]
-    if isinstance(stmt, ast.AnnAssign) and stmt.value is not None \
-            and isinstance(stmt.target, ast.Name):
-        return [stmt.target.id]
-    return []
-
-
-def _class_member(node: ast.ClassDef, name: str) -> ast.stmt | None:
-    found = None
-    for stmt in _top_level(node.body):
-        if name in _bound_names(stmt):
-            found = stmt
-    return found
-
-
-def _decorated(node: Any, name: str) -> bool:
-    return any(ast.unparse(d).split("(")[0].rsplit(".", 1)[-1] == name
-               for d in getattr(node, "decorator_list", ()))
-
-
-def _is_dataclass(node: ast.ClassDef) -> bool:
-    return _decorated(node, "dataclass")
-
-
-def _is_structural(stmt: ast.stmt) -> bool:
-    """Could this statement change the module tree (attributes, registries, returns)?"""
-    for node in ast.walk(stmt):
-        if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            if any(isinstance(t, (ast.Attribute, ast.Subscript)) for t in targets):
-                return True
-        if isinstance(node, ast.Return) and node.value is not None:
-            return True
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
-                and node.func.attr in STRUCTURAL_CALLS:
-            return True
-    return False
-
-
-def _load(target: ast.expr) -> ast.expr:
-    return target
-
-
-def _one_line(text: str) -> str:
-    """A call written over several lines, as one line: `f(\n  a,\n)` -> `f(a)`."""
-    text = " ".join(text.split())
-    for before, after in (("( ", "("), (" )", ")"), (",)", ")"), ("[ ", "["), (" ]", "]")):
-        text = text.replace(before, after)
-    return text
-
-
-def _first_line(text: str) -> str:
-    line = text.strip().splitlines()[0] if text.strip() else ""
-    return line if len(line) <= 100 else line[:97] + "..."
 
 
 def _c3(cls: ClassRef) -> tuple[ClassRef, ...]:
