@@ -259,3 +259,8 @@ class ModelSummary:
     param_bytes: int | None  # at float32
     diagnostics: tuple[Diagnostic, ...]
     distributions: tuple[DistributionInfo, ...] = ()
+
+    @property
+    def is_complete(self) -> bool:
+        """No statement that could change the module tree was left unevaluated."""
+        return not any(d.severity == Severity.WARNING for d in self.diagnostics)

@@ -212,6 +212,7 @@ def summary_to_json(summary: ModelSummary) -> dict[str, Any]:
         "total_buffers": summary.total_buffers,
         "total_macs": summary.total_macs,
         "param_bytes": summary.param_bytes,
+        "complete": summary.is_complete,
         "distributions": [{"name": d.name, "version": d.version}
                           for d in summary.distributions],
         "layers": [_row_json(r) for r in summary.rows],
@@ -260,7 +261,10 @@ def render_summary_table(summary: ModelSummary) -> Any:
 def _totals_text(summary: ModelSummary) -> str:
     macs = summary.total_macs
     mem = summary.param_bytes
+    caveat = [] if summary.is_complete else [
+        "Incomplete: the statements below were not evaluated; counts cover what was."]
     return "\n".join([
+        *caveat,
         f"Total params:      {format_count(summary.total_params)}",
         f"Trainable params:  {format_count(summary.trainable_params)}",
         f"Buffers (numel):   {format_count(summary.total_buffers)}",

@@ -229,6 +229,38 @@ class Net(nn.Module):
     reported = [str(d) for d in summary.diagnostics]
     assert any(d.startswith(f"mm/bad.py:{line}:") and "secrets.choice" in d for d in reported)
     assert rows(summary)["conv"].params == conv_params(3, 4, 3)
+    assert not summary.is_complete and summary_to_json(summary)["complete"] is False
+
+
+@pytest.mark.wheels
+def test_helper_of_another_module_filling_kwargs_is_evaluated(summarize: Summarize) -> None:
+    summary = summarize({
+        "mm/util.py": """
+            def overwrite(kwargs, name, value):
+                kwargs[name] = value
+
+            def log_usage(obj):
+                pass
+            """,
+        "mm/wide.py": HEADER + """
+from mm.util import overwrite, log_usage
+
+class Net(nn.Module):
+    def __init__(self, width=4):
+        super().__init__()
+        log_usage(self)
+        self.conv = nn.Conv2d(3, width, 1)
+
+    def forward(self, x):
+        return self.conv(x)
+
+def wide(**kwargs):
+    overwrite(kwargs, "width", 16)
+    nn.init.zeros_(torch.empty(3))
+    return Net(**kwargs)
+"""}, "wide:wide")
+    assert rows(summary)["conv"].params == conv_params(3, 16, 1)
+    assert summary.is_complete
 
 
 @pytest.mark.wheels
