@@ -53,6 +53,7 @@ from docgen.values import (
     ModuleRef,
     SymTensor,
     Unknown,
+    as_unknown,
     module_native,
 )
 
@@ -131,7 +132,7 @@ class Evaluator(Interpreter):
             try:
                 value = self.expr(stmt.value, frame)
             except CannotEvaluate as exc:
-                return exc.cause or Unknown(exc.reason, self.location(frame, stmt))
+                return as_unknown(exc, self.location(frame, stmt))
             targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
             scratch = Frame(module)
             for target in targets:
@@ -247,7 +248,7 @@ class Evaluator(Interpreter):
             try:
                 value = self.expr(value_node, Frame(module, owner=owner))
             except CannotEvaluate as exc:
-                value = exc.cause or Unknown(exc.reason, Location(module.path, stmt.lineno))
+                value = as_unknown(exc, Location(module.path, stmt.lineno))
             return True, value, owner
         return False, None, None
 
@@ -332,7 +333,7 @@ class Evaluator(Interpreter):
                 owner.ops.append(op)
                 owner.macs_unknown.append((op, exc.reason))
             # Pass an unknown input on as it is: the row shows the first cause, not a chain.
-            return exc.cause or Unknown(f"{op}: {exc.reason}")
+            return as_unknown(exc, reason=f"{op}: {exc.reason}")
         if owner is not None:
             owner.ops.append(op)
             owner.macs += macs
@@ -348,7 +349,7 @@ class Evaluator(Interpreter):
         try:
             result = self.call(forward, (module, *args), kwargs)
         except CannotEvaluate as exc:
-            result = exc.cause or Unknown(exc.reason)
+            result = as_unknown(exc)
         except ModelRaise as exc:
             self.report(exc.location, f"forward of {module.cls.name} raises: {exc.message}")
             result = Unknown(f"raises: {exc.message}", exc.location)

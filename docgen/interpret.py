@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from docgen.model import Diagnostic, Location, Severity
-from docgen.values import CannotEvaluate, ClassRef, Instance, SymTensor, Unknown
+from docgen.values import CannotEvaluate, ClassRef, Instance, SymTensor, Unknown, as_unknown
 
 MAX_LOOP = 10_000
 STRUCTURAL_CALLS = {"add_module", "register_module", "register_buffer", "register_parameter",
@@ -160,7 +160,7 @@ class Interpreter:
         except CannotEvaluate as exc:
             if _is_structural(stmt):
                 self.undecided(stmt, frame, exc.reason)
-            value = exc.cause or Unknown(exc.reason, self.location(frame, stmt))
+            value = as_unknown(exc, self.location(frame, stmt))
         for target in stmt.targets:
             self.assign(target, value, frame)
 
@@ -215,7 +215,7 @@ class Interpreter:
         try:
             value = self.expr(stmt.value, frame)
         except CannotEvaluate as exc:
-            value = exc.cause or Unknown(exc.reason, self.location(frame, stmt))
+            value = as_unknown(exc, self.location(frame, stmt))
         raise ReturnSignal(value)
 
     def stmt_Raise(self, stmt: ast.Raise, frame: Frame) -> None:
@@ -350,7 +350,7 @@ class Interpreter:
             text = _first_line(ast.get_source_segment(frame.module.text, node) or "")
             self.report(location, f"cannot evaluate argument `{text}`: {exc.reason}",
                         Severity.INFO)
-            return exc.cause or Unknown(f"`{text}`: {exc.reason}", location)
+            return as_unknown(exc, location, f"`{text}`: {exc.reason}")
 
     def expr_BinOp(self, node: ast.BinOp, frame: Frame) -> Any:
         return self.binary(node.op, self.expr(node.left, frame), self.expr(node.right, frame))

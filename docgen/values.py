@@ -236,3 +236,14 @@ def module_native(module: ModuleInstance, name: str) -> Callable[..., Any] | Non
         "eval": lambda: train(False),
     }
     return table.get(name)
+
+
+def as_unknown(exc: CannotEvaluate, location: Location | None = None,
+               reason: str | None = None) -> Unknown:
+    """The Unknown a failed evaluation stands for: the unknown input it passes on, if any.
+
+    (Never `exc.cause or ...`: an Unknown refuses to be used as a truth value.)
+    """
+    if exc.cause is not None:
+        return exc.cause
+    return Unknown(reason or exc.reason, location)

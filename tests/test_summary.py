@@ -233,6 +233,28 @@ class Net(nn.Module):
 
 
 @pytest.mark.wheels
+def test_unknown_reaches_the_layer_that_uses_it_with_its_first_cause(summarize: Summarize
+                                                                      ) -> None:
+    source = HEADER + """
+import secrets
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        a = secrets.randbelow(3)
+        b = 8 if a else 4
+        self.fc = nn.Linear(b, 2)
+
+    def forward(self, x):
+        return x
+"""
+    summary = summarize({"mm/cause.py": source}, "cause:Net")
+    line = next(i for i, text in enumerate(source.splitlines(), 1) if "randbelow" in text)
+    notes = rows(summary)["fc"].notes
+    assert notes and all(f"mm/cause.py:{line}" in n for n in notes if "not evaluated" in n)
+
+
+@pytest.mark.wheels
 def test_helper_of_another_module_filling_kwargs_is_evaluated(summarize: Summarize) -> None:
     summary = summarize({
         "mm/util.py": """
