@@ -1,5 +1,8 @@
 """Static evaluation of model-building Python code, read from source and never imported.
 
+This module is the object model (names, imports, classes, instances, calls, attributes,
+builtins); interpret.py evaluates the statements and expressions themselves.
+
 Runs the statements of a model's builder, `__init__` chain and `forward` over the values of
 values.py: literals, arithmetic, locals, `if`/`for`/`while`, list building, comprehensions,
 helper functions and methods, `functools.partial`, class attributes, `super().__init__`,

@@ -25,7 +25,7 @@ from docgen.model import (
 )
 from docgen.resolve import ModuleIndex, Resolver
 from docgen.shapes import counts_macs
-from docgen.values import CannotEvaluate, ModuleInstance, SymTensor, Unknown
+from docgen.values import CallSite, CannotEvaluate, ModuleInstance, SymTensor, Unknown
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +60,9 @@ def build_model(evaluator: Evaluator, model: str) -> ModuleInstance:
     if not isinstance(result, ModuleInstance):
         reason = result.describe() if isinstance(result, Unknown) else repr(result)
         raise DocgenError(f"model {model!r} did not evaluate to a torch.nn.Module: {reason}")
+    if result.call_site is None:
+        line = getattr(module.defs.get(name), "lineno", 0)
+        result.call_site = CallSite(f"{name}()", Location(module.path, line))
     return result
 
 

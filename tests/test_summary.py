@@ -432,6 +432,25 @@ def test_cli_json_and_table(capsys: pytest.CaptureFixture[str],
     assert "features.0" not in out and "Total params" in out and "Conv2d" in out
 
 
+@pytest.mark.wheels
+def test_cli_strict_fails_on_unevaluated_statements(write_package: WritePackage,
+                                                   real_wheels: dict[str, Path]) -> None:
+    root = write_package({"mm/__init__.py": "", "mm/net.py": HEADER + """
+import secrets
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(secrets.randbelow(9), 2)
+
+    def forward(self, x):
+        return self.fc(x)
+"""})
+    args = ["summary", "mm.net:Net", "--source", f"mm={root}", "--input", "1,4", "--offline"]
+    assert main(args) == 0
+    assert main([*args, "--strict"]) == 1
+
+
 def test_cli_rejects_bad_input_shape(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["summary", "--input", "1,x,3", "--offline"]) == 2
 
