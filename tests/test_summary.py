@@ -175,6 +175,38 @@ class Net(nn.Module):
 
 
 @pytest.mark.wheels
+def test_setattr_getattr_module_dict_and_view(summarize: Summarize) -> None:
+    summary = summarize({"mm/dyn.py": HEADER + '''
+import torch.nn.functional as F
+
+class Net(nn.Module):
+    def __init__(self, depth=3, width=6):
+        super().__init__()
+        channels = [3] + [width] * depth
+        for i, (c_in, c_out) in enumerate(zip(channels, channels[1:]), start=1):
+            setattr(self, f"conv{i}", nn.Conv2d(c_in, c_out, 3, stride=2, padding=1))
+        self.depth = depth
+        self.heads = nn.ModuleDict({"cls": nn.Linear(width * 4 * 4, 5),
+                                    "box": nn.Linear(width * 4 * 4, 4)})
+
+    def forward(self, x):
+        for i in range(1, self.depth + 1):
+            x = F.relu(getattr(self, f"conv{i}")(x))
+        x = x.view(x.size(0), -1)
+        outs = {name: head(x) for name, head in self.heads.items()}
+        return torch.cat((outs["cls"], outs["box"]), dim=1)
+'''}, "dyn:Net")
+    by_path = rows(summary)
+    assert [p for p in by_path if p.startswith("conv")] == ["conv1", "conv2", "conv3"]
+    assert by_path["conv3"].output_shapes == ((1, 6, 4, 4),)
+    assert by_path["heads.box"].output_shapes == ((1, 4),)
+    assert summary.output_shapes == ((1, 9),)
+    assert summary.total_params == (conv_params(3, 6, 3) + 2 * conv_params(6, 6, 3)
+                                    + linear_params(96, 5) + linear_params(96, 4))
+    assert summary.is_complete
+
+
+@pytest.mark.wheels
 def test_user_parameter_layer_is_counted_from_its_source(summarize: Summarize) -> None:
     summary = summarize({"mm/custom.py": HEADER + '''
 class Scale(nn.Module):
