@@ -144,6 +144,12 @@ class Interpreter:
         severity = Severity.WARNING if _is_structural(stmt) else Severity.INFO
         self.report(self.location(frame, stmt), f"cannot evaluate `{text}`: {reason}",
                     severity)
+        # Names the skipped code might have bound are unknown from here on: keeping their
+        # earlier values would silently pick the branch that was not decided.
+        location = self.location(frame, stmt)
+        for name in _assigned_names(stmt):
+            frame.names[name] = Unknown(f"{name} may be set by `{text}`, which could not be "
+                                        f"evaluated: {reason}", location)
 
     def stmt_Expr(self, stmt: ast.Expr, frame: Frame) -> None:
         value = stmt.value
@@ -542,6 +548,21 @@ def _decorated(node: Any, name: str) -> bool:
 
 def _is_dataclass(node: ast.ClassDef) -> bool:
     return _decorated(node, "dataclass")
+
+
+def _assigned_names(stmt: ast.stmt) -> list[str]:
+    """Local names a statement binds anywhere inside it (not in nested functions)."""
+    names: list[str] = []
+    pending: list[ast.AST] = [stmt]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)) \
+                and node is not stmt:
+            continue
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.append(node.id)
+        pending.extend(ast.iter_child_nodes(node))
+    return list(dict.fromkeys(names))
 
 
 def _is_structural(stmt: ast.stmt) -> bool:

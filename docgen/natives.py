@@ -133,6 +133,9 @@ NATIVES: dict[str, Any] = {
     "torch.compiler.is_compiling": _false,
     "torch._dynamo.is_compiling": _false,
     "torch._C._log_api_usage_once": _nothing,
+    # Autograd is on by default in eager mode (no torch.no_grad() around the call).
+    "torch.is_grad_enabled": lambda: True,
+    "torch._C.is_grad_enabled": lambda: True,
     # `name = _add_docstr(op, doc)` binds `op`.
     "torch._C._add_docstr": _first,
     "torch._tensor.Tensor": make_factory("Tensor"),

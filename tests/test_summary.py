@@ -287,6 +287,30 @@ class Net(nn.Module):
 
 
 @pytest.mark.wheels
+def test_names_set_in_an_undecided_branch_become_unknown(summarize: Summarize) -> None:
+    summary = summarize({"mm/branch.py": HEADER + """
+import secrets
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        width = 4
+        if secrets.randbelow(2):
+            width = 8
+        self.fc = nn.Linear(width, 2)
+        self.ok = nn.Linear(3, 2)
+
+    def forward(self, x):
+        return self.ok(x)
+"""}, "branch:Net", (1, 3))
+    by_path = rows(summary)
+    assert by_path["fc"].params is None
+    assert any("width may be set by `if secrets.randbelow(2):`" in n for n in by_path["fc"].notes)
+    assert by_path["ok"].params == linear_params(3, 2)
+    assert not summary.is_complete
+
+
+@pytest.mark.wheels
 def test_helper_of_another_module_filling_kwargs_is_evaluated(summarize: Summarize) -> None:
     summary = summarize({
         "mm/util.py": """
