@@ -25,6 +25,7 @@ import ast
 import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
 from docgen.interpret import (
@@ -44,7 +45,7 @@ from docgen.model import Location, Severity
 from docgen.natives import TENSOR_CLASSES, builtin_names, lookup_native
 from docgen.parse import decode_source
 from docgen.resolve import MODULE_ROOT, Resolver
-from docgen.shapes import apply_op
+from docgen.shapes import apply_op, index_shape
 from docgen.values import (
     AtenOp,
     CallSite,
@@ -63,6 +64,15 @@ from docgen.values import (
 __all__ = ["Evaluator", "FunctionRef", "ModelRaise"]
 
 MAX_DEPTH = 80
+
+# Symbolic tensors are taken to be dense float32 CPU tensors (a stated assumption: the
+# summary is about shapes; the branches that test these flags pick the eager CPU path).
+TENSOR_FLAGS: dict[str, Any] = {
+    "dtype": "torch.float32", "device": SimpleNamespace(type="cpu", index=None), "is_nested": False,
+    "is_sparse": False, "is_cuda": False, "is_quantized": False, "is_meta": False,
+    "is_mkldnn": False, "layout": "torch.strided",
+}
+TENSOR_METHODS = ("is_contiguous", "is_floating_point", "is_complex")
 
 
 @dataclass(eq=False)
@@ -549,10 +559,12 @@ class Evaluator(Interpreter):
             return tensor.numel
         if name == "requires_grad":
             return tensor.requires_grad
-        if name in ("device", "dtype", "data"):
-            return Unknown(f"tensor {name} is not modelled") if name != "data" else tensor
-        if name.startswith("__"):
-            raise CannotEvaluate(f"tensor attribute {name}")
+        if name in TENSOR_FLAGS:
+            return TENSOR_FLAGS[name]
+        if name == "data":
+            return tensor
+        if name.startswith("__") or (name.startswith("is_") and name not in TENSOR_METHODS):
+            raise CannotEvaluate(f"tensor attribute {name} is not modelled")
         op = AtenOp(f"aten::{name}")
         return lambda *args, **kwargs: self.call_op(op.name, (tensor, *args), kwargs)
 
@@ -755,7 +767,7 @@ class Evaluator(Interpreter):
         if isinstance(container, (ClassRef, External)) or container in (list, dict, tuple):
             return container  # a type annotation such as list[int]
         if isinstance(container, SymTensor):
-            return Unknown("tensor indexing is not modelled")
+            return SymTensor(index_shape(container.shape, key))
         try:
             return container[key]
         except Exception as exc:

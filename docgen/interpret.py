@@ -522,11 +522,22 @@ def _top_level(body: list[ast.stmt]) -> Iterator[ast.stmt]:
             yield stmt
 
 
+def _target_names(target: ast.expr) -> list[str]:
+    """Names an assignment target binds: `a`, `a, *b`; not `a.x = ` or `a[i] = `."""
+    if isinstance(target, ast.Name):
+        return [target.id]
+    if isinstance(target, ast.Starred):
+        return _target_names(target.value)
+    if isinstance(target, (ast.Tuple, ast.List)):
+        return [name for elt in target.elts for name in _target_names(elt)]
+    return []
+
+
 def _bound_names(stmt: ast.stmt) -> list[str]:
     if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
         return [stmt.name]
     if isinstance(stmt, ast.Assign):
-        return [n.id for t in stmt.targets for n in ast.walk(t) if isinstance(n, ast.Name)]
+        return [name for t in stmt.targets for name in _target_names(t)]
     if isinstance(stmt, ast.AnnAssign) and stmt.value is not None \
             and isinstance(stmt.target, ast.Name):
         return [stmt.target.id]

@@ -34,7 +34,7 @@ EXCEPTIONS = (
     "StopIteration", "ZeroDivisionError",
 )
 
-TENSOR_FACTORIES = ("empty", "zeros", "ones", "randn", "rand", "full", "Tensor", "FloatTensor")
+TENSOR_FACTORIES = ("empty", "zeros", "ones", "randn", "rand", "full")
 
 # Prefixes under which a name with no Python source is one ATen operator of that name.
 ATEN_PREFIXES = ("torch._C._nn.", "torch._C._VariableFunctions.", "torch._VF.",
@@ -136,6 +136,8 @@ NATIVES: dict[str, Any] = {
     # Autograd is on by default in eager mode (no torch.no_grad() around the call).
     "torch.is_grad_enabled": lambda: True,
     "torch._C.is_grad_enabled": lambda: True,
+    "torch.is_autocast_enabled": _false,
+    "torch.backends.mha.get_fastpath_enabled": lambda: True,
     # `name = _add_docstr(op, doc)` binds `op`.
     "torch._C._add_docstr": _first,
     "torch._tensor.Tensor": make_factory("Tensor"),

@@ -335,6 +335,46 @@ def _pieces(x: SymTensor, dim: int, sizes: list[int]) -> RuleResult:
     return tuple(SymTensor((*x.shape[:dim], n, *x.shape[dim + 1:])) for n in sizes), 0
 
 
+def _expand(a: dict[str, Any]) -> RuleResult:
+    x = _tensor(a["input"], "input")
+    sizes = a["size"]
+    if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
+        sizes = tuple(sizes[0])
+    lead = len(sizes) - len(x.shape)
+    if lead < 0 or not all(isinstance(v, int) for v in sizes):
+        raise CannotEvaluate(f"expand of {x.shape} to {sizes!r}")
+    return SymTensor(tuple(x.shape[i - lead] if v == -1 else v
+                           for i, v in enumerate(sizes))), 0
+
+
+def _unflatten(a: dict[str, Any]) -> RuleResult:
+    x = _tensor(a["input"], "input")
+    dim = _dim(a["dim"], len(x.shape))
+    sizes = list(a["sizes"])
+    if sizes.count(-1) == 1:
+        sizes[sizes.index(-1)] = x.shape[dim] // -_numel(sizes)
+    if _numel(sizes) != x.shape[dim]:
+        raise CannotEvaluate(f"unflatten {x.shape[dim]} into {a['sizes']!r}")
+    return SymTensor((*x.shape[:dim], *sizes, *x.shape[dim + 1:])), 0
+
+
+def _matmul(a: dict[str, Any]) -> RuleResult:
+    x, y = _tensor(a["input"], "input"), _tensor(a["other"], "other")
+    if len(x.shape) < 2 or len(y.shape) < 2 or x.shape[-1] != y.shape[-2]:
+        raise CannotEvaluate(f"matmul of {x.shape} and {y.shape}")
+    batch = broadcast_shapes([x.shape[:-2], y.shape[:-2]])
+    return SymTensor((*batch, x.shape[-2], y.shape[-1])), 0
+
+
+def _baddbmm(a: dict[str, Any]) -> RuleResult:
+    return _matmul({"input": a["batch1"], "other": a["batch2"]})
+
+
+def _attention(a: dict[str, Any]) -> RuleResult:
+    q, v = _tensor(a["query"], "query"), _tensor(a["value"], "value")
+    return SymTensor((*q.shape[:-1], v.shape[-1])), 0
+
+
 _UNARY = ("input",)
 _ELEMENTWISE = (
     "relu", "relu6", "sigmoid", "tanh", "gelu", "silu", "mish", "elu", "selu", "celu",
@@ -386,6 +426,15 @@ SHAPE_RULES: dict[str, ShapeRule] = {
     "aten::chunk": ShapeRule(_chunk, ("input", "chunks", "dim"), "equal pieces along dim"),
     "aten::split": ShapeRule(_split, ("input", "split_size", "dim"),
                              "pieces of split_size (or of each given size) along dim"),
+    "aten::expand": ShapeRule(_expand, ("input", "*size"), "size-1 dims broadcast; -1 keeps"),
+    "aten::unflatten": ShapeRule(_unflatten, ("input", "dim", "sizes"), "one dim split in several"),
+    **{f"aten::{op}": ShapeRule(_matmul, ("input", "other"),
+                                "(*, n, k) @ (*, k, m) -> (*, n, m); MACs not counted")
+       for op in ("matmul", "bmm", "mm")},
+    "aten::baddbmm": ShapeRule(_baddbmm, ("input", "batch1", "batch2", "beta", "alpha"),
+                               "as bmm of batch1 and batch2"),
+    "aten::scaled_dot_product_attention": ShapeRule(
+        _attention, ("query", "key", "value", "*rest"), "(*, L, E) x (*, S, Ev) -> (*, L, Ev)"),
     "aten::transpose": ShapeRule(_transpose, ("input", "dim0", "dim1"), "two dims swapped"),
     "aten::permute": ShapeRule(_permute, ("input", "*dims"), "dims reordered"),
     "aten::unsqueeze": ShapeRule(_unsqueeze, ("input", "dim"), "a size-1 dim inserted"),
@@ -407,3 +456,30 @@ def counts_macs(op: str) -> bool:
     """Whether `op` is one of the operators whose multiply-accumulates are counted."""
     base = op.removesuffix("_")
     return base == "aten::linear" or base.startswith(("aten::conv", "aten::convolution"))
+
+
+def index_shape(shape: tuple[int, ...], key: Any) -> tuple[int, ...]:
+    """Shape of `x[key]` for basic indexing: ints, slices, None and one Ellipsis."""
+    items = list(key) if isinstance(key, tuple) else [key]
+    if any(not (isinstance(k, (int, slice)) or k is None or k is Ellipsis)
+           or isinstance(k, bool) for k in items):
+        raise CannotEvaluate(f"indexing with {key!r} is not modelled (basic indexing only)")
+    used = sum(1 for k in items if k is not None and k is not Ellipsis)
+    if Ellipsis in items:
+        at = items.index(Ellipsis)
+        items[at:at + 1] = [slice(None)] * (len(shape) - used)
+    items += [slice(None)] * (len(shape) - sum(1 for k in items if k is not None))
+    out: list[int] = []
+    dims = iter(shape)
+    for k in items:
+        if k is None:
+            out.append(1)
+            continue
+        size = next(dims, None)
+        if size is None:
+            raise CannotEvaluate(f"too many indices {key!r} for shape {shape}")
+        if isinstance(k, slice):
+            out.append(len(range(*k.indices(size))))
+        elif not -size <= k < size:
+            raise CannotEvaluate(f"index {k} out of range for size {size}")
+    return tuple(out)

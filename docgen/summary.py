@@ -116,9 +116,9 @@ def _total(values: Any) -> int | None:
 def _shapes(value: Any) -> tuple[tuple[int, ...], ...] | None:
     if isinstance(value, SymTensor):
         return (value.shape,)
-    if isinstance(value, (tuple, list)) and value and all(
-            isinstance(v, SymTensor) for v in value):
-        return tuple(v.shape for v in value)
+    if isinstance(value, (tuple, list)) and any(isinstance(v, SymTensor) for v in value) \
+            and all(isinstance(v, SymTensor) or v is None for v in value):
+        return tuple(v.shape for v in value if v is not None)  # (output, None) pairs
     return None
 
 
