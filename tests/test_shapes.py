@@ -103,3 +103,22 @@ def test_only_convolution_and_linear_count_macs() -> None:
     counted = sorted(op for op in SHAPE_RULES if counts_macs(op))
     assert counted and all(op.startswith(("aten::conv", "aten::linear")) for op in counted)
     assert not counts_macs("aten::max_pool2d")
+
+
+def test_basic_indexing() -> None:
+    from docgen.shapes import index_shape
+
+    assert index_shape((2, 197, 768), (slice(None), 0)) == (2, 768)
+    assert index_shape((2, 3, 4), (Ellipsis, None)) == (2, 3, 4, 1)
+    assert index_shape((10,), slice(2, 8, 2)) == (3,)
+    with pytest.raises(CannotEvaluate):
+        index_shape((2, 3), ([0, 1],))
+
+
+def test_attention_building_blocks() -> None:
+    assert shape_of("aten::expand", t(1, 1, 8), 4, -1, -1) == (4, 1, 8)
+    assert shape_of("aten::unflatten", t(5, 2, 24), -1, (3, 8)) == (5, 2, 3, 8)
+    assert shape_of("aten::bmm", t(6, 5, 4), t(6, 4, 7)) == (6, 5, 7)
+    assert shape_of("aten::matmul", t(2, 1, 5, 4), t(3, 4, 2)) == (2, 3, 5, 2)
+    q, v = t(2, 8, 10, 16), t(2, 8, 12, 32)
+    assert shape_of("aten::scaled_dot_product_attention", q, t(2, 8, 12, 16), v) == (2, 8, 10, 32)

@@ -406,6 +406,7 @@ REAL_MODELS = [
     ("squeezenet", "squeezenet1_0", "SqueezeNet1_0_Weights"),
     ("mobilenetv2", "mobilenet_v2", "MobileNet_V2_Weights"),
     ("densenet", "densenet121", "DenseNet121_Weights"),
+    ("resnet", "resnext50_32x4d", "ResNeXt50_32X4D_Weights"),  # kwargs filled by a helper
 ]
 
 
@@ -426,6 +427,20 @@ def test_real_models_match_torchvision_weights_meta(
     assert summary.total_macs is not None
     assert round(summary.total_macs / 1e9, 3) == pytest.approx(meta["_ops"], abs=0.0011)
     assert summary.output_shapes == ((1, 1000),)
+
+
+@pytest.mark.wheels
+def test_vit_parameters_match_and_macs_leave_out_attention_products(
+        real_wheels: dict[str, Path], real_resolver: Resolver) -> None:
+    meta = _weights_meta(real_wheels["torchvision"], "vision_transformer", "ViT_B_16_Weights")
+    summary = summarize_model(real_resolver, "torchvision.models.vision_transformer:vit_b_16")
+    assert summary.total_params == meta["num_params"]
+    assert summary.output_shapes == ((1, 1000),) and summary.is_complete
+    # torchvision's figure also counts the attention matmuls (Q.K^T and A.V, 197x197x768 per
+    # layer); docgen counts convolution and linear MACs only.
+    attention = 12 * 2 * 197 * 197 * 768
+    assert summary.total_macs is not None
+    assert (summary.total_macs + attention) / 1e9 == pytest.approx(meta["_ops"], abs=0.0011)
 
 
 @pytest.mark.wheels
