@@ -13,6 +13,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "docgen.compare",  # diff, check
     "docgen.walkcli",  # walk, backends
     "docgen.build_commands",  # build, serve, export
+    "docgen.summary",  # summary
 )
 
 

@@ -11,9 +11,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
+from docgen.config import DEFAULT_MODULE_ROOT as MODULE_ROOT
 from docgen.model import ClassView
-
-MODULE_ROOT = "torch.nn.modules.module.Module"
 
 
 @dataclass(frozen=True)

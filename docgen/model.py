@@ -254,3 +254,60 @@ class ModelDoc:
     location: Location
     layers: tuple[LayerDoc, ...]
     forward: tuple[ForwardStepDoc, ...]
+
+
+@dataclass(frozen=True)
+class TensorDoc:
+    """A parameter or buffer of a layer: its shape and the line that created it."""
+
+    name: str
+    shape: tuple[int, ...] | None
+    location: Location | None
+    is_buffer: bool = False
+    is_trainable: bool = True
+    note: str | None = None  # why the shape is unknown
+
+
+@dataclass(frozen=True)
+class LayerRow:
+    """One module of a model as `docgen summary` lists it (depth-first, parents first).
+
+    `params` counts the parameters registered on this module itself (not its children);
+    `macs` the multiply-accumulates of the ATen operators its own forward called. A None
+    means "not derived"; `notes` then says why.
+    """
+
+    path: str  # "features.0"; "" for the model itself
+    depth: int
+    qualname: str  # the layer class, "torch.nn.modules.conv.Conv2d"
+    call: str  # the constructor call as written, "nn.Conv2d(3, 64, kernel_size=11, ...)"
+    location: Location | None  # where that call is written
+    output_shapes: tuple[tuple[int, ...], ...] | None
+    params: int | None
+    trainable: int | None
+    macs: int | None
+    ops: tuple[str, ...]
+    tensors: tuple[TensorDoc, ...]
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ModelSummary:
+    """A model's layers, shapes, parameter counts and MACs, evaluated from source."""
+
+    model: str  # "torchvision.models.alexnet:AlexNet"
+    input_shape: tuple[int, ...]
+    rows: tuple[LayerRow, ...]
+    output_shapes: tuple[tuple[int, ...], ...] | None
+    total_params: int | None
+    trainable_params: int | None
+    total_buffers: int | None
+    total_macs: int | None
+    param_bytes: int | None  # at float32
+    diagnostics: tuple[Diagnostic, ...]
+    distributions: tuple[DistributionInfo, ...] = ()
+
+    @property
+    def is_complete(self) -> bool:
+        """No statement that could change the module tree was left unevaluated."""
+        return not any(d.severity == Severity.WARNING for d in self.diagnostics)

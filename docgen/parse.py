@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import ast
-import io
-import tokenize
 
 import astroid
 from astroid import nodes
@@ -13,25 +11,10 @@ from astroid.exceptions import AstroidSyntaxError
 from astroid.rebuilder import TreeRebuilder
 
 from docgen.errors import SourceError
+from docgen.sources import decode_source
 
 # One builder without transforms: docgen reads syntax, it never asks astroid to infer or import.
 _BUILDER = AstroidBuilder(astroid.MANAGER, apply_transforms=False)
-
-
-def decode_source(data: bytes, path: str) -> str:
-    """Text of a Python file, honouring its PEP 263 coding line; errors name the line."""
-    try:
-        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-    except SyntaxError as exc:
-        raise SourceError(path, getattr(exc, "lineno", None) or 1, str(exc)) from exc
-    try:
-        text = data.decode(encoding)
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise SourceError(path, line, f"not valid {encoding}: {exc.reason}") from exc
-    except LookupError as exc:
-        raise SourceError(path, 1, f"unknown encoding {encoding!r}") from exc
-    return text.removeprefix("\ufeff")
 
 
 def parse_module(data: bytes, modname: str, path: str, *,

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import email.parser
 import importlib.metadata
+import io
 import logging
 import os
 import re
 import subprocess
 import sys
 import tempfile
+import tokenize
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -24,7 +26,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from docgen.errors import ConfigError, FetchError
+from docgen.errors import ConfigError, FetchError, SourceError
 from docgen.model import DistributionInfo
 
 log = logging.getLogger(__name__)
@@ -388,3 +390,19 @@ def open_sources(names: Iterable[str], overrides: Iterable[SourceSpec] = (), *,
         except (FetchError, ConfigError) as exc:
             problems.append(str(exc))
     return SourceSet(trees), problems
+
+
+def decode_source(data: bytes, path: str) -> str:
+    """Text of a Python file, honouring its PEP 263 coding line; errors name the line."""
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError as exc:
+        raise SourceError(path, getattr(exc, "lineno", None) or 1, str(exc)) from exc
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise SourceError(path, line, f"not valid {encoding}: {exc.reason}") from exc
+    except LookupError as exc:
+        raise SourceError(path, 1, f"unknown encoding {encoding!r}") from exc
+    return text.removeprefix("\ufeff")

@@ -149,7 +149,10 @@ PWNED = {
         class Evil(Module):
             """<img src=x onerror="window.__pwned='img'"> -> } " ]; digraph"""
 
-            def forward(self, x: "<script>window.__pwned='annotation'</script>" = "</svg><script>window.__pwned='default'</script>") -> "dict[str, Any]":
+            def forward(self,
+                        x: "<script>window.__pwned='annotation'</script>" = (
+                            "</svg><script>window.__pwned='default'</script>"),
+                        ) -> "dict[str, Any]":
                 """<iframe src="javascript:window.parent.__pwned='iframe'"></iframe>"""
                 return x
 
