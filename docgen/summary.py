@@ -252,9 +252,12 @@ def render_summary_table(summary: ModelSummary) -> Any:
     for col, justify in (("Layer", "left"), ("Type", "left"), ("Constructor", "left"),
                          ("Output shape", "right"), ("Params", "right"),
                          ("Trainable", "right"), ("MACs", "right")):
-        table.add_column(col, justify=justify, overflow="fold")  # type: ignore[arg-type]
+        # Only the constructor call may wrap: paths, shapes and counts stay on one line.
+        table.add_column(col, justify=justify, overflow="fold",  # type: ignore[arg-type]
+                         no_wrap=col != "Constructor", min_width=12 if col == "Constructor"
+                         else None)
     for row in summary.rows:
-        name = "  " * row.depth + (row.path.rsplit(".", 1)[-1] if row.path else "(model)")
+        name = "  " * row.depth + (row.path or "(model)")
         table.add_row(escape(name), row.qualname.rsplit(".", 1)[-1], escape(format_call(row.call)),
                       format_shape(row.output_shapes), format_count(row.params),
                       format_count(row.trainable), format_count(row.macs))
