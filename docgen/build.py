@@ -30,6 +30,15 @@ from docgen.diagrams import (
     uml_dot,
 )
 from docgen.errors import ConfigError
+from docgen.extras import (
+    BACKENDS_PAGE,
+    WALK_INDEX,
+    StudyPages,
+    change_pages,
+    render_study_pages,
+    study_model,
+    walk_pages,
+)
 from docgen.families import MODULE_ROOT, group_families, module_family
 from docgen.model import ClassView, Diagnostic, ModelDoc, Project
 from docgen.project import load_project, open_project_sources
@@ -69,6 +78,7 @@ class GeneratedDocs:
     families: tuple[str, ...] = ()
     timings: Mapping[str, float] = field(default_factory=dict)
     graphviz_missing: bool = False
+    study_nav: tuple[tuple[str, str], ...] = ()  # (title, page) of walk and changes pages
 
     def nav(self, prefix: str = "") -> list[Any]:
         """A MkDocs nav for the generated pages, paths prefixed with `prefix`."""
@@ -79,6 +89,7 @@ class GeneratedDocs:
         if p + SiteLayout.ANATOMY in {p + k for k in self.files}:
             nav.append({"Module anatomy": p + SiteLayout.ANATOMY})
         nav += [{"Hierarchy": hierarchy}, {"Classes": p + SiteLayout.CLASSES}]
+        nav += [{title: p + page} for title, page in self.study_nav]
         return nav
 
 
@@ -102,6 +113,12 @@ def generate_docs(cfg: Config, *, cache: AnalysisCache | None = None, jobs: int 
     # 2. composition: the model's layer tree and forward steps, read literally
     model, model_problems = read_model(cfg, sources, cache)
 
+    # 2b. study pages: summary table, walk to the kernels, changes between versions
+    say("summary, walk and changes")
+    study = study_model(cfg, sources) if summary is None else StudyPages(summary=summary)
+    timings.update(study.timings)
+    clock = time.perf_counter()
+
     # 3. layout: which classes get pages, which families are drawn
     layout = SiteLayout(frozenset(_page_classes(cfg, views, model)), directory_urls)
     families = group_families(views)
@@ -115,12 +132,23 @@ def generate_docs(cfg: Config, *, cache: AnalysisCache | None = None, jobs: int 
     # 5. pages: the templates fill in the prepared rows
     say("rendering pages")
     content = SiteContent(project, layout, model, families, diagrams, cfg.show_inherited,
-                          summary, classes, views)
-    files = PageRenderer(make_environment(templates), content).all_pages()
+                          study.summary, classes, views, walk_pages(study),
+                          tuple(change_pages(study)))
+    env = make_environment(templates)
+    files = PageRenderer(env, content).all_pages()
+    files.update(render_study_pages(study, env, layout.class_pages))
     timings["pages"] = time.perf_counter() - clock
-    diagnostics = (*project.diagnostics, *model_problems)
+    diagnostics = (*project.diagnostics, *model_problems, *study.diagnostics)
     return GeneratedDocs(files, tuple(diagnostics), layout, tuple(f.slug for f in families),
-                         timings, missing)
+                         timings, missing, _study_nav(study))
+
+
+def _study_nav(study: StudyPages) -> tuple[tuple[str, str], ...]:
+    nav = []
+    if study.walk is not None:
+        nav += [("Walk to the kernels", WALK_INDEX), ("Backends", BACKENDS_PAGE)]
+    nav += [(f"Changes {title}", page) for title, page in change_pages(study)]
+    return tuple(nav)
 
 
 def read_model(cfg: Config, sources: SourceSet, cache: AnalysisCache | None,

@@ -40,7 +40,6 @@ FORMATS: dict[str, Callable[[Diff], str]] = {
 }
 SNAPSHOT_DIR = "snapshots"
 # The version pairs the site's Changes pages compare by default (old, new requirement).
-DEFAULT_CHANGE_PAIRS: tuple[tuple[str, str], ...] = (("torch==2.13.0", "torch==2.14.1"),)
 
 
 @dataclass(frozen=True)

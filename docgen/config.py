@@ -17,6 +17,8 @@ DEFAULT_MODEL = "torchvision.models.alexnet:AlexNet"
 DEFAULT_PACKAGES = ("torch.nn",)
 # Members built by a subclass of this class are submodules.
 DEFAULT_MODULE_ROOT = "torch.nn.modules.module.Module"
+# The site's Changes page compares these when torch.nn is studied (option `changes`).
+DEFAULT_CHANGE_PAIRS: tuple[tuple[str, str], ...] = (("torch==2.13.0", "torch==2.14.1"),)
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,10 @@ class Config:
     site_dir: str = "site"
     strict: bool = False
     module_root: str = DEFAULT_MODULE_ROOT
+    summary: bool = True  # the model page's parameter/shape table
+    walk: bool = True  # the Walk and Backends pages
+    pytorch_src: str = ""  # a PyTorch checkout whose C++ the walk reads
+    changes: tuple[tuple[str, str], ...] | None = None  # None: the default pairs
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -50,6 +56,14 @@ class Config:
         return packages
 
     @property
+    def change_pairs(self) -> tuple[tuple[str, str], ...]:
+        """Versions compared on Changes pages: as configured, else the default pair when
+        torch.nn is studied."""
+        if self.changes is not None:
+            return self.changes
+        return DEFAULT_CHANGE_PAIRS if "torch.nn" in self.selected_packages else ()
+
+    @property
     def top_level_names(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(p.split(".")[0] for p in self.selected_packages))
 
@@ -65,6 +79,10 @@ _OPTION_TYPES: dict[str, type | tuple[type, ...]] = {
     "site_dir": str,
     "strict": bool,
     "module_root": str,
+    "summary": bool,
+    "walk": bool,
+    "pytorch_src": str,
+    "changes": list,
 }
 
 
@@ -110,11 +128,28 @@ def config_from_options(options: Mapping[str, Any]) -> Config:
         site_dir=options.get("site_dir", "site"),
         strict=options.get("strict", False),
         module_root=options.get("module_root", DEFAULT_MODULE_ROOT),
+        summary=options.get("summary", True),
+        walk=options.get("walk", True),
+        pytorch_src=options.get("pytorch_src", ""),
+        changes=_change_pairs(options["changes"], problems) if "changes" in options else None,
     )
     problems.extend(validate(cfg))
     if problems:
         raise ConfigError(problems)
     return cfg
+
+
+def _change_pairs(value: list[Any], problems: list[str]) -> tuple[tuple[str, str], ...]:
+    """`changes: [[torch==2.13.0, torch==2.14.1], "a.json..b.json"]` -> pairs."""
+    pairs = []
+    for item in value:
+        pair = item.split("..") if isinstance(item, str) else item
+        if isinstance(pair, list | tuple) and len(pair) == 2 and all(
+                isinstance(p, str) and p for p in pair):
+            pairs.append((pair[0], pair[1]))
+        else:
+            problems.append(f"changes: each entry is [OLD, NEW] or 'OLD..NEW', got {item!r}")
+    return tuple(pairs)
 
 
 def validate(cfg: Config) -> list[str]:

@@ -168,6 +168,8 @@ class SiteContent:
     summary: Any = None  # filled by `docgen summary` when it is available
     classes: Mapping[str, ClassDoc] = field(default_factory=dict)
     views: Mapping[str, ClassView] = field(default_factory=dict)
+    walk_pages: Mapping[str, str] = field(default_factory=dict)  # layer class -> Walk page
+    change_pages: tuple[tuple[str, str], ...] = ()  # (title, page)
 
 
 class PageRenderer:
@@ -220,6 +222,9 @@ class PageRenderer:
                            layers=_flat_layers(model.layers) if model else [],
                            used=_used_classes(model) if model else [],
                            summary=self.c.summary, has_anatomy=MODULE_ROOT in self.c.classes,
+                           summary_table=self.summary_table(SiteLayout.HOME),
+                           walk_pages=sorted(self.c.walk_pages.items()),
+                           change_pages=self.c.change_pages,
                            source=self.source_link(model.location, full=True) if model else "")
 
     def hierarchy(self) -> str:
@@ -263,7 +268,19 @@ class PageRenderer:
                            inherited_members=self.inherited_members(view),
                            groups=self.method_groups(view),
                            external=[b.text for b in cls.bases if b.target is None],
+                           walk_page=self.c.walk_pages.get(qualname),
                            show_inherited=self.c.show_inherited)
+
+    def summary_table(self, page: str) -> str:
+        """`docgen summary`'s table with each layer type linked to its class page."""
+        if self.c.summary is None:
+            return ""
+        from docgen.summary import render_summary_markdown
+
+        layout = self.c.layout
+        links = {row.qualname: layout.md_link(page, target) for row in self.c.summary.rows
+                 if (target := layout.class_page(row.qualname)) is not None}
+        return render_summary_markdown(self.c.summary, self.env, links)
 
     def member_rows(self, view: ClassView) -> list[dict[str, Any]]:
         """The class's own attributes, in source order."""

@@ -7,14 +7,13 @@ or written here.
 
 from __future__ import annotations
 
-import importlib.resources
 from collections.abc import Callable, Collection, Iterable, Iterator
-from pathlib import Path
 from typing import Any
 
 import jinja2
 
 from docgen.diff import Change, ChangeKind, Diff
+from docgen.render import make_environment
 from docgen.snapshot import dumps
 
 JSON_SCHEMA = 1
@@ -327,22 +326,7 @@ def render_changes_pages(diffs: Iterable[Diff], env: jinja2.Environment,
 
 def format_markdown(diff: Diff) -> str:
     """The Markdown report for a PR comment, with docgen's shipped template."""
-    return render_changes(diff, template_environment(), linkable=())
-
-
-def template_environment() -> jinja2.Environment:
-    """A plain environment over the shipped templates, for callers without the site's one."""
-    return jinja2.Environment(loader=jinja2.FileSystemLoader(str(_templates_dir())),
-                              undefined=jinja2.StrictUndefined, trim_blocks=True,
-                              lstrip_blocks=True, keep_trailing_newline=True)
-
-
-def _templates_dir() -> Path:
-    """Installed: the `docgen.templates` package data; in a checkout: the top-level folder."""
-    checkout = Path(__file__).resolve().parent.parent / "templates"
-    if checkout.is_dir():
-        return checkout
-    return Path(str(importlib.resources.files("docgen") / "templates"))
+    return render_changes(diff, make_environment(), linkable=())
 
 
 # ----------------------------------------------------------------------------------------------
@@ -374,7 +358,7 @@ def _check_json(results: list[CheckResult]) -> str:
 
 
 def _check_markdown(results: list[CheckResult]) -> str:
-    env = template_environment()
+    env = make_environment()
     out = []
     for path, diff, accept in results:
         if not diff.changes:

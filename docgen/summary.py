@@ -291,18 +291,12 @@ def _warning_lines(diagnostics: tuple[Diagnostic, ...]) -> list[Any]:
             *(Text(f"  {d}", style="yellow") for d in warnings)]
 
 
-def md_cell(text: object) -> str:
-    """Text safe inside a Markdown table cell: pipes escaped, one line."""
-    return " ".join(str(text).split()).replace("|", "\\|")
-
-
 def render_summary_markdown(summary: ModelSummary, env: Any,
                             links: dict[str, str] | None = None) -> str:
     """The Markdown table of templates/summary.md.j2 rendered in the Jinja environment `env`.
 
     `links` maps a layer class qualname to the URL of its page (the site knows them).
     """
-    env.filters.setdefault("md_cell", md_cell)
     template = env.get_template("summary.md.j2")
     return str(template.render(summary=summary, links=links or {}, format_shape=format_shape,
                                format_count=format_count, format_call=format_call))

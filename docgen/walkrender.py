@@ -6,7 +6,6 @@ pages agree; templates only arrange.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import jinja2
@@ -15,6 +14,7 @@ from rich.markup import escape
 from rich.text import Text
 from rich.tree import Tree
 
+from docgen.render import make_environment
 from docgen.walkmodel import (
     BackendsReport,
     DerivativeDoc,
@@ -188,30 +188,6 @@ def render_backends_table(backends: BackendsReport) -> RenderableType:
 # ---------------------------------------------------------------- pages
 
 
-def templates_dir() -> Path:
-    """The shipped templates folder (top-level `templates/`, installed as docgen.templates)."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here.parent / "templates", here / "templates"):
-        if (candidate / "walk.md.j2").is_file():
-            return candidate
-    import docgen.templates as shipped
-
-    return Path(shipped.__file__).parent
-
-
-def make_environment(user_dir: Path | None = None) -> jinja2.Environment:
-    dirs = [str(user_dir)] if user_dir else []
-    return jinja2.Environment(loader=jinja2.FileSystemLoader([*dirs, str(templates_dir())]),
-                              undefined=jinja2.StrictUndefined, trim_blocks=True,
-                              lstrip_blocks=True, autoescape=False, keep_trailing_newline=True)
-
-
-def md_cell(value: object) -> str:
-    """Text safe inside a Markdown table cell or inline code."""
-    text = "" if value is None else str(value)
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").replace("`", "'")
-
-
 def _flat_hops(hop: PyHop, depth: int = 0) -> list[dict[str, Any]]:
     rows = [{"depth": depth, "hop": hop, "location": _loc(hop.location) or ""}]
     for child in hop.children:
@@ -231,7 +207,6 @@ def render_walk_pages(report: WalkReport, backends: BackendsReport | None = None
                       env: jinja2.Environment | None = None) -> dict[str, str]:
     """{relative path: Markdown}: one Walk page per layer type, and the Backends page."""
     env = env or make_environment()
-    env.filters.setdefault("md_cell", md_cell)
     pages: dict[str, str] = {}
     by_type: dict[str, list[LayerWalk]] = {}
     for layer in report.layers:

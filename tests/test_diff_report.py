@@ -66,9 +66,9 @@ def relu_diff(write_package: WritePackage) -> Diff:
 
 @pytest.fixture
 def env() -> jinja2.Environment:
-    return jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)),
-                              undefined=jinja2.StrictUndefined, trim_blocks=True,
-                              lstrip_blocks=True)
+    from docgen.render import make_environment
+
+    return make_environment()
 
 
 def test_every_kind_has_its_own_words() -> None:

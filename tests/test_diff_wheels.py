@@ -131,12 +131,9 @@ def test_committed_snapshot_is_current(real_wheels: dict[str, Path]) -> None:
 
 
 def test_changes_page_of_the_real_pair(torch_diff: Diff) -> None:
-    import jinja2
+    from docgen.render import make_environment
 
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(ROOT / "templates")),
-                             undefined=jinja2.StrictUndefined, trim_blocks=True,
-                             lstrip_blocks=True)
-    page = render_changes(torch_diff, env)
+    page = render_changes(torch_diff, make_environment())
     assert page.startswith("# Changes: torch 2.13.0 → torch 2.14.1\n")
     assert ("## [`torch.nn.modules.module.Module`](classes/torch.nn.modules.module.Module.md)"
             in page)

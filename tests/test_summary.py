@@ -463,13 +463,10 @@ def test_alexnet_rows(real_resolver: Resolver) -> None:
 
 @pytest.mark.wheels
 def test_markdown_table_links_layer_classes(real_resolver: Resolver) -> None:
-    import jinja2
+    from docgen.render import make_environment
 
     summary = summarize_model(real_resolver, "torchvision.models.alexnet:AlexNet")
-    templates = Path(__file__).resolve().parents[1] / "templates"
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(templates),
-                             undefined=jinja2.StrictUndefined, trim_blocks=True,
-                             lstrip_blocks=True)
+    env = make_environment()
     text = render_summary_markdown(
         summary, env, {"torch.nn.modules.conv.Conv2d": "../torch.nn.Conv2d.md"})
     table = [line for line in text.splitlines() if line.startswith("|")]

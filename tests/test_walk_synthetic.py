@@ -317,8 +317,9 @@ def test_pages_render_without_disk_writes(report: WalkReport) -> None:
     assert set(pages) == {"walk/conv2d.md", "walk/relu.md", "walk/maxpool2d.md",
                           "walk/dropout.md", "walk/linear.md", "walk/flatten.md"}
     conv = pages["walk/conv2d.md"]
-    assert "`features.0`" in conv and "~~`torch.nn.functional.pad`~~" in conv
-    assert "torch/_ops.py:" in conv  # the resolution order, with its source lines
+    assert "<code>features.0</code>" in conv
+    assert "<del><code>functional.pad</code></del>" in conv
+    assert "ops.py:" in conv  # the resolution order, with its source lines
     data = walk_to_json(report)
     assert data["schema"] == 1 and data["model"] == MODEL
     layer = data["layers"][1]
@@ -328,11 +329,11 @@ def test_pages_render_without_disk_writes(report: WalkReport) -> None:
     assert op["derivative"]["inherited_from"] == "relu"
 
 
-def test_md_cell_escapes_table_breakers() -> None:
-    from docgen.walkrender import md_cell
+def test_walk_pages_escape_table_breakers() -> None:
+    from docgen.escape import md_cell, md_code
 
-    assert md_cell("a|b\nc`d") == "a\\|b c'd"
-
+    assert "|" not in md_cell("a|b") and "\n" not in md_cell("a\nb")
+    assert md_code("x`y|z").startswith("<code>") and "|" not in md_code("x`y|z")
 
 def test_edges_from_another_commit_say_so(write_package) -> None:
     files = torch_files()
