@@ -209,7 +209,9 @@ def _statement_start(clean: str, lo: int, at: int) -> int:
 
 
 def _block_header(clean: str, lo: int, brace: int) -> str:
-    return " ".join(clean[_statement_start(clean, lo, brace):brace].split())
+    """The text before `{` back to the previous statement, less any `case X:` labels."""
+    header = " ".join(clean[_statement_start(clean, lo, brace):brace].split())
+    return _CASE.sub("", header).strip()
 
 
 def _case_labels(clean: str, open_brace: int, at: int) -> str:

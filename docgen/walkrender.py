@@ -97,7 +97,7 @@ def walk_to_json(report: WalkReport) -> dict[str, Any]:
 # operators without a kernel for the shown backends counted, and a layer that repeats an
 # earlier one of the same type and route referred to it. --json and the pages keep all.
 
-HOP_CONDITION = 30
+HOP_CONDITION = 26
 OP_CONDITION = 160
 _MARK = {True: "taken", False: "pruned", None: "?"}
 
@@ -125,8 +125,7 @@ def _hop_label(hop: PyHop, side: list[PyHop]) -> Text:
         text.append(f"  [if {short(b.condition, HOP_CONDITION)}: {_MARK[b.taken]}]",
                     style="yellow" if b.taken is None else "dim")
     for other in side:
-        what = short(other.note, HOP_CONDITION) if other.note else other.kind
-        text.append(f"  (also {_short_name(other)}: {what})", style="dim italic")
+        text.append(f"  (+ {_short_name(other)})", style="dim italic")
     return text
 
 
