@@ -61,6 +61,29 @@ def _source_text(repo: str, commit: str) -> str:
     return where if repo == UPSTREAM else f"{where} (a fork of {UPSTREAM})"
 
 
+def _origin(files: dict[str, dict[str, object]]) -> str:
+    by_repo: dict[str, list[str]] = {}
+    for info in files.values():
+        by_repo.setdefault(str(info["repo"]), []).append(str(info["commit"])[:12])
+    parts = []
+    for repo, commits in sorted(by_repo.items()):
+        fork = "" if repo == UPSTREAM else f" (a fork of {UPSTREAM})"
+        parts.append(f"{repo}{fork} at commits {', '.join(sorted(set(commits)))}")
+    return f"shipped edges read from {'; '.join(parts)}; not the {TARGET} tag"
+
+
+def _enum_check(spec: str, texts: list[str]) -> dict[str, object]:
+    """Members of a C++ enum in a header of the wheel against the values the files use."""
+    header, _, name = spec.rpartition(":")
+    text = Path(header).read_text(encoding="utf-8")
+    body = re.search(r"enum\s+class\s+" + re.escape(name) + r"\s*\{([^}]*)\}", text)
+    declared = set(re.findall(r"\b(\w+)\s*(?:=[^,]*)?,?", body.group(1))) if body else set()
+    used = {m for t in texts for m in re.findall(re.escape(name) + r"::(\w+)", t)}
+    return {"enum": name, "header": Path(header).name, "declared": len(declared),
+            "used": len(used), "declared_not_used": sorted(declared - used),
+            "used_not_declared": sorted(used - declared)}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--src", action="append", required=True, metavar="REPO=DIR")
@@ -73,6 +96,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="keep Tensor-method and unqualified calls only when they name an "
                              "operator of this native_functions.yaml or a C++ helper that "
                              "calls one (keeps the file small)")
+    parser.add_argument("--enum", default=None, metavar="HEADER:NAME",
+                        help="compare the members of enum NAME declared in HEADER (from the "
+                             "wheel, e.g. ConvUtils.h:ConvBackend) with the NAME::X the files "
+                             "use; the result is recorded as enum_check")
     args = parser.parse_args(argv)
     roots = dict(item.split("=", 1) for item in args.src)
     operators: set[str] | None = None
@@ -80,6 +107,7 @@ def main(argv: list[str] | None = None) -> int:
         table = read_native_functions(args.native_functions.read_text(encoding="utf-8"))
         operators = {name.split(".")[0] for name in table.operators}
     scanned: list[UpstreamEdge] = []
+    texts: list[str] = []
     files: dict[str, dict[str, object]] = {}
     for item in args.file:
         rel, _, spec = item.partition("=")
@@ -91,17 +119,14 @@ def main(argv: list[str] | None = None) -> int:
                       "lines": text.count("\n"),
                       "markers": [m for m in MARKERS if re.search(re.escape(m), text)]}
         scanned.extend(scan_source(text, rel, commit, repo))
+        texts.append(text)
     helpers = _helpers(scanned)
     edges = EdgeSet()
     for edge in scanned:
         if _is_kept(edge.callee, operators, helpers):
             edges.add(edge)
-    sources = sorted({str(f["source"]) for f in files.values()})
-    forks = sorted({str(f["repo"]) for f in files.values()} - {UPSTREAM})
     meta = {
-        "origin": f"shipped edges read from {'; '.join(s.split(' (')[0] for s in sources)}"
-                  f" ({', '.join(forks)}: forks of {UPSTREAM}; not the {TARGET} tag)"
-                  if forks else f"shipped edges read from {', '.join(sources)}",
+        "origin": _origin(files),
         "target": TARGET,
         "target_commit": args.target_commit,
         "repository": UPSTREAM,
@@ -111,6 +136,7 @@ def main(argv: list[str] | None = None) -> int:
                 "`docgen walk --pytorch-src <v2.13.0 checkout>` for edges of that exact "
                 "version.",
         "files": files,
+        "enum_check": _enum_check(args.enum, texts) if args.enum else None,
         "filtered_by": "native_functions.yaml of torch 2.13.0 (method and unqualified calls;"
                        " unqualified calls also kept when they name a C++ helper that calls "
                        "an at:: operator)" if operators is not None else None,

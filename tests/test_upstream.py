@@ -203,3 +203,25 @@ def test_edges_keep_their_repository_through_json() -> None:
         edges.add(edge)
     again = edges_from_json(edges_to_json(edges, {}), "t")
     assert {e.repo for rows in again.edges.values() for e in rows} == {"someone/pytorch"}
+
+
+def test_shipped_file_records_where_each_file_was_read() -> None:
+    from importlib import resources
+
+    data = json.loads(resources.files("docgen.data").joinpath("upstream_edges.json")
+                      .read_text(encoding="utf-8"))
+    files = data["files"]
+    assert {"aten/src/ATen/native/Convolution.cpp", "aten/src/ATen/native/Dropout.cpp",
+            "aten/src/ATen/native/Linear.cpp"} <= set(files)
+    for info in files.values():
+        repo, commit = info["repo"], info["commit"]
+        assert info["source"].startswith(f"{repo}@{commit}") and len(commit) == 40
+        assert repo == "pytorch/pytorch" or info["source"].endswith(
+            "(a fork of pytorch/pytorch)")
+    assert "select_conv_backend" in files["aten/src/ATen/native/Convolution.cpp"]["markers"]
+    assert "native_dropout" in files["aten/src/ATen/native/Dropout.cpp"]["markers"]
+    # Every ConvBackend value the Convolution.cpp read uses is declared by the wheel's header.
+    assert data["enum_check"]["enum"] == "ConvBackend"
+    assert data["enum_check"]["used_not_declared"] == []
+    rows = data["edges"]
+    assert all(row["repo"] == files[row["path"]]["repo"] for row in rows)
