@@ -42,11 +42,13 @@ MARKERS = ("select_conv_backend", "ConvBackend::", "native_dropout", "at::addmm"
 
 
 def _is_kept(callee: str, operators: set[str] | None, helpers: set[str]) -> bool:
-    if callee.startswith(METHOD_PREFIX):
-        return operators is None or callee.removeprefix(METHOD_PREFIX) in operators
-    if callee.startswith(CALL_PREFIX):
-        name = callee.removeprefix(CALL_PREFIX)
-        return operators is None or name in operators or name in helpers
+    """Method and unqualified calls are kept when they name an operator (`x_symint` is the
+    SymInt C++ API of operator `x`) or, unqualified, a helper that calls one."""
+    for prefix in (METHOD_PREFIX, CALL_PREFIX):
+        if callee.startswith(prefix):
+            name = callee.removeprefix(prefix)
+            return (operators is None or name.removesuffix("_symint") in operators
+                    or (prefix == CALL_PREFIX and name in helpers))
     return True
 
 

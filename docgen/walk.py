@@ -168,11 +168,12 @@ def _edges_below(ctx: WalkContext, function: str, implicit: bool, seen: frozense
             continue
         done.add((callee, edge.condition))
         if callee.startswith(METHOD_PREFIX):
-            callee = _method_operator(ctx, callee.removeprefix(METHOD_PREFIX)) or ""
+            name = _operator_name(ctx, callee.removeprefix(METHOD_PREFIX))
+            callee = _method_operator(ctx, name) or ""
             if not callee:
                 continue  # `x.sizes()`, `x.is_cuda()`: Tensor accessors, not operators
         elif callee.startswith(CALL_PREFIX):
-            callee = callee.removeprefix(CALL_PREFIX)
+            callee = _operator_name(ctx, callee.removeprefix(CALL_PREFIX))
             if callee == function.removesuffix("_symint"):
                 continue
             if ctx.table.find(callee) is None:
