@@ -131,6 +131,10 @@ def test_linear_dropout_and_pooling_routes(report: WalkReport) -> None:
     pool = _chain(_layer(report, "features.2").operators, "aten::max_pool2d",
                   "aten::max_pool2d_with_indices")
     assert pool and _kernel(pool[1], "CPU") and _kernel(pool[1], "CUDA")
+    # `_adaptive_avg_pool2d_symint(...)` in the C++ body is operator _adaptive_avg_pool2d.
+    avg = _chain(_layer(report, "avgpool").operators, "aten::adaptive_avg_pool2d",
+                 "aten::_adaptive_avg_pool2d")
+    assert avg and avg[1].edge is not None
 
 
 def test_conv2d_python_route_and_binding(report: WalkReport) -> None:
