@@ -1,18 +1,23 @@
-"""Regenerate docgen/data/upstream_edges.json: scan C++ kernel bodies of a PyTorch source tree.
+"""Regenerate docgen/data/upstream_edges.json: scan C++ kernel bodies of PyTorch source files.
 
-    python benchmarks/upstream_edges.py --pytorch-src /tmp/pytorch-src \
-        --file aten/src/ATen/native/Convolution.cpp=COMMIT[:partial] ... \
+    python benchmarks/upstream_edges.py \
+        --src cyyever/pytorch=/tmp/pytorch-src-cyyever --src pytorch/pytorch=/tmp/pytorch-src \
+        --file aten/src/ATen/native/Convolution.cpp=cyyever/pytorch@COMMIT ... \
+        --native-functions torchgen/packaged/ATen/native/native_functions.yaml \
         --out docgen/data/upstream_edges.json
 
-Each --file names a file under the tree and the upstream commit it was read at; `:partial`
-marks a file saved only up to the functions read (its line numbers are still exact). The
-scanner is docgen.upstream.scan_source, the same one `docgen walk --pytorch-src` uses.
+Each --file names a file, the repository it was read from (pytorch/pytorch or a fork of it)
+and the commit; `:partial` after the commit marks a file saved only up to the functions read
+(its line numbers are still exact). --src says in which local folder each repository's files
+were saved. The scanner is docgen.upstream.scan_source, the one `docgen walk --pytorch-src`
+uses.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -26,56 +31,117 @@ from docgen.upstream import (
     edges_to_json,
     scan_source,
 )
+from docgen.walkmodel import UpstreamEdge
 
 TARGET = "torch 2.13.0"
+UPSTREAM = "pytorch/pytorch"
+# Content markers of a modern PyTorch file, recorded per file in the data (`markers`).
+MARKERS = ("select_conv_backend", "ConvBackend::", "native_dropout", "at::addmm",
+           "std::optional", "_slow_conv2d_forward", "max_pool2d_with_indices",
+           "clamp_min", "_adaptive_avg_pool2d")
 
 
-def _is_kept(callee: str, operators: set[str] | None) -> bool:
+def _is_kept(callee: str, operators: set[str] | None, helpers: set[str]) -> bool:
+    """Method and unqualified calls are kept when they name an operator (`x_symint` is the
+    SymInt C++ API of operator `x`) or, unqualified, a helper that calls one."""
     for prefix in (METHOD_PREFIX, CALL_PREFIX):
         if callee.startswith(prefix):
-            return operators is None or callee.removeprefix(prefix) in operators
+            name = callee.removeprefix(prefix)
+            return (operators is None or name.removesuffix("_symint") in operators
+                    or (prefix == CALL_PREFIX and name in helpers))
     return True
+
+
+def _helpers(edges: list[UpstreamEdge]) -> set[str]:
+    """C++ functions whose bodies call an `at::` operator: the walk goes through them."""
+    return {e.caller for e in edges if not e.callee.startswith((METHOD_PREFIX, CALL_PREFIX,
+                                                                 "native::"))}
+
+
+def _source_text(repo: str, commit: str) -> str:
+    where = f"{repo}@{commit}"
+    return where if repo == UPSTREAM else f"{where} (a fork of {UPSTREAM})"
+
+
+def _origin(files: dict[str, dict[str, object]]) -> str:
+    by_repo: dict[str, list[str]] = {}
+    for info in files.values():
+        by_repo.setdefault(str(info["repo"]), []).append(str(info["commit"])[:12])
+    parts = []
+    for repo, commits in sorted(by_repo.items()):
+        fork = "" if repo == UPSTREAM else f" (a fork of {UPSTREAM})"
+        parts.append(f"{repo}{fork} at commits {', '.join(sorted(set(commits)))}")
+    return f"shipped edges read from {'; '.join(parts)}; not the {TARGET} tag"
+
+
+def _enum_check(spec: str, texts: list[str]) -> dict[str, object]:
+    """Members of a C++ enum in a header of the wheel against the values the files use."""
+    header, _, name = spec.rpartition(":")
+    text = Path(header).read_text(encoding="utf-8")
+    body = re.search(r"enum\s+class\s+" + re.escape(name) + r"\s*\{([^}]*)\}", text)
+    declared = set(re.findall(r"\b(\w+)\s*(?:=[^,]*)?,?", body.group(1))) if body else set()
+    used = {m for t in texts for m in re.findall(re.escape(name) + r"::(\w+)", t)}
+    return {"enum": name, "header": Path(header).name, "declared": len(declared),
+            "used": len(used), "declared_not_used": sorted(declared - used),
+            "used_not_declared": sorted(used - declared)}
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pytorch-src", required=True, type=Path)
-    parser.add_argument("--file", action="append", required=True, metavar="PATH=COMMIT[:partial]")
+    parser.add_argument("--src", action="append", required=True, metavar="REPO=DIR")
+    parser.add_argument("--file", action="append", required=True,
+                        metavar="PATH=REPO@COMMIT[:partial]")
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--target-commit", default=None,
                         help="git_version of the torch wheel the edges are meant for")
     parser.add_argument("--native-functions", type=Path, default=None, metavar="YAML",
                         help="keep Tensor-method and unqualified calls only when they name an "
-                             "operator of this native_functions.yaml (keeps the file small)")
+                             "operator of this native_functions.yaml or a C++ helper that "
+                             "calls one (keeps the file small)")
+    parser.add_argument("--enum", default=None, metavar="HEADER:NAME",
+                        help="compare the members of enum NAME declared in HEADER (from the "
+                             "wheel, e.g. ConvUtils.h:ConvBackend) with the NAME::X the files "
+                             "use; the result is recorded as enum_check")
     args = parser.parse_args(argv)
+    roots = dict(item.split("=", 1) for item in args.src)
     operators: set[str] | None = None
     if args.native_functions is not None:
         table = read_native_functions(args.native_functions.read_text(encoding="utf-8"))
         operators = {name.split(".")[0] for name in table.operators}
-    edges = EdgeSet()
+    scanned: list[UpstreamEdge] = []
+    texts: list[str] = []
     files: dict[str, dict[str, object]] = {}
     for item in args.file:
         rel, _, spec = item.partition("=")
-        commit, _, flag = spec.partition(":")
-        text = (args.pytorch_src / rel).read_text(encoding="utf-8")
-        files[rel] = {"commit": commit, "complete": flag != "partial", "chars": len(text),
-                      "lines": text.count("\n")}
-        for edge in scan_source(text, rel, commit):
-            if _is_kept(edge.callee, operators):
-                edges.add(edge)
-    commits = sorted({str(f["commit"])[:12] for f in files.values()})
+        repo, _, rest = spec.partition("@")
+        commit, _, flag = rest.partition(":")
+        text = (Path(roots[repo]) / rel).read_text(encoding="utf-8")
+        files[rel] = {"repo": repo, "commit": commit, "source": _source_text(repo, commit),
+                      "complete": flag != "partial", "chars": len(text),
+                      "lines": text.count("\n"),
+                      "markers": [m for m in MARKERS if re.search(re.escape(m), text)]}
+        scanned.extend(scan_source(text, rel, commit, repo))
+        texts.append(text)
+    helpers = _helpers(scanned)
+    edges = EdgeSet()
+    for edge in scanned:
+        if _is_kept(edge.callee, operators, helpers):
+            edges.add(edge)
     meta = {
-        "origin": f"shipped edges read from pytorch/pytorch at commits {', '.join(commits)} "
-                  f"(not the {TARGET} tag; may differ from it)",
+        "origin": _origin(files),
         "target": TARGET,
         "target_commit": args.target_commit,
-        "repository": "pytorch/pytorch",
-        "note": "Each file was read at the commit the source index stored for it, which is not "
-                "the v2.13.0 tag; calls may differ from what torch 2.13.0 runs. Rerun "
-                "`docgen walk --pytorch-src <v2.13.0 checkout>` for edges of that exact version.",
+        "repository": UPSTREAM,
+        "note": "Each file was read from the stored copy of pytorch/pytorch or of a fork of "
+                "it (see files.*.source), at the commit named there, which is not the "
+                "v2.13.0 tag; calls may differ from what torch 2.13.0 runs. Rerun "
+                "`docgen walk --pytorch-src <v2.13.0 checkout>` for edges of that exact "
+                "version.",
         "files": files,
-        "filtered_by": "native_functions.yaml of torch 2.13.0 (method and unqualified calls)"
-        if operators is not None else None,
+        "enum_check": _enum_check(args.enum, texts) if args.enum else None,
+        "filtered_by": "native_functions.yaml of torch 2.13.0 (method and unqualified calls;"
+                       " unqualified calls also kept when they name a C++ helper that calls "
+                       "an at:: operator)" if operators is not None else None,
     }
     args.out.write_text(json.dumps(edges_to_json(edges, meta), indent=2, sort_keys=True,
                                    ensure_ascii=False) + "\n", encoding="utf-8")

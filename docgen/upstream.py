@@ -22,15 +22,25 @@ DATA_PACKAGE = "docgen.data"
 EDGES_FILE = "upstream_edges.json"
 NATIVE_DIR = "aten/src/ATen/native"
 
-_CALL = re.compile(r"\bat::(?:_ops::)?(\w+)(?:::(?:call|redispatch))?\s*\(")
+_TEMPLATE_ARGS = r"(?:\s*<[^<>();{}]*>)?"
+_CALL = re.compile(r"\bat::(?:_ops::)?(\w+)(?:::(?:call|redispatch))?" + _TEMPLATE_ARGS
+                   + r"\s*\(")
 _NATIVE = re.compile(r"\bat::native::(\w+)\s*\(")
 # `x.t()`, `noise.bernoulli_(p)`: a Tensor method; the walk keeps the names that are
 # operators with a method variant in the torch version read.
 _METHOD = re.compile(r"(?:\.|->)\s*([a-z_][a-z0-9_]*)\s*\(")
 METHOD_PREFIX = "method:"
+# `weight.sizes().slice(2)`, `input_sizes.slice(0, n)`: ArrayRef methods, not Tensor ones.
+_SIZES_RECEIVER = re.compile(r"(?:sizes|strides|shape)\s*(?:\(\s*\))?\s*$")
 # `_adaptive_avg_pool2d(input, size)` inside namespace at::native: found by argument-dependent
 # lookup; the walk keeps the names that are operators of the torch version read.
-_UNQUALIFIED = re.compile(r"(?<![\w.:>~])([a-z_][a-z0-9_]*)\s*\(")
+_UNQUALIFIED = re.compile(r"(?<![\w.:>~])([a-z_][a-z0-9_]*)" + _TEMPLATE_ARGS + r"\s*\(")
+# Checks and warnings: their arguments build messages, not the kernel's work.
+_CHECK_MACRO = re.compile(r"\b(?:TORCH_CHECK\w*|TORCH_INTERNAL_ASSERT\w*|TORCH_WARN\w*|"
+                          r"TORCH_SYM_CHECK|AT_ASSERT\w*)\s*\(")
+# `return ConvBackend::Cudnn;`: where a backend enum value is chosen.
+_ENUM_RETURN = re.compile(r"\breturn\s+(\w+::\w+)\s*;")
+_CASE = re.compile(r"\bcase\s+(\w+(?:::\w+)*)\s*:|\bdefault\s*:")
 CALL_PREFIX = "call:"
 _NAME = re.compile(r"(~?\w+)\s*(?:<[^<>()]*>)?\s*$")
 _NOT_OPERATORS = {"native", "_ops", "cuda", "detail", "globalContext"}
@@ -84,7 +94,20 @@ def blank_comments_and_strings(text: str) -> str:
             if out[k] != "\n":
                 out[k] = " "
         i = j
-    return _blank_directives("".join(out))
+    return _blank_checks(_blank_directives("".join(out)))
+
+
+def _blank_checks(text: str) -> str:
+    """The argument lists of TORCH_CHECK-like macros blanked (newlines kept)."""
+    out = list(text)
+    for match in _CHECK_MACRO.finditer(text):
+        depth, i = 1, match.end()
+        while i < len(text) and depth:
+            depth += {"(": 1, ")": -1}.get(text[i], 0)
+            if depth and out[i] != "\n":
+                out[i] = " "
+            i += 1
+    return "".join(out)
 
 
 def _blank_directives(text: str) -> str:
@@ -166,16 +189,16 @@ def _function_name(header: str) -> str:
 
 def _condition(clean: str, body: FunctionBody, at: int) -> str:
     """The conditions governing the statement at offset `at`: its `case` labels or its own
-    `if (...)`, then the `if`/`else` headers of the enclosing blocks, innermost first."""
+    `if (...)`, then the `case` labels and `if`/`else` headers of the enclosing blocks,
+    innermost first."""
     start = _statement_start(clean, body.start, at)
     statement = " ".join(clean[start:at].split())
-    cases = re.findall(r"case\s+([\w:]+)\s*:", statement)
-    parts = [" / ".join(f"case {c}" for c in cases)] if cases else []
+    parts: list[str] = []
     own = re.match(r"(?:else\s+)?if\s*\((.*)\)\s*(?:return\b.*)?$", statement)
-    if own and not cases:
+    if own and "case " not in statement:
         parts.append(own.group(1).strip())
     parts.extend(_enclosing_conditions(clean, body, at))
-    parts = [p for p in parts if p]
+    parts = [p for p in dict.fromkeys(parts) if p]
     if len(parts) > 1:
         parts = [f"({p})" if "||" in p and not p.startswith("(") else p for p in parts]
     return " && ".join(parts)
@@ -186,19 +209,48 @@ def _statement_start(clean: str, lo: int, at: int) -> int:
 
 
 def _block_header(clean: str, lo: int, brace: int) -> str:
-    return " ".join(clean[_statement_start(clean, lo, brace):brace].split())
+    """The text before `{` back to the previous statement, less any `case X:` labels."""
+    header = " ".join(clean[_statement_start(clean, lo, brace):brace].split())
+    return _CASE.sub("", header).strip()
 
 
-def _enclosing_conditions(clean: str, body: FunctionBody, at: int, limit: int = 3) -> list[str]:
+def _case_labels(clean: str, open_brace: int, at: int) -> str:
+    """The `case` label group a statement at `at` falls under, in the block opened at
+    `open_brace` (nested blocks before it skipped): `case A / case B`, or ""."""
+    flat = clean[open_brace + 1:at]
+    previous = None
+    while previous != flat:
+        previous = flat
+        flat = re.sub(r"\{[^{}]*\}", lambda m: "@" * len(m.group(0)), flat)
+    labels = list(_CASE.finditer(flat))
+    if not labels:
+        return ""
+    group = [labels[-1]]
+    for match in reversed(labels[:-1]):
+        if flat[match.end():group[0].start()].strip():
+            break
+        group.insert(0, match)
+    names = [f"case {m.group(1)}" if m.group(1) else "default" for m in group]
+    return " / ".join(names)
+
+
+def _enclosing_conditions(clean: str, body: FunctionBody, at: int, limit: int = 4) -> list[str]:
     out: list[str] = []
     depth = 0
-    for i in range(at - 1, body.start, -1):
+    inner = at
+    for i in range(at - 1, body.start - 1, -1):
         if clean[i] == "}":
             depth += 1
         elif clean[i] == "{":
             if depth:
                 depth -= 1
                 continue
+            cases = _case_labels(clean, i, inner)
+            if cases:
+                out.append(cases)
+            inner = i
+            if i == body.start:
+                break
             header = _block_header(clean, body.start, i)
             found = re.match(r"(?:else\s+)?if\s*\((.*)\)$", header)
             if found:
@@ -227,12 +279,16 @@ def _previous_if(clean: str, lo: int, else_brace: int) -> str:
     return ""
 
 
-def scan_source(text: str, path: str, commit: str) -> list[UpstreamEdge]:
+def scan_source(text: str, path: str, commit: str, repo: str = "") -> list[UpstreamEdge]:
     """Every `at::op(` / `at::_ops::op::call(` / `at::native::k(` call in every function body
-    of one C++ file, with its line and governing condition."""
+    of one C++ file, with its line and governing condition. A `case E::X` condition names
+    where the file chooses `E::X` (`return E::X;` in a selector such as
+    `_select_conv_backend`) and under which conditions."""
     clean = blank_comments_and_strings(text)
+    bodies = function_bodies(clean)
+    chosen = _enum_choices(clean, bodies)
     edges: list[UpstreamEdge] = []
-    for body in function_bodies(clean):
+    for body in bodies:
         segment = clean[body.start:body.end]
         for pattern, prefix in ((_CALL, ""), (_NATIVE, "native::"), (_METHOD, METHOD_PREFIX),
                                 (_UNQUALIFIED, CALL_PREFIX)):
@@ -243,15 +299,42 @@ def scan_source(text: str, path: str, commit: str) -> list[UpstreamEdge]:
                 if pattern is _UNQUALIFIED and (name in _CONTROL or name in _KEYWORDS):
                     continue
                 offset = body.start + match.start()
+                if pattern is _METHOD and _SIZES_RECEIVER.search(clean, body.start, offset):
+                    continue
                 line = clean.count("\n", 0, offset) + 1
+                condition = _with_choice(_condition(clean, body, offset), chosen)
                 edges.append(UpstreamEdge(body.name, prefix + name, Location(path, line),
-                                          _condition(clean, body, offset), commit))
+                                          condition, commit, repo))
     edges.sort(key=lambda e: (e.location.line, e.callee))
     return edges
 
 
+def _enum_choices(clean: str, bodies: list[FunctionBody]) -> dict[str, list[str]]:
+    """`E::X` -> ["_select_conv_backend:1209 when cond", ...] for each `return E::X;`."""
+    out: dict[str, list[str]] = {}
+    for body in bodies:
+        for match in _ENUM_RETURN.finditer(clean, body.start, body.end):
+            line = clean.count("\n", 0, match.start()) + 1
+            condition = _condition(clean, body, match.start())
+            where = f"{body.name}:{line}"
+            out.setdefault(match.group(1), []).append(
+                f"{where} when {condition}" if condition else where)
+    return out
+
+
+def _with_choice(condition: str, chosen: dict[str, list[str]]) -> str:
+    """`case ConvBackend::Cudnn` followed by where and when that value is chosen (single
+    labels only: a group of labels keeps its names)."""
+    labels = re.findall(r"(?<![/] )case (\w+(?:::\w+)+)(?! /)", condition)
+    if len(labels) != 1 or labels[0] not in chosen:
+        return condition
+    label = labels[0]
+    choice = "; or ".join(chosen[label])
+    return condition.replace(f"case {label}", f"case {label} [chosen in {choice}]", 1)
+
+
 def scan_tree(root: Path, files: Iterable[str] | None = None,
-              commits: dict[str, str] | None = None) -> EdgeSet:
+              commits: dict[str, str] | None = None, repo: str = "") -> EdgeSet:
     """Scan `root/aten/src/ATen/native/*.cpp` (or the given relative files)."""
     base = root / NATIVE_DIR
     if not base.is_dir() and files is None:
@@ -261,14 +344,15 @@ def scan_tree(root: Path, files: Iterable[str] | None = None,
     edges = EdgeSet(origin=f"PyTorch source tree ({len(rels)} files)")
     for rel in rels:
         text = (root / rel).read_text(encoding="utf-8", errors="replace")
-        for edge in scan_source(text, rel, (commits or {}).get(rel, "")):
+        for edge in scan_source(text, rel, (commits or {}).get(rel, ""), repo):
             edges.add(edge)
     return edges
 
 
 def edges_to_json(edges: EdgeSet, meta: dict[str, object]) -> dict[str, object]:
     rows = [{"caller": e.caller, "callee": e.callee, "path": e.location.path,
-             "line": e.location.line, "condition": e.condition, "commit": e.commit}
+             "line": e.location.line, "condition": e.condition, "commit": e.commit,
+             "repo": e.repo}
             for caller in sorted(edges.edges) for e in edges.edges[caller]]
     return {**meta, "schema": 1, "edges": rows}
 
@@ -279,7 +363,8 @@ def edges_from_json(data: dict[str, object], origin: str) -> EdgeSet:
     for row in rows if isinstance(rows, list) else []:
         edges.add(UpstreamEdge(str(row["caller"]), str(row["callee"]),
                                Location(str(row["path"]), int(row["line"])),
-                               str(row.get("condition", "")), str(row.get("commit", ""))))
+                               str(row.get("condition", "")), str(row.get("commit", "")),
+                               str(row.get("repo", ""))))
     return edges
 
 

@@ -39,6 +39,7 @@ from docgen.walkmodel import (
     LayerWalk,
     OpNode,
     Reached,
+    UpstreamEdge,
     WalkReport,
 )
 
@@ -82,14 +83,15 @@ def _accepts(schema: str, call: CallSite) -> bool:
 
 def operator_node(ctx: WalkContext, name: str, reached: Reached, *, edge: Location | None = None,
                   condition: str = "", seen: frozenset[str] = frozenset(), depth: int = 0,
-                  note: str = "") -> OpNode:
+                  note: str = "", source: str = "") -> OpNode:
     """The operator `name`, its kernel per backend, its derivative and what its kernels call
     (upstream C++ edges), recursively."""
     op = ctx.table.find(name)
     qualified = f"aten::{name}"
     if op is None:
         return OpNode(qualified, None, reached, edge, condition, (), None, (),
-                      note or "not in native_functions.yaml of the torch version read")
+                      note or "not in native_functions.yaml of the torch version read",
+                      source)
     kernels = tuple(select_kernel(ctx.table, op, b) for b in ctx.backends)
     derivative = find_derivative(ctx.table, op.name)
     if kernels and all(k.key == IMPLICIT for k in kernels):
@@ -104,7 +106,7 @@ def operator_node(ctx: WalkContext, name: str, reached: Reached, *, edge: Locati
     if depth < MAX_OP_DEPTH and op.name not in seen:
         children = _callees(ctx, kernels, seen | {op.name}, depth)
     return OpNode(qualified, op, reached, edge, condition, kernels, derivative, tuple(children),
-                  note)
+                  note, source)
 
 
 def _callees(ctx: WalkContext, kernels: tuple[KernelChoice, ...], seen: frozenset[str],
@@ -121,13 +123,28 @@ def _callees(ctx: WalkContext, kernels: tuple[KernelChoice, ...], seen: frozense
     return out
 
 
-def _edge_note(ctx: WalkContext, function: str, commit: str) -> str:
+FORK_OF = "pytorch/pytorch"
+
+
+def _edge_note(ctx: WalkContext, function: str, commit: str, repo: str = "") -> str:
     if not commit:
         return f"read in {function}"
+    where = f"{repo}@{commit[:12]}" if repo else f"commit {commit[:12]}"
+    if repo and repo != FORK_OF:
+        where += f" (a fork of {FORK_OF})"
     built = ctx.torch_commit
     if built is None or built.startswith(commit) or commit.startswith(built):
-        return f"read in {function} at commit {commit[:12]}"
-    return f"read in {function} at commit {commit[:12]}, not at {built[:12]} (the wheel's)"
+        return f"read in {function} at {where}"
+    return f"read in {function} at {where}, not at {built[:12]} (the wheel's)"
+
+
+def _operator_name(ctx: WalkContext, callee: str) -> str:
+    """`convolution_symint` (the SymInt C++ API of an operator) -> `convolution`."""
+    if ctx.table.find(callee) is None and callee.endswith("_symint"):
+        base = callee.removesuffix("_symint")
+        if ctx.table.find(base) is not None or ctx.table.overloads(base):
+            return base
+    return callee
 
 
 def _method_operator(ctx: WalkContext, name: str) -> str | None:
@@ -151,29 +168,62 @@ def _edges_below(ctx: WalkContext, function: str, implicit: bool, seen: frozense
             continue
         done.add((callee, edge.condition))
         if callee.startswith(METHOD_PREFIX):
-            callee = _method_operator(ctx, callee.removeprefix(METHOD_PREFIX)) or ""
+            name = _operator_name(ctx, callee.removeprefix(METHOD_PREFIX))
+            callee = _method_operator(ctx, name) or ""
             if not callee:
                 continue  # `x.sizes()`, `x.is_cuda()`: Tensor accessors, not operators
         elif callee.startswith(CALL_PREFIX):
-            callee = callee.removeprefix(CALL_PREFIX)
-            if ctx.table.find(callee) is None or callee == function.removesuffix("_symint"):
-                continue  # local helpers; only names that are operators are calls to ATen
+            callee = _operator_name(ctx, callee.removeprefix(CALL_PREFIX))
+            if callee == function.removesuffix("_symint"):
+                continue
+            if ctx.table.find(callee) is None:
+                # A local C++ helper: walked through when its body calls operators.
+                helper = _helper_node(ctx, function, callee, edge, implicit, seen, depth)
+                if helper is not None:
+                    out.append(helper)
+                continue
+        callee = _operator_name(ctx, callee)
+        if callee == function.removesuffix("_symint"):
+            continue  # one overload of a kernel calling another (`_convolution`)
         reached = Reached.DECOMPOSITION if implicit else Reached.UPSTREAM
-        note = _edge_note(ctx, function, edge.commit)
+        note = _edge_note(ctx, function, edge.commit, edge.repo)
         if ctx.table.find(callee) is None and ctx.table.overloads(callee):
             callee = ctx.table.overloads(callee)[0].name
         if ctx.table.find(callee) is not None:
             out.append(operator_node(ctx, callee, reached, edge=edge.location,
                                      condition=edge.condition, seen=seen, depth=depth + 1,
-                                     note=note))
+                                     note=note, source=_source(edge)))
         elif ctx.edges.calls_of(callee) and depth < MAX_OP_DEPTH and callee not in seen:
             # A C++ function whose body was read but which is no operator of this torch
             # version (renamed or removed since the commit read): shown, and walked below.
             children = _edges_below(ctx, callee, implicit, seen | {callee}, depth + 1)
             out.append(OpNode(f"aten::{callee}", None, reached, edge.location, edge.condition,
                               (), None, tuple(children),
-                              f"{note}; not an operator of torch {ctx.torch_version}"))
+                              f"{note}; not an operator of torch {ctx.torch_version}",
+                              _source(edge)))
     return out
+
+
+def _helper_node(ctx: WalkContext, function: str, helper: str, edge: UpstreamEdge,
+                 implicit: bool, seen: frozenset[str], depth: int) -> OpNode | None:
+    """A C++ helper called in a kernel body (`_convolution_nogroup_backend`), shown with the
+    operators its own body calls; None when it calls none or was already walked."""
+    if depth >= MAX_OP_DEPTH or helper in seen or not ctx.edges.calls_of(helper):
+        return None
+    children = _edges_below(ctx, helper, implicit, seen | {helper}, depth + 1)
+    if not children:
+        return None
+    reached = Reached.DECOMPOSITION if implicit else Reached.UPSTREAM
+    note = (f"{_edge_note(ctx, function, edge.commit, edge.repo)}; C++ helper, "
+            "not an operator")
+    return OpNode(f"at::native::{helper}", None, reached, edge.location, edge.condition, (),
+                  None, tuple(children), note, _source(edge))
+
+
+def _source(edge: UpstreamEdge) -> str:
+    """`cyyever/pytorch@021c4c1a30ae`: where an edge was read, short."""
+    commit = edge.commit[:12]
+    return f"{edge.repo}@{commit}" if edge.repo else commit
 
 
 # ---------------------------------------------------------------- the whole model

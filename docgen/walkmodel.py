@@ -153,6 +153,7 @@ class UpstreamEdge:
     location: Location
     condition: str  # `case ConvBackend::Cudnn`, or ""
     commit: str
+    repo: str = ""  # owner/name the file was read from (a fork of pytorch/pytorch, or it)
 
 
 @dataclass(frozen=True)
@@ -168,6 +169,7 @@ class OpNode:
     derivative: DerivativeDoc | None
     children: tuple[OpNode, ...] = ()
     note: str = ""
+    source: str = ""  # repository@commit the edge to it was read at (upstream C++ edges)
 
 
 @dataclass(frozen=True)

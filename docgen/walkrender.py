@@ -6,6 +6,7 @@ pages agree; templates only arrange.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import jinja2
@@ -65,6 +66,7 @@ def op_to_json(node: OpNode) -> dict[str, Any]:
         "reached": node.reached.value,
         "edge": _loc(node.edge),
         "edge_source": UPSTREAM_MARK if node.edge is not None else None,
+        "source": node.source or None,
         "condition": node.condition,
         "backends": {k.backend: kernel_to_json(k) for k in node.kernels},
         "derivative": derivative_to_json(node.derivative),
@@ -90,56 +92,132 @@ def walk_to_json(report: WalkReport) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------- terminal
+# The terminal tree is a summary: single-step Python hops on one line each with short
+# conditions, pruned branches on one line, each operator's callees expanded once per layer,
+# operators without a kernel for the shown backends counted, and a layer that repeats an
+# earlier one of the same type and route referred to it. --json and the pages keep all.
+
+HOP_CONDITION = 26
+OP_CONDITION = 160
+_MARK = {True: "taken", False: "pruned", None: "?"}
 
 
-def _hop_label(hop: PyHop) -> Text:
-    style = "dim strike" if hop.is_pruned else ("red" if hop.kind == "stop" else "")
+def short(text: str, limit: int) -> str:
+    """`text` on one line, cut to `limit` characters with an ellipsis."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
+
+
+def _short_name(hop: PyHop) -> str:
+    parts = hop.name.split(".")
+    if hop.kind in ("method", "alias", "function") and len(parts) > 2:
+        return ".".join(parts[-2:])
+    return hop.name
+
+
+def _hop_label(hop: PyHop, side: list[PyHop]) -> Text:
+    style = "red" if hop.kind == "stop" else ""
     text = Text(f"{hop.kind}: ", style="bold " + style if style else "bold")
-    text.append(hop.name if hop.kind != "stop" else hop.note, style=style or "cyan")
+    text.append(_short_name(hop) if hop.kind != "stop" else hop.note, style=style or "cyan")
     if hop.location is not None:
         text.append(f"  {_loc(hop.location)}", style="dim")
     for b in hop.branches:
-        mark = {True: "taken", False: "pruned", None: "undecided"}[b.taken]
-        text.append(f"  [if {b.condition}: {mark}]", style="yellow" if b.taken is None
-                    else "dim")
-    if hop.note and hop.kind != "stop":
-        text.append(f"  ({hop.note})", style="dim italic")
+        text.append(f"  [if {short(b.condition, HOP_CONDITION)}: {_MARK[b.taken]}]",
+                    style="yellow" if b.taken is None else "dim")
+    for other in side:
+        text.append(f"  (+ {_short_name(other)})", style="dim italic")
     return text
 
 
+def _pruned_label(hop: PyHop) -> Text:
+    why = "; ".join(short(b.condition, HOP_CONDITION) for b in hop.branches if b.taken is False)
+    return Text(f"pruned {hop.kind}: {_short_name(hop)}  {_loc(hop.location) or ''}"
+                + (f"  [if {why}]" if why else ""), style="dim strike")
+
+
 def _add_hop(tree: Tree, hop: PyHop) -> None:
-    branch = tree.add(_hop_label(hop))
-    for child in hop.children:
-        _add_hop(branch, child)
+    """A chain of single-successor hops flattened onto one level, one line per hop."""
+    node: PyHop | None = hop
+    while node is not None:
+        if node.is_pruned:
+            tree.add(_pruned_label(node))
+            return
+        side = [c for c in node.children
+                if not c.children and c.kind not in ("binding", "stop") and not c.is_pruned]
+        main = [c for c in node.children if c not in side]
+        if len(main) > 1:
+            branch = tree.add(_hop_label(node, side))
+            for child in main:
+                _add_hop(branch, child)
+            return
+        tree.add(_hop_label(node, side))
+        node = main[0] if main else None
 
 
-def _op_label(node: OpNode, backends: tuple[str, ...]) -> Text:
+def _has_kernel(node: OpNode, backends: tuple[str, ...]) -> bool:
+    if node.operator is None:
+        return True
+    return any(k.kernel for k in node.kernels if k.backend in backends)
+
+
+def _op_label(node: OpNode, backends: tuple[str, ...], also: list[OpNode]) -> Text:
     text = Text(node.name, style="bold green")
     if node.operator is not None:
         text.append(f"  {_loc(node.operator.location)}", style="dim")
     if node.edge is not None:
-        text.append(f"  [{UPSTREAM_MARK} {_loc(node.edge)}]", style="magenta")
+        lines = "".join(f", {o.edge.line}" for o in also if o.edge is not None)
+        source = f", {node.source}" if node.source else ""
+        text.append(f"\n  [{UPSTREAM_MARK} {_loc(node.edge)}{lines}{source}]",
+                    style="magenta")
     if node.condition:
-        text.append(f"  when {node.condition}", style="yellow")
+        more = f" (and {len(also)} more call sites)" if also else ""
+        text.append(f"\n  when {short(node.condition, OP_CONDITION)}{more}", style="yellow")
     for k in node.kernels:
         if k.backend in backends:
             chosen = f"{k.key}: {k.kernel}" if k.kernel else "none"
-            text.append(f"\n    {k.backend} -> {chosen}", style="")
+            text.append(f"\n  {k.backend} -> {chosen}", style="")
     if node.derivative is not None:
         d = node.derivative
         what = "backward via decomposition" if d.via_decomposition else (
             f"backward {_loc(d.location)}" + (f" (from {d.inherited_from})"
                                               if d.inherited_from else ""))
-        text.append(f"\n    autograd: {what}", style="dim")
-    if node.note:
-        text.append(f"\n    {node.note}", style="dim italic")
+        text.append(f"\n  autograd: {what}", style="dim")
+    if node.note and node.edge is None:
+        text.append(f"\n  {node.note}", style="dim italic")
+    elif node.operator is None and node.edge is not None:
+        text.append("\n  C++ helper or renamed function, not an operator of this torch",
+                    style="dim italic")
     return text
 
 
-def _add_op(tree: Tree, node: OpNode, backends: tuple[str, ...]) -> None:
-    branch = tree.add(_op_label(node, backends))
-    for child in node.children:
-        _add_op(branch, child, backends)
+def _add_ops(tree: Tree, nodes: tuple[OpNode, ...], backends: tuple[str, ...],
+             expanded: set[str]) -> None:
+    hidden: list[str] = []
+    # Operators first, C++ helpers after: a subtree is expanded once, at the operator route;
+    # several call sites of one operator in one body are one line.
+    groups: dict[str, list[OpNode]] = {}
+    for node in sorted(nodes, key=lambda n: n.operator is None):
+        groups.setdefault(node.name, []).append(node)
+    for node, *also in groups.values():
+        if not _has_kernel(node, backends):
+            hidden.append(node.name)
+            continue
+        children = tuple(c for n in (node, *also) for c in n.children)
+        node = replace(node, children=children)
+        branch = tree.add(_op_label(node, backends, also))
+        if node.children and node.name in expanded:
+            branch.add(Text("… its calls are shown above", style="dim"))
+            continue
+        expanded.add(node.name)
+        _add_ops(branch, node.children, backends, expanded)
+    if hidden:
+        names = ", ".join(dict.fromkeys(hidden))
+        tree.add(Text(f"(+{len(hidden)} with no {'/'.join(backends)} kernel: "
+                      f"{short(names, OP_CONDITION)}; see --json)", style="dim"))
+
+
+def _signature(layer: LayerWalk) -> tuple[object, ...]:
+    return (layer.type_text, layer.qualname, layer.python, layer.operators)
 
 
 def render_walk_tree(report: WalkReport, backends: tuple[str, ...] | None = None
@@ -148,18 +226,25 @@ def render_walk_tree(report: WalkReport, backends: tuple[str, ...] | None = None
     parts: list[RenderableType] = [Text(
         f"{report.model}  (torch {report.torch_version}; C++ edges: {report.upstream})",
         style="bold")]
+    first: dict[tuple[object, ...], str] = {}
     for layer in report.layers:
         args = ", ".join(f"{k}={v}" for k, v in layer.arguments)
         tree = Tree(Text.assemble((layer.path, "bold cyan"), f"  {escape(layer.type_text)}"
                                   f"({args})  ", (_loc(layer.location) or "", "dim")))
+        same = first.get(_signature(layer))
+        if same is not None:
+            ops = ", ".join(o.name for o in layer.operators)
+            tree.add(Text(f"same Python route and operators as {same} ({ops})", style="dim"))
+            parts.append(tree)
+            continue
+        first[_signature(layer)] = layer.path
         python = tree.add(Text("Python", style="bold"))
         for hop in layer.python:
             _add_hop(python, hop)
         if layer.stopped:
             tree.add(Text(f"stopped: {layer.stopped}", style="red"))
-        ops = tree.add(Text("ATen", style="bold"))
-        for node in layer.operators:
-            _add_op(ops, node, shown)
+        ops_tree = tree.add(Text("ATen", style="bold"))
+        _add_ops(ops_tree, layer.operators, shown, set())
         parts.append(tree)
     return Group(*parts)
 

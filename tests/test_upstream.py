@@ -121,3 +121,107 @@ def test_shipped_edges_name_their_commits() -> None:
     assert all(len(e.commit) == 40 for rows in edges.edges.values() for e in rows)
     callees = {e.callee for e in edges.calls_of("_convolution")}
     assert {"cudnn_convolution", "mkldnn_convolution"} <= callees
+
+
+MODERN_SWITCH = """\
+namespace at::native {
+template <typename T>
+static ConvBackend _select_conv_backend(const Tensor& input, const ConvParams<T>& params) {
+  if (params.use_cudnn(input)) {
+    if (params.transposed) {
+      return ConvBackend::CudnnTranspose;
+    } else {
+      return ConvBackend::Cudnn;
+    }
+  }
+  return ConvBackend::Slow2d;
+}
+static Tensor nogroup(const Tensor& input, const ConvBackend backend) {
+  auto kernel_size = input.sizes().slice(2);
+  switch (backend) {
+    case ConvBackend::Slow2d:
+      return at::thnn_conv2d(input, kernel_size);
+    default:
+      TORCH_CHECK(false, "unsupported ", at::not_a_call(input));
+  }
+}
+Tensor _convolution(const Tensor& input, const ConvParams<int64_t>& params) {
+  ConvBackend backend = _select_conv_backend(input, params);
+  switch (backend) {
+    case ConvBackend::Cudnn:
+      check_same_type(input);
+      output = at::cudnn_convolution(
+          input.contiguous(), params.padding);
+      break;
+    case ConvBackend::Empty:
+    {
+      output = at::_unsafe_view(input, -1);
+      break;
+    }
+    case ConvBackend::Slow2d:
+    case ConvBackend::SlowDilated2d:
+      if (params.groups == 1) {
+        output = nogroup(input, backend);
+      }
+      break;
+  }
+  return _dropout<false>(output, 0.5, true);
+}
+}
+"""
+
+
+def test_modern_switch_cases_name_where_the_backend_is_chosen() -> None:
+    edges = scan_source(MODERN_SWITCH, PATH, "c0ffee", "someone/pytorch")
+    found = {(e.caller, e.callee): e for e in edges}
+    cudnn = found[("_convolution", "cudnn_convolution")]
+    chosen = _line_of(MODERN_SWITCH, "return ConvBackend::Cudnn;")
+    assert cudnn.condition == (f"case ConvBackend::Cudnn [chosen in _select_conv_backend:"
+                               f"{chosen} when !(params.transposed) && "
+                               f"params.use_cudnn(input)]")
+    assert cudnn.repo == "someone/pytorch" and cudnn.commit == "c0ffee"
+    # A case whose statements sit in their own block does not run into the next label.
+    assert found[("_convolution", "_unsafe_view")].condition == "case ConvBackend::Empty"
+    # A group of labels is kept as a group (no choice annotation), under the inner `if`.
+    assert found[("_convolution", "call:nogroup")].condition == (
+        "params.groups == 1 && case ConvBackend::Slow2d / case ConvBackend::SlowDilated2d")
+    assert found[("nogroup", "thnn_conv2d")].condition.startswith(
+        "case ConvBackend::Slow2d [chosen in _select_conv_backend:")
+
+
+def test_checks_array_methods_and_templated_helpers() -> None:
+    callees = {(e.caller, e.callee) for e in scan_source(MODERN_SWITCH, PATH, "")}
+    assert ("nogroup", "not_a_call") not in callees  # inside TORCH_CHECK(...)
+    assert ("nogroup", "method:slice") not in callees  # IntArrayRef::slice
+    assert ("_convolution", "call:_dropout") in callees  # `_dropout<false>(...)`
+    assert ("_convolution", "method:contiguous") in callees
+
+
+def test_edges_keep_their_repository_through_json() -> None:
+    edges = EdgeSet(origin="t")
+    for edge in scan_source(MODERN_SWITCH, PATH, "c0ffee", "someone/pytorch"):
+        edges.add(edge)
+    again = edges_from_json(edges_to_json(edges, {}), "t")
+    assert {e.repo for rows in again.edges.values() for e in rows} == {"someone/pytorch"}
+
+
+def test_shipped_file_records_where_each_file_was_read() -> None:
+    from importlib import resources
+
+    data = json.loads(resources.files("docgen.data").joinpath("upstream_edges.json")
+                      .read_text(encoding="utf-8"))
+    files = data["files"]
+    assert {"aten/src/ATen/native/Convolution.cpp", "aten/src/ATen/native/Dropout.cpp",
+            "aten/src/ATen/native/Linear.cpp"} <= set(files)
+    for info in files.values():
+        repo, commit = info["repo"], info["commit"]
+        assert info["source"].startswith(f"{repo}@{commit}") and len(commit) == 40
+        assert repo == "pytorch/pytorch" or info["source"].endswith(
+            "(a fork of pytorch/pytorch)")
+    assert "select_conv_backend" in files["aten/src/ATen/native/Convolution.cpp"]["markers"]
+    assert "native_dropout" in files["aten/src/ATen/native/Dropout.cpp"]["markers"]
+    # Every ConvBackend value the Convolution.cpp read uses is declared by the wheel's header.
+    assert data["enum_check"]["enum"] == "ConvBackend"
+    assert data["enum_check"]["used_not_declared"] == []
+    rows = data["edges"]
+    assert all(row["repo"] == files[row["path"]]["repo"] for row in rows)

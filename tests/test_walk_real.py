@@ -55,6 +55,23 @@ def test_every_alexnet_layer_is_walked(report: WalkReport) -> None:
         assert not layer.stopped, layer.path
 
 
+def _chain(nodes: tuple[OpNode, ...], *names: str) -> list[OpNode]:
+    """The nodes along `names`, each a child of the one before; [] when the walk has no
+    such route."""
+    for node in nodes:
+        if node.name == names[0]:
+            if len(names) == 1:
+                return [node]
+            rest = _chain(node.children, *names[1:])
+            if rest:
+                return [node, *rest]
+    return []
+
+
+def _kernel(node: OpNode, backend: str) -> str | None:
+    return {k.backend: k.kernel for k in node.kernels}[backend]
+
+
 def test_conv2d_reaches_cudnn_on_cuda_and_mkldnn_on_cpu(report: WalkReport) -> None:
     ops = _layer(report, "features.0").operators
     cuda = _reached(ops, "CUDA")
@@ -66,6 +83,58 @@ def test_conv2d_reaches_cudnn_on_cuda_and_mkldnn_on_cpu(report: WalkReport) -> N
     cudnn = _reached(ops)["aten::cudnn_convolution"]
     assert cudnn.edge is not None and cudnn.edge.path.endswith("Convolution.cpp")
     assert "use_cudnn" in cudnn.condition
+
+
+def test_conv2d_route_goes_through_convolution_and_the_backend_switch(
+        report: WalkReport) -> None:
+    ops = _layer(report, "features.0").operators
+    route = _chain(ops, "aten::conv2d", "aten::convolution", "aten::_convolution",
+                   "aten::cudnn_convolution")
+    assert route, "conv2d -> convolution -> _convolution -> cudnn_convolution"
+    cudnn = route[-1]
+    assert _kernel(cudnn, "CUDA") == "cudnn_convolution" and _kernel(cudnn, "CPU") is None
+    assert "case ConvBackend::Cudnn" in cudnn.condition
+    assert "_select_conv_backend" in cudnn.condition  # where Cudnn is chosen, read too
+    # No cuDNN: the slow path, through the C++ helper that handles groups.
+    slow = _chain(route[2].children, "at::native::_convolution_nogroup_backend",
+                  "aten::thnn_conv2d", "aten::_slow_conv2d_forward")
+    assert slow and "case ConvBackend::Slow2d" in slow[1].condition
+    assert slow[0].operator is None and "not an operator" in slow[0].note
+    assert _kernel(slow[2], "CPU") and _kernel(slow[2], "CUDA")
+    mkldnn = _chain(route[2].children, "aten::mkldnn_convolution")
+    assert mkldnn and "case ConvBackend::Mkldnn" in mkldnn[0].condition
+    assert _kernel(mkldnn[0], "CPU")
+    # conv2d itself does not call mkldnn_convolution (it did in code of 2019).
+    assert "aten::mkldnn_convolution" not in {c.name for c in route[0].children}
+
+
+def test_upstream_edges_carry_their_repository_and_commit(report: WalkReport) -> None:
+    below = [n for layer in report.layers for n in _reached(layer.operators).values()
+             if n.edge is not None]
+    assert below
+    for node in below:
+        repo, _, commit = node.source.partition("@")
+        assert "/" in repo and len(commit) == 12, node.name
+        assert repo in node.note and commit in node.note
+    conv = _reached(_layer(report, "features.0").operators)["aten::convolution"]
+    assert "a fork of pytorch/pytorch" in conv.note
+
+
+def test_linear_dropout_and_pooling_routes(report: WalkReport) -> None:
+    linear = _chain(_layer(report, "classifier.1").operators, "aten::linear", "aten::addmm")
+    assert linear and linear[1].edge is not None
+    assert linear[1].edge.path.endswith("Linear.cpp")
+    dropout = _chain(_layer(report, "classifier.0").operators, "aten::dropout",
+                     "aten::native_dropout")
+    assert dropout and "is_fused_kernel_acceptable" in dropout[1].condition
+    assert _kernel(dropout[1], "CUDA") == "native_dropout_cuda"
+    pool = _chain(_layer(report, "features.2").operators, "aten::max_pool2d",
+                  "aten::max_pool2d_with_indices")
+    assert pool and _kernel(pool[1], "CPU") and _kernel(pool[1], "CUDA")
+    # `_adaptive_avg_pool2d_symint(...)` in the C++ body is operator _adaptive_avg_pool2d.
+    avg = _chain(_layer(report, "avgpool").operators, "aten::adaptive_avg_pool2d",
+                 "aten::_adaptive_avg_pool2d")
+    assert avg and avg[1].edge is not None
 
 
 def test_conv2d_python_route_and_binding(report: WalkReport) -> None:
@@ -151,3 +220,19 @@ def test_cli_walk_tree_and_bad_layer(capsys: pytest.CaptureFixture[str],
     out = capsys.readouterr().out
     assert "aten::cudnn_convolution" in out and "from upstream C++" in out
     assert main(["walk", "--layer", "nope", *_sources(real_wheels)]) == 2
+
+
+def test_cli_walk_tree_is_compact(capsys: pytest.CaptureFixture[str],
+                                  real_wheels: dict[str, Path]) -> None:
+    assert main(["walk", *_sources(real_wheels)]) == 0
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    # One line per hop of Module.__call__ -> _wrapped_call_impl -> _call_impl -> forward,
+    # with short conditions; the full ones stay in --json.
+    call_impl = next(i for i, line in enumerate(lines) if "Module._call_impl" in line)
+    assert "_global_forward_pre_hooks" not in out
+    assert "Conv2d.forward" in lines[call_impl + 1] or "Conv2d.forward" in lines[call_impl + 2]
+    assert "same Python route and operators as features.0" in out
+    assert len(lines) < 1000, len(lines)
+    assert main(["walk", "--json", "--layer", "features.0", *_sources(real_wheels)]) == 0
+    assert "_global_forward_pre_hooks" in capsys.readouterr().out

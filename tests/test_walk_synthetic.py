@@ -369,3 +369,44 @@ def test_cli_walk_with_a_source_tree(write_package, tmp_path: Path,
     assert child["edge"] == f"aten/src/ATen/native/Convolution.cpp:{line}"
     assert child["edge_source"] == "from upstream C++"
     assert main([*args, "--pytorch-src", str(tmp_path / "missing")]) == 2
+
+
+HELPER_CPP = """\
+namespace at::native {
+Tensor conv2d_symint(const Tensor& input, const Tensor& weight) {
+  return at::convolution_symint(input, weight, {});
+}
+static Tensor by_backend(const Tensor& input, const Tensor& weight) {
+  return at::cudnn_convolution(input, weight);
+}
+static Tensor sizes_only(const Tensor& input) {
+  return input.view(input.sizes());
+}
+Tensor convolution(const Tensor& input, const Tensor& weight, const Tensor& bias) {
+  if (input.is_cuda()) {
+    return by_backend(input, weight);
+  }
+  sizes_only(input);
+  return at::convolution(input, weight, bias);
+}
+}
+"""
+
+
+def test_cpp_helpers_are_walked_through_with_their_provenance(write_package) -> None:
+    edges = EdgeSet(origin="test")
+    for edge in scan_source(HELPER_CPP, "aten/src/ATen/native/Convolution.cpp", "abc123",
+                            "someone/pytorch"):
+        edges.add(edge)
+    report = _walk(write_package, torch_files(), edges)
+    conv2d = _layer(report, "features.0").operators[0]
+    convolution = conv2d.children[0]
+    assert convolution.name == "aten::convolution"  # `convolution_symint` is its C++ API
+    assert convolution.source == "someone/pytorch@abc123"
+    assert "a fork of pytorch/pytorch" in convolution.note
+    helper = next(c for c in convolution.children if c.operator is None)
+    assert helper.name == "at::native::by_backend" and helper.condition == "input.is_cuda()"
+    assert "not an operator" in helper.note
+    assert [c.name for c in helper.children] == ["aten::cudnn_convolution"]
+    # Helpers that call no operator, and a kernel calling its own name, are not shown.
+    assert [c.name for c in convolution.children] == ["at::native::by_backend"]
