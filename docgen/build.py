@@ -36,6 +36,7 @@ from docgen.extras import (
     StudyPages,
     change_pages,
     render_study_pages,
+    study_key,
     study_model,
     walk_pages,
 )
@@ -115,7 +116,7 @@ def generate_docs(cfg: Config, *, cache: AnalysisCache | None = None, jobs: int 
 
     # 2b. study pages: summary table, walk to the kernels, changes between versions
     say("summary, walk and changes")
-    study = study_model(cfg, sources) if summary is None else StudyPages(summary=summary)
+    study = _study(cfg, sources, cache) if summary is None else StudyPages(summary=summary)
     timings.update(study.timings)
     clock = time.perf_counter()
 
@@ -141,6 +142,20 @@ def generate_docs(cfg: Config, *, cache: AnalysisCache | None = None, jobs: int 
     diagnostics = (*project.diagnostics, *model_problems, *study.diagnostics)
     return GeneratedDocs(files, tuple(diagnostics), layout, tuple(f.slug for f in families),
                          timings, missing, _study_nav(study))
+
+
+def _study(cfg: Config, sources: SourceSet, cache: AnalysisCache | None) -> StudyPages:
+    """The study pages' data, from the cache when the same wheels and options made it."""
+    key = study_key(cfg, sources) if cache is not None and not cfg.pytorch_src else None
+    store = cache.sibling("study") if cache is not None else None
+    if key is not None and store is not None:
+        hit = store.load(key)
+        if isinstance(hit, StudyPages):
+            return replace(hit, timings={})
+    study = study_model(cfg, sources)
+    if key is not None and store is not None and not study.diagnostics:
+        store.store(key, study)
+    return study
 
 
 def _study_nav(study: StudyPages) -> tuple[tuple[str, str], ...]:

@@ -7,6 +7,7 @@ warning, never the build) and returns values. Writes nothing.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -34,6 +35,27 @@ class StudyPages:
     diffs: tuple[Any, ...] = ()  # Diff per configured pair of versions
     diagnostics: tuple[Diagnostic, ...] = ()
     timings: Mapping[str, float] = field(default_factory=dict)
+
+
+def study_key(cfg: Config, sources: SourceSet) -> str | None:
+    """A key for the study pages when every source is a wheel (immutable once fetched): the
+    wheels, the options these pages depend on and docgen's own code. None: not cacheable."""
+    from docgen.sources import WheelTree
+
+    if not all(isinstance(t, WheelTree) for t in sources.trees):
+        return None
+    digest = hashlib.sha256()
+    here = Path(__file__).parent
+    for code in sorted(here.glob("*.py")) + sorted((here / "data").glob("*.json")):
+        digest.update(code.read_bytes())
+    for tree in sources.trees:
+        assert isinstance(tree, WheelTree)
+        stat = tree.wheel.stat()
+        digest.update(f"{tree.wheel.name}\0{stat.st_size}\0{stat.st_mtime_ns}\0".encode())
+    options = (cfg.model, cfg.selected_packages, cfg.summary, cfg.walk, cfg.pytorch_src,
+               cfg.change_pairs, cfg.offline)
+    digest.update(repr(options).encode())
+    return digest.hexdigest()
 
 
 def _problem(stage: str, exc: Exception) -> Diagnostic:
