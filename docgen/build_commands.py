@@ -18,9 +18,8 @@ from typing import TYPE_CHECKING, Any
 from rich.console import Console
 
 from docgen.cache import AnalysisCache
-from docgen.errors import ConfigError
 from docgen.site import SiteBuildFailed, write_text_atomic
-from docgen.sources import SourceSpec, cache_dir
+from docgen.sources import cache_dir
 
 if TYPE_CHECKING:
     from docgen.build import BuildRequest, BuildResult
@@ -79,16 +78,11 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
             out[key] = getattr(args, key)
     if args.offline:
         out["offline"] = True
-    specs, problems = [], []
-    for text in args.source:
-        try:
-            specs.append(SourceSpec.parse(text))
-        except ConfigError as exc:
-            problems.extend(exc.problems)
-    if problems:
-        raise ConfigError(problems)
+    from docgen.cli import source_specs
+
+    specs = source_specs(args)
     if specs:
-        out["sources"] = tuple(specs)
+        out["sources"] = specs
     return out
 
 

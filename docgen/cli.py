@@ -51,14 +51,9 @@ def add_source_options(p: argparse.ArgumentParser) -> None:
                    help="fail (exit 1) when any warning was reported")
 
 
-def config_from_args(args: argparse.Namespace, base: Config | None = None) -> Config:
-    options: dict[str, object] = {}
-    if args.model is not None:
-        options["model"] = args.model
-    if args.packages is not None:
-        options["packages"] = args.packages
-    specs = []
-    problems = []
+def source_specs(args: argparse.Namespace) -> tuple[SourceSpec, ...]:
+    """The repeated `--source NAME=SPEC` options; every malformed one reported at once."""
+    specs, problems = [], []
     for text in args.source:
         try:
             specs.append(SourceSpec.parse(text))
@@ -66,6 +61,16 @@ def config_from_args(args: argparse.Namespace, base: Config | None = None) -> Co
             problems.extend(exc.problems)
     if problems:
         raise ConfigError(problems)
+    return tuple(specs)
+
+
+def config_from_args(args: argparse.Namespace, base: Config | None = None) -> Config:
+    options: dict[str, object] = {}
+    if args.model is not None:
+        options["model"] = args.model
+    if args.packages is not None:
+        options["packages"] = args.packages
+    specs = source_specs(args)
     cfg = config_from_options(options)
     if base is not None:
         cfg = Config(**{**base.__dict__, **{k: getattr(cfg, k) for k in options}})

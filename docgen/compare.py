@@ -181,17 +181,10 @@ def _options(args: argparse.Namespace) -> LoadOptions:
     packages = None
     if args.packages:
         packages = tuple(p.strip() for p in args.packages.split(",") if p.strip())
-    overrides = []
-    problems = []
-    for text in args.source:
-        try:
-            overrides.append(SourceSpec.parse(text))
-        except ConfigError as exc:
-            problems.extend(exc.problems)
-    if problems:
-        raise ConfigError(problems)
-    return LoadOptions(packages, args.model, tuple(overrides), args.offline, not args.no_cache,
-                       args.jobs)
+    from docgen.cli import source_specs
+
+    return LoadOptions(packages, args.model, source_specs(args), args.offline,
+                       not args.no_cache, args.jobs)
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
