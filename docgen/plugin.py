@@ -27,6 +27,11 @@ from docgen.sources import cache_dir
 
 log = logging.getLogger("mkdocs.plugins.docgen")
 
+# docgen options the plugin passes on to config_from_options (the others are its own).
+PLUGIN_OPTIONS = ("model", "packages", "sources", "offline", "pages", "show_inherited",
+                  "output", "site_dir", "module_root", "summary", "walk", "pytorch_src",
+                  "changes")
+
 
 class DocgenPluginConfig(MkConfig):
     model = opt.Optional(opt.Type(str))
@@ -38,6 +43,11 @@ class DocgenPluginConfig(MkConfig):
     output = opt.Optional(opt.Type(str))
     site_dir = opt.Optional(opt.Type(str))
     templates = opt.Optional(opt.Type(str))
+    module_root = opt.Optional(opt.Type(str))
+    summary = opt.Optional(opt.Type(bool))
+    walk = opt.Optional(opt.Type(bool))
+    pytorch_src = opt.Optional(opt.Type(str))
+    changes = opt.Optional(opt.Type(list))
     cache = opt.Type(bool, default=True)
 
 
@@ -50,8 +60,7 @@ class DocgenPlugin(BasePlugin[DocgenPluginConfig]):
         self.generated: GeneratedDocs | None = None
 
     def docgen_options(self) -> dict[str, Any]:
-        keys = ("model", "packages", "sources", "offline", "pages", "show_inherited", "output",
-                "site_dir")
+        keys = PLUGIN_OPTIONS
         return {k: self.config[k] for k in keys if self.config[k] is not None}
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:

@@ -55,3 +55,11 @@ def test_bad_plugin_options_are_reported(write_package, tmp_path, plugin_registe
     with pytest.raises(PluginError, match="pages must be") as error:
         config.plugins["docgen"].on_config(config)
     assert "model must look like" in str(error.value)  # every problem, at once
+
+
+def test_plugin_accepts_every_docgen_option() -> None:
+    from docgen.config import _OPTION_TYPES
+    from docgen.plugin import PLUGIN_OPTIONS, DocgenPluginConfig
+
+    assert set(_OPTION_TYPES) - {"strict"} == set(PLUGIN_OPTIONS)
+    assert all(hasattr(DocgenPluginConfig, name) for name in PLUGIN_OPTIONS)
