@@ -396,31 +396,46 @@ def _dotted(node: nodes.NodeNG | None) -> str | None:
     return ".".join(reversed(parts))
 
 
-def _first_line(text: str) -> str:
+# A sentence ends at . ! or ? followed by white space, except after "e.g." and "i.e.".
+_SENTENCE_END = re.compile(r"(?<!\be\.g)(?<!\bi\.e)[.!?](?=\s)")
+
+
+def _summary(text: str, *, complete: bool = True) -> str | None:
+    """The summary of a docstring: its first sentence, or its first paragraph when that has
+    no sentence end (torch wraps summaries over several lines, so the first line alone is
+    often cut mid-phrase). For a partly known text (`complete=False`), None when the
+    summary might continue into the unknown part."""
+    lines: list[str] = []
+    ended = False
     for line in text.strip().splitlines():
         if line.strip():
-            return line.strip()
-    return ""
+            lines.append(line.strip())
+        elif lines:
+            ended = True
+            break
+    paragraph = " ".join(lines)
+    match = _SENTENCE_END.search(paragraph + " ")
+    # In a partial text, a sentence end counts once white space is seen after it.
+    followed = match is not None and (match.end() < len(paragraph) or text != text.rstrip())
+    if match is not None and (complete or followed):
+        return paragraph[: match.end()]
+    return paragraph if complete or ended else None
 
 
 def _docstring_of(text: str | None) -> DocstringDoc:
-    return DocstringDoc(_first_line(text) if text else "")
+    return DocstringDoc((_summary(text) or "") if text else "")
 
 
 def _dynamic_docstring(value: nodes.NodeNG, ctx: _ModuleContext) -> DocstringDoc:
-    """`__doc__ = r\"\"\"...\"\"\" + ... .format(**notes)`: the first line, when it is known.
+    """`__doc__ = r\"\"\"...\"\"\" + ... .format(**notes)`: the summary, when it is known.
 
     Literal pieces are joined and `.format` is applied with dicts defined literally in this
     module. With values from elsewhere, the text is known up to the first replacement field:
-    the first line is still exact when it ends before that field.
+    the summary is still exact when it ends before that field.
     """
     text, complete = _known_prefix(value, ctx)
-    if complete:
-        return DocstringDoc(_first_line(text))
-    stripped = text.lstrip()
-    if "\n" in stripped and stripped.split("\n", 1)[0].strip():
-        return DocstringDoc(stripped.split("\n", 1)[0].strip())
-    return DocstringDoc("", is_dynamic=True)
+    summary = _summary(text, complete=complete)
+    return DocstringDoc(summary) if summary else DocstringDoc("", is_dynamic=True)
 
 
 def _known_prefix(node: nodes.NodeNG, ctx: _ModuleContext) -> tuple[str, bool]:
