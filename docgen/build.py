@@ -344,6 +344,28 @@ def _site_stamp(docs: GeneratedDocs, config_file: Path | None, docs_dir: Path | 
     return _Stamp(key, digest.hexdigest())
 
 
+@dataclass(frozen=True)
+class _Folders:
+    """Where a build reads and writes; `docs_dir` is None without a user mkdocs.yml."""
+
+    output: Path
+    output_rel: str
+    docs_dir: Path | None
+    site_dir: Path
+
+
+def _folders(request: BuildRequest, cfg: Config, config_file: Path | None,
+             raw: Mapping[str, Any]) -> _Folders:
+    output = (request.root / cfg.output).resolve()
+    docs_dir = (request.root / raw.get("docs_dir", "docs")).resolve() if config_file else output
+    output_rel = output.relative_to(docs_dir).as_posix() if output.is_relative_to(docs_dir) \
+        else "."
+    site_dir = (request.site_dir or request.root / cfg.site_dir).resolve()
+    folders = _Folders(output, output_rel, docs_dir if config_file else None, site_dir)
+    _check_folders(request.root.resolve(), output, folders.docs_dir, site_dir)
+    return folders
+
+
 def build(request: BuildRequest, progress: Progress | None = None) -> BuildResult:
     """Generate the docs into the output folder, then (optionally) build the site."""
     say = progress or (lambda _m: None)
@@ -353,49 +375,56 @@ def build(request: BuildRequest, progress: Progress | None = None) -> BuildResul
     docs = generate_docs(cfg, cache=request.cache, jobs=request.jobs,
                          directory_urls=directory_urls, templates=request.templates,
                          progress=say)
-    output = (request.root / cfg.output).resolve()
-    docs_dir = (request.root / raw.get("docs_dir", "docs")).resolve() if config_file else output
-    output_rel = output.relative_to(docs_dir).as_posix() if output.is_relative_to(docs_dir) \
-        else "."
-    site_dir = (request.site_dir or request.root / cfg.site_dir).resolve()
-    _check_folders(request.root.resolve(), output, docs_dir if config_file else None, site_dir)
+    folders = _folders(request, cfg, config_file, raw)
+    timings = dict(docs.timings)
     with build_lock(request.root):
         # Under the lock: a second build of this project waits; leftovers of a killed
         # build (staging folders) are removed before anything is written.
-        for folder in (output, site_dir):
+        for folder in (folders.output, folders.site_dir):
             remove_stale_staging(folder)
-        built_docs = docs_dir
-        if request.staging is not None:
-            # 6. write (serve): a private copy of docs/ plus the generated pages
-            built_docs = request.staging / "docs"
-            stage_docs(built_docs, docs_dir if config_file else None, output_rel, docs.files)
-        else:
-            # 6. write: the generated pages replace the output folder whole
-            say(f"writing {len(docs.files)} pages to {cfg.output}")
-            write_tree(output, docs.files)
-        timings = dict(docs.timings)
-        stamp = _site_stamp(docs, config_file, docs_dir if config_file else None, output,
-                            site_dir, request)
-        stamps = request.cache.sibling("builds") if request.cache is not None else None
-        if request.run_mkdocs and stamps is not None and site_dir.is_dir() \
-                and stamps.load(stamp.key) == stamp.value:
-            # 7. site: nothing that MkDocs reads changed since it built site/ last time
-            say("site is up to date")
-            timings["mkdocs"] = 0.0
-        elif request.run_mkdocs:
-            # 7. site: mkdocs build into a fresh folder, swapped into site/
-            clock = time.perf_counter()
-            say("running mkdocs build")
-            if config_file is not None:
-                build_site(site_dir, config_file=config_file, strict=request.strict,
-                           extra_css=[f"{output_rel}/{SiteLayout.CSS}".removeprefix("./")],
-                           docs_dir=built_docs if request.staging else None)
-            else:
-                build_site(site_dir, builtin=builtin_site_config(built_docs, docs.nav()),
-                           strict=request.strict)
-            timings["mkdocs"] = time.perf_counter() - clock
-            if stamps is not None:
-                stamps.store(stamp.key, stamp.value)
-    watch = _watch_paths(cfg, config_file, docs_dir if config_file else None,
-                         request.templates)
-    return BuildResult(docs, output, site_dir if request.run_mkdocs else None, timings, watch)
+        built_docs = _write_docs(request, cfg, folders, docs, say)
+        if request.run_mkdocs:
+            timings["mkdocs"] = _publish(request, config_file, folders, built_docs, docs, say)
+    watch = _watch_paths(cfg, config_file, folders.docs_dir, request.templates)
+    return BuildResult(docs, folders.output, folders.site_dir if request.run_mkdocs else None,
+                       timings, watch)
+
+
+def _write_docs(request: BuildRequest, cfg: Config, folders: _Folders, docs: GeneratedDocs,
+                say: Progress) -> Path:
+    """The docs folder MkDocs will read, with the generated pages in place."""
+    if request.staging is not None:
+        # 6. write (serve): a private copy of docs/ plus the generated pages
+        built_docs = request.staging / "docs"
+        stage_docs(built_docs, folders.docs_dir, folders.output_rel, docs.files)
+        return built_docs
+    # 6. write: the generated pages replace the output folder whole
+    say(f"writing {len(docs.files)} pages to {cfg.output}")
+    write_tree(folders.output, docs.files)
+    return folders.docs_dir or folders.output
+
+
+def _publish(request: BuildRequest, config_file: Path | None, folders: _Folders,
+             built_docs: Path, docs: GeneratedDocs, say: Progress) -> float:
+    """MkDocs into site/ unless nothing it reads changed since its last run; its seconds."""
+    stamp = _site_stamp(docs, config_file, folders.docs_dir, folders.output, folders.site_dir,
+                        request)
+    stamps = request.cache.sibling("builds") if request.cache is not None else None
+    if stamps is not None and folders.site_dir.is_dir() \
+            and stamps.load(stamp.key) == stamp.value:
+        # 7. site: nothing that MkDocs reads changed since it built site/ last time
+        say("site is up to date")
+        return 0.0
+    # 7. site: mkdocs build into a fresh folder, swapped into site/
+    clock = time.perf_counter()
+    say("running mkdocs build")
+    if config_file is not None:
+        css = f"{folders.output_rel}/{SiteLayout.CSS}".removeprefix("./")
+        build_site(folders.site_dir, config_file=config_file, strict=request.strict,
+                   extra_css=[css], docs_dir=built_docs if request.staging else None)
+    else:
+        build_site(folders.site_dir, builtin=builtin_site_config(built_docs, docs.nav()),
+                   strict=request.strict)
+    if stamps is not None:
+        stamps.store(stamp.key, stamp.value)
+    return time.perf_counter() - clock
