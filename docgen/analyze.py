@@ -523,59 +523,71 @@ def _module_constants(tree: nodes.Module) -> dict[str, dict[str, str]]:
 _IDENT = re.compile(r"^[A-Za-z_][\w.]*$")
 
 
-def _symbol_table(tree: nodes.Module, ctx: _ModuleContext) -> SymbolTable:
-    bindings: dict[str, Binding] = {}
-    stars: list[str] = []
-    exported: list[str] | None = None
+class _SymbolCollector:
+    """Module-level bindings in source order; the first binding of a name wins."""
 
-    def bind(name: str, binding: Binding) -> None:
-        bindings.setdefault(name, binding)
+    def __init__(self, ctx: _ModuleContext) -> None:
+        self.ctx = ctx
+        self.bindings: dict[str, Binding] = {}
+        self.stars: list[str] = []
+        self.exported: list[str] | None = None
 
-    for stmt in _module_statements(tree):
+    def bind(self, name: str, kind: str, target: str, line: int) -> None:
+        self.bindings.setdefault(name, Binding(kind, target, line))
+
+    def add(self, stmt: nodes.NodeNG) -> None:
         line = stmt.lineno or 0
         if isinstance(stmt, nodes.Import):
             for modname, alias in stmt.names:
-                if alias:
-                    bind(alias, Binding("import", modname, line))
-                else:
-                    head = modname.split(".")[0]
-                    bind(head, Binding("import", head, line))
+                head = alias or modname.split(".")[0]
+                self.bind(head, "import", modname if alias else head, line)
         elif isinstance(stmt, nodes.ImportFrom):
-            base = _absolute(stmt.modname, stmt.level or 0, ctx)
-            if base is None:
-                ctx.warn(stmt, f"relative import beyond the top-level package: {stmt.as_string()}")
-                continue
-            for name, alias in stmt.names:
-                if name == "*":
-                    stars.append(base)
-                else:
-                    bind(alias or name, Binding("import", f"{base}.{name}", line))
-        elif isinstance(stmt, nodes.ClassDef):
-            bind(stmt.name, Binding("class", f"{ctx.name}.{stmt.name}", line))
-        elif isinstance(stmt, nodes.FunctionDef):
-            bind(stmt.name, Binding("function", f"{ctx.name}.{stmt.name}", line))
+            self.add_import_from(stmt, line)
+        elif isinstance(stmt, nodes.ClassDef | nodes.FunctionDef):
+            kind = "class" if isinstance(stmt, nodes.ClassDef) else "function"
+            self.bind(stmt.name, kind, f"{self.ctx.name}.{stmt.name}", line)
         elif isinstance(stmt, nodes.Assign | nodes.AnnAssign):
             targets = stmt.targets if isinstance(stmt, nodes.Assign) else [stmt.target]
             for target in targets:
-                if not isinstance(target, nodes.AssignName):
-                    continue
-                if target.name == "__all__":
-                    exported = _literal_strings(stmt.value) if stmt.value else exported
-                    continue
-                dotted = _dotted(stmt.value) if stmt.value is not None else None
-                if dotted and _IDENT.match(dotted):
-                    bind(target.name, Binding("alias", dotted, line))
-                else:
-                    bind(target.name, Binding("value", f"{ctx.name}.{target.name}", line))
+                if isinstance(target, nodes.AssignName):
+                    self.add_assign(target.name, stmt.value, line)
         elif isinstance(stmt, nodes.AugAssign) and isinstance(stmt.target, nodes.AssignName) \
-                and stmt.target.name == "__all__" and exported is not None:
-            exported = exported + _literal_strings(stmt.value)
+                and stmt.target.name == "__all__" and self.exported is not None:
+            self.exported = self.exported + _literal_strings(stmt.value)
+
+    def add_import_from(self, stmt: nodes.ImportFrom, line: int) -> None:
+        base = _absolute(stmt.modname, stmt.level or 0, self.ctx)
+        if base is None:
+            self.ctx.warn(stmt, "relative import beyond the top-level package: "
+                          f"{stmt.as_string()}")
+            return
+        for name, alias in stmt.names:
+            if name == "*":
+                self.stars.append(base)
+            else:
+                self.bind(alias or name, "import", f"{base}.{name}", line)
+
+    def add_assign(self, name: str, value: nodes.NodeNG | None, line: int) -> None:
+        if name == "__all__":
+            self.exported = _literal_strings(value) if value else self.exported
+            return
+        dotted = _dotted(value) if value is not None else None
+        if dotted and _IDENT.match(dotted):
+            self.bind(name, "alias", dotted, line)
+        else:
+            self.bind(name, "value", f"{self.ctx.name}.{name}", line)
+
+
+def _symbol_table(tree: nodes.Module, ctx: _ModuleContext) -> SymbolTable:
+    collector = _SymbolCollector(ctx)
+    for stmt in _module_statements(tree):
+        collector.add(stmt)
     return SymbolTable(
         name=ctx.name,
         is_package=ctx.is_package,
-        bindings=tuple(sorted(bindings.items())),
-        star_imports=tuple(stars),
-        exports=tuple(exported) if exported is not None else None,
+        bindings=tuple(sorted(collector.bindings.items())),
+        star_imports=tuple(collector.stars),
+        exports=tuple(collector.exported) if collector.exported is not None else None,
     )
 
 
