@@ -9,7 +9,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from docgen.model import ClassView, Project, ResolvedMethod
+from docgen.model import ClassDoc, ClassView, Project, ResolvedMethod
 from docgen.roles import GROUP_ORDER, GROUP_TITLES
 
 
@@ -34,14 +34,23 @@ def methods_by_group(view: ClassView) -> Iterator[tuple[str, list[ResolvedMethod
 def render_class(project: Project, view: ClassView, *, inherited: bool = True) -> RenderableType:
     classes = {c.qualname: c for c in project.classes()}
     cls = classes[view.qualname]
-    parts: list[RenderableType] = []
+    parts: list[RenderableType] = [*_header(project, view, cls)]
+    members = _members_table(view, inherited)
+    if members.row_count:
+        parts.append(members)
+    parts.extend(_method_tables(view, inherited))
+    return Group(*parts)
+
+
+def _header(project: Project, view: ClassView, cls: ClassDoc) -> list[RenderableType]:
     title = Text(view.qualname, style="bold cyan")
     if view.public_paths:
         title.append(f"  (public: {', '.join(view.public_paths)})", style="dim")
-    parts.append(title)
-    parts.append(Text(f"{cls.location}   read from {versions_line(project)}", style="dim"))
+    parts: list[RenderableType] = [
+        title, Text(f"{cls.location}   read from {versions_line(project)}", style="dim")]
     if cls.docstring.summary or cls.docstring.is_dynamic:
-        parts.append(Text(cls.docstring.summary or "(docstring built at run time)", style="italic"))
+        parts.append(Text(cls.docstring.summary or "(docstring built at run time)",
+                          style="italic"))
     mro = " <- ".join(short(q) for q in view.resolution_order)
     parts.append(Text.assemble(("MRO  ", "bold"), mro))
     if view.mro_error:
@@ -53,20 +62,27 @@ def render_class(project: Project, view: ClassView, *, inherited: bool = True) -
     if view.subclasses:
         parts.append(Text.assemble(("Direct subclasses  ", "bold"),
                                    ", ".join(short(s) for s in view.subclasses)))
+    return parts
 
-    members = Table(title="Members", title_justify="left", expand=False)
+
+def _origin(defined_in: str, is_inherited: bool) -> str:
+    return short(defined_in) + (" (inherited)" if is_inherited else "")
+
+
+def _members_table(view: ClassView, inherited: bool) -> Table:
+    table = Table(title="Members", title_justify="left", expand=False)
     for col in ("name", "kind", "type", "defined in", "where"):
-        members.add_column(col, overflow="fold")
+        table.add_column(col, overflow="fold")
     for im in view.members:
         if im.is_inherited and not inherited:
             continue
         mem = im.member
-        members.add_row(escape(mem.name), mem.kind.value, escape(mem.type_text or ""),
-                        short(mem.defined_in) + (" (inherited)" if im.is_inherited else ""),
-                        str(mem.location))
-    if members.row_count:
-        parts.append(members)
+        table.add_row(escape(mem.name), mem.kind.value, escape(mem.type_text or ""),
+                      _origin(mem.defined_in, im.is_inherited), str(mem.location))
+    return table
 
+
+def _method_tables(view: ClassView, inherited: bool) -> Iterator[Table]:
     for group, rows in methods_by_group(view):
         table = Table(title=f"Methods: {GROUP_TITLES[group]}", title_justify="left")
         for col in ("signature", "defined in", "overrides", "summary"):
@@ -76,9 +92,7 @@ def render_class(project: Project, view: ClassView, *, inherited: bool = True) -
                 continue
             m = r.method
             sig = m.signature + (f"  = {m.alias_of}" if m.alias_of else "")
-            table.add_row(escape(sig), short(m.defined_in) + (" (inherited)" if r.is_inherited
-                                                              else ""),
+            table.add_row(escape(sig), _origin(m.defined_in, r.is_inherited),
                           short(r.overrides) if r.overrides else "", escape(m.summary))
         if table.row_count:
-            parts.append(table)
-    return Group(*parts)
+            yield table
