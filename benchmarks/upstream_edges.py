@@ -38,7 +38,7 @@ UPSTREAM = "pytorch/pytorch"
 # Content markers of a modern PyTorch file, recorded per file in the data (`markers`).
 MARKERS = ("select_conv_backend", "ConvBackend::", "native_dropout", "at::addmm",
            "std::optional", "_slow_conv2d_forward", "max_pool2d_with_indices",
-           "clamp_min", "_adaptive_avg_pool2d")
+           "clamp_min", "_adaptive_avg_pool2d", "is_contiguous_or_false")
 
 
 def _is_kept(callee: str, operators: set[str] | None, helpers: set[str]) -> bool:

@@ -25,7 +25,9 @@ NATIVE_DIR = "aten/src/ATen/native"
 _TEMPLATE_ARGS = r"(?:\s*<[^<>();{}]*>)?"
 _CALL = re.compile(r"\bat::(?:_ops::)?(\w+)(?:::(?:call|redispatch))?" + _TEMPLATE_ARGS
                    + r"\s*\(")
-_NATIVE = re.compile(r"\bat::native::(\w+)\s*\(")
+# `at::native::k(` and, inside namespace at::native, `native::k(`: a direct C++ call of a
+# kernel function, which passes no dispatcher (the profiler shows no aten:: entry for it).
+_NATIVE = re.compile(r"(?<![\w:])(?:at::)?native::(\w+)\s*\(")
 # `x.t()`, `noise.bernoulli_(p)`: a Tensor method; the walk keeps the names that are
 # operators with a method variant in the torch version read.
 _METHOD = re.compile(r"(?:\.|->)\s*([a-z_][a-z0-9_]*)\s*\(")

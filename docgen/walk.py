@@ -31,6 +31,7 @@ from docgen.sources import SourceSet
 from docgen.upstream import CALL_PREFIX, METHOD_PREFIX
 from docgen.walkctx import DEFAULT_BACKENDS, WalkContext, open_context
 from docgen.walkmodel import (
+    DIRECT_NOTE,
     BackendsReport,
     CallSite,
     DerivativeDoc,
@@ -44,6 +45,8 @@ from docgen.walkmodel import (
 )
 
 MAX_OP_DEPTH = 8
+NATIVE_PREFIX = "native::"
+HELPER_NOTE = "C++ helper, not an operator"
 
 
 # ---------------------------------------------------------------- operators and kernels
@@ -164,9 +167,17 @@ def _edges_below(ctx: WalkContext, function: str, implicit: bool, seen: frozense
     done: set[tuple[str, str]] = set()
     for edge in ctx.edges.calls_of(function):
         callee = edge.callee
-        if callee.startswith("native::") or (callee, edge.condition) in done:
+        if (callee, edge.condition) in done:
             continue
         done.add((callee, edge.condition))
+        if callee.startswith(NATIVE_PREFIX):
+            # `native::reshape_symint(self, shape)`: a plain C++ call of another kernel
+            # function, no dispatcher hop; walked through like a helper.
+            direct = _helper_node(ctx, function, callee.removeprefix(NATIVE_PREFIX), edge,
+                                  implicit, seen, depth, DIRECT_NOTE)
+            if direct is not None:
+                out.append(direct)
+            continue
         if callee.startswith(METHOD_PREFIX):
             name = _operator_name(ctx, callee.removeprefix(METHOD_PREFIX))
             callee = _method_operator(ctx, name) or ""
@@ -205,17 +216,18 @@ def _edges_below(ctx: WalkContext, function: str, implicit: bool, seen: frozense
 
 
 def _helper_node(ctx: WalkContext, function: str, helper: str, edge: UpstreamEdge,
-                 implicit: bool, seen: frozenset[str], depth: int) -> OpNode | None:
-    """A C++ helper called in a kernel body (`_convolution_nogroup_backend`), shown with the
-    operators its own body calls; None when it calls none or was already walked."""
+                 implicit: bool, seen: frozenset[str], depth: int,
+                 kind: str = HELPER_NOTE) -> OpNode | None:
+    """A C++ helper called in a kernel body (`_convolution_nogroup_backend`), or a kernel
+    function called directly (`native::reshape_symint`), shown with the operators its own
+    body calls; None when it calls none or was already walked."""
     if depth >= MAX_OP_DEPTH or helper in seen or not ctx.edges.calls_of(helper):
         return None
     children = _edges_below(ctx, helper, implicit, seen | {helper}, depth + 1)
     if not children:
         return None
     reached = Reached.DECOMPOSITION if implicit else Reached.UPSTREAM
-    note = (f"{_edge_note(ctx, function, edge.commit, edge.repo)}; C++ helper, "
-            "not an operator")
+    note = f"{_edge_note(ctx, function, edge.commit, edge.repo)}; {kind}"
     return OpNode(f"at::native::{helper}", None, reached, edge.location, edge.condition, (),
                   None, tuple(children), note, _source(edge))
 

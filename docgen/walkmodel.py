@@ -11,6 +11,10 @@ from enum import StrEnum
 
 from docgen.model import Diagnostic, Location
 
+# The note of a node reached by `native::k(...)` in a kernel body: a plain C++ call.
+DIRECT_NOTE = ("direct C++ call of the kernel function, no dispatcher hop (a profiler shows "
+               "no aten:: entry for it)")
+
 
 class Reached(StrEnum):
     """How an operator was reached from its parent."""

@@ -6,6 +6,7 @@ pages agree; templates only arrange.
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from typing import Any
 
@@ -17,6 +18,7 @@ from rich.tree import Tree
 
 from docgen.render import make_environment
 from docgen.walkmodel import (
+    DIRECT_NOTE,
     BackendsReport,
     DerivativeDoc,
     KernelChoice,
@@ -185,8 +187,10 @@ def _op_label(node: OpNode, backends: tuple[str, ...], also: list[OpNode]) -> Te
     if node.note and node.edge is None:
         text.append(f"\n  {node.note}", style="dim italic")
     elif node.operator is None and node.edge is not None:
-        text.append("\n  C++ helper or renamed function, not an operator of this torch",
-                    style="dim italic")
+        role = ("direct C++ call of a kernel function: no dispatcher hop" if DIRECT_NOTE
+                in node.note else "C++ helper or renamed function, not an operator of this "
+                "torch")
+        text.append(f"\n  {role}", style="dim italic")
     return text
 
 
@@ -198,9 +202,13 @@ def _add_ops(tree: Tree, nodes: tuple[OpNode, ...], backends: tuple[str, ...],
     groups: dict[str, list[OpNode]] = {}
     for node in sorted(nodes, key=lambda n: n.operator is None):
         groups.setdefault(node.name, []).append(node)
+    sparse: list[str] = []
     for node, *also in groups.values():
         if not _has_kernel(node, backends):
             hidden.append(node.name)
+            continue
+        if all(sparse_only(n.condition) for n in (node, *also)):
+            sparse.append(node.name)
             continue
         children = tuple(c for n in (node, *also) for c in n.children)
         node = replace(node, children=children)
@@ -214,6 +222,51 @@ def _add_ops(tree: Tree, nodes: tuple[OpNode, ...], backends: tuple[str, ...],
         names = ", ".join(dict.fromkeys(hidden))
         tree.add(Text(f"(+{len(hidden)} with no {'/'.join(backends)} kernel: "
                       f"{short(names, OP_CONDITION)}; see --json)", style="dim"))
+    if sparse:
+        names = ", ".join(dict.fromkeys(sparse))
+        tree.add(Text(f"(+{len(sparse)} called for sparse layouts only: "
+                      f"{short(names, OP_CONDITION)}; see --json)", style="dim"))
+
+
+# `self.is_sparse()`, `self.layout() == kSparseCsr`: a test that holds for sparse tensors only.
+_SPARSE_TEST = re.compile(r"[\w.()\[\]]*\.is_sparse(?:_csr)?\(\)"
+                          r"|[\w.()\[\]]*layout\(\)\s*==\s*kSparse\w*")
+
+
+def sparse_only(condition: str) -> bool:
+    """Whether a call condition holds only for sparse tensors: one of its `&&` terms is a
+    sparse-layout test, or an `||` of such tests (the dense AlexNet path never takes it)."""
+    for term in _split_top(condition, "&&"):
+        term = term.strip()
+        while term.startswith("(") and term.endswith(")") and _balanced(term[1:-1]):
+            term = term[1:-1].strip()
+        tests = _split_top(term, "||")
+        if tests and all(_SPARSE_TEST.fullmatch(t.strip()) for t in tests):
+            return True
+    return False
+
+
+def _split_top(text: str, sep: str) -> list[str]:
+    """`text` split at `sep` outside parentheses."""
+    parts, depth, start, i = [], 0, 0, 0
+    while i < len(text):
+        depth += {"(": 1, ")": -1}.get(text[i], 0)
+        if depth == 0 and text.startswith(sep, i):
+            parts.append(text[start:i])
+            start = i = i + len(sep)
+            continue
+        i += 1
+    parts.append(text[start:])
+    return [p for p in parts if p.strip()]
+
+
+def _balanced(text: str) -> bool:
+    depth = 0
+    for ch in text:
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        if depth < 0:
+            return False
+    return depth == 0
 
 
 def _signature(layer: LayerWalk) -> tuple[object, ...]:

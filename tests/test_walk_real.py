@@ -233,6 +233,8 @@ def test_cli_walk_tree_is_compact(capsys: pytest.CaptureFixture[str],
     assert "_global_forward_pre_hooks" not in out
     assert "Conv2d.forward" in lines[call_impl + 1] or "Conv2d.forward" in lines[call_impl + 2]
     assert "same Python route and operators as features.0" in out
-    assert len(lines) < 1000, len(lines)
+    # Sparse-layout branches are folded into one line each; TensorShape.cpp's view/reshape
+    # bodies and ConvolutionMM2d's direct calls make it ~1100 lines.
+    assert len(lines) < 1200, len(lines)
     assert main(["walk", "--json", "--layer", "features.0", *_sources(real_wheels)]) == 0
     assert "_global_forward_pre_hooks" in capsys.readouterr().out
