@@ -53,9 +53,17 @@ def _is_kept(callee: str, operators: set[str] | None, helpers: set[str]) -> bool
 
 
 def _helpers(edges: list[UpstreamEdge]) -> set[str]:
-    """C++ functions whose bodies call an `at::` operator: the walk goes through them."""
-    return {e.caller for e in edges if not e.callee.startswith((METHOD_PREFIX, CALL_PREFIX,
-                                                                 "native::"))}
+    """C++ functions whose bodies call an `at::` operator, or call a function that does
+    (`_dropout<false>` -> `_dropout_impl<false, false, inplace>`): the walk goes through
+    them."""
+    found = {e.caller for e in edges if not e.callee.startswith((METHOD_PREFIX, CALL_PREFIX,
+                                                                  "native::"))}
+    while True:
+        more = {e.caller for e in edges if e.callee.removeprefix(CALL_PREFIX) in found
+                and e.callee.startswith(CALL_PREFIX)} - found
+        if not more:
+            return found
+        found |= more
 
 
 def _source_text(repo: str, commit: str) -> str:

@@ -187,8 +187,9 @@ def _edges_below(ctx: WalkContext, function: str, implicit: bool, seen: frozense
             callee = _operator_name(ctx, callee.removeprefix(CALL_PREFIX))
             if callee == function.removesuffix("_symint"):
                 continue
-            if ctx.table.find(callee) is None:
-                # A local C++ helper: walked through when its body calls operators.
+            if ctx.table.find(callee) is None or _defined_beside(ctx, callee, edge):
+                # A local C++ helper (`multiply<inplace>(...)` in Dropout.cpp is the file's
+                # template, not aten::multiply): walked through when its body calls operators.
                 helper = _helper_node(ctx, function, callee, edge, implicit, seen, depth)
                 if helper is not None:
                     out.append(helper)
@@ -213,6 +214,11 @@ def _edges_below(ctx: WalkContext, function: str, implicit: bool, seen: frozense
                               f"{note}; not an operator of torch {ctx.torch_version}",
                               _source(edge)))
     return out
+
+
+def _defined_beside(ctx: WalkContext, name: str, edge: UpstreamEdge) -> bool:
+    """Whether the file of `edge` defines a function `name` whose body was read."""
+    return any(e.location.path == edge.location.path for e in ctx.edges.edges.get(name, ()))
 
 
 def _helper_node(ctx: WalkContext, function: str, helper: str, edge: UpstreamEdge,

@@ -17,6 +17,7 @@ from rich.text import Text
 from rich.tree import Tree
 
 from docgen.render import make_environment
+from docgen.upstream import split_top
 from docgen.walkmodel import (
     DIRECT_NOTE,
     BackendsReport,
@@ -167,7 +168,9 @@ def _op_label(node: OpNode, backends: tuple[str, ...], also: list[OpNode]) -> Te
     if node.operator is not None:
         text.append(f"  {_loc(node.operator.location)}", style="dim")
     if node.edge is not None:
-        lines = "".join(f", {o.edge.line}" for o in also if o.edge is not None)
+        others = dict.fromkeys(o.edge.line for o in also
+                               if o.edge is not None and o.edge.line != node.edge.line)
+        lines = "".join(f", {line}" for line in others)
         source = f", {node.source}" if node.source else ""
         text.append(f"\n  [{UPSTREAM_MARK} {_loc(node.edge)}{lines}{source}]",
                     style="magenta")
@@ -236,28 +239,14 @@ _SPARSE_TEST = re.compile(r"[\w.()\[\]]*\.is_sparse(?:_csr)?\(\)"
 def sparse_only(condition: str) -> bool:
     """Whether a call condition holds only for sparse tensors: one of its `&&` terms is a
     sparse-layout test, or an `||` of such tests (the dense AlexNet path never takes it)."""
-    for term in _split_top(condition, "&&"):
+    for term in split_top(condition, "&&"):
         term = term.strip()
         while term.startswith("(") and term.endswith(")") and _balanced(term[1:-1]):
             term = term[1:-1].strip()
-        tests = _split_top(term, "||")
+        tests = split_top(term, "||")
         if tests and all(_SPARSE_TEST.fullmatch(t.strip()) for t in tests):
             return True
     return False
-
-
-def _split_top(text: str, sep: str) -> list[str]:
-    """`text` split at `sep` outside parentheses."""
-    parts, depth, start, i = [], 0, 0, 0
-    while i < len(text):
-        depth += {"(": 1, ")": -1}.get(text[i], 0)
-        if depth == 0 and text.startswith(sep, i):
-            parts.append(text[start:i])
-            start = i = i + len(sep)
-            continue
-        i += 1
-    parts.append(text[start:])
-    return [p for p in parts if p.strip()]
 
 
 def _balanced(text: str) -> bool:
