@@ -41,6 +41,8 @@ _UNQUALIFIED = re.compile(r"(?<![\w.:>~])([a-z_][a-z0-9_]*)(\s*<[^<>();{}]*>)?\s
 # defines a function named by a parameter; each invocation at namespace level defines one.
 _DEFINE = re.compile(r"^[ \t]*#[ \t]*define[ \t]+(\w+)\(([^)]*)\)", re.M)
 _TEMPLATE_HEAD = re.compile(r"\s*template\s*<([^{};]*?)>\s*(?!>)")
+_IMPL_FUNC = re.compile(r"\s*TORCH_IMPL_FUNC\s*\(\s*(\w+)\s*\)\s*\(")
+_INVOCATION = re.compile(r"\s*[A-Z][A-Z0-9_]*\s*\([^()]*\)\s*")
 _LITERAL = re.compile(r"true|false|-?\d+")
 # Checks and warnings: their arguments build messages, not the kernel's work.
 _CHECK_MACRO = re.compile(r"\b(?:TORCH_CHECK\w*|TORCH_INTERNAL_ASSERT\w*|TORCH_WARN\w*|"
@@ -175,8 +177,15 @@ def _block_kind(header: str, stack: list[str]) -> str:
 
 def _function_name(header: str) -> str:
     """The name before the parameter list: `Tensor conv2d_symint(...) {` -> conv2d_symint."""
-    text = header.split("\n")
-    joined = " ".join(line for line in text if not line.strip().startswith("#"))
+    text = [line for line in header.split("\n") if not line.strip().startswith("#")]
+    structured = _IMPL_FUNC.match(" ".join(text))
+    if structured:
+        return structured.group(1)  # `TORCH_IMPL_FUNC(cat_out_cpu) (...)`: that kernel
+    # `ALIAS_SPECIALIZATION(_dropout, false, false)` standing before the function on its own
+    # line: a macro invocation, not part of this definition.
+    while len(text) > 1 and (_INVOCATION.fullmatch(text[0]) or not text[0].strip()):
+        text = text[1:]
+    joined = " ".join(text)
     depth, cut = 0, -1
     for i in range(len(joined) - 1, -1, -1):
         if joined[i] == ")":
@@ -418,8 +427,7 @@ def split_top(text: str, sep: str) -> list[str]:
 def _template_params(clean: str, body: FunctionBody) -> list[str]:
     """`template <bool feature_dropout, bool alpha_dropout, typename T>` before a function
     -> its parameter names, in order."""
-    header = clean[max(clean.rfind(";", 0, body.start), clean.rfind("}", 0, body.start))
-                   + 1:body.start]
+    header = clean[_statement_start(clean, 0, body.start):body.start]
     found = _TEMPLATE_HEAD.match(header)
     if found is None:
         return []

@@ -238,3 +238,42 @@ def test_cli_walk_tree_is_compact(capsys: pytest.CaptureFixture[str],
     assert len(lines) < 1200, len(lines)
     assert main(["walk", "--json", "--layer", "features.0", *_sources(real_wheels)]) == 0
     assert "_global_forward_pre_hooks" in capsys.readouterr().out
+
+
+def test_flatten_reaches_view_through_a_direct_reshape_call(report: WalkReport) -> None:
+    """TensorShape.cpp: flatten calls `native::reshape_symint` (a plain C++ call, so a profiler
+    shows aten::flatten -> aten::view on a contiguous tensor), whose contiguous branch is
+    `self.view_symint(...)`."""
+    layer = _layer(report, "forward:torch.flatten")
+    route = _chain(layer.operators, "aten::flatten.using_ints", "at::native::reshape_symint",
+                   "aten::view")
+    assert route, [o.name for o in layer.operators]
+    _, reshape, view = route
+    assert reshape.operator is None and "no dispatcher hop" in reshape.note
+    assert reshape.edge is not None and reshape.edge.path.endswith("TensorShape.cpp")
+    assert "cyyever/pytorch@" in reshape.source
+    assert view.edge is not None and view.edge.path.endswith("TensorShape.cpp")
+    assert "is_contiguous" in view.condition
+    assert _kernel(view, "CPU") == "view"
+    # The dim() == 0 branch calls the reshape operator through the dispatcher instead.
+    dispatched = _chain(layer.operators, "aten::flatten.using_ints", "aten::reshape")
+    assert dispatched and "dim() == 0" in dispatched[1].condition
+
+
+def test_dropout_cpu_path_goes_through_the_templated_helper(report: WalkReport) -> None:
+    """Dropout.cpp: `dropout` -> `_dropout<false>` (defined by ALIAS_SPECIALIZATION) ->
+    `_dropout_impl<false, false, inplace>`, whose alpha-dropout branch is decided away."""
+    layer = _layer(report, "classifier.0")
+    route = _chain(layer.operators, "aten::dropout", "at::native::_dropout<false>",
+                   "at::native::_dropout_impl<false, false, inplace>")
+    assert route, [o.name for o in layer.operators]
+    impl = route[-1]
+    calls = _reached(impl.children)
+    assert {"aten::bernoulli_.Tensor", "aten::div_.Tensor", "aten::empty_like",
+            "aten::mul.Tensor"} <= set(calls)
+    assert "aten::add_.Tensor" not in calls  # only under `if (alpha_dropout)`
+    for node in calls.values():
+        assert node.edge is not None and node.edge.path.endswith("Dropout.cpp"), node.name
+        assert node.edge.line > 0
+    # `multiply<inplace>(input, noise)` is the file's own template, not aten::multiply.
+    assert "at::native::multiply" in calls and "aten::multiply" not in calls
