@@ -21,6 +21,9 @@ from docgen.walkmodel import UpstreamEdge
 DATA_PACKAGE = "docgen.data"
 EDGES_FILE = "upstream_edges.json"
 NATIVE_DIR = "aten/src/ATen/native"
+AUTOGRAD_DIR = "torch/csrc/autograd/"
+FUNCTIONS_MANUAL = AUTOGRAD_DIR + "FunctionsManual.cpp"
+AUTOGRAD_PREFIX = "autograd::"
 
 _TEMPLATE_ARGS = r"(?:\s*<[^<>();{}]*>)?"
 _CALL = re.compile(r"\bat::(?:_ops::)?(\w+)(?:::(?:call|redispatch))?" + _TEMPLATE_ARGS
@@ -541,18 +544,38 @@ def _with_choice(condition: str, chosen: dict[str, list[str]]) -> str:
     return condition.replace(f"case {label}", f"case {label} [chosen in {choice}]", 1)
 
 
+def autograd_namespaced(edges: list[UpstreamEdge]) -> list[UpstreamEdge]:
+    """Edges of torch/csrc/autograd/FunctionsManual.cpp with its function names prefixed
+    `autograd::` (`autograd::mm_mat1_backward`), calls between them too: its helpers share
+    names with ATen kernels (`norm_backward`) but are other functions."""
+    own = {e.caller for e in edges}
+    out = []
+    for edge in edges:
+        callee = edge.callee
+        if callee.startswith(CALL_PREFIX) and callee.removeprefix(CALL_PREFIX) in own:
+            callee = CALL_PREFIX + AUTOGRAD_PREFIX + callee.removeprefix(CALL_PREFIX)
+        out.append(replace(edge, caller=AUTOGRAD_PREFIX + edge.caller, callee=callee))
+    return out
+
+
 def scan_tree(root: Path, files: Iterable[str] | None = None,
               commits: dict[str, str] | None = None, repo: str = "") -> EdgeSet:
-    """Scan `root/aten/src/ATen/native/*.cpp` (or the given relative files)."""
+    """Scan `root/aten/src/ATen/native/*.cpp` and, when present,
+    torch/csrc/autograd/FunctionsManual.cpp (or the given relative files)."""
     base = root / NATIVE_DIR
     if not base.is_dir() and files is None:
         raise SourceError(str(root), 1, f"not a PyTorch source tree (no {NATIVE_DIR})")
     rels = list(files) if files is not None else sorted(
         p.relative_to(root).as_posix() for p in base.rglob("*.cpp"))
+    if files is None and (root / FUNCTIONS_MANUAL).is_file():
+        rels.append(FUNCTIONS_MANUAL)
     edges = EdgeSet(origin=f"PyTorch source tree ({len(rels)} files)")
     for rel in rels:
         text = (root / rel).read_text(encoding="utf-8", errors="replace")
-        for edge in scan_source(text, rel, (commits or {}).get(rel, ""), repo):
+        scanned = scan_source(text, rel, (commits or {}).get(rel, ""), repo)
+        if rel.startswith(AUTOGRAD_DIR):
+            scanned = autograd_namespaced(scanned)
+        for edge in scanned:
             edges.add(edge)
     return edges
 

@@ -138,6 +138,18 @@ class KernelChoice:
 
 
 @dataclass(frozen=True)
+class BackwardCall:
+    """An operator a derivative formula's C++ helper calls (`mm_mat1_backward` -> aten::mm),
+    read in the body of the helper in torch/csrc/autograd/FunctionsManual.cpp."""
+
+    helper: str  # mm_mat1_backward
+    operator: str  # aten::mm
+    location: Location  # where the call is written in the helper's body
+    condition: str
+    source: str  # repository@commit the body was read at
+
+
+@dataclass(frozen=True)
 class DerivativeDoc:
     """The backward formulas of an operator from derivatives.yaml."""
 
@@ -146,6 +158,7 @@ class DerivativeDoc:
     formulas: tuple[tuple[str, str], ...]  # (inputs, formula)
     inherited_from: str | None = None  # an in-place op using its functional op's formula
     via_decomposition: bool = False
+    calls: tuple[BackwardCall, ...] = ()  # what the formulas' C++ helpers call
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from docgen.upstream import split_top
 from docgen.walkmodel import (
     DIRECT_NOTE,
     BackendsReport,
+    BackwardCall,
     DerivativeDoc,
     KernelChoice,
     LayerWalk,
@@ -53,7 +54,10 @@ def derivative_to_json(d: DerivativeDoc | None) -> dict[str, Any] | None:
     if d is None:
         return None
     return {"name": d.name, "location": _loc(d.location), "formulas": dict(d.formulas),
-            "inherited_from": d.inherited_from, "via_decomposition": d.via_decomposition}
+            "inherited_from": d.inherited_from, "via_decomposition": d.via_decomposition,
+            "calls": [{"helper": c.helper, "operator": c.operator,
+                       "location": _loc(c.location), "condition": c.condition,
+                       "source": c.source} for c in d.calls]}
 
 
 def op_to_json(node: OpNode) -> dict[str, Any]:
@@ -157,13 +161,31 @@ def _add_hop(tree: Tree, hop: PyHop) -> None:
         node = main[0] if main else None
 
 
+def backward_call_lines(calls: tuple[BackwardCall, ...]) -> list[str]:
+    """One line per formula helper: `backward calls (from upstream C++ FunctionsManual.cpp:
+    1727, 1732, repo@commit): mm_mat1_backward -> aten::mm, aten::t`."""
+    by_helper: dict[str, list[BackwardCall]] = {}
+    for call in calls:
+        by_helper.setdefault(call.helper, []).append(call)
+    lines = []
+    for helper, group in by_helper.items():
+        where = group[0].location.path
+        numbers = ", ".join(str(n) for n in dict.fromkeys(c.location.line for c in group))
+        ops = ", ".join(dict.fromkeys(c.operator for c in group))
+        source = f", {group[0].source}" if group[0].source else ""
+        lines.append(f"backward calls ({UPSTREAM_MARK} {where}:{numbers}{source}): "
+                     f"{helper} -> {ops}")
+    return lines
+
+
 def _has_kernel(node: OpNode, backends: tuple[str, ...]) -> bool:
     if node.operator is None:
         return True
     return any(k.kernel for k in node.kernels if k.backend in backends)
 
 
-def _op_label(node: OpNode, backends: tuple[str, ...], also: list[OpNode]) -> Text:
+def _op_label(node: OpNode, backends: tuple[str, ...], also: list[OpNode],
+              first: bool = True) -> Text:
     text = Text(node.name, style="bold green")
     if node.operator is not None:
         text.append(f"  {_loc(node.operator.location)}", style="dim")
@@ -187,6 +209,8 @@ def _op_label(node: OpNode, backends: tuple[str, ...], also: list[OpNode]) -> Te
             f"backward {_loc(d.location)}" + (f" (from {d.inherited_from})"
                                               if d.inherited_from else ""))
         text.append(f"\n  autograd: {what}", style="dim")
+        for line in backward_call_lines(d.calls) if first else ():
+            text.append(f"\n  {line}", style="magenta")
     if node.note and node.edge is None:
         text.append(f"\n  {node.note}", style="dim italic")
     elif node.operator is None and node.edge is not None:
@@ -215,7 +239,8 @@ def _add_ops(tree: Tree, nodes: tuple[OpNode, ...], backends: tuple[str, ...],
             continue
         children = tuple(c for n in (node, *also) for c in n.children)
         node = replace(node, children=children)
-        branch = tree.add(_op_label(node, backends, also))
+        # backward-call lines once per operator: a repeated operator is shown short
+        branch = tree.add(_op_label(node, backends, also, node.name not in expanded))
         if node.children and node.name in expanded:
             branch.add(Text("… its calls are shown above", style="dim"))
             continue

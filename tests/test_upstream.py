@@ -10,6 +10,7 @@ import pytest
 from docgen.errors import SourceError
 from docgen.upstream import (
     EdgeSet,
+    autograd_namespaced,
     bind_condition,
     blank_comments_and_strings,
     edges_from_json,
@@ -314,3 +315,17 @@ def test_a_macro_without_a_function_body_defines_nothing() -> None:
 def test_bind_condition_decides_terms_of_bound_parameters(
         condition: str, binding: dict[str, str], expected: str | None) -> None:
     assert bind_condition(condition, binding) == expected
+
+
+def test_functions_manual_helpers_are_namespaced() -> None:
+    text = ("namespace torch::autograd::generated::details {\n"
+            "Tensor scale(const Tensor& t) { return t.mul(2); }\n"
+            "Tensor norm_backward(const Tensor& g, const Tensor& m) {\n"
+            "  return scale(g.mm(m));\n}\n}\n")
+    edges = autograd_namespaced(scan_source(text, "torch/csrc/autograd/FunctionsManual.cpp",
+                                            ""))
+    found = {(e.caller, e.callee) for e in edges}
+    assert ("autograd::norm_backward", "call:autograd::scale") in found
+    assert ("autograd::norm_backward", "method:mm") in found
+    assert ("autograd::scale", "method:mul") in found
+    assert not any(e.caller == "norm_backward" for e in edges)  # not the ATen kernel's name
