@@ -10,7 +10,9 @@ Each --file names a file, the repository it was read from (pytorch/pytorch or a 
 and the commit; `:partial` after the commit marks a file saved only up to the functions read
 (its line numbers are still exact). --src says in which local folder each repository's files
 were saved. The scanner is docgen.upstream.scan_source, the one `docgen walk --pytorch-src`
-uses.
+uses. A --file under torch/csrc/autograd/ (FunctionsManual.cpp, the helpers of the formulas
+in derivatives.yaml) has its functions named autograd::<name>; with --derivatives only those
+a backward formula reaches are kept.
 """
 
 from __future__ import annotations
