@@ -183,6 +183,10 @@ def test_backends_page_is_read_from_headers(ctx: WalkContext, report: WalkReport
     cells = {c.backend: c for c in rows["aten::addmm"].cells}
     assert cells["CPU"].kernel == "addmm_out_cpu" and cells["PrivateUse1"].kernel is None
     assert rows["aten::convolution_backward"].needed_for == "backward"
+    # aten::mm runs in no forward of AlexNet, only inside mm_mat1_backward/mm_mat2_backward
+    # (FunctionsManual.cpp), which addmm's formula calls.
+    assert rows["aten::mm"].needed_for == "backward"
+    assert "via mm_mat" in rows["aten::mm"].condition
     pages = render_walk_pages(report, backends)
     assert {"walk/conv2d.md", "walk/linear.md", "walk/backends.md"} <= set(pages)
     assert "from upstream C++" in pages["walk/conv2d.md"]
