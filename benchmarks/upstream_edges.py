@@ -10,7 +10,9 @@ Each --file names a file, the repository it was read from (pytorch/pytorch or a 
 and the commit; `:partial` after the commit marks a file saved only up to the functions read
 (its line numbers are still exact). --src says in which local folder each repository's files
 were saved. The scanner is docgen.upstream.scan_source, the one `docgen walk --pytorch-src`
-uses.
+uses. A --file under torch/csrc/autograd/ (FunctionsManual.cpp, the helpers of the formulas
+in derivatives.yaml) has its functions named autograd::<name>; with --derivatives only those
+a backward formula reaches are kept.
 """
 
 from __future__ import annotations
@@ -19,26 +21,30 @@ import argparse
 import json
 import re
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from docgen.aten import read_native_functions
+from docgen.aten import read_derivatives, read_native_functions
 from docgen.upstream import (
+    AUTOGRAD_DIR,
+    AUTOGRAD_PREFIX,
     CALL_PREFIX,
     METHOD_PREFIX,
     EdgeSet,
+    autograd_namespaced,
     edges_to_json,
     scan_source,
 )
-from docgen.walkmodel import UpstreamEdge
+from docgen.walkmodel import DerivativeDoc, UpstreamEdge
 
 TARGET = "torch 2.13.0"
 UPSTREAM = "pytorch/pytorch"
 # Content markers of a modern PyTorch file, recorded per file in the data (`markers`).
 MARKERS = ("select_conv_backend", "ConvBackend::", "native_dropout", "at::addmm",
            "std::optional", "_slow_conv2d_forward", "max_pool2d_with_indices",
-           "clamp_min", "_adaptive_avg_pool2d")
+           "clamp_min", "_adaptive_avg_pool2d", "is_contiguous_or_false")
 
 
 def _is_kept(callee: str, operators: set[str] | None, helpers: set[str]) -> bool:
@@ -53,9 +59,39 @@ def _is_kept(callee: str, operators: set[str] | None, helpers: set[str]) -> bool
 
 
 def _helpers(edges: list[UpstreamEdge]) -> set[str]:
-    """C++ functions whose bodies call an `at::` operator: the walk goes through them."""
-    return {e.caller for e in edges if not e.callee.startswith((METHOD_PREFIX, CALL_PREFIX,
-                                                                 "native::"))}
+    """C++ functions whose bodies call an `at::` operator, or call a function that does
+    (`_dropout<false>` -> `_dropout_impl<false, false, inplace>`): the walk goes through
+    them."""
+    found = {e.caller for e in edges if not e.callee.startswith((METHOD_PREFIX, CALL_PREFIX,
+                                                                  "native::"))}
+    while True:
+        more = {e.caller for e in edges if e.callee.removeprefix(CALL_PREFIX) in found
+                and e.callee.startswith(CALL_PREFIX)} - found
+        if not more:
+            return found
+        found |= more
+
+
+_FORMULA_CALL = re.compile(r"(?<![\w.])([a-z_][a-z0-9_]*)\s*\(")
+
+
+def _formula_reachable(edges: list[UpstreamEdge], derivatives: Iterable[DerivativeDoc]
+                       ) -> list[UpstreamEdge]:
+    """`edges` less the autograd:: functions no backward formula reaches."""
+    todo = [AUTOGRAD_PREFIX + name for d in derivatives for inputs, formula in d.formulas
+            if not inputs.startswith("result") for name in _FORMULA_CALL.findall(formula)]
+    reached: set[str] = set()
+    by_caller: dict[str, list[UpstreamEdge]] = {}
+    for edge in edges:
+        by_caller.setdefault(edge.caller, []).append(edge)
+    while todo:
+        name = todo.pop()
+        if name in reached or name not in by_caller:
+            continue
+        reached.add(name)
+        todo.extend(e.callee.removeprefix(CALL_PREFIX) for e in by_caller[name]
+                    if e.callee.startswith(CALL_PREFIX + AUTOGRAD_PREFIX))
+    return [e for e in edges if not e.caller.startswith(AUTOGRAD_PREFIX) or e.caller in reached]
 
 
 def _source_text(repo: str, commit: str) -> str:
@@ -102,6 +138,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="compare the members of enum NAME declared in HEADER (from the "
                              "wheel, e.g. ConvUtils.h:ConvBackend) with the NAME::X the files "
                              "use; the result is recorded as enum_check")
+    parser.add_argument("--derivatives", type=Path, default=None, metavar="YAML",
+                        help="keep FunctionsManual.cpp functions only when a backward formula "
+                             "of this derivatives.yaml calls them, directly or through "
+                             "another (with --native-functions)")
     args = parser.parse_args(argv)
     roots = dict(item.split("=", 1) for item in args.src)
     operators: set[str] | None = None
@@ -120,8 +160,12 @@ def main(argv: list[str] | None = None) -> int:
                       "complete": flag != "partial", "chars": len(text),
                       "lines": text.count("\n"),
                       "markers": [m for m in MARKERS if re.search(re.escape(m), text)]}
-        scanned.extend(scan_source(text, rel, commit, repo))
+        found = scan_source(text, rel, commit, repo)
+        scanned.extend(autograd_namespaced(found) if rel.startswith(AUTOGRAD_DIR) else found)
         texts.append(text)
+    if args.derivatives is not None and operators is not None:
+        table = read_derivatives(args.derivatives.read_text(encoding="utf-8"), table)
+        scanned = _formula_reachable(scanned, table.derivatives.values())
     helpers = _helpers(scanned)
     edges = EdgeSet()
     for edge in scanned:
@@ -142,6 +186,9 @@ def main(argv: list[str] | None = None) -> int:
         "filtered_by": "native_functions.yaml of torch 2.13.0 (method and unqualified calls;"
                        " unqualified calls also kept when they name a C++ helper that calls "
                        "an at:: operator)" if operators is not None else None,
+        "autograd": "functions of torch/csrc/autograd/FunctionsManual.cpp are named "
+                    "autograd::<name>; kept when a backward formula of derivatives.yaml "
+                    "(torch 2.13.0) reaches them" if args.derivatives else None,
     }
     args.out.write_text(json.dumps(edges_to_json(edges, meta), indent=2, sort_keys=True,
                                    ensure_ascii=False) + "\n", encoding="utf-8")

@@ -165,6 +165,7 @@ def coverage(table: OperatorTable, walk: WalkReport,
     kernel each key gets, or none; conditional C++ routes keep their condition."""
     conditions: dict[str, str] = {}
     formulas: list[str] = []
+    helper_ops: dict[str, str] = {}  # operator -> the formula helper whose body calls it
     for node, condition, visible in _all_ops(
             op for layer in walk.layers for op in layer.operators):
         if node.operator is None:
@@ -176,9 +177,14 @@ def coverage(table: OperatorTable, walk: WalkReport,
         if visible and d is not None and not d.via_decomposition:
             # `result*:` entries are forward-mode (JVP) formulas, not backward.
             formulas.extend(f for key, f in d.formulas if not key.startswith("result"))
+            for call in d.calls:
+                helper_ops.setdefault(call.operator.removeprefix("aten::"), call.helper)
     rows = [_row(table, name, "forward", cond, keys) for name, cond in conditions.items()]
-    rows += [_row(table, name, "backward", "", keys)
-             for name in backward_ops(table, formulas) if name not in conditions]
+    direct = [name for name in backward_ops(table, formulas) if name not in conditions]
+    rows += [_row(table, name, "backward", "", keys) for name in direct]
+    rows += [_row(table, name, "backward", f"via {helper} (FunctionsManual.cpp)", keys)
+             for name, helper in helper_ops.items()
+             if name not in conditions and name not in direct]
     return [r for r in rows if r is not None]
 
 

@@ -7,6 +7,8 @@ backward formula (derivatives.yaml). Every hop carries the file:line it was read
 
 from __future__ import annotations
 
+import re
+from dataclasses import replace
 from pathlib import Path
 
 from docgen.aten import (
@@ -28,10 +30,12 @@ from docgen.pyroute import (
     walk_layer_python,
 )
 from docgen.sources import SourceSet
-from docgen.upstream import CALL_PREFIX, METHOD_PREFIX
+from docgen.upstream import AUTOGRAD_PREFIX, CALL_PREFIX, METHOD_PREFIX
 from docgen.walkctx import DEFAULT_BACKENDS, WalkContext, open_context
 from docgen.walkmodel import (
+    DIRECT_NOTE,
     BackendsReport,
+    BackwardCall,
     CallSite,
     DerivativeDoc,
     FunctionFlow,
@@ -44,6 +48,9 @@ from docgen.walkmodel import (
 )
 
 MAX_OP_DEPTH = 8
+MAX_HELPER_DEPTH = 3
+NATIVE_PREFIX = "native::"
+HELPER_NOTE = "C++ helper, not an operator"
 
 
 # ---------------------------------------------------------------- operators and kernels
@@ -102,11 +109,64 @@ def operator_node(ctx: WalkContext, name: str, reached: Reached, *, edge: Locati
             derivative.location if derivative else op.location,
             derivative.formulas if derivative else (),
             derivative.inherited_from if derivative else None, via_decomposition=True)
+    elif derivative is not None:
+        calls = backward_calls(ctx, derivative)
+        if calls:
+            derivative = replace(derivative, calls=calls)
     children: list[OpNode] = []
     if depth < MAX_OP_DEPTH and op.name not in seen:
         children = _callees(ctx, kernels, seen | {op.name}, depth)
     return OpNode(qualified, op, reached, edge, condition, kernels, derivative, tuple(children),
                   note, source)
+
+
+_FORMULA_CALL = re.compile(r"(?<![\w.])([a-z_][a-z0-9_]*)\s*\(")
+
+
+def backward_calls(ctx: WalkContext, derivative: DerivativeDoc) -> tuple[BackwardCall, ...]:
+    """The operators the C++ helpers a derivative formula calls (`mm_mat1_backward(grad,
+    ...)`) call in their bodies in FunctionsManual.cpp, when those bodies were read."""
+    out: list[BackwardCall] = []
+    seen: set[str] = set()
+    for inputs, formula in derivative.formulas:
+        if inputs.startswith("result"):
+            continue  # a forward-mode (jvp) formula, not the backward
+        for name in dict.fromkeys(_FORMULA_CALL.findall(formula)):
+            out.extend(_helper_calls(ctx, name, seen, 0))
+    return tuple(dict.fromkeys(out))
+
+
+def _helper_calls(ctx: WalkContext, name: str, seen: set[str], depth: int
+                  ) -> list[BackwardCall]:
+    key = AUTOGRAD_PREFIX + name
+    if key in seen or depth > MAX_HELPER_DEPTH:
+        return []
+    seen.add(key)
+    out: list[BackwardCall] = []
+    for edge in ctx.edges.edges.get(key, ()):
+        callee = edge.callee
+        if callee.startswith(CALL_PREFIX + AUTOGRAD_PREFIX):
+            nested = callee.removeprefix(CALL_PREFIX + AUTOGRAD_PREFIX)
+            out.extend(_helper_calls(ctx, nested, seen, depth + 1))
+            continue
+        if callee.startswith(METHOD_PREFIX):
+            found = _method_operator(ctx, _operator_name(ctx, callee.removeprefix(
+                METHOD_PREFIX)))
+        elif callee.startswith((CALL_PREFIX, NATIVE_PREFIX)):
+            continue
+        else:
+            found = _plain_operator(ctx, _operator_name(ctx, callee))
+        if found is not None:
+            out.append(BackwardCall(name, f"aten::{found}", edge.location, edge.condition,
+                                    _source(edge)))
+    return out
+
+
+def _plain_operator(ctx: WalkContext, name: str) -> str | None:
+    if ctx.table.find(name) is not None:
+        return name
+    overloads = ctx.table.overloads(name)
+    return overloads[0].name if overloads else None
 
 
 def _callees(ctx: WalkContext, kernels: tuple[KernelChoice, ...], seen: frozenset[str],
@@ -164,9 +224,17 @@ def _edges_below(ctx: WalkContext, function: str, implicit: bool, seen: frozense
     done: set[tuple[str, str]] = set()
     for edge in ctx.edges.calls_of(function):
         callee = edge.callee
-        if callee.startswith("native::") or (callee, edge.condition) in done:
+        if (callee, edge.condition) in done:
             continue
         done.add((callee, edge.condition))
+        if callee.startswith(NATIVE_PREFIX):
+            # `native::reshape_symint(self, shape)`: a plain C++ call of another kernel
+            # function, no dispatcher hop; walked through like a helper.
+            direct = _helper_node(ctx, function, callee.removeprefix(NATIVE_PREFIX), edge,
+                                  implicit, seen, depth, DIRECT_NOTE)
+            if direct is not None:
+                out.append(direct)
+            continue
         if callee.startswith(METHOD_PREFIX):
             name = _operator_name(ctx, callee.removeprefix(METHOD_PREFIX))
             callee = _method_operator(ctx, name) or ""
@@ -176,8 +244,9 @@ def _edges_below(ctx: WalkContext, function: str, implicit: bool, seen: frozense
             callee = _operator_name(ctx, callee.removeprefix(CALL_PREFIX))
             if callee == function.removesuffix("_symint"):
                 continue
-            if ctx.table.find(callee) is None:
-                # A local C++ helper: walked through when its body calls operators.
+            if ctx.table.find(callee) is None or _defined_beside(ctx, callee, edge):
+                # A local C++ helper (`multiply<inplace>(...)` in Dropout.cpp is the file's
+                # template, not aten::multiply): walked through when its body calls operators.
                 helper = _helper_node(ctx, function, callee, edge, implicit, seen, depth)
                 if helper is not None:
                     out.append(helper)
@@ -204,18 +273,24 @@ def _edges_below(ctx: WalkContext, function: str, implicit: bool, seen: frozense
     return out
 
 
+def _defined_beside(ctx: WalkContext, name: str, edge: UpstreamEdge) -> bool:
+    """Whether the file of `edge` defines a function `name` whose body was read."""
+    return any(e.location.path == edge.location.path for e in ctx.edges.edges.get(name, ()))
+
+
 def _helper_node(ctx: WalkContext, function: str, helper: str, edge: UpstreamEdge,
-                 implicit: bool, seen: frozenset[str], depth: int) -> OpNode | None:
-    """A C++ helper called in a kernel body (`_convolution_nogroup_backend`), shown with the
-    operators its own body calls; None when it calls none or was already walked."""
+                 implicit: bool, seen: frozenset[str], depth: int,
+                 kind: str = HELPER_NOTE) -> OpNode | None:
+    """A C++ helper called in a kernel body (`_convolution_nogroup_backend`), or a kernel
+    function called directly (`native::reshape_symint`), shown with the operators its own
+    body calls; None when it calls none or was already walked."""
     if depth >= MAX_OP_DEPTH or helper in seen or not ctx.edges.calls_of(helper):
         return None
     children = _edges_below(ctx, helper, implicit, seen | {helper}, depth + 1)
     if not children:
         return None
     reached = Reached.DECOMPOSITION if implicit else Reached.UPSTREAM
-    note = (f"{_edge_note(ctx, function, edge.commit, edge.repo)}; C++ helper, "
-            "not an operator")
+    note = f"{_edge_note(ctx, function, edge.commit, edge.repo)}; {kind}"
     return OpNode(f"at::native::{helper}", None, reached, edge.location, edge.condition, (),
                   None, tuple(children), note, _source(edge))
 

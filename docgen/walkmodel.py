@@ -11,6 +11,10 @@ from enum import StrEnum
 
 from docgen.model import Diagnostic, Location
 
+# The note of a node reached by `native::k(...)` in a kernel body: a plain C++ call.
+DIRECT_NOTE = ("direct C++ call of the kernel function, no dispatcher hop (a profiler shows "
+               "no aten:: entry for it)")
+
 
 class Reached(StrEnum):
     """How an operator was reached from its parent."""
@@ -134,6 +138,18 @@ class KernelChoice:
 
 
 @dataclass(frozen=True)
+class BackwardCall:
+    """An operator a derivative formula's C++ helper calls (`mm_mat1_backward` -> aten::mm),
+    read in the body of the helper in torch/csrc/autograd/FunctionsManual.cpp."""
+
+    helper: str  # mm_mat1_backward
+    operator: str  # aten::mm
+    location: Location  # where the call is written in the helper's body
+    condition: str
+    source: str  # repository@commit the body was read at
+
+
+@dataclass(frozen=True)
 class DerivativeDoc:
     """The backward formulas of an operator from derivatives.yaml."""
 
@@ -142,6 +158,7 @@ class DerivativeDoc:
     formulas: tuple[tuple[str, str], ...]  # (inputs, formula)
     inherited_from: str | None = None  # an in-place op using its functional op's formula
     via_decomposition: bool = False
+    calls: tuple[BackwardCall, ...] = ()  # what the formulas' C++ helpers call
 
 
 @dataclass(frozen=True)

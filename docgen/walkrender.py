@@ -6,6 +6,7 @@ pages agree; templates only arrange.
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from typing import Any
 
@@ -16,8 +17,11 @@ from rich.text import Text
 from rich.tree import Tree
 
 from docgen.render import make_environment
+from docgen.upstream import split_top
 from docgen.walkmodel import (
+    DIRECT_NOTE,
     BackendsReport,
+    BackwardCall,
     DerivativeDoc,
     KernelChoice,
     LayerWalk,
@@ -50,7 +54,10 @@ def derivative_to_json(d: DerivativeDoc | None) -> dict[str, Any] | None:
     if d is None:
         return None
     return {"name": d.name, "location": _loc(d.location), "formulas": dict(d.formulas),
-            "inherited_from": d.inherited_from, "via_decomposition": d.via_decomposition}
+            "inherited_from": d.inherited_from, "via_decomposition": d.via_decomposition,
+            "calls": [{"helper": c.helper, "operator": c.operator,
+                       "location": _loc(c.location), "condition": c.condition,
+                       "source": c.source} for c in d.calls]}
 
 
 def op_to_json(node: OpNode) -> dict[str, Any]:
@@ -154,18 +161,38 @@ def _add_hop(tree: Tree, hop: PyHop) -> None:
         node = main[0] if main else None
 
 
+def backward_call_lines(calls: tuple[BackwardCall, ...]) -> list[str]:
+    """One line per formula helper: `backward calls (from upstream C++ FunctionsManual.cpp:
+    1727, 1732, repo@commit): mm_mat1_backward -> aten::mm, aten::t`."""
+    by_helper: dict[str, list[BackwardCall]] = {}
+    for call in calls:
+        by_helper.setdefault(call.helper, []).append(call)
+    lines = []
+    for helper, group in by_helper.items():
+        where = group[0].location.path
+        numbers = ", ".join(str(n) for n in dict.fromkeys(c.location.line for c in group))
+        ops = ", ".join(dict.fromkeys(c.operator for c in group))
+        source = f", {group[0].source}" if group[0].source else ""
+        lines.append(f"backward calls ({UPSTREAM_MARK} {where}:{numbers}{source}): "
+                     f"{helper} -> {ops}")
+    return lines
+
+
 def _has_kernel(node: OpNode, backends: tuple[str, ...]) -> bool:
     if node.operator is None:
         return True
     return any(k.kernel for k in node.kernels if k.backend in backends)
 
 
-def _op_label(node: OpNode, backends: tuple[str, ...], also: list[OpNode]) -> Text:
+def _op_label(node: OpNode, backends: tuple[str, ...], also: list[OpNode],
+              first: bool = True) -> Text:
     text = Text(node.name, style="bold green")
     if node.operator is not None:
         text.append(f"  {_loc(node.operator.location)}", style="dim")
     if node.edge is not None:
-        lines = "".join(f", {o.edge.line}" for o in also if o.edge is not None)
+        others = dict.fromkeys(o.edge.line for o in also
+                               if o.edge is not None and o.edge.line != node.edge.line)
+        lines = "".join(f", {line}" for line in others)
         source = f", {node.source}" if node.source else ""
         text.append(f"\n  [{UPSTREAM_MARK} {_loc(node.edge)}{lines}{source}]",
                     style="magenta")
@@ -182,11 +209,15 @@ def _op_label(node: OpNode, backends: tuple[str, ...], also: list[OpNode]) -> Te
             f"backward {_loc(d.location)}" + (f" (from {d.inherited_from})"
                                               if d.inherited_from else ""))
         text.append(f"\n  autograd: {what}", style="dim")
+        for line in backward_call_lines(d.calls) if first else ():
+            text.append(f"\n  {line}", style="magenta")
     if node.note and node.edge is None:
         text.append(f"\n  {node.note}", style="dim italic")
     elif node.operator is None and node.edge is not None:
-        text.append("\n  C++ helper or renamed function, not an operator of this torch",
-                    style="dim italic")
+        role = ("direct C++ call of a kernel function: no dispatcher hop" if DIRECT_NOTE
+                in node.note else "C++ helper or renamed function, not an operator of this "
+                "torch")
+        text.append(f"\n  {role}", style="dim italic")
     return text
 
 
@@ -198,13 +229,18 @@ def _add_ops(tree: Tree, nodes: tuple[OpNode, ...], backends: tuple[str, ...],
     groups: dict[str, list[OpNode]] = {}
     for node in sorted(nodes, key=lambda n: n.operator is None):
         groups.setdefault(node.name, []).append(node)
+    sparse: list[str] = []
     for node, *also in groups.values():
         if not _has_kernel(node, backends):
             hidden.append(node.name)
             continue
+        if all(sparse_only(n.condition) for n in (node, *also)):
+            sparse.append(node.name)
+            continue
         children = tuple(c for n in (node, *also) for c in n.children)
         node = replace(node, children=children)
-        branch = tree.add(_op_label(node, backends, also))
+        # backward-call lines once per operator: a repeated operator is shown short
+        branch = tree.add(_op_label(node, backends, also, node.name not in expanded))
         if node.children and node.name in expanded:
             branch.add(Text("… its calls are shown above", style="dim"))
             continue
@@ -214,6 +250,37 @@ def _add_ops(tree: Tree, nodes: tuple[OpNode, ...], backends: tuple[str, ...],
         names = ", ".join(dict.fromkeys(hidden))
         tree.add(Text(f"(+{len(hidden)} with no {'/'.join(backends)} kernel: "
                       f"{short(names, OP_CONDITION)}; see --json)", style="dim"))
+    if sparse:
+        names = ", ".join(dict.fromkeys(sparse))
+        tree.add(Text(f"(+{len(sparse)} called for sparse layouts only: "
+                      f"{short(names, OP_CONDITION)}; see --json)", style="dim"))
+
+
+# `self.is_sparse()`, `self.layout() == kSparseCsr`: a test that holds for sparse tensors only.
+_SPARSE_TEST = re.compile(r"[\w.()\[\]]*\.is_sparse(?:_csr)?\(\)"
+                          r"|[\w.()\[\]]*layout\(\)\s*==\s*kSparse\w*")
+
+
+def sparse_only(condition: str) -> bool:
+    """Whether a call condition holds only for sparse tensors: one of its `&&` terms is a
+    sparse-layout test, or an `||` of such tests (the dense AlexNet path never takes it)."""
+    for term in split_top(condition, "&&"):
+        term = term.strip()
+        while term.startswith("(") and term.endswith(")") and _balanced(term[1:-1]):
+            term = term[1:-1].strip()
+        tests = split_top(term, "||")
+        if tests and all(_SPARSE_TEST.fullmatch(t.strip()) for t in tests):
+            return True
+    return False
+
+
+def _balanced(text: str) -> bool:
+    depth = 0
+    for ch in text:
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        if depth < 0:
+            return False
+    return depth == 0
 
 
 def _signature(layer: LayerWalk) -> tuple[object, ...]:

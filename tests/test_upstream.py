@@ -10,6 +10,8 @@ import pytest
 from docgen.errors import SourceError
 from docgen.upstream import (
     EdgeSet,
+    autograd_namespaced,
+    bind_condition,
     blank_comments_and_strings,
     edges_from_json,
     edges_to_json,
@@ -225,3 +227,105 @@ def test_shipped_file_records_where_each_file_was_read() -> None:
     assert data["enum_check"]["used_not_declared"] == []
     rows = data["edges"]
     assert all(row["repo"] == files[row["path"]]["repo"] for row in rows)
+
+
+TEMPLATED_CPP = """\
+namespace at::native {
+namespace {
+template<bool twice, bool scaled, typename T>
+Tensor impl(T& input, double p) {
+  if (p == 0) {
+    return input;
+  }
+  Tensor noise = at::empty_like(input);
+  if (scaled) {
+    noise.mul_(p);
+  } else {
+    noise.div_(p);
+  }
+  if (twice && p > 1) {
+    noise.add_(1);
+  }
+  return input.mul(noise);
+}
+
+#define ALIAS(NAME, TWICE, SCALED)                        \\
+template <bool flag, typename... Args>                    \\
+Tensor NAME(Args&&... args) {                             \\
+  return impl<TWICE, SCALED, flag>(std::forward<Args>(args)...); \\
+}
+
+ALIAS(_plain, false, false)
+ALIAS(_scaled, false, true)
+} // namespace
+
+Tensor plain(const Tensor& input, double p) {
+  return _plain<false>(input, p);
+}
+
+Tensor direct(const Tensor& input) {
+  return native::plain(input, 0.5);
+}
+} // namespace at::native
+"""
+
+
+def test_macro_defined_functions_and_template_specialisations() -> None:
+    edges = scan_source(TEMPLATED_CPP, "t.cpp", "c0ffee")
+    by_caller: dict[str, dict[str, tuple[int, str]]] = {}
+    for e in edges:
+        by_caller.setdefault(e.caller, {})[e.callee] = (e.location.line, e.condition)
+    # The macro's invocations define `_plain` and `_scaled`, read at the #define's lines.
+    call_line = _line_of(TEMPLATED_CPP, "return impl<TWICE")
+    assert by_caller["_plain"] == {"call:impl<false, false, flag>": (call_line, "")}
+    assert by_caller["_scaled"] == {"call:impl<false, true, flag>": (call_line, "")}
+    # `_plain<false>(...)` names the specialisation of the macro-made template.
+    assert by_caller["plain"]["call:_plain<false>"][0] == _line_of(TEMPLATED_CPP,
+                                                                   "_plain<false>(input")
+    assert by_caller["_plain<false>"] == by_caller["_plain"]
+    # In impl<false, false, ...> the `scaled` branch and `twice && ...` are decided away;
+    # what the template leaves open stays a condition.
+    plain = by_caller["impl<false, false, flag>"]
+    assert plain["method:div_"] == (_line_of(TEMPLATED_CPP, "noise.div_"), "")
+    assert "method:mul_" not in plain and "method:add_" not in plain
+    assert plain["empty_like"] == (_line_of(TEMPLATED_CPP, "at::empty_like"), "")
+    scaled = by_caller["impl<false, true, flag>"]
+    assert "method:mul_" in scaled and "method:div_" not in scaled
+    # The template itself keeps every call with its conditions.
+    assert by_caller["impl"]["method:add_"][1] == "twice && p > 1"
+    # `native::plain(...)` inside namespace at::native: a direct kernel call.
+    assert "native::plain" in by_caller["direct"]
+
+
+def test_a_macro_without_a_function_body_defines_nothing() -> None:
+    text = "#define CALL(x) at::hidden(x)\nnamespace at::native {\nCALL(1)\n}\n"
+    assert scan_source(text, "m.cpp", "") == []
+
+
+@pytest.mark.parametrize(("condition", "binding", "expected"), [
+    ("alpha", {"alpha": "false"}, None),
+    ("!(alpha)", {"alpha": "false"}, ""),
+    ("!(!alpha)", {"alpha": "true"}, ""),
+    ("twice && p > 1", {"twice": "true"}, "p > 1"),
+    ("twice && p > 1", {"twice": "false"}, None),
+    ("(a || b) && x.is_cuda()", {"a": "false", "b": "true"}, "x.is_cuda()"),
+    ("p == 1", {"alpha": "false"}, "p == 1"),
+    ("", {"alpha": "false"}, ""),
+])
+def test_bind_condition_decides_terms_of_bound_parameters(
+        condition: str, binding: dict[str, str], expected: str | None) -> None:
+    assert bind_condition(condition, binding) == expected
+
+
+def test_functions_manual_helpers_are_namespaced() -> None:
+    text = ("namespace torch::autograd::generated::details {\n"
+            "Tensor scale(const Tensor& t) { return t.mul(2); }\n"
+            "Tensor norm_backward(const Tensor& g, const Tensor& m) {\n"
+            "  return scale(g.mm(m));\n}\n}\n")
+    edges = autograd_namespaced(scan_source(text, "torch/csrc/autograd/FunctionsManual.cpp",
+                                            ""))
+    found = {(e.caller, e.callee) for e in edges}
+    assert ("autograd::norm_backward", "call:autograd::scale") in found
+    assert ("autograd::norm_backward", "method:mm") in found
+    assert ("autograd::scale", "method:mul") in found
+    assert not any(e.caller == "norm_backward" for e in edges)  # not the ATen kernel's name

@@ -8,9 +8,10 @@ import pytest
 
 from docgen.pyroute import evaluate
 from docgen.sources import SourceSet, SourceSpec, open_source
-from docgen.upstream import EdgeSet, scan_source
+from docgen.upstream import EdgeSet, autograd_namespaced, scan_source
 from docgen.walk import open_context, walk_model
 from docgen.walkmodel import FlowExpr, LayerWalk, OpNode, PyHop, Reached, WalkReport
+from docgen.walkrender import sparse_only
 from tests.walk_fixtures import CONVOLUTION_CPP, torch_files
 
 MODEL = "zoo.net:Net"
@@ -410,3 +411,107 @@ def test_cpp_helpers_are_walked_through_with_their_provenance(write_package) -> 
     assert [c.name for c in helper.children] == ["aten::cudnn_convolution"]
     # Helpers that call no operator, and a kernel calling its own name, are not shown.
     assert [c.name for c in convolution.children] == ["at::native::by_backend"]
+
+
+@pytest.mark.parametrize(("condition", "expected"), [
+    ("self.is_sparse()", True),
+    ("dim0 == dim1 && self.is_sparse()", True),
+    ("(self.layout() == kSparseBsr || self.layout() == kSparseCsr)", True),
+    ("self.layout() == kSparseBsr || self.is_cuda()", False),
+    ("!self.is_sparse()", False),
+    ("self.is_contiguous_or_false() && !self.is_mkldnn()", False),
+    ("", False),
+])
+def test_sparse_only_conditions_are_folded_in_the_tree(condition: str, expected: bool) -> None:
+    assert sparse_only(condition) is expected
+
+
+DIRECT_CPP = """\
+namespace at::native {
+Tensor conv2d_symint(const Tensor& input, const Tensor& weight) {
+  return at::convolution_symint(input, weight, {});
+}
+template <bool fast>
+Tensor pick(const Tensor& input, const Tensor& weight) {
+  if (fast) {
+    return at::cudnn_convolution(input, weight);
+  }
+  return at::addmm(input, weight, weight);
+}
+#define DEFINE(NAME, FAST)                                 \\
+Tensor NAME(const Tensor& input, const Tensor& weight) {   \\
+  return pick<FAST>(input, weight);                        \\
+}
+DEFINE(pick_slow, false)
+Tensor convolution(const Tensor& input, const Tensor& weight, const Tensor& bias) {
+  return native::pick_slow(input, weight);
+}
+}
+"""
+
+
+def test_direct_kernel_calls_and_template_specialisations_are_walked(write_package) -> None:
+    edges = EdgeSet(origin="test")
+    for edge in scan_source(DIRECT_CPP, "aten/src/ATen/native/Convolution.cpp", "abc123"):
+        edges.add(edge)
+    report = _walk(write_package, torch_files(), edges)
+    convolution = _layer(report, "features.0").operators[0].children[0]
+    assert convolution.name == "aten::convolution"
+    [direct] = convolution.children
+    assert direct.name == "at::native::pick_slow" and direct.operator is None
+    assert "no dispatcher hop" in direct.note
+    assert direct.edge is not None and direct.edge.line == DIRECT_CPP.splitlines().index(
+        "  return native::pick_slow(input, weight);") + 1
+    [special] = direct.children
+    assert special.name == "at::native::pick<false>"
+    # `if (fast)` is false in pick<false>: only the other call is left.
+    assert [c.name for c in special.children] == ["aten::addmm"]
+    assert special.children[0].condition == ""
+
+
+MANUAL_CPP = """\
+namespace torch::autograd::generated::details {
+Tensor half(const Tensor& t) {
+  return at::addmm(t, t, t);
+}
+Tensor jvp_only(const Tensor& t) {
+  return at::addmm(t, t, t);
+}
+Tensor conv_input_backward(const Tensor& grad, const Tensor& weight) {
+  if (grad.is_cuda()) {
+    return at::cudnn_convolution(grad, weight);
+  }
+  return half(grad);
+}
+}
+"""
+
+
+def test_backward_formula_helpers_show_what_they_call(write_package) -> None:
+    """A formula calling a FunctionsManual.cpp helper lists the operators the helper's body
+    calls, with file:line and condition; nested helpers are followed; forward-mode
+    (`result:`) formulas are not backward."""
+    files = torch_files()
+    derivatives = "torchgen/packaged/autograd/derivatives.yaml"
+    files[derivatives] += ("\n- name: cudnn_convolution(Tensor self, Tensor weight) -> Tensor\n"
+                           "  self: conv_input_backward(grad, weight)\n"
+                           "  result: jvp_only(self_t)\n")
+    edges = EdgeSet(origin="test")
+    path = "torch/csrc/autograd/FunctionsManual.cpp"
+    for edge in autograd_namespaced(scan_source(MANUAL_CPP, path, "abc")):
+        edges.add(edge)
+    for edge in scan_source(HELPER_CPP, "aten/src/ATen/native/Convolution.cpp", "abc"):
+        edges.add(edge)
+    report = _walk(write_package, files, edges)
+    convolution = _layer(report, "features.0").operators[0].children[0]
+    helper = next(c for c in convolution.children if c.operator is None)
+    cudnn = helper.children[0]
+    assert cudnn.name == "aten::cudnn_convolution" and cudnn.derivative is not None
+    calls = {(c.helper, c.operator): c for c in cudnn.derivative.calls}
+    lines = MANUAL_CPP.splitlines()
+    assert set(calls) == {("conv_input_backward", "aten::cudnn_convolution"),
+                          ("half", "aten::addmm")}
+    first = calls[("conv_input_backward", "aten::cudnn_convolution")]
+    assert first.condition == "grad.is_cuda()" and first.location.path == path
+    assert first.location.line == lines.index("    return at::cudnn_convolution(grad, weight);") + 1
+    assert calls[("half", "aten::addmm")].location.line == 3
