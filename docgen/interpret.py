@@ -193,12 +193,8 @@ class Interpreter:
             if count > MAX_LOOP:
                 raise CannotEvaluate("loop runs too long")
             self.assign(stmt.target, item, frame)
-            try:
-                self.block(stmt.body, frame)
-            except BreakSignal:
+            if not self.loop_body(stmt.body, frame):
                 return
-            except ContinueSignal:
-                continue
         self.block(stmt.orelse, frame)
 
     def stmt_While(self, stmt: ast.While, frame: Frame) -> None:
@@ -207,13 +203,19 @@ class Interpreter:
             count += 1
             if count > MAX_LOOP:
                 raise CannotEvaluate("loop runs too long")
-            try:
-                self.block(stmt.body, frame)
-            except BreakSignal:
+            if not self.loop_body(stmt.body, frame):
                 return
-            except ContinueSignal:
-                continue
         self.block(stmt.orelse, frame)
+
+    def loop_body(self, body: list[ast.stmt], frame: Frame) -> bool:
+        """Run one iteration; False when it ended with `break` (skip the `else` block)."""
+        try:
+            self.block(body, frame)
+        except BreakSignal:
+            return False
+        except ContinueSignal:
+            pass
+        return True
 
     def stmt_Return(self, stmt: ast.Return, frame: Frame) -> None:
         if stmt.value is None:

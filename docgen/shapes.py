@@ -245,11 +245,16 @@ def _cat(a: dict[str, Any]) -> RuleResult:
     return SymTensor(tuple(shape)), 0
 
 
+def _varargs(values: Any) -> Any:
+    """`x.view(2, 3)` and `x.view((2, 3))` alike: a single tuple or list argument unpacked."""
+    if len(values) == 1 and isinstance(values[0], (tuple, list)):
+        return tuple(values[0])
+    return values
+
+
 def _view(a: dict[str, Any]) -> RuleResult:
     x = _tensor(a["input"], "input")
-    sizes = a["size"]
-    if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
-        sizes = tuple(sizes[0])
+    sizes = _varargs(a["size"])
     if not all(isinstance(s, int) for s in sizes) or list(sizes).count(-1) > 1:
         raise CannotEvaluate(f"view/reshape sizes {sizes!r} are not integers")
     known = _numel([s for s in sizes if s != -1])
@@ -281,9 +286,7 @@ def _transpose(a: dict[str, Any]) -> RuleResult:
 
 def _permute(a: dict[str, Any]) -> RuleResult:
     x = _tensor(a["input"], "input")
-    dims = a["dims"]
-    if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
-        dims = tuple(dims[0])
+    dims = _varargs(a["dims"])
     return SymTensor(tuple(x.shape[_dim(d, len(x.shape))] for d in dims)), 0
 
 
@@ -337,9 +340,7 @@ def _pieces(x: SymTensor, dim: int, sizes: list[int]) -> RuleResult:
 
 def _expand(a: dict[str, Any]) -> RuleResult:
     x = _tensor(a["input"], "input")
-    sizes = a["size"]
-    if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
-        sizes = tuple(sizes[0])
+    sizes = _varargs(a["size"])
     lead = len(sizes) - len(x.shape)
     if lead < 0 or not all(isinstance(v, int) for v in sizes):
         raise CannotEvaluate(f"expand of {x.shape} to {sizes!r}")
