@@ -130,10 +130,10 @@ print(f"SECONDS={time.perf_counter() - t}")
 DOCGEN = """
 import json, sys, time
 t = time.perf_counter()
-from docgen.cache import AnalysisCache
-from docgen.config import Config
-from docgen.project import load_project
-from docgen.sources import SourceSpec, cache_dir
+from docgen.classes.cache import AnalysisCache
+from docgen.core.config import Config
+from docgen.classes.project import load_project
+from docgen.sources.locate import SourceSpec, cache_dir
 args = json.loads(sys.argv[1])
 cfg = Config(model=args["model"], packages=tuple(args["packages"]),
              sources=tuple(SourceSpec(k, v) for k, v in args["sources"].items()))
@@ -159,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     sys.path.insert(0, str(ROOT))
-    from docgen.sources import cache_dir, fetch_requirement
+    from docgen.sources.locate import cache_dir, fetch_requirement
 
     torch_whl, vision_whl = fetch_requirement(TORCH), fetch_requirement(TORCHVISION)
     scratch = cache_dir() / "bench" / "src"

@@ -9,7 +9,7 @@
 Each --file names a file, the repository it was read from (pytorch/pytorch or a fork of it)
 and the commit; `:partial` after the commit marks a file saved only up to the functions read
 (its line numbers are still exact). --src says in which local folder each repository's files
-were saved. The scanner is docgen.upstream.scan_source, the one `docgen walk --pytorch-src`
+were saved. The scanner is docgen.walk.upstream.scan_source, the one `docgen walk --pytorch-src`
 uses. A --file under torch/csrc/autograd/ (FunctionsManual.cpp, the helpers of the formulas
 in derivatives.yaml) has its functions named autograd::<name>; with --derivatives only those
 a backward formula reaches are kept.
@@ -26,8 +26,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from docgen.aten import read_derivatives, read_native_functions
-from docgen.upstream import (
+from docgen.walk.aten import read_derivatives, read_native_functions
+from docgen.walk.records import DerivativeDoc, UpstreamEdge
+from docgen.walk.upstream import (
     AUTOGRAD_DIR,
     AUTOGRAD_PREFIX,
     CALL_PREFIX,
@@ -37,7 +38,6 @@ from docgen.upstream import (
     edges_to_json,
     scan_source,
 )
-from docgen.walkmodel import DerivativeDoc, UpstreamEdge
 
 TARGET = "torch 2.13.0"
 UPSTREAM = "pytorch/pytorch"

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from docgen.config import Config
-from docgen.model import Project
-from docgen.project import load_project
-from docgen.sources import SourceSet, SourceSpec, fetch_requirement, open_source
+from docgen.classes.project import load_project
+from docgen.core.config import Config
+from docgen.core.records import Project
+from docgen.sources.locate import SourceSet, SourceSpec, fetch_requirement, open_source
 
 TORCH_REQ = "torch==2.13.0"
 TORCHVISION_REQ = "torchvision==0.28.0"

@@ -7,8 +7,8 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 
-from docgen.config import Config
-from docgen.sources import SourceSpec
+from docgen.core.config import Config
+from docgen.sources.locate import SourceSpec
 
 EVIL = "<script>alert(1)</script> | {{ jinja }} {% if x %} `tick` *star* [a](b) &amp;"
 

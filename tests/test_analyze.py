@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from docgen.model import MemberKind, MethodKind, Project
-from docgen.project import find_view
+from docgen.classes.project import find_view
+from docgen.core.records import MemberKind, MethodKind, Project
 from tests.conftest import WritePackage, analyze_package
 
 MODULE_BASE = {

@@ -6,7 +6,7 @@ import textwrap
 
 import pytest
 
-from docgen.aten import (
+from docgen.walk.aten import (
     find_derivative,
     kernels_of,
     operator_name,

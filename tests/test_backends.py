@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import textwrap
 
-from docgen.backends import (
+from docgen.sources.locate import SourceSet, SourceSpec, open_source
+from docgen.walk.backends import (
     COVERAGE_KEYS,
     backward_ops,
     enum_items,
     macro_items,
     read_backends,
 )
-from docgen.sources import SourceSet, SourceSpec, open_source
-from docgen.upstream import EdgeSet, scan_source
-from docgen.walk import open_context, walk_model
+from docgen.walk.upstream import EdgeSet, scan_source
+from docgen.walk.walker import open_context, walk_model
 from tests.walk_fixtures import CONVOLUTION_CPP, torch_files
 
 DISPATCH_KEY_H = textwrap.dedent('''

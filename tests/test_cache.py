@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from docgen.cache import AnalysisCache, analyze_many
-from docgen.cli import main
-from docgen.snapshot import dump_snapshot
-from docgen.sources import SourceSet, SourceSpec, open_source
+from docgen.changes.snapshot import dump_snapshot
+from docgen.classes.cache import AnalysisCache, analyze_many
+from docgen.cli.main import main
+from docgen.sources.locate import SourceSet, SourceSpec, open_source
 from tests.conftest import WritePackage, analyze_package
 
 PKG = {

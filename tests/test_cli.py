@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from docgen.cli import main
+from docgen.cli.main import main
 from tests.conftest import WritePackage
 
 PKG = {
@@ -97,7 +97,7 @@ def test_usage_error_exits_2() -> None:
 
 
 def test_export_formats_offered_are_the_ones_export_writes() -> None:
-    from docgen.build_commands import EXPORT_FORMATS
-    from docgen.export import FORMATS
+    from docgen.cli.site import EXPORT_FORMATS
+    from docgen.site.export import FORMATS
 
     assert EXPORT_FORMATS == FORMATS

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from docgen.build import read_model
-from docgen.config import Config
-from docgen.project import open_project_sources
-from docgen.sources import SourceSpec
+from docgen.classes.project import open_project_sources
+from docgen.core.config import Config
+from docgen.site.build import read_model
+from docgen.sources.locate import SourceSpec
 from tests.sitekit import PACKAGE, synthetic_config
 
 

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from docgen.cache import AnalysisCache
-from docgen.config import Config
-from docgen.model import DistributionInfo, Project
-from docgen.project import load_project
-from docgen.snapshot import dump_snapshot, load_snapshot
-from docgen.sources import FolderTree, SourceSet, SourceSpec, open_source
+from docgen.changes.snapshot import dump_snapshot, load_snapshot
+from docgen.classes.cache import AnalysisCache
+from docgen.classes.project import load_project
+from docgen.core.config import Config
+from docgen.core.records import DistributionInfo, Project
+from docgen.sources.locate import FolderTree, SourceSet, SourceSpec, open_source
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parent.parent

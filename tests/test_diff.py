@@ -1,4 +1,4 @@
-"""docgen.diff on synthetic before/after packages: one case per change kind, and the rules
+"""docgen.changes.diff on synthetic before/after packages: one case per change kind, and the rules
 that keep a change on the class where it happens."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
 
-from docgen.diff import Change, ChangeKind, Diff, diff_projects
-from docgen.model import ClassDoc, Project
+from docgen.changes.diff import Change, ChangeKind, Diff, diff_projects
+from docgen.core.records import ClassDoc, Project
 from tests.conftest import WritePackage, analyze_package
 
 K = ChangeKind

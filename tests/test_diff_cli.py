@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from docgen.cli import main
-from docgen.compare import LoadOptions, accept_command, config_for_snapshot
-from docgen.config import Config
-from docgen.errors import ConfigError
-from docgen.snapshot import SnapshotError, dump_snapshot, load_snapshot
-from docgen.sources import SourceSpec
+from docgen.changes.compare import LoadOptions, accept_command, config_for_snapshot
+from docgen.changes.snapshot import SnapshotError, dump_snapshot, load_snapshot
+from docgen.cli.main import main
+from docgen.core.config import Config
+from docgen.core.errors import ConfigError
+from docgen.sources.locate import SourceSpec
 from tests.conftest import WritePackage, analyze_package
 
 OLD = "class Module:\n    def cuda(self):\n        return self\n\nclass Linear(Module):\n    pass\n"
@@ -65,7 +65,7 @@ def test_snapshot_against_a_folder_borrows_its_packages(
                           "pkg.Module::")
 
 
-@pytest.mark.parametrize("schema", [99, 0, "1", None])
+@pytest.mark.parametrize("schema", [99, 0, "1", None, True, 1.0])
 def test_unknown_or_older_schema_is_refused(
         snapshots: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str],
         schema: object) -> None:
@@ -161,7 +161,7 @@ def test_a_folder_snapshot_needs_a_source(roots: tuple[Path, Path]) -> None:
 def test_snapshot_pins_drop_the_local_label(roots: tuple[Path, Path]) -> None:
     from dataclasses import replace
 
-    from docgen.model import DistributionInfo
+    from docgen.core.records import DistributionInfo
 
     snapshot = replace(analyze_package(roots[0], "pkg"), distributions=(
         DistributionInfo("torch", "2.13.0+cpu", "wheel", "wheel:torch-2.13.0+cpu.whl"),
@@ -185,7 +185,7 @@ def test_shipped_ci_examples_use_real_commands() -> None:
 
     import yaml
 
-    from docgen.cli import build_parser
+    from docgen.cli.main import build_parser
 
     root = Path(__file__).resolve().parent.parent
     hooks = yaml.safe_load((root / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))

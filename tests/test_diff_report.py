@@ -8,9 +8,8 @@ from pathlib import Path
 import jinja2
 import pytest
 
-from docgen.diff import Change, ChangeKind, Diff, Side, diff_projects
-from docgen.model import Location
-from docgen.report import (
+from docgen.changes.diff import Change, ChangeKind, Diff, Side, diff_projects
+from docgen.changes.report import (
     describe,
     format_github,
     format_json,
@@ -20,6 +19,7 @@ from docgen.report import (
     render_changes_pages,
     split_signature,
 )
+from docgen.core.records import Location
 from tests.conftest import WritePackage, analyze_package
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -66,7 +66,7 @@ def relu_diff(write_package: WritePackage) -> Diff:
 
 @pytest.fixture
 def env() -> jinja2.Environment:
-    from docgen.render import make_environment
+    from docgen.core.templating import make_environment
 
     return make_environment()
 

@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from docgen.cache import AnalysisCache
-from docgen.compare import LoadOptions, check_one, diff_versions
-from docgen.config import Config
-from docgen.diff import Change, ChangeKind, Diff, diff_projects
-from docgen.model import Project
-from docgen.project import load_project
-from docgen.report import render_changes
-from docgen.sources import SourceSet, SourceSpec, cache_dir, fetch_requirement, open_source
+from docgen.changes.compare import LoadOptions, check_one, diff_versions
+from docgen.changes.diff import Change, ChangeKind, Diff, diff_projects
+from docgen.changes.report import render_changes
+from docgen.classes.cache import AnalysisCache
+from docgen.classes.project import load_project
+from docgen.core.config import Config
+from docgen.core.records import Project
+from docgen.sources.locate import SourceSet, SourceSpec, cache_dir, fetch_requirement, open_source
 
 pytestmark = pytest.mark.wheels
 
@@ -131,7 +131,7 @@ def test_committed_snapshot_is_current(real_wheels: dict[str, Path]) -> None:
 
 
 def test_changes_page_of_the_real_pair(torch_diff: Diff) -> None:
-    from docgen.render import make_environment
+    from docgen.core.templating import make_environment
 
     page = render_changes(torch_diff, make_environment())
     assert page.startswith("# Changes: torch 2.13.0 → torch 2.14.1\n")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from docgen.families import FAMILY_RULES, MODULE_ROOT, group_families
-from docgen.families import family_of as family
-from docgen.model import ClassView
+from docgen.classes.families import FAMILY_RULES, MODULE_ROOT, group_families
+from docgen.classes.families import family_of as family
+from docgen.core.records import ClassView
 
 
 @pytest.mark.parametrize(("qualname", "slug"), [

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from docgen.cli import main
+from docgen.cli.main import main
 from tests.conftest import WritePackage
 from tests.sitekit import PACKAGE
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from docgen.snapshot import dump_snapshot, load_snapshot
+from docgen.changes.snapshot import dump_snapshot, load_snapshot
 from tests.conftest import analyze_package
 
 NAMES = st.sampled_from(["A", "B", "Ünïcode", "クラス", "_Private", "X1", "Ωmega", "Base",
@@ -96,9 +96,9 @@ def _render_without_graphviz(root: Path) -> None:
     by the site tests; here the DOT text and Markdown must come out without an exception)."""
     from unittest import mock
 
-    from docgen import build
-    from docgen.config import Config
-    from docgen.sources import SourceSpec
+    from docgen.core.config import Config
+    from docgen.site import build
+    from docgen.sources.locate import SourceSpec
 
     cfg = Config(model="", packages=("gen",), sources=(SourceSpec("gen", str(root)),),
                  module_root="gen.support.Parameter")

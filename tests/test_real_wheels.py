@@ -7,9 +7,9 @@ import sys
 
 import pytest
 
-from docgen.model import MemberKind, Project
-from docgen.project import find_view
-from docgen.snapshot import dump_snapshot, load_snapshot, view_to_json
+from docgen.changes.snapshot import dump_snapshot, load_snapshot, view_to_json
+from docgen.classes.project import find_view
+from docgen.core.records import MemberKind, Project
 
 pytestmark = pytest.mark.wheels
 

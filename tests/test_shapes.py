@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from docgen.shapes import SHAPE_RULES, apply_op, broadcast_shapes, counts_macs
-from docgen.values import CannotEvaluate, SymTensor, Unknown
+from docgen.models.shapes import SHAPE_RULES, apply_op, broadcast_shapes, counts_macs
+from docgen.models.values import CannotEvaluate, SymTensor, Unknown
 
 
 def t(*shape: int) -> SymTensor:
@@ -106,7 +106,7 @@ def test_only_convolution_and_linear_count_macs() -> None:
 
 
 def test_basic_indexing() -> None:
-    from docgen.shapes import index_shape
+    from docgen.models.shapes import index_shape
 
     assert index_shape((2, 197, 768), (slice(None), 0)) == (2, 768)
     assert index_shape((2, 3, 4), (Ellipsis, None)) == (2, 3, 4, 1)

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from docgen.build import BuildRequest, build
-from docgen.sources import SourceSpec
+from docgen.site.build import BuildRequest, build
+from docgen.sources.locate import SourceSpec
 
 pytestmark = [pytest.mark.browser, pytest.mark.wheels]
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from docgen import diagrams
-from docgen.cli import main
+from docgen.cli.main import main
+from docgen.site import diagrams
 from tests.sitekit import PACKAGE, synthetic_options
 
 

@@ -7,7 +7,7 @@ from importlib.metadata import EntryPoint
 import pytest
 import yaml
 
-from docgen.plugin import DocgenPlugin
+from docgen.site.plugin import DocgenPlugin
 from tests.sitekit import PACKAGE, synthetic_options
 
 
@@ -15,7 +15,8 @@ from tests.sitekit import PACKAGE, synthetic_options
 def plugin_registered(monkeypatch):  # type: ignore[no-untyped-def]
     from mkdocs.config.defaults import MkDocsConfig
 
-    entry = EntryPoint(name="docgen", value="docgen.plugin:DocgenPlugin", group="mkdocs.plugins")
+    entry = EntryPoint(name="docgen", value="docgen.site.plugin:DocgenPlugin",
+                       group="mkdocs.plugins")
     # The schema's Plugins option lists the installed entry points when mkdocs is imported.
     installed = MkDocsConfig.plugins.installed_plugins  # type: ignore[attr-defined]
     monkeypatch.setitem(installed, "docgen", entry)
@@ -58,8 +59,8 @@ def test_bad_plugin_options_are_reported(write_package, tmp_path, plugin_registe
 
 
 def test_plugin_accepts_every_docgen_option() -> None:
-    from docgen.config import _OPTION_TYPES
-    from docgen.plugin import PLUGIN_OPTIONS, DocgenPluginConfig
+    from docgen.core.config import _OPTION_TYPES
+    from docgen.site.plugin import PLUGIN_OPTIONS, DocgenPluginConfig
 
     assert set(_OPTION_TYPES) - {"strict"} == set(PLUGIN_OPTIONS)
     assert all(hasattr(DocgenPluginConfig, name) for name in PLUGIN_OPTIONS)

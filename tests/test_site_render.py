@@ -6,9 +6,10 @@ import re
 
 import pytest
 
-from docgen.build import generate_docs
-from docgen.escape import dot_label, dot_string, md_cell, md_code, md_summary, md_text
-from docgen.render import SiteLayout, make_environment, shipped_templates
+from docgen.core.escape import dot_label, dot_string, md_cell, md_code, md_summary, md_text
+from docgen.core.templating import make_environment, shipped_templates
+from docgen.site.build import generate_docs
+from docgen.site.pages import SiteLayout
 from tests.sitekit import EVIL, PACKAGE, broken_links, synthetic_config
 
 

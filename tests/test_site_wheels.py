@@ -6,11 +6,11 @@ import re
 
 import pytest
 
-from docgen.build import GeneratedDocs, generate_docs
-from docgen.config import Config
-from docgen.diagrams import MAX_WIDTH_PX, svg_size_px
-from docgen.escape import md_code
-from docgen.render import SiteLayout
+from docgen.core.config import Config
+from docgen.core.escape import md_code
+from docgen.site.build import GeneratedDocs, generate_docs
+from docgen.site.diagrams import MAX_WIDTH_PX, svg_size_px
+from docgen.site.pages import SiteLayout
 from tests.sitekit import broken_links
 
 pytestmark = pytest.mark.wheels

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from docgen.errors import ConfigError, FetchError
-from docgen.sources import (
+from docgen.core.errors import ConfigError, FetchError
+from docgen.sources.locate import (
     SourceSet,
     SourceSpec,
     WheelTree,

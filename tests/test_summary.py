@@ -17,11 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from docgen.cli import main
-from docgen.model import ModelSummary, Severity
-from docgen.resolve import ModuleIndex, Resolver
-from docgen.sources import SourceSet, SourceSpec, open_source
-from docgen.summary import render_summary_markdown, summarize_model, summary_to_json
+from docgen.classes.resolve import ModuleIndex, Resolver
+from docgen.cli.main import main
+from docgen.core.records import ModelSummary, Severity
+from docgen.sources.locate import SourceSet, SourceSpec, open_source
+from docgen.summary.summarize import render_summary_markdown, summarize_model, summary_to_json
 from tests.conftest import WritePackage
 
 Summarize = Callable[..., ModelSummary]
@@ -343,7 +343,7 @@ def wide(**kwargs):
 
 @pytest.mark.wheels
 def test_raise_reached_in_construction_is_an_error(summarize: Summarize) -> None:
-    from docgen.errors import DocgenError
+    from docgen.core.errors import DocgenError
 
     with pytest.raises(DocgenError, match="groups must be a positive integer"):
         summarize({"mm/raise_.py": HEADER + '''
@@ -463,7 +463,7 @@ def test_alexnet_rows(real_resolver: Resolver) -> None:
 
 @pytest.mark.wheels
 def test_markdown_table_links_layer_classes(real_resolver: Resolver) -> None:
-    from docgen.render import make_environment
+    from docgen.core.templating import make_environment
 
     summary = summarize_model(real_resolver, "torchvision.models.alexnet:AlexNet")
     env = make_environment()

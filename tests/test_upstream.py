@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from docgen.errors import SourceError
-from docgen.upstream import (
+from docgen.core.errors import SourceError
+from docgen.walk.upstream import (
     EdgeSet,
     autograd_namespaced,
     bind_condition,

@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from docgen.backends import read_backends
-from docgen.cli import main
-from docgen.sources import SourceSet
-from docgen.upstream import load_shipped_edges
-from docgen.walk import open_context, walk_model
-from docgen.walkctx import WalkContext
-from docgen.walkmodel import LayerWalk, OpNode, WalkReport
-from docgen.walkrender import render_walk_pages, walk_to_json
+from docgen.cli.main import main
+from docgen.sources.locate import SourceSet
+from docgen.walk.backends import read_backends
+from docgen.walk.context import WalkContext
+from docgen.walk.records import LayerWalk, OpNode, WalkReport
+from docgen.walk.render import render_walk_pages, walk_to_json
+from docgen.walk.upstream import load_shipped_edges
+from docgen.walk.walker import open_context, walk_model
 
 pytestmark = pytest.mark.wheels
 
@@ -164,7 +164,7 @@ def test_dropout_and_pooling_bindings(report: WalkReport) -> None:
 def test_one_layer_and_unknown_layer(ctx: WalkContext) -> None:
     one = walk_model(ctx, ALEXNET, layer="classifier.1")
     assert [layer.path for layer in one.layers] == ["classifier.1"]
-    from docgen.errors import LookupFailed
+    from docgen.core.errors import LookupFailed
 
     with pytest.raises(LookupFailed):
         walk_model(ctx, ALEXNET, layer="features.99")
@@ -198,7 +198,7 @@ def _sources(real_wheels: dict[str, Path]) -> list[str]:
 
 
 def test_walk_for_site_returns_both_reports(real_sources: SourceSet) -> None:
-    from docgen.walk import walk_for_site
+    from docgen.walk.walker import walk_for_site
 
     report, backends = walk_for_site(real_sources, ALEXNET)
     pages = render_walk_pages(report, backends)

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from docgen.pyroute import evaluate
-from docgen.sources import SourceSet, SourceSpec, open_source
-from docgen.upstream import EdgeSet, autograd_namespaced, scan_source
-from docgen.walk import open_context, walk_model
-from docgen.walkmodel import FlowExpr, LayerWalk, OpNode, PyHop, Reached, WalkReport
-from docgen.walkrender import sparse_only
+from docgen.sources.locate import SourceSet, SourceSpec, open_source
+from docgen.walk.python_route import evaluate
+from docgen.walk.records import FlowExpr, LayerWalk, OpNode, PyHop, Reached, WalkReport
+from docgen.walk.render import sparse_only
+from docgen.walk.upstream import EdgeSet, autograd_namespaced, scan_source
+from docgen.walk.walker import open_context, walk_model
 from tests.walk_fixtures import CONVOLUTION_CPP, torch_files
 
 MODEL = "zoo.net:Net"
@@ -312,7 +312,7 @@ def test_method_calls_need_a_method_variant(write_package) -> None:
 
 
 def test_pages_render_without_disk_writes(report: WalkReport) -> None:
-    from docgen.walkrender import render_walk_pages, walk_to_json
+    from docgen.walk.render import render_walk_pages, walk_to_json
 
     pages = render_walk_pages(report)
     assert set(pages) == {"walk/conv2d.md", "walk/relu.md", "walk/maxpool2d.md",
@@ -331,7 +331,7 @@ def test_pages_render_without_disk_writes(report: WalkReport) -> None:
 
 
 def test_walk_pages_escape_table_breakers() -> None:
-    from docgen.escape import md_cell, md_code
+    from docgen.core.escape import md_cell, md_code
 
     assert "|" not in md_cell("a|b") and "\n" not in md_cell("a\nb")
     assert md_code("x`y|z").startswith("<code>") and "|" not in md_code("x`y|z")
@@ -352,7 +352,7 @@ def test_cli_walk_with_a_source_tree(write_package, tmp_path: Path,
                                      capsys: pytest.CaptureFixture[str]) -> None:
     import json
 
-    from docgen.cli import main
+    from docgen.cli.main import main
 
     root = write_package(torch_files())
     src = tmp_path / "pytorch" / "aten/src/ATen/native"

@@ -1,0 +1,1 @@
+"""Snapshots, diffs between versions, and their reports."""

@@ -1,0 +1,1 @@
+"""Parse, analyze, resolve, hierarchy (the only C3), roles: the class model."""

@@ -1,0 +1,615 @@
+"""astroid tree -> model records: classes, members, methods, and the module's symbol table.
+
+Works on one module at a time and knows nothing of other modules: names are recorded as
+written (dotted text), and resolve.py turns them into qualified targets afterwards. That keeps
+each module's result a pure function of its source, which is what the cache keys on.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from collections.abc import Iterator
+from dataclasses import replace
+
+from astroid import nodes
+
+from docgen.classes.roles import group_of
+from docgen.core.records import (
+    BaseRef,
+    Binding,
+    ClassDoc,
+    Diagnostic,
+    DocstringDoc,
+    Location,
+    MemberDoc,
+    MemberKind,
+    MethodDoc,
+    MethodKind,
+    ModuleAnalysis,
+    ModuleDoc,
+    SymbolTable,
+)
+
+# Kinds ranked by how much they tell: a later, stronger sighting of a name wins.
+_KIND_RANK = {
+    MemberKind.ANNOTATION: 0,
+    MemberKind.CLASS_ATTRIBUTE: 1,
+    MemberKind.INSTANCE_ATTRIBUTE: 2,
+    MemberKind.CONSTANT: 3,
+    MemberKind.PROPERTY: 4,
+    MemberKind.SUBMODULE: 5,
+    MemberKind.BUFFER: 5,
+    MemberKind.PARAMETER: 5,
+}
+_SETATTR_FORMS = {"super().__setattr__", "object.__setattr__", "setattr"}
+_REGISTER_KINDS = {
+    "register_buffer": MemberKind.BUFFER,
+    "register_parameter": MemberKind.PARAMETER,
+    "add_module": MemberKind.SUBMODULE,
+    "register_module": MemberKind.SUBMODULE,
+}
+_LITERAL_TYPES = {bool: "bool", int: "int", float: "float", str: "str", bytes: "bytes",
+                  complex: "complex", type(None): "None"}
+_CONTAINER_TYPES = {nodes.Dict: "dict", nodes.List: "list", nodes.Tuple: "tuple",
+                    nodes.Set: "set"}
+
+
+def analyze_module(tree: nodes.Module, *, name: str, path: str, distribution: str,
+                   is_package: bool) -> ModuleAnalysis:
+    """Classes (top-level and nested) and the symbol table of one parsed module."""
+    ctx = _ModuleContext(name, path, is_package, tree)
+    classes = tuple(cls for node in tree.body for cls in _classes_in(node, ctx, name))
+    module = ModuleDoc(name=name, path=path, distribution=distribution, classes=classes,
+                       is_package=is_package)
+    return ModuleAnalysis(module, _symbol_table(tree, ctx), tuple(ctx.diagnostics))
+
+
+class _ModuleContext:
+    def __init__(self, name: str, path: str, is_package: bool, tree: nodes.Module) -> None:
+        self.name = name
+        self.path = path
+        self.is_package = is_package
+        self.diagnostics: list[Diagnostic] = []
+        self.functions = {n.name: n for n in tree.body if isinstance(n, nodes.FunctionDef)}
+        self.constants = _module_constants(tree)
+
+    def loc(self, node: nodes.NodeNG) -> Location:
+        return Location(self.path, node.lineno or 0)
+
+    def warn(self, node: nodes.NodeNG, message: str) -> None:
+        self.diagnostics.append(Diagnostic(self.path, node.lineno or 0, message))
+
+
+def _classes_in(node: nodes.NodeNG, ctx: _ModuleContext, prefix: str) -> Iterator[ClassDoc]:
+    """Class definitions reachable without running code: top level, nested, under if/try."""
+    if isinstance(node, nodes.ClassDef):
+        yield _analyze_class(node, ctx, f"{prefix}.{node.name}")
+        for child in node.body:
+            yield from _classes_in(child, ctx, f"{prefix}.{node.name}")
+    elif isinstance(node, nodes.If | nodes.Try | nodes.With):
+        for child in node.get_children():
+            if isinstance(child, nodes.ClassDef | nodes.If | nodes.Try | nodes.With |
+                          nodes.ExceptHandler):
+                yield from _classes_in(child, ctx, prefix)
+    elif isinstance(node, nodes.ExceptHandler):
+        for child in node.body:
+            yield from _classes_in(child, ctx, prefix)
+
+
+# ----------------------------------------------------------------------------------------------
+# classes
+
+class _MemberTable:
+    """Collects sightings of member names and keeps the most telling one per name.
+
+    An explicit annotation always gives the type; otherwise the type guessed from the value
+    of the sighting that decided the kind.
+    """
+
+    def __init__(self, qualname: str) -> None:
+        self.qualname = qualname
+        self.members: dict[str, MemberDoc] = {}
+        self.annotations: dict[str, str] = {}
+
+    def add(self, name: str, kind: MemberKind, loc: Location, *, value: nodes.NodeNG | None = None,
+            annotation: nodes.NodeNG | None = None) -> None:
+        if annotation is not None:
+            self.annotations.setdefault(name, annotation.as_string())
+        old = self.members.get(name)
+        if old is not None and _KIND_RANK[old.kind] >= _KIND_RANK[kind]:
+            return
+        constructor = _dotted(value.func) if isinstance(value, nodes.Call) else None
+        self.members[name] = MemberDoc(
+            name=name, kind=kind, type_text=_literal_type(value), defined_in=self.qualname,
+            location=loc, value_text=_short(value) if value is not None else None,
+            constructor=constructor)
+
+    def result(self, constants: set[str]) -> tuple[MemberDoc, ...]:
+        out = []
+        for name, member in self.members.items():
+            kind = member.kind
+            if name in constants and _KIND_RANK[kind] < _KIND_RANK[MemberKind.CONSTANT]:
+                kind = MemberKind.CONSTANT
+            type_text = self.annotations.get(name, member.type_text)
+            out.append(replace(member, kind=kind, type_text=type_text))
+        return tuple(sorted(out, key=lambda m: (m.location.line, m.name)))
+
+
+def _analyze_class(node: nodes.ClassDef, ctx: _ModuleContext, qualname: str) -> ClassDoc:
+    members = _MemberTable(qualname)
+    methods: dict[str, MethodDoc] = {}
+    overloads: dict[str, list[str]] = {}
+    constants: set[str] = set()
+    doc = _docstring_of(node.doc_node.value if node.doc_node else None)
+
+    for stmt in node.body:
+        if isinstance(stmt, nodes.FunctionDef):
+            _add_function(stmt, ctx, qualname, members, methods, overloads)
+        elif isinstance(stmt, nodes.AnnAssign) and isinstance(stmt.target, nodes.AssignName):
+            _add_class_assign(stmt.target.name, stmt.value, stmt.annotation, stmt, ctx,
+                              qualname, members, methods)
+        elif isinstance(stmt, nodes.Assign):
+            for target in stmt.targets:
+                if not isinstance(target, nodes.AssignName):
+                    continue
+                if target.name == "__doc__":
+                    doc = _dynamic_docstring(stmt.value, ctx)
+                elif target.name == "__constants__":
+                    constants.update(_literal_strings(stmt.value))
+                    members.add("__constants__", MemberKind.CLASS_ATTRIBUTE, ctx.loc(stmt),
+                                value=stmt.value)
+                else:
+                    _add_class_assign(target.name, stmt.value, None, stmt, ctx, qualname,
+                                      members, methods)
+
+    for func in node.body:
+        if isinstance(func, nodes.FunctionDef) and func.args.args:
+            _collect_instance_members(func, ctx, members)
+
+    for name, variants in overloads.items():
+        impl = methods.get(name)
+        if impl is not None:
+            methods[name] = _replace_overloads(impl, tuple(variants))
+    return ClassDoc(
+        qualname=qualname,
+        module=ctx.name,
+        name=node.name,
+        location=ctx.loc(node),
+        bases=tuple(BaseRef(text=b.as_string(), target=None) for b in node.bases),
+        docstring=doc,
+        members=members.result(constants),
+        methods=tuple(sorted(methods.values(), key=lambda m: (m.location.line, m.name))),
+    )
+
+
+def _replace_overloads(m: MethodDoc, variants: tuple[str, ...]) -> MethodDoc:
+    return MethodDoc(m.name, m.signature, m.kind, m.decorators, m.summary, m.defined_in,
+                     m.location, m.group, m.alias_of, variants, m.is_abstract)
+
+
+def _decorator_names(func: nodes.FunctionDef) -> tuple[str, ...]:
+    if not func.decorators:
+        return ()
+    names = []
+    for dec in func.decorators.nodes:
+        target = dec.func if isinstance(dec, nodes.Call) else dec
+        names.append(_dotted(target) or target.as_string())
+    return tuple(names)
+
+
+def _add_function(func: nodes.FunctionDef, ctx: _ModuleContext, qualname: str,
+                  members: _MemberTable, methods: dict[str, MethodDoc],
+                  overloads: dict[str, list[str]]) -> None:
+    decorators = _decorator_names(func)
+    short = {d.rsplit(".", 1)[-1] for d in decorators}
+    if "overload" in short:
+        overloads.setdefault(func.name, []).append(_signature(func))
+        return
+    if "property" in short or "cached_property" in short or any(
+            d.endswith((".setter", ".getter", ".deleter")) for d in decorators):
+        if not any(d.endswith((".setter", ".deleter")) for d in decorators):
+            members.add(func.name, MemberKind.PROPERTY, ctx.loc(func),
+                        annotation=func.returns)
+        return
+    kind = MethodKind.METHOD
+    if "staticmethod" in short:
+        kind = MethodKind.STATICMETHOD
+    elif "classmethod" in short:
+        kind = MethodKind.CLASSMETHOD
+    methods[func.name] = MethodDoc(
+        name=func.name,
+        signature=_signature(func),
+        kind=kind,
+        decorators=decorators,
+        summary=_docstring_of(func.doc_node.value if func.doc_node else None).summary,
+        defined_in=qualname,
+        location=ctx.loc(func),
+        group=group_of(func.name),
+        is_abstract="abstractmethod" in short,
+    )
+
+
+def _add_class_assign(name: str, value: nodes.NodeNG | None, annotation: nodes.NodeNG | None,
+                      stmt: nodes.NodeNG, ctx: _ModuleContext, qualname: str,
+                      members: _MemberTable, methods: dict[str, MethodDoc]) -> None:
+    if value is None:
+        members.add(name, MemberKind.ANNOTATION, ctx.loc(stmt), annotation=annotation)
+        return
+    target = _alias_target(value, methods, ctx, qualname)
+    if target is not None:
+        func, origin = target
+        methods[name] = MethodDoc(
+            name=name,
+            signature=_signature(func, name),
+            kind=MethodKind.ALIAS,
+            decorators=(),
+            summary=_docstring_of(func.doc_node.value if func.doc_node else None).summary,
+            defined_in=qualname,
+            location=ctx.loc(stmt),
+            group=group_of(name),
+            alias_of=origin,
+        )
+        return
+    members.add(name, _kind_of_value(value, MemberKind.CLASS_ATTRIBUTE), ctx.loc(stmt),
+                value=value, annotation=annotation)
+
+
+def _alias_target(value: nodes.NodeNG, methods: dict[str, MethodDoc], ctx: _ModuleContext,
+                  qualname: str) -> tuple[nodes.FunctionDef, str] | None:
+    """`__call__ = _wrapped_call_impl`: a class-level name bound to a function of the class
+    body or of the module; returns the function node and what the alias points at."""
+    if not isinstance(value, nodes.Name):
+        return None
+    scope = value.scope()
+    local = scope.locals.get(value.name, []) if isinstance(scope, nodes.ClassDef) else []
+    for node in local:
+        if isinstance(node, nodes.FunctionDef) and value.name in methods:
+            return node, f"{qualname}.{value.name}"
+    func = ctx.functions.get(value.name)
+    if func is not None:
+        return func, f"{ctx.name}.{func.name}"
+    return None
+
+
+def _collect_instance_members(func: nodes.FunctionDef, ctx: _ModuleContext,
+                              members: _MemberTable) -> None:
+    """`self.x = ...`, the setattr forms with literal names, and `self.register_*("x", ...)`."""
+    self_name = func.args.args[0].name if func.args.args else "self"
+    if _decorator_names(func) and {"staticmethod", "classmethod"} & {
+            d.rsplit(".", 1)[-1] for d in _decorator_names(func)}:
+        return
+    for node in func.nodes_of_class((nodes.AssignAttr, nodes.Call), skip_klass=(
+            nodes.FunctionDef, nodes.ClassDef, nodes.Lambda)):
+        if isinstance(node, nodes.AssignAttr):
+            if isinstance(node.expr, nodes.Name) and node.expr.name == self_name:
+                _add_assign_attr(node, ctx, members)
+        else:
+            _add_call_member(node, self_name, ctx, members)
+
+
+def _add_assign_attr(node: nodes.AssignAttr, ctx: _ModuleContext, members: _MemberTable) -> None:
+    parent = node.parent
+    value = getattr(parent, "value", None)
+    annotation = parent.annotation if isinstance(parent, nodes.AnnAssign) else None
+    if isinstance(parent, nodes.Assign | nodes.AnnAssign) and value is not None:
+        kind = _kind_of_value(value, MemberKind.INSTANCE_ATTRIBUTE)
+        members.add(node.attrname, kind, ctx.loc(node), value=value, annotation=annotation)
+    else:
+        members.add(node.attrname, MemberKind.INSTANCE_ATTRIBUTE, ctx.loc(node),
+                    annotation=annotation)
+
+
+def _add_call_member(call: nodes.Call, self_name: str, ctx: _ModuleContext,
+                     members: _MemberTable) -> None:
+    func = call.func
+    args = call.args
+    if isinstance(func, nodes.Attribute):
+        owner = func.expr
+        if func.attrname in _REGISTER_KINDS and isinstance(owner, nodes.Name) \
+                and owner.name == self_name and args and _is_str(args[0]):
+            value = args[1] if len(args) > 1 else None
+            members.add(args[0].value, _REGISTER_KINDS[func.attrname], ctx.loc(call),
+                        value=value)
+            return
+        form = None
+        if func.attrname == "__setattr__":
+            if isinstance(owner, nodes.Call) and _dotted(owner.func) == "super":
+                form, rest = "super().__setattr__", args
+            elif _dotted(owner) == "object" and args and _is_self(args[0], self_name):
+                form, rest = "object.__setattr__", args[1:]
+        if form is None:
+            return
+    elif isinstance(func, nodes.Name) and func.name == "setattr" and args \
+            and _is_self(args[0], self_name):
+        rest = args[1:]
+    else:
+        return
+    if len(rest) >= 2 and _is_str(rest[0]) and rest[0].value.isidentifier():
+        value = rest[1]
+        members.add(rest[0].value, _kind_of_value(value, MemberKind.INSTANCE_ATTRIBUTE),
+                    ctx.loc(call), value=value)
+
+
+def _is_self(node: nodes.NodeNG, self_name: str) -> bool:
+    return isinstance(node, nodes.Name) and node.name == self_name
+
+
+def _is_str(node: nodes.NodeNG) -> bool:
+    return isinstance(node, nodes.Const) and isinstance(node.value, str)
+
+
+def _kind_of_value(value: nodes.NodeNG, default: MemberKind) -> MemberKind:
+    """Parameter(...) and Buffer(...) are telling by their callee's last name; whether a call
+    builds a submodule needs the class hierarchy, so resolve.py decides that later."""
+    if isinstance(value, nodes.Call):
+        callee = (_dotted(value.func) or "").rsplit(".", 1)[-1]
+        if callee in ("Parameter", "UninitializedParameter"):
+            return MemberKind.PARAMETER
+        if callee in ("Buffer", "UninitializedBuffer"):
+            return MemberKind.BUFFER
+    return default
+
+
+def _literal_type(value: nodes.NodeNG | None) -> str | None:
+    if isinstance(value, nodes.Const):
+        return _LITERAL_TYPES.get(type(value.value))
+    for klass, name in _CONTAINER_TYPES.items():
+        if isinstance(value, klass):
+            return name
+    if isinstance(value, nodes.Call):
+        return _dotted(value.func)
+    return None
+
+
+# ----------------------------------------------------------------------------------------------
+# signatures, docstrings, small texts
+
+def _signature(func: nodes.FunctionDef, name: str | None = None) -> str:
+    text = f"{name or func.name}({func.args.as_string()})"
+    if func.returns is not None:
+        text += f" -> {func.returns.as_string()}"
+    return text
+
+
+def _annotation(node: nodes.NodeNG | None) -> str | None:
+    return node.as_string() if node is not None else None
+
+
+def _short(node: nodes.NodeNG, limit: int = 120) -> str:
+    text = " ".join(node.as_string().split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _dotted(node: nodes.NodeNG | None) -> str | None:
+    """`a.b.c` for a Name/Attribute chain, `super()` kept as a head; None for anything else."""
+    parts: list[str] = []
+    while isinstance(node, nodes.Attribute):
+        parts.append(node.attrname)
+        node = node.expr
+    if isinstance(node, nodes.Name):
+        parts.append(node.name)
+    elif isinstance(node, nodes.Call) and _dotted(node.func) == "super":
+        parts.append("super()")
+    else:
+        return None
+    return ".".join(reversed(parts))
+
+
+# A sentence ends at . ! or ? followed by white space, except after "e.g." and "i.e.".
+_SENTENCE_END = re.compile(r"(?<!\be\.g)(?<!\bi\.e)[.!?](?=\s)")
+
+
+def _summary(text: str, *, complete: bool = True) -> str | None:
+    """The summary of a docstring: its first sentence, or its first paragraph when that has
+    no sentence end (torch wraps summaries over several lines, so the first line alone is
+    often cut mid-phrase). For a partly known text (`complete=False`), None when the
+    summary might continue into the unknown part."""
+    lines: list[str] = []
+    ended = False
+    for line in text.strip().splitlines():
+        if line.strip():
+            lines.append(line.strip())
+        elif lines:
+            ended = True
+            break
+    paragraph = " ".join(lines)
+    match = _SENTENCE_END.search(paragraph + " ")
+    # In a partial text, a sentence end counts once white space is seen after it.
+    followed = match is not None and (match.end() < len(paragraph) or text != text.rstrip())
+    if match is not None and (complete or followed):
+        return paragraph[: match.end()]
+    return paragraph if complete or ended else None
+
+
+def _docstring_of(text: str | None) -> DocstringDoc:
+    return DocstringDoc((_summary(text) or "") if text else "")
+
+
+def _dynamic_docstring(value: nodes.NodeNG, ctx: _ModuleContext) -> DocstringDoc:
+    """`__doc__ = r\"\"\"...\"\"\" + ... .format(**notes)`: the summary, when it is known.
+
+    Literal pieces are joined and `.format` is applied with dicts defined literally in this
+    module. With values from elsewhere, the text is known up to the first replacement field:
+    the summary is still exact when it ends before that field.
+    """
+    text, complete = _known_prefix(value, ctx)
+    summary = _summary(text, complete=complete)
+    return DocstringDoc(summary) if summary else DocstringDoc("", is_dynamic=True)
+
+
+def _known_prefix(node: nodes.NodeNG, ctx: _ModuleContext) -> tuple[str, bool]:
+    """The statically known start of a string expression, and whether that is all of it."""
+    if _is_str(node):
+        return str(node.value), True
+    if isinstance(node, nodes.BinOp) and node.op == "+":
+        left, complete = _known_prefix(node.left, ctx)
+        if not complete:
+            return left, False
+        right, complete = _known_prefix(node.right, ctx)
+        return left + right, complete
+    if isinstance(node, nodes.Call) and isinstance(node.func, nodes.Attribute) \
+            and node.func.attrname == "format" and not node.args:
+        template, complete = _known_prefix(node.func.expr, ctx)
+        kwargs = _format_kwargs(node, ctx)
+        if complete and kwargs is not None:
+            try:
+                return template.format(**kwargs), True
+            except (KeyError, IndexError, ValueError):
+                pass
+        return _before_first_field(template), False
+    return "", False
+
+
+def _format_kwargs(call: nodes.Call, ctx: _ModuleContext) -> dict[str, str] | None:
+    kwargs: dict[str, str] = {}
+    for kw in call.keywords or []:
+        if kw.arg is None and isinstance(kw.value, nodes.Name) and kw.value.name in ctx.constants:
+            kwargs.update(ctx.constants[kw.value.name])
+        elif kw.arg is not None and _is_str(kw.value):
+            kwargs[kw.arg] = kw.value.value
+        else:
+            return None
+    return kwargs
+
+
+def _before_first_field(template: str) -> str:
+    out = []
+    try:
+        for literal, field_name, _, _ in string.Formatter().parse(template):
+            out.append(literal)
+            if field_name is not None:
+                break
+    except ValueError:
+        return ""
+    return "".join(out)
+
+
+def _literal_concat(node: nodes.NodeNG) -> str | None:
+    if _is_str(node):
+        return str(node.value)
+    if isinstance(node, nodes.BinOp) and node.op == "+":
+        left, right = _literal_concat(node.left), _literal_concat(node.right)
+        if left is not None and right is not None:
+            return left + right
+    return None
+
+
+def _literal_strings(node: nodes.NodeNG) -> list[str]:
+    if isinstance(node, nodes.List | nodes.Tuple | nodes.Set):
+        return [e.value for e in node.elts if _is_str(e)]
+    return []
+
+
+def _module_constants(tree: nodes.Module) -> dict[str, dict[str, str]]:
+    """Module-level dicts of string literals (`convolution_notes = {...}`), for __doc__."""
+    found: dict[str, dict[str, str]] = {}
+    for stmt in tree.body:
+        if isinstance(stmt, nodes.Assign) and len(stmt.targets) == 1 \
+                and isinstance(stmt.targets[0], nodes.AssignName) \
+                and isinstance(stmt.value, nodes.Dict):
+            items = {}
+            for key, val in stmt.value.items:
+                text = _literal_concat(val)
+                if _is_str(key) and text is not None:
+                    items[key.value] = text
+            found[stmt.targets[0].name] = items
+    return found
+
+
+# ----------------------------------------------------------------------------------------------
+# symbol table
+
+_IDENT = re.compile(r"^[A-Za-z_][\w.]*$")
+
+
+class _SymbolCollector:
+    """Module-level bindings in source order; the first binding of a name wins."""
+
+    def __init__(self, ctx: _ModuleContext) -> None:
+        self.ctx = ctx
+        self.bindings: dict[str, Binding] = {}
+        self.stars: list[str] = []
+        self.exported: list[str] | None = None
+
+    def bind(self, name: str, kind: str, target: str, line: int) -> None:
+        self.bindings.setdefault(name, Binding(kind, target, line))
+
+    def add(self, stmt: nodes.NodeNG) -> None:
+        line = stmt.lineno or 0
+        if isinstance(stmt, nodes.Import):
+            for modname, alias in stmt.names:
+                head = alias or modname.split(".")[0]
+                self.bind(head, "import", modname if alias else head, line)
+        elif isinstance(stmt, nodes.ImportFrom):
+            self.add_import_from(stmt, line)
+        elif isinstance(stmt, nodes.ClassDef | nodes.FunctionDef):
+            kind = "class" if isinstance(stmt, nodes.ClassDef) else "function"
+            self.bind(stmt.name, kind, f"{self.ctx.name}.{stmt.name}", line)
+        elif isinstance(stmt, nodes.Assign | nodes.AnnAssign):
+            targets = stmt.targets if isinstance(stmt, nodes.Assign) else [stmt.target]
+            for target in targets:
+                if isinstance(target, nodes.AssignName):
+                    self.add_assign(target.name, stmt.value, line)
+        elif isinstance(stmt, nodes.AugAssign) and isinstance(stmt.target, nodes.AssignName) \
+                and stmt.target.name == "__all__" and self.exported is not None:
+            self.exported = self.exported + _literal_strings(stmt.value)
+
+    def add_import_from(self, stmt: nodes.ImportFrom, line: int) -> None:
+        base = _absolute(stmt.modname, stmt.level or 0, self.ctx)
+        if base is None:
+            self.ctx.warn(stmt, "relative import beyond the top-level package: "
+                          f"{stmt.as_string()}")
+            return
+        for name, alias in stmt.names:
+            if name == "*":
+                self.stars.append(base)
+            else:
+                self.bind(alias or name, "import", f"{base}.{name}", line)
+
+    def add_assign(self, name: str, value: nodes.NodeNG | None, line: int) -> None:
+        if name == "__all__":
+            self.exported = _literal_strings(value) if value else self.exported
+            return
+        dotted = _dotted(value) if value is not None else None
+        if dotted and _IDENT.match(dotted):
+            self.bind(name, "alias", dotted, line)
+        else:
+            self.bind(name, "value", f"{self.ctx.name}.{name}", line)
+
+
+def _symbol_table(tree: nodes.Module, ctx: _ModuleContext) -> SymbolTable:
+    collector = _SymbolCollector(ctx)
+    for stmt in _module_statements(tree):
+        collector.add(stmt)
+    return SymbolTable(
+        name=ctx.name,
+        is_package=ctx.is_package,
+        bindings=tuple(sorted(collector.bindings.items())),
+        star_imports=tuple(collector.stars),
+        exports=tuple(collector.exported) if collector.exported is not None else None,
+    )
+
+
+def _module_statements(tree: nodes.Module) -> Iterator[nodes.NodeNG]:
+    """Top-level statements, looking inside if/try/with blocks (the first binding wins)."""
+    stack = list(reversed(tree.body))
+    while stack:
+        stmt = stack.pop()
+        if isinstance(stmt, nodes.If | nodes.Try | nodes.With | nodes.ExceptHandler):
+            children = [c for c in stmt.get_children() if c.is_statement]
+            stack.extend(reversed(children))
+        else:
+            yield stmt
+
+
+def _absolute(modname: str | None, level: int, ctx: _ModuleContext) -> str | None:
+    if level == 0:
+        return modname or ""
+    package = ctx.name.split(".") if ctx.is_package else ctx.name.split(".")[:-1]
+    if level - 1 > len(package) - 1 and level > len(package):
+        return None
+    base = package[: len(package) - (level - 1)]
+    if not base:
+        return None
+    return ".".join([*base, modname] if modname else base)

@@ -1,0 +1,112 @@
+"""The content-addressed analysis cache, and analysing many files across cores.
+
+An entry is keyed by the file's bytes, its module name and path, docgen's version and the
+model schema. Entries are written to a temporary file and renamed into place (safe against
+concurrent runs and interruptions) and carry a checksum: a damaged entry is rebuilt, never
+trusted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+from docgen import __version__
+from docgen.classes.resolve import analyze_file, failed_analysis
+from docgen.core.records import ModuleAnalysis
+from docgen.sources.locate import ModuleFile, SourceSet
+from docgen.sources.store import BlobStore
+
+log = logging.getLogger(__name__)
+
+SCHEMA = 1
+# Below this many files to analyse, starting worker processes costs more than it saves.
+PARALLEL_THRESHOLD = 24
+
+
+def _code_key() -> str:
+    """A hash of the code that produces analyses, so a changed analyzer never reads stale
+    entries, even between two builds of the same version."""
+    digest = hashlib.sha256(f"{__version__}\0{SCHEMA}".encode())
+    here = Path(__file__).parent.parent
+    for name in ("classes/analyze.py", "classes/parse.py", "core/records.py", "classes/roles.py",
+                 "classes/resolve.py"):
+        try:
+            digest.update((here / name).read_bytes())
+        except OSError:
+            digest.update(name.encode())
+    return digest.hexdigest()
+
+
+_CODE_KEY = _code_key()
+
+
+def entry_key(content_key: str, name: str, path: str) -> str:
+    text = f"{_CODE_KEY}\0{content_key}\0{name}\0{path}"
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+class AnalysisCache(BlobStore):
+    """Module analyses by file content, module name, path and analyzer code.
+
+    `root` is docgen's cache folder; the analyses live in its `analysis/` subfolder, and
+    other stores (diagram layouts) are siblings reached through `sibling`.
+    """
+
+    def __init__(self, root: Path) -> None:
+        super().__init__(root / "analysis")
+        self.base = root
+
+    def sibling(self, name: str) -> BlobStore:
+        return BlobStore(self.base / name)
+
+    def get(self, content_key: str, name: str, path: str) -> ModuleAnalysis | None:
+        value = self.load(entry_key(content_key, name, path))
+        if value is not None and not isinstance(value, ModuleAnalysis):
+            log.warning("cache entry for %s holds something else; rebuilding it", path)
+            return None
+        return value
+
+    def put(self, content_key: str, analysis: ModuleAnalysis) -> None:
+        self.store(entry_key(content_key, analysis.module.name, analysis.module.path), analysis)
+
+
+def _work(job: tuple[str, str, bytes, str, bool]) -> ModuleAnalysis:
+    return analyze_file(*job)
+
+
+def analyze_many(sources: SourceSet, names: list[str], *, cache: AnalysisCache | None = None,
+                 jobs: int = 0) -> Iterator[ModuleAnalysis]:
+    """Analyses of `names` in order, from the cache or computed (in parallel when it pays)."""
+    found: list[ModuleFile] = [f for n in names if (f := sources.find_module(n)) is not None]
+    ready: dict[str, ModuleAnalysis] = {}
+    todo: list[tuple[str, tuple[str, str, bytes, str, bool]]] = []
+    for mf in found:
+        try:
+            data = mf.tree.read_bytes(mf.path)
+        except OSError as exc:
+            ready[mf.name] = failed_analysis(mf.name, mf.path, mf.tree.info.name,
+                                             mf.is_package, 1, f"cannot read: {exc}")
+            continue
+        key = hashlib.sha256(data).hexdigest()
+        hit = cache.get(key, mf.name, mf.path) if cache else None
+        if hit is not None:
+            ready[mf.name] = hit
+        else:
+            todo.append((key, (mf.name, mf.path, data, mf.tree.info.name, mf.is_package)))
+    workers = jobs if jobs > 0 else (os.cpu_count() or 1)
+    if workers > 1 and len(todo) >= PARALLEL_THRESHOLD:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            results = list(pool.map(_work, [job for _, job in todo], chunksize=4))
+    else:
+        results = [_work(job) for _, job in todo]
+    for (key, _), analysis in zip(todo, results, strict=True):
+        ready[analysis.module.name] = analysis
+        if cache is not None:
+            cache.put(key, analysis)
+    for mf in found:
+        yield ready[mf.name]

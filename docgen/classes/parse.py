@@ -1,0 +1,85 @@
+"""The only place that builds astroid trees; decode, syntax and I/O errors become SourceError."""
+
+from __future__ import annotations
+
+import ast
+
+import astroid
+from astroid import nodes
+from astroid.builder import AstroidBuilder
+from astroid.exceptions import AstroidSyntaxError
+from astroid.rebuilder import TreeRebuilder
+
+from docgen.core.errors import SourceError
+from docgen.sources.locate import decode_source
+
+# One builder without transforms: docgen reads syntax, it never asks astroid to infer or import.
+_BUILDER = AstroidBuilder(astroid.MANAGER, apply_transforms=False)
+
+
+def parse_module(data: bytes, modname: str, path: str, *,
+                 function_bodies: bool = True) -> nodes.Module:
+    """An astroid Module for `data`; raises SourceError(path, line, reason) when it can't.
+
+    With `function_bodies=False`, module-level functions keep their signature and docstring
+    but lose their body before astroid sees them: the class model never looks inside them,
+    and on all of torch they are most of the code astroid would otherwise convert.
+    """
+    text = decode_source(data, path)
+    if function_bodies:
+        return _build(text, modname, path)
+    try:
+        tree = _parse_ast(text)
+    except (SyntaxError, ValueError, MemoryError, RecursionError) as exc:
+        line = getattr(exc, "lineno", None) or 1
+        raise SourceError(path, line, f"syntax error: {getattr(exc, 'msg', exc)}") from exc
+    _drop_module_function_bodies(tree)
+    try:
+        return TreeRebuilder(astroid.MANAGER, text).visit_module(
+            tree, modname, path, path.endswith("__init__.py"))
+    except (ValueError, RecursionError, MemoryError) as exc:
+        raise SourceError(path, 1, f"cannot parse: {type(exc).__name__}: {exc}") from exc
+
+
+def _parse_ast(text: str) -> ast.Module:
+    try:
+        return ast.parse(text, type_comments=True)
+    except SyntaxError:
+        # A malformed type comment is no reason to give up on the file.
+        return ast.parse(text)
+
+
+def _drop_module_function_bodies(tree: ast.Module) -> None:
+    stack: list[ast.stmt] = list(tree.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            first = node.body[0]
+            keep = [first] if isinstance(first, ast.Expr) and isinstance(
+                first.value, ast.Constant) and isinstance(first.value.value, str) else []
+            if len(node.body) > len(keep):
+                last = node.body[-1]
+                stub = ast.Pass(lineno=last.lineno, col_offset=last.col_offset,
+                                end_lineno=last.end_lineno, end_col_offset=last.end_col_offset)
+                node.body = [*keep, stub]
+        elif isinstance(node, ast.If | ast.Try | ast.With):
+            for field in ("body", "orelse", "finalbody"):
+                stack.extend(getattr(node, field, []))
+            for handler in getattr(node, "handlers", []):
+                stack.extend(handler.body)
+
+
+def _build(text: str, modname: str, path: str) -> nodes.Module:
+    try:
+        # `_data_build` stops before astroid's post-build steps, which resolve star imports
+        # and infer `self.x` targets by loading other modules from sys.path: docgen does its
+        # own resolution over the sources it was given.
+        module, _ = _BUILDER._data_build(text, modname, path)
+        return module
+    except AstroidSyntaxError as exc:
+        error = exc.error
+        line = getattr(error, "lineno", None) or 1
+        reason = getattr(error, "msg", None) or str(error)
+        raise SourceError(path, line, f"syntax error: {reason}") from exc
+    except (ValueError, RecursionError, MemoryError) as exc:
+        raise SourceError(path, 1, f"cannot parse: {type(exc).__name__}: {exc}") from exc

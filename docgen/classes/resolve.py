@@ -1,0 +1,292 @@
+"""Loading modules on demand and resolving dotted names across them, from symbol tables only.
+
+`ModuleIndex` turns module names into analyses (parse + analyze, or the cache). `Resolver`
+follows imports, package re-exports, star imports with `__all__` and module-level aliases to
+the class that really defines a name. Nothing here touches astroid.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+
+from docgen.core.errors import SourceError
+from docgen.core.records import (
+    BaseRef,
+    Binding,
+    ClassDoc,
+    Diagnostic,
+    MemberDoc,
+    MemberKind,
+    ModuleAnalysis,
+    ModuleDoc,
+    SymbolTable,
+)
+from docgen.sources.locate import ModuleFile, SourceSet
+
+log = logging.getLogger(__name__)
+
+def analyze_file(name: str, path: str, data: bytes, distribution: str,
+                 is_package: bool) -> ModuleAnalysis:
+    """Parse and analyse one file; a file that cannot be read yields one diagnostic."""
+    # Imported here: astroid costs half a second to import, and a warm run never needs it.
+    from docgen.classes.analyze import analyze_module
+    from docgen.classes.parse import parse_module
+
+    try:
+        tree = parse_module(data, name, path, function_bodies=False)
+    except SourceError as exc:
+        return failed_analysis(name, path, distribution, is_package, exc.line, exc.message)
+    except RecursionError:
+        return failed_analysis(name, path, distribution, is_package, 1,
+                               "too deeply nested to analyse")
+    return analyze_module(tree, name=name, path=path, distribution=distribution,
+                          is_package=is_package)
+
+
+def failed_analysis(name: str, path: str, distribution: str, is_package: bool, line: int,
+                    message: str) -> ModuleAnalysis:
+    """The empty result of a file that could not be read or parsed, with its one warning."""
+    return ModuleAnalysis(
+        ModuleDoc(name, path, distribution, (), is_package),
+        SymbolTable(name, is_package, (), (), None),
+        (Diagnostic(path, line, f"skipped: {message}"),),
+    )
+
+
+def content_key(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+# A cache lookup: (content key, module name, path) -> analysis or None; and a store.
+CacheGet = Callable[[str, str, str], ModuleAnalysis | None]
+CachePut = Callable[[str, ModuleAnalysis], None]
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a dotted name resolves to: kind is class, function, value or module."""
+
+    kind: str
+    qualname: str
+
+
+class ModuleIndex:
+    """Analyses of modules by name, loaded lazily and kept; unreadable files become diagnostics."""
+
+    def __init__(self, sources: SourceSet, cache_get: CacheGet | None = None,
+                 cache_put: CachePut | None = None) -> None:
+        self.sources = sources
+        self._loaded: dict[str, ModuleAnalysis | None] = {}
+        self._cache_get = cache_get
+        self._cache_put = cache_put
+
+    def has_module(self, name: str) -> bool:
+        return (name in self._loaded and self._loaded[name] is not None) \
+            or self.sources.find_module(name) is not None or self.sources.is_namespace(name)
+
+    def is_loaded(self, name: str) -> bool:
+        return name in self._loaded
+
+    def add(self, analysis: ModuleAnalysis) -> None:
+        self._loaded[analysis.module.name] = analysis
+
+    def get(self, name: str) -> ModuleAnalysis | None:
+        if name in self._loaded:
+            return self._loaded[name]
+        found = self.sources.find_module(name)
+        self._loaded[name] = self.load(found) if found is not None else None
+        return self._loaded[name]
+
+    def load(self, found: ModuleFile) -> ModuleAnalysis:
+        dist = found.tree.info.name
+        try:
+            data = found.tree.read_bytes(found.path)
+        except OSError as exc:
+            return failed_analysis(found.name, found.path, dist, found.is_package, 1,
+                           f"cannot read: {exc}")
+        key = content_key(data)
+        if self._cache_get is not None:
+            hit = self._cache_get(key, found.name, found.path)
+            if hit is not None:
+                return hit
+        analysis = analyze_file(found.name, found.path, data, dist, found.is_package)
+        if self._cache_put is not None:
+            self._cache_put(key, analysis)
+        return analysis
+
+    def loaded(self) -> Iterable[ModuleAnalysis]:
+        return (a for a in self._loaded.values() if a is not None)
+
+
+class Resolver:
+    """Dotted names -> defining objects, following the module symbol tables."""
+
+    def __init__(self, index: ModuleIndex) -> None:
+        self.index = index
+        self._tables: dict[str, dict[str, Binding] | None] = {}
+        self._active: set[tuple[str, str]] = set()
+        self._classes: dict[str, ClassDoc] = {}
+        self.loading = True
+
+    @contextmanager
+    def without_loading(self) -> Iterator[None]:
+        """Resolve only through modules already analysed: for questions whose answer can
+        only lie there (is this name one of our classes?), loading more would be waste."""
+        self.loading = False
+        try:
+            yield
+        finally:
+            self.loading = True
+
+    def bindings(self, module: str) -> dict[str, Binding] | None:
+        if not self.loading and module not in self._tables and not self.index.is_loaded(module):
+            return None
+        if module not in self._tables:
+            analysis = self.index.get(module)
+            if analysis is None:
+                self._tables[module] = None
+            else:
+                self._tables[module] = dict(analysis.symbols.bindings)
+                for cls in analysis.module.classes:
+                    self._classes[cls.qualname] = cls
+        return self._tables[module]
+
+    def find_class(self, qualname: str) -> ClassDoc | None:
+        """The class defined at `qualname`, loading its module if needed."""
+        if qualname not in self._classes:
+            parts = qualname.split(".")
+            for i in range(len(parts) - 1, 0, -1):
+                if self.index.has_module(".".join(parts[:i])):
+                    self.bindings(".".join(parts[:i]))
+                    break
+        return self._classes.get(qualname)
+
+    def resolve_absolute(self, dotted: str) -> Target | None:
+        parts = dotted.split(".")
+        for i in range(len(parts), 0, -1):
+            module = ".".join(parts[:i])
+            if self.index.has_module(module):
+                if i == len(parts):
+                    return Target("module", module)
+                return self.resolve_in(module, ".".join(parts[i:]))
+        return None
+
+    def resolve_in(self, module: str, dotted: str) -> Target | None:
+        """What `dotted`, written in `module`, refers to; None when no source defines it."""
+        key = (module, dotted)
+        if key in self._active:
+            return None  # an import cycle: give up on this path, never loop
+        self._active.add(key)
+        try:
+            return self._resolve_in(module, dotted)
+        finally:
+            self._active.discard(key)
+
+    def _resolve_in(self, module: str, dotted: str) -> Target | None:
+        head, _, rest = dotted.partition(".")
+        binding = self._lookup(module, head)
+        if binding is None:
+            return None
+        if binding.kind == "import":
+            return self.resolve_absolute(f"{binding.target}.{rest}" if rest else binding.target)
+        if binding.kind == "alias":
+            target = self.resolve_in(module, binding.target)
+            return self._attribute(target, rest) if target and rest else target
+        target = Target(binding.kind, binding.target)
+        return self._attribute(target, rest) if rest else target
+
+    def _attribute(self, target: Target, rest: str) -> Target | None:
+        if target.kind == "module":
+            return self.resolve_in(target.qualname, rest)
+        if target.kind == "class" and self.find_class(f"{target.qualname}.{rest}") is not None:
+            return Target("class", f"{target.qualname}.{rest}")
+        return None
+
+    def _lookup(self, module: str, name: str) -> Binding | None:
+        table = self.bindings(module)
+        if table is None:
+            if self.index.has_module(f"{module}.{name}"):
+                return Binding("import", f"{module}.{name}", 0)
+            return None
+        if name in table:
+            return table[name]
+        analysis = self._analysis(module)
+        stars = analysis.symbols.star_imports if analysis else ()
+        for star in stars:
+            if self._exports(star, name) and self.resolve_in(star, name) is not None:
+                return Binding("import", f"{star}.{name}", 0)
+        if self.index.has_module(f"{module}.{name}"):
+            return Binding("import", f"{module}.{name}", 0)
+        return None
+
+    def _analysis(self, module: str) -> ModuleAnalysis | None:
+        if not self.loading and not self.index.is_loaded(module):
+            return None
+        return self.index.get(module)
+
+    def _exports(self, module: str, name: str) -> bool:
+        analysis = self._analysis(module)
+        if analysis is None:
+            return False
+        exports = analysis.symbols.exports
+        return name in exports if exports is not None else not name.startswith("_")
+
+    def exported_names(self, module: str) -> list[str]:
+        """Names `from module import *` would bind (what the package re-exports)."""
+        analysis = self._analysis(module)
+        if analysis is None:
+            return []
+        if analysis.symbols.exports is not None:
+            return list(analysis.symbols.exports)
+        names = [n for n, _ in analysis.symbols.bindings if not n.startswith("_")]
+        for star in analysis.symbols.star_imports:
+            names.extend(self.exported_names(star) if (star, "*") not in self._active else [])
+        return names
+
+    def expand(self, module: str, dotted: str) -> str:
+        """The dotted path `dotted` points at once its head's import is expanded."""
+        head, _, rest = dotted.partition(".")
+        table = self.bindings(module) or {}
+        binding = table.get(head)
+        if binding is None or binding.kind not in ("import", "class", "function", "alias"):
+            return dotted
+        base = binding.target
+        return f"{base}.{rest}" if rest else base
+
+
+def resolve_class(cls: ClassDoc, resolver: Resolver, is_module: Callable[[str], bool],
+                  ) -> ClassDoc:
+    """`cls` with bases resolved and members built by a Module subclass marked submodule."""
+    bases = tuple(_resolve_base(b, cls.module, resolver) for b in cls.bases)
+    members = tuple(_member_kind(m, cls.module, resolver, is_module) for m in cls.members)
+    return replace(cls, bases=bases, members=members)
+
+
+def base_expression(text: str) -> str:
+    """The dotted part of a base as written: `Generic[T]` -> `Generic`."""
+    return text.split("[", 1)[0].strip()
+
+
+def _resolve_base(base: BaseRef, module: str, resolver: Resolver) -> BaseRef:
+    dotted = base_expression(base.text)
+    if not dotted.replace(".", "").replace("_", "").isalnum():
+        return BaseRef(base.text, None, None)
+    target = resolver.resolve_in(module, dotted)
+    if target is not None and target.kind == "class":
+        return BaseRef(base.text, target.qualname, target.qualname)
+    return BaseRef(base.text, None, resolver.expand(module, dotted))
+
+
+def _member_kind(member: MemberDoc, module: str, resolver: Resolver,
+                 is_module: Callable[[str], bool]) -> MemberDoc:
+    if member.constructor is None or member.kind not in (
+            MemberKind.INSTANCE_ATTRIBUTE, MemberKind.CLASS_ATTRIBUTE):
+        return member
+    target = resolver.resolve_in(module, member.constructor)
+    if target is not None and target.kind == "class" and is_module(target.qualname):
+        return replace(member, kind=MemberKind.SUBMODULE)
+    return member

@@ -1,0 +1,1 @@
+"""The command line: arguments, logging, exit codes; one module per command group."""

@@ -1,0 +1,105 @@
+"""Options shared by the commands: sources, output verbosity, the Config they make.
+
+Imported by every command module at start-up, so it imports nothing heavy at module level.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from typing import TYPE_CHECKING, Any
+
+from docgen.core.config import DEFAULT_MODEL, Config, SourceSpec, config_from_options
+from docgen.core.errors import ConfigError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from docgen.core.records import Project
+
+log = logging.getLogger("docgen")
+
+SubParsers = argparse._SubParsersAction  # the type `add_subparsers()` returns
+
+
+def add_output_options(p: argparse.ArgumentParser) -> None:
+    """-q / -v accepted after the subcommand too (they only set what was given)."""
+    p.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS,
+                   help="only errors")
+    p.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                   help="debug output")
+
+
+def add_source_options(p: argparse.ArgumentParser) -> None:
+    add_output_options(p)
+    g = p.add_argument_group("sources")
+    g.add_argument("--source", action="append", default=[], metavar="NAME=SPEC",
+                   help="where distribution NAME comes from: env, a requirement "
+                        "(torch==2.13.0), a wheel file or a folder; repeatable")
+    g.add_argument("--packages", default=None, metavar="A,B",
+                   help="packages to analyse (default: torch.nn and the model's module)")
+    g.add_argument("--model", default=None, metavar="MODULE:CLASS",
+                   help=f"the model under study (default: {DEFAULT_MODEL})")
+    g.add_argument("--offline", action="store_true", help="use only the cache; never download")
+    g.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
+    g.add_argument("--jobs", type=int, default=0, help="worker processes (default: all cores)")
+    g.add_argument("--strict", action="store_true",
+                   help="fail (exit 1) when any warning was reported")
+
+
+def source_specs(args: argparse.Namespace) -> tuple[SourceSpec, ...]:
+    """The repeated `--source NAME=SPEC` options; every malformed one reported at once."""
+    specs, problems = [], []
+    for text in args.source:
+        try:
+            specs.append(SourceSpec.parse(text))
+        except ConfigError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise ConfigError(problems)
+    return tuple(specs)
+
+
+def config_from_args(args: argparse.Namespace, base: Config | None = None) -> Config:
+    """The one Config of a command: `base` (from mkdocs.yml) overridden by the flags given."""
+    options: dict[str, Any] = {}
+    if args.model is not None:
+        options["model"] = args.model
+    if args.packages is not None:
+        options["packages"] = args.packages
+    if base is not None:
+        options = {**base.as_options(), **options}
+    options["sources"] = (*(base.sources if base is not None else ()), *source_specs(args))
+    options["offline"] = bool(args.offline or (base is not None and base.offline))
+    options["strict"] = bool(args.strict)
+    return config_from_options(options)
+
+
+def load_from_args(args: argparse.Namespace, console: Console | None = None) -> Project:
+    from docgen.classes.cache import AnalysisCache
+    from docgen.classes.project import load_project
+    from docgen.sources.locate import cache_dir
+
+    cfg = config_from_args(args)
+    cache = None if args.no_cache else AnalysisCache(cache_dir())
+    status = console.status("analysing") if console is not None and not args.quiet else None
+    if status is not None:
+        with status:
+            project = load_project(cfg, cache=cache, jobs=args.jobs,
+                                   progress=lambda m: status.update(m))
+    else:
+        project = load_project(cfg, cache=cache, jobs=args.jobs)
+    report_diagnostics(project)
+    return project
+
+
+def report_diagnostics(project: Project) -> None:
+    for d in project.diagnostics:
+        log.warning("%s", d)
+
+
+def strict_exit(args: argparse.Namespace, project: Project) -> int:
+    if args.strict and project.diagnostics:
+        log.error("--strict: %d warning(s)", len(project.diagnostics))
+        return 1
+    return 0

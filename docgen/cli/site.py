@@ -1,0 +1,192 @@
+"""`docgen build`, `docgen serve` and `docgen export`: arguments, progress and exit codes.
+
+The work happens in build.py (pages and site) and export.py (UML text); this module only
+turns arguments into requests and results into messages and exit codes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rich.console import Console
+
+from docgen.classes.cache import AnalysisCache
+from docgen.site.write import SiteBuildFailed, write_text_atomic
+from docgen.sources.locate import cache_dir
+
+if TYPE_CHECKING:
+    from docgen.site.build import BuildRequest, BuildResult
+
+# pyreverse's output formats, offered by `docgen export` (see docgen/export.py).
+EXPORT_FORMATS = ("plantuml", "mermaid", "dot")
+
+log = logging.getLogger("docgen")
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from docgen.cli.options import add_source_options
+
+    p = sub.add_parser("build", help="generate pages and diagrams into docs/, then build the "
+                                     "site with MkDocs")
+    _add_build_options(p)
+    add_source_options(p)
+    p.add_argument("--no-mkdocs", action="store_true",
+                   help="only generate the Markdown pages and diagrams")
+    p.set_defaults(handler=cmd_build)
+
+    p = sub.add_parser("serve", help="build, serve on localhost and rebuild when sources, "
+                                     "templates or configuration change")
+    _add_build_options(p)
+    add_source_options(p)
+    p.add_argument("--addr", default="127.0.0.1:8000", metavar="HOST:PORT")
+    p.set_defaults(handler=cmd_serve)
+
+    p = sub.add_parser("export", help="UML class diagram as PlantUML, Mermaid or DOT "
+                                      "(the formats pyreverse writes)")
+    p.add_argument("classes", nargs="*", metavar="CLASS",
+                   help="classes to export with their ancestors (default: the model's)")
+    p.add_argument("--format", choices=EXPORT_FORMATS, default="plantuml")
+    p.add_argument("--out", default="-", help="file to write (default: standard output)")
+    add_source_options(p)
+    p.set_defaults(handler=cmd_export)
+
+
+def _add_build_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("site")
+    g.add_argument("--project", default=".", metavar="DIR",
+                   help="folder with mkdocs.yml (default: the current one)")
+    g.add_argument("--site-dir", default=None, metavar="DIR", help="where the site is built")
+    g.add_argument("--output", default=None, metavar="DIR",
+                   help="where generated pages go (default: docs/generated)")
+    g.add_argument("--pages", choices=("all", "model"), default=None,
+                   help="class pages for every class, or the model's classes and bases")
+    g.add_argument("--templates", default=None, metavar="DIR",
+                   help="folder of templates that override the shipped ones")
+
+
+def _overrides(args: argparse.Namespace) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key in ("model", "packages", "output", "pages"):
+        if getattr(args, key, None) is not None:
+            out[key] = getattr(args, key)
+    if args.offline:
+        out["offline"] = True
+    from docgen.cli.options import source_specs
+
+    specs = source_specs(args)
+    if specs:
+        out["sources"] = specs
+    return out
+
+
+def _request(args: argparse.Namespace, **extra: Any) -> BuildRequest:
+    from docgen.site.build import BuildRequest
+
+    fields: dict[str, Any] = {
+        "root": Path(args.project).resolve(), "overrides": _overrides(args),
+        "site_dir": Path(args.site_dir).resolve() if args.site_dir else None,
+        "strict": args.strict, "jobs": args.jobs,
+        "cache": None if args.no_cache else AnalysisCache(cache_dir()),
+        "templates": Path(args.templates).resolve() if args.templates else None}
+    return BuildRequest(**{**fields, **extra})
+
+
+@contextmanager
+def _progress(args: argparse.Namespace) -> Iterator[Callable[[str], None]]:
+    if args.quiet:
+        yield lambda _m: None
+        return
+    with Console(stderr=True).status("docgen build") as status:
+        yield lambda message: status.update(f"docgen: {message}")
+
+
+def _report(result: BuildResult, args: argparse.Namespace) -> int:
+    for d in result.docs.diagnostics:
+        log.warning("%s", d)
+    t = result.timings
+    parts = ", ".join(f"{k} {v:.1f}s" for k, v in t.items())
+    where = result.site_dir or result.output
+    log.info("built %s: %d pages, %d class pages (%s)", where, len(result.docs.files),
+             len(result.docs.layout.class_pages), parts)
+    warnings = len(result.docs.diagnostics) + int(result.docs.graphviz_missing)
+    if args.strict and warnings:
+        log.error("--strict: %d warning(s)", warnings)
+        return 1
+    return 0
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from docgen.site.build import build
+
+    request = _request(args, run_mkdocs=not args.no_mkdocs)
+    try:
+        with _progress(args) as say:
+            result = build(request, progress=say)
+    except SiteBuildFailed as exc:
+        log.error("%s", exc)
+        return 1 if exc.is_strict else 2
+    return _report(result, args)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from mkdocs.livereload import LiveReloadServer
+
+    from docgen.site.build import build
+
+    host, _, port = args.addr.rpartition(":")
+    with tempfile.TemporaryDirectory(prefix="docgen-serve-") as scratch:
+        site_dir = Path(args.site_dir).resolve() if args.site_dir else Path(scratch) / "site"
+        request = _request(args, staging=Path(scratch), site_dir=site_dir)
+        with _progress(args) as say:
+            result = build(request, progress=say)
+        _report(result, args)
+
+        def rebuild() -> None:
+            try:
+                build(request)
+                log.info("rebuilt")
+            except Exception as exc:  # keep serving the last good site
+                log.error("rebuild failed: %s", exc)
+
+        server = LiveReloadServer(builder=rebuild, host=host or "127.0.0.1", port=int(port),
+                                  root=str(site_dir))
+        for path in result.watch:
+            server.watch(str(path))
+        try:
+            server.serve()
+        except KeyboardInterrupt:
+            log.info("stopped")
+        finally:
+            server.shutdown()
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from docgen.classes.project import find_view, load_project, open_project_sources
+    from docgen.cli.options import config_from_args, report_diagnostics
+    from docgen.site.build import layer_targets, read_model
+    from docgen.site.export import export_classes, export_closure
+
+    cfg = config_from_args(args)
+    cache = None if args.no_cache else AnalysisCache(cache_dir())
+    sources = open_project_sources(cfg)
+    project = load_project(cfg, sources=sources, cache=cache, jobs=args.jobs)
+    report_diagnostics(project)
+    if args.classes:
+        roots = [find_view(project, name).qualname for name in args.classes]
+    else:
+        model, _ = read_model(cfg, sources, cache)
+        roots = [model.qualname, *layer_targets(model)] if model else []
+    text = export_classes(project, export_closure(project, roots), args.format)
+    if args.out == "-":
+        sys.stdout.write(text)
+    else:
+        write_text_atomic(Path(args.out), text)
+    return 0

@@ -1,0 +1,52 @@
+"""`docgen summary`: arguments and output; the work is in docgen.summary."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from docgen.cli.options import SubParsers, add_source_options, config_from_args
+
+log = logging.getLogger("docgen")
+
+DEFAULT_INPUT_TEXT = "1,3,224,224"
+
+
+def cmd_summary(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from docgen.core.jsonio import dumps
+    from docgen.core.records import Severity
+    from docgen.summary.summarize import (
+        parse_input_shape,
+        render_summary_table,
+        summarize_config,
+        summary_to_json,
+    )
+
+    if args.target:
+        args.model = args.target
+    cfg = config_from_args(args)
+    shape = parse_input_shape(args.input)
+    summary = summarize_config(cfg, shape)
+    for diag in summary.diagnostics:
+        (log.warning if diag.severity == Severity.WARNING else log.debug)("%s", diag)
+    if args.json:
+        sys.stdout.write(dumps(summary_to_json(summary)))
+    else:
+        Console().print(render_summary_table(summary))
+    warnings = [d for d in summary.diagnostics if d.severity == Severity.WARNING]
+    return 1 if args.strict and warnings else 0
+
+
+def register(subparsers: SubParsers) -> None:
+    p = subparsers.add_parser(
+        "summary", help="layers, output shapes, parameters and MACs, evaluated from source")
+    p.add_argument("target", nargs="?", default=None, metavar="MODEL",
+                   help="MODULE:CLASS or MODULE:builder (default: the configured model)")
+    p.add_argument("--input", default=DEFAULT_INPUT_TEXT, metavar="N,C,H,W",
+                   help="input shape (default: 1,3,224,224)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    add_source_options(p)
+    p.set_defaults(handler=cmd_summary)

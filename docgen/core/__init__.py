@@ -1,0 +1,1 @@
+"""Frozen records every stage exchanges, errors, configuration, escaping and templating."""

@@ -1,0 +1,486 @@
+"""Output-shape and MAC rules of tensor operations, in one table keyed by ATen operator name.
+
+`SHAPE_RULES["aten::conv2d"]` says what shape `torch.conv2d(input, weight, ...)` returns and
+how many multiply-accumulates it performs. Arguments arrive as the Python call passed them
+(positional or keyword, in the order of the ATen schema). Only convolutions and linear layers
+count MACs (the convention of torchvision's `_ops` figures); every other op counts zero.
+A rule that cannot derive a shape raises CannotEvaluate with the reason: never a guess.
+Nothing here knows about layers or source code.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from docgen.models.values import CannotEvaluate, SymTensor, Unknown
+
+Args = tuple[Any, ...]
+Kwargs = dict[str, Any]
+RuleResult = tuple[Any, int]
+
+
+@dataclass(frozen=True)
+class ShapeRule:
+    """One operator: its shape function, the parameter names of its schema, and a note."""
+
+    apply: Callable[[dict[str, Any]], RuleResult]
+    params: tuple[str, ...]
+    doc: str
+
+
+def _bind(rule: ShapeRule, op: str, args: Args, kwargs: Kwargs) -> dict[str, Any]:
+    names = rule.params
+    bound: dict[str, Any] = {}
+    if names and names[-1].startswith("*"):
+        star = names[-1][1:]
+        fixed = names[:-1]
+        bound.update(zip(fixed, args[:len(fixed)], strict=False))
+        bound[star] = tuple(args[len(fixed):])
+    else:
+        if len(args) > len(names):
+            raise CannotEvaluate(f"{op}: {len(args)} arguments, schema has {len(names)}")
+        bound.update(zip(names, args, strict=False))
+    for key, value in kwargs.items():
+        if key in names:
+            bound[key] = value
+    return bound
+
+
+def apply_op(op: str, args: Args, kwargs: Kwargs) -> RuleResult:
+    """(result, MACs) of calling ATen operator `op`; CannotEvaluate when no rule applies."""
+    rule = SHAPE_RULES.get(op)
+    if rule is None and op.endswith("_") and not op.endswith("__"):
+        rule = SHAPE_RULES.get(op[:-1])  # in-place variant: same shape as its functional op
+    if rule is None:
+        raise CannotEvaluate(f"no shape rule for {op}")
+    try:
+        return rule.apply(_bind(rule, op, args, kwargs))
+    except (TypeError, ValueError, IndexError, KeyError, AttributeError) as exc:
+        raise CannotEvaluate(f"{op}: arguments not understood: {exc}") from exc
+
+
+def _tensor(value: Any, what: str) -> SymTensor:
+    if isinstance(value, Unknown):
+        raise CannotEvaluate(f"{what} is unknown", cause=value)
+    if not isinstance(value, SymTensor):
+        raise CannotEvaluate(f"{what} is not a tensor of known shape: {value!r}")
+    return value
+
+
+def _ints(value: Any, n: int, what: str) -> tuple[int, ...]:
+    """An int or a sequence of ints, broadcast to n (PyTorch's _single/_pair/_triple)."""
+    if isinstance(value, bool) or value is None:
+        raise CannotEvaluate(f"{what} is {value!r}, not a size")
+    if isinstance(value, int):
+        return (value,) * n
+    if isinstance(value, Sequence) and all(isinstance(v, int) for v in value):
+        items = tuple(value)
+        if len(items) == 1:
+            return items * n
+        if len(items) == n:
+            return items
+    raise CannotEvaluate(f"{what} = {value!r} is not {n} integer(s)")
+
+
+def _dim(dim: int, ndim: int) -> int:
+    return dim + ndim if dim < 0 else dim
+
+
+def _numel(shape: Sequence[int]) -> int:
+    return math.prod(shape)
+
+
+def _conv(transposed: bool) -> Callable[[dict[str, Any]], RuleResult]:
+    def rule(a: dict[str, Any]) -> RuleResult:
+        x = _tensor(a["input"], "input")
+        w = _tensor(a["weight"], "weight")
+        n = len(w.shape) - 2
+        if len(x.shape) not in (n + 1, n + 2):
+            raise CannotEvaluate(f"input of rank {len(x.shape)} for a {n}-d convolution")
+        stride = _ints(a.get("stride", 1), n, "stride")
+        dilation = _ints(a.get("dilation", 1), n, "dilation")
+        groups = a.get("groups", 1)
+        kernel = w.shape[2:]
+        spatial = x.shape[-n:]
+        padding = a.get("padding", 0)
+        if padding == "same":
+            out = tuple(spatial)
+        else:
+            pad = (0,) * n if padding == "valid" else _ints(padding, n, "padding")
+            if transposed:
+                extra = _ints(a.get("output_padding", 0), n, "output_padding")
+                out = tuple((size - 1) * s - 2 * p + d * (k - 1) + e + 1 for size, s, p, d, k, e
+                            in zip(spatial, stride, pad, dilation, kernel, extra, strict=True))
+            else:
+                out = tuple((size + 2 * p - d * (k - 1) - 1) // s + 1 for size, s, p, d, k
+                            in zip(spatial, stride, pad, dilation, kernel, strict=True))
+        channels = w.shape[1] * groups if transposed else w.shape[0]
+        shape = (*x.shape[:-n - 1], channels, *out)
+        if any(d <= 0 for d in out):
+            raise CannotEvaluate(f"convolution output would be empty: {shape}")
+        # Each output element of a direct convolution sums (C_in/groups) * prod(kernel)
+        # products; a transposed one scatters each input element over the same count.
+        if transposed:
+            macs = _numel(x.shape) * w.shape[1] * _numel(kernel)
+        else:
+            macs = _numel(shape) * w.shape[1] * _numel(kernel)
+        return SymTensor(shape), macs
+    return rule
+
+
+def _linear(a: dict[str, Any]) -> RuleResult:
+    x = _tensor(a["input"], "input")
+    w = _tensor(a["weight"], "weight")
+    if len(w.shape) != 2 or not x.shape or x.shape[-1] != w.shape[1]:
+        raise CannotEvaluate(f"linear: input {x.shape} does not match weight {w.shape}")
+    shape = (*x.shape[:-1], w.shape[0])
+    return SymTensor(shape), _numel(shape) * w.shape[1]
+
+
+def _pool(n: int, has_dilation: bool) -> Callable[[dict[str, Any]], RuleResult]:
+    def rule(a: dict[str, Any]) -> RuleResult:
+        x = _tensor(a["input"], "input")
+        kernel = _ints(a["kernel_size"], n, "kernel_size")
+        stride_arg = a.get("stride")
+        stride = kernel if stride_arg in (None, [], ()) else _ints(stride_arg, n, "stride")
+        pad = _ints(a.get("padding", 0), n, "padding")
+        dilation = _ints(a.get("dilation", 1), n, "dilation") if has_dilation else (1,) * n
+        ceil_mode = bool(a.get("ceil_mode", False))
+        out = tuple(_pool_size(size, k, s, p, d, ceil_mode) for size, k, s, p, d
+                    in zip(x.shape[-n:], kernel, stride, pad, dilation, strict=True))
+        return SymTensor((*x.shape[:-n], *out)), 0
+    return rule
+
+
+def _pool_size(size: int, k: int, s: int, p: int, d: int, ceil_mode: bool) -> int:
+    span = size + 2 * p - d * (k - 1) - 1
+    out = (span + (s - 1 if ceil_mode else 0)) // s + 1
+    # PyTorch drops a last window that would start inside the right padding.
+    if ceil_mode and (out - 1) * s >= size + p:
+        out -= 1
+    if out <= 0:
+        raise CannotEvaluate(f"pooling output would be empty (input {size}, kernel {k})")
+    return out
+
+
+def _with_indices(rule: Callable[[dict[str, Any]], RuleResult]
+                  ) -> Callable[[dict[str, Any]], RuleResult]:
+    def wrapped(a: dict[str, Any]) -> RuleResult:
+        out, macs = rule(a)
+        return (out, SymTensor(out.shape)), macs
+    return wrapped
+
+
+def _adaptive(n: int) -> Callable[[dict[str, Any]], RuleResult]:
+    def rule(a: dict[str, Any]) -> RuleResult:
+        x = _tensor(a["input"], "input")
+        size = a["output_size"]
+        items = (size,) * n if isinstance(size, int) else tuple(size)
+        if len(items) == 1:
+            items = items * n
+        if len(items) != n:
+            raise CannotEvaluate(f"output_size {size!r} is not {n} sizes")
+        out = tuple(x.shape[len(x.shape) - n + i] if v is None else v
+                    for i, v in enumerate(items))
+        if not all(isinstance(v, int) for v in out):
+            raise CannotEvaluate(f"output_size {size!r} is not integers")
+        return SymTensor((*x.shape[:-n], *out)), 0
+    return rule
+
+
+def _same(a: dict[str, Any]) -> RuleResult:
+    return SymTensor(_tensor(a["input"], "input").shape), 0
+
+
+def _broadcast(a: dict[str, Any]) -> RuleResult:
+    shapes = [v.shape for v in (a.get("input"), a.get("other")) if isinstance(v, SymTensor)]
+    if not shapes:
+        raise CannotEvaluate("no tensor operand")
+    for v in (a.get("input"), a.get("other")):
+        if isinstance(v, Unknown):
+            raise CannotEvaluate("operand is unknown", cause=v)
+        if not isinstance(v, (SymTensor, int, float, bool)):
+            raise CannotEvaluate(f"operand is not a tensor or a number: {v!r}")
+    return SymTensor(broadcast_shapes(shapes)), 0
+
+
+def broadcast_shapes(shapes: Sequence[tuple[int, ...]]) -> tuple[int, ...]:
+    rank = max(len(s) for s in shapes)
+    out = []
+    for i in range(rank):
+        dims = {s[i - rank + len(s)] for s in shapes if i - rank + len(s) >= 0} - {1}
+        if len(dims) > 1:
+            raise CannotEvaluate(f"shapes {list(shapes)} do not broadcast")
+        out.append(dims.pop() if dims else 1)
+    return tuple(out)
+
+
+def _flatten(a: dict[str, Any]) -> RuleResult:
+    x = _tensor(a["input"], "input")
+    rank = len(x.shape)
+    if rank == 0:
+        return SymTensor((1,)), 0
+    start, end = _dim(a.get("start_dim", 0), rank), _dim(a.get("end_dim", -1), rank)
+    if not 0 <= start <= end < rank:
+        raise CannotEvaluate(f"flatten dims {start}..{end} out of range for rank {rank}")
+    merged = _numel(x.shape[start:end + 1])
+    return SymTensor((*x.shape[:start], merged, *x.shape[end + 1:])), 0
+
+
+def _cat(a: dict[str, Any]) -> RuleResult:
+    tensors = [_tensor(t, "tensors[i]") for t in a["tensors"]]
+    if not tensors:
+        raise CannotEvaluate("cat of no tensors")
+    rank = len(tensors[0].shape)
+    dim = _dim(a.get("dim", 0), rank)
+    shape = list(tensors[0].shape)
+    for t in tensors[1:]:
+        if len(t.shape) != rank or any(i != dim and t.shape[i] != shape[i]
+                                       for i in range(rank)):
+            raise CannotEvaluate(f"cat of shapes {[t.shape for t in tensors]} along {dim}")
+        shape[dim] += t.shape[dim]
+    return SymTensor(tuple(shape)), 0
+
+
+def _varargs(values: Any) -> Any:
+    """`x.view(2, 3)` and `x.view((2, 3))` alike: a single tuple or list argument unpacked."""
+    if len(values) == 1 and isinstance(values[0], (tuple, list)):
+        return tuple(values[0])
+    return values
+
+
+def _view(a: dict[str, Any]) -> RuleResult:
+    x = _tensor(a["input"], "input")
+    sizes = _varargs(a["size"])
+    if not all(isinstance(s, int) for s in sizes) or list(sizes).count(-1) > 1:
+        raise CannotEvaluate(f"view/reshape sizes {sizes!r} are not integers")
+    known = _numel([s for s in sizes if s != -1])
+    total = _numel(x.shape)
+    shape = tuple(total // known if s == -1 else s for s in sizes)
+    if _numel(shape) != total:
+        raise CannotEvaluate(f"cannot view {x.shape} as {sizes}")
+    return SymTensor(shape), 0
+
+
+def _reduce(a: dict[str, Any]) -> RuleResult:
+    x = _tensor(a["input"], "input")
+    dims = a.get("dim")
+    keep = bool(a.get("keepdim", False))
+    rank = len(x.shape)
+    chosen = set(range(rank)) if dims is None else {
+        _dim(d, rank) for d in ((dims,) if isinstance(dims, int) else dims)}
+    shape = tuple(1 if i in chosen else s for i, s in enumerate(x.shape) if keep or i not in chosen)
+    return SymTensor(shape), 0
+
+
+def _transpose(a: dict[str, Any]) -> RuleResult:
+    x = _tensor(a["input"], "input")
+    shape = list(x.shape)
+    i, j = _dim(a["dim0"], len(shape)), _dim(a["dim1"], len(shape))
+    shape[i], shape[j] = shape[j], shape[i]
+    return SymTensor(tuple(shape)), 0
+
+
+def _permute(a: dict[str, Any]) -> RuleResult:
+    x = _tensor(a["input"], "input")
+    dims = _varargs(a["dims"])
+    return SymTensor(tuple(x.shape[_dim(d, len(x.shape))] for d in dims)), 0
+
+
+def _unsqueeze(a: dict[str, Any]) -> RuleResult:
+    x = _tensor(a["input"], "input")
+    shape = list(x.shape)
+    shape.insert(_dim(a["dim"], len(shape) + 1), 1)
+    return SymTensor(tuple(shape)), 0
+
+
+def _squeeze(a: dict[str, Any]) -> RuleResult:
+    x = _tensor(a["input"], "input")
+    dim = a.get("dim")
+    if dim is None:
+        return SymTensor(tuple(s for s in x.shape if s != 1)), 0
+    i = _dim(dim, len(x.shape))
+    return SymTensor(tuple(s for k, s in enumerate(x.shape) if k != i or s != 1)), 0
+
+
+def _pad(a: dict[str, Any]) -> RuleResult:
+    x = _tensor(a["input"], "input")
+    pad = list(a["pad"])
+    shape = list(x.shape)
+    for k in range(len(pad) // 2):
+        shape[-1 - k] += pad[2 * k] + pad[2 * k + 1]
+    return SymTensor(tuple(shape)), 0
+
+
+def _chunk(a: dict[str, Any]) -> RuleResult:
+    x = _tensor(a["input"], "input")
+    dim = _dim(a.get("dim", 0), len(x.shape))
+    size = x.shape[dim]
+    step = -(-size // a["chunks"])
+    return _pieces(x, dim, [min(step, size - start) for start in range(0, size, step)])
+
+
+def _split(a: dict[str, Any]) -> RuleResult:
+    x = _tensor(a["input"], "input")
+    dim = _dim(a.get("dim", 0), len(x.shape))
+    size, sizes = x.shape[dim], a["split_size"]
+    if isinstance(sizes, int):
+        sizes = [min(sizes, size - start) for start in range(0, size, sizes)]
+    if sum(sizes) != size:
+        raise CannotEvaluate(f"split sizes {sizes} do not add up to {size}")
+    return _pieces(x, dim, list(sizes))
+
+
+def _pieces(x: SymTensor, dim: int, sizes: list[int]) -> RuleResult:
+    return tuple(SymTensor((*x.shape[:dim], n, *x.shape[dim + 1:])) for n in sizes), 0
+
+
+def _expand(a: dict[str, Any]) -> RuleResult:
+    x = _tensor(a["input"], "input")
+    sizes = _varargs(a["size"])
+    lead = len(sizes) - len(x.shape)
+    if lead < 0 or not all(isinstance(v, int) for v in sizes):
+        raise CannotEvaluate(f"expand of {x.shape} to {sizes!r}")
+    return SymTensor(tuple(x.shape[i - lead] if v == -1 else v
+                           for i, v in enumerate(sizes))), 0
+
+
+def _unflatten(a: dict[str, Any]) -> RuleResult:
+    x = _tensor(a["input"], "input")
+    dim = _dim(a["dim"], len(x.shape))
+    sizes = list(a["sizes"])
+    if sizes.count(-1) == 1:
+        sizes[sizes.index(-1)] = x.shape[dim] // -_numel(sizes)
+    if _numel(sizes) != x.shape[dim]:
+        raise CannotEvaluate(f"unflatten {x.shape[dim]} into {a['sizes']!r}")
+    return SymTensor((*x.shape[:dim], *sizes, *x.shape[dim + 1:])), 0
+
+
+def _matmul(a: dict[str, Any]) -> RuleResult:
+    x, y = _tensor(a["input"], "input"), _tensor(a["other"], "other")
+    if len(x.shape) < 2 or len(y.shape) < 2 or x.shape[-1] != y.shape[-2]:
+        raise CannotEvaluate(f"matmul of {x.shape} and {y.shape}")
+    batch = broadcast_shapes([x.shape[:-2], y.shape[:-2]])
+    return SymTensor((*batch, x.shape[-2], y.shape[-1])), 0
+
+
+def _baddbmm(a: dict[str, Any]) -> RuleResult:
+    return _matmul({"input": a["batch1"], "other": a["batch2"]})
+
+
+def _attention(a: dict[str, Any]) -> RuleResult:
+    q, v = _tensor(a["query"], "query"), _tensor(a["value"], "value")
+    return SymTensor((*q.shape[:-1], v.shape[-1])), 0
+
+
+_UNARY = ("input",)
+_ELEMENTWISE = (
+    "relu", "relu6", "sigmoid", "tanh", "gelu", "silu", "mish", "elu", "selu", "celu",
+    "leaky_relu", "hardtanh", "hardswish", "hardsigmoid", "softplus", "softmax", "log_softmax",
+    "dropout", "feature_dropout", "alpha_dropout", "feature_alpha_dropout", "batch_norm",
+    "instance_norm", "layer_norm", "group_norm", "clone", "contiguous", "neg", "abs", "exp",
+    "sqrt", "rsqrt", "clamp", "clamp_min", "prelu", "threshold", "local_response_norm",
+    "normal", "uniform", "zero", "fill", "copy", "detach", "trunc_normal",
+)
+
+SHAPE_RULES: dict[str, ShapeRule] = {
+    **{f"aten::conv{n}d": ShapeRule(_conv(False), ("input", "weight", "bias", "stride",
+                                                    "padding", "dilation", "groups"),
+                                    f"{n}-d convolution; MACs = numel(out) * C_in/groups "
+                                    "* prod(kernel)") for n in (1, 2, 3)},
+    **{f"aten::conv_transpose{n}d": ShapeRule(
+        _conv(True), ("input", "weight", "bias", "stride", "padding", "output_padding",
+                      "groups", "dilation"),
+        f"{n}-d transposed convolution; MACs = numel(in) * C_out/groups * prod(kernel)")
+       for n in (1, 2, 3)},
+    "aten::linear": ShapeRule(_linear, ("input", "weight", "bias"),
+                              "(*, in) -> (*, out); MACs = numel(out) * in"),
+    **{f"aten::max_pool{n}d": ShapeRule(_pool(n, True), (
+        "input", "kernel_size", "stride", "padding", "dilation", "ceil_mode"),
+        "floor (or ceil with ceil_mode) of (L + 2p - d(k-1) - 1)/s + 1") for n in (1, 2, 3)},
+    **{f"aten::max_pool{n}d_with_indices": ShapeRule(_with_indices(_pool(n, True)), (
+        "input", "kernel_size", "stride", "padding", "dilation", "ceil_mode"),
+        "as max_pool, plus indices of the same shape") for n in (1, 2, 3)},
+    **{f"aten::avg_pool{n}d": ShapeRule(_pool(n, False), (
+        "input", "kernel_size", "stride", "padding", "ceil_mode", "count_include_pad",
+        "divisor_override"),
+        "as max_pool without dilation") for n in (1, 2, 3)},
+    **{f"aten::adaptive_{kind}_pool{n}d": ShapeRule(
+        _adaptive(n) if kind == "avg" else _with_indices(_adaptive(n)),
+        ("input", "output_size"), "last n dims become output_size (None keeps the input's)")
+       for n in (1, 2, 3) for kind in ("avg", "max")},
+    "aten::flatten": ShapeRule(_flatten, ("input", "start_dim", "end_dim"),
+                               "dims start..end merged into one"),
+    "aten::cat": ShapeRule(_cat, ("tensors", "dim"), "sizes along dim add up"),
+    "aten::concat": ShapeRule(_cat, ("tensors", "dim"), "alias of aten::cat"),
+    **{f"aten::{op}": ShapeRule(_broadcast, ("input", "other", "alpha"),
+                                "element-wise, shapes broadcast")
+       for op in ("add", "sub", "mul", "div", "maximum", "minimum", "pow")},
+    **{f"aten::{op}": ShapeRule(_view, ("input", "*size"), "same elements, new shape (-1 inferred)")
+       for op in ("view", "reshape")},
+    **{f"aten::{op}": ShapeRule(_reduce, ("input", "dim", "keepdim"),
+                                "reduced dims dropped (kept as 1 with keepdim)")
+       for op in ("mean", "sum", "amax", "amin")},
+    "aten::chunk": ShapeRule(_chunk, ("input", "chunks", "dim"), "equal pieces along dim"),
+    "aten::split": ShapeRule(_split, ("input", "split_size", "dim"),
+                             "pieces of split_size (or of each given size) along dim"),
+    "aten::expand": ShapeRule(_expand, ("input", "*size"), "size-1 dims broadcast; -1 keeps"),
+    "aten::unflatten": ShapeRule(_unflatten, ("input", "dim", "sizes"), "one dim split in several"),
+    **{f"aten::{op}": ShapeRule(_matmul, ("input", "other"),
+                                "(*, n, k) @ (*, k, m) -> (*, n, m); MACs not counted")
+       for op in ("matmul", "bmm", "mm")},
+    "aten::baddbmm": ShapeRule(_baddbmm, ("input", "batch1", "batch2", "beta", "alpha"),
+                               "as bmm of batch1 and batch2"),
+    "aten::scaled_dot_product_attention": ShapeRule(
+        _attention, ("query", "key", "value", "*rest"), "(*, L, E) x (*, S, Ev) -> (*, L, Ev)"),
+    "aten::transpose": ShapeRule(_transpose, ("input", "dim0", "dim1"), "two dims swapped"),
+    "aten::permute": ShapeRule(_permute, ("input", "*dims"), "dims reordered"),
+    "aten::unsqueeze": ShapeRule(_unsqueeze, ("input", "dim"), "a size-1 dim inserted"),
+    "aten::squeeze": ShapeRule(_squeeze, ("input", "dim"), "size-1 dims removed"),
+    "aten::pad": ShapeRule(_pad, ("input", "pad", "mode", "value"),
+                           "last dims grow by (left, right) pairs"),
+    "aten::constant_pad_nd": ShapeRule(_pad, ("input", "pad", "value"), "as aten::pad"),
+    **{f"aten::{op}": ShapeRule(_same, ("input", "*rest"), "element-wise: shape unchanged")
+       for op in _ELEMENTWISE},
+}
+
+
+def describe_rules() -> list[tuple[str, str]]:
+    """(operator, rule) for documentation pages and `--help` texts."""
+    return sorted((op, rule.doc) for op, rule in SHAPE_RULES.items())
+
+
+def counts_macs(op: str) -> bool:
+    """Whether `op` is one of the operators whose multiply-accumulates are counted."""
+    base = op.removesuffix("_")
+    return base == "aten::linear" or base.startswith(("aten::conv", "aten::convolution"))
+
+
+def index_shape(shape: tuple[int, ...], key: Any) -> tuple[int, ...]:
+    """Shape of `x[key]` for basic indexing: ints, slices, None and one Ellipsis."""
+    items = list(key) if isinstance(key, tuple) else [key]
+    if any(not (isinstance(k, (int, slice)) or k is None or k is Ellipsis)
+           or isinstance(k, bool) for k in items):
+        raise CannotEvaluate(f"indexing with {key!r} is not modelled (basic indexing only)")
+    used = sum(1 for k in items if k is not None and k is not Ellipsis)
+    if Ellipsis in items:
+        at = items.index(Ellipsis)
+        items[at:at + 1] = [slice(None)] * (len(shape) - used)
+    items += [slice(None)] * (len(shape) - sum(1 for k in items if k is not None))
+    out: list[int] = []
+    dims = iter(shape)
+    for k in items:
+        if k is None:
+            out.append(1)
+            continue
+        size = next(dims, None)
+        if size is None:
+            raise CannotEvaluate(f"too many indices {key!r} for shape {shape}")
+        if isinstance(k, slice):
+            out.append(len(range(*k.indices(size))))
+        elif not -size <= k < size:
+            raise CannotEvaluate(f"index {k} out of range for size {size}")
+    return tuple(out)

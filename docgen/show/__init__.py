@@ -1,0 +1,1 @@
+"""One class in the terminal (`docgen show`)."""

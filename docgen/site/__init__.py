@@ -1,0 +1,1 @@
+"""The study site: build stages, pages, diagrams, MkDocs plugin, atomic writes."""

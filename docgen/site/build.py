@@ -1,0 +1,429 @@
+"""`docgen build`: the stages from configuration to a built site, wired top to bottom.
+
+    config -> project (analysis) -> composition -> diagrams (SVG) -> pages -> docs/ -> site/
+
+`generate_docs` stops at the pages and touches no disk (the MkDocs plugin uses it);
+`build` writes them and runs MkDocs through site.py.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from docgen.classes.cache import AnalysisCache
+from docgen.classes.families import MODULE_ROOT, group_families, module_family
+from docgen.classes.project import load_project, open_project_sources
+from docgen.classes.resolve import ModuleIndex, Resolver
+from docgen.core.config import Config, config_from_options
+from docgen.core.errors import ConfigError
+from docgen.core.records import ClassView, Diagnostic, ModelDoc, Project
+from docgen.core.templating import make_environment, shipped_templates
+from docgen.models.composition import read_composition
+from docgen.site.diagrams import (
+    GraphvizMissing,
+    ancestry_dot,
+    composition_dot,
+    family_dots,
+    has_dot,
+    overview_dot,
+    render_many,
+    uml_dot,
+)
+from docgen.site.pages import (
+    Diagram,
+    PageRenderer,
+    SiteContent,
+    SiteLayout,
+)
+from docgen.site.study import (
+    BACKENDS_PAGE,
+    WALK_INDEX,
+    StudyPages,
+    change_pages,
+    render_study_pages,
+    study_key,
+    study_model,
+    walk_pages,
+)
+from docgen.site.write import (
+    build_lock,
+    build_site,
+    builtin_site_config,
+    plugin_options,
+    read_mkdocs_yml,
+    remove_stale_staging,
+    stage_docs,
+    write_tree,
+)
+from docgen.sources.locate import SourceSet
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class GeneratedDocs:
+    """The generated pages ({path relative to the output folder: text}) and what went wrong."""
+
+    files: Mapping[str, str]
+    diagnostics: tuple[Diagnostic, ...]
+    layout: SiteLayout
+    families: tuple[str, ...] = ()
+    timings: Mapping[str, float] = field(default_factory=dict)
+    graphviz_missing: bool = False
+    study_nav: tuple[tuple[str, str], ...] = ()  # (title, page) of walk and changes pages
+
+    def nav(self, prefix: str = "") -> list[Any]:
+        """A MkDocs nav for the generated pages, paths prefixed with `prefix`."""
+        p = prefix
+        hierarchy: list[Any] = [{"Overview": p + SiteLayout.HIERARCHY}]
+        hierarchy += [p + SiteLayout.family_page(slug) for slug in self.families]
+        nav: list[Any] = [{"Home": p + SiteLayout.HOME}]
+        if p + SiteLayout.ANATOMY in {p + k for k in self.files}:
+            nav.append({"Module anatomy": p + SiteLayout.ANATOMY})
+        nav += [{"Hierarchy": hierarchy}, {"Classes": p + SiteLayout.CLASSES}]
+        nav += [{title: p + page} for title, page in self.study_nav]
+        return nav
+
+
+def generate_docs(cfg: Config, *, cache: AnalysisCache | None = None, jobs: int = 0,
+                  directory_urls: bool = False, templates: Path | None = None,
+                  progress: Progress | None = None, summary: Any = None,
+                  sources: SourceSet | None = None) -> GeneratedDocs:
+    """Analyse, draw and render: every generated page as text. Writes nothing."""
+    say = progress or (lambda _m: None)
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
+
+    # 1. analysis: the selected packages and the model's module, from the cache when possible
+    say("analysing sources")
+    sources = sources or open_project_sources(cfg)
+    project = load_project(cfg, sources=sources, cache=cache, jobs=jobs, progress=say)
+    views = {v.qualname: v for v in project.views}
+    classes = {c.qualname: c for c in project.classes()}
+    timings["analysis"], clock = time.perf_counter() - clock, time.perf_counter()
+
+    # 2. composition: the model's layer tree and forward steps, read literally
+    model, model_problems = read_model(cfg, sources, cache)
+
+    # 2b. study pages: summary table, walk to the kernels, changes between versions
+    say("summary, walk and changes")
+    study = _study(cfg, sources, cache) if summary is None else StudyPages(summary=summary)
+    timings.update(study.timings)
+    clock = time.perf_counter()
+
+    # 3. layout: which classes get pages, which families are drawn
+    layout = SiteLayout(frozenset(_page_classes(cfg, views, model)), directory_urls)
+    families = group_families(views)
+
+    # 4. diagrams: DOT for each, laid out to fit the width limit, drawn in parallel
+    say(f"drawing diagrams for {len(layout.class_pages)} classes")
+    jobs_dot = _diagram_jobs(project, views, model, families, layout)
+    diagrams, missing = _draw(jobs_dot, jobs, cache)
+    timings["diagrams"], clock = time.perf_counter() - clock, time.perf_counter()
+
+    # 5. pages: the templates fill in the prepared rows
+    say("rendering pages")
+    content = SiteContent(project, layout, model, families, diagrams, cfg.show_inherited,
+                          study.summary, classes, views, walk_pages(study),
+                          tuple(change_pages(study)))
+    env = make_environment(templates)
+    files = PageRenderer(env, content).all_pages()
+    files.update(render_study_pages(study, env, layout.class_pages))
+    timings["pages"] = time.perf_counter() - clock
+    diagnostics = (*project.diagnostics, *model_problems, *study.diagnostics)
+    return GeneratedDocs(files, tuple(diagnostics), layout, tuple(f.slug for f in families),
+                         timings, missing, _study_nav(study))
+
+
+def _study(cfg: Config, sources: SourceSet, cache: AnalysisCache | None) -> StudyPages:
+    """The study pages' data, from the cache when the same wheels and options made it."""
+    key = study_key(cfg, sources) if cache is not None and not cfg.pytorch_src else None
+    store = cache.sibling("study") if cache is not None else None
+    if key is not None and store is not None:
+        hit = store.load(key)
+        if isinstance(hit, StudyPages):
+            return replace(hit, timings={})
+    study = study_model(cfg, sources)
+    if key is not None and store is not None and not study.diagnostics:
+        store.store(key, study)
+    return study
+
+
+def _study_nav(study: StudyPages) -> tuple[tuple[str, str], ...]:
+    nav = []
+    if study.walk is not None:
+        nav += [("Walk to the kernels", WALK_INDEX), ("Backends", BACKENDS_PAGE)]
+    nav += [(f"Changes {title}", page) for title, page in change_pages(study)]
+    return tuple(nav)
+
+
+def read_model(cfg: Config, sources: SourceSet, cache: AnalysisCache | None,
+               ) -> tuple[ModelDoc | None, tuple[Diagnostic, ...]]:
+    """The configured model's composition (None when no model is configured)."""
+    if not cfg.model:
+        return None, ()
+    index = ModuleIndex(sources, cache.get if cache else None, cache.put if cache else None)
+    return read_composition(sources, Resolver(index), cfg.model)
+
+
+def _page_classes(cfg: Config, views: Mapping[str, ClassView],
+                  model: ModelDoc | None) -> set[str]:
+    if cfg.pages == "all":
+        return set(views)
+    roots = {cfg.model_module + "." + cfg.model_class} if cfg.model else set()
+    if model is not None:
+        roots |= {t for t in layer_targets(model)}
+    roots.add(MODULE_ROOT)
+    return {q for r in roots if r in views for q in views[r].resolution_order if q in views}
+
+
+def layer_targets(model: ModelDoc) -> list[str]:
+    """The classes a model's layers are built from (containers and their children)."""
+    stack, out = list(model.layers), []
+    while stack:
+        layer = stack.pop()
+        if layer.target:
+            out.append(layer.target)
+        stack.extend(layer.children)
+    return out
+
+
+def _diagram_jobs(project: Project, views: Mapping[str, ClassView], model: ModelDoc | None,
+                  families: Sequence[Any], layout: SiteLayout) -> dict[str, list[str]]:
+    """{diagram key: layout candidates}; each key is embedded on exactly one page."""
+    classes = {c.qualname: c for c in project.classes()}
+    jobs: dict[str, list[str]] = {}
+    if model is not None:
+        jobs["composition"] = [composition_dot(model, layout.class_linker(SiteLayout.HOME))]
+        roots = [model.qualname, *dict.fromkeys(layer_targets(model))]
+        jobs["ancestry"] = [ancestry_dot(roots, views, layout.class_linker(SiteLayout.HIERARCHY))]
+    total = len(module_family(views))
+    hierarchy_link = layout.class_linker(SiteLayout.HIERARCHY)
+
+    def family_url(fam: Any) -> str | None:
+        if fam.slug == "module":
+            return hierarchy_link(MODULE_ROOT)
+        return layout.url(SiteLayout.HIERARCHY, SiteLayout.family_page(fam.slug))
+
+    if families:
+        jobs["overview"] = [overview_dot(families, family_url, total)]
+    for fam in families:
+        page = SiteLayout.family_page(fam.slug)
+        for i, candidates in enumerate(family_dots(fam, views, layout.class_linker(page),
+                                                   f"family-{fam.slug}")):
+            jobs[f"family/{fam.slug}/{i}"] = candidates
+    for qualname in sorted(layout.class_pages):
+        class_page = layout.class_page(qualname)
+        assert class_page is not None
+        jobs[f"class/{qualname}"] = [uml_dot(classes[qualname], views[qualname], views,
+                                             layout.class_linker(class_page))]
+    return jobs
+
+
+def _draw(jobs: Mapping[str, list[str]], workers: int,
+          cache: AnalysisCache | None) -> tuple[dict[str, Diagram], bool]:
+    """SVGs for every job; without Graphviz, the DOT sources alone (and one warning)."""
+    if not has_dot():
+        log.warning("%s", GraphvizMissing())
+        return {k: Diagram(v[0], None) for k, v in jobs.items()}, True
+    try:
+        store = cache.sibling("diagrams") if cache is not None else None
+        drawn = render_many(jobs, workers=workers or 4, store=store)
+    except GraphvizMissing as exc:
+        log.warning("%s", exc)
+        return {k: Diagram(v[0], None) for k, v in jobs.items()}, True
+    return {k: Diagram(dot, svg) for k, (dot, svg) in drawn.items()}, False
+
+
+# ----------------------------------------------------------------------------------------------
+# the whole build
+
+
+@dataclass(frozen=True)
+class BuildRequest:
+    """What `docgen build` was asked: where the project is and what the CLI overrides."""
+
+    root: Path
+    overrides: Mapping[str, Any] = field(default_factory=dict)
+    site_dir: Path | None = None
+    run_mkdocs: bool = True
+    strict: bool = False
+    jobs: int = 0
+    cache: AnalysisCache | None = None
+    templates: Path | None = None
+    staging: Path | None = None  # serve: build from a copy here, never write into docs/
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    docs: GeneratedDocs
+    output: Path
+    site_dir: Path | None
+    timings: Mapping[str, float]
+    watch: tuple[Path, ...] = ()  # what `docgen serve` rebuilds on: config, docs, sources
+
+
+def _watch_paths(cfg: Config, config_file: Path | None, docs_dir: Path | None,
+                 templates: Path | None) -> tuple[Path, ...]:
+    paths = [p for p in (config_file, docs_dir, templates) if p is not None]
+    shipped = shipped_templates()
+    if isinstance(shipped, Path):
+        paths.append(shipped)
+    paths += [Path(s.spec).resolve() for s in cfg.sources if Path(s.spec).is_dir()]
+    return tuple(dict.fromkeys(p for p in paths if p.exists()))
+
+
+def project_config(root: Path, overrides: Mapping[str, Any]) -> tuple[Config, Path | None]:
+    """The Config from mkdocs.yml's docgen block (or the default), CLI overrides on top."""
+    config_file = root / "mkdocs.yml"
+    options: dict[str, Any] = {}
+    if config_file.is_file():
+        options = plugin_options(read_mkdocs_yml(config_file)) or {}
+    else:
+        config_file = None  # type: ignore[assignment]
+    cfg = config_from_options({**options, **{k: v for k, v in overrides.items()
+                                             if k != "sources"}})
+    if "sources" in overrides:
+        cfg = replace(cfg, sources=(*cfg.sources, *overrides["sources"]))
+    return cfg, config_file
+
+
+def _check_folders(root: Path, output: Path, docs_dir: Path | None, site_dir: Path) -> None:
+    """Both folders are replaced whole: refuse any that would take the project with them."""
+    problems = []
+    keep = [root, *([docs_dir] if docs_dir else [])]
+    for name, folder in (("output", output), ("site_dir", site_dir)):
+        if any(k.is_relative_to(folder) for k in keep):
+            problems.append(f"{name} {folder} would replace the project or its docs folder; "
+                            "use a subfolder (default docs/generated and site)")
+    if output.is_relative_to(site_dir) or site_dir.is_relative_to(output):
+        problems.append(f"output {output} and site_dir {site_dir} must not contain each other")
+    if problems:
+        raise ConfigError(problems)
+
+
+@dataclass(frozen=True)
+class _Stamp:
+    key: str  # which site folder
+    value: str  # everything MkDocs would read to build it
+
+
+def _site_stamp(docs: GeneratedDocs, config_file: Path | None, docs_dir: Path | None,
+                output: Path, site_dir: Path, request: BuildRequest) -> _Stamp:
+    """A digest of MkDocs' inputs: generated pages, hand-written docs, config, versions."""
+    import importlib.metadata
+
+    digest = hashlib.sha256()
+    for name in ("docgen", "mkdocs", "mkdocs-material"):
+        try:
+            digest.update(f"{name}={importlib.metadata.version(name)}\0".encode())
+        except importlib.metadata.PackageNotFoundError:
+            digest.update(f"{name}=?\0".encode())
+    digest.update(f"strict={request.strict}\0".encode())
+    for rel in sorted(docs.files):
+        digest.update(f"{rel}\0{docs.files[rel]}\0".encode())
+    if config_file is not None:
+        digest.update(config_file.read_bytes())
+    else:
+        digest.update(repr(docs.nav()).encode())
+    if docs_dir is not None and docs_dir.is_dir():
+        for path in sorted(docs_dir.rglob("*")):
+            if path.is_file() and not path.is_relative_to(output):
+                digest.update(f"{path.relative_to(docs_dir).as_posix()}\0".encode())
+                digest.update(path.read_bytes())
+    key = hashlib.sha256(str(site_dir).encode()).hexdigest()
+    return _Stamp(key, digest.hexdigest())
+
+
+@dataclass(frozen=True)
+class _Folders:
+    """Where a build reads and writes; `docs_dir` is None without a user mkdocs.yml."""
+
+    output: Path
+    output_rel: str
+    docs_dir: Path | None
+    site_dir: Path
+
+
+def _folders(request: BuildRequest, cfg: Config, config_file: Path | None,
+             raw: Mapping[str, Any]) -> _Folders:
+    output = (request.root / cfg.output).resolve()
+    docs_dir = (request.root / raw.get("docs_dir", "docs")).resolve() if config_file else output
+    output_rel = output.relative_to(docs_dir).as_posix() if output.is_relative_to(docs_dir) \
+        else "."
+    site_dir = (request.site_dir or request.root / cfg.site_dir).resolve()
+    folders = _Folders(output, output_rel, docs_dir if config_file else None, site_dir)
+    _check_folders(request.root.resolve(), output, folders.docs_dir, site_dir)
+    return folders
+
+
+def build(request: BuildRequest, progress: Progress | None = None) -> BuildResult:
+    """Generate the docs into the output folder, then (optionally) build the site."""
+    say = progress or (lambda _m: None)
+    cfg, config_file = project_config(request.root, request.overrides)
+    raw = read_mkdocs_yml(config_file) if config_file else {}
+    directory_urls = bool(raw.get("use_directory_urls", True)) if config_file else False
+    docs = generate_docs(cfg, cache=request.cache, jobs=request.jobs,
+                         directory_urls=directory_urls, templates=request.templates,
+                         progress=say)
+    folders = _folders(request, cfg, config_file, raw)
+    timings = dict(docs.timings)
+    with build_lock(request.root):
+        # Under the lock: a second build of this project waits; leftovers of a killed
+        # build (staging folders) are removed before anything is written.
+        for folder in (folders.output, folders.site_dir):
+            remove_stale_staging(folder)
+        built_docs = _write_docs(request, cfg, folders, docs, say)
+        if request.run_mkdocs:
+            timings["mkdocs"] = _publish(request, config_file, folders, built_docs, docs, say)
+    watch = _watch_paths(cfg, config_file, folders.docs_dir, request.templates)
+    return BuildResult(docs, folders.output, folders.site_dir if request.run_mkdocs else None,
+                       timings, watch)
+
+
+def _write_docs(request: BuildRequest, cfg: Config, folders: _Folders, docs: GeneratedDocs,
+                say: Progress) -> Path:
+    """The docs folder MkDocs will read, with the generated pages in place."""
+    if request.staging is not None:
+        # 6. write (serve): a private copy of docs/ plus the generated pages
+        built_docs = request.staging / "docs"
+        stage_docs(built_docs, folders.docs_dir, folders.output_rel, docs.files)
+        return built_docs
+    # 6. write: the generated pages replace the output folder whole
+    say(f"writing {len(docs.files)} pages to {cfg.output}")
+    write_tree(folders.output, docs.files)
+    return folders.docs_dir or folders.output
+
+
+def _publish(request: BuildRequest, config_file: Path | None, folders: _Folders,
+             built_docs: Path, docs: GeneratedDocs, say: Progress) -> float:
+    """MkDocs into site/ unless nothing it reads changed since its last run; its seconds."""
+    stamp = _site_stamp(docs, config_file, folders.docs_dir, folders.output, folders.site_dir,
+                        request)
+    stamps = request.cache.sibling("builds") if request.cache is not None else None
+    if stamps is not None and folders.site_dir.is_dir() \
+            and stamps.load(stamp.key) == stamp.value:
+        # 7. site: nothing that MkDocs reads changed since it built site/ last time
+        say("site is up to date")
+        return 0.0
+    # 7. site: mkdocs build into a fresh folder, swapped into site/
+    clock = time.perf_counter()
+    say("running mkdocs build")
+    if config_file is not None:
+        css = f"{folders.output_rel}/{SiteLayout.CSS}".removeprefix("./")
+        build_site(folders.site_dir, config_file=config_file, strict=request.strict,
+                   extra_css=[css], docs_dir=built_docs if request.staging else None)
+    else:
+        build_site(folders.site_dir, builtin=builtin_site_config(built_docs, docs.nav()),
+                   strict=request.strict)
+    if stamps is not None:
+        stamps.store(stamp.key, stamp.value)
+    return time.perf_counter() - clock

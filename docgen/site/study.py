@@ -1,0 +1,155 @@
+"""The site's study pages beyond the class model: summary, walk, backends and changes.
+
+Each is computed by its own stage (summary.py, walk.py, compare.py); this module only calls
+them for the site, turns their failures into diagnostics (a page that cannot be made costs a
+warning, never the build) and returns values. Writes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from docgen.core.config import Config
+from docgen.core.errors import DocgenError
+from docgen.core.records import Diagnostic, ModelSummary
+from docgen.sources.locate import SourceSet
+
+log = logging.getLogger(__name__)
+
+WALK_INDEX = "walk/index.md"
+BACKENDS_PAGE = "walk/backends.md"
+
+
+@dataclass(frozen=True)
+class StudyPages:
+    """What the extra stages produced: data for the home page and pages of their own."""
+
+    summary: ModelSummary | None = None
+    walk: Any = None  # WalkReport
+    backends: Any = None  # BackendsReport
+    diffs: tuple[Any, ...] = ()  # Diff per configured pair of versions
+    diagnostics: tuple[Diagnostic, ...] = ()
+    timings: Mapping[str, float] = field(default_factory=dict)
+
+
+def study_key(cfg: Config, sources: SourceSet) -> str | None:
+    """A key for the study pages when every source is a wheel (immutable once fetched): the
+    wheels, the options these pages depend on and docgen's own code. None: not cacheable."""
+    from docgen.sources.locate import WheelTree
+
+    if not all(isinstance(t, WheelTree) for t in sources.trees):
+        return None
+    digest = hashlib.sha256()
+    here = Path(__file__).parent.parent  # all of docgen
+    for code in sorted(here.glob("**/*.py")) + sorted((here / "data").glob("*.json")):
+        digest.update(code.read_bytes())
+    for tree in sources.trees:
+        assert isinstance(tree, WheelTree)
+        stat = tree.wheel.stat()
+        digest.update(f"{tree.wheel.name}\0{stat.st_size}\0{stat.st_mtime_ns}\0".encode())
+    options = (cfg.model, cfg.selected_packages, cfg.summary, cfg.walk, cfg.pytorch_src,
+               cfg.change_pairs, cfg.offline)
+    digest.update(repr(options).encode())
+    return digest.hexdigest()
+
+
+def _problem(stage: str, exc: Exception) -> Diagnostic:
+    return Diagnostic("<" + stage + ">", 0, f"{stage} page skipped: {exc}")
+
+
+def study_model(cfg: Config, sources: SourceSet) -> StudyPages:
+    """Summary, walk and changes for the configured model; each one optional and isolated."""
+    import time
+
+    diagnostics: list[Diagnostic] = []
+    timings: dict[str, float] = {}
+    summary = walk = backends = None
+    # Both need torch's own sources: the layer classes' code, the operator tables.
+    has_torch = sources.find_module("torch.nn.modules.module") is not None
+    if cfg.model and cfg.summary and has_torch:
+        clock = time.perf_counter()
+        try:
+            summary = _summary(cfg, sources)
+            diagnostics.extend(d for d in summary.diagnostics if d.severity == "warning")
+        except (DocgenError, RecursionError) as exc:
+            diagnostics.append(_problem("summary", exc))
+        timings["summary"] = time.perf_counter() - clock
+    if cfg.model and cfg.walk and has_torch and sources.has_file(
+            "torchgen/packaged/ATen/native/native_functions.yaml"):
+        clock = time.perf_counter()
+        try:
+            walk, backends = _walk(cfg, sources)
+        except (DocgenError, OSError, ValueError) as exc:
+            diagnostics.append(_problem("walk", exc))
+        timings["walk"] = time.perf_counter() - clock
+    clock = time.perf_counter()
+    diffs = []
+    for old, new in cfg.change_pairs:
+        try:
+            diffs.append(_diff(cfg, old, new))
+        except DocgenError as exc:
+            diagnostics.append(_problem(f"changes {old} -> {new}", exc))
+    if cfg.change_pairs:
+        timings["changes"] = time.perf_counter() - clock
+    return StudyPages(summary, walk, backends, tuple(diffs), tuple(diagnostics), timings)
+
+
+def _summary(cfg: Config, sources: SourceSet) -> ModelSummary:
+    from docgen.classes.resolve import ModuleIndex, Resolver
+    from docgen.summary.summarize import DEFAULT_INPUT, summarize_model
+
+    return summarize_model(Resolver(ModuleIndex(sources)), cfg.model, DEFAULT_INPUT)
+
+
+def _walk(cfg: Config, sources: SourceSet) -> tuple[Any, Any]:
+    from docgen.walk.walker import walk_for_site
+
+    pytorch_src = Path(cfg.pytorch_src) if cfg.pytorch_src else None
+    return walk_for_site(sources, cfg.model, pytorch_src=pytorch_src)
+
+
+def _diff(cfg: Config, old: str, new: str) -> Any:
+    from docgen.changes.compare import LoadOptions, diff_versions
+
+    packages = tuple(p for p in cfg.selected_packages if p != cfg.model_module)
+    return diff_versions(old, new, LoadOptions(packages=packages or None, model="",
+                                               offline=cfg.offline))
+
+
+def render_study_pages(study: StudyPages, env: Any, class_pages: frozenset[str],
+                       ) -> dict[str, str]:
+    """{relative path: Markdown} of the walk, backends and changes pages."""
+    from docgen.changes.report import render_changes_pages
+
+    pages: dict[str, str] = {}
+    if study.walk is not None:
+        from docgen.walk.render import render_walk_pages
+
+        pages.update(render_walk_pages(study.walk, study.backends, env))
+        pages[WALK_INDEX] = env.get_template("walk_index.md.j2").render(
+            report=study.walk, pages=walk_pages(study), backends=BACKENDS_PAGE)
+    pages.update(render_changes_pages(study.diffs, env, class_pages))
+    return pages
+
+
+def walk_pages(study: StudyPages) -> dict[str, str]:
+    """{layer class qualname or type text: its Walk page}, as render_walk_pages names them."""
+    if study.walk is None:
+        return {}
+    out: dict[str, str] = {}
+    for layer in study.walk.layers:
+        type_name = layer.qualname or layer.type_text
+        out.setdefault(type_name, f"walk/{type_name.rsplit('.', 1)[-1].lower()}.md")
+    return out
+
+
+def change_pages(study: StudyPages) -> list[tuple[str, str]]:
+    """(title, page) per configured pair of versions."""
+    from docgen.changes.report import changes_page_path
+
+    return [(f"{d.old.label} → {d.new.label}", changes_page_path(d)) for d in study.diffs]

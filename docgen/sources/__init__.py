@@ -1,0 +1,1 @@
+"""Finding files in environments, wheels and folders; the content-addressed store."""

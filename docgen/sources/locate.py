@@ -1,0 +1,389 @@
+"""Finding the files under study: installed distributions, wheel archives, source folders, cache.
+
+This module never imports the code it documents and never parses it: it only lists files and
+hands out their bytes. Wheels are read straight from the zip archive, never extracted.
+"""
+
+from __future__ import annotations
+
+import email.parser
+import importlib.metadata
+import io
+import logging
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import tokenize
+import zipfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import platformdirs
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from docgen.core.config import SourceSpec
+from docgen.core.errors import ConfigError, FetchError, SourceError
+from docgen.core.records import DistributionInfo
+
+log = logging.getLogger(__name__)
+
+# What the embedded default reads when a distribution is not installed.
+DEFAULT_PINS: dict[str, str] = {"torch": "torch==2.13.0", "torchvision": "torchvision==0.28.0"}
+
+_WHEEL_NAME = re.compile(r"^(?P<name>[^-]+)-(?P<version>[^-]+)(-\d[^-]*)?-[^-]+-[^-]+-[^-]+\.whl$")
+
+
+def cache_dir() -> Path:
+    """The one folder docgen caches into: `DOCGEN_CACHE_DIR`, else the user cache folder."""
+    env = os.environ.get("DOCGEN_CACHE_DIR")
+    return Path(env) if env else Path(platformdirs.user_cache_dir("docgen"))
+
+
+class SourceTree:
+    """The files of one distribution, by POSIX path relative to its root (site-packages-like)."""
+
+    info: DistributionInfo
+
+    def paths(self) -> Iterable[str]:
+        raise NotImplementedError
+
+    def read_bytes(self, path: str) -> bytes:
+        raise NotImplementedError
+
+    def describe(self) -> str:
+        return f"{self.info.name} {self.info.version} ({self.info.origin})"
+
+
+def is_safe_member(path: str) -> bool:
+    """A member path that stays inside its root: relative, no `..`, no drive."""
+    if not path or path.startswith(("/", "\\")) or (len(path) > 1 and path[1] == ":"):
+        return False
+    return ".." not in path.replace("\\", "/").split("/")
+
+
+class WheelTree(SourceTree):
+    """A wheel read in place; member names are checked, nothing is written anywhere."""
+
+    def __init__(self, wheel: Path, spec: str) -> None:
+        self.wheel = wheel
+        try:
+            self._zip = zipfile.ZipFile(wheel)
+            names = self._zip.namelist()
+        except (zipfile.BadZipFile, OSError, EOFError) as exc:
+            raise FetchError(f"{wheel.name}: not a readable wheel ({exc})") from exc
+        self._names = {n: n for n in names if not n.endswith("/") and is_safe_member(n)}
+        for bad in sorted(set(names) - set(self._names)):
+            if not bad.endswith("/"):
+                log.warning("%s: skipping unsafe member path %r", wheel.name, bad)
+        meta = _wheel_metadata(self._zip, self._names)
+        name = meta.get("Name") or _name_from_wheel_filename(wheel.name)[0]
+        version = meta.get("Version") or _name_from_wheel_filename(wheel.name)[1]
+        self.info = DistributionInfo(name=name, version=version, origin="wheel", spec=spec)
+
+    def paths(self) -> Iterable[str]:
+        return self._names.keys()
+
+    def read_bytes(self, path: str) -> bytes:
+        try:
+            return self._zip.read(self._names[path])
+        except KeyError:
+            raise FileNotFoundError(path) from None
+        except (zipfile.BadZipFile, OSError, EOFError, zipfile.LargeZipFile) as exc:
+            raise OSError(f"{self.wheel.name}: cannot read {path}: {exc}") from exc
+
+
+class FolderTree(SourceTree):
+    """A folder on disk (a checkout, site-packages restricted to one distribution's files)."""
+
+    def __init__(self, root: Path, info: DistributionInfo,
+                 files: Iterable[str] | None = None) -> None:
+        self.root = root
+        self.info = info
+        self._files = sorted(files) if files is not None else None
+
+    def paths(self) -> Iterable[str]:
+        if self._files is None:
+            self._files = sorted(_walk(self.root))
+        return self._files
+
+    def read_bytes(self, path: str) -> bytes:
+        return (self.root / path).read_bytes()
+
+
+def _walk(root: Path) -> Iterator[str]:
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = [d for d in dirnames if not d.startswith(".") and d != "__pycache__"]
+        rel = Path(dirpath).relative_to(root).as_posix()
+        for f in filenames:
+            yield f if rel == "." else f"{rel}/{f}"
+
+
+def _wheel_metadata(zf: zipfile.ZipFile, names: dict[str, str]) -> dict[str, str]:
+    meta = [n for n in names if re.fullmatch(r"[^/]+\.dist-info/METADATA", n)]
+    if not meta:
+        return {}
+    msg = email.parser.HeaderParser().parsestr(zf.read(meta[0]).decode("utf-8", "replace"))
+    return {k: str(v) for k, v in msg.items() if k in ("Name", "Version")}
+
+
+def _name_from_wheel_filename(filename: str) -> tuple[str, str]:
+    m = _WHEEL_NAME.match(filename)
+    if not m:
+        return filename, "unknown"
+    return m["name"], m["version"]
+
+
+def _folder_version(root: Path, name: str) -> str:
+    for meta in sorted(root.glob("*.dist-info/METADATA")):
+        if canonicalize_name(meta.parent.name.split("-")[0]) == canonicalize_name(name):
+            for line in meta.read_text("utf-8", "replace").splitlines():
+                if line.startswith("Version:"):
+                    return line.split(":", 1)[1].strip()
+    for candidate in (root / name / "version.py", root / "version.txt"):
+        if candidate.is_file():
+            m = re.search(r"""(?:__version__|version)\s*=\s*['"]([^'"]+)['"]""",
+                          candidate.read_text("utf-8", "replace"))
+            if m:
+                return m.group(1)
+            text = candidate.read_text("utf-8", "replace").strip()
+            if candidate.suffix == ".txt" and text:
+                return text.splitlines()[0]
+    return "unknown"
+
+
+def open_folder(name: str, folder: Path, spec: str) -> FolderTree:
+    """A folder that holds package `name` (`folder/name/`) or is that package (`.../name`)."""
+    folder = folder.resolve()
+    root = folder
+    if not (folder / name).is_dir() and folder.name == name:
+        root = folder.parent
+    if not (root / name).is_dir() and not (root / f"{name}.py").is_file():
+        raise FetchError(f"{folder}: holds no package {name!r} (expected {name}/ inside it)")
+    info = DistributionInfo(name=name, version=_folder_version(root, name), origin="folder",
+                            spec=f"folder:{folder.name}")
+    return FolderTree(root, info)
+
+
+def find_installed(name: str) -> importlib.metadata.Distribution | None:
+    """The installed distribution `name`, read from its metadata only (nothing is imported)."""
+    try:
+        return importlib.metadata.distribution(name)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def open_installed(name: str) -> FolderTree:
+    dist = find_installed(name)
+    if dist is None:
+        raise FetchError(f"{name} is not installed in this environment ({sys.prefix})")
+    root = Path(str(dist.locate_file("")))
+    files = [f.as_posix() for f in (dist.files or []) if is_safe_member(f.as_posix())]
+    info = DistributionInfo(name=dist.metadata["Name"] or name, version=dist.version,
+                            origin="env", spec="env")
+    return FolderTree(root, info, files or None)
+
+
+def _matching_wheels(req: Requirement, wheels: Path) -> list[tuple[Version, Path]]:
+    found = []
+    for whl in wheels.glob("*.whl"):
+        wname, wversion = _name_from_wheel_filename(whl.name)
+        if canonicalize_name(wname) != canonicalize_name(req.name):
+            continue
+        try:
+            version = Version(wversion)
+        except InvalidVersion:
+            continue
+        if req.specifier.contains(version, prereleases=True) or (
+                version.local and req.specifier.contains(Version(version.public), True)):
+            found.append((version, whl))
+    return sorted(found)
+
+
+def fetch_requirement(text: str, *, offline: bool = False, cache: Path | None = None) -> Path:
+    """A wheel for requirement `text` from the cache, else `pip download --no-deps` into it.
+
+    The cache key is the distribution name and version, whatever the platform tag, so a wheel
+    fetched once serves every later run. Downloads land in a temporary folder and are moved
+    in whole once checked, so an interrupted fetch never leaves a half-written wheel behind.
+    """
+    try:
+        req = Requirement(text)
+    except InvalidRequirement as exc:
+        raise ConfigError(f"not a requirement, wheel or folder: {text!r} ({exc})") from exc
+    wheels = (cache or cache_dir()) / "wheels"
+    hits = _matching_wheels(req, wheels) if wheels.is_dir() else []
+    if hits:
+        return hits[-1][1]
+    if offline:
+        raise FetchError(f"{text}: not in the cache {wheels} and --offline forbids downloading; "
+                         f"run once online, or: pip download --no-deps '{text}' -d {wheels}")
+    wheels.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=wheels, prefix=".fetch-") as tmp:
+        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
+               "--disable-pip-version-check", "-q", "-d", tmp, text]
+        log.info("fetching %s with pip download --no-deps", text)
+        proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        got = sorted(Path(tmp).glob("*.whl"))
+        if proc.returncode != 0 or not got:
+            detail = (proc.stderr or proc.stdout).strip().splitlines()
+            reason = detail[-1] if detail else f"pip exited with {proc.returncode}"
+            raise FetchError(f"{text}: pip download failed: {reason}")
+        whl = got[0]
+        wname, _ = _name_from_wheel_filename(whl.name)
+        if canonicalize_name(wname) != canonicalize_name(req.name):
+            raise FetchError(f"{text}: pip returned a wheel of another distribution ({whl.name})")
+        WheelTree(whl, text)  # refuse a damaged download before it enters the cache
+        target = wheels / whl.name
+        os.replace(whl, target)
+    return target
+
+
+def open_source(spec: SourceSpec, *, offline: bool = False) -> SourceTree:
+    """Open one source as the spec says; a bare name gets env if installed, else its pin."""
+    value = spec.spec
+    if value == "env":
+        return open_installed(spec.name)
+    path = Path(value).expanduser()
+    if value.endswith(".whl"):
+        if not path.is_file():
+            raise FetchError(f"{value}: no such wheel file")
+        tree = WheelTree(path, f"wheel:{path.name}")
+        _check_name(tree, spec.name)
+        return tree
+    if path.is_dir():
+        return open_folder(spec.name, path, value)
+    if os.sep in value or value.startswith("."):
+        raise FetchError(f"{value}: no such folder or wheel")
+    req_name = _requirement_name(value)
+    if canonicalize_name(req_name) != canonicalize_name(spec.name):
+        raise ConfigError(f"--source {spec.name}={value}: the requirement names {req_name!r}")
+    tree = WheelTree(fetch_requirement(value, offline=offline), value)
+    _check_name(tree, spec.name)
+    return tree
+
+
+def _requirement_name(value: str) -> str:
+    try:
+        return Requirement(value).name
+    except InvalidRequirement as exc:
+        raise ConfigError(f"not a requirement, wheel or folder: {value!r} ({exc})") from exc
+
+
+def _check_name(tree: SourceTree, name: str) -> None:
+    if canonicalize_name(tree.info.name) != canonicalize_name(name):
+        raise FetchError(f"{tree.info.spec}: holds distribution {tree.info.name!r}, "
+                         f"not {name!r}")
+
+
+def default_spec(name: str) -> SourceSpec:
+    if find_installed(name) is not None:
+        return SourceSpec(name, "env")
+    return SourceSpec(name, DEFAULT_PINS.get(name, name))
+
+
+@dataclass(frozen=True)
+class ModuleFile:
+    """Where one module's source lives."""
+
+    name: str
+    path: str
+    tree: SourceTree
+    is_package: bool
+
+
+class SourceSet:
+    """Several trees seen as one import path; the first tree providing a file wins."""
+
+    def __init__(self, trees: Iterable[SourceTree]) -> None:
+        self.trees = tuple(trees)
+        self._index: dict[str, SourceTree] = {}
+        for tree in self.trees:
+            for path in tree.paths():
+                self._index.setdefault(path, tree)
+        # Folders that hold Python files somewhere below: namespace packages count as modules.
+        self._py_dirs: set[str] = set()
+        for path in self._index:
+            if path.endswith(".py"):
+                parts = path.split("/")[:-1]
+                for i in range(1, len(parts) + 1):
+                    self._py_dirs.add("/".join(parts[:i]))
+
+    @property
+    def distributions(self) -> tuple[DistributionInfo, ...]:
+        return tuple(t.info for t in self.trees)
+
+    def has_file(self, path: str) -> bool:
+        return path in self._index
+
+    def read_file(self, path: str) -> bytes:
+        try:
+            return self._index[path].read_bytes(path)
+        except KeyError:
+            raise FileNotFoundError(path) from None
+
+    def files_under(self, prefix: str, suffix: str = "") -> list[str]:
+        prefix = prefix.rstrip("/") + "/"
+        return sorted(p for p in self._index if p.startswith(prefix) and p.endswith(suffix))
+
+    def find_module(self, name: str) -> ModuleFile | None:
+        base = name.replace(".", "/")
+        for path, is_pkg in ((f"{base}/__init__.py", True), (f"{base}.py", False)):
+            tree = self._index.get(path)
+            if tree is not None:
+                return ModuleFile(name, path, tree, is_pkg)
+        return None
+
+    def is_namespace(self, name: str) -> bool:
+        return name.replace(".", "/") in self._py_dirs
+
+    def modules_under(self, package: str) -> list[str]:
+        """Every module of `package` (itself included), sorted by path."""
+        found = self.find_module(package)
+        if found is not None and not found.is_package:
+            return [package]
+        names = []
+        for path in self.files_under(package.replace(".", "/"), ".py"):
+            parts = path[:-3].split("/")
+            if parts[-1] == "__init__":
+                parts.pop()
+            if all(p.isidentifier() for p in parts):
+                names.append(".".join(parts))
+        if found is not None and package not in names:
+            names.insert(0, package)
+        return sorted(set(names), key=lambda n: n.replace(".", "/"))
+
+
+def open_sources(names: Iterable[str], overrides: Iterable[SourceSpec] = (), *,
+                 offline: bool = False) -> tuple[SourceSet, list[str]]:
+    """Open a tree per top-level name; returns the set and the problems met (all of them)."""
+    chosen = {s.name: s for s in overrides}
+    trees: list[SourceTree] = []
+    problems: list[str] = []
+    for name in dict.fromkeys([*chosen, *names]):
+        spec = chosen.get(name) or default_spec(name)
+        try:
+            trees.append(open_source(spec, offline=offline))
+        except (FetchError, ConfigError) as exc:
+            problems.append(str(exc))
+    return SourceSet(trees), problems
+
+
+def decode_source(data: bytes, path: str) -> str:
+    """Text of a Python file, honouring its PEP 263 coding line; errors name the line."""
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError as exc:
+        raise SourceError(path, getattr(exc, "lineno", None) or 1, str(exc)) from exc
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise SourceError(path, line, f"not valid {encoding}: {exc.reason}") from exc
+    except LookupError as exc:
+        raise SourceError(path, 1, f"unknown encoding {encoding!r}") from exc
+    return text.removeprefix("\ufeff")

@@ -1,0 +1,1 @@
+"""The static model summary: layers, shapes, parameters, MACs, and its renderers."""

@@ -1,0 +1,442 @@
+"""The Python half of the walk: the model's layers and each one's route to its C++ binding.
+
+Layers are read from the model's `__init__`; a route goes from `Module.__call__` through the
+layer's methods and torch.nn.functional to the binding, confirmed in the .pyi stubs, with
+branch conditions decided by the constructor arguments where they can be.
+
+The layer list reads literal arguments of `nn.Sequential(...)` and `self.x = nn.Layer(...)`
+only: a small, local reader, meant to be unified later with the constructor evaluator of
+`docgen summary`.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+
+from docgen.classes.parse import parse_module
+from docgen.core.errors import SourceError
+from docgen.core.records import Location
+from docgen.walk.context import WalkContext
+from docgen.walk.flow import layer_calls
+from docgen.walk.records import (
+    Branch,
+    CallSite,
+    Condition,
+    FlowExpr,
+    FunctionFlow,
+    PyHop,
+)
+
+MODULE_CLASS = "torch.nn.modules.module.Module"
+SEQUENTIAL = "torch.nn.modules.container.Sequential"
+UNKNOWN = object()
+# Module's own methods on the way to forward; its bookkeeping (hooks, tracing) is not walked.
+CALL_CHAIN = ("_wrapped_call_impl", "_call_impl", "forward")
+# Module methods shown as a leaf where the route branches off (`torch.jit.trace` path).
+SIDE_PATHS = {"_slow_forward": "tracing path (torch.jit.trace); it calls forward as well"}
+
+
+# ---------------------------------------------------------------- values and conditions
+
+
+def literal(expr: FlowExpr | None) -> object:
+    if expr is None or expr.kind != "const":
+        return UNKNOWN
+    try:
+        return ast.literal_eval(expr.text)
+    except (ValueError, SyntaxError):
+        return UNKNOWN
+
+
+Env = dict[str, object]
+
+_COMPARE = {"==": lambda a, b: a == b, "!=": lambda a, b: a != b,
+            "is": lambda a, b: a is b, "is not": lambda a, b: a is not b}
+
+
+def evaluate(expr: FlowExpr, env: Env) -> object:
+    """The value of a condition when the constructor arguments decide it, else UNKNOWN."""
+    if expr.kind == "const":
+        return literal(expr)
+    if expr.kind in ("name", "attr"):
+        return env.get(expr.text, UNKNOWN)
+    if expr.kind == "not":
+        value = evaluate(expr.parts[0], env)
+        return UNKNOWN if value is UNKNOWN else not value
+    if expr.kind == "compare" and expr.op in _COMPARE:
+        left, right = (evaluate(p, env) for p in expr.parts)
+        if left is UNKNOWN or right is UNKNOWN:
+            return UNKNOWN
+        return _COMPARE[expr.op](left, right)
+    if expr.kind in ("and", "or"):
+        values = [evaluate(p, env) for p in expr.parts]
+        decisive = expr.kind == "or"
+        if any(v is not UNKNOWN and bool(v) is decisive for v in values):
+            return decisive
+        return UNKNOWN if any(v is UNKNOWN for v in values) else not decisive
+    return UNKNOWN
+
+
+def branches(conditions: tuple[Condition, ...], env: Env, path: str) -> tuple[Branch, ...]:
+    out = []
+    for cond in conditions:
+        value = evaluate(cond.test, env)
+        taken = None if value is UNKNOWN else bool(value) is cond.holds
+        text = cond.test.text if cond.holds else f"not ({cond.test.text})"
+        out.append(Branch(text, Location(path, cond.line), taken))
+    return tuple(out)
+
+
+def bind_arguments(fn: FunctionFlow, call: CallSite, caller_env: Env,
+                   skip_self: bool) -> Env:
+    """The callee's parameters bound to what the call passes (known values only)."""
+    params = list(fn.params)[1:] if skip_self and fn.params else list(fn.params)
+    env: Env = {}
+    for name, default in params:
+        env[name] = literal(default)
+    for (name, _), arg in zip(params, call.args, strict=False):
+        env[name] = _value(arg, caller_env)
+    for name, arg in call.kwargs:
+        env[name] = _value(arg, caller_env)
+    return {k: v for k, v in env.items() if v is not UNKNOWN}
+
+
+def _value(expr: FlowExpr, env: Env) -> object:
+    return literal(expr) if expr.kind == "const" else env.get(expr.text, UNKNOWN)
+
+
+# ---------------------------------------------------------------- layers of the model
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    path: str
+    type_text: str
+    qualname: str | None
+    arguments: tuple[tuple[str, str], ...]
+    env: tuple[tuple[str, object], ...]  # self.<param> -> literal value, for pruning
+    location: Location
+
+
+def read_layers(ctx: WalkContext, model: str) -> tuple[list[LayerSpec], FunctionFlow | None]:
+    """The layers the model's `__init__` builds, and its forward's flow."""
+    module, _, cls = model.partition(":")
+    found = ctx.sources.find_module(module)
+    if found is None:
+        raise SourceError(module.replace(".", "/") + ".py", 1, "model module not found")
+    tree = parse_module(found.tree.read_bytes(found.path), module, found.path)
+    layers: list[LayerSpec] = []
+    for attr, call in layer_calls(tree, cls):
+        target = ctx.resolver.resolve_in(module, call.callee)
+        if target is not None and target.qualname == SEQUENTIAL:
+            for i, arg in enumerate(a for a in call.args if a.kind == "call"):
+                layers.append(_layer(ctx, module, f"{attr}.{i}", arg.op, int(arg.text),
+                                     arg.parts, found.path))
+        else:
+            layers.append(_layer(ctx, module, attr, call.callee, call.line,
+                                 (*call.args, *(FlowExpr("keyword", v.text, (v,), k)
+                                                for k, v in call.kwargs)), found.path))
+    return layers, ctx.function(f"{module}.{cls}.forward")
+
+
+def _layer(ctx: WalkContext, module: str, path: str, callee: str, line: int,
+           parts: tuple[FlowExpr, ...], file: str) -> LayerSpec:
+    target = ctx.resolver.resolve_in(module, callee)
+    qualname = target.qualname if target is not None and target.kind == "class" else None
+    init = _method(ctx, qualname, "__init__") if qualname else None
+    params = [p for p in (init.params[1:] if init else ()) if p[0] not in ("args", "kwargs")]
+    given: dict[str, FlowExpr] = {}
+    positional = [p for p in parts if p.kind != "keyword"]
+    for (name, _), arg in zip(params, positional, strict=False):
+        given[name] = arg
+    for p in parts:
+        if p.kind == "keyword":
+            given[p.op] = p.parts[0]
+    arguments = tuple((k, v.text) for k, v in given.items())
+    env: list[tuple[str, object]] = []
+    for name, default in params:
+        value = literal(given.get(name, default))
+        if value is not UNKNOWN:
+            env.append((f"self.{name}", value))
+    return LayerSpec(path, callee, qualname, arguments, tuple(env), Location(file, line))
+
+
+def class_chain(ctx: WalkContext, qualname: str) -> list[str]:
+    """Depth-first, left-first base order (dedup keeps the last, like C3 for simple trees)."""
+    order: list[str] = []
+
+    def visit(name: str, depth: int) -> None:
+        cls = ctx.resolver.find_class(name)
+        if cls is None or depth > 30:
+            return
+        order.append(name)
+        for base in cls.bases:
+            target = ctx.resolver.resolve_in(cls.module, base.text.split("[")[0])
+            if target is not None and target.kind == "class":
+                visit(target.qualname, depth + 1)
+
+    visit(qualname, 0)
+    seen: list[str] = []
+    for name in reversed(order):
+        if name not in seen:
+            seen.insert(0, name)
+    return seen
+
+
+def _method(ctx: WalkContext, qualname: str | None, name: str) -> FunctionFlow | None:
+    for cls in class_chain(ctx, qualname) if qualname else ():
+        fn = ctx.function(f"{cls}.{name}")
+        if fn is not None:
+            return fn
+    return None
+
+
+# ---------------------------------------------------------------- the Python route
+
+
+@dataclass(frozen=True)
+class BindingUse:
+    """A binding the route ends in, with the call that reaches it (for overload choice)."""
+
+    name: str  # relu_, conv2d, linear
+    namespace: str  # torch._C._VariableFunctions, torch._C._nn
+    call: CallSite | None
+    is_pruned: bool
+
+
+@dataclass
+class _Route:
+    ctx: WalkContext
+    chain: list[str]
+    self_env: Env
+    bindings: list[BindingUse] = field(default_factory=list)
+    active: set[str] = field(default_factory=set)
+
+
+def module_of(path: str) -> str:
+    name = path[:-4] if path.endswith(".pyi") else path[:-3]
+    return name.removesuffix("/__init__").replace("/", ".")
+
+
+def walk_layer_python(ctx: WalkContext, spec: LayerSpec) -> tuple[tuple[PyHop, ...],
+                                                                   list[BindingUse], str]:
+    """The Python route of one layer, from `Module.__call__` to the bindings."""
+    chain = class_chain(ctx, spec.qualname) if spec.qualname else []
+    if not chain:
+        return (), [], f"{spec.type_text}: class not found in the sources read"
+    route = _Route(ctx, chain, dict(spec.env))
+    hop = _call_entry(route)
+    stopped = _first_stop(hop)
+    return (hop,), route.bindings, stopped
+
+
+def _first_stop(hop: PyHop) -> str:
+    if hop.kind == "stop" and not hop.is_pruned:
+        return hop.note
+    for child in hop.children:
+        found = _first_stop(child)
+        if found:
+            return found
+    return ""
+
+
+def _call_entry(route: _Route) -> PyHop:
+    """`__call__`: a `def` (old releases) or a class attribute aliasing a method."""
+    ctx = route.ctx
+    for cls in route.chain:
+        fn = ctx.function(f"{cls}.__call__")
+        if fn is not None:
+            return _function_hop(route, fn, dict(route.self_env), "method", "layer(x)", ())
+        module, _, name = cls.rpartition(".")
+        flow = ctx.flow(module)
+        for attr, target, line in flow.class_aliases if flow else ():
+            if attr == f"{name}.__call__" and flow is not None:
+                child = _self_call(route, target, CallSite(target, line, (), (), ()), {}, ())
+                return PyHop(f"{cls}.__call__", "alias", Location(flow.path, line),
+                             f"__call__ = {target}", children=(child,) if child else (
+                                 _stop(f"{target}: no such method in {route.chain[0]}"),))
+    return _stop(f"no __call__ found in {', '.join(route.chain)}")
+
+
+def _stop(note: str, location: Location | None = None, via: str = "") -> PyHop:
+    return PyHop("(stopped)", "stop", location, via, note=note)
+
+
+def _function_hop(route: _Route, fn: FunctionFlow, env: Env, kind: str, via: str,
+                  brs: tuple[Branch, ...], pruned: bool = False) -> PyHop:
+    if fn.qualname in route.active:
+        return PyHop(fn.qualname, kind, Location(fn.path, fn.line), via, brs, pruned,
+                     note="recursive call, not followed again")
+    route.active.add(fn.qualname)
+    children: list[PyHop] = []
+    overrides: list[str] = []
+    module = module_of(fn.path)
+    for call in fn.calls:
+        if call.is_override_path:
+            if call.callee.endswith("handle_torch_function"):
+                overrides.append(f"{fn.path}:{call.line}")
+            continue
+        call_brs = branches(call.conditions, env, fn.path)
+        call_pruned = pruned or any(b.taken is False for b in call_brs)
+        child = _follow(route, module, call, env, call_brs, call_pruned)
+        # The same call reached on two branches (with and without hooks) is shown once.
+        if child is not None and all((c.name, c.via) != (child.name, child.via)
+                                     for c in children):
+            children.append(child)
+    route.active.discard(fn.qualname)
+    note = f"override side path: handle_torch_function at {', '.join(overrides)}" \
+        if overrides else ""
+    return PyHop(fn.qualname, kind, Location(fn.path, fn.line), via, brs, pruned, note,
+                 tuple(children))
+
+
+def _follow(route: _Route, module: str, call: CallSite, env: Env, brs: tuple[Branch, ...],
+            pruned: bool) -> PyHop | None:
+    ctx = route.ctx
+    callee = call.callee
+    if callee.startswith("self."):
+        return _self_call(route, callee[5:], call, env, brs, pruned)
+    target = ctx.resolver.resolve_in(module, callee)
+    if target is not None and target.kind == "function":
+        if not target.qualname.startswith("torch.nn.functional."):
+            return None  # helpers (`_list_with_default`, `torch.jit.annotate`) are not hops
+        fn = ctx.function(target.qualname)
+        if fn is None:
+            return None
+        return _function_hop(route, fn, bind_arguments(fn, call, env, False), "function",
+                             _call_text(call), brs, pruned)
+    if target is not None and target.kind == "value":
+        return _assigned_hop(route, target.qualname, call, env, brs, pruned)
+    absolute = ctx.resolver.expand(module, callee)
+    if target is not None or not absolute.startswith("torch."):
+        return None
+    owner = absolute.rpartition(".")[0]
+    if owner not in ("torch", "torch._VF") and ctx.sources.find_module(owner) is not None:
+        flow = ctx.flow(owner)  # a module that should define it: its warnings say why not
+        where = Location(flow.path if flow else owner.replace(".", "/") + ".py", 1)
+        return _stop(f"{absolute}: not found in the source of {owner}", where, callee)
+    return _binding_hop(route, absolute, call, brs, pruned)
+
+
+def _call_text(call: CallSite) -> str:
+    args = [a.text for a in call.args] + [f"{k}={v.text}" for k, v in call.kwargs]
+    text = f"{call.callee}({', '.join(args)})"
+    return text if len(text) <= 100 else text[:97] + "..."
+
+
+def _self_call(route: _Route, name: str, call: CallSite, env: Env, brs: tuple[Branch, ...],
+               pruned: bool = False) -> PyHop | None:
+    if "." in name:
+        return None
+    for cls in route.chain:
+        fn = route.ctx.function(f"{cls}.{name}")
+        if fn is None:
+            continue
+        if cls == MODULE_CLASS and name in SIDE_PATHS:
+            return PyHop(fn.qualname, "method", Location(fn.path, fn.line), _call_text(call),
+                         brs, pruned, SIDE_PATHS[name])
+        if cls == MODULE_CLASS and name not in CALL_CHAIN:
+            return None  # Module's bookkeeping (hooks, tracing) is not on the route
+        callee_env = {**route.self_env, **bind_arguments(fn, call, env, True)}
+        return _function_hop(route, fn, callee_env, "method", _call_text(call), brs, pruned)
+    if name in CALL_CHAIN:
+        return _stop(f"self.{name}: not defined in {', '.join(route.chain)}", via=call.callee)
+    return None
+
+
+def _assigned_hop(route: _Route, qualname: str, call: CallSite, env: Env,
+                  brs: tuple[Branch, ...], pruned: bool) -> PyHop | None:
+    ctx = route.ctx
+    module, _, name = qualname.rpartition(".")
+    flow = ctx.flow(module)
+    site = next((c for n, c in flow.assignments if n == name), None) if flow else None
+    if (site is None or flow is None) and not qualname.startswith("torch.nn.functional."):
+        return None
+    if site is None or flow is None:
+        return _stop(f"{qualname} is not a function or a recognised binding", via=call.callee)
+    target = ctx.resolver.resolve_in(module, site.callee)
+    maker = target.qualname if target is not None else ctx.resolver.expand(module, site.callee)
+    where = Location(flow.path, site.line)
+    if maker.endswith("_add_docstr") and site.args and site.args[0].kind == "attr":
+        bound = ctx.resolver.expand(module, site.args[0].text)
+        child = _binding_hop(route, bound, call, (), pruned)
+        return PyHop(qualname, "alias", where, _call_text(call), brs, pruned,
+                     f"{name} = _add_docstr({site.args[0].text}, ...)", (child,))
+    if maker.endswith("boolean_dispatch"):
+        return _dispatch_hop(route, module, qualname, site, call, env, brs, pruned, where)
+    if not qualname.startswith("torch.nn.functional."):
+        return None
+    return _stop(f"{qualname} = {site.callee}(...): not a pattern the walk follows",
+                 where, call.callee)
+
+
+def _dispatch_hop(route: _Route, module: str, qualname: str, site: CallSite, call: CallSite,
+                  env: Env, brs: tuple[Branch, ...], pruned: bool, where: Location) -> PyHop:
+    """`boolean_dispatch(arg_name=..., if_true=f, if_false=g)`: two routes on one argument."""
+    kw = dict(site.kwargs)
+    arg_name = literal(kw.get("arg_name"))
+    index = literal(kw.get("arg_index"))
+    value: object = literal(kw.get("default"))
+    for k, v in call.kwargs:
+        if k == arg_name:
+            value = _value(v, env)
+    if isinstance(index, int) and index < len(call.args):
+        value = _value(call.args[index], env)
+    children = []
+    for side, holds in (("if_true", True), ("if_false", False)):
+        fn_text = kw.get(side)
+        target = route.ctx.resolver.resolve_in(module, fn_text.text) if fn_text else None
+        fn = route.ctx.function(target.qualname) if target else None
+        taken = None if value is UNKNOWN else bool(value) is holds
+        cond = Branch(f"{arg_name}" if holds else f"not {arg_name}", where, taken)
+        if fn is None:
+            children.append(_stop(f"{side} of boolean_dispatch not found", where))
+            continue
+        children.append(_function_hop(route, fn, bind_arguments(fn, call, env, False),
+                                      "function", f"{side}={fn_text.text if fn_text else ''}",
+                                      (cond,), pruned or taken is False))
+    return PyHop(qualname, "dispatch", where, f"boolean_dispatch(arg_name={arg_name!r})", brs,
+                 pruned, children=tuple(children))
+
+
+def _binding_hop(route: _Route, absolute: str, call: CallSite | None,
+                 brs: tuple[Branch, ...], pruned: bool) -> PyHop:
+    """`torch.X`, `torch._VF.X`, `torch._C._nn.X`: the C++ binding, confirmed in a stub."""
+    ctx = route.ctx
+    namespace, _, name = absolute.rpartition(".")
+    via = call.callee if call else absolute
+    forwarder = None
+    if namespace == "torch._VF":
+        flow = ctx.flow("torch._VF")
+        if not flow or not flow.forwarders:
+            return _stop("torch._VF does not forward to torch._C", via=via)
+        target, line = flow.forwarders[0]
+        forwarder = PyHop("torch._VF", "forwarder", Location(flow.path, line),
+                          f"__getattr__ -> {target}")
+        namespace = target
+    if namespace == "torch":
+        python = ctx.resolver.resolve_absolute(absolute)
+        if python is not None and python.kind == "function":
+            return _stop(f"{absolute} is Python ({python.qualname}); not followed", via=via)
+        namespace = "torch._C._VariableFunctions"
+    stub_path = namespace.replace(".", "/") + ".pyi"
+    stub = ctx.stub(stub_path)
+    if stub is None or name not in stub:
+        hop = _stop(f"{namespace}.{name}: no stub declares it ({stub_path})", via=via)
+    else:
+        hop = PyHop(f"{namespace}.{name}", "binding", Location(stub_path, stub[name]), via,
+                    brs, pruned)
+        route.bindings.append(BindingUse(name, namespace, call, pruned))
+    if forwarder is not None:
+        return PyHop(forwarder.name, forwarder.kind, forwarder.location, via, brs, pruned,
+                     forwarder.via, (hop,))
+    return hop
+
+
+def walk_call(ctx: WalkContext, module: str, call: CallSite) -> tuple[PyHop | None,
+                                                                      list[BindingUse], str]:
+    """The route of one call written in `module` (a tensor op in the model's own forward)."""
+    route = _Route(ctx, [], {})
+    hop = _follow(route, module, call, {}, branches(call.conditions, {}, module), False)
+    return hop, route.bindings, _first_stop(hop) if hop is not None else ""

@@ -1,0 +1,244 @@
+"""Frozen records of the walk (layer -> Python hops -> ATen operators -> kernels) and backends.
+
+Kept apart from model.py so the walk can grow without touching the core records; like them it
+imports nothing from docgen, holds no logic and refers to other objects by name only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from docgen.core.records import Diagnostic, Location
+
+# The note of a node reached by `native::k(...)` in a kernel body: a plain C++ call.
+DIRECT_NOTE = ("direct C++ call of the kernel function, no dispatcher hop (a profiler shows "
+               "no aten:: entry for it)")
+
+
+class Reached(StrEnum):
+    """How an operator was reached from its parent."""
+
+    BINDING = "binding"  # the Python binding the functional call ends in
+    YAML = "yaml"  # native_functions.yaml (structured_delegate)
+    UPSTREAM = "upstream C++"  # a call read in a kernel body of the PyTorch source tree
+    DECOMPOSITION = "decomposition"  # a composite kernel's body (also from C++ source)
+
+
+@dataclass(frozen=True)
+class FlowExpr:
+    """A small, serialisable expression: kind is name, attr, const, compare, not, and, or,
+    call or other; `text` is the source text, `parts` the operands, `op` an operator."""
+
+    kind: str
+    text: str
+    parts: tuple[FlowExpr, ...] = ()
+    op: str = ""
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A branch condition on the way to a call; `holds` is the side the call sits on."""
+
+    test: FlowExpr
+    line: int
+    holds: bool
+
+
+@dataclass(frozen=True)
+class CallSite:
+    """One call in a function body, with the conditions that lead to it."""
+
+    callee: str  # dotted text as written (`F.conv2d`, `self._conv_forward`, `torch.relu_`)
+    line: int
+    args: tuple[FlowExpr, ...]
+    kwargs: tuple[tuple[str, FlowExpr], ...]
+    conditions: tuple[Condition, ...]
+    is_override_path: bool = False  # under a `has_torch_function...` guard
+
+
+@dataclass(frozen=True)
+class FunctionFlow:
+    """The calls of one function or method, and its parameters with their default texts."""
+
+    qualname: str
+    path: str
+    line: int
+    params: tuple[tuple[str, FlowExpr | None], ...]
+    calls: tuple[CallSite, ...]
+
+
+@dataclass(frozen=True)
+class ModuleFlow:
+    """Module-level facts the walk follows: function bodies, `x = f(...)` assignments,
+    class-level aliases (`__call__ = _wrapped_call_impl`) and `__getattr__` forwarders."""
+
+    name: str
+    path: str
+    functions: tuple[FunctionFlow, ...]
+    assignments: tuple[tuple[str, CallSite], ...]
+    class_aliases: tuple[tuple[str, str, int], ...]  # (Class.attr, target text, line)
+    forwarders: tuple[tuple[str, int], ...]  # (dotted target of a __getattr__ module, line)
+
+
+@dataclass(frozen=True)
+class Branch:
+    """A condition on a Python hop and what the layer's arguments decide about it."""
+
+    condition: str
+    location: Location
+    taken: bool | None  # None: not decided by the constructor arguments
+
+
+@dataclass(frozen=True)
+class PyHop:
+    """One step of the Python route; children are the next steps (several when branching)."""
+
+    name: str  # qualified name, or the binding (`torch._C._VariableFunctions.conv2d`)
+    kind: str  # call, method, function, alias, dispatch, binding, forwarder, stop
+    location: Location | None
+    via: str  # the call or assignment as written
+    branches: tuple[Branch, ...] = ()
+    is_pruned: bool = False
+    note: str = ""
+    children: tuple[PyHop, ...] = ()
+
+
+@dataclass(frozen=True)
+class DispatchEntry:
+    key: str
+    kernel: str
+
+
+@dataclass(frozen=True)
+class OperatorDoc:
+    """One native_functions.yaml entry."""
+
+    name: str  # conv2d, or conv2d.padding
+    schema: str
+    location: Location
+    dispatch: tuple[DispatchEntry, ...]
+    dispatch_origin: str  # explicit, implicit (CompositeImplicitAutograd), structured_delegate
+    structured_delegate: str | None = None
+    autogen: tuple[str, ...] = ()
+    python_module: str | None = None
+    tags: tuple[str, ...] = ()
+    variants: tuple[str, ...] = ("function",)
+    is_manual_binding: bool = False  # manual_cpp_binding: a hand-written C++ method
+
+
+@dataclass(frozen=True)
+class KernelChoice:
+    """What the dispatcher would run for `backend`: the key that wins and its kernel."""
+
+    backend: str
+    key: str | None
+    kernel: str | None
+    rule: str  # which resolution step chose it, or why none did
+
+
+@dataclass(frozen=True)
+class BackwardCall:
+    """An operator a derivative formula's C++ helper calls (`mm_mat1_backward` -> aten::mm),
+    read in the body of the helper in torch/csrc/autograd/FunctionsManual.cpp."""
+
+    helper: str  # mm_mat1_backward
+    operator: str  # aten::mm
+    location: Location  # where the call is written in the helper's body
+    condition: str
+    source: str  # repository@commit the body was read at
+
+
+@dataclass(frozen=True)
+class DerivativeDoc:
+    """The backward formulas of an operator from derivatives.yaml."""
+
+    name: str  # the overload whose entry holds the formulas
+    location: Location
+    formulas: tuple[tuple[str, str], ...]  # (inputs, formula)
+    inherited_from: str | None = None  # an in-place op using its functional op's formula
+    via_decomposition: bool = False
+    calls: tuple[BackwardCall, ...] = ()  # what the formulas' C++ helpers call
+
+
+@dataclass(frozen=True)
+class UpstreamEdge:
+    """A call read in the body of a C++ kernel in the PyTorch source tree."""
+
+    caller: str  # C++ function (kernel) name
+    callee: str  # ATen operator name
+    location: Location
+    condition: str  # `case ConvBackend::Cudnn`, or ""
+    commit: str
+    repo: str = ""  # owner/name the file was read from (a fork of pytorch/pytorch, or it)
+
+
+@dataclass(frozen=True)
+class OpNode:
+    """An operator reached by the walk, with its kernels per backend and what it calls next."""
+
+    name: str  # aten::conv2d
+    operator: OperatorDoc | None
+    reached: Reached
+    edge: Location | None  # where the edge to it was read (upstream C++ file:line)
+    condition: str
+    kernels: tuple[KernelChoice, ...]
+    derivative: DerivativeDoc | None
+    children: tuple[OpNode, ...] = ()
+    note: str = ""
+    source: str = ""  # repository@commit the edge to it was read at (upstream C++ edges)
+
+
+@dataclass(frozen=True)
+class LayerWalk:
+    """One layer of the model (or a tensor op of its forward) walked to the kernels."""
+
+    path: str  # features.0, or forward:torch.flatten
+    type_text: str  # nn.Conv2d as written
+    qualname: str | None
+    arguments: tuple[tuple[str, str], ...]  # constructor arguments (literal text)
+    location: Location
+    python: tuple[PyHop, ...]
+    operators: tuple[OpNode, ...]
+    stopped: str = ""  # why the Python walk stopped early, when it did
+
+
+@dataclass(frozen=True)
+class WalkReport:
+    model: str
+    torch_version: str
+    layers: tuple[LayerWalk, ...]
+    backends: tuple[str, ...]
+    resolution_order: tuple[tuple[str, Location], ...]
+    upstream: str  # where the C++ edges came from
+    diagnostics: tuple[Diagnostic, ...] = ()
+
+
+@dataclass(frozen=True)
+class DispatchKeyDoc:
+    name: str
+    group: str  # backend component, functionality, per-backend functionality, alias, ...
+    location: Location
+    comment: str = ""
+
+
+@dataclass(frozen=True)
+class CoverageRow:
+    """One operator AlexNet reaches: per backend key, the kernel or the fallback."""
+
+    operator: str
+    cells: tuple[KernelChoice, ...]
+    needed_for: str  # forward, backward
+    condition: str = ""  # when reached only under a condition read in C++ (first one seen)
+
+
+@dataclass(frozen=True)
+class BackendsReport:
+    keys: tuple[DispatchKeyDoc, ...]
+    capabilities: tuple[DispatchKeyDoc, ...]  # CPUCapability values from DispatchStub.h
+    conv_backends: tuple[DispatchKeyDoc, ...]  # ConvBackend enum values from ConvUtils.h
+    plug_points: tuple[DispatchKeyDoc, ...]  # PrivateUse1 helpers, convolution_overrideable
+    resolution_order: tuple[tuple[str, Location], ...]
+    coverage: tuple[CoverageRow, ...]
+    coverage_keys: tuple[str, ...]
+    diagnostics: tuple[Diagnostic, ...] = ()

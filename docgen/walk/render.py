@@ -1,0 +1,377 @@
+"""Walk and Backends records -> JSON data, rich trees and Markdown pages; writes nothing to disk.
+
+Policy (what is shown, in which order) is decided here once, so the terminal, JSON and the
+pages agree; templates only arrange.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from typing import Any
+
+import jinja2
+from rich.console import Group, RenderableType
+from rich.markup import escape
+from rich.text import Text
+from rich.tree import Tree
+
+from docgen.core.jsonio import WALK_SCHEMA
+from docgen.core.templating import make_environment
+from docgen.walk.records import (
+    DIRECT_NOTE,
+    BackendsReport,
+    BackwardCall,
+    DerivativeDoc,
+    KernelChoice,
+    LayerWalk,
+    OpNode,
+    PyHop,
+    WalkReport,
+)
+from docgen.walk.upstream import split_top
+
+UPSTREAM_MARK = "from upstream C++"
+
+
+def _loc(loc: Any) -> str | None:
+    return f"{loc.path}:{loc.line}" if loc is not None else None
+
+
+def hop_to_json(hop: PyHop) -> dict[str, Any]:
+    return {"name": hop.name, "kind": hop.kind, "location": _loc(hop.location), "via": hop.via,
+            "branches": [{"condition": b.condition, "location": _loc(b.location),
+                          "taken": b.taken} for b in hop.branches],
+            "pruned": hop.is_pruned, "note": hop.note,
+            "children": [hop_to_json(c) for c in hop.children]}
+
+
+def kernel_to_json(k: KernelChoice) -> dict[str, Any]:
+    return {"key": k.key, "kernel": k.kernel, "rule": k.rule}
+
+
+def derivative_to_json(d: DerivativeDoc | None) -> dict[str, Any] | None:
+    if d is None:
+        return None
+    return {"name": d.name, "location": _loc(d.location), "formulas": dict(d.formulas),
+            "inherited_from": d.inherited_from, "via_decomposition": d.via_decomposition,
+            "calls": [{"helper": c.helper, "operator": c.operator,
+                       "location": _loc(c.location), "condition": c.condition,
+                       "source": c.source} for c in d.calls]}
+
+
+def op_to_json(node: OpNode) -> dict[str, Any]:
+    op = node.operator
+    return {
+        "name": node.name,
+        "schema": op.schema if op else None,
+        "yaml": _loc(op.location) if op else None,
+        "dispatch": {e.key: e.kernel for e in op.dispatch} if op else {},
+        "dispatch_origin": op.dispatch_origin if op else None,
+        "structured_delegate": op.structured_delegate if op else None,
+        "autogen": list(op.autogen) if op else [],
+        "reached": node.reached.value,
+        "edge": _loc(node.edge),
+        "edge_source": UPSTREAM_MARK if node.edge is not None else None,
+        "source": node.source or None,
+        "condition": node.condition,
+        "backends": {k.backend: kernel_to_json(k) for k in node.kernels},
+        "derivative": derivative_to_json(node.derivative),
+        "note": node.note,
+        "children": [op_to_json(c) for c in node.children],
+    }
+
+
+def layer_to_json(layer: LayerWalk) -> dict[str, Any]:
+    return {"path": layer.path, "type": layer.type_text, "class": layer.qualname,
+            "arguments": dict(layer.arguments), "location": _loc(layer.location),
+            "python": [hop_to_json(h) for h in layer.python],
+            "operators": [op_to_json(o) for o in layer.operators], "stopped": layer.stopped}
+
+
+def walk_to_json(report: WalkReport) -> dict[str, Any]:
+    return {"schema": WALK_SCHEMA, "model": report.model, "torch": report.torch_version,
+            "backends": list(report.backends), "upstream": report.upstream,
+            "resolution_order": [{"step": s, "location": _loc(loc)}
+                                 for s, loc in report.resolution_order],
+            "layers": [layer_to_json(layer) for layer in report.layers],
+            "diagnostics": [str(d) for d in report.diagnostics]}
+
+
+# ---------------------------------------------------------------- terminal
+# The terminal tree is a summary: single-step Python hops on one line each with short
+# conditions, pruned branches on one line, each operator's callees expanded once per layer,
+# operators without a kernel for the shown backends counted, and a layer that repeats an
+# earlier one of the same type and route referred to it. --json and the pages keep all.
+
+HOP_CONDITION = 26
+OP_CONDITION = 160
+_MARK = {True: "taken", False: "pruned", None: "?"}
+
+
+def short(text: str, limit: int) -> str:
+    """`text` on one line, cut to `limit` characters with an ellipsis."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
+
+
+def _short_name(hop: PyHop) -> str:
+    parts = hop.name.split(".")
+    if hop.kind in ("method", "alias", "function") and len(parts) > 2:
+        return ".".join(parts[-2:])
+    return hop.name
+
+
+def _hop_label(hop: PyHop, side: list[PyHop]) -> Text:
+    style = "red" if hop.kind == "stop" else ""
+    text = Text(f"{hop.kind}: ", style="bold " + style if style else "bold")
+    text.append(_short_name(hop) if hop.kind != "stop" else hop.note, style=style or "cyan")
+    if hop.location is not None:
+        text.append(f"  {_loc(hop.location)}", style="dim")
+    for b in hop.branches:
+        text.append(f"  [if {short(b.condition, HOP_CONDITION)}: {_MARK[b.taken]}]",
+                    style="yellow" if b.taken is None else "dim")
+    for other in side:
+        text.append(f"  (+ {_short_name(other)})", style="dim italic")
+    return text
+
+
+def _pruned_label(hop: PyHop) -> Text:
+    why = "; ".join(short(b.condition, HOP_CONDITION) for b in hop.branches if b.taken is False)
+    return Text(f"pruned {hop.kind}: {_short_name(hop)}  {_loc(hop.location) or ''}"
+                + (f"  [if {why}]" if why else ""), style="dim strike")
+
+
+def _add_hop(tree: Tree, hop: PyHop) -> None:
+    """A chain of single-successor hops flattened onto one level, one line per hop."""
+    node: PyHop | None = hop
+    while node is not None:
+        if node.is_pruned:
+            tree.add(_pruned_label(node))
+            return
+        side = [c for c in node.children
+                if not c.children and c.kind not in ("binding", "stop") and not c.is_pruned]
+        main = [c for c in node.children if c not in side]
+        if len(main) > 1:
+            branch = tree.add(_hop_label(node, side))
+            for child in main:
+                _add_hop(branch, child)
+            return
+        tree.add(_hop_label(node, side))
+        node = main[0] if main else None
+
+
+def backward_call_lines(calls: tuple[BackwardCall, ...]) -> list[str]:
+    """One line per formula helper: `backward calls (from upstream C++ FunctionsManual.cpp:
+    1727, 1732, repo@commit): mm_mat1_backward -> aten::mm, aten::t`."""
+    by_helper: dict[str, list[BackwardCall]] = {}
+    for call in calls:
+        by_helper.setdefault(call.helper, []).append(call)
+    lines = []
+    for helper, group in by_helper.items():
+        where = group[0].location.path
+        numbers = ", ".join(str(n) for n in dict.fromkeys(c.location.line for c in group))
+        ops = ", ".join(dict.fromkeys(c.operator for c in group))
+        source = f", {group[0].source}" if group[0].source else ""
+        lines.append(f"backward calls ({UPSTREAM_MARK} {where}:{numbers}{source}): "
+                     f"{helper} -> {ops}")
+    return lines
+
+
+def _has_kernel(node: OpNode, backends: tuple[str, ...]) -> bool:
+    if node.operator is None:
+        return True
+    return any(k.kernel for k in node.kernels if k.backend in backends)
+
+
+def _op_label(node: OpNode, backends: tuple[str, ...], also: list[OpNode],
+              first: bool = True) -> Text:
+    text = Text(node.name, style="bold green")
+    if node.operator is not None:
+        text.append(f"  {_loc(node.operator.location)}", style="dim")
+    if node.edge is not None:
+        others = dict.fromkeys(o.edge.line for o in also
+                               if o.edge is not None and o.edge.line != node.edge.line)
+        lines = "".join(f", {line}" for line in others)
+        source = f", {node.source}" if node.source else ""
+        text.append(f"\n  [{UPSTREAM_MARK} {_loc(node.edge)}{lines}{source}]",
+                    style="magenta")
+    if node.condition:
+        more = f" (and {len(also)} more call sites)" if also else ""
+        text.append(f"\n  when {short(node.condition, OP_CONDITION)}{more}", style="yellow")
+    for k in node.kernels:
+        if k.backend in backends:
+            chosen = f"{k.key}: {k.kernel}" if k.kernel else "none"
+            text.append(f"\n  {k.backend} -> {chosen}", style="")
+    if node.derivative is not None:
+        d = node.derivative
+        what = "backward via decomposition" if d.via_decomposition else (
+            f"backward {_loc(d.location)}" + (f" (from {d.inherited_from})"
+                                              if d.inherited_from else ""))
+        text.append(f"\n  autograd: {what}", style="dim")
+        for line in backward_call_lines(d.calls) if first else ():
+            text.append(f"\n  {line}", style="magenta")
+    if node.note and node.edge is None:
+        text.append(f"\n  {node.note}", style="dim italic")
+    elif node.operator is None and node.edge is not None:
+        role = ("direct C++ call of a kernel function: no dispatcher hop" if DIRECT_NOTE
+                in node.note else "C++ helper or renamed function, not an operator of this "
+                "torch")
+        text.append(f"\n  {role}", style="dim italic")
+    return text
+
+
+def _add_ops(tree: Tree, nodes: tuple[OpNode, ...], backends: tuple[str, ...],
+             expanded: set[str]) -> None:
+    hidden: list[str] = []
+    # Operators first, C++ helpers after: a subtree is expanded once, at the operator route;
+    # several call sites of one operator in one body are one line.
+    groups: dict[str, list[OpNode]] = {}
+    for node in sorted(nodes, key=lambda n: n.operator is None):
+        groups.setdefault(node.name, []).append(node)
+    sparse: list[str] = []
+    for node, *also in groups.values():
+        if not _has_kernel(node, backends):
+            hidden.append(node.name)
+            continue
+        if all(sparse_only(n.condition) for n in (node, *also)):
+            sparse.append(node.name)
+            continue
+        children = tuple(c for n in (node, *also) for c in n.children)
+        node = replace(node, children=children)
+        # backward-call lines once per operator: a repeated operator is shown short
+        branch = tree.add(_op_label(node, backends, also, node.name not in expanded))
+        if node.children and node.name in expanded:
+            branch.add(Text("… its calls are shown above", style="dim"))
+            continue
+        expanded.add(node.name)
+        _add_ops(branch, node.children, backends, expanded)
+    if hidden:
+        names = ", ".join(dict.fromkeys(hidden))
+        tree.add(Text(f"(+{len(hidden)} with no {'/'.join(backends)} kernel: "
+                      f"{short(names, OP_CONDITION)}; see --json)", style="dim"))
+    if sparse:
+        names = ", ".join(dict.fromkeys(sparse))
+        tree.add(Text(f"(+{len(sparse)} called for sparse layouts only: "
+                      f"{short(names, OP_CONDITION)}; see --json)", style="dim"))
+
+
+# `self.is_sparse()`, `self.layout() == kSparseCsr`: a test that holds for sparse tensors only.
+_SPARSE_TEST = re.compile(r"[\w.()\[\]]*\.is_sparse(?:_csr)?\(\)"
+                          r"|[\w.()\[\]]*layout\(\)\s*==\s*kSparse\w*")
+
+
+def sparse_only(condition: str) -> bool:
+    """Whether a call condition holds only for sparse tensors: one of its `&&` terms is a
+    sparse-layout test, or an `||` of such tests (the dense AlexNet path never takes it)."""
+    for term in split_top(condition, "&&"):
+        term = term.strip()
+        while term.startswith("(") and term.endswith(")") and _balanced(term[1:-1]):
+            term = term[1:-1].strip()
+        tests = split_top(term, "||")
+        if tests and all(_SPARSE_TEST.fullmatch(t.strip()) for t in tests):
+            return True
+    return False
+
+
+def _balanced(text: str) -> bool:
+    depth = 0
+    for ch in text:
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        if depth < 0:
+            return False
+    return depth == 0
+
+
+def _signature(layer: LayerWalk) -> tuple[object, ...]:
+    return (layer.type_text, layer.qualname, layer.python, layer.operators)
+
+
+def render_walk_tree(report: WalkReport, backends: tuple[str, ...] | None = None
+                     ) -> RenderableType:
+    shown = backends or report.backends
+    parts: list[RenderableType] = [Text(
+        f"{report.model}  (torch {report.torch_version}; C++ edges: {report.upstream})",
+        style="bold")]
+    first: dict[tuple[object, ...], str] = {}
+    for layer in report.layers:
+        args = ", ".join(f"{k}={v}" for k, v in layer.arguments)
+        tree = Tree(Text.assemble((layer.path, "bold cyan"), f"  {escape(layer.type_text)}"
+                                  f"({args})  ", (_loc(layer.location) or "", "dim")))
+        same = first.get(_signature(layer))
+        if same is not None:
+            ops = ", ".join(o.name for o in layer.operators)
+            tree.add(Text(f"same Python route and operators as {same} ({ops})", style="dim"))
+            parts.append(tree)
+            continue
+        first[_signature(layer)] = layer.path
+        python = tree.add(Text("Python", style="bold"))
+        for hop in layer.python:
+            _add_hop(python, hop)
+        if layer.stopped:
+            tree.add(Text(f"stopped: {layer.stopped}", style="red"))
+        ops_tree = tree.add(Text("ATen", style="bold"))
+        _add_ops(ops_tree, layer.operators, shown, set())
+        parts.append(tree)
+    return Group(*parts)
+
+
+def render_backends_table(backends: BackendsReport) -> RenderableType:
+    """The coverage table: per operator AlexNet reaches, the kernel each key gets."""
+    from rich.table import Table
+
+    table = Table(title="Kernels per dispatch key for the operators the model reaches",
+                  title_justify="left")
+    for col in ("operator", "for", "when (C++)", *backends.coverage_keys):
+        table.add_column(col, overflow="fold")
+    for row in backends.coverage:
+        cells = [escape(f"{c.kernel} ({c.key})") if c.kernel else "[red]no kernel[/red]"
+                 for c in row.cells]
+        table.add_row(row.operator, row.needed_for, escape(row.condition), *cells)
+    plug = Table(title="Where a new device plugs in", title_justify="left")
+    for col in ("plug point", "where", "what"):
+        plug.add_column(col, overflow="fold")
+    for p in backends.plug_points:
+        plug.add_row(escape(p.name), _loc(p.location) or "", escape(p.comment))
+    caps = ", ".join(f"{c.name} ({_loc(c.location)})" for c in backends.capabilities)
+    return Group(table, plug, Text(f"CPU capabilities (DispatchStub): {caps}"))
+
+
+# ---------------------------------------------------------------- pages
+
+
+def _flat_hops(hop: PyHop, depth: int = 0) -> list[dict[str, Any]]:
+    rows = [{"depth": depth, "hop": hop, "location": _loc(hop.location) or ""}]
+    for child in hop.children:
+        rows.extend(_flat_hops(child, depth + 1))
+    return rows
+
+
+def _flat_ops(node: OpNode, depth: int = 0) -> list[dict[str, Any]]:
+    rows = [{"depth": depth, "op": node, "yaml": _loc(node.operator.location)
+             if node.operator else "", "edge": _loc(node.edge) or ""}]
+    for child in node.children:
+        rows.extend(_flat_ops(child, depth + 1))
+    return rows
+
+
+def render_walk_pages(report: WalkReport, backends: BackendsReport | None = None,
+                      env: jinja2.Environment | None = None) -> dict[str, str]:
+    """{relative path: Markdown}: one Walk page per layer type, and the Backends page."""
+    env = env or make_environment()
+    pages: dict[str, str] = {}
+    by_type: dict[str, list[LayerWalk]] = {}
+    for layer in report.layers:
+        by_type.setdefault(layer.qualname or layer.type_text, []).append(layer)
+    template = env.get_template("walk.md.j2")
+    for type_name, layers in by_type.items():
+        first = layers[0]
+        pages[f"walk/{type_name.rsplit('.', 1)[-1].lower()}.md"] = template.render(
+            report=report, type_name=type_name, layers=layers,
+            hops=[r for h in first.python for r in _flat_hops(h)],
+            ops=[r for o in first.operators for r in _flat_ops(o)],
+            upstream_mark=UPSTREAM_MARK)
+    if backends is not None:
+        pages["walk/backends.md"] = env.get_template("backends.md.j2").render(
+            report=report, backends=backends)
+    return pages

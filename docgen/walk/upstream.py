@@ -1,0 +1,609 @@
+"""Calls between ATen kernels read from C++ sources: a scanner of kernel bodies in a PyTorch
+source tree (`aten/src/ATen/native/*.cpp`) and the shipped edge file made by that scanner.
+
+The wheel has no kernel bodies, so an edge below a composite operator is only ever shown when
+it was read here, with its file:line and the commit it came from.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from importlib import resources
+from pathlib import Path
+
+from docgen.core.errors import SourceError
+from docgen.core.records import Location
+from docgen.walk.records import UpstreamEdge
+
+DATA_PACKAGE = "docgen.data"
+EDGES_FILE = "upstream_edges.json"
+NATIVE_DIR = "aten/src/ATen/native"
+AUTOGRAD_DIR = "torch/csrc/autograd/"
+FUNCTIONS_MANUAL = AUTOGRAD_DIR + "FunctionsManual.cpp"
+AUTOGRAD_PREFIX = "autograd::"
+
+_TEMPLATE_ARGS = r"(?:\s*<[^<>();{}]*>)?"
+_CALL = re.compile(r"\bat::(?:_ops::)?(\w+)(?:::(?:call|redispatch))?" + _TEMPLATE_ARGS
+                   + r"\s*\(")
+# `at::native::k(` and, inside namespace at::native, `native::k(`: a direct C++ call of a
+# kernel function, which passes no dispatcher (the profiler shows no aten:: entry for it).
+_NATIVE = re.compile(r"(?<![\w:])(?:at::)?native::(\w+)\s*\(")
+# `x.t()`, `noise.bernoulli_(p)`: a Tensor method; the walk keeps the names that are
+# operators with a method variant in the torch version read.
+_METHOD = re.compile(r"(?:\.|->)\s*([a-z_][a-z0-9_]*)\s*\(")
+METHOD_PREFIX = "method:"
+# `weight.sizes().slice(2)`, `input_sizes.slice(0, n)`: ArrayRef methods, not Tensor ones.
+_SIZES_RECEIVER = re.compile(r"(?:sizes|strides|shape)\s*(?:\(\s*\))?\s*$")
+# `_adaptive_avg_pool2d(input, size)` inside namespace at::native: found by argument-dependent
+# lookup; the walk keeps the names that are operators of the torch version read.
+_UNQUALIFIED = re.compile(r"(?<![\w.:>~])([a-z_][a-z0-9_]*)(\s*<[^<>();{}]*>)?\s*\(")
+# `#define ALIAS_SPECIALIZATION(ALIAS_NAME, IS_FEATURE, IS_ALPHA) \`: a macro whose body
+# defines a function named by a parameter; each invocation at namespace level defines one.
+_DEFINE = re.compile(r"^[ \t]*#[ \t]*define[ \t]+(\w+)\(([^)]*)\)", re.M)
+_TEMPLATE_HEAD = re.compile(r"\s*template\s*<([^{};]*?)>\s*(?!>)")
+_IMPL_FUNC = re.compile(r"\s*TORCH_IMPL_FUNC\s*\(\s*(\w+)\s*\)\s*\(")
+_INVOCATION = re.compile(r"\s*[A-Z][A-Z0-9_]*\s*\([^()]*\)\s*")
+_LITERAL = re.compile(r"true|false|-?\d+")
+# Checks and warnings: their arguments build messages, not the kernel's work.
+_CHECK_MACRO = re.compile(r"\b(?:TORCH_CHECK\w*|TORCH_INTERNAL_ASSERT\w*|TORCH_WARN\w*|"
+                          r"TORCH_SYM_CHECK|AT_ASSERT\w*)\s*\(")
+# `return ConvBackend::Cudnn;`: where a backend enum value is chosen.
+_ENUM_RETURN = re.compile(r"\breturn\s+(\w+::\w+)\s*;")
+_CASE = re.compile(r"\bcase\s+(\w+(?:::\w+)*)\s*:|\bdefault\s*:")
+CALL_PREFIX = "call:"
+_NAME = re.compile(r"(~?\w+)\s*(?:<[^<>()]*>)?\s*$")
+_NOT_OPERATORS = {"native", "_ops", "cuda", "detail", "globalContext"}
+_KEYWORDS = {"static_cast", "reinterpret_cast", "const_cast", "dynamic_cast", "alignof",
+             "noexcept", "throw", "new", "delete", "using", "typename", "template", "auto"}
+_CONTROL = {"if", "for", "while", "switch", "catch", "return", "sizeof", "decltype"}
+
+
+@dataclass
+class EdgeSet:
+    """Edges by caller kernel name; `origin` says where they were read."""
+
+    origin: str = "none"
+    edges: dict[str, list[UpstreamEdge]] = field(default_factory=dict)
+
+    def add(self, edge: UpstreamEdge) -> None:
+        self.edges.setdefault(edge.caller, []).append(edge)
+
+    def calls_of(self, kernel: str) -> list[UpstreamEdge]:
+        out = list(self.edges.get(kernel, ()))
+        if not out and kernel.endswith("_symint"):
+            out = list(self.edges.get(kernel.removesuffix("_symint"), ()))
+        return out
+
+    def __len__(self) -> int:
+        return sum(len(v) for v in self.edges.values())
+
+
+def blank_comments_and_strings(text: str) -> str:
+    """`text` with comments, string and char literals replaced by spaces; newlines kept, so
+    offsets and line numbers stay those of the file."""
+    out = list(text)
+    i, n = 0, len(text)
+    while i < n:
+        two = text[i:i + 2]
+        if two == "//":
+            j = text.find("\n", i)
+            j = n if j < 0 else j
+        elif two == "/*":
+            j = text.find("*/", i + 2)
+            j = n if j < 0 else j + 2
+        elif text[i] in "\"'":
+            j = i + 1
+            while j < n and text[j] != text[i] and text[j] != "\n":
+                j += 2 if text[j] == "\\" else 1
+            j = min(j + 1, n)
+        else:
+            i += 1
+            continue
+        for k in range(i, j):
+            if out[k] != "\n":
+                out[k] = " "
+        i = j
+    return _blank_checks(_blank_directives("".join(out)))
+
+
+def _blank_checks(text: str) -> str:
+    """The argument lists of TORCH_CHECK-like macros blanked (newlines kept)."""
+    out = list(text)
+    for match in _CHECK_MACRO.finditer(text):
+        depth, i = 1, match.end()
+        while i < len(text) and depth:
+            depth += {"(": 1, ")": -1}.get(text[i], 0)
+            if depth and out[i] != "\n":
+                out[i] = " "
+            i += 1
+    return "".join(out)
+
+
+def _blank_directives(text: str) -> str:
+    """Preprocessor lines (and their `\\` continuations) blanked: macro bodies are not code
+    the scanner can attribute to a function."""
+    lines = text.split("\n")
+    continued = False
+    for i, line in enumerate(lines):
+        if continued or line.lstrip().startswith("#"):
+            continued = line.rstrip().endswith("\\")
+            lines[i] = " " * len(line)
+    return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class FunctionBody:
+    name: str
+    start: int  # offset of `{`
+    end: int  # offset of the matching `}`
+
+
+def function_bodies(clean: str) -> list[FunctionBody]:
+    """Top-level function definitions (inside namespaces, outside classes and other bodies)."""
+    out: list[FunctionBody] = []
+    depth_kinds: list[str] = []
+    last = 0
+    for i, ch in enumerate(clean):
+        if ch in ";":
+            last = i + 1
+        elif ch == "{":
+            header = clean[last:i]
+            kind = _block_kind(header, depth_kinds)
+            if kind == "function":
+                out.append(FunctionBody(_function_name(header), i, -1))
+            depth_kinds.append(kind)
+            last = i + 1
+        elif ch == "}":
+            if depth_kinds:
+                kind = depth_kinds.pop()
+                if kind == "function" and out and out[-1].end < 0:
+                    out[-1] = FunctionBody(out[-1].name, out[-1].start, i)
+            last = i + 1
+    return [f for f in out if f.end > 0 and f.name]
+
+
+def _block_kind(header: str, stack: list[str]) -> str:
+    if any(k != "namespace" for k in stack):
+        return "inner"
+    text = " ".join(header.split())
+    if re.match(r"^(?:inline\s+)?namespace\b", text) or text.startswith('extern "C"'):
+        return "namespace"
+    if re.search(r"\b(class|struct|union|enum)\b[^()]*$", text):
+        return "type"
+    if "(" in text and not text.startswith("#"):
+        return "function"
+    return "other"
+
+
+def _function_name(header: str) -> str:
+    """The name before the parameter list: `Tensor conv2d_symint(...) {` -> conv2d_symint."""
+    text = [line for line in header.split("\n") if not line.strip().startswith("#")]
+    structured = _IMPL_FUNC.match(" ".join(text))
+    if structured:
+        return structured.group(1)  # `TORCH_IMPL_FUNC(cat_out_cpu) (...)`: that kernel
+    # `ALIAS_SPECIALIZATION(_dropout, false, false)` standing before the function on its own
+    # line: a macro invocation, not part of this definition.
+    while len(text) > 1 and (_INVOCATION.fullmatch(text[0]) or not text[0].strip()):
+        text = text[1:]
+    joined = " ".join(text)
+    depth, cut = 0, -1
+    for i in range(len(joined) - 1, -1, -1):
+        if joined[i] == ")":
+            depth += 1
+        elif joined[i] == "(":
+            depth -= 1
+            if depth == 0:
+                cut = i
+                # keep the outermost parameter list: `f(...) -> decltype(...)` is rare here
+    if cut < 0:
+        return ""
+    match = _NAME.search(joined[:cut])
+    name = match.group(1) if match else ""
+    name = name.rsplit("::", 1)[-1]
+    return "" if name in _CONTROL else name
+
+
+def _condition(clean: str, body: FunctionBody, at: int) -> str:
+    """The conditions governing the statement at offset `at`: its `case` labels or its own
+    `if (...)`, then the `case` labels and `if`/`else` headers of the enclosing blocks,
+    innermost first."""
+    start = _statement_start(clean, body.start, at)
+    statement = " ".join(clean[start:at].split())
+    parts: list[str] = []
+    own = re.match(r"(?:else\s+)?if\s*\((.*)\)\s*(?:return\b.*)?$", statement)
+    if own and "case " not in statement:
+        parts.append(own.group(1).strip())
+    parts.extend(_enclosing_conditions(clean, body, at))
+    parts = [p for p in dict.fromkeys(parts) if p]
+    if len(parts) > 1:
+        parts = [f"({p})" if "||" in p and not p.startswith("(") else p for p in parts]
+    return " && ".join(parts)
+
+
+def _statement_start(clean: str, lo: int, at: int) -> int:
+    return max(clean.rfind(";", lo, at), clean.rfind("{", lo, at), clean.rfind("}", lo, at)) + 1
+
+
+def _block_header(clean: str, lo: int, brace: int) -> str:
+    """The text before `{` back to the previous statement, less any `case X:` labels."""
+    header = " ".join(clean[_statement_start(clean, lo, brace):brace].split())
+    return _CASE.sub("", header).strip()
+
+
+def _case_labels(clean: str, open_brace: int, at: int) -> str:
+    """The `case` label group a statement at `at` falls under, in the block opened at
+    `open_brace` (nested blocks before it skipped): `case A / case B`, or ""."""
+    flat = clean[open_brace + 1:at]
+    previous = None
+    while previous != flat:
+        previous = flat
+        flat = re.sub(r"\{[^{}]*\}", lambda m: "@" * len(m.group(0)), flat)
+    labels = list(_CASE.finditer(flat))
+    if not labels:
+        return ""
+    group = [labels[-1]]
+    for match in reversed(labels[:-1]):
+        if flat[match.end():group[0].start()].strip():
+            break
+        group.insert(0, match)
+    names = [f"case {m.group(1)}" if m.group(1) else "default" for m in group]
+    return " / ".join(names)
+
+
+def _enclosing_conditions(clean: str, body: FunctionBody, at: int, limit: int = 4) -> list[str]:
+    out: list[str] = []
+    depth = 0
+    inner = at
+    for i in range(at - 1, body.start - 1, -1):
+        if clean[i] == "}":
+            depth += 1
+        elif clean[i] == "{":
+            if depth:
+                depth -= 1
+                continue
+            cases = _case_labels(clean, i, inner)
+            if cases:
+                out.append(cases)
+            inner = i
+            if i == body.start:
+                break
+            header = _block_header(clean, body.start, i)
+            found = re.match(r"(?:else\s+)?if\s*\((.*)\)$", header)
+            if found:
+                out.append(found.group(1).strip())
+            elif header == "else":
+                previous = _previous_if(clean, body.start, i)
+                out.append(f"!({previous})" if previous else "else")
+            if len(out) >= limit:
+                break
+    return out
+
+
+def _previous_if(clean: str, lo: int, else_brace: int) -> str:
+    """The condition of the `if` whose block ends just before `else {`."""
+    close = clean.rfind("}", lo, else_brace)
+    depth = 0
+    for i in range(close - 1, lo, -1):
+        if clean[i] == "}":
+            depth += 1
+        elif clean[i] == "{":
+            if depth == 0:
+                found = re.match(r"(?:.*\belse\s+)?if\s*\((.*)\)$",
+                                 _block_header(clean, lo, i))
+                return found.group(1).strip() if found else ""
+            depth -= 1
+    return ""
+
+
+@dataclass(frozen=True)
+class _Unit:
+    """Function bodies of one text: the file itself, or one macro invocation's expansion
+    (a text whose lines are those of the `#define`)."""
+
+    clean: str
+    bodies: tuple[FunctionBody, ...]
+
+
+def scan_source(text: str, path: str, commit: str, repo: str = "") -> list[UpstreamEdge]:
+    """Every `at::op(` / `at::_ops::op::call(` / `at::native::k(` call in every function body
+    of one C++ file, with its line and governing condition. A `case E::X` condition names
+    where the file chooses `E::X` (`return E::X;` in a selector such as
+    `_select_conv_backend`) and under which conditions.
+
+    Functions a macro defines (`ALIAS_SPECIALIZATION(_dropout, false, false)`) are read from
+    the macro's body, at the lines of its `#define`. A call of a function template of the file
+    with literal template arguments (`_dropout_impl<false, false, inplace>(...)`) names a
+    specialisation, `_dropout_impl<false, false, inplace>`, whose edges are the template's
+    with each condition on a bound parameter decided: calls under a false one are left out.
+    """
+    clean = blank_comments_and_strings(text)
+    units = [_Unit(clean, tuple(function_bodies(clean)))]
+    units.extend(_macro_units(text, clean, units[0].bodies))
+    chosen = _enum_choices(clean, list(units[0].bodies))
+    params = {b.name: _template_params(u.clean, b) for u in units for b in u.bodies}
+    edges: list[UpstreamEdge] = []
+    wanted: dict[str, tuple[str, dict[str, str]]] = {}
+    for unit in units:
+        for body in unit.bodies:
+            edges.extend(_body_edges(unit.clean, body, chosen, params, wanted,
+                                     (path, commit, repo)))
+    edges.extend(_specialisations(edges, wanted))
+    edges.sort(key=lambda e: (e.location.line, e.callee))
+    return edges
+
+
+def _body_edges(clean: str, body: FunctionBody, chosen: dict[str, list[str]],
+                params: dict[str, list[str]], wanted: dict[str, tuple[str, dict[str, str]]],
+                where: tuple[str, str, str]) -> list[UpstreamEdge]:
+    path, commit, repo = where
+    out: list[UpstreamEdge] = []
+    segment = clean[body.start:body.end]
+    for pattern, prefix in ((_CALL, ""), (_NATIVE, "native::"), (_METHOD, METHOD_PREFIX),
+                            (_UNQUALIFIED, CALL_PREFIX)):
+        for match in pattern.finditer(segment):
+            name = match.group(1)
+            if pattern is _CALL and name in _NOT_OPERATORS:
+                continue
+            if pattern is _UNQUALIFIED:
+                if name in _CONTROL or name in _KEYWORDS:
+                    continue
+                name = _specialised(name, match.group(2), params, wanted)
+            offset = body.start + match.start()
+            if pattern is _METHOD and _SIZES_RECEIVER.search(clean, body.start, offset):
+                continue
+            line = clean.count("\n", 0, offset) + 1
+            condition = _with_choice(_condition(clean, body, offset), chosen)
+            out.append(UpstreamEdge(body.name, prefix + name, Location(path, line),
+                                    condition, commit, repo))
+    return out
+
+
+def _macro_units(text: str, clean: str, bodies: tuple[FunctionBody, ...]) -> list[_Unit]:
+    """One unit per namespace-level invocation of a macro whose body defines a function
+    named by one of its parameters."""
+    out: list[_Unit] = []
+    for define in _DEFINE.finditer(text):
+        name = define.group(1)
+        params = [p.strip() for p in define.group(2).split(",")]
+        block = _continued_lines(text, define.start())
+        body = " " * (define.end() - define.start()) + block[define.end() - define.start():]
+        body = blank_comments_and_strings(body)
+        prefix = "\n" * text.count("\n", 0, define.start())
+        for call in re.finditer(r"(?<![\w.:>#])" + re.escape(name) + r"\s*\(", clean):
+            if any(b.start <= call.start() <= b.end for b in bodies):
+                continue
+            args = split_top(clean[call.end():_closing(clean, call.end() - 1)], ",")
+            args = [a.strip() for a in args]
+            if len(args) != len(params):
+                continue
+            binding = dict(zip(params, args, strict=True))
+            expanded = prefix + _substitute(body, binding)
+            found = tuple(b for b in function_bodies(expanded) if b.name in args)
+            if found:
+                out.append(_Unit(expanded, found))
+    return out
+
+
+def _continued_lines(text: str, start: int) -> str:
+    """The `#define` at `start` through its last `\\`-continued line, backslashes blanked
+    (newlines kept)."""
+    lines: list[str] = []
+    for line in text[start:].split("\n"):
+        stripped = line.rstrip()
+        lines.append(stripped[:-1] + " " if stripped.endswith("\\") else line)
+        if not stripped.endswith("\\"):
+            break
+    return "\n".join(lines)
+
+
+def _closing(text: str, open_paren: int) -> int:
+    depth = 0
+    for i in range(open_paren, len(text)):
+        depth += {"(": 1, ")": -1}.get(text[i], 0)
+        if depth == 0:
+            return i
+    return len(text)
+
+
+def _substitute(text: str, binding: dict[str, str]) -> str:
+    """Each whole word of `text` that `binding` names replaced by its value."""
+    return re.sub(r"\b\w+\b", lambda m: binding.get(m.group(0), m.group(0)), text)
+
+
+def split_top(text: str, sep: str) -> list[str]:
+    """`text` split at `sep` outside parentheses; blank parts dropped."""
+    parts, depth, start, i = [], 0, 0, 0
+    while i < len(text):
+        depth += {"(": 1, ")": -1}.get(text[i], 0)
+        if depth == 0 and text.startswith(sep, i):
+            parts.append(text[start:i])
+            start = i = i + len(sep)
+            continue
+        i += 1
+    parts.append(text[start:])
+    return [p for p in parts if p.strip()]
+
+
+def _template_params(clean: str, body: FunctionBody) -> list[str]:
+    """`template <bool feature_dropout, bool alpha_dropout, typename T>` before a function
+    -> its parameter names, in order."""
+    header = clean[_statement_start(clean, 0, body.start):body.start]
+    found = _TEMPLATE_HEAD.match(header)
+    if found is None:
+        return []
+    names = [re.search(r"(\w+)\s*(?:=.*)?$", p.strip()) for p in found.group(1).split(",")]
+    return [n.group(1) if n else "" for n in names]
+
+
+def _specialised(name: str, targs: str | None, params: dict[str, list[str]],
+                 wanted: dict[str, tuple[str, dict[str, str]]]) -> str:
+    """`_dropout_impl` called as `_dropout_impl<false, false, inplace>` -> that name, noted
+    in `wanted` with its literal bindings, when the file defines the template."""
+    names = params.get(name)
+    if not targs or not names:
+        return name
+    args = [a.strip() for a in targs.strip()[1:-1].split(",")]
+    binding = {p: a for p, a in zip(names, args, strict=False) if _LITERAL.fullmatch(a)}
+    if not binding:
+        return name
+    special = f"{name}<{', '.join(args)}>"
+    wanted[special] = (name, binding)
+    return special
+
+
+def _specialisations(edges: list[UpstreamEdge], wanted: dict[str, tuple[str, dict[str, str]]]
+                     ) -> list[UpstreamEdge]:
+    out: list[UpstreamEdge] = []
+    for special, (name, binding) in wanted.items():
+        for edge in edges:
+            if edge.caller != name:
+                continue
+            condition = bind_condition(edge.condition, binding)
+            if condition is not None:
+                out.append(replace(edge, caller=special, condition=condition))
+    return out
+
+
+_DECIDED = re.compile(r"[\s()!&|]*(?:(?:true|false)[\s()!&|]*)+")
+
+
+def bind_condition(condition: str, binding: dict[str, str]) -> str | None:
+    """`condition` with the `&&` terms that `binding` decides removed; None when one of them
+    is false (the call is never made in that specialisation)."""
+    kept: list[str] = []
+    for term in split_top(condition, "&&"):
+        text = _substitute(term.strip(), binding)
+        if binding and _DECIDED.fullmatch(text):
+            if not _truth(text):
+                return None
+            continue
+        kept.append(term.strip())
+    return " && ".join(kept)
+
+
+def _truth(text: str) -> bool:
+    """The value of a C++ expression of true/false, !, &&, || and parentheses."""
+    tokens = re.findall(r"true|false|&&|\|\||!|\(|\)", text)
+    pos = 0
+
+    def disjunction() -> bool:
+        nonlocal pos
+        value = conjunction()
+        while pos < len(tokens) and tokens[pos] == "||":
+            pos += 1
+            value = conjunction() or value
+        return value
+
+    def conjunction() -> bool:
+        nonlocal pos
+        value = unary()
+        while pos < len(tokens) and tokens[pos] == "&&":
+            pos += 1
+            value = unary() and value
+        return value
+
+    def unary() -> bool:
+        nonlocal pos
+        token = tokens[pos]
+        pos += 1
+        if token == "!":
+            return not unary()
+        if token == "(":
+            value = disjunction()
+            pos += 1
+            return value
+        return token == "true"
+
+    return disjunction()
+
+
+def _enum_choices(clean: str, bodies: list[FunctionBody]) -> dict[str, list[str]]:
+    """`E::X` -> ["_select_conv_backend:1209 when cond", ...] for each `return E::X;`."""
+    out: dict[str, list[str]] = {}
+    for body in bodies:
+        for match in _ENUM_RETURN.finditer(clean, body.start, body.end):
+            line = clean.count("\n", 0, match.start()) + 1
+            condition = _condition(clean, body, match.start())
+            where = f"{body.name}:{line}"
+            out.setdefault(match.group(1), []).append(
+                f"{where} when {condition}" if condition else where)
+    return out
+
+
+def _with_choice(condition: str, chosen: dict[str, list[str]]) -> str:
+    """`case ConvBackend::Cudnn` followed by where and when that value is chosen (single
+    labels only: a group of labels keeps its names)."""
+    labels = re.findall(r"(?<![/] )case (\w+(?:::\w+)+)(?! /)", condition)
+    if len(labels) != 1 or labels[0] not in chosen:
+        return condition
+    label = labels[0]
+    choice = "; or ".join(chosen[label])
+    return condition.replace(f"case {label}", f"case {label} [chosen in {choice}]", 1)
+
+
+def autograd_namespaced(edges: list[UpstreamEdge]) -> list[UpstreamEdge]:
+    """Edges of torch/csrc/autograd/FunctionsManual.cpp with its function names prefixed
+    `autograd::` (`autograd::mm_mat1_backward`), calls between them too: its helpers share
+    names with ATen kernels (`norm_backward`) but are other functions."""
+    own = {e.caller for e in edges}
+    out = []
+    for edge in edges:
+        callee = edge.callee
+        if callee.startswith(CALL_PREFIX) and callee.removeprefix(CALL_PREFIX) in own:
+            callee = CALL_PREFIX + AUTOGRAD_PREFIX + callee.removeprefix(CALL_PREFIX)
+        out.append(replace(edge, caller=AUTOGRAD_PREFIX + edge.caller, callee=callee))
+    return out
+
+
+def scan_tree(root: Path, files: Iterable[str] | None = None,
+              commits: dict[str, str] | None = None, repo: str = "") -> EdgeSet:
+    """Scan `root/aten/src/ATen/native/*.cpp` and, when present,
+    torch/csrc/autograd/FunctionsManual.cpp (or the given relative files)."""
+    base = root / NATIVE_DIR
+    if not base.is_dir() and files is None:
+        raise SourceError(str(root), 1, f"not a PyTorch source tree (no {NATIVE_DIR})")
+    rels = list(files) if files is not None else sorted(
+        p.relative_to(root).as_posix() for p in base.rglob("*.cpp"))
+    if files is None and (root / FUNCTIONS_MANUAL).is_file():
+        rels.append(FUNCTIONS_MANUAL)
+    edges = EdgeSet(origin=f"PyTorch source tree ({len(rels)} files)")
+    for rel in rels:
+        text = (root / rel).read_text(encoding="utf-8", errors="replace")
+        scanned = scan_source(text, rel, (commits or {}).get(rel, ""), repo)
+        if rel.startswith(AUTOGRAD_DIR):
+            scanned = autograd_namespaced(scanned)
+        for edge in scanned:
+            edges.add(edge)
+    return edges
+
+
+def edges_to_json(edges: EdgeSet, meta: dict[str, object]) -> dict[str, object]:
+    rows = [{"caller": e.caller, "callee": e.callee, "path": e.location.path,
+             "line": e.location.line, "condition": e.condition, "commit": e.commit,
+             "repo": e.repo}
+            for caller in sorted(edges.edges) for e in edges.edges[caller]]
+    return {**meta, "schema": 1, "edges": rows}
+
+
+def edges_from_json(data: dict[str, object], origin: str) -> EdgeSet:
+    edges = EdgeSet(origin=origin)
+    rows = data.get("edges", [])
+    for row in rows if isinstance(rows, list) else []:
+        edges.add(UpstreamEdge(str(row["caller"]), str(row["callee"]),
+                               Location(str(row["path"]), int(row["line"])),
+                               str(row.get("condition", "")), str(row.get("commit", "")),
+                               str(row.get("repo", ""))))
+    return edges
+
+
+def load_shipped_edges() -> EdgeSet:
+    """The edge file shipped in docgen/data (made by benchmarks/upstream_edges.py)."""
+    try:
+        text = resources.files(DATA_PACKAGE).joinpath(EDGES_FILE).read_text(encoding="utf-8")
+    except (FileNotFoundError, OSError):
+        return EdgeSet()
+    data = json.loads(text)
+    return edges_from_json(data, str(data.get("origin", "shipped edges")))

@@ -1,0 +1,379 @@
+"""The walk: each layer of the model down to ATen operators and backend kernels.
+
+Python route (pyroute.py) -> binding -> native_functions.yaml entry -> kernel per backend
+(dispatch resolution in aten.py) -> operators the kernel's C++ body calls (upstream.py) ->
+backward formula (derivatives.yaml). Every hop carries the file:line it was read from.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from pathlib import Path
+
+from docgen.core.records import Location
+from docgen.sources.locate import SourceSet
+from docgen.walk.aten import (
+    IMPLICIT,
+    OPS_PY,
+    find_derivative,
+    read_resolution_order,
+    select_kernel,
+)
+from docgen.walk.context import DEFAULT_BACKENDS, WalkContext, open_context
+from docgen.walk.python_route import (
+    UNKNOWN,
+    BindingUse,
+    LayerSpec,
+    literal,
+    module_of,
+    read_layers,
+    walk_call,
+    walk_layer_python,
+)
+from docgen.walk.records import (
+    DIRECT_NOTE,
+    BackendsReport,
+    BackwardCall,
+    CallSite,
+    DerivativeDoc,
+    FunctionFlow,
+    KernelChoice,
+    LayerWalk,
+    OpNode,
+    Reached,
+    UpstreamEdge,
+    WalkReport,
+)
+from docgen.walk.upstream import AUTOGRAD_PREFIX, CALL_PREFIX, METHOD_PREFIX
+
+MAX_OP_DEPTH = 8
+MAX_HELPER_DEPTH = 3
+NATIVE_PREFIX = "native::"
+HELPER_NOTE = "C++ helper, not an operator"
+
+
+# ---------------------------------------------------------------- operators and kernels
+
+
+def choose_overload(ctx: WalkContext, use: BindingUse) -> str | None:
+    """The native_functions.yaml overload a binding call reaches: the plain overload when
+    there is one, else the first whose schema accepts the literal arguments."""
+    overloads = [op for op in ctx.table.overloads(use.name)
+                 if not op.name.endswith((".out", "_out")) and "Dimname" not in op.schema]
+    if use.namespace.endswith("._nn"):
+        overloads = [op for op in overloads if op.python_module == "nn"] or overloads
+    plain = next((op for op in overloads if "." not in op.name), None)
+    if plain is not None:
+        return plain.name
+    for op in overloads:
+        if use.call is None or _accepts(op.schema, use.call):
+            return op.name
+    return overloads[0].name if overloads else None
+
+
+def _accepts(schema: str, call: CallSite) -> bool:
+    params = schema.split("(", 1)[1].rsplit(")", 2)[0].split(",")
+    types = [p.strip().split(" ")[0] for p in params if p.strip() and p.strip() != "*"]
+    for arg, typ in zip(call.args, types, strict=False):
+        value = literal(arg)
+        if value is UNKNOWN:
+            continue
+        if isinstance(value, bool) and not typ.startswith("bool"):
+            return False
+        if isinstance(value, int) and not typ.startswith(("int", "SymInt", "Scalar", "float")):
+            return False
+        if isinstance(value, str) and not typ.startswith("str"):
+            return False
+    return True
+
+
+def operator_node(ctx: WalkContext, name: str, reached: Reached, *, edge: Location | None = None,
+                  condition: str = "", seen: frozenset[str] = frozenset(), depth: int = 0,
+                  note: str = "", source: str = "") -> OpNode:
+    """The operator `name`, its kernel per backend, its derivative and what its kernels call
+    (upstream C++ edges), recursively."""
+    op = ctx.table.find(name)
+    qualified = f"aten::{name}"
+    if op is None:
+        return OpNode(qualified, None, reached, edge, condition, (), None, (),
+                      note or "not in native_functions.yaml of the torch version read",
+                      source)
+    kernels = tuple(select_kernel(ctx.table, op, b) for b in ctx.backends)
+    derivative = find_derivative(ctx.table, op.name)
+    if kernels and all(k.key == IMPLICIT for k in kernels):
+        # Autograd sees the operators the composite kernel calls; a formula of this op (if
+        # any) serves only backends with a kernel of their own (MPS, NestedTensor...).
+        derivative = DerivativeDoc(
+            derivative.name if derivative else op.name,
+            derivative.location if derivative else op.location,
+            derivative.formulas if derivative else (),
+            derivative.inherited_from if derivative else None, via_decomposition=True)
+    elif derivative is not None:
+        calls = backward_calls(ctx, derivative)
+        if calls:
+            derivative = replace(derivative, calls=calls)
+    children: list[OpNode] = []
+    if depth < MAX_OP_DEPTH and op.name not in seen:
+        children = _callees(ctx, kernels, seen | {op.name}, depth)
+    return OpNode(qualified, op, reached, edge, condition, kernels, derivative, tuple(children),
+                  note, source)
+
+
+_FORMULA_CALL = re.compile(r"(?<![\w.])([a-z_][a-z0-9_]*)\s*\(")
+
+
+def backward_calls(ctx: WalkContext, derivative: DerivativeDoc) -> tuple[BackwardCall, ...]:
+    """The operators the C++ helpers a derivative formula calls (`mm_mat1_backward(grad,
+    ...)`) call in their bodies in FunctionsManual.cpp, when those bodies were read."""
+    out: list[BackwardCall] = []
+    seen: set[str] = set()
+    for inputs, formula in derivative.formulas:
+        if inputs.startswith("result"):
+            continue  # a forward-mode (jvp) formula, not the backward
+        for name in dict.fromkeys(_FORMULA_CALL.findall(formula)):
+            out.extend(_helper_calls(ctx, name, seen, 0))
+    return tuple(dict.fromkeys(out))
+
+
+def _helper_calls(ctx: WalkContext, name: str, seen: set[str], depth: int
+                  ) -> list[BackwardCall]:
+    key = AUTOGRAD_PREFIX + name
+    if key in seen or depth > MAX_HELPER_DEPTH:
+        return []
+    seen.add(key)
+    out: list[BackwardCall] = []
+    for edge in ctx.edges.edges.get(key, ()):
+        callee = edge.callee
+        if callee.startswith(CALL_PREFIX + AUTOGRAD_PREFIX):
+            nested = callee.removeprefix(CALL_PREFIX + AUTOGRAD_PREFIX)
+            out.extend(_helper_calls(ctx, nested, seen, depth + 1))
+            continue
+        if callee.startswith(METHOD_PREFIX):
+            found = _method_operator(ctx, _operator_name(ctx, callee.removeprefix(
+                METHOD_PREFIX)))
+        elif callee.startswith((CALL_PREFIX, NATIVE_PREFIX)):
+            continue
+        else:
+            found = _plain_operator(ctx, _operator_name(ctx, callee))
+        if found is not None:
+            out.append(BackwardCall(name, f"aten::{found}", edge.location, edge.condition,
+                                    _source(edge)))
+    return out
+
+
+def _plain_operator(ctx: WalkContext, name: str) -> str | None:
+    if ctx.table.find(name) is not None:
+        return name
+    overloads = ctx.table.overloads(name)
+    return overloads[0].name if overloads else None
+
+
+def _callees(ctx: WalkContext, kernels: tuple[KernelChoice, ...], seen: frozenset[str],
+             depth: int) -> list[OpNode]:
+    """What each selected kernel calls; below a CompositeImplicitAutograd kernel that is a
+    decomposition (autograd sees it), below any other kernel it runs inside the kernel."""
+    out: list[OpNode] = []
+    chosen: dict[str, bool] = {}
+    for k in kernels:
+        if k.kernel:
+            chosen[k.kernel] = chosen.get(k.kernel, False) or k.key == IMPLICIT
+    for kernel, implicit in chosen.items():
+        out.extend(_edges_below(ctx, kernel, implicit, seen, depth))
+    return out
+
+
+FORK_OF = "pytorch/pytorch"
+
+
+def _edge_note(ctx: WalkContext, function: str, commit: str, repo: str = "") -> str:
+    if not commit:
+        return f"read in {function}"
+    where = f"{repo}@{commit[:12]}" if repo else f"commit {commit[:12]}"
+    if repo and repo != FORK_OF:
+        where += f" (a fork of {FORK_OF})"
+    built = ctx.torch_commit
+    if built is None or built.startswith(commit) or commit.startswith(built):
+        return f"read in {function} at {where}"
+    return f"read in {function} at {where}, not at {built[:12]} (the wheel's)"
+
+
+def _operator_name(ctx: WalkContext, callee: str) -> str:
+    """`convolution_symint` (the SymInt C++ API of an operator) -> `convolution`."""
+    if ctx.table.find(callee) is None and callee.endswith("_symint"):
+        base = callee.removesuffix("_symint")
+        if ctx.table.find(base) is not None or ctx.table.overloads(base):
+            return base
+    return callee
+
+
+def _method_operator(ctx: WalkContext, name: str) -> str | None:
+    """The operator a Tensor method call names, when the yaml gives it a method variant."""
+    ops = [ctx.table.find(name)] if ctx.table.find(name) else ctx.table.overloads(name)
+    # A manual_cpp_binding method (`x.dim()`, `x.is_contiguous()`) is hand-written C++ that
+    # answers without a dispatcher call.
+    found = next((op for op in ops if op is not None and "method" in op.variants
+                  and not op.is_manual_binding), None)
+    return found.name if found is not None else None
+
+
+def _edges_below(ctx: WalkContext, function: str, implicit: bool, seen: frozenset[str],
+                 depth: int) -> list[OpNode]:
+    """Operators called in the C++ body of `function` (a kernel or a C++ helper)."""
+    out: list[OpNode] = []
+    done: set[tuple[str, str]] = set()
+    for edge in ctx.edges.calls_of(function):
+        callee = edge.callee
+        if (callee, edge.condition) in done:
+            continue
+        done.add((callee, edge.condition))
+        if callee.startswith(NATIVE_PREFIX):
+            # `native::reshape_symint(self, shape)`: a plain C++ call of another kernel
+            # function, no dispatcher hop; walked through like a helper.
+            direct = _helper_node(ctx, function, callee.removeprefix(NATIVE_PREFIX), edge,
+                                  implicit, seen, depth, DIRECT_NOTE)
+            if direct is not None:
+                out.append(direct)
+            continue
+        if callee.startswith(METHOD_PREFIX):
+            name = _operator_name(ctx, callee.removeprefix(METHOD_PREFIX))
+            callee = _method_operator(ctx, name) or ""
+            if not callee:
+                continue  # `x.sizes()`, `x.is_cuda()`: Tensor accessors, not operators
+        elif callee.startswith(CALL_PREFIX):
+            callee = _operator_name(ctx, callee.removeprefix(CALL_PREFIX))
+            if callee == function.removesuffix("_symint"):
+                continue
+            if ctx.table.find(callee) is None or _defined_beside(ctx, callee, edge):
+                # A local C++ helper (`multiply<inplace>(...)` in Dropout.cpp is the file's
+                # template, not aten::multiply): walked through when its body calls operators.
+                helper = _helper_node(ctx, function, callee, edge, implicit, seen, depth)
+                if helper is not None:
+                    out.append(helper)
+                continue
+        callee = _operator_name(ctx, callee)
+        if callee == function.removesuffix("_symint"):
+            continue  # one overload of a kernel calling another (`_convolution`)
+        reached = Reached.DECOMPOSITION if implicit else Reached.UPSTREAM
+        note = _edge_note(ctx, function, edge.commit, edge.repo)
+        if ctx.table.find(callee) is None and ctx.table.overloads(callee):
+            callee = ctx.table.overloads(callee)[0].name
+        if ctx.table.find(callee) is not None:
+            out.append(operator_node(ctx, callee, reached, edge=edge.location,
+                                     condition=edge.condition, seen=seen, depth=depth + 1,
+                                     note=note, source=_source(edge)))
+        elif ctx.edges.calls_of(callee) and depth < MAX_OP_DEPTH and callee not in seen:
+            # A C++ function whose body was read but which is no operator of this torch
+            # version (renamed or removed since the commit read): shown, and walked below.
+            children = _edges_below(ctx, callee, implicit, seen | {callee}, depth + 1)
+            out.append(OpNode(f"aten::{callee}", None, reached, edge.location, edge.condition,
+                              (), None, tuple(children),
+                              f"{note}; not an operator of torch {ctx.torch_version}",
+                              _source(edge)))
+    return out
+
+
+def _defined_beside(ctx: WalkContext, name: str, edge: UpstreamEdge) -> bool:
+    """Whether the file of `edge` defines a function `name` whose body was read."""
+    return any(e.location.path == edge.location.path for e in ctx.edges.edges.get(name, ()))
+
+
+def _helper_node(ctx: WalkContext, function: str, helper: str, edge: UpstreamEdge,
+                 implicit: bool, seen: frozenset[str], depth: int,
+                 kind: str = HELPER_NOTE) -> OpNode | None:
+    """A C++ helper called in a kernel body (`_convolution_nogroup_backend`), or a kernel
+    function called directly (`native::reshape_symint`), shown with the operators its own
+    body calls; None when it calls none or was already walked."""
+    if depth >= MAX_OP_DEPTH or helper in seen or not ctx.edges.calls_of(helper):
+        return None
+    children = _edges_below(ctx, helper, implicit, seen | {helper}, depth + 1)
+    if not children:
+        return None
+    reached = Reached.DECOMPOSITION if implicit else Reached.UPSTREAM
+    note = f"{_edge_note(ctx, function, edge.commit, edge.repo)}; {kind}"
+    return OpNode(f"at::native::{helper}", None, reached, edge.location, edge.condition, (),
+                  None, tuple(children), note, _source(edge))
+
+
+def _source(edge: UpstreamEdge) -> str:
+    """`cyyever/pytorch@021c4c1a30ae`: where an edge was read, short."""
+    commit = edge.commit[:12]
+    return f"{edge.repo}@{commit}" if edge.repo else commit
+
+
+# ---------------------------------------------------------------- the whole model
+
+
+def walk_model(ctx: WalkContext, model: str, *, layer: str | None = None) -> WalkReport:
+    """Every layer of `model` (or the one named), walked to the kernels of `ctx.backends`."""
+    specs, forward = read_layers(ctx, model)
+    walks = [walk_layer(ctx, spec) for spec in specs if layer in (None, spec.path)]
+    if forward is not None:
+        walks.extend(w for w in _forward_ops(ctx, forward)
+                     if layer in (None, w.path, w.type_text))
+    if layer is not None and not walks:
+        from docgen.core.errors import LookupFailed
+
+        raise LookupFailed(layer, [s.path for s in specs][:8])
+    version = ctx.torch_version
+    order: tuple[tuple[str, Location], ...] = ()
+    if ctx.sources.has_file(OPS_PY):
+        order = read_resolution_order(ctx.sources.read_file(OPS_PY).decode("utf-8", "replace"))
+    upstream = ctx.edges.origin
+    if ctx.torch_commit:
+        upstream += f"; torch {version} was built from commit {ctx.torch_commit[:12]}"
+    return WalkReport(model, version, tuple(walks), ctx.backends, order, upstream,
+                      tuple(ctx.diagnostics))
+
+
+def walk_layer(ctx: WalkContext, spec: LayerSpec) -> LayerWalk:
+    hops, uses, stopped = walk_layer_python(ctx, spec)
+    return LayerWalk(spec.path, spec.type_text, spec.qualname, spec.arguments, spec.location,
+                     hops, _operators(ctx, uses), stopped)
+
+
+def _operators(ctx: WalkContext, uses: list[BindingUse]) -> tuple[OpNode, ...]:
+    out: list[OpNode] = []
+    seen: set[str] = set()
+    for use in uses:
+        if use.is_pruned:
+            continue
+        name = choose_overload(ctx, use)
+        if name is None:
+            out.append(OpNode(f"aten::{use.name}", None, Reached.BINDING, None, "", (), None,
+                              note="binding without a native_functions.yaml entry"))
+        elif name not in seen:
+            seen.add(name)
+            out.append(operator_node(ctx, name, Reached.BINDING))
+    return tuple(out)
+
+
+def _forward_ops(ctx: WalkContext, forward: FunctionFlow) -> list[LayerWalk]:
+    """Tensor-level calls in the model's own forward (`torch.flatten(x, 1)`)."""
+    out = []
+    module = module_of(forward.path)
+    for call in forward.calls:
+        if call.callee.startswith("self.") or call.is_override_path:
+            continue
+        hop, uses, stopped = walk_call(ctx, module, call)
+        if hop is None:
+            continue
+        out.append(LayerWalk(f"forward:{call.callee}", call.callee, None,
+                             tuple((f"#{i}", a.text) for i, a in enumerate(call.args)),
+                             Location(forward.path, call.line), (hop,), _operators(ctx, uses),
+                             stopped))
+    return out
+
+
+def walk_for_site(sources: SourceSet, model: str, *, pytorch_src: Path | None = None,
+                  backends: tuple[str, ...] = DEFAULT_BACKENDS
+                  ) -> tuple[WalkReport, BackendsReport]:
+    """Everything the Walk and Backends pages need, in one call: the walk of every layer of
+    `model` and the Backends facts (C++ edges from `pytorch_src`, else the shipped file)."""
+    from docgen.walk.backends import read_backends
+    from docgen.walk.upstream import load_shipped_edges, scan_tree
+
+    edges = scan_tree(pytorch_src) if pytorch_src is not None else load_shipped_edges()
+    ctx = open_context(sources, edges, backends)
+    report = walk_model(ctx, model)
+    return report, read_backends(sources, ctx.table, report)
