@@ -25,7 +25,9 @@ CHAINS = {
 }
 
 
-def test_torch_is_not_imported(real_project: Project) -> None:
+def test_analysis_leaves_torch_unimported(real_project: Project) -> None:
+    """In-process: nothing in this interpreter imported torch (see test_no_torch.py for the
+    test that would catch it even where torch is installed)."""
     assert "torch" not in sys.modules and "torchvision" not in sys.modules
 
 

@@ -15,9 +15,9 @@ from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from docgen import __version__
 from docgen.classes.resolve import analyze_file, failed_analysis
 from docgen.core.records import ModuleAnalysis
+from docgen.core.version import __version__
 from docgen.sources.locate import ModuleFile, SourceSet
 from docgen.sources.store import BlobStore
 
@@ -29,20 +29,22 @@ PARALLEL_THRESHOLD = 24
 
 
 def _code_key() -> str:
-    """A hash of the code that produces analyses, so a changed analyzer never reads stale
-    entries, even between two builds of the same version."""
+    """A hash of the code that produces analyses and projects, so a changed analyzer never
+    reads stale entries, even between two builds of the same version."""
     digest = hashlib.sha256(f"{__version__}\0{SCHEMA}".encode())
     here = Path(__file__).parent.parent
-    for name in ("classes/analyze.py", "classes/parse.py", "core/records.py", "classes/roles.py",
-                 "classes/resolve.py"):
-        try:
-            digest.update((here / name).read_bytes())
-        except OSError:
-            digest.update(name.encode())
+    for folder in ("core", "sources", "classes"):
+        for path in sorted((here / folder).glob("*.py")):
+            digest.update(path.name.encode())
+            digest.update(path.read_bytes())
     return digest.hexdigest()
 
 
 _CODE_KEY = _code_key()
+
+
+def code_key() -> str:
+    return _CODE_KEY
 
 
 def entry_key(content_key: str, name: str, path: str) -> str:

@@ -5,17 +5,18 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import replace
 
-from docgen.classes.cache import AnalysisCache, analyze_many
+from docgen.classes.cache import AnalysisCache, analyze_many, code_key
 from docgen.classes.hierarchy import compute_views
 from docgen.classes.resolve import ModuleIndex, Resolver, base_expression, resolve_class
 from docgen.core.config import Config
 from docgen.core.errors import ConfigError, FetchError, LookupFailed
 from docgen.core.records import ClassDoc, ClassView, Diagnostic, ModuleDoc, Project
-from docgen.sources.locate import SourceSet, open_sources
+from docgen.sources.locate import SourceSet, open_sources, source_fingerprint
 
 log = logging.getLogger(__name__)
 
@@ -32,8 +33,34 @@ def open_project_sources(cfg: Config) -> SourceSet:
 def load_project(cfg: Config, *, sources: SourceSet | None = None,
                  cache: AnalysisCache | None = None, jobs: int = 0,
                  progress: Progress | None = None) -> Project:
-    """Analyse what `cfg` selects. Raises only when nothing sensible can be produced."""
-    sources = sources or open_project_sources(cfg)
+    """Analyse what `cfg` selects. Raises only when nothing sensible can be produced.
+
+    When every source is a wheel already in the cache (immutable once fetched), the whole
+    Project is kept in the cache too, keyed by the wheels, the options and docgen's analyzer
+    code: a warm `docgen show` then opens no archive and parses nothing.
+    """
+    key = _project_key(cfg) if sources is None and cache is not None else None
+    if key is not None and cache is not None:
+        hit = cache.sibling("projects").load(key)
+        if isinstance(hit, Project):
+            return hit
+    project = _analyse_project(cfg, sources or open_project_sources(cfg), cache, jobs, progress)
+    if key is not None and cache is not None:
+        cache.sibling("projects").store(key, project)
+    return project
+
+
+def _project_key(cfg: Config) -> str | None:
+    fingerprint = source_fingerprint(cfg.top_level_names, cfg.sources)
+    if fingerprint is None:
+        return None
+    text = "\0".join([code_key(), fingerprint, repr(cfg.selected_packages), cfg.model,
+                      cfg.module_root])
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _analyse_project(cfg: Config, sources: SourceSet, cache: AnalysisCache | None, jobs: int,
+                     progress: Progress | None) -> Project:
     say = progress or (lambda _msg: None)
     selected = _selected_modules(cfg, sources)
     say(f"analysing {len(selected)} modules")

@@ -12,9 +12,8 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from docgen import __version__
 from docgen.cli import changes, classes, site, summary, walk
-from docgen.core.errors import DocgenError
+from docgen.core.version import __version__
 
 log = logging.getLogger("docgen")
 
@@ -50,6 +49,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # argparse exits 2 on usage errors, 0 on --help
         return int(exc.code or 0)
     args.quiet = getattr(args, "quiet", False)
+    from docgen.core.errors import DocgenError
+
     _setup_logging(args)
     try:
         return int(args.handler(args))

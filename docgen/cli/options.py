@@ -9,12 +9,12 @@ import argparse
 import logging
 from typing import TYPE_CHECKING, Any
 
-from docgen.core.config import DEFAULT_MODEL, Config, SourceSpec, config_from_options
-from docgen.core.errors import ConfigError
+from docgen.core.defaults import DEFAULT_MODEL
 
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from docgen.core.config import Config, SourceSpec
     from docgen.core.records import Project
 
 log = logging.getLogger("docgen")
@@ -49,6 +49,9 @@ def add_source_options(p: argparse.ArgumentParser) -> None:
 
 def source_specs(args: argparse.Namespace) -> tuple[SourceSpec, ...]:
     """The repeated `--source NAME=SPEC` options; every malformed one reported at once."""
+    from docgen.core.config import SourceSpec
+    from docgen.core.errors import ConfigError
+
     specs, problems = [], []
     for text in args.source:
         try:
@@ -62,6 +65,8 @@ def source_specs(args: argparse.Namespace) -> tuple[SourceSpec, ...]:
 
 def config_from_args(args: argparse.Namespace, base: Config | None = None) -> Config:
     """The one Config of a command: `base` (from mkdocs.yml) overridden by the flags given."""
+    from docgen.core.config import config_from_options
+
     options: dict[str, Any] = {}
     if args.model is not None:
         options["model"] = args.model

@@ -15,19 +15,21 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-
-from docgen.classes.cache import AnalysisCache
-from docgen.site.write import SiteBuildFailed, write_text_atomic
-from docgen.sources.locate import cache_dir
-
 if TYPE_CHECKING:
+    from docgen.classes.cache import AnalysisCache
     from docgen.site.build import BuildRequest, BuildResult
 
 # pyreverse's output formats, offered by `docgen export` (see docgen/export.py).
 EXPORT_FORMATS = ("plantuml", "mermaid", "dot")
 
 log = logging.getLogger("docgen")
+
+
+def _analysis_cache() -> AnalysisCache:
+    from docgen.classes.cache import AnalysisCache
+    from docgen.sources.locate import cache_dir
+
+    return AnalysisCache(cache_dir())
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -93,7 +95,7 @@ def _request(args: argparse.Namespace, **extra: Any) -> BuildRequest:
         "root": Path(args.project).resolve(), "overrides": _overrides(args),
         "site_dir": Path(args.site_dir).resolve() if args.site_dir else None,
         "strict": args.strict, "jobs": args.jobs,
-        "cache": None if args.no_cache else AnalysisCache(cache_dir()),
+        "cache": None if args.no_cache else _analysis_cache(),
         "templates": Path(args.templates).resolve() if args.templates else None}
     return BuildRequest(**{**fields, **extra})
 
@@ -103,6 +105,8 @@ def _progress(args: argparse.Namespace) -> Iterator[Callable[[str], None]]:
     if args.quiet:
         yield lambda _m: None
         return
+    from rich.console import Console
+
     with Console(stderr=True).status("docgen build") as status:
         yield lambda message: status.update(f"docgen: {message}")
 
@@ -124,6 +128,7 @@ def _report(result: BuildResult, args: argparse.Namespace) -> int:
 
 def cmd_build(args: argparse.Namespace) -> int:
     from docgen.site.build import build
+    from docgen.site.write import SiteBuildFailed
 
     request = _request(args, run_mkdocs=not args.no_mkdocs)
     try:
@@ -175,7 +180,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     from docgen.site.export import export_classes, export_closure
 
     cfg = config_from_args(args)
-    cache = None if args.no_cache else AnalysisCache(cache_dir())
+    cache = None if args.no_cache else _analysis_cache()
     sources = open_project_sources(cfg)
     project = load_project(cfg, sources=sources, cache=cache, jobs=args.jobs)
     report_diagnostics(project)
@@ -188,5 +193,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     if args.out == "-":
         sys.stdout.write(text)
     else:
+        from docgen.site.write import write_text_atomic
+
         write_text_atomic(Path(args.out), text)
     return 0

@@ -7,8 +7,6 @@ import logging
 import sys
 from pathlib import Path
 
-from rich.console import Console
-
 from docgen.core.errors import ConfigError
 
 log = logging.getLogger("docgen")
@@ -42,6 +40,8 @@ def cmd_walk(args: argparse.Namespace) -> int:
         sys.stdout.write(dumps(walk_to_json(report)))
     else:
         shown = tuple(args.backend) if args.backend else report.backends
+        from rich.console import Console
+
         Console().print(render_walk_tree(report, shown))
     return 1 if args.strict and report.diagnostics else 0
 
@@ -59,6 +59,8 @@ def cmd_backends(args: argparse.Namespace) -> int:
     backends = read_backends(ctx.sources, ctx.table, report, keys)
     for d in (*report.diagnostics, *backends.diagnostics):
         log.warning("%s", d)
+    from rich.console import Console
+
     Console().print(render_backends_table(backends))
     return 1 if args.strict and (report.diagnostics or backends.diagnostics) else 0
 

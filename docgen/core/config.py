@@ -10,7 +10,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from docgen.core.defaults import (
+    DEFAULT_CHANGE_PAIRS,
+    DEFAULT_MODEL,
+    DEFAULT_MODULE_ROOT,
+    DEFAULT_PACKAGES,
+)
 from docgen.core.errors import ConfigError
+
+__all__ = ["DEFAULT_CHANGE_PAIRS", "DEFAULT_MODEL", "DEFAULT_MODULE_ROOT", "DEFAULT_PACKAGES",
+           "Config", "SourceSpec", "config_from_options"]
 
 
 @dataclass(frozen=True)
@@ -33,12 +42,6 @@ class SourceSpec:
         return cls(name.strip(), spec)
 
 
-DEFAULT_MODEL = "torchvision.models.alexnet:AlexNet"
-DEFAULT_PACKAGES = ("torch.nn",)
-# Members built by a subclass of this class are submodules.
-DEFAULT_MODULE_ROOT = "torch.nn.modules.module.Module"
-# The site's Changes page compares these when torch.nn is studied (option `changes`).
-DEFAULT_CHANGE_PAIRS: tuple[tuple[str, str], ...] = (("torch==2.13.0", "torch==2.14.1"),)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,1 @@
+"""Data files shipped with docgen: the default mkdocs.yml and the upstream C++ call edges."""

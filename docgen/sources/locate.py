@@ -387,3 +387,40 @@ def decode_source(data: bytes, path: str) -> str:
     except LookupError as exc:
         raise SourceError(path, 1, f"unknown encoding {encoding!r}") from exc
     return text.removeprefix("\ufeff")
+
+
+def source_fingerprint(names: Iterable[str], overrides: Iterable[SourceSpec] = ()) -> str | None:
+    """What `open_sources(names, overrides)` would read, named without opening anything: each
+    wheel's file name, size and modification time. None when a source can change in place
+    (an installed distribution, a folder) or is not in the cache yet: then nothing built from
+    the sources may be reused."""
+    chosen = {s.name: s for s in overrides}
+    parts = []
+    for name in dict.fromkeys([*chosen, *names]):
+        spec = chosen.get(name) or default_spec(name)
+        wheel = _cached_wheel_of(spec.spec)
+        if wheel is None:
+            return None
+        try:
+            stat = wheel.stat()
+        except OSError:
+            return None
+        parts.append(f"{name}\0{spec.spec}\0{wheel.resolve()}\0{stat.st_size}\0{stat.st_mtime_ns}")
+    return "\n".join(parts)
+
+
+def _cached_wheel_of(value: str) -> Path | None:
+    """The wheel file a spec names or a requirement already has in the cache; else None."""
+    if value == "env":
+        return None
+    if value.endswith(".whl"):
+        return Path(value).expanduser()
+    if os.sep in value or value.startswith(".") or Path(value).expanduser().is_dir():
+        return None
+    try:
+        req = Requirement(value)
+    except InvalidRequirement:
+        return None
+    wheels = cache_dir() / "wheels"
+    hits = _matching_wheels(req, wheels) if wheels.is_dir() else []
+    return hits[-1][1] if hits else None
