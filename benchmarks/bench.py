@@ -156,6 +156,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-peers", action="store_true")
     parser.add_argument("--no-torch", action="store_true", help="skip whole-torch runs")
     parser.add_argument("--no-build", action="store_true", help="skip docgen build runs")
+    parser.add_argument("--no-startup", action="store_true", help="skip start-up runs")
     args = parser.parse_args(argv)
 
     sys.path.insert(0, str(ROOT))
@@ -208,6 +209,11 @@ def main(argv: list[str] | None = None) -> int:
         results["torch_warm"] = measure("docgen whole torch warm", runs, lambda: run_child(
             "", env=torch_env, argv=[sys.executable, "-c", DOCGEN, whole]))
     report(results, args.json)
+    if not args.no_startup:
+        from benchmarks.startup import measure_startup
+        from benchmarks.startup import report as startup_report
+
+        print("\n" + "\n".join(startup_report(measure_startup(max(10, runs * 5)))))
     return 0
 
 

@@ -33,6 +33,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
+from docgen.core.names import short_name
 from docgen.core.records import ClassDoc, ClassView, Location, MemberDoc, MethodDoc, Project
 
 
@@ -204,7 +205,7 @@ def _match_moves(old: _Index, new: _Index, removed: list[str],
 
     rest_old = [r for r in removed if r not in pairs]
     rest_new = [a for a in added if a not in taken]
-    names = {q: ("name", q.rsplit(".", 1)[-1]) for q in [*rest_old, *rest_new]}
+    names = {q: ("name", short_name(q)) for q in [*rest_old, *rest_new]}
     unique_pairs(names, rest_old, rest_new)
     rest_old = [r for r in removed if r not in pairs]
     rest_new = [a for a in added if a not in taken]
@@ -449,7 +450,7 @@ def diff_projects(old: Project, new: Project) -> Diff:
     for q in sorted(set(a.classes) & set(b.classes)):
         differ.compare_class(q, q)
     for o, (n, guess) in sorted(moves.items()):
-        same_name = o.rsplit(".", 1)[-1] == n.rsplit(".", 1)[-1]
+        same_name = short_name(o) == short_name(n)
         kind = ChangeKind.CLASS_MOVED if same_name else ChangeKind.CLASS_RENAMED
         differ.add(kind, n, None, o, n, b.classes[n].location, b.all_descendants(n), guess)
         differ.compare_class(o, n)

@@ -14,6 +14,7 @@ import jinja2
 
 from docgen.changes.diff import Change, ChangeKind, Diff
 from docgen.core.jsonio import DIFF_SCHEMA, dumps
+from docgen.core.names import short_name
 from docgen.core.templating import make_environment
 
 JSON_SCHEMA = DIFF_SCHEMA
@@ -22,7 +23,7 @@ _K = ChangeKind
 
 
 def _short(qualname: str | None) -> str:
-    return (qualname or "").rsplit(".", 1)[-1]
+    return short_name(qualname or "")
 
 
 def _heirs(change: Change) -> str:

@@ -15,6 +15,7 @@ from docgen.classes.hierarchy import compute_views
 from docgen.classes.resolve import ModuleIndex, Resolver, base_expression, resolve_class
 from docgen.core.config import Config
 from docgen.core.errors import ConfigError, FetchError, LookupFailed
+from docgen.core.names import short_name
 from docgen.core.records import ClassDoc, ClassView, Diagnostic, ModuleDoc, Project
 from docgen.sources.locate import SourceSet, open_sources, source_fingerprint
 
@@ -206,13 +207,13 @@ def find_view(project: Project, name: str) -> ClassView:
     aliases = dict(project.aliases)
     if name in aliases:
         return views[aliases[name]]
-    short = [q for q in views if q.rsplit(".", 1)[-1] == name]
+    short = [q for q in views if short_name(q) == name]
     if len(short) == 1:
         return views[short[0]]
     import difflib
 
     candidates = [*views, *aliases]
     close = difflib.get_close_matches(name, candidates, n=5, cutoff=0.6)
-    tail = name.rsplit(".", 1)[-1].lower()
-    close += [c for c in candidates if c.rsplit(".", 1)[-1].lower() == tail and c not in close]
+    tail = short_name(name).lower()
+    close += [c for c in candidates if short_name(c).lower() == tail and c not in close]
     raise LookupFailed(name, close[:5])

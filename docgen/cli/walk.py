@@ -1,4 +1,4 @@
-"""`docgen walk` and `docgen backends`: arguments and output only; the work is in walk.py."""
+"""`docgen walk` and `docgen backends`: arguments and output only; the work is in docgen.walk."""
 
 from __future__ import annotations
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 import html
 import re
 
+from docgen.core.names import short_name
+
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]()#+!])")
 _ANCHOR_BAD = re.compile(r"[^a-z0-9_.-]+")
 
@@ -84,7 +86,7 @@ def md_summary(text: str) -> str:
         out.append(_escape_inline(text[pos:match.start()]).replace("|", "&#124;"))
         role_target, literal = match.groups()
         if role_target is not None:
-            shown = role_target.rsplit(".", 1)[-1] if match.group(0).count("~") else role_target
+            shown = short_name(role_target) if match.group(0).count("~") else role_target
             out.append(md_code(shown))
         else:
             out.append(md_code(literal))

@@ -10,11 +10,8 @@ from rich.table import Table
 from rich.text import Text
 
 from docgen.classes.roles import GROUP_ORDER, GROUP_TITLES
+from docgen.core.names import short_name as short
 from docgen.core.records import ClassDoc, ClassView, Project, ResolvedMethod
-
-
-def short(qualname: str) -> str:
-    return qualname.rsplit(".", 1)[-1]
 
 
 def versions_line(project: Project) -> str:

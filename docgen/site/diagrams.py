@@ -22,6 +22,7 @@ import graphviz
 from docgen.classes.families import MODULE_ROOT, Family
 from docgen.core.errors import RenderError
 from docgen.core.escape import anchor, dot_label, dot_string, shorten
+from docgen.core.names import short_name as short
 from docgen.core.records import ClassDoc, ClassView, LayerDoc, MemberKind, ModelDoc
 from docgen.sources.store import BlobStore
 
@@ -48,8 +49,6 @@ class GraphvizMissing(RenderError):
                          "(macOS: brew install graphviz)")
 
 
-def short(qualname: str) -> str:
-    return qualname.rsplit(".", 1)[-1]
 
 
 @dataclass
