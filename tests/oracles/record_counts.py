@@ -1,5 +1,5 @@
 """Records, from real torch, parameter counts and multiply-accumulates of timm and torchvision
-classification models (FlopCounterMode, eval mode, batch 1).
+classification models (FlopCounterMode, eval mode, grad on, batch 1).
 
 Run by the oracle venv's python (it imports torch; docgen never does):
 
@@ -83,7 +83,9 @@ def count_model(model: nn.Module, input_size: tuple[int, ...]) -> dict[str, Any]
     torch.manual_seed(SEED)
     x = torch.randn(1, *input_size)
     counter = FlopCounterMode(display=False, custom_mapping=CUSTOM_FLOPS)
-    with torch.no_grad(), counter:
+    # Grad stays on: under no_grad nn.MultiheadAttention takes its fused fast path
+    # (aten._native_multi_head_attention), which FlopCounterMode counts as 0 MACs.
+    with torch.enable_grad(), counter:
         model(x)
     counts = counter.get_flop_counts()
     by_op = {str(op): flops // 2 for op, flops in counts.get("Global", {}).items()}
