@@ -15,8 +15,12 @@ from pathlib import Path
 from docgen.config import Config
 from docgen.model import Project
 from docgen.project import load_project
+from docgen.resolve import ModuleIndex, Resolver
 from docgen.sources import SourceSet, SourceSpec, fetch_requirement, open_source
 from tests.mro_oracle.pins import OraclePackage
+
+
+NO_SOURCE = "<no source>"
 
 
 @dataclass(frozen=True)
@@ -36,13 +40,23 @@ class Comparison:
     mismatches: tuple[Mismatch, ...]
 
 
-def load_docgen_project(pkg: OraclePackage, wheel: Path | None = None) -> Project:
+@dataclass(frozen=True)
+class DocgenSide:
+    """docgen's project of a package, and a resolver over the same sources."""
+
+    project: Project
+    resolver: Resolver
+
+
+def load_docgen(pkg: OraclePackage, wheel: Path | None = None) -> DocgenSide:
     wheel = wheel or fetch_requirement(pkg.requirement)
     spec = SourceSpec(pkg.dist, str(wheel))
     # The sources are opened here: Config names them by import name (`sklearn`), which is
     # not always the distribution's name (`scikit-learn`).
+    sources = SourceSet([open_source(spec)])
     cfg = Config(model="", packages=(pkg.package,), sources=(spec,), module_root="")
-    return load_project(cfg, sources=SourceSet([open_source(spec)]), jobs=2)
+    return DocgenSide(load_project(cfg, sources=sources, jobs=2),
+                      Resolver(ModuleIndex(sources)))
 
 
 def _inside(name: str, package: str) -> bool:
@@ -50,21 +64,40 @@ def _inside(name: str, package: str) -> bool:
 
 
 def compare_mros(pkg: OraclePackage, runtime: Mapping[str, list[str]],
-                 project: Project) -> Comparison:
-    views = {v.qualname: v for v in project.views}
-    aliases = dict(project.aliases)
+                 side: DocgenSide) -> Comparison:
+    """Mismatches of the in-package part of the MROs.
+
+    A runtime name is mapped to the class docgen resolves that dotted path to (numpy's
+    `numpy.ma.MaskedArray` is `numpy.ma.core.MaskedArray`). An in-package class with no
+    Python source (compiled: `numpy.ndarray`; made by a call: a namedtuple's base) is
+    NO_SOURCE on both sides: the runtime and docgen name such classes differently, so only
+    their place in the MRO is compared.
+    """
+    views = {v.qualname: v for v in side.project.views}
+    memo: dict[str, str] = {}
+
+    def docgen_name(name: str) -> str:
+        if name in views or not _inside(name, pkg.package):
+            return name
+        if name not in memo:
+            target = side.resolver.resolve_absolute(name)
+            found = target is not None and target.kind == "class" and target.qualname in views
+            memo[name] = target.qualname if found and target else NO_SOURCE
+        return memo[name]
 
     def own(names: list[str] | tuple[str, ...]) -> tuple[str, ...]:
-        mapped = (n if n in views else aliases.get(n, n) for n in names)
-        return tuple(n for n in mapped if _inside(n, pkg.package))
+        mapped = (docgen_name(n) for n in names)
+        return tuple(n for n in mapped if n == NO_SOURCE or _inside(n, pkg.package))
 
     compared, mismatches = 0, []
     for name in sorted(runtime):
-        qualname = name if name in views else aliases.get(name)
-        if qualname is None or qualname not in views:
+        qualname = docgen_name(name)
+        if qualname not in views:
             continue
         compared += 1
-        expected, got = own(runtime[name]), own(views[qualname].resolution_order)
+        expected = own(runtime[name])
+        got = own(tuple(n if n in views else docgen_name(n)
+                        for n in views[qualname].resolution_order))
         if expected != got:
             mismatches.append(Mismatch(qualname, expected, got))
     return Comparison(compared, tuple(mismatches))
