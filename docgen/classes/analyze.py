@@ -59,10 +59,19 @@ def analyze_module(tree: nodes.Module, *, name: str, path: str, distribution: st
                    is_package: bool) -> ModuleAnalysis:
     """Classes (top-level and nested) and the symbol table of one parsed module."""
     ctx = _ModuleContext(name, path, is_package, tree)
-    classes = tuple(cls for node in tree.body for cls in _classes_in(node, ctx, name, ()))
-    module = ModuleDoc(name=name, path=path, distribution=distribution, classes=classes,
+    symbols = _symbol_table(tree, ctx)
+    final = dict(symbols.bindings)
+    # A class statement sees the module as it is then (`class Base(Base)` after
+    # `from .x import Base`): the names bound otherwise than at the end go with the class.
+    so_far = _SymbolCollector(ctx, quiet=True)
+    classes: list[ClassDoc] = []
+    for node in tree.body:
+        shadowed = tuple(sorted((n, b) for n, b in so_far.bindings.items() if final.get(n) != b))
+        classes.extend(_classes_in(node, ctx, name, shadowed, shadowed))
+        so_far.add(node)
+    module = ModuleDoc(name=name, path=path, distribution=distribution, classes=tuple(classes),
                        is_package=is_package)
-    return ModuleAnalysis(module, _symbol_table(tree, ctx), tuple(ctx.diagnostics))
+    return ModuleAnalysis(module, symbols, tuple(ctx.diagnostics))
 
 
 class _ModuleContext:
@@ -82,26 +91,30 @@ class _ModuleContext:
 
 
 def _classes_in(node: nodes.NodeNG, ctx: _ModuleContext, prefix: str,
+                shadowed: tuple[tuple[str, Binding], ...],
                 scope: tuple[tuple[str, Binding], ...]) -> Iterator[ClassDoc]:
     """Class definitions reachable without running code: top level, nested, under if/try.
 
-    `scope` holds the names the enclosing class body has bound before `node`: a nested
-    class's bases are looked up there first, as Python does."""
+    `scope` holds the bindings a class statement sees that differ from the module's final
+    ones: the enclosing class body's names bound before it (a nested class's bases are
+    looked up there first, as Python does; class bodies do not nest) and the `shadowed`
+    module names, rebound since the top-level statement that holds `node`."""
     if isinstance(node, nodes.ClassDef):
         qualname = f"{prefix}.{node.name}"
         yield replace(_analyze_class(node, ctx, qualname), scope=scope)
-        body = _SymbolCollector(ctx, qualname)
+        body = _SymbolCollector(ctx, qualname, quiet=True)
         for child in node.body:
-            yield from _classes_in(child, ctx, qualname, tuple(sorted(body.bindings.items())))
+            inner = {**dict(shadowed), **body.bindings}
+            yield from _classes_in(child, ctx, qualname, shadowed, tuple(sorted(inner.items())))
             body.add(child)
     elif isinstance(node, nodes.If | nodes.Try | nodes.With):
         for child in node.get_children():
             if isinstance(child, nodes.ClassDef | nodes.If | nodes.Try | nodes.With |
                           nodes.ExceptHandler):
-                yield from _classes_in(child, ctx, prefix, scope)
+                yield from _classes_in(child, ctx, prefix, shadowed, scope)
     elif isinstance(node, nodes.ExceptHandler):
         for child in node.body:
-            yield from _classes_in(child, ctx, prefix, scope)
+            yield from _classes_in(child, ctx, prefix, shadowed, scope)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -539,9 +552,11 @@ class _SymbolCollector:
     `if TYPE_CHECKING:` the else branch is the one that runs.
     """
 
-    def __init__(self, ctx: _ModuleContext, prefix: str | None = None) -> None:
+    def __init__(self, ctx: _ModuleContext, prefix: str | None = None, *,
+                 quiet: bool = False) -> None:
         self.ctx = ctx
         self.prefix = prefix or ctx.name
+        self.quiet = quiet  # a second pass over statements already warned about
         self.bindings: dict[str, Binding] = {}
         self.stars: list[str] = []
         self.exported: list[str] | None = None
@@ -601,6 +616,8 @@ class _SymbolCollector:
     def add_import_from(self, stmt: nodes.ImportFrom, line: int) -> None:
         base = _absolute(stmt.modname, stmt.level or 0, self.ctx)
         if base is None:
+            if self.quiet:
+                return
             self.ctx.warn(stmt, "relative import beyond the top-level package: "
                           f"{stmt.as_string()}")
             return

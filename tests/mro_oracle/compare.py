@@ -19,7 +19,6 @@ from docgen.resolve import ModuleIndex, Resolver
 from docgen.sources import SourceSet, SourceSpec, fetch_requirement, open_source
 from tests.mro_oracle.pins import OraclePackage
 
-
 NO_SOURCE = "<no source>"
 
 
