@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from docgen.model import Project
-from docgen.project import find_view
+from docgen.classes.project import find_view
+from docgen.core.records import Project
 from tests.conftest import WritePackage, analyze_package
 
 

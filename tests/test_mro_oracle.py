@@ -106,7 +106,7 @@ def oracle_python() -> Path:
 
 @pytest.fixture(scope="session")
 def oracle_wheels() -> dict[str, Path]:
-    from docgen.sources import fetch_requirement
+    from docgen.sources.locate import fetch_requirement
 
     try:
         return {p.dist: fetch_requirement(p.requirement) for p in PACKAGES}

@@ -12,11 +12,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from docgen.config import Config
-from docgen.model import Project
-from docgen.project import load_project
-from docgen.resolve import ModuleIndex, Resolver
-from docgen.sources import SourceSet, SourceSpec, fetch_requirement, open_source
+from docgen.classes.project import load_project
+from docgen.classes.resolve import ModuleIndex, Resolver
+from docgen.core.config import Config
+from docgen.core.records import Project
+from docgen.sources.locate import SourceSet, SourceSpec, fetch_requirement, open_source
 from tests.mro_oracle.pins import OraclePackage
 
 NO_SOURCE = "<no source>"

@@ -15,7 +15,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from docgen.sources import cache_dir
+from docgen.sources.locate import cache_dir
 
 
 class OracleVenvError(RuntimeError):
