@@ -52,7 +52,8 @@ def analyze_package(root: Path, package: str, model: str = "",
 def _isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch,
                     request: pytest.FixtureRequest) -> None:
     """Tests that do not use the real wheels get a private, empty cache folder."""
-    if "real_sources" in request.fixturenames or "real_wheels" in request.fixturenames:
+    shared = {"real_sources", "real_wheels", "oracle_python", "oracle_wheels"}
+    if shared & set(request.fixturenames):
         return
     monkeypatch.setenv("DOCGEN_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
 

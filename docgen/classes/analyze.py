@@ -59,10 +59,19 @@ def analyze_module(tree: nodes.Module, *, name: str, path: str, distribution: st
                    is_package: bool) -> ModuleAnalysis:
     """Classes (top-level and nested) and the symbol table of one parsed module."""
     ctx = _ModuleContext(name, path, is_package, tree)
-    classes = tuple(cls for node in tree.body for cls in _classes_in(node, ctx, name))
-    module = ModuleDoc(name=name, path=path, distribution=distribution, classes=classes,
+    symbols = _symbol_table(tree, ctx)
+    final = dict(symbols.bindings)
+    # A class statement sees the module as it is then (`class Base(Base)` after
+    # `from .x import Base`): the names bound otherwise than at the end go with the class.
+    so_far = _SymbolCollector(ctx, quiet=True)
+    classes: list[ClassDoc] = []
+    for node in tree.body:
+        shadowed = tuple(sorted((n, b) for n, b in so_far.bindings.items() if final.get(n) != b))
+        classes.extend(_classes_in(node, ctx, name, shadowed, shadowed))
+        so_far.add(node)
+    module = ModuleDoc(name=name, path=path, distribution=distribution, classes=tuple(classes),
                        is_package=is_package)
-    return ModuleAnalysis(module, _symbol_table(tree, ctx), tuple(ctx.diagnostics))
+    return ModuleAnalysis(module, symbols, tuple(ctx.diagnostics))
 
 
 class _ModuleContext:
@@ -81,20 +90,31 @@ class _ModuleContext:
         self.diagnostics.append(Diagnostic(self.path, node.lineno or 0, message))
 
 
-def _classes_in(node: nodes.NodeNG, ctx: _ModuleContext, prefix: str) -> Iterator[ClassDoc]:
-    """Class definitions reachable without running code: top level, nested, under if/try."""
+def _classes_in(node: nodes.NodeNG, ctx: _ModuleContext, prefix: str,
+                shadowed: tuple[tuple[str, Binding], ...],
+                scope: tuple[tuple[str, Binding], ...]) -> Iterator[ClassDoc]:
+    """Class definitions reachable without running code: top level, nested, under if/try.
+
+    `scope` holds the bindings a class statement sees that differ from the module's final
+    ones: the enclosing class body's names bound before it (a nested class's bases are
+    looked up there first, as Python does; class bodies do not nest) and the `shadowed`
+    module names, rebound since the top-level statement that holds `node`."""
     if isinstance(node, nodes.ClassDef):
-        yield _analyze_class(node, ctx, f"{prefix}.{node.name}")
+        qualname = f"{prefix}.{node.name}"
+        yield replace(_analyze_class(node, ctx, qualname), scope=scope)
+        body = _SymbolCollector(ctx, qualname, quiet=True)
         for child in node.body:
-            yield from _classes_in(child, ctx, f"{prefix}.{node.name}")
+            inner = {**dict(shadowed), **body.bindings}
+            yield from _classes_in(child, ctx, qualname, shadowed, tuple(sorted(inner.items())))
+            body.add(child)
     elif isinstance(node, nodes.If | nodes.Try | nodes.With):
         for child in node.get_children():
             if isinstance(child, nodes.ClassDef | nodes.If | nodes.Try | nodes.With |
                           nodes.ExceptHandler):
-                yield from _classes_in(child, ctx, prefix)
+                yield from _classes_in(child, ctx, prefix, shadowed, scope)
     elif isinstance(node, nodes.ExceptHandler):
         for child in node.body:
-            yield from _classes_in(child, ctx, prefix)
+            yield from _classes_in(child, ctx, prefix, shadowed, scope)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -524,20 +544,58 @@ _IDENT = re.compile(r"^[A-Za-z_][\w.]*$")
 
 
 class _SymbolCollector:
-    """Module-level bindings in source order; the first binding of a name wins."""
+    """The bindings of a module (or class body) as Python leaves them after running it.
 
-    def __init__(self, ctx: _ModuleContext) -> None:
+    A later statement rebinds a name (`from .x import Base` then `class Base:`), except that
+    an opaque value (`Base = wrap(Base)`) never hides a binding that says more. Of branches
+    of which one runs (if/elif/else, try/except), the first that binds a name wins; under
+    `if TYPE_CHECKING:` the else branch is the one that runs.
+    """
+
+    def __init__(self, ctx: _ModuleContext, prefix: str | None = None, *,
+                 quiet: bool = False) -> None:
         self.ctx = ctx
+        self.prefix = prefix or ctx.name
+        self.quiet = quiet  # a second pass over statements already warned about
         self.bindings: dict[str, Binding] = {}
         self.stars: list[str] = []
         self.exported: list[str] | None = None
 
     def bind(self, name: str, kind: str, target: str, line: int) -> None:
-        self.bindings.setdefault(name, Binding(kind, target, line))
+        old = self.bindings.get(name)
+        if kind == "value" and old is not None and old.kind != "value":
+            return
+        self.bindings[name] = Binding(kind, target, line)
+
+    def add_block(self, stmts: list[nodes.NodeNG]) -> None:
+        for stmt in stmts:
+            self.add(stmt)
+
+    def add_branches(self, branches: list[list[nodes.NodeNG]]) -> None:
+        """Alternatives of which one runs, most likely first."""
+        before = self.bindings
+        merged = dict(before)
+        taken: set[str] = set()
+        for stmts in branches:
+            self.bindings = dict(before)
+            self.add_block(stmts)
+            changed = {n: b for n, b in self.bindings.items() if before.get(n) is not b}
+            merged.update({n: b for n, b in changed.items() if n not in taken})
+            taken.update(changed)
+        self.bindings = merged
 
     def add(self, stmt: nodes.NodeNG) -> None:
         line = stmt.lineno or 0
-        if isinstance(stmt, nodes.Import):
+        if isinstance(stmt, nodes.If):
+            branches = [stmt.body, stmt.orelse]
+            self.add_branches(branches[::-1] if _is_type_checking(stmt.test) else branches)
+        elif isinstance(stmt, nodes.Try):
+            self.add_branches([[*stmt.body, *stmt.orelse],
+                               *(handler.body for handler in stmt.handlers)])
+            self.add_block(stmt.finalbody)
+        elif isinstance(stmt, nodes.With):
+            self.add_block(stmt.body)
+        elif isinstance(stmt, nodes.Import):
             for modname, alias in stmt.names:
                 head = alias or modname.split(".")[0]
                 self.bind(head, "import", modname if alias else head, line)
@@ -545,7 +603,7 @@ class _SymbolCollector:
             self.add_import_from(stmt, line)
         elif isinstance(stmt, nodes.ClassDef | nodes.FunctionDef):
             kind = "class" if isinstance(stmt, nodes.ClassDef) else "function"
-            self.bind(stmt.name, kind, f"{self.ctx.name}.{stmt.name}", line)
+            self.bind(stmt.name, kind, f"{self.prefix}.{stmt.name}", line)
         elif isinstance(stmt, nodes.Assign | nodes.AnnAssign):
             targets = stmt.targets if isinstance(stmt, nodes.Assign) else [stmt.target]
             for target in targets:
@@ -558,6 +616,8 @@ class _SymbolCollector:
     def add_import_from(self, stmt: nodes.ImportFrom, line: int) -> None:
         base = _absolute(stmt.modname, stmt.level or 0, self.ctx)
         if base is None:
+            if self.quiet:
+                return
             self.ctx.warn(stmt, "relative import beyond the top-level package: "
                           f"{stmt.as_string()}")
             return
@@ -575,13 +635,19 @@ class _SymbolCollector:
         if dotted and _IDENT.match(dotted):
             self.bind(name, "alias", dotted, line)
         else:
-            self.bind(name, "value", f"{self.ctx.name}.{name}", line)
+            self.bind(name, "value", f"{self.prefix}.{name}", line)
+
+
+def _is_type_checking(test: nodes.NodeNG) -> bool:
+    """`TYPE_CHECKING`, `typing.TYPE_CHECKING`, or either in an `and`: false at run time."""
+    if isinstance(test, nodes.BoolOp) and test.op == "and":
+        return any(_is_type_checking(v) for v in test.values)
+    return (_dotted(test) or "").rsplit(".", 1)[-1] == "TYPE_CHECKING"
 
 
 def _symbol_table(tree: nodes.Module, ctx: _ModuleContext) -> SymbolTable:
     collector = _SymbolCollector(ctx)
-    for stmt in _module_statements(tree):
-        collector.add(stmt)
+    collector.add_block(tree.body)
     return SymbolTable(
         name=ctx.name,
         is_package=ctx.is_package,
@@ -589,18 +655,6 @@ def _symbol_table(tree: nodes.Module, ctx: _ModuleContext) -> SymbolTable:
         star_imports=tuple(collector.stars),
         exports=tuple(collector.exported) if collector.exported is not None else None,
     )
-
-
-def _module_statements(tree: nodes.Module) -> Iterator[nodes.NodeNG]:
-    """Top-level statements, looking inside if/try/with blocks (the first binding wins)."""
-    stack = list(reversed(tree.body))
-    while stack:
-        stmt = stack.pop()
-        if isinstance(stmt, nodes.If | nodes.Try | nodes.With | nodes.ExceptHandler):
-            children = [c for c in stmt.get_children() if c.is_statement]
-            stack.extend(reversed(children))
-        else:
-            yield stmt
 
 
 def _absolute(modname: str | None, level: int, ctx: _ModuleContext) -> str | None:

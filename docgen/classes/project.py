@@ -113,7 +113,7 @@ def _resolve_all(selected: list[str], index: ModuleIndex, resolver: Resolver,
         cls = resolver.find_class(qualname)
         if cls is not None:
             for base in cls.bases:
-                target = resolver.resolve_in(cls.module, base_expression(base.text))
+                target = resolver.resolve_in_class(cls, base_expression(base.text))
                 if target and target.kind == "class" and is_module(target.qualname, depth + 1):
                     module_memo[qualname] = True
                     break

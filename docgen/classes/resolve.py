@@ -7,6 +7,7 @@ the class that really defines a name. Nothing here touches astroid.
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 import logging
 from collections.abc import Callable, Iterable, Iterator
@@ -191,6 +192,19 @@ class Resolver:
         binding = self._lookup(module, head)
         if binding is None:
             return None
+        return self.resolve_binding(module, binding, rest)
+
+    def resolve_in_class(self, cls: ClassDoc, dotted: str) -> Target | None:
+        """What `dotted`, written in the statement of class `cls`, refers to: names the
+        enclosing class body bound come first, then the module's."""
+        head, _, rest = dotted.partition(".")
+        binding = dict(cls.scope).get(head)
+        if binding is None:
+            return self.resolve_in(cls.module, dotted)
+        return self.resolve_binding(cls.module, binding, rest)
+
+    def resolve_binding(self, module: str, binding: Binding, rest: str) -> Target | None:
+        """What `binding` (of a name in `module`) followed by `.rest` refers to."""
         if binding.kind == "import":
             return self.resolve_absolute(f"{binding.target}.{rest}" if rest else binding.target)
         if binding.kind == "alias":
@@ -202,8 +216,29 @@ class Resolver:
     def _attribute(self, target: Target, rest: str) -> Target | None:
         if target.kind == "module":
             return self.resolve_in(target.qualname, rest)
-        if target.kind == "class" and self.find_class(f"{target.qualname}.{rest}") is not None:
-            return Target("class", f"{target.qualname}.{rest}")
+        if target.kind == "class":
+            return self._class_attribute(target.qualname, rest, set())
+        return None
+
+    def _class_attribute(self, qualname: str, rest: str, seen: set[str]) -> Target | None:
+        """`String.Comparator`: a nested class of `qualname`, or one it inherits (its bases
+        searched depth-first, left to right: the MRO for single inheritance)."""
+        if qualname in seen:
+            return None
+        seen.add(qualname)
+        if self.find_class(f"{qualname}.{rest}") is not None:
+            return Target("class", f"{qualname}.{rest}")
+        cls = self.find_class(qualname)
+        if cls is None:
+            return None
+        for base in cls.bases:
+            text = base_expression(base.text)
+            is_dotted = text.replace(".", "").replace("_", "").isalnum()
+            target = self.resolve_in_class(cls, text) if is_dotted else None
+            if target is not None and target.kind == "class":
+                found = self._class_attribute(target.qualname, rest, seen)
+                if found is not None:
+                    return found
         return None
 
     def _lookup(self, module: str, name: str) -> Binding | None:
@@ -247,21 +282,67 @@ class Resolver:
             names.extend(self.exported_names(star) if (star, "*") not in self._active else [])
         return names
 
-    def expand(self, module: str, dotted: str) -> str:
-        """The dotted path `dotted` points at once its head's import is expanded."""
+    def expand(self, module: str, dotted: str,
+               scope: tuple[tuple[str, Binding], ...] = (), depth: int = 0) -> str:
+        """The dotted path `dotted` points at once its head's import is expanded, and the
+        imports of the modules it passes through after it, up to a module no source holds
+        (`requests.compat.MutableMapping` -> `collections.abc.MutableMapping`)."""
         head, _, rest = dotted.partition(".")
-        table = self.bindings(module) or {}
-        binding = table.get(head)
+        binding = dict(scope).get(head) or (self.bindings(module) or {}).get(head)
         if binding is None or binding.kind not in ("import", "class", "function", "alias"):
             return dotted
-        base = binding.target
-        return f"{base}.{rest}" if rest else base
+        path = f"{binding.target}.{rest}" if rest else binding.target
+        if binding.kind == "alias" and depth < 8:  # `X = te.X`: expand `te` too
+            path = self.expand(module, path, depth=depth + 1)
+        return self._follow_imports(path)
+
+    def _next_hop(self, module: str, name: str) -> str | None:
+        """Where `module.name` leads when no source defines it: an import, an alias
+        (`SchedulerGetCallable = object` leads to `builtins.object`), a star import."""
+        binding = (self.bindings(module) or {}).get(name)
+        if binding is not None and binding.kind == "import":
+            return binding.target
+        if binding is not None and binding.kind == "alias":
+            head = binding.target.split(".", 1)[0]
+            if head not in (self.bindings(module) or {}) and hasattr(builtins, head):
+                return f"builtins.{binding.target}"
+            key = (module, f"expand {binding.target}")
+            if key in self._active:
+                return None  # aliases in a cycle
+            self._active.add(key)
+            try:
+                return self.expand(module, binding.target, depth=1)
+            finally:
+                self._active.discard(key)
+        analysis = self._analysis(module) if binding is None else None
+        for star in analysis.symbols.star_imports if analysis else ():
+            if self.index.has_module(star) and self._exports(star, name):
+                return f"{star}.{name}"
+        return None
+
+    def _follow_imports(self, path: str) -> str:
+        seen = {path}
+        while True:
+            parts = path.split(".")
+            module = next((".".join(parts[:i]) for i in range(len(parts) - 1, 0, -1)
+                           if self.index.has_module(".".join(parts[:i]))), None)
+            if module is None:
+                return path
+            rest = parts[len(module.split(".")):]
+            nxt = self._next_hop(module, rest[0])
+            if nxt is None:
+                return path
+            nxt = ".".join([nxt, *rest[1:]])
+            if nxt in seen:
+                return path
+            seen.add(nxt)
+            path = nxt
 
 
 def resolve_class(cls: ClassDoc, resolver: Resolver, is_module: Callable[[str], bool],
                   ) -> ClassDoc:
     """`cls` with bases resolved and members built by a Module subclass marked submodule."""
-    bases = tuple(_resolve_base(b, cls.module, resolver) for b in cls.bases)
+    bases = tuple(_resolve_base(b, cls, resolver) for b in cls.bases)
     members = tuple(_member_kind(m, cls.module, resolver, is_module) for m in cls.members)
     return replace(cls, bases=bases, members=members)
 
@@ -271,14 +352,14 @@ def base_expression(text: str) -> str:
     return text.split("[", 1)[0].strip()
 
 
-def _resolve_base(base: BaseRef, module: str, resolver: Resolver) -> BaseRef:
+def _resolve_base(base: BaseRef, cls: ClassDoc, resolver: Resolver) -> BaseRef:
     dotted = base_expression(base.text)
     if not dotted.replace(".", "").replace("_", "").isalnum():
         return BaseRef(base.text, None, None)
-    target = resolver.resolve_in(module, dotted)
+    target = resolver.resolve_in_class(cls, dotted)
     if target is not None and target.kind == "class":
         return BaseRef(base.text, target.qualname, target.qualname)
-    return BaseRef(base.text, None, resolver.expand(module, dotted))
+    return BaseRef(base.text, None, resolver.expand(cls.module, dotted, cls.scope))
 
 
 def _member_kind(member: MemberDoc, module: str, resolver: Resolver,

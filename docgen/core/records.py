@@ -129,6 +129,9 @@ class ClassDoc:
     members: tuple[MemberDoc, ...]
     methods: tuple[MethodDoc, ...]
     is_selected: bool = True
+    # For a nested class: what the enclosing class body bound before it, where its bases
+    # are looked up first (then the module).
+    scope: tuple[tuple[str, Binding], ...] = ()
 
 
 @dataclass(frozen=True)
