@@ -419,8 +419,10 @@ def _publish(request: BuildRequest, config_file: Path | None, folders: _Folders,
     say("running mkdocs build")
     if config_file is not None:
         css = f"{folders.output_rel}/{SiteLayout.CSS}".removeprefix("./")
+        js = f"{folders.output_rel}/{SiteLayout.JS}".removeprefix("./")
         build_site(folders.site_dir, config_file=config_file, strict=request.strict,
-                   extra_css=[css], docs_dir=built_docs if request.staging else None)
+                   extra_css=[css], extra_javascript=[js],
+                   docs_dir=built_docs if request.staging else None)
     else:
         build_site(folders.site_dir, builtin=builtin_site_config(built_docs, docs.nav()),
                    strict=request.strict)

@@ -62,6 +62,7 @@ class SiteLayout:
     CLASSES = "classes/index.md"
     ANATOMY = "module-anatomy.md"
     CSS = "assets/docgen.css"
+    JS = "assets/docgen.js"
 
     def class_page(self, qualname: str) -> str | None:
         return f"classes/{qualname}.md" if qualname in self.class_pages else None
@@ -151,6 +152,7 @@ class PageRenderer:
             SiteLayout.HIERARCHY: self.hierarchy(),
             SiteLayout.CLASSES: self.class_index(),
             SiteLayout.CSS: read_shipped_asset("docgen.css"),
+            SiteLayout.JS: read_shipped_asset("docgen.js"),
         }
         if MODULE_ROOT in self.c.classes:
             pages[SiteLayout.ANATOMY] = self.anatomy()
@@ -193,15 +195,23 @@ class PageRenderer:
         view = self.c.views[qualname]
         bases = [b for b in view.resolution_order[1:2]]
         return {"qualname": qualname, "summary": cls.docstring.summary, "bases": bases,
+                "module": cls.module,
                 "public": view.public_paths[0] if view.public_paths else qualname}
 
     def class_index(self) -> str:
-        by_module: dict[str, list[dict[str, Any]]] = {}
-        for qualname in sorted(self.c.layout.class_pages):
-            by_module.setdefault(self.c.classes[qualname].module, []).append(
-                self.class_row(qualname))
+        """The model's classes first, then every class grouped by package (name order)."""
+        pages = self.c.layout.class_pages
+        used = [q for q in (_used_classes(self.c.composition) if self.c.composition else [])
+                if q in pages]
+        by_package: dict[str, list[dict[str, Any]]] = {}
+        for qualname in sorted(pages, key=lambda q: (short(q).lstrip("_").lower(), q)):
+            module = self.c.classes[qualname].module
+            package = module.rsplit(".", 1)[0] if "." in module else module
+            by_package.setdefault(package, []).append(self.class_row(qualname))
         return self.render("classes.md.j2", SiteLayout.CLASSES,
-                           modules=sorted(by_module.items()))
+                           model=self.c.composition.qualname if self.c.composition else None,
+                           used=[self.class_row(q) for q in used],
+                           packages=sorted(by_package.items()), total=len(pages))
 
     def class_page(self, qualname: str) -> str:
         cls = self.c.classes[qualname]

@@ -79,6 +79,9 @@ class DocgenPlugin(BasePlugin[DocgenPluginConfig]):
         css = self._path(SiteLayout.CSS)
         if css not in config.extra_css:
             config.extra_css.append(css)
+        js = self._path(SiteLayout.JS)
+        if js not in [str(x) for x in config.extra_javascript]:
+            config.extra_javascript.append(js)
         return config
 
     def _path(self, rel: str) -> str:

@@ -206,7 +206,8 @@ def builtin_site_config(docs_dir: Path, nav: Sequence[Any]) -> dict[str, Any]:
 
 def build_site(site_dir: Path, *, config_file: Path | None = None,
                builtin: Mapping[str, Any] | None = None, strict: bool = False,
-               extra_css: Sequence[str] = (), docs_dir: Path | None = None) -> None:
+               extra_css: Sequence[str] = (), extra_javascript: Sequence[str] = (),
+               docs_dir: Path | None = None) -> None:
     """Run `mkdocs build` into a fresh folder and swap it into `site_dir`.
 
     With `config_file`, the user's mkdocs.yml is used with docgen's own plugin left out
@@ -224,6 +225,9 @@ def build_site(site_dir: Path, *, config_file: Path | None = None,
             css = [*raw.get("extra_css", []), *(c for c in extra_css
                                                  if c not in raw.get("extra_css", []))]
             overrides["extra_css"] = css
+            js = [*raw.get("extra_javascript", []),
+                  *(j for j in extra_javascript if j not in raw.get("extra_javascript", []))]
+            overrides["extra_javascript"] = js
             if docs_dir is not None:
                 overrides["docs_dir"] = str(docs_dir)
             cfg_path = config_file
