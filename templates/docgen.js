@@ -24,21 +24,27 @@ document.addEventListener("DOMContentLoaded", function () {
     return;
   }
   var count = document.getElementById("docgen-filter-count");
-  var items = Array.prototype.slice.call(document.querySelectorAll(".docgen-class-list li"));
+  var lists = Array.prototype.slice.call(document.querySelectorAll(".docgen-class-list"));
+  function headingOf(list) {
+    var heading = list.previousElementSibling;
+    return heading && /^H[1-6]$/.test(heading.tagName) ? heading : null;
+  }
   function apply() {
     var words = input.value.toLowerCase().split(/\s+/).filter(Boolean);
     var shown = 0;
-    items.forEach(function (li) {
-      var text = li.textContent.toLowerCase();
-      var hit = words.every(function (w) { return text.indexOf(w) >= 0; });
-      li.style.display = hit ? "" : "none";
-      shown += hit ? 1 : 0;
-    });
-    document.querySelectorAll(".docgen-class-list").forEach(function (list) {
-      var any = list.querySelector("li:not([style*='none'])") !== null;
+    lists.forEach(function (list) {
+      var heading = headingOf(list);
+      var context = heading ? heading.textContent.toLowerCase() : "";
+      var any = false;
+      list.querySelectorAll("li").forEach(function (li) {
+        var text = li.textContent.toLowerCase() + " " + context;
+        var hit = words.every(function (w) { return text.indexOf(w) >= 0; });
+        li.style.display = hit ? "" : "none";
+        any = any || hit;
+        shown += hit ? 1 : 0;
+      });
       list.style.display = any ? "" : "none";
-      var heading = list.previousElementSibling;
-      if (heading && /^H[1-6]$/.test(heading.tagName)) {
+      if (heading) {
         heading.style.display = any ? "" : "none";
       }
     });

@@ -137,12 +137,20 @@ class PageRenderer:
             name = md_code(short(qualname))
             return f"[{name}]({link(target)})" if target else name
 
+        def class_html(qualname: str) -> str:
+            """A class name as raw HTML, linked to its page by its served URL."""
+            target = layout.class_page(qualname)
+            name = f"<code>{html_text(short(qualname))}</code>"
+            return f'<a href="{html_text(layout.url(page, target))}">{name}</a>' \
+                if target else name
+
         def diagram(key: str) -> str:
             return self.env.get_template("_diagram.md.j2").render(
                 key=key, diagram=self.c.diagrams.get(key))
 
         text = self.env.get_template(template).render(
-            page=page, link=link, class_ref=class_ref, diagram=diagram, layout=layout,
+            page=page, link=link, class_ref=class_ref, class_html=class_html,
+            diagram=diagram, layout=layout,
             project=self.c.project, **context)
         return text.rstrip("\n") + "\n"
 
@@ -199,19 +207,24 @@ class PageRenderer:
                 "public": view.public_paths[0] if view.public_paths else qualname}
 
     def class_index(self) -> str:
-        """The model's classes first, then every class grouped by package (name order)."""
+        """The model's classes first, then every class by module: the selected packages'
+        modules first, then the bases read from elsewhere (Tensor, Function)."""
         pages = self.c.layout.class_pages
         used = [q for q in (_used_classes(self.c.composition) if self.c.composition else [])
                 if q in pages]
-        by_package: dict[str, list[dict[str, Any]]] = {}
+        by_module: dict[str, list[dict[str, Any]]] = {}
         for qualname in sorted(pages, key=lambda q: (short(q).lstrip("_").lower(), q)):
-            module = self.c.classes[qualname].module
-            package = module.rsplit(".", 1)[0] if "." in module else module
-            by_package.setdefault(package, []).append(self.class_row(qualname))
+            by_module.setdefault(self.c.classes[qualname].module, []).append(
+                self.class_row(qualname))
+        selected = {m: any(self.c.classes[r["qualname"]].is_selected for r in rows)
+                    for m, rows in by_module.items()}
         return self.render("classes.md.j2", SiteLayout.CLASSES,
-                           model=self.c.composition.qualname if self.c.composition else None,
+                           model=short(self.c.composition.qualname)
+                           if self.c.composition else None,
                            used=[self.class_row(q) for q in used],
-                           packages=sorted(by_package.items()), total=len(pages))
+                           modules=sorted(by_module.items(),
+                                          key=lambda kv: (not selected[kv[0]], kv[0])),
+                           total=len(pages))
 
     def class_page(self, qualname: str) -> str:
         cls = self.c.classes[qualname]
@@ -238,11 +251,12 @@ class PageRenderer:
     def doc_linker(self, page: str) -> Callable[[str], str | None]:
         """A dotted name in a docstring (`torch.nn.Conv2d`, `Module`) -> its class page URL."""
         names = self._doc_names()
-        link = self.c.layout.class_linker(page)
+        layout = self.c.layout
 
         def find(dotted: str) -> str | None:
             qualname = names.get(dotted) or names.get(dotted.rsplit(".", 1)[-1])
-            return link(qualname) if qualname else None
+            target = layout.class_page(qualname) if qualname else None
+            return layout.md_link(page, target) if target else None
 
         return find
 
@@ -313,7 +327,8 @@ class PageRenderer:
                 "line": m.location.line, "values": values, "assigned_in": assigned_in,
                 "via": sorted({a.via for a in m.assignments
                                if a.via and a.via.endswith("__setattr__")}),
-                "source": self.source_link(m.location)}
+                "source": self.source_link(m.location),
+                "source_html": self.source_html(m.location)}
 
     def assignment_lines(self, m: MemberDoc) -> list[str]:
         """Each place `m` gets a value, as one Markdown line, when that says more than the
@@ -358,7 +373,8 @@ class PageRenderer:
                                                                   r.method.group),
                  "rank": rank.get(r.method.group, len(rank)),
                  "defined_in": r.method.defined_in, "kind": r.method.kind.value,
-                 "summary": r.method.summary, "source": self.source_link(r.method.location)}
+                 "summary": r.method.summary,
+                 "source_html": self.source_html(r.method.location)}
                 for r in view.methods if r.is_inherited]
         return sorted(rows, key=lambda r: (r["rank"], r["name"]))
 
@@ -414,14 +430,25 @@ class PageRenderer:
         """`[file:line](upstream URL)`; tables show the file name only (`full` shows the path)."""
         label = str(loc) if full else f"{loc.path.rsplit('/', 1)[-1]}:{loc.line}"
         text = md_code(label)
+        url = self.source_url(loc)
+        return f'[{text}]({url} "{html_text(str(loc))}")' if url else text
+
+    def source_html(self, loc: Location) -> str:
+        """The same link as raw HTML (for blocks MkDocs passes through untouched)."""
+        label = f"<code>{html_text(loc.path.rsplit('/', 1)[-1])}:{loc.line}</code>"
+        url = self.source_url(loc)
+        return (f'<a href="{html_text(url)}" title="{html_text(str(loc))}">{label}</a>'
+                if url else label)
+
+    def source_url(self, loc: Location) -> str | None:
+        """The upstream URL of a source line, for the distributions read from wheels."""
         top = loc.path.split("/", 1)[0]
         for dist in self.c.project.distributions:
             template = SOURCE_URLS.get(dist.name)
             if template and top == dist.name and dist.origin == "wheel":
                 version = dist.version.split("+", 1)[0]
-                url = template.format(version=version, path=loc.path, line=loc.line)
-                return f'[{text}]({url} "{html_text(str(loc))}")'
-        return text
+                return template.format(version=version, path=loc.path, line=loc.line)
+        return None
 
 
 def _served_dir(page: str) -> str:
