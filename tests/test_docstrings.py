@@ -102,3 +102,14 @@ def test_roles_link_known_classes() -> None:
 def test_a_list_after_a_paragraph_gets_its_blank_line() -> None:
     md = docstring_markdown("The parameters can be:\n    - a single int\n    - a tuple\n")
     assert "<ul>" in _html(md) and "<code>" not in _html(md)
+
+
+def test_fragments_replace_their_placeholder_and_never_climb_out() -> None:
+    from docgen.site.fragments import fragment_path, inject, placeholder
+
+    path = fragment_path("classes/a.B.md", "inherited-methods")
+    html = f"<p>x</p>{placeholder('classes/a.B.md', path)}<p>y</p>"
+    files = {f"gen/{path}": "<table>T</table>"}
+    assert inject(html, "gen/classes/a.B.md", files.get) == "<p>x</p><table>T</table><p>y</p>"
+    evil = '<div class="docgen-fragment" data-fragment="../../../etc/passwd.html"></div>'
+    assert inject(evil, "gen/classes/a.B.md", lambda p: "LEAK") == evil

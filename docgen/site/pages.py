@@ -35,6 +35,7 @@ from docgen.core.records import (
 )
 from docgen.core.templating import read_shipped_asset
 from docgen.site.docstrings import docstring_markdown
+from docgen.site.fragments import fragment_path, placeholder
 
 # Kinds listed first on a class page, own and inherited together: the module's state.
 _TENSOR_KINDS = (MemberKind.PARAMETER, MemberKind.BUFFER, MemberKind.SUBMODULE)
@@ -125,6 +126,7 @@ class PageRenderer:
     def __init__(self, env: jinja2.Environment, content: SiteContent) -> None:
         self.env = env
         self.c = content
+        self.fragments: dict[str, str] = {}  # fragments.py: HTML put in after MkDocs
 
     def render(self, template: str, page: str, **context: Any) -> str:
         layout = self.c.layout
@@ -170,6 +172,7 @@ class PageRenderer:
             page = self.c.layout.class_page(qualname)
             assert page is not None
             pages[page] = self.class_page(qualname)
+        pages.update(self.fragments)
         return pages
 
     def home(self) -> str:
@@ -232,15 +235,30 @@ class PageRenderer:
         page = self.c.layout.class_page(qualname)
         assert page is not None
         tensors, own, inherited = self.member_sections(view, page)
+        methods = self.inherited_methods(view, page)
         return self.render("class.md.j2", page, cls=cls, view=view,
                            source=self.source_link(cls.location, full=True),
                            docstring=self.docstring(cls, page),
                            tensors=tensors, members=own, inherited_members=inherited,
                            groups=self.method_groups(view),
-                           inherited_methods=self.inherited_methods(view, page),
+                           inherited_methods=methods,
+                           inherited_members_html=self.fragment(
+                               page, "inherited-attributes", rows=inherited,
+                               title="Inherited attributes", methods=False),
+                           inherited_methods_html=self.fragment(
+                               page, "inherited-methods", rows=methods,
+                               title="Inherited methods", methods=True),
                            external=[b.text for b in cls.bases if b.target is None],
                            walk_page=self.c.walk_pages.get(qualname),
                            show_inherited=self.c.show_inherited)
+
+    def fragment(self, page: str, name: str, **context: Any) -> str:
+        """`_inherited.md.j2` rendered into a fragment file; the page gets its placeholder."""
+        if not context.get("rows"):
+            return ""
+        path = fragment_path(page, name)
+        self.fragments[path] = self.render("_inherited.md.j2", page, **context)
+        return placeholder(page, path)
 
     def docstring(self, cls: ClassDoc, page: str) -> str:
         """The class docstring as Markdown (roles, sections and math converted)."""

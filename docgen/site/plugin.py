@@ -23,6 +23,7 @@ from docgen.core.config import Config, config_from_options
 from docgen.core.errors import DocgenError
 from docgen.core.templating import shipped_templates
 from docgen.site.build import GeneratedDocs, generate_docs
+from docgen.site.fragments import inject
 from docgen.site.pages import SiteLayout
 from docgen.sources.locate import cache_dir
 
@@ -106,6 +107,18 @@ class DocgenPlugin(BasePlugin[DocgenPluginConfig]):
                 files.remove(stale)
             files.append(File.generated(config, uri, content=self.generated.files[rel]))
         return files
+
+    def on_post_page(self, output: str, *, page: Any, config: MkDocsConfig) -> str:
+        """Fragments (fragments.py) put into the HTML, from the pages generated in memory."""
+        generated = self.generated
+        if generated is None:
+            return output
+        prefix = "" if self.output_rel in ("", ".") else f"{self.output_rel}/"
+
+        def read(path: str) -> str | None:
+            return generated.files.get(path[len(prefix):]) if path.startswith(prefix) else None
+
+        return inject(output, page.file.src_uri, read)
 
     def on_serve(self, server: Any, *, config: MkDocsConfig, builder: Any) -> Any:
         shipped = shipped_templates()

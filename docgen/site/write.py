@@ -225,6 +225,8 @@ def build_site(site_dir: Path, *, config_file: Path | None = None,
             css = [*raw.get("extra_css", []), *(c for c in extra_css
                                                  if c not in raw.get("extra_css", []))]
             overrides["extra_css"] = css
+            hooks = [*raw.get("hooks", []), str(Path(__file__).with_name("mkdocs_hooks.py"))]
+            overrides["hooks"] = hooks
             js = [*raw.get("extra_javascript", []),
                   *(j for j in extra_javascript if j not in raw.get("extra_javascript", []))]
             overrides["extra_javascript"] = js
@@ -235,7 +237,8 @@ def build_site(site_dir: Path, *, config_file: Path | None = None,
             cfg_path = Path(scratch) / "mkdocs.yml"
             cfg_path.write_text(yaml.safe_dump(dict(builtin or {}), sort_keys=False),
                                 encoding="utf-8")
-            overrides = {"site_dir": str(tmp), "strict": strict}
+            overrides = {"site_dir": str(tmp), "strict": strict,
+                         "hooks": [str(Path(__file__).with_name("mkdocs_hooks.py"))]}
         # MkDocs counts warnings for --strict through its logger, so it must let warnings
         # through whatever docgen's verbosity; its INFO chatter (page lists) stays out.
         mkdocs_log = logging.getLogger("mkdocs")
