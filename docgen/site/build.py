@@ -35,6 +35,7 @@ from docgen.site.diagrams import (
     render_many,
     uml_dot,
 )
+from docgen.site.docstrings import mathml_memo, memo_key
 from docgen.site.pages import (
     Diagram,
     PageRenderer,
@@ -135,7 +136,16 @@ def generate_docs(cfg: Config, *, cache: AnalysisCache | None = None, jobs: int 
                           study.summary, classes, views, walk_pages(study),
                           tuple(change_pages(study)))
     env = make_environment(templates)
+    math_store = cache.sibling("mathml") if cache is not None else None
+    math_key = memo_key() if math_store is not None else ""
+    memo = mathml_memo()
+    known = math_store.load(math_key) if math_store is not None else None
+    if isinstance(known, dict):
+        memo.update(known)
+    before = len(memo)
     files = PageRenderer(env, content).all_pages()
+    if math_store is not None and len(memo) != before:
+        math_store.store(math_key, dict(memo))
     files.update(render_study_pages(study, env, layout.class_pages))
     timings["pages"] = time.perf_counter() - clock
     diagnostics = (*project.diagnostics, *model_problems, *study.diagnostics)

@@ -12,7 +12,6 @@ page, so a docstring cannot inject markup.
 
 from __future__ import annotations
 
-import functools
 import html
 import re
 from collections.abc import Callable
@@ -46,9 +45,36 @@ _INLINE = re.compile(
 _CODE_ROLES = {"attr", "class", "func", "meth", "mod", "obj", "data", "exc", "const", "type"}
 
 
-@functools.lru_cache(maxsize=4096)
+# (latex, block) -> MathML: a memo that a build may fill from and save to its cache
+# (`mathml_memo`), since converting is most of the time spent on docstrings.
+_MATHML: dict[tuple[str, bool], str] = {}
+
+
+def mathml_memo() -> dict[tuple[str, bool], str]:
+    """The conversions made so far in this process (to save, or to update from a cache)."""
+    return _MATHML
+
+
+def memo_key() -> str:
+    """What the conversions depend on: latex2mathml's version and this module's code."""
+    import hashlib
+    from importlib.metadata import version
+    from pathlib import Path
+
+    code = Path(__file__).read_bytes()
+    return hashlib.sha256(code + version("latex2mathml").encode()).hexdigest()
+
+
 def latex_to_mathml(latex: str, *, block: bool = False) -> str:
     """LaTeX -> a MathML element that Markdown leaves alone (its punctuation as entities)."""
+    key = (latex, block)
+    found = _MATHML.get(key)
+    if found is None:
+        found = _MATHML[key] = _convert(latex, block)
+    return found
+
+
+def _convert(latex: str, block: bool) -> str:
     from latex2mathml.converter import convert
 
     source = " ".join(latex.replace("\\\\", " \\\\ ").split()) if block else latex.strip()

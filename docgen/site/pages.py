@@ -79,9 +79,7 @@ class SiteLayout:
 
     def url(self, page: str, target: str) -> str:
         """The final URL of `target` relative to where `page` is served (for raw HTML/SVG)."""
-        if not self.directory_urls:
-            return posixpath.relpath(target[:-3] + ".html", posixpath.dirname(page) or ".")
-        return posixpath.relpath(_served_dir(target), _served_dir(page)) + "/"
+        return _served_url(page, target, self.directory_urls)
 
     def class_linker(self, page: str) -> Callable[[str], str | None]:
         def link(qualname: str) -> str | None:
@@ -127,6 +125,7 @@ class PageRenderer:
         self.env = env
         self.c = content
         self.fragments: dict[str, str] = {}  # fragments.py: HTML put in after MkDocs
+        self._source_html: dict[Location, str] = {}
 
     def render(self, template: str, page: str, **context: Any) -> str:
         layout = self.c.layout
@@ -453,6 +452,12 @@ class PageRenderer:
 
     def source_html(self, loc: Location) -> str:
         """The same link as raw HTML (for blocks MkDocs passes through untouched)."""
+        found = self._source_html.get(loc)
+        if found is None:
+            found = self._source_html[loc] = self._source_html_of(loc)
+        return found
+
+    def _source_html_of(self, loc: Location) -> str:
         label = f"<code>{html_text(loc.path.rsplit('/', 1)[-1])}:{loc.line}</code>"
         url = self.source_url(loc)
         return (f'<a href="{html_text(url)}" title="{html_text(str(loc))}">{label}</a>'
@@ -467,6 +472,13 @@ class PageRenderer:
                 version = dist.version.split("+", 1)[0]
                 return template.format(version=version, path=loc.path, line=loc.line)
         return None
+
+
+@functools.lru_cache(maxsize=65536)
+def _served_url(page: str, target: str, directory_urls: bool) -> str:
+    if not directory_urls:
+        return posixpath.relpath(target[:-3] + ".html", posixpath.dirname(page) or ".")
+    return posixpath.relpath(_served_dir(target), _served_dir(page)) + "/"
 
 
 def _served_dir(page: str) -> str:
