@@ -113,3 +113,16 @@ def test_fragments_replace_their_placeholder_and_never_climb_out() -> None:
     assert inject(html, "gen/classes/a.B.md", files.get) == "<p>x</p><table>T</table><p>y</p>"
     evil = '<div class="docgen-fragment" data-fragment="../../../etc/passwd.html"></div>'
     assert inject(evil, "gen/classes/a.B.md", lambda p: "LEAK") == evil
+
+
+def test_evaluated_arguments_pair_positions_and_keywords() -> None:
+    from docgen.site.pages import evaluated_arguments
+
+    values = (("in_features", "9216"), ("out_features", "4096"), ("bias", "True"))
+    assert evaluated_arguments("256 * 6 * 6, 4096", values) == [
+        ("in_features", "256 * 6 * 6", "9216")]
+    assert evaluated_arguments("p=dropout", (("p", "0.5"), ("inplace", "False"))) == [
+        ("p", "dropout", "0.5")]
+    assert evaluated_arguments("f(a, b), k=[1, 2]", (("x", "3"), ("k", "[1, 2]"))) == [
+        ("x", "f(a, b)", "3")]
+    assert evaluated_arguments("num_classes", ()) == []

@@ -263,6 +263,9 @@ class LayerDoc:
     target: str | None
     location: Location
     children: tuple[LayerDoc, ...] = ()
+    # the evaluated constructor arguments by parameter name, in signature order, defaults
+    # included (the model reader's LayerNode.arguments); () when not evaluated
+    values: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
