@@ -525,7 +525,9 @@ def evaluated_arguments(written: str, values: Sequence[tuple[str, str]]
 
 def _split_arguments(text: str) -> list[str]:
     """`a, f(b, c), d=[1, 2]` -> ["a", "f(b, c)", "d=[1, 2]"] (top-level commas only)."""
-    parts, depth, quote, current = [], 0, "", []
+    parts: list[str] = []
+    current: list[str] = []
+    depth, quote = 0, ""
     for ch in text:
         if quote:
             if ch == quote:
