@@ -127,6 +127,7 @@ def synthetic_options(root: Path) -> dict[str, object]:
 
 
 _MD_LINK = re.compile(r"\]\(([^)\s]+)\)")
+_FENCED = re.compile(r"(?ms)^( *)(`{3,}).*?^\1\2 *$")
 _SVG_LINK = re.compile(r'(?:xlink:href|<a href)="([^"]+)"')
 
 
@@ -137,7 +138,8 @@ def broken_links(files: Mapping[str, str], *, directory_urls: bool = False) -> l
     for page, text in files.items():
         if not page.endswith(".md"):
             continue
-        for target in _MD_LINK.findall(text):
+        prose = _FENCED.sub("", text)  # `f(x)[0](y)` in an example is code, not a link
+        for target in _MD_LINK.findall(prose):
             if "://" in target or target.startswith("#"):
                 continue
             resolved = posixpath.normpath(posixpath.join(posixpath.dirname(page), target))

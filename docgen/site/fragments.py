@@ -21,6 +21,11 @@ _PLACEHOLDER = re.compile(
     r'<div class="docgen-fragment" data-fragment="([\w.+-]+(?:/[\w.+-]+)*\.html)"></div>')
 
 
+def is_fragment(path: str) -> bool:
+    """Whether a docs file (relative path) is a fragment, not a page or an asset."""
+    return f"/{FRAGMENT_DIR}/" in f"/{path}" and path.endswith(".html")
+
+
 def fragment_path(page: str, name: str) -> str:
     """Where the fragment `name` of `page` lives (both relative to the generated folder)."""
     return f"{FRAGMENT_DIR}/{page[:-3]}.{name}.html"

@@ -6,7 +6,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from docgen.site.fragments import inject
+from docgen.site.fragments import inject, is_fragment
+
+
+def on_files(files: Any, *, config: Any) -> Any:
+    """Fragments are read from the docs folder, never published as pages of their own."""
+    for file in list(files):
+        if is_fragment(file.src_uri):
+            files.remove(file)
+    return files
 
 
 def on_post_page(output: str, *, page: Any, config: Any) -> str:

@@ -23,7 +23,7 @@ from docgen.core.config import Config, config_from_options
 from docgen.core.errors import DocgenError
 from docgen.core.templating import shipped_templates
 from docgen.site.build import GeneratedDocs, generate_docs
-from docgen.site.fragments import inject
+from docgen.site.fragments import inject, is_fragment
 from docgen.site.pages import SiteLayout
 from docgen.sources.locate import cache_dir
 
@@ -101,6 +101,8 @@ class DocgenPlugin(BasePlugin[DocgenPluginConfig]):
         for d in self.generated.diagnostics:
             log.warning("%s", d)
         for rel in sorted(self.generated.files):
+            if is_fragment(rel):  # read by on_post_page, not published
+                continue
             uri = self._path(rel)
             stale = files.get_file_from_path(uri)
             if stale is not None:  # a copy left on disk by an earlier `docgen build`
