@@ -338,6 +338,9 @@ def _site_stamp(docs: GeneratedDocs, config_file: Path | None, docs_dir: Path | 
         except importlib.metadata.PackageNotFoundError:
             digest.update(f"{name}=?\0".encode())
     digest.update(f"strict={request.strict}\0".encode())
+    # the code MkDocs runs on docgen's behalf (hooks), which a checkout can change in place
+    for hook in ("mkdocs_hooks.py", "fragments.py"):
+        digest.update(Path(__file__).with_name(hook).read_bytes())
     for rel in sorted(docs.files):
         digest.update(f"{rel}\0{docs.files[rel]}\0".encode())
     if config_file is not None:

@@ -209,15 +209,16 @@ class PageRenderer:
                 "public": view.public_paths[0] if view.public_paths else qualname}
 
     def class_index(self) -> str:
-        """The model's classes first, then every class by module: the selected packages'
-        modules first, then the bases read from elsewhere (Tensor, Function)."""
+        """The model's classes first, then every class by package (`torch.nn.modules`):
+        the selected packages first, then the bases read from elsewhere (Tensor, Function)."""
         pages = self.c.layout.class_pages
         used = [q for q in (_used_classes(self.c.composition) if self.c.composition else [])
                 if q in pages]
         by_module: dict[str, list[dict[str, Any]]] = {}
         for qualname in sorted(pages, key=lambda q: (short(q).lstrip("_").lower(), q)):
-            by_module.setdefault(self.c.classes[qualname].module, []).append(
-                self.class_row(qualname))
+            module = self.c.classes[qualname].module
+            package = module.rsplit(".", 1)[0] if "." in module else module
+            by_module.setdefault(package, []).append(self.class_row(qualname))
         selected = {m: any(self.c.classes[r["qualname"]].is_selected for r in rows)
                     for m, rows in by_module.items()}
         return self.render("classes.md.j2", SiteLayout.CLASSES,
