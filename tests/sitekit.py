@@ -35,11 +35,27 @@ PACKAGE = {
 
 
         class _ConvNd(Base):
-            """Shared convolution code."""
+            """Shared convolution code.
 
-            def __init__(self, cin: int, cout: int, kernel_size: int = 3) -> None:
+            A :class:`Base` subclass; see :class:`pkg.layers.Conv`.
+
+            Args:
+                cin (int): input channels, :math:`C_{in}`
+            """
+
+            _hook = None
+
+            def __init__(self, cin: int, cout: int, kernel_size: int = 3,
+                         transposed: bool = False) -> None:
                 super().__init__()
-                self.weight = Parameter(cin, cout)
+                if transposed:
+                    self.weight = Parameter(cout, cin)
+                else:
+                    self.weight = Parameter(cin, cout)
+                super().__setattr__("_state", {})
+
+            def compile(self):
+                self._hook = wrap(self)
 
 
         class Conv(_ConvNd):
@@ -111,17 +127,19 @@ def synthetic_options(root: Path) -> dict[str, object]:
 
 
 _MD_LINK = re.compile(r"\]\(([^)\s]+)\)")
-_SVG_LINK = re.compile(r'xlink:href="([^"]+)"')
+_FENCED = re.compile(r"(?ms)^( *)(`{3,}).*?^\1\2 *$")
+_SVG_LINK = re.compile(r'(?:xlink:href|<a href)="([^"]+)"')
 
 
 def broken_links(files: Mapping[str, str], *, directory_urls: bool = False) -> list[str]:
-    """Relative Markdown and SVG links that point at no generated page."""
+    """Relative Markdown links, and SVG and raw-HTML links, that point at no generated page."""
     served = {_served(p, directory_urls): p for p in files}
     problems = []
     for page, text in files.items():
         if not page.endswith(".md"):
             continue
-        for target in _MD_LINK.findall(text):
+        prose = _FENCED.sub("", text)  # `f(x)[0](y)` in an example is code, not a link
+        for target in _MD_LINK.findall(prose):
             if "://" in target or target.startswith("#"):
                 continue
             resolved = posixpath.normpath(posixpath.join(posixpath.dirname(page), target))
@@ -129,6 +147,8 @@ def broken_links(files: Mapping[str, str], *, directory_urls: bool = False) -> l
                 problems.append(f"{page}: {target}")
         base = posixpath.dirname(_served(page, directory_urls))
         for target in _SVG_LINK.findall(text):
+            if "://" in target or target.startswith("#"):
+                continue
             full = target + "index.html" if target.endswith("/") else target
             resolved = posixpath.normpath(posixpath.join(base, full))
             if resolved not in served:

@@ -313,8 +313,40 @@ def test_dynamic_docstring_from_elsewhere_is_marked(write_package: WritePackage)
     """})
     docs = {c.name: c.docstring for c in analyze_package(root, "dd").classes()}
     assert docs["A"].is_dynamic and docs["A"].summary == ""
-    assert docs["B"] == type(docs["B"])("Known first line.", False)
+    assert (docs["B"].summary, docs["B"].is_dynamic) == ("Known first line.", False)
+    # the known text is kept, the unknown field marked, and the text flagged as partial
+    assert docs["B"].text == "Known first line.\n[x: filled in at run time]"
+    assert docs["B"].is_partial and not docs["C"].text
     assert docs["C"].is_dynamic
+
+
+def test_assignments_keep_every_branch_default_and_setter(write_package: WritePackage) -> None:
+    root = write_package({"br/__init__.py": """
+        class M:
+            hook = None
+            def __init__(self, transposed, bias):
+                super().__setattr__("_params", {})
+                if transposed:
+                    self.weight = make((1, 2))
+                else:
+                    self.weight = make((2, 1))
+                if bias:
+                    self.bias = 1
+                elif not transposed:
+                    object.__setattr__(self, "bias", 2)
+            def compile(self):
+                self.hook = wrap(self)
+    """})
+    (cls,) = analyze_package(root, "br").classes()
+    members = {m.name: m for m in cls.members}
+    weight = [(a.value_text, a.condition, a.scope) for a in members["weight"].assignments]
+    assert weight == [("make((1, 2))", "transposed", "__init__"),
+                      ("make((2, 1))", "not transposed", "__init__")]
+    hook = [(a.value_text, a.scope) for a in members["hook"].assignments]
+    assert hook == [("None", "class"), ("wrap(self)", "compile")]
+    assert [a.via for a in members["_params"].assignments] == ["super().__setattr__"]
+    bias = [(a.condition, a.via) for a in members["bias"].assignments]
+    assert bias == [("bias", None), ("not bias and not transposed", "object.__setattr__")]
 
 
 def test_star_import_respects_all(write_package: WritePackage) -> None:

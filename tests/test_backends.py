@@ -114,7 +114,8 @@ def test_read_backends_on_synthetic_headers(write_package) -> None:
     rows = {r.operator: r for r in backends.coverage}
     assert backends.coverage_keys == COVERAGE_KEYS
     relu_ = {c.backend: c.kernel for c in rows["aten::relu_"].cells}
-    assert relu_ == {"CPU": "relu_", "CUDA": "relu_", "MPS": None, "PrivateUse1": None}
+    assert relu_ == {"CPU": "relu_", "CUDA": "relu_", "MPS": None, "XPU": None,
+                     "PrivateUse1": None}
     assert rows["aten::cudnn_convolution"].condition == "case ConvBackend::Cudnn"
     # convolution has a formula and is what autograd sees below the composite conv2d.
     assert "aten::native_dropout" not in rows  # dropout's formula is not reached here

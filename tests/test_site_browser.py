@@ -77,6 +77,7 @@ def driver(tmp_path_factory) -> Iterator[object]:  # type: ignore[no-untyped-def
         options.add_argument(flag)
     profile = tmp_path_factory.mktemp("chromium-profile")
     options.add_argument(f"--user-data-dir={profile}")
+    options.set_capability("goog:loggingPrefs", {"performance": "ALL"})
     browser = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     browser.set_page_load_timeout(30)
     yield browser
@@ -201,3 +202,232 @@ def test_injected_text_is_shown_and_never_runs(driver, injected_url: str,  # typ
     text = driver.find_element(By.TAG_NAME, "body").text
     assert "window.__pwned='img'" in text  # shown as text
     assert "window.__pwned='annotation'" in text or "__pwned" in text
+
+
+# ----------------------------------------------------------------------------------------------
+# the study site as a guide: widths, heights, offline, facts (issue 14)
+
+DESKTOP = (1440, 900)
+PHONE = (390, 844)
+GUIDE_PAGES = (
+    "index.html", "module-anatomy.html", "hierarchy/index.html", "classes/index.html",
+    "classes/torch.nn.modules.module.Module.html", "classes/torch.nn.modules.conv._ConvNd.html",
+    "classes/torch.nn.modules.conv.Conv2d.html", "classes/torch.nn.modules.pooling.MaxPool2d.html",
+    "walk/backends.html", "changes-torch-2.13.0-to-torch-2.14.1.html")
+
+
+def _viewport(driver, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+    width, height = size
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+        "width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 600})
+
+
+def _open(driver, url: str) -> None:  # type: ignore[no-untyped-def]
+    driver.get(url)
+    _wait(driver, lambda d: d.execute_script("return document.readyState") == "complete")
+
+
+def _existing(site: Path, pages: tuple[str, ...]) -> list[str]:
+    return [p for p in pages if (site / p).is_file()]
+
+
+def _family_pages(site: Path) -> list[str]:
+    return sorted(p.relative_to(site).as_posix() for p in (site / "hierarchy").glob("*.html"))
+
+
+def test_no_page_scrolls_sideways_at_1440(driver, site: Path, base_url: str,  # type: ignore[no-untyped-def]
+                                          artifacts: Path) -> None:
+    _viewport(driver, DESKTOP)
+    sizes = {}
+    for page in _existing(site, GUIDE_PAGES) + _family_pages(site):
+        _open(driver, f"{base_url}/{page}")
+        width, height, inner = driver.execute_script(
+            "return [document.documentElement.scrollWidth,"
+            " document.documentElement.scrollHeight, window.innerWidth]")
+        sizes[page] = (width, height)
+        assert width <= inner, f"{page} is {width} px wide in a {inner} px window"
+        # no diagram box scrolls sideways either: diagrams fit the content width
+        wide = driver.execute_script(
+            "return Array.from(document.querySelectorAll('.docgen-diagram'))"
+            ".filter(b => b.scrollWidth > b.clientWidth + 1).length")
+        assert wide == 0, page
+        if page in GUIDE_PAGES:
+            driver.save_screenshot(str(artifacts / f"1440-{page.replace('/', '_')}.png"))
+    (artifacts / "page-sizes-1440.txt").write_text(
+        "".join(f"{p}\t{w}\t{h}\n" for p, (w, h) in sizes.items()), encoding="utf-8")
+    # the Module class page: its UML box is capped, the member tables come within reach
+    module_height = sizes["classes/torch.nn.modules.module.Module.html"][1]
+    _open(driver, f"{base_url}/classes/torch.nn.modules.module.Module.html")
+    box = driver.execute_script(
+        "return document.querySelector('.docgen-diagram svg').getBoundingClientRect().height")
+    assert box < 1000 and module_height > box
+
+
+def test_phones_pan_diagrams_inside_their_box(driver, site: Path, base_url: str,  # type: ignore[no-untyped-def]
+                                              artifacts: Path) -> None:
+    _viewport(driver, PHONE)
+    try:
+        for page in _existing(site, GUIDE_PAGES):
+            _open(driver, f"{base_url}/{page}")
+            width = driver.execute_script("return document.documentElement.scrollWidth")
+            assert width <= PHONE[0], f"{page}: {width} px wide on a phone"
+            driver.save_screenshot(str(artifacts / f"390-{page.replace('/', '_')}.png"))
+        _open(driver, f"{base_url}/index.html")
+        box = driver.execute_script(
+            "const b = document.querySelector('.docgen-diagram');"
+            "return [b.scrollWidth, b.clientWidth, getComputedStyle(b).overflowX]")
+        assert box[2] == "auto"
+        button = driver.execute_script(
+            "return document.querySelector('.docgen-diagram .docgen-zoom') !== null")
+        assert button
+    finally:
+        _viewport(driver, DESKTOP)
+
+
+def test_no_request_leaves_the_site(driver, site: Path, base_url: str) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    for html in site.rglob("*.html"):
+        text = html.read_text(encoding="utf-8")
+        assert "fonts.googleapis" not in text and "fonts.gstatic" not in text, html
+    driver.get_log("performance")  # drop what earlier tests logged
+    requested = []
+    for page in _existing(site, GUIDE_PAGES):
+        _open(driver, f"{base_url}/{page}")
+        for entry in driver.get_log("performance"):
+            message = json.loads(entry["message"])["message"]
+            if message.get("method") == "Network.requestWillBeSent":
+                requested.append(message["params"]["request"]["url"])
+    assert requested, "the performance log recorded nothing"
+    external = sorted({u for u in requested
+                       if not u.startswith((base_url, "data:", "blob:", "about:"))})
+    assert external == []
+
+
+def _row_text(driver, member: str) -> str:  # type: ignore[no-untyped-def]
+    return str(driver.execute_script(
+        "const rows = Array.from(document.querySelectorAll('article tr'));"
+        "const row = rows.find(r => r.cells[0] && r.cells[0].innerText.trim() === arguments[0]);"
+        "return row ? row.innerText : ''", member))
+
+
+def test_class_pages_show_each_assignment(driver, site: Path, base_url: str,  # type: ignore[no-untyped-def]
+                                          artifacts: Path) -> None:
+    _viewport(driver, DESKTOP)
+    _open(driver, f"{base_url}/classes/torch.nn.modules.conv._ConvNd.html")
+    weight = _row_text(driver, "weight")
+    assert "(in_channels, out_channels // groups, *kernel_size)" in weight
+    assert "(out_channels, in_channels // groups, *kernel_size)" in weight
+    assert "if transposed" in weight and "if not transposed" in weight
+    assert "conv.py:162" in weight and "conv.py:169" in weight
+    _open(driver, f"{base_url}/classes/torch.nn.modules.module.Module.html")
+    compiled = _row_text(driver, "_compiled_call_impl")
+    assert "None" in compiled and "class-level default" in compiled
+    assert "module.py:480" in compiled and "torch.compile(" in compiled
+    parameters = _row_text(driver, "_parameters")
+    assert "through super().__setattr__" in parameters
+    _open(driver, f"{base_url}/module-anatomy.html")
+    article = driver.find_element("tag name", "article").text
+    assert "bypasses Module's registration" in article
+    _open(driver, f"{base_url}/classes/torch.nn.modules.pooling.MaxPool2d.html")
+    kernel = _row_text(driver, "kernel_size")
+    assert "assigned in _MaxPoolNd.__init__" in kernel and "pooling.py:65" in kernel
+    # Conv2d: weight and bias first, inherited from _ConvNd, linked
+    _open(driver, f"{base_url}/classes/torch.nn.modules.conv.Conv2d.html")
+    first = driver.execute_script(
+        "return document.querySelector('article table tbody tr').innerText")
+    assert first.startswith("weight") and "_ConvNd" in first
+    link = driver.execute_script(
+        "const rows = Array.from(document.querySelectorAll('article tr'));"
+        "const row = rows.find(r => r.cells[0] && r.cells[0].innerText.trim() === 'weight');"
+        "return row.querySelector('a[href*=\"_ConvNd\"]') !== null")
+    assert link
+    folded = driver.execute_script(
+        "return Array.from(document.querySelectorAll('details.docgen-inherited'))"
+        ".map(d => [d.open, d.querySelector('summary').innerText])")
+    assert [t.split(" (")[0] for _, t in folded] == ["Inherited attributes", "Inherited methods"]
+    assert not any(is_open for is_open, _ in folded)
+
+
+def test_docstrings_are_whole_and_nothing_leaks(driver, base_url: str,  # type: ignore[no-untyped-def]
+                                                artifacts: Path) -> None:
+    _viewport(driver, DESKTOP)
+    _open(driver, f"{base_url}/classes/torch.nn.modules.conv.Conv2d.html")
+    article = driver.find_element("tag name", "article").text
+    for section in ("Args", "Shape", "Examples"):
+        assert section in article
+    for leaked in ("\\text", "\\frac", ":math:", ":attr:", "``", ".. math", "Examples::"):
+        assert leaked not in article, leaked
+    maths = driver.execute_script(
+        "return Array.from(document.querySelectorAll('article math'))"
+        ".map(m => m.getBoundingClientRect().height)")
+    assert len(maths) > 10 and all(h > 0 for h in maths)  # MathML drawn, no script needed
+    shape = driver.execute_script(
+        "const h = Array.from(document.querySelectorAll('article strong'))"
+        ".find(e => e.innerText === 'Shape');"
+        "h.scrollIntoView(); return h !== undefined")
+    assert shape
+    driver.save_screenshot(str(artifacts / "conv2d-shape.png"))
+
+
+def test_changes_lists_are_lists(driver, site: Path, base_url: str) -> None:  # type: ignore[no-untyped-def]
+    page = "changes-torch-2.13.0-to-torch-2.14.1.html"
+    if not (site / page).is_file():
+        pytest.skip("no Changes page in this build")
+    _open(driver, f"{base_url}/{page}")
+    paragraphs = driver.execute_script(
+        "return Array.from(document.querySelectorAll('article p')).map(p => p.innerText)")
+    assert not [p for p in paragraphs if p.lstrip().startswith("- ") or "\n- " in p]
+    items = driver.execute_script("return document.querySelectorAll('article li').length")
+    intro = driver.find_element("tag name", "article").text
+    count = int(intro.split(" change", 1)[0].split()[-1])
+    assert items == count
+
+
+def test_home_labels_memory_in_mib_and_mb(driver, base_url: str) -> None:  # type: ignore[no-untyped-def]
+    _open(driver, f"{base_url}/index.html")
+    text = driver.find_element("tag name", "article").text
+    assert "233.08 MiB" in text and "244.40 MB" in text
+
+
+def test_search_puts_the_class_page_first(driver, base_url: str, artifacts: Path) -> None:  # type: ignore[no-untyped-def]
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+
+    _viewport(driver, DESKTOP)
+    _open(driver, f"{base_url}/index.html")
+    box = _wait(driver, ec.element_to_be_clickable((By.CSS_SELECTOR, "input.md-search__input")))
+    box.click()
+    box.send_keys("Conv2d")
+    _wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, ".md-search-result__item a"))
+    first = driver.find_element(By.CSS_SELECTOR, ".md-search-result__item a")
+    href = first.get_attribute("href").split("?", 1)[0]
+    assert href.endswith("classes/torch.nn.modules.conv.Conv2d.html")
+    box.clear()
+    box.send_keys("register_buffer")
+    _wait(driver, lambda d: "matching" in d.find_element(
+        By.CSS_SELECTOR, ".md-search-result__meta").text)
+    meta = driver.find_element(By.CSS_SELECTOR, ".md-search-result__meta").text
+    driver.save_screenshot(str(artifacts / "search-register-buffer.png"))
+    found = int(meta.split()[0]) if meta.split()[0].isdigit() else 0
+    assert 0 < found <= 20, meta  # inherited lists are not indexed
+
+
+def test_class_index_filters(driver, base_url: str, artifacts: Path) -> None:  # type: ignore[no-untyped-def]
+    from selenium.webdriver.common.by import By
+
+    _viewport(driver, DESKTOP)
+    _open(driver, f"{base_url}/classes/index.html")
+    headings = [h.text for h in driver.find_elements(By.CSS_SELECTOR, "article h2")]
+    assert headings[0].startswith("Used by")
+    box = driver.find_element(By.ID, "docgen-class-filter")
+    box.send_keys("pool")
+    shown = driver.execute_script(
+        "return Array.from(document.querySelectorAll('.docgen-class-list li'))"
+        ".filter(li => li.offsetParent !== null).map(li => (li.innerText + ' ' +"
+        " li.closest('.docgen-class-list').previousElementSibling.innerText).toLowerCase())")
+    hidden = driver.execute_script(
+        "return Array.from(document.querySelectorAll('.docgen-class-list li'))"
+        ".filter(li => li.offsetParent === null).length")
+    assert shown and hidden and all("pool" in s for s in shown)
+    driver.save_screenshot(str(artifacts / "class-index-filter.png"))

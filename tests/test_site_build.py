@@ -72,6 +72,11 @@ def test_build_reads_the_plugin_block_of_mkdocs_yml(write_package, tmp_path) -> 
     assert (site / "generated" / "classes" / "pkg.layers.Conv" / "index.html").is_file()
     home = (site / "generated" / "index.html").read_text(encoding="utf-8")
     assert 'xlink:href="classes/pkg.layers.Conv/"' in home  # directory URLs respected
+    conv = (site / "generated" / "classes" / "pkg.layers.Conv" / "index.html").read_text(
+        encoding="utf-8")
+    assert "docgen-fragment" not in conv and "<summary>Inherited methods (" in conv
+    assert not (site / "generated" / "_fragments").exists()  # put into pages, not published
+    assert '<a href="../pkg.layers.Base/"><code>Base</code></a>' in conv
     assert 'href="assets/docgen.css"' in home and (site / "generated/assets/docgen.css").is_file()
 
 

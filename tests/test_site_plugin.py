@@ -41,6 +41,8 @@ def test_mkdocs_build_generates_the_pages(write_package, tmp_path, plugin_regist
     assert (site / "generated" / "classes" / "pkg.layers.Conv.html").is_file()
     home = (site / "generated" / "index.html").read_text(encoding="utf-8")
     assert 'xlink:href="classes/pkg.layers.Conv.html"' in home
+    conv = (site / "generated" / "classes" / "pkg.layers.Conv.html").read_text(encoding="utf-8")
+    assert "docgen-fragment" not in conv and "<summary>Inherited methods (" in conv
     assert not (project / "docs" / "generated").exists()  # nothing written into docs/
 
 

@@ -32,6 +32,34 @@ def test_every_relative_link_points_at_a_generated_page(docs) -> None:  # type: 
     assert broken_links(docs.files) == []
 
 
+def test_class_page_shows_branches_defaults_setters_and_the_docstring(docs) -> None:  # type: ignore[no-untyped-def]
+    page = docs.files["classes/pkg.layers._ConvNd.md"]
+    weight = next(line for line in page.splitlines() if line.startswith("| <code>weight</code>"))
+    assert "Parameter\\(cout, cin\\)" in weight and "if <code>transposed</code>" in weight
+    assert "Parameter\\(cin, cout\\)" in weight and "if <code>not transposed</code>" in weight
+    hook = next(line for line in page.splitlines() if line.startswith("| <code>\\_hook</code>"))
+    assert "<code>None</code> <small>class-level default" in hook
+    assert "in <code>compile</code>" in hook
+    state = next(line for line in page.splitlines() if line.startswith("| <code>\\_state</code>"))
+    assert "through <code>super\\(\\).\\_\\_setattr\\_\\_</code>" in state
+    # the whole docstring, its roles linked to class pages, its math as MathML
+    assert "[<code>Base</code>](pkg.layers.Base.md)" in page
+    assert "[<code>pkg.layers.Conv</code>](pkg.layers.Conv.md)" in page
+    assert "**Args**" in page and "<math" in page and "C_{in}" not in page
+    # Conv inherits weight: listed with the parameters, its origin linked
+    conv = docs.files["classes/pkg.layers.Conv.md"]
+    tensors = conv.split("## Parameters, buffers and submodules", 1)[1].split("## Members")[0]
+    assert "<code>weight</code>" in tensors and "(pkg.layers._ConvNd.md)" in tensors
+    # inherited methods: a fragment file the page points at, put into its HTML after MkDocs
+    holder = '<div class="docgen-fragment" data-fragment="../_fragments/classes/' \
+        'pkg.layers.Conv.inherited-methods.html"></div>'
+    assert holder in conv
+    inherited = docs.files["_fragments/classes/pkg.layers.Conv.inherited-methods.html"]
+    assert "Inherited methods" in inherited and "data-search-exclude" in inherited
+    assert "<td><code>register_buffer</code></td>" in inherited
+    assert '<a href="pkg.layers.Base.html"><code>Base</code></a>' in inherited
+
+
 def test_links_with_directory_urls(write_package) -> None:  # type: ignore[no-untyped-def]
     root = write_package(PACKAGE)
     docs = generate_docs(synthetic_config(root), jobs=1, directory_urls=True)

@@ -7,6 +7,7 @@ each module's result a pure function of its source, which is what the cache keys
 
 from __future__ import annotations
 
+import inspect
 import re
 import string
 from collections.abc import Iterator
@@ -16,6 +17,7 @@ from astroid import nodes
 
 from docgen.classes.roles import group_of
 from docgen.core.records import (
+    AssignmentDoc,
     BaseRef,
     Binding,
     ClassDoc,
@@ -131,11 +133,17 @@ class _MemberTable:
         self.qualname = qualname
         self.members: dict[str, MemberDoc] = {}
         self.annotations: dict[str, str] = {}
+        self.sightings: dict[str, list[AssignmentDoc]] = {}
 
     def add(self, name: str, kind: MemberKind, loc: Location, *, value: nodes.NodeNG | None = None,
-            annotation: nodes.NodeNG | None = None) -> None:
+            annotation: nodes.NodeNG | None = None, scope: str = "class",
+            condition: str | None = None, via: str | None = None) -> None:
         if annotation is not None:
             self.annotations.setdefault(name, annotation.as_string())
+        if value is not None or via is not None:
+            self.sightings.setdefault(name, []).append(AssignmentDoc(
+                value_text=_short(value) if value is not None else None, location=loc,
+                scope=scope, condition=condition, via=via))
         old = self.members.get(name)
         if old is not None and _KIND_RANK[old.kind] >= _KIND_RANK[kind]:
             return
@@ -152,7 +160,8 @@ class _MemberTable:
             if name in constants and _KIND_RANK[kind] < _KIND_RANK[MemberKind.CONSTANT]:
                 kind = MemberKind.CONSTANT
             type_text = self.annotations.get(name, member.type_text)
-            out.append(replace(member, kind=kind, type_text=type_text))
+            seen = tuple(sorted(self.sightings.get(name, ()), key=lambda a: a.location.line))
+            out.append(replace(member, kind=kind, type_text=type_text, assignments=seen))
         return tuple(sorted(out, key=lambda m: (m.location.line, m.name)))
 
 
@@ -303,25 +312,43 @@ def _collect_instance_members(func: nodes.FunctionDef, ctx: _ModuleContext,
             nodes.FunctionDef, nodes.ClassDef, nodes.Lambda)):
         if isinstance(node, nodes.AssignAttr):
             if isinstance(node.expr, nodes.Name) and node.expr.name == self_name:
-                _add_assign_attr(node, ctx, members)
+                _add_assign_attr(node, ctx, members, func)
         else:
-            _add_call_member(node, self_name, ctx, members)
+            _add_call_member(node, self_name, ctx, members, func)
 
 
-def _add_assign_attr(node: nodes.AssignAttr, ctx: _ModuleContext, members: _MemberTable) -> None:
+def _condition(node: nodes.NodeNG, func: nodes.FunctionDef) -> str | None:
+    """The `if` tests a statement of `func` sits under, outermost first (`not (t)` in else)."""
+    tests: list[str] = []
+    child, parent = node, node.parent
+    while parent is not None and parent is not func:
+        if isinstance(parent, nodes.If) and child is not parent.test:
+            test = _short(parent.test, 80)
+            if child in parent.orelse:
+                simple = isinstance(parent.test, nodes.Name | nodes.Attribute | nodes.Call)
+                test = f"not {test}" if simple else f"not ({test})"
+            tests.append(test)
+        child, parent = parent, parent.parent
+    return " and ".join(reversed(tests)) or None
+
+
+def _add_assign_attr(node: nodes.AssignAttr, ctx: _ModuleContext, members: _MemberTable,
+                     func: nodes.FunctionDef) -> None:
     parent = node.parent
     value = getattr(parent, "value", None)
     annotation = parent.annotation if isinstance(parent, nodes.AnnAssign) else None
+    where = {"scope": func.name, "condition": _condition(node, func)}
     if isinstance(parent, nodes.Assign | nodes.AnnAssign) and value is not None:
         kind = _kind_of_value(value, MemberKind.INSTANCE_ATTRIBUTE)
-        members.add(node.attrname, kind, ctx.loc(node), value=value, annotation=annotation)
+        members.add(node.attrname, kind, ctx.loc(node), value=value, annotation=annotation,
+                    **where)
     else:
         members.add(node.attrname, MemberKind.INSTANCE_ATTRIBUTE, ctx.loc(node),
-                    annotation=annotation)
+                    annotation=annotation, **where)
 
 
 def _add_call_member(call: nodes.Call, self_name: str, ctx: _ModuleContext,
-                     members: _MemberTable) -> None:
+                     members: _MemberTable, func_node: nodes.FunctionDef) -> None:
     func = call.func
     args = call.args
     if isinstance(func, nodes.Attribute):
@@ -330,7 +357,8 @@ def _add_call_member(call: nodes.Call, self_name: str, ctx: _ModuleContext,
                 and owner.name == self_name and args and _is_str(args[0]):
             value = args[1] if len(args) > 1 else None
             members.add(args[0].value, _REGISTER_KINDS[func.attrname], ctx.loc(call),
-                        value=value)
+                        value=value, scope=func_node.name,
+                        condition=_condition(call, func_node), via=func.attrname)
             return
         form = None
         if func.attrname == "__setattr__":
@@ -342,13 +370,14 @@ def _add_call_member(call: nodes.Call, self_name: str, ctx: _ModuleContext,
             return
     elif isinstance(func, nodes.Name) and func.name == "setattr" and args \
             and _is_self(args[0], self_name):
-        rest = args[1:]
+        form, rest = "setattr", args[1:]
     else:
         return
     if len(rest) >= 2 and _is_str(rest[0]) and rest[0].value.isidentifier():
         value = rest[1]
         members.add(rest[0].value, _kind_of_value(value, MemberKind.INSTANCE_ATTRIBUTE),
-                    ctx.loc(call), value=value)
+                    ctx.loc(call), value=value, scope=func_node.name,
+                    condition=_condition(call, func_node), via=form)
 
 
 def _is_self(node: nodes.NodeNG, self_name: str) -> bool:
@@ -443,7 +472,9 @@ def _summary(text: str, *, complete: bool = True) -> str | None:
 
 
 def _docstring_of(text: str | None) -> DocstringDoc:
-    return DocstringDoc((_summary(text) or "") if text else "")
+    if not text:
+        return DocstringDoc("")
+    return DocstringDoc(_summary(text) or "", text=inspect.cleandoc(text))
 
 
 def _dynamic_docstring(value: nodes.NodeNG, ctx: _ModuleContext) -> DocstringDoc:
@@ -455,7 +486,55 @@ def _dynamic_docstring(value: nodes.NodeNG, ctx: _ModuleContext) -> DocstringDoc
     """
     text, complete = _known_prefix(value, ctx)
     summary = _summary(text, complete=complete)
-    return DocstringDoc(summary) if summary else DocstringDoc("", is_dynamic=True)
+    known, whole = _known_text(value, ctx)
+    body = inspect.cleandoc(known) if known.strip() else ""
+    if summary:
+        return DocstringDoc(summary, text=body, is_partial=not whole)
+    return DocstringDoc("", is_dynamic=True, text=body, is_partial=not whole)
+
+
+def _known_text(node: nodes.NodeNG, ctx: _ModuleContext) -> tuple[str, bool]:
+    """A string expression with every statically known piece filled in; a replacement field
+    whose value is only known at run time becomes `[name: filled in at run time]`."""
+    if _is_str(node):
+        return str(node.value), True
+    if isinstance(node, nodes.BinOp) and node.op == "+":
+        left, lw = _known_text(node.left, ctx)
+        right, rw = _known_text(node.right, ctx)
+        return left + right, lw and rw
+    if isinstance(node, nodes.Call) and isinstance(node.func, nodes.Attribute) \
+            and node.func.attrname == "format" and not node.args:
+        template, whole = _known_text(node.func.expr, ctx)
+        kwargs, all_known = _partial_format_kwargs(node, ctx)
+        out: list[str] = []
+        try:
+            for literal, field_name, _, _ in string.Formatter().parse(template):
+                out.append(literal)
+                if field_name is None:
+                    continue
+                if field_name in kwargs:
+                    out.append(kwargs[field_name])
+                else:
+                    whole = False
+                    out.append(f"[{field_name}: filled in at run time]")
+        except ValueError:
+            return template, False
+        return "".join(out), whole and all_known
+    return "", False
+
+
+def _partial_format_kwargs(call: nodes.Call, ctx: _ModuleContext) -> tuple[dict[str, str], bool]:
+    """The keyword values of a `.format(...)` call that are literal here, and whether all are."""
+    kwargs: dict[str, str] = {}
+    all_known = True
+    for kw in call.keywords or []:
+        if kw.arg is None and isinstance(kw.value, nodes.Name) and kw.value.name in ctx.constants:
+            kwargs.update(ctx.constants[kw.value.name])
+        elif kw.arg is not None and _is_str(kw.value):
+            kwargs[kw.arg] = kw.value.value
+        else:
+            all_known = False
+    return kwargs, all_known
 
 
 def _known_prefix(node: nodes.NodeNG, ctx: _ModuleContext) -> tuple[str, bool]:

@@ -117,7 +117,8 @@ def _report(result: BuildResult, args: argparse.Namespace) -> int:
     t = result.timings
     parts = ", ".join(f"{k} {v:.1f}s" for k, v in t.items())
     where = result.site_dir or result.output
-    log.info("built %s: %d pages, %d class pages (%s)", where, len(result.docs.files),
+    pages = sum(1 for f in result.docs.files if f.endswith(".md"))
+    log.info("built %s: %d pages, %d class pages (%s)", where, pages,
              len(result.docs.layout.class_pages), parts)
     warnings = len(result.docs.diagnostics) + int(result.docs.graphviz_missing)
     if args.strict and warnings:

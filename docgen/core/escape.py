@@ -6,6 +6,7 @@ page or a diagram through one of these, usually as a Jinja filter of the same na
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 
@@ -29,6 +30,7 @@ def md_text(text: str) -> str:
     return _escape_inline(" ".join(text.split()))
 
 
+@functools.lru_cache(maxsize=65536)  # pages repeat the same names thousands of times
 def _escape_inline(text: str) -> str:
     escaped = _MD_SPECIAL.sub(r"\\\1", html.escape(text, quote=False))
     return escaped.replace("{", "&#123;").replace("}", "&#125;")

@@ -85,7 +85,28 @@ class BaseRef:
 
 
 @dataclass(frozen=True)
+class AssignmentDoc:
+    """One place where a class gives a member a value, as written.
+
+    `scope` is "class" for the class body, else the method holding the statement
+    (`__init__`, `compile`); `condition` the `if` tests it sits under, innermost last
+    (`not transposed` for an `else` branch); `via` the call that set it when it is not a
+    plain `self.x = ...` (`super().__setattr__`, `object.__setattr__`, `setattr`,
+    `register_buffer`, ...).
+    """
+
+    value_text: str | None
+    location: Location
+    scope: str
+    condition: str | None = None
+    via: str | None = None
+
+
+@dataclass(frozen=True)
 class MemberDoc:
+    """A member and the sighting that decided its kind; `assignments` holds every sighting
+    in the class, in source order (class-level defaults, each branch of an `if`)."""
+
     name: str
     kind: MemberKind
     type_text: str | None
@@ -93,6 +114,7 @@ class MemberDoc:
     location: Location
     value_text: str | None = None
     constructor: str | None = None  # dotted callee as written, when the value is a call
+    assignments: tuple[AssignmentDoc, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -112,10 +134,16 @@ class MethodDoc:
 
 @dataclass(frozen=True)
 class DocstringDoc:
-    """The first docstring line; `is_dynamic` when it is built at run time from non-literals."""
+    """The summary (first sentence) and the known text of a docstring, dedented.
+
+    `is_dynamic` when it is built at run time from non-literals; `text` then holds the part
+    known statically (up to the first unknown piece) and `is_partial` says so.
+    """
 
     summary: str
     is_dynamic: bool = False
+    text: str = ""
+    is_partial: bool = False
 
 
 @dataclass(frozen=True)
@@ -238,6 +266,9 @@ class LayerDoc:
     target: str | None
     location: Location
     children: tuple[LayerDoc, ...] = ()
+    # the evaluated constructor arguments by parameter name, in signature order, defaults
+    # included (the model reader's LayerNode.arguments); () when not evaluated
+    values: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ from docgen.site.diagrams import (
     render_many,
     uml_dot,
 )
+from docgen.site.docstrings import mathml_memo, memo_key
 from docgen.site.pages import (
     Diagram,
     PageRenderer,
@@ -135,7 +136,16 @@ def generate_docs(cfg: Config, *, cache: AnalysisCache | None = None, jobs: int 
                           study.summary, classes, views, walk_pages(study),
                           tuple(change_pages(study)))
     env = make_environment(templates)
+    math_store = cache.sibling("mathml") if cache is not None else None
+    math_key = memo_key() if math_store is not None else ""
+    memo = mathml_memo()
+    known = math_store.load(math_key) if math_store is not None else None
+    if isinstance(known, dict):
+        memo.update(known)
+    before = len(memo)
     files = PageRenderer(env, content).all_pages()
+    if math_store is not None and len(memo) != before:
+        math_store.store(math_key, dict(memo))
     files.update(render_study_pages(study, env, layout.class_pages))
     timings["pages"] = time.perf_counter() - clock
     diagnostics = (*project.diagnostics, *model_problems, *study.diagnostics)
@@ -328,6 +338,9 @@ def _site_stamp(docs: GeneratedDocs, config_file: Path | None, docs_dir: Path | 
         except importlib.metadata.PackageNotFoundError:
             digest.update(f"{name}=?\0".encode())
     digest.update(f"strict={request.strict}\0".encode())
+    # the code MkDocs runs on docgen's behalf (hooks), which a checkout can change in place
+    for hook in ("mkdocs_hooks.py", "fragments.py"):
+        digest.update(Path(__file__).with_name(hook).read_bytes())
     for rel in sorted(docs.files):
         digest.update(f"{rel}\0{docs.files[rel]}\0".encode())
     if config_file is not None:
@@ -419,8 +432,10 @@ def _publish(request: BuildRequest, config_file: Path | None, folders: _Folders,
     say("running mkdocs build")
     if config_file is not None:
         css = f"{folders.output_rel}/{SiteLayout.CSS}".removeprefix("./")
+        js = f"{folders.output_rel}/{SiteLayout.JS}".removeprefix("./")
         build_site(folders.site_dir, config_file=config_file, strict=request.strict,
-                   extra_css=[css], docs_dir=built_docs if request.staging else None)
+                   extra_css=[css], extra_javascript=[js],
+                   docs_dir=built_docs if request.staging else None)
     else:
         build_site(folders.site_dir, builtin=builtin_site_config(built_docs, docs.nav()),
                    strict=request.strict)

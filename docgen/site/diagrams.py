@@ -26,7 +26,7 @@ from docgen.core.names import short_name as short
 from docgen.core.records import ClassDoc, ClassView, LayerDoc, MemberKind, ModelDoc
 from docgen.sources.store import BlobStore
 
-MAX_WIDTH_PX = 1600
+MAX_WIDTH_PX = 1360  # the content area of a 1440 px window, less its margins
 PT_TO_PX = 96 / 72
 OBJECT = "builtins.object"
 
@@ -323,23 +323,50 @@ _MEMBER_MARK = {MemberKind.PARAMETER: "«param» ", MemberKind.BUFFER: "«buffer
                 MemberKind.CONSTANT: "«const» "}
 
 
-def uml_label(cls: ClassDoc, view: ClassView, width: int = 72) -> str:
-    """HTML-like label: name, own attributes, own methods; inherited ones counted, not listed."""
+UML_MAX_LINES = 14  # per compartment: the box stays about a screen tall
+
+
+def uml_label(cls: ClassDoc, view: ClassView, width: int = 72,
+              max_lines: int = UML_MAX_LINES) -> str:
+    """HTML-like label: name, own attributes, own methods; inherited ones counted, not listed.
+
+    Each compartment shows at most `max_lines` lines (parameters, buffers and submodules
+    first, then public names, then private ones); the rest is counted, the page's tables
+    list them all."""
     rows = [f'<TR><TD BGCOLOR="{_COLORS["class"]}"><B>{dot_label(cls.name)}</B><BR/>'
             f'<FONT POINT-SIZE="9">{dot_label(cls.module)}</FONT></TD></TR>']
+    members = sorted(cls.members, key=lambda m: (m.kind not in _MEMBER_FIRST,
+                                                 _privacy(m.name)))
     attrs = [_visibility(m.name) + _MEMBER_MARK.get(m.kind, "") + m.name +
-             (f": {m.type_text}" if m.type_text else "") for m in cls.members]
-    methods = [_visibility(m.name) + _method_line(m.signature) for m in cls.methods]
+             (f": {m.type_text}" if m.type_text else "") for m in members]
+    methods = [_visibility(m.name) + _method_line(m.signature)
+               for m in sorted(cls.methods, key=lambda m: _privacy(m.name))]
     inherited_m = sum(1 for m in view.members if m.is_inherited)
     inherited_f = sum(1 for m in view.methods if m.is_inherited)
     for lines, extra in ((attrs, inherited_m), (methods, inherited_f)):
-        shown = [dot_label(shorten(line, width)) for line in lines]
+        shown = [dot_label(shorten(line, width)) for line in lines[:max_lines]]
+        notes = []
+        if len(lines) > max_lines:
+            notes.append(f"{len(lines) - max_lines} more")
         if extra:
-            shown.append(f'<I><FONT COLOR="#6b7280">+ {extra} inherited</FONT></I>')
+            notes.append(f"{extra} inherited")
+        if notes:
+            shown.append(f'<I><FONT COLOR="#6b7280">+ {" + ".join(notes)}'
+                         f' (tables below)</FONT></I>')
         body = "<BR ALIGN=\"LEFT\"/>".join(shown) + '<BR ALIGN="LEFT"/>' if shown else " "
         rows.append(f'<TR><TD ALIGN="LEFT" BALIGN="LEFT">{body}</TD></TR>')
     return ('<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="4" '
             'BGCOLOR="white">' + "".join(rows) + "</TABLE>")
+
+
+_MEMBER_FIRST = (MemberKind.PARAMETER, MemberKind.BUFFER, MemberKind.SUBMODULE)
+
+
+def _privacy(name: str) -> int:
+    """0 public, 1 dunder, 2 private: the order names appear in a capped UML box."""
+    if name.startswith("__") and name.endswith("__"):
+        return 1
+    return 2 if name.startswith("_") else 0
 
 
 def _visibility(name: str) -> str:

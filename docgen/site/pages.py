@@ -7,6 +7,7 @@ which order, grouped how) is computed in Python; the templates only arrange it.
 
 from __future__ import annotations
 
+import functools
 import posixpath
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from docgen.classes.roles import GROUP_ORDER, GROUP_TITLES, STATE_TITLES, state_
 from docgen.core.escape import (
     html_text,
     md_code,
+    shorten,
 )
 from docgen.core.names import short_name as short
 from docgen.core.records import (
@@ -32,6 +34,11 @@ from docgen.core.records import (
     Project,
 )
 from docgen.core.templating import read_shipped_asset
+from docgen.site.docstrings import docstring_markdown
+from docgen.site.fragments import fragment_path, placeholder
+
+# Kinds listed first on a class page, own and inherited together: the module's state.
+_TENSOR_KINDS = (MemberKind.PARAMETER, MemberKind.BUFFER, MemberKind.SUBMODULE)
 
 # Upstream source browsers for the distributions docgen reads, by distribution name.
 SOURCE_URLS: dict[str, str] = {
@@ -56,6 +63,7 @@ class SiteLayout:
     CLASSES = "classes/index.md"
     ANATOMY = "module-anatomy.md"
     CSS = "assets/docgen.css"
+    JS = "assets/docgen.js"
 
     def class_page(self, qualname: str) -> str | None:
         return f"classes/{qualname}.md" if qualname in self.class_pages else None
@@ -71,9 +79,7 @@ class SiteLayout:
 
     def url(self, page: str, target: str) -> str:
         """The final URL of `target` relative to where `page` is served (for raw HTML/SVG)."""
-        if not self.directory_urls:
-            return posixpath.relpath(target[:-3] + ".html", posixpath.dirname(page) or ".")
-        return posixpath.relpath(_served_dir(target), _served_dir(page)) + "/"
+        return _served_url(page, target, self.directory_urls)
 
     def class_linker(self, page: str) -> Callable[[str], str | None]:
         def link(qualname: str) -> str | None:
@@ -118,6 +124,8 @@ class PageRenderer:
     def __init__(self, env: jinja2.Environment, content: SiteContent) -> None:
         self.env = env
         self.c = content
+        self.fragments: dict[str, str] = {}  # fragments.py: HTML put in after MkDocs
+        self._source_html: dict[Location, str] = {}
 
     def render(self, template: str, page: str, **context: Any) -> str:
         layout = self.c.layout
@@ -130,12 +138,20 @@ class PageRenderer:
             name = md_code(short(qualname))
             return f"[{name}]({link(target)})" if target else name
 
+        def class_html(qualname: str) -> str:
+            """A class name as raw HTML, linked to its page by its served URL."""
+            target = layout.class_page(qualname)
+            name = f"<code>{html_text(short(qualname))}</code>"
+            return f'<a href="{html_text(layout.url(page, target))}">{name}</a>' \
+                if target else name
+
         def diagram(key: str) -> str:
             return self.env.get_template("_diagram.md.j2").render(
                 key=key, diagram=self.c.diagrams.get(key))
 
         text = self.env.get_template(template).render(
-            page=page, link=link, class_ref=class_ref, diagram=diagram, layout=layout,
+            page=page, link=link, class_ref=class_ref, class_html=class_html,
+            diagram=diagram, layout=layout,
             project=self.c.project, **context)
         return text.rstrip("\n") + "\n"
 
@@ -145,6 +161,7 @@ class PageRenderer:
             SiteLayout.HIERARCHY: self.hierarchy(),
             SiteLayout.CLASSES: self.class_index(),
             SiteLayout.CSS: read_shipped_asset("docgen.css"),
+            SiteLayout.JS: read_shipped_asset("docgen.js"),
         }
         if MODULE_ROOT in self.c.classes:
             pages[SiteLayout.ANATOMY] = self.anatomy()
@@ -154,6 +171,7 @@ class PageRenderer:
             page = self.c.layout.class_page(qualname)
             assert page is not None
             pages[page] = self.class_page(qualname)
+        pages.update(self.fragments)
         return pages
 
     def home(self) -> str:
@@ -187,29 +205,196 @@ class PageRenderer:
         view = self.c.views[qualname]
         bases = [b for b in view.resolution_order[1:2]]
         return {"qualname": qualname, "summary": cls.docstring.summary, "bases": bases,
+                "module": cls.module,
                 "public": view.public_paths[0] if view.public_paths else qualname}
 
     def class_index(self) -> str:
+        """The model's classes first, then every class by package (`torch.nn.modules`):
+        the selected packages first, then the bases read from elsewhere (Tensor, Function)."""
+        pages = self.c.layout.class_pages
+        used = [q for q in (_used_classes(self.c.composition) if self.c.composition else [])
+                if q in pages]
         by_module: dict[str, list[dict[str, Any]]] = {}
-        for qualname in sorted(self.c.layout.class_pages):
-            by_module.setdefault(self.c.classes[qualname].module, []).append(
-                self.class_row(qualname))
+        for qualname in sorted(pages, key=lambda q: (short(q).lstrip("_").lower(), q)):
+            module = self.c.classes[qualname].module
+            package = module.rsplit(".", 1)[0] if "." in module else module
+            by_module.setdefault(package, []).append(self.class_row(qualname))
+        selected = {m: any(self.c.classes[r["qualname"]].is_selected for r in rows)
+                    for m, rows in by_module.items()}
         return self.render("classes.md.j2", SiteLayout.CLASSES,
-                           modules=sorted(by_module.items()))
+                           model=short(self.c.composition.qualname)
+                           if self.c.composition else None,
+                           used=[self.class_row(q) for q in used],
+                           modules=sorted(by_module.items(),
+                                          key=lambda kv: (not selected[kv[0]], kv[0])),
+                           total=len(pages))
 
     def class_page(self, qualname: str) -> str:
         cls = self.c.classes[qualname]
         view = self.c.views[qualname]
         page = self.c.layout.class_page(qualname)
         assert page is not None
+        tensors, own, inherited = self.member_sections(view, page)
+        methods = self.inherited_methods(view, page)
         return self.render("class.md.j2", page, cls=cls, view=view,
                            source=self.source_link(cls.location, full=True),
-                           members=self.member_rows(view),
-                           inherited_members=self.inherited_members(view),
+                           docstring=self.docstring(cls, page),
+                           tensors=tensors, members=own, inherited_members=inherited,
                            groups=self.method_groups(view),
+                           inherited_methods=methods,
+                           inherited_members_html=self.fragment(
+                               page, "inherited-attributes", rows=inherited,
+                               title="Inherited attributes", methods=False),
+                           inherited_methods_html=self.fragment(
+                               page, "inherited-methods", rows=methods,
+                               title="Inherited methods", methods=True),
                            external=[b.text for b in cls.bases if b.target is None],
                            walk_page=self.c.walk_pages.get(qualname),
                            show_inherited=self.c.show_inherited)
+
+    def fragment(self, page: str, name: str, **context: Any) -> str:
+        """`_inherited.md.j2` rendered into a fragment file; the page gets its placeholder."""
+        if not context.get("rows"):
+            return ""
+        path = fragment_path(page, name)
+        self.fragments[path] = self.render("_inherited.md.j2", page, **context)
+        return placeholder(page, path)
+
+    def docstring(self, cls: ClassDoc, page: str) -> str:
+        """The class docstring as Markdown (roles, sections and math converted)."""
+        if not cls.docstring.text:
+            return ""
+        return docstring_markdown(cls.docstring.text, self.doc_linker(page))
+
+    def doc_linker(self, page: str) -> Callable[[str], str | None]:
+        """A dotted name in a docstring (`torch.nn.Conv2d`, `Module`) -> its class page URL."""
+        names = self._doc_names()
+        layout = self.c.layout
+
+        def find(dotted: str) -> str | None:
+            qualname = names.get(dotted) or names.get(dotted.rsplit(".", 1)[-1])
+            target = layout.class_page(qualname) if qualname else None
+            return layout.md_link(page, target) if target else None
+
+        return find
+
+    @functools.cached_property
+    def _doc_name_map(self) -> dict[str, str]:
+        names: dict[str, str] = {}
+        short_counts: dict[str, int] = {}
+        for q in self.c.layout.class_pages:
+            short_counts[short(q)] = short_counts.get(short(q), 0) + 1
+        for q in self.c.layout.class_pages:
+            names[q] = q
+            if short_counts[short(q)] == 1:
+                names[short(q)] = q
+        for public, q in self.c.project.aliases:
+            if q in self.c.layout.class_pages:
+                names.setdefault(public, q)
+        for q, view in self.c.views.items():
+            if q in self.c.layout.class_pages:
+                for public in view.public_paths:
+                    names.setdefault(public, q)
+        return names
+
+    def _doc_names(self) -> dict[str, str]:
+        return self._doc_name_map
+
+    def member_sections(self, view: ClassView, page: str) -> tuple[
+            list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+        """(parameters/buffers/submodules, own or inherited; other own members; other
+        inherited members), each in (MRO, source line) order."""
+        order = {q: i for i, q in enumerate(view.resolution_order)}
+        tensors: list[dict[str, Any]] = []
+        own: list[dict[str, Any]] = []
+        inherited: list[dict[str, Any]] = []
+        for im in view.members:
+            if im.is_inherited and not self.c.show_inherited:
+                continue
+            row = self.member_row(im.member, view)
+            row["inherited"] = im.is_inherited
+            if im.member.kind in _TENSOR_KINDS:
+                tensors.append(row)
+            elif im.is_inherited:
+                inherited.append(row)
+            else:
+                own.append(row)
+
+        def key(row: dict[str, Any]) -> tuple[int, int, str]:
+            return (order.get(row["defined_in"], len(order)), row["line"], row["name"])
+
+        tensors.sort(key=lambda r: (_TENSOR_KINDS.index(MemberKind(r["kind"])), *key(r)))
+        inherited.sort(key=lambda r: (r["name"].startswith("_"), r["name"]))
+        return tensors, own, inherited
+
+    def member_row(self, m: MemberDoc, view: ClassView | None = None) -> dict[str, Any]:
+        """One member; `values` lists every assignment (branch, class default, override)
+        when there is more than the plain one, as Markdown."""
+        values = self.assignment_lines(m)
+        assigned_in = ""
+        if view is not None and not m.assignments:
+            found = self._assigned_in_base(m.name, view)
+            if found is not None:
+                base, a = found
+                where = f"{short(base)}.{a.scope}" if a.scope != "class" else short(base)
+                assigned_in = (f"assigned in {md_code(where)}: "
+                               f"{md_code(shorten(a.value_text or '', 90))} "
+                               f"{self.source_link(a.location)}")
+        return {"name": m.name, "kind": m.kind.value, "type": m.type_text or "",
+                "value": m.value_text or "", "defined_in": m.defined_in,
+                "line": m.location.line, "values": values, "assigned_in": assigned_in,
+                "via": sorted({a.via for a in m.assignments
+                               if a.via and a.via.endswith("__setattr__")}),
+                "source": self.source_link(m.location),
+                "source_html": self.source_html(m.location)}
+
+    def assignment_lines(self, m: MemberDoc) -> list[str]:
+        """Each place `m` gets a value, as one Markdown line, when that says more than the
+        single value: several branches, a class-level default, a setter call."""
+        plain = len(m.assignments) == 1 and m.assignments[0].condition is None \
+            and m.assignments[0].via is None
+        if len(m.assignments) == 0 or plain:
+            return []
+        lines = []
+        for a in m.assignments:
+            where = []
+            if a.scope == "class":
+                where.append("class-level default")
+            else:
+                where.append(f"in {md_code(a.scope)}")
+            if a.condition:
+                where.append(f"if {md_code(a.condition)}")
+            if a.via:
+                where.append(f"through {md_code(a.via)}")
+            value = md_code(shorten(a.value_text, 110)) if a.value_text else "*(no value)*"
+            lines.append(f"{value} <small>{', '.join(where)}, "
+                         f"{self.source_link(a.location)}</small>")
+        return lines
+
+    def _assigned_in_base(self, name: str, view: ClassView) -> tuple[str, Any] | None:
+        """For an annotation-only member: the nearest base that assigns it, and where."""
+        for base in view.resolution_order[1:]:
+            cls = self.c.classes.get(base)
+            if cls is None:
+                continue
+            for m in cls.members:
+                if m.name == name and m.assignments:
+                    return base, m.assignments[0]
+        return None
+
+    def inherited_methods(self, view: ClassView, page: str) -> list[dict[str, Any]]:
+        """Inherited methods as rows (name, role, defined in), by role then name."""
+        if not self.c.show_inherited:
+            return []
+        rank = {g: i for i, g in enumerate(GROUP_ORDER)}
+        rows = [{"name": r.method.name, "group": GROUP_TITLES.get(r.method.group,
+                                                                  r.method.group),
+                 "rank": rank.get(r.method.group, len(rank)),
+                 "defined_in": r.method.defined_in, "kind": r.method.kind.value,
+                 "summary": r.method.summary,
+                 "source_html": self.source_html(r.method.location)}
+                for r in view.methods if r.is_inherited]
+        return sorted(rows, key=lambda r: (r["rank"], r["name"]))
 
     def summary_table(self, page: str) -> str:
         """`docgen summary`'s table with each layer type linked to its class page."""
@@ -222,60 +407,40 @@ class PageRenderer:
                  if (target := layout.class_page(row.qualname)) is not None}
         return render_summary_markdown(self.c.summary, self.env, links)
 
-    def member_rows(self, view: ClassView) -> list[dict[str, Any]]:
-        """The class's own attributes, in source order."""
-        return [self.member_row(im.member) for im in view.members if not im.is_inherited]
-
-    def member_row(self, m: MemberDoc) -> dict[str, Any]:
-        return {"name": m.name, "kind": m.kind.value, "type": m.type_text or "",
-                "value": m.value_text or "", "defined_in": m.defined_in,
-                "source": self.source_link(m.location)}
-
-    def inherited_members(self, view: ClassView) -> list[dict[str, Any]]:
-        """Inherited attribute names by the class that defines them, in MRO order."""
-        if not self.c.show_inherited:
-            return []
-        return _by_origin(view, [(im.member.defined_in, im.member.name)
-                                 for im in view.members if im.is_inherited])
-
-    def method_groups(self, view: ClassView, *, own_only: bool = False) -> list[dict[str, Any]]:
-        """Per role (GROUP_ORDER): own methods as rows, inherited ones as names by origin."""
+    def method_groups(self, view: ClassView) -> list[dict[str, Any]]:
+        """The class's own methods as rows per role (GROUP_ORDER); inherited ones are listed
+        apart (`inherited_methods`)."""
         own: dict[str, list[dict[str, Any]]] = {}
-        inherited: dict[str, list[tuple[str, str]]] = {}
         for r in view.methods:
             m = r.method
             if r.is_inherited:
-                inherited.setdefault(m.group, []).append((m.defined_in, m.name))
                 continue
             own.setdefault(m.group, []).append({
                 "name": m.name, "signature": m.signature, "kind": m.kind.value,
                 "alias_of": m.alias_of, "overrides": r.overrides, "summary": m.summary,
                 "abstract": m.is_abstract, "source": self.source_link(m.location),
                 "overloads": len(m.overloads)})
-        show_inherited = self.c.show_inherited and not own_only
-        groups: list[dict[str, Any]] = []
-        for g in GROUP_ORDER:
-            names = inherited.get(g, []) if show_inherited else []
-            if g in own or names:
-                groups.append({"key": g, "title": GROUP_TITLES[g],
-                               "rows": sorted(own.get(g, []), key=lambda r: r["name"]),
-                               "inherited": _by_origin(view, names)})
-        return groups
+        return [{"key": g, "title": GROUP_TITLES[g],
+                 "rows": sorted(own[g], key=lambda r: r["name"])}
+                for g in GROUP_ORDER if g in own]
 
     def anatomy(self) -> str:
         cls = self.c.classes[MODULE_ROOT]
         view = self.c.views[MODULE_ROOT]
         state: dict[str, list[dict[str, Any]]] = {}
         for m in cls.members:
-            state.setdefault(state_group_of(m.name), []).append({
-                "name": m.name, "kind": m.kind.value, "type": m.type_text or "",
-                "value": m.value_text or "", "source": self.source_link(m.location)})
+            state.setdefault(state_group_of(m.name), []).append(self.member_row(m))
+        bypass = [m.name for m in cls.members
+                  if any(a.via and a.via.endswith("__setattr__") for a in m.assignments)]
+        setattr_method = next((m for m in cls.methods if m.name == "__setattr__"), None)
         state_groups = [{"title": title, "rows": state[key]}
                         for key, title in STATE_TITLES.items() if key in state]
         page = SiteLayout.ANATOMY
         return self.render("anatomy.md.j2", page, cls=cls, view=view,
-                           state_groups=state_groups,
-                           groups=self.method_groups(view, own_only=True),
+                           state_groups=state_groups, bypass=bypass,
+                           setattr_source=self.source_link(setattr_method.location)
+                           if setattr_method else "",
+                           groups=self.method_groups(view),
                            source=self.source_link(cls.location, full=True),
                            class_page=self.c.layout.class_page(MODULE_ROOT))
 
@@ -283,24 +448,38 @@ class PageRenderer:
         """`[file:line](upstream URL)`; tables show the file name only (`full` shows the path)."""
         label = str(loc) if full else f"{loc.path.rsplit('/', 1)[-1]}:{loc.line}"
         text = md_code(label)
+        url = self.source_url(loc)
+        return f'[{text}]({url} "{html_text(str(loc))}")' if url else text
+
+    def source_html(self, loc: Location) -> str:
+        """The same link as raw HTML (for blocks MkDocs passes through untouched)."""
+        found = self._source_html.get(loc)
+        if found is None:
+            found = self._source_html[loc] = self._source_html_of(loc)
+        return found
+
+    def _source_html_of(self, loc: Location) -> str:
+        label = f"<code>{html_text(loc.path.rsplit('/', 1)[-1])}:{loc.line}</code>"
+        url = self.source_url(loc)
+        return (f'<a href="{html_text(url)}" title="{html_text(str(loc))}">{label}</a>'
+                if url else label)
+
+    def source_url(self, loc: Location) -> str | None:
+        """The upstream URL of a source line, for the distributions read from wheels."""
         top = loc.path.split("/", 1)[0]
         for dist in self.c.project.distributions:
             template = SOURCE_URLS.get(dist.name)
             if template and top == dist.name and dist.origin == "wheel":
                 version = dist.version.split("+", 1)[0]
-                url = template.format(version=version, path=loc.path, line=loc.line)
-                return f'[{text}]({url} "{html_text(str(loc))}")'
-        return text
+                return template.format(version=version, path=loc.path, line=loc.line)
+        return None
 
 
-def _by_origin(view: ClassView, pairs: Sequence[tuple[str, str]]) -> list[dict[str, Any]]:
-    """[(origin, name)] -> [{"origin", "names"}], origins in MRO order, names sorted."""
-    by: dict[str, list[str]] = {}
-    for origin, name in pairs:
-        by.setdefault(origin, []).append(name)
-    order = {q: i for i, q in enumerate(view.resolution_order)}
-    return [{"origin": o, "names": sorted(by[o])}
-            for o in sorted(by, key=lambda o: (order.get(o, len(order)), o))]
+@functools.lru_cache(maxsize=65536)
+def _served_url(page: str, target: str, directory_urls: bool) -> str:
+    if not directory_urls:
+        return posixpath.relpath(target[:-3] + ".html", posixpath.dirname(page) or ".")
+    return posixpath.relpath(_served_dir(target), _served_dir(page)) + "/"
 
 
 def _served_dir(page: str) -> str:
@@ -313,9 +492,61 @@ def _served_dir(page: str) -> str:
 def _flat_layers(layers: Sequence[LayerDoc], depth: int = 0) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for layer in layers:
-        rows.append({"layer": layer, "depth": depth})
+        rows.append({"layer": layer, "depth": depth,
+                     "evaluated": evaluated_arguments(layer.arguments, layer.values)})
         rows.extend(_flat_layers(layer.children, depth + 1))
     return rows
+
+
+def evaluated_arguments(written: str, values: Sequence[tuple[str, str]]
+                        ) -> list[tuple[str, str, str]]:
+    """(parameter, expression as written, evaluated value) for each written argument whose
+    text is not already its value: `p=dropout` -> ("p", "dropout", "0.5"). Positional
+    arguments pair with the parameters in signature order, keywords by name."""
+    if not values or not written.strip():
+        return []
+    names = [n for n, _ in values]
+    value_of = dict(values)
+    out = []
+    for i, arg in enumerate(_split_arguments(written)):
+        key, eq, expr = arg.partition("=")
+        if eq and key.strip().isidentifier() and not expr.startswith("="):
+            name, expr = key.strip(), expr.strip()
+        elif arg.startswith("*"):
+            continue
+        elif i < len(names):
+            name, expr = names[i], arg
+        else:
+            continue
+        value = value_of.get(name)
+        if value is not None and value != expr:
+            out.append((name, expr, value))
+    return out
+
+
+def _split_arguments(text: str) -> list[str]:
+    """`a, f(b, c), d=[1, 2]` -> ["a", "f(b, c)", "d=[1, 2]"] (top-level commas only)."""
+    parts: list[str] = []
+    current: list[str] = []
+    depth, quote = 0, ""
+    for ch in text:
+        if quote:
+            if ch == quote:
+                quote = ""
+        elif ch in "'\"":
+            quote = ch
+        elif ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            parts.append("".join(current).strip())
+            current = []
+            continue
+        current.append(ch)
+    if "".join(current).strip():
+        parts.append("".join(current).strip())
+    return parts
 
 
 def _used_classes(model: ModelDoc) -> list[str]:

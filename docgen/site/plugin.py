@@ -23,6 +23,7 @@ from docgen.core.config import Config, config_from_options
 from docgen.core.errors import DocgenError
 from docgen.core.templating import shipped_templates
 from docgen.site.build import GeneratedDocs, generate_docs
+from docgen.site.fragments import inject, is_fragment
 from docgen.site.pages import SiteLayout
 from docgen.sources.locate import cache_dir
 
@@ -79,6 +80,9 @@ class DocgenPlugin(BasePlugin[DocgenPluginConfig]):
         css = self._path(SiteLayout.CSS)
         if css not in config.extra_css:
             config.extra_css.append(css)
+        js = self._path(SiteLayout.JS)
+        if js not in [str(x) for x in config.extra_javascript]:
+            config.extra_javascript.append(js)
         return config
 
     def _path(self, rel: str) -> str:
@@ -97,12 +101,26 @@ class DocgenPlugin(BasePlugin[DocgenPluginConfig]):
         for d in self.generated.diagnostics:
             log.warning("%s", d)
         for rel in sorted(self.generated.files):
+            if is_fragment(rel):  # read by on_post_page, not published
+                continue
             uri = self._path(rel)
             stale = files.get_file_from_path(uri)
             if stale is not None:  # a copy left on disk by an earlier `docgen build`
                 files.remove(stale)
             files.append(File.generated(config, uri, content=self.generated.files[rel]))
         return files
+
+    def on_post_page(self, output: str, *, page: Any, config: MkDocsConfig) -> str:
+        """Fragments (fragments.py) put into the HTML, from the pages generated in memory."""
+        generated = self.generated
+        if generated is None:
+            return output
+        prefix = "" if self.output_rel in ("", ".") else f"{self.output_rel}/"
+
+        def read(path: str) -> str | None:
+            return generated.files.get(path[len(prefix):]) if path.startswith(prefix) else None
+
+        return inject(output, page.file.src_uri, read)
 
     def on_serve(self, server: Any, *, config: MkDocsConfig, builder: Any) -> Any:
         shipped = shipped_templates()

@@ -206,7 +206,8 @@ def builtin_site_config(docs_dir: Path, nav: Sequence[Any]) -> dict[str, Any]:
 
 def build_site(site_dir: Path, *, config_file: Path | None = None,
                builtin: Mapping[str, Any] | None = None, strict: bool = False,
-               extra_css: Sequence[str] = (), docs_dir: Path | None = None) -> None:
+               extra_css: Sequence[str] = (), extra_javascript: Sequence[str] = (),
+               docs_dir: Path | None = None) -> None:
     """Run `mkdocs build` into a fresh folder and swap it into `site_dir`.
 
     With `config_file`, the user's mkdocs.yml is used with docgen's own plugin left out
@@ -224,6 +225,11 @@ def build_site(site_dir: Path, *, config_file: Path | None = None,
             css = [*raw.get("extra_css", []), *(c for c in extra_css
                                                  if c not in raw.get("extra_css", []))]
             overrides["extra_css"] = css
+            hooks = [*raw.get("hooks", []), str(Path(__file__).with_name("mkdocs_hooks.py"))]
+            overrides["hooks"] = hooks
+            js = [*raw.get("extra_javascript", []),
+                  *(j for j in extra_javascript if j not in raw.get("extra_javascript", []))]
+            overrides["extra_javascript"] = js
             if docs_dir is not None:
                 overrides["docs_dir"] = str(docs_dir)
             cfg_path = config_file
@@ -231,7 +237,8 @@ def build_site(site_dir: Path, *, config_file: Path | None = None,
             cfg_path = Path(scratch) / "mkdocs.yml"
             cfg_path.write_text(yaml.safe_dump(dict(builtin or {}), sort_keys=False),
                                 encoding="utf-8")
-            overrides = {"site_dir": str(tmp), "strict": strict}
+            overrides = {"site_dir": str(tmp), "strict": strict,
+                         "hooks": [str(Path(__file__).with_name("mkdocs_hooks.py"))]}
         # MkDocs counts warnings for --strict through its logger, so it must let warnings
         # through whatever docgen's verbosity; its INFO chatter (page lists) stays out.
         mkdocs_log = logging.getLogger("mkdocs")

@@ -242,3 +242,9 @@ class BackendsReport:
     coverage: tuple[CoverageRow, ...]
     coverage_keys: tuple[str, ...]
     diagnostics: tuple[Diagnostic, ...] = ()
+    # functionality keys, highest priority first: the order the dispatcher tries them
+    runtime_order: tuple[DispatchKeyDoc, ...] = ()
+    build_flags: tuple[DispatchKeyDoc, ...] = ()  # AT_*_ENABLED() of ATen/Config.h
+    arm_paths: tuple[DispatchKeyDoc, ...] = ()  # where KleidiAI / ACL code sits
+    # per coverage key: (key, own kernels, composite, other layout only, none)
+    coverage_summary: tuple[tuple[str, int, int, int, int], ...] = ()

@@ -1,0 +1,27 @@
+"""MkDocs hooks `docgen build` adds to the configuration it runs MkDocs with (its own plugin is
+left out there, the pages being generated already): fragments read from the docs folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from docgen.site.fragments import inject, is_fragment
+
+
+def on_files(files: Any, *, config: Any) -> Any:
+    """Fragments are read from the docs folder, never published as pages of their own."""
+    for file in list(files):
+        if is_fragment(file.src_uri):
+            files.remove(file)
+    return files
+
+
+def on_post_page(output: str, *, page: Any, config: Any) -> str:
+    docs = Path(config["docs_dir"])
+
+    def read(path: str) -> str | None:
+        file = docs / path
+        return file.read_text(encoding="utf-8") if file.is_file() else None
+
+    return inject(output, page.file.src_uri, read)

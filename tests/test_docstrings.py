@@ -1,0 +1,128 @@
+"""torch-style docstrings -> Markdown: sections, roles, literals and math, nothing leaked."""
+
+from __future__ import annotations
+
+import inspect
+import re
+
+import markdown
+
+from docgen.site.docstrings import docstring_markdown, inline, latex_to_mathml
+
+LOG_SOFTMAX = inspect.cleandoc(r"""
+    Applies the :math:`\log(\text{Softmax}(x))` function to an n-dimensional input Tensor.
+
+    The LogSoftmax formulation can be simplified as:
+
+    .. math::
+        \text{LogSoftmax}(x_{i}) = \log\left(\frac{\exp(x_i) }{ \sum_j \exp(x_j)} \right)
+
+    Shape:
+        - Input: :math:`(*)` where `*` means, any number of additional
+          dimensions
+        - Output: :math:`(*)`, same shape as the input
+
+    Args:
+        dim (int): A dimension along which LogSoftmax will be computed.
+        weight (Tensor, optional): a manual rescaling weight given to each
+            class. If given, has to be a Tensor of size `C`
+
+    Returns:
+        a Tensor of the same dimension and shape as the input with
+        values in the range [-inf, 0)
+
+    .. note::
+        Use ``register_load_state_dict_pre_hook`` before :meth:`~torch.nn.Module.load_state_dict`.
+
+    Examples::
+
+        >>> m = nn.LogSoftmax(dim=1)
+        >>> output = m(torch.randn(2, 3))
+""")
+
+
+def _html(md: str) -> str:
+    return markdown.markdown(md, extensions=["admonition", "md_in_html", "fenced_code",
+                                             "tables"])
+
+
+def _text(html: str) -> str:
+    return re.sub(r"<[^>]+>", "", html)
+
+
+def test_sections_become_titled_lists_and_code() -> None:
+    md = docstring_markdown(LOG_SOFTMAX)
+    html = _html(md)
+    assert "<strong>Args</strong>" in html and "<strong>Shape</strong>" in html
+    # each argument is a list item with its name as code and its type
+    items = re.findall(r"<li>(.*?)</li>", html, re.S)
+    assert any(i.startswith("<code>dim</code> (int): A dimension") for i in items)
+    weight = next(i for i in items if i.startswith("<code>weight</code>"))
+    assert "has to be a Tensor of size <code>C</code>" in weight  # continuation joined
+    # the examples are one fenced block, the prompt kept
+    assert '<code class="language-pycon">&gt;&gt;&gt; m = nn.LogSoftmax(dim=1)' in html
+    assert '<div class="admonition note">' in html
+
+
+def test_nothing_of_the_markup_leaks() -> None:
+    text = _text(_html(docstring_markdown(LOG_SOFTMAX)))
+    for leaked in ("\\log", "\\text", ":math:", ":meth:", "``", ".. note", ".. math", "Examples::"):
+        assert leaked not in text, leaked
+    # the literal stays whole (no break inside a name) and the ~ role keeps the last name
+    assert "register_load_state_dict_pre_hook before load_state_dict" in " ".join(text.split())
+
+
+def test_math_is_mathml_built_here_without_any_script() -> None:
+    md = docstring_markdown(LOG_SOFTMAX)
+    html = _html(md)
+    assert html.count('display="block"') == 1
+    assert html.count('display="inline"') >= 3
+    assert "<script" not in html and "http" not in html.replace(
+        "http://www.w3.org/1998/Math/MathML", "")
+    block = latex_to_mathml(r"\frac{a_1}{b^*}", block=True)
+    # Markdown punctuation inside MathML is entity-encoded, so no emphasis can form
+    assert "*" not in block and "_" not in block
+    assert "<mfrac>" in _html(block)
+
+
+def test_injected_markup_is_text() -> None:
+    md = docstring_markdown("Hello <script>alert(1)</script> ``<b>`` {{ x }}\n\nArgs:\n"
+                            "    a (<i>int</i>): *x* | y")
+    html = _html(md)
+    assert "<script>" not in html and "<b>" not in html and "<i>" not in html
+    assert "&lt;script&gt;" in html and "{{" not in md
+
+
+def test_roles_link_known_classes() -> None:
+    links = {"torch.nn.Conv2d": "conv2d.html"}
+    out = inline("See :class:`torch.nn.Conv2d` and :class:`~torch.nn.Linear`.", links.get)
+    assert out == "See [<code>torch.nn.Conv2d</code>](conv2d.html) and <code>Linear</code>."
+
+
+def test_a_list_after_a_paragraph_gets_its_blank_line() -> None:
+    md = docstring_markdown("The parameters can be:\n    - a single int\n    - a tuple\n")
+    assert "<ul>" in _html(md) and "<code>" not in _html(md)
+
+
+def test_fragments_replace_their_placeholder_and_never_climb_out() -> None:
+    from docgen.site.fragments import fragment_path, inject, placeholder
+
+    path = fragment_path("classes/a.B.md", "inherited-methods")
+    html = f"<p>x</p>{placeholder('classes/a.B.md', path)}<p>y</p>"
+    files = {f"gen/{path}": "<table>T</table>"}
+    assert inject(html, "gen/classes/a.B.md", files.get) == "<p>x</p><table>T</table><p>y</p>"
+    evil = '<div class="docgen-fragment" data-fragment="../../../etc/passwd.html"></div>'
+    assert inject(evil, "gen/classes/a.B.md", lambda p: "LEAK") == evil
+
+
+def test_evaluated_arguments_pair_positions_and_keywords() -> None:
+    from docgen.site.pages import evaluated_arguments
+
+    values = (("in_features", "9216"), ("out_features", "4096"), ("bias", "True"))
+    assert evaluated_arguments("256 * 6 * 6, 4096", values) == [
+        ("in_features", "256 * 6 * 6", "9216")]
+    assert evaluated_arguments("p=dropout", (("p", "0.5"), ("inplace", "False"))) == [
+        ("p", "dropout", "0.5")]
+    assert evaluated_arguments("f(a, b), k=[1, 2]", (("x", "3"), ("k", "[1, 2]"))) == [
+        ("x", "f(a, b)", "3")]
+    assert evaluated_arguments("num_classes", ()) == []
