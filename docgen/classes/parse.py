@@ -1,8 +1,10 @@
-"""The only place that builds astroid trees; decode, syntax and I/O errors become SourceError."""
+"""The only place that parses Python: astroid trees for the class model, stdlib `ast` trees
+for the model evaluator; decode, syntax and I/O errors become SourceError."""
 
 from __future__ import annotations
 
 import ast
+import functools
 
 import astroid
 from astroid import nodes
@@ -39,6 +41,25 @@ def parse_module(data: bytes, modname: str, path: str, *,
             tree, modname, path, path.endswith("__init__.py"))
     except (ValueError, RecursionError, MemoryError) as exc:
         raise SourceError(path, 1, f"cannot parse: {type(exc).__name__}: {exc}") from exc
+
+
+def parse_python(data: bytes, path: str) -> tuple[str, ast.Module]:
+    """(decoded text, stdlib `ast` tree) of a source file, for the model evaluator.
+
+    Cached by content and path, so a model's own file is parsed once per run however many
+    evaluations read it. The tree is shared: callers must not change it.
+    """
+    return _parse_python_cached(data, path)
+
+
+@functools.lru_cache(maxsize=512)
+def _parse_python_cached(data: bytes, path: str) -> tuple[str, ast.Module]:
+    text = decode_source(data, path)
+    try:
+        return text, ast.parse(text, path)
+    except (SyntaxError, ValueError, MemoryError, RecursionError) as exc:
+        line = getattr(exc, "lineno", None) or 1
+        raise SourceError(path, line, f"syntax error: {getattr(exc, 'msg', exc)}") from exc
 
 
 def _parse_ast(text: str) -> ast.Module:
