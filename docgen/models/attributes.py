@@ -16,6 +16,7 @@ from docgen.models.frames import (
     SuperProxy,
 )
 from docgen.models.shapes import index_shape
+from docgen.models.steps import TensorMethod
 from docgen.models.syntax import (
     is_dataclass,
     is_decorated,
@@ -208,5 +209,6 @@ class Attributes(EvaluatorCore):
             return tensor
         if name.startswith("__") or (name.startswith("is_") and name not in TENSOR_METHODS):
             raise CannotEvaluate(f"tensor attribute {name} is not modelled")
-        op = AtenOp(f"aten::{name}")
-        return lambda *args, **kwargs: self.call_op(op.name, (tensor, *args), kwargs)
+        op = f"aten::{name}"
+        return TensorMethod(name, tensor,
+                            lambda args, kwargs: self.call_op(op, (tensor, *args), kwargs))

@@ -16,10 +16,18 @@ from docgen.models.frames import (
     Frame,
     FunctionRef,
     ModelRaise,
+    Partial,
     ReturnSignal,
     SuperProxy,
 )
 from docgen.models.shapes import apply_op
+from docgen.models.steps import (
+    FUNCTION,
+    LIBRARY_ROOTS,
+    MODULE,
+    TensorMethod,
+    has_tensor,
+)
 from docgen.models.syntax import (
     is_dataclass,
     one_line,
@@ -81,6 +89,8 @@ class Calls(EvaluatorCore):
             if owner is not None:
                 owner.ops.append(op)
                 owner.macs_unknown.append((op, exc.reason))
+                if exc.cause is None:  # this operator failed, not one before it
+                    owner.failures.append((op, exc.reason, self.recorder.location))
             # Pass an unknown input on as it is: the row shows the first cause, not a chain.
             return as_unknown(exc, reason=f"{op}: {exc.reason}")
         if owner is not None:
@@ -94,7 +104,13 @@ class Calls(EvaluatorCore):
         found, forward, _ = self.class_attribute(module.cls, "forward")
         if not found:
             raise CannotEvaluate(f"{module.cls.qualname} has no forward in source")
+        recorder = self.recorder
+        text, location = recorder.call_site or ("", None)
+        recorder.call_site = None
+        record = recorder.begin(self.module_stack[-1] if self.module_stack else None, MODULE,
+                                "", module, args, kwargs, text, location)
         self.module_stack.append(module)
+        opaque, recorder.opaque = recorder.opaque, 0
         try:
             result = self.call(forward, (module, *args), kwargs)
         except CannotEvaluate as exc:
@@ -104,7 +120,9 @@ class Calls(EvaluatorCore):
             result = Unknown(f"raises: {exc.message}", exc.location)
         finally:
             self.module_stack.pop()
+            recorder.opaque = opaque
         module.outputs.append(result)
+        recorder.end(record, result)
         return result
 
     def call_function(self, func: FunctionRef, args: tuple[Any, ...],
@@ -113,6 +131,11 @@ class Calls(EvaluatorCore):
             raise CannotEvaluate("calls nested too deeply")
         frame = Frame(func.module, parent=func.closure, owner=func.owner)
         self.bind_arguments(func, args, kwargs, frame)
+        building = func.name == "__init__" and bool(args) and isinstance(args[0], ModuleInstance)
+        if building:
+            if args[0].init_arguments is None:
+                args[0].init_arguments = tuple(list(frame.names.items())[1:])
+            self.building.append(args[0])
         self.depth += 1
         try:
             if isinstance(func.node, ast.Lambda):
@@ -122,6 +145,8 @@ class Calls(EvaluatorCore):
             return ret.value
         finally:
             self.depth -= 1
+            if building:
+                self.building.pop()
         return None
 
     def bind_arguments(self, func: FunctionRef, args: tuple[Any, ...],
@@ -211,12 +236,42 @@ class Calls(EvaluatorCore):
             self.report(self.location(frame, node), "skipped call for side effects on values "
                         f"it does not receive: {ast.unparse(node.func)}()", Severity.INFO)
             return None
-        result = self.call(func, tuple(args), kwargs)
+        if not self.module_stack:
+            result = self.call(func, tuple(args), kwargs)
+        else:
+            result = self.forward_call(node, frame, func, tuple(args), kwargs)
         if isinstance(result, ModuleInstance) and result.call_site is None:
             text = one_line(ast.get_source_segment(frame.module.text, node) or "")
             result.call_site = CallSite(text, self.location(frame, node))
         if isinstance(result, SymTensor) and result.origin is None:
             result.origin = self.location(frame, node)
+        return result
+
+    def forward_call(self, node: ast.Call, frame: Frame, func: Any, args: tuple[Any, ...],
+                     kwargs: dict[str, Any]) -> Any:
+        """A call made while a forward runs: a layer call or a library function is a step."""
+        recorder = self.recorder
+        text = one_line(ast.get_source_segment(frame.module.text, node) or "")
+        if isinstance(func, ModuleInstance):
+            recorder.call_site = (text, self.location(frame, node))
+            return self.call(func, args, kwargs)
+        target = function_target(func)
+        if target is None or not (has_tensor(args) or has_tensor(kwargs)):
+            return self.call(func, args, kwargs)
+        if isinstance(func, TensorMethod):
+            args = (func.tensor, *args)
+        record = recorder.begin(self.module_stack[-1], FUNCTION, target, None, args, kwargs,
+                                text, self.location(frame, node))
+        call_args = args[1:] if isinstance(func, TensorMethod) else args
+        recorder.opaque += 1
+        try:
+            result = self.call(func, call_args, kwargs)
+        except CannotEvaluate as exc:
+            recorder.end(record, None, exc.reason)
+            raise
+        finally:
+            recorder.opaque -= 1
+        recorder.end(record, result)
         return result
 
     def call_arguments(self, node: ast.Call, frame: Frame) -> tuple[list[Any], dict[str, Any]]:
@@ -261,3 +316,21 @@ class Calls(EvaluatorCore):
             raise CannotEvaluate("super() outside a method")
         first = next(iter(frame.names.values()))
         return SuperProxy(owner, first)
+
+
+def function_target(func: Any) -> str | None:
+    """The qualified name of `func` when it is a library function (an opaque step), else None.
+
+    Functions of the model's own code (torchvision, timm, the user's file) are not steps:
+    the evaluator goes inside them and records what they call.
+    """
+    if isinstance(func, TensorMethod):
+        return f"torch.Tensor.{func.name}"
+    if isinstance(func, AtenOp):
+        return func.path or func.name
+    if isinstance(func, FunctionRef) and func.owner is None \
+            and func.module.name.split(".")[0] in LIBRARY_ROOTS:
+        return f"{func.module.name}.{func.name}"
+    if isinstance(func, Partial):
+        return function_target(func.func)
+    return None

@@ -38,6 +38,7 @@ from docgen.models.namespace import Namespace
 from docgen.models.natives import builtin_names, lookup_native
 from docgen.models.pybuiltins import WRAPPED_BUILTINS, Builtins
 from docgen.models.statements import Statements
+from docgen.models.steps import StepRecorder
 
 __all__ = ["Evaluator", "FunctionRef", "ModelRaise"]
 
@@ -52,6 +53,8 @@ class Evaluator(Namespace, Calls, Attributes, Builtins, Statements, Expressions)
         self.classes = {}
         self.depth = 0
         self.module_stack = []
+        self.recorder = StepRecorder()
+        self.building = []
         self.builtins = builtin_names()
         self.builtins.update({name: getattr(self, f"builtin_{name}")
                               for name in WRAPPED_BUILTINS})

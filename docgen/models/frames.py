@@ -13,6 +13,7 @@ from typing import Any
 
 from docgen.classes.resolve import Resolver
 from docgen.core.records import Diagnostic, Location, Severity
+from docgen.models.steps import StepRecorder
 from docgen.models.values import ClassRef, ModuleInstance, ModuleRef
 
 MAX_LOOP = 10_000
@@ -120,6 +121,8 @@ class EvaluatorCore:
     depth: int
     module_stack: list[ModuleInstance]
     builtins: dict[str, Any]
+    recorder: StepRecorder
+    building: list[ModuleInstance]  # modules whose __init__ runs, innermost last
 
     def __init__(self) -> None:
         self.diagnostics: list[Diagnostic] = []

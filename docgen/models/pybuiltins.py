@@ -14,6 +14,7 @@ from docgen.models.frames import (
     FunctionRef,
 )
 from docgen.models.natives import TENSOR_CLASSES
+from docgen.models.steps import FUNCTION
 from docgen.models.values import (
     CannotEvaluate,
     ClassRef,
@@ -45,9 +46,15 @@ class Builtins(EvaluatorCore):
             aten = _ATEN_BINARY.get(name)
             if aten is None:
                 raise CannotEvaluate(f"tensor operator {name}")
+            record = self.recorder.begin(
+                self.module_stack[-1] if self.module_stack else None, FUNCTION,
+                f"operator.{'i' if in_place else ''}{name}", None, (left, right), {},
+                _SYMBOLS.get(name, name) + ("=" if in_place else ""), None)
             if not isinstance(left, SymTensor):
                 left, right = right, left
-            return self.call_op(f"aten::{aten}{'_' if in_place else ''}", (left, right), {})
+            result = self.call_op(f"aten::{aten}{'_' if in_place else ''}", (left, right), {})
+            self.recorder.end(record, result)
+            return result
         try:
             return _PY_OPERATORS[name](left, right)
         except Exception as exc:
@@ -163,6 +170,7 @@ _OPERATORS: dict[type, str] = {
 }
 
 
+_SYMBOLS = {"add": "+", "sub": "-", "mul": "*", "truediv": "/", "matmul": "@"}
 _ATEN_BINARY = {"add": "add", "sub": "sub", "mul": "mul", "truediv": "div", "matmul": "matmul"}
 
 

@@ -46,10 +46,14 @@ class Statements(EvaluatorCore):
             self.report(self.location(frame, stmt),
                         f"statement not evaluated: {type(stmt).__name__}", Severity.INFO)
             return
+        recorder = self.recorder
+        outer, recorder.location = recorder.location, self.location(frame, stmt)
         try:
             handler(stmt, frame)
         except CannotEvaluate as exc:
             self.undecided(stmt, frame, exc.reason)
+        finally:
+            recorder.location = outer
 
     def undecided(self, stmt: ast.stmt, frame: Frame, reason: str) -> None:
         """A statement that could not be evaluated: a warning if it can change the model."""
@@ -60,9 +64,19 @@ class Statements(EvaluatorCore):
         # Names the skipped code might have bound are unknown from here on: keeping their
         # earlier values would silently pick the branch that was not decided.
         location = self.location(frame, stmt)
+        if severity == Severity.WARNING:
+            self.mark_unknown(f"`{text}`", Unknown(reason, location))
         for name in assigned_names(stmt):
             frame.names[name] = Unknown(f"{name} may be set by `{text}`, which could not be "
                                         f"evaluated: {reason}", location)
+
+    def mark_unknown(self, what: str, unknown: Unknown) -> None:
+        """Charge an undecided statement to the layer it leaves uncertain: the one whose
+        forward runs (its MACs and output), else the one being built (its parameters)."""
+        if self.module_stack:
+            self.module_stack[-1].macs_unknown.append(("forward", f"{what}: {unknown.reason}"))
+        elif self.building:
+            self.building[-1].unknown[what] = unknown
 
     def stmt_Expr(self, stmt: ast.Expr, frame: Frame) -> None:
         value = stmt.value
