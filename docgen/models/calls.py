@@ -256,13 +256,14 @@ class Calls(EvaluatorCore):
             recorder.call_site = (text, self.location(frame, node))
             return self.call(func, args, kwargs)
         target = function_target(func)
-        if target is None or not (has_tensor(args) or has_tensor(kwargs)):
+        if target is None:
             return self.call(func, args, kwargs)
-        if isinstance(func, TensorMethod):
-            args = (func.tensor, *args)
-        record = recorder.begin(self.module_stack[-1], FUNCTION, target, None, args, kwargs,
+        received = (func.tensor, *args) if isinstance(func, TensorMethod) else args
+        if not (has_tensor(received) or has_tensor(kwargs)):
+            return self.call(func, args, kwargs)
+        record = recorder.begin(self.module_stack[-1], FUNCTION, target, None, received, kwargs,
                                 text, self.location(frame, node))
-        call_args = args[1:] if isinstance(func, TensorMethod) else args
+        call_args = args
         recorder.opaque += 1
         try:
             result = self.call(func, call_args, kwargs)
