@@ -8,7 +8,6 @@ from __future__ import annotations
 import ast
 from typing import Any
 
-from docgen.core.config import DEFAULT_MODULE_ROOT as MODULE_ROOT
 from docgen.core.records import Severity
 from docgen.models.frames import (
     BoundMethod,
@@ -102,9 +101,16 @@ class Calls(EvaluatorCore):
                     kwargs: dict[str, Any]) -> Any:
         """Module.__call__ -> forward, recording what the call returned."""
         found, forward, _ = self.class_attribute(module.cls, "forward")
-        if not found:
-            raise CannotEvaluate(f"{module.cls.qualname} has no forward in source")
         recorder = self.recorder
+        if not found:
+            where = recorder.call_site[1] if recorder.call_site else recorder.location \
+                or (module.call_site.location if module.call_site else None)
+            self.report(where, f"{module.cls.qualname} has no forward in source: "
+                        "its output is unknown")
+            recorder.call_site = None
+            result = Unknown(f"{module.cls.name} has no forward in source", where)
+            module.outputs.append(result)
+            return result
         text, location = recorder.call_site or ("", None)
         recorder.call_site = None
         record = recorder.begin(self.module_stack[-1] if self.module_stack else None, MODULE,
@@ -185,7 +191,7 @@ class Calls(EvaluatorCore):
             raise CannotEvaluate(f"{func.name}() got unexpected arguments {sorted(kwargs)}")
 
     def instantiate(self, cls: ClassRef, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        is_module = any(c.qualname == MODULE_ROOT for c in cls.mro)
+        is_module = any(c.qualname == self.module_root for c in cls.mro)
         native = self.native(cls.qualname)
         if native is not None:  # Tensor, Parameter, Buffer: shapes, not source
             return self.call(native, args, kwargs)

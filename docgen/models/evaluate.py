@@ -30,6 +30,7 @@ from __future__ import annotations
 from typing import Any
 
 from docgen.classes.resolve import Resolver
+from docgen.core.config import DEFAULT_MODULE_ROOT
 from docgen.models.attributes import Attributes
 from docgen.models.calls import Calls
 from docgen.models.expressions import Expressions
@@ -46,9 +47,10 @@ __all__ = ["Evaluator", "FunctionRef", "ModelRaise"]
 class Evaluator(Namespace, Calls, Attributes, Builtins, Statements, Expressions):
     """The static evaluator: one object holding the state all its parts share."""
 
-    def __init__(self, resolver: Resolver) -> None:
+    def __init__(self, resolver: Resolver, module_root: str = DEFAULT_MODULE_ROOT) -> None:
         super().__init__()
         self.resolver = resolver
+        self.module_root = module_root
         self.modules = {}
         self.classes = {}
         self.depth = 0

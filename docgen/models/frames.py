@@ -116,6 +116,7 @@ class EvaluatorCore:
     hooks and calls the others only through the names declared here."""
 
     resolver: Resolver
+    module_root: str  # the class that stands for torch.nn.Module
     modules: dict[str, SourceModule | None]
     classes: dict[str, ClassRef]
     depth: int

@@ -11,7 +11,6 @@ from typing import Any
 
 from docgen.classes.hierarchy import linearize
 from docgen.classes.parse import parse_python
-from docgen.core.config import DEFAULT_MODULE_ROOT as MODULE_ROOT
 from docgen.core.errors import SourceError
 from docgen.core.records import Location
 from docgen.models.frames import (
@@ -203,7 +202,7 @@ class Namespace(EvaluatorCore):
                         ) -> tuple[bool, Any, ClassRef | None]:
         """Look `name` up along the MRO from index `start`: (found, raw value, owner)."""
         for owner in cls.mro[start:]:
-            if owner.qualname == MODULE_ROOT:
+            if owner.qualname == self.module_root:
                 break
             stmt = class_member(owner.node, name)
             if stmt is None:

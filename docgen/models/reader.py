@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from docgen.classes.resolve import Resolver
+from docgen.core.config import DEFAULT_MODULE_ROOT
 from docgen.core.errors import ConfigError, DocgenError
 from docgen.core.names import short_name
 from docgen.core.records import Diagnostic, Location, Severity, TensorDoc
@@ -119,9 +120,13 @@ class ModelReading:
         return not any(d.severity == Severity.WARNING for d in self.diagnostics)
 
 
-def read_model(resolver: Resolver, model: str, input_shape: tuple[int, ...]) -> ModelReading:
-    """Build `model` (`package.module:Name`, a builder or a class) and run its forward."""
-    evaluator = Evaluator(resolver)
+def read_model(resolver: Resolver, model: str, input_shape: tuple[int, ...],
+               module_root: str = DEFAULT_MODULE_ROOT) -> ModelReading:
+    """Build `model` (`package.module:Name`, a builder or a class) and run its forward.
+
+    `module_root` is the class that stands for torch.nn.Module (the configuration's).
+    """
+    evaluator = Evaluator(resolver, module_root)
     root = build_model(evaluator, model)
     built = not any(d.severity == Severity.WARNING for d in evaluator.diagnostics)
     for _, module in root.walk():

@@ -11,7 +11,7 @@ import logging
 from typing import Any
 
 from docgen.classes.resolve import ModuleIndex, Resolver
-from docgen.core.config import Config
+from docgen.core.config import DEFAULT_MODULE_ROOT, Config
 from docgen.core.errors import ConfigError
 from docgen.core.names import short_name
 from docgen.core.records import (
@@ -43,9 +43,10 @@ def parse_input_shape(text: str) -> tuple[int, ...]:
 
 
 def summarize_model(resolver: Resolver, model: str,
-                    input_shape: tuple[int, ...] = DEFAULT_INPUT) -> ModelSummary:
+                    input_shape: tuple[int, ...] = DEFAULT_INPUT,
+                    module_root: str = DEFAULT_MODULE_ROOT) -> ModelSummary:
     """The summary of `model` (`package.module:Class` or `:builder`) for one input shape."""
-    return summary_from_reading(read_model(resolver, model, input_shape),
+    return summary_from_reading(read_model(resolver, model, input_shape, module_root),
                                 resolver.index.sources.distributions)
 
 
@@ -99,7 +100,8 @@ def summarize_config(cfg: Config, input_shape: tuple[int, ...] = DEFAULT_INPUT
     if not cfg.model:
         raise ConfigError("no model given (use MODULE:CLASS or MODULE:builder)")
     sources = open_project_sources(cfg)
-    return summarize_model(Resolver(ModuleIndex(sources)), cfg.model, input_shape)
+    return summarize_model(Resolver(ModuleIndex(sources)), cfg.model, input_shape,
+                           cfg.module_root)
 
 
 def _is_library(qualname: str) -> bool:
