@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from docgen.classes.project import open_project_sources
+from docgen.cli.main import main
 from docgen.core.config import Config
+from docgen.core.errors import ConfigError
 from docgen.site.build import read_model
 from docgen.sources.locate import SourceSpec
 from tests.sitekit import MODULE_ROOT, PACKAGE, synthetic_config
@@ -63,9 +67,20 @@ def test_unresolvable_layers_are_a_warning_with_file_and_line(write_package) -> 
     assert (warnings[0].path, warnings[0].line) == ("pkg/net.py", line)
 
 
-def test_missing_model_class_is_a_diagnostic(write_package) -> None:  # type: ignore[no-untyped-def]
+def test_missing_model_class_is_a_config_error(write_package) -> None:  # type: ignore[no-untyped-def]
     root = write_package(PACKAGE)
     cfg = synthetic_config(root)
-    model, problems = read_model(cfg.__class__(**{**cfg.__dict__, "model": "pkg.net:Nope"}),
-                                 open_project_sources(cfg), None)
-    assert model is None and "Nope" in problems[0].message
+    with pytest.raises(ConfigError, match="Nope"):
+        read_model(cfg.__class__(**{**cfg.__dict__, "model": "pkg.net:Nope"}),
+                   open_project_sources(cfg), None)
+
+
+@pytest.mark.parametrize("model", ["pkg.net:Nope", "pkg.nomodule:Net", "pkg.net"])
+def test_a_wrong_model_exits_2_in_build_and_summary(write_package, tmp_path, model) -> None:  # type: ignore[no-untyped-def]
+    root = write_package(PACKAGE)
+    project = tmp_path / "proj"
+    project.mkdir()
+    common = ["--source", f"pkg={root}", "--packages", "pkg", "--model", model,
+              "--module-root", MODULE_ROOT]
+    assert main(["-q", "build", "--project", str(project), *common]) == 2
+    assert main(["-q", "summary", *common]) == 2

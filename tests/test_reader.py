@@ -62,11 +62,16 @@ def width():
 
 
 @pytest.fixture(scope="module")
-def resolver(tmp_path_factory: pytest.TempPathFactory, real_sources: SourceSet) -> Resolver:
-    root: Path = tmp_path_factory.mktemp("reader")
-    (root / "rd").mkdir()
-    (root / "rd" / "__init__.py").write_text("")
-    (root / "rd" / "net.py").write_text(textwrap.dedent(NET))
+def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder: Path = tmp_path_factory.mktemp("reader")
+    (folder / "rd").mkdir()
+    (folder / "rd" / "__init__.py").write_text("")
+    (folder / "rd" / "net.py").write_text(textwrap.dedent(NET))
+    return folder
+
+
+@pytest.fixture(scope="module")
+def resolver(root: Path, real_sources: SourceSet) -> Resolver:
     sources = SourceSet([open_source(SourceSpec("rd", str(root))), *real_sources.trees])
     return Resolver(ModuleIndex(sources))
 
@@ -168,3 +173,33 @@ def test_values_as_short_text() -> None:
     assert value_text((3,)) == "(3,)"
     assert value_text(True) == "True" and value_text("relu") == "'relu'"
     assert value_text(list(range(100))).endswith("…") and len(value_text(list(range(100)))) == 80
+
+
+@pytest.fixture(scope="module")
+def cli_sources(root: Path, real_wheels: dict[str, Path]) -> list[str]:
+    return ["--source", f"rd={root}", "--source", f"torch={real_wheels['torch']}"]
+
+
+@pytest.mark.parametrize("shape", ["1,4,32,32", "1,3,4,4", "1,1,3,32,32"])
+def test_summary_of_an_impossible_input_is_incomplete_and_strict_fails(
+        cli_sources: list[str], shape: str, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from docgen.cli.main import main
+
+    assert main(["-q", "summary", "rd.net:Net", "--input", shape, "--json", *cli_sources]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["complete"] is False and data["total_macs"] is None
+    assert main(["-q", "summary", "rd.net:Net", "--input", shape, "--strict", *cli_sources]) == 1
+    out = capsys.readouterr()
+    assert "Total MACs:        at least" in out.out and "Traceback" not in out.err
+    assert "rd/net.py:" in out.out and "layer stem (Conv2d)" in out.out
+
+
+@pytest.mark.parametrize("text", ["1,3,x", "", "1,-3,32,32", "a"])
+def test_malformed_input_text_exits_2(cli_sources: list[str], text: str,
+                                      capsys: pytest.CaptureFixture[str]) -> None:
+    from docgen.cli.main import main
+
+    assert main(["-q", "summary", "rd.net:Net", "--input", text, *cli_sources]) == 2
+    assert "Traceback" not in capsys.readouterr().err

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from docgen.classes.resolve import Resolver
 from docgen.core.config import DEFAULT_MODULE_ROOT
-from docgen.core.errors import DocgenError
+from docgen.core.errors import ConfigError, DocgenError
 from docgen.core.names import short_name
 from docgen.core.records import Diagnostic, ForwardStepDoc, LayerDoc, Location, ModelDoc
 from docgen.models.reader import LayerNode, ModelReading, read_model
@@ -22,9 +22,12 @@ def read_composition(resolver: Resolver, model: str,
                      input_shape: tuple[int, ...] = COMPOSITION_INPUT,
                      module_root: str = DEFAULT_MODULE_ROOT,
                      ) -> tuple[ModelDoc | None, tuple[Diagnostic, ...]]:
-    """The composition of `model` (`package.module:Name`); None with a diagnostic if unreadable."""
+    """The composition of `model` (`package.module:Name`); None with a diagnostic if it cannot
+    be evaluated. A model name that names nothing is the user's error: ConfigError."""
     try:
         reading = read_model(resolver, model, input_shape, module_root)
+    except ConfigError:
+        raise
     except DocgenError as exc:
         return None, (_problem(model, exc),)
     return composition_from_reading(reading), reading.diagnostics

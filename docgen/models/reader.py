@@ -255,12 +255,15 @@ def _output_shapes(module: ModuleInstance, notes: list[str]) -> Shapes | None:
 
 def _failure(path: str, module: ModuleInstance,
              failure: tuple[str, str, Location | None]) -> Diagnostic:
+    """A warning at the line that built the layer (the model's own source), naming the layer;
+    the line of the operator call, often inside the library, is added."""
     op, reason, location = failure
-    where = location or (module.call_site.location if module.call_site else None)
-    loc = where or Location("<unknown>", 0)
+    built = module.call_site.location if module.call_site else None
+    loc = built or location or Location("<unknown>", 0)
+    at = f" (called at {location})" if location and location != loc else ""
     layer = path or "(model)"
     return Diagnostic(loc.path, loc.line,
-                      f"layer {layer} ({module.cls.name}): {op}: {reason}", Severity.WARNING)
+                      f"layer {layer} ({module.cls.name}): {op}: {reason}{at}", Severity.WARNING)
 
 
 # ----------------------------------------------------------------- steps
