@@ -203,3 +203,40 @@ def test_malformed_input_text_exits_2(cli_sources: list[str], text: str,
 
     assert main(["-q", "summary", "rd.net:Net", "--input", text, *cli_sources]) == 2
     assert "Traceback" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("width", [60, 80, 120])
+def test_plain_text_tables_never_cut_numbers(reading: ModelReading, width: int) -> None:
+    import io
+
+    from rich.console import Console
+
+    from docgen.summary.summarize import (
+        format_count,
+        render_summary_table,
+        summary_from_reading,
+        table_width,
+    )
+
+    summary = summary_from_reading(reading)
+    out = io.StringIO()
+    table = render_summary_table(summary)
+    Console(file=out, width=table_width(table, width, True)).print(table)
+    text = out.getvalue()
+    for row in summary.rows:
+        for figure in (row.params, row.macs):
+            assert format_count(figure) in text, (row.path, figure)
+
+
+def test_summary_in_a_pipe_is_as_wide_as_it_needs(
+        cli_sources: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    from docgen.cli.main import main
+    from docgen.summary.summarize import format_count
+
+    assert main(["-q", "summary", "rd.net:Net", "--input", "2,3,32,32", *cli_sources]) == 0
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    assert max(len(line) for line in lines) > 80
+    reading_macs = [line for line in lines if line.startswith("Total MACs:")]
+    assert reading_macs and "at least" not in reading_macs[0]
+    assert format_count(2 * 8 * 3 * 5 * 5 * 14 * 14) in out  # the stem's MACs, whole

@@ -23,6 +23,7 @@ def cmd_summary(args: argparse.Namespace) -> int:
         render_summary_table,
         summarize_config,
         summary_to_json,
+        table_width,
     )
 
     if args.target:
@@ -35,7 +36,10 @@ def cmd_summary(args: argparse.Namespace) -> int:
     if args.json:
         sys.stdout.write(dumps(summary_to_json(summary)))
     else:
-        Console().print(render_summary_table(summary))
+        table = render_summary_table(summary)
+        console = Console()
+        console = Console(width=table_width(table, console.width, console.is_terminal))
+        console.print(table)
     warnings = [d for d in summary.diagnostics if d.severity == Severity.WARNING]
     return 1 if args.strict and warnings else 0
 

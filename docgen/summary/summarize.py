@@ -265,20 +265,36 @@ def render_summary_table(summary: ModelSummary) -> Any:
 
     table = Table(title=f"{summary.model}  input {format_shape((summary.input_shape,))}",
                   title_justify="left")
-    for col, justify in (("Layer", "left"), ("Type", "left"), ("Constructor", "left"),
-                         ("Output shape", "right"), ("Params", "right"),
-                         ("Trainable", "right"), ("MACs", "right")):
-        # Only the constructor call may wrap: paths, shapes and counts stay on one line.
-        table.add_column(col, justify=justify, overflow="fold",  # type: ignore[arg-type]
-                         no_wrap=col != "Constructor", min_width=12 if col == "Constructor"
-                         else None)
-    for row in summary.rows:
-        name = "  " * row.depth + row_label(row)
-        call = "" if row.kind == FUNCTION else format_call(row.call)
-        table.add_row(escape(name), short_name(row.qualname), escape(call),
-                      format_shape(row.output_shapes), format_count(row.params),
-                      format_count(row.trainable), format_count(row.macs))
+    cells = [("  " * row.depth + row_label(row), short_name(row.qualname),
+              "" if row.kind == FUNCTION else format_call(row.call),
+              format_shape(row.output_shapes), format_count(row.params),
+              format_count(row.trainable), format_count(row.macs)) for row in summary.rows]
+    for i, (col, justify) in enumerate((
+            ("Layer", "left"), ("Type", "left"), ("Constructor", "left"),
+            ("Output shape", "right"), ("Params", "right"), ("Trainable", "right"),
+            ("MACs", "right"))):
+        # Shapes and counts are never cut or folded: their columns are as wide as their
+        # widest cell; names and calls fold onto more lines when the terminal is narrow.
+        is_figure = justify == "right"
+        widest = max([len(col), *(len(c[i]) for c in cells)])
+        table.add_column(col, justify=justify,  # type: ignore[arg-type]
+                         overflow="ignore" if is_figure else "fold", no_wrap=is_figure,
+                         min_width=widest if is_figure else None)
+    for name, kind, call, *figures in cells:
+        table.add_row(escape(name), kind, escape(call), *figures)
     return Group(table, Text(_totals_text(summary)), *_warning_lines(summary.diagnostics))
+
+
+def table_width(table: Any, available: int, is_terminal: bool) -> int:
+    """The width to print `table` at: never so narrow that a shape or a count is cut.
+
+    A terminal keeps its width while the table fits (long names fold); a pipe or a file
+    gets the table's natural width, so every line stays one line.
+    """
+    from rich.console import Console
+
+    measure = Console(width=10_000).measure(table)
+    return max(available, measure.minimum) if is_terminal else max(available, measure.maximum)
 
 
 def _totals_text(summary: ModelSummary) -> str:
