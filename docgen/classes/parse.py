@@ -5,18 +5,23 @@ from __future__ import annotations
 
 import ast
 import functools
-
-import astroid
-from astroid import nodes
-from astroid.builder import AstroidBuilder
-from astroid.exceptions import AstroidSyntaxError
-from astroid.rebuilder import TreeRebuilder
+from typing import TYPE_CHECKING, Any
 
 from docgen.core.errors import SourceError
 from docgen.sources.locate import decode_source
 
-# One builder without transforms: docgen reads syntax, it never asks astroid to infer or import.
-_BUILDER = AstroidBuilder(astroid.MANAGER, apply_transforms=False)
+if TYPE_CHECKING:
+    from astroid import nodes
+
+
+@functools.cache
+def _builder() -> Any:
+    """One builder without transforms: docgen reads syntax, it never asks astroid to infer or
+    import. astroid is imported on first use: the model evaluator reads stdlib `ast` only."""
+    import astroid
+    from astroid.builder import AstroidBuilder
+
+    return AstroidBuilder(astroid.MANAGER, apply_transforms=False)
 
 
 def parse_module(data: bytes, modname: str, path: str, *,
@@ -37,6 +42,9 @@ def parse_module(data: bytes, modname: str, path: str, *,
         raise SourceError(path, line, f"syntax error: {getattr(exc, 'msg', exc)}") from exc
     _drop_module_function_bodies(tree)
     try:
+        import astroid
+        from astroid.rebuilder import TreeRebuilder
+
         return TreeRebuilder(astroid.MANAGER, text).visit_module(
             tree, modname, path, path.endswith("__init__.py"))
     except (ValueError, RecursionError, MemoryError) as exc:
@@ -91,11 +99,13 @@ def _drop_module_function_bodies(tree: ast.Module) -> None:
 
 
 def _build(text: str, modname: str, path: str) -> nodes.Module:
+    from astroid.exceptions import AstroidSyntaxError
+
     try:
         # `_data_build` stops before astroid's post-build steps, which resolve star imports
         # and infer `self.x` targets by loading other modules from sys.path: docgen does its
         # own resolution over the sources it was given.
-        module, _ = _BUILDER._data_build(text, modname, path)
+        module, _ = _builder()._data_build(text, modname, path)
         return module
     except AstroidSyntaxError as exc:
         error = exc.error

@@ -16,8 +16,10 @@ DEFAULT_INPUT_TEXT = "1,3,224,224"
 def cmd_summary(args: argparse.Namespace) -> int:
     from rich.console import Console
 
+    from docgen.classes.cache import AnalysisCache
     from docgen.core.jsonio import dumps
     from docgen.core.records import Severity
+    from docgen.sources.locate import cache_dir
     from docgen.summary.summarize import (
         parse_input_shape,
         render_summary_table,
@@ -30,7 +32,8 @@ def cmd_summary(args: argparse.Namespace) -> int:
         args.model = args.target
     cfg = config_from_args(args)
     shape = parse_input_shape(args.input)
-    summary = summarize_config(cfg, shape)
+    cache = None if args.no_cache else AnalysisCache(cache_dir())
+    summary = summarize_config(cfg, shape, cache)
     for diag in summary.diagnostics:
         (log.warning if diag.severity == Severity.WARNING else log.debug)("%s", diag)
     if args.json:

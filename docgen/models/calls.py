@@ -247,7 +247,7 @@ class Calls(EvaluatorCore):
         else:
             result = self.forward_call(node, frame, func, tuple(args), kwargs)
         if isinstance(result, ModuleInstance) and result.call_site is None:
-            text = one_line(ast.get_source_segment(frame.module.text, node) or "")
+            text = one_line(frame.module.segment(node) or "")
             result.call_site = CallSite(text, self.location(frame, node))
         if isinstance(result, SymTensor) and result.origin is None:
             result.origin = self.location(frame, node)
@@ -257,8 +257,8 @@ class Calls(EvaluatorCore):
                      kwargs: dict[str, Any]) -> Any:
         """A call made while a forward runs: a layer call or a library function is a step."""
         recorder = self.recorder
-        text = one_line(ast.get_source_segment(frame.module.text, node) or "")
         if isinstance(func, ModuleInstance):
+            text = one_line(frame.module.segment(node) or "")
             recorder.call_site = (text, self.location(frame, node))
             return self.call(func, args, kwargs)
         target = function_target(func)
@@ -267,6 +267,7 @@ class Calls(EvaluatorCore):
         received = (func.tensor, *args) if isinstance(func, TensorMethod) else args
         if not (has_tensor(received) or has_tensor(kwargs)):
             return self.call(func, args, kwargs)
+        text = one_line(frame.module.segment(node) or "")
         record = recorder.begin(self.module_stack[-1], FUNCTION, target, None, received, kwargs,
                                 text, self.location(frame, node))
         call_args = args

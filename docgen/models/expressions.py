@@ -171,7 +171,7 @@ class Expressions(EvaluatorCore):
             return self.expr(node, frame)
         except CannotEvaluate as exc:
             location = self.location(frame, node)
-            text = first_line(ast.get_source_segment(frame.module.text, node) or "")
+            text = first_line(frame.module.segment(node) or "")
             self.report(location, f"cannot evaluate argument `{text}`: {exc.reason}",
                         Severity.INFO)
             return as_unknown(exc, location, f"`{text}`: {exc.reason}")

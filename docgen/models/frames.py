@@ -29,6 +29,24 @@ class SourceModule:
     tree: ast.Module
     defs: dict[str, ast.stmt] = field(default_factory=dict)
     values: dict[str, Any] = field(default_factory=dict)
+    _lines: list[str] | None = None
+
+    def segment(self, node: ast.AST) -> str | None:
+        """The source text of `node` (ast.get_source_segment, with the lines split once)."""
+        if self._lines is None:
+            self._lines = self.text.splitlines(keepends=True)
+        start, end = getattr(node, "lineno", None), getattr(node, "end_lineno", None)
+        col, end_col = getattr(node, "col_offset", None), getattr(node, "end_col_offset", None)
+        if start is None or end is None or col is None or end_col is None:
+            return None
+        lines = self._lines[start - 1:end]
+        if not lines:
+            return None
+        if len(lines) == 1:
+            return lines[0].encode()[col:end_col].decode(errors="replace")
+        first = lines[0].encode()[col:].decode(errors="replace")
+        last = lines[-1].encode()[:end_col].decode(errors="replace")
+        return "".join([first, *lines[1:-1], last])
 
 
 @dataclass(eq=False)

@@ -57,7 +57,7 @@ class Statements(EvaluatorCore):
 
     def undecided(self, stmt: ast.stmt, frame: Frame, reason: str) -> None:
         """A statement that could not be evaluated: a warning if it can change the model."""
-        text = first_line(ast.get_source_segment(frame.module.text, stmt) or "")
+        text = first_line(frame.module.segment(stmt) or "")
         severity = Severity.WARNING if is_structural(stmt) else Severity.INFO
         self.report(self.location(frame, stmt), f"cannot evaluate `{text}`: {reason}",
                     severity)
@@ -144,7 +144,7 @@ class Statements(EvaluatorCore):
         raise ReturnSignal(value)
 
     def stmt_Raise(self, stmt: ast.Raise, frame: Frame) -> None:
-        text = ast.get_source_segment(frame.module.text, stmt) or "raise"
+        text = frame.module.segment(stmt) or "raise"
         raise ModelRaise(first_line(text), self.location(frame, stmt))
 
     def stmt_Try(self, stmt: ast.Try, frame: Frame) -> None:

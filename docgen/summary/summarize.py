@@ -92,16 +92,17 @@ def summary_from_reading(reading: ModelReading,
     )
 
 
-def summarize_config(cfg: Config, input_shape: tuple[int, ...] = DEFAULT_INPUT
-                     ) -> ModelSummary:
-    """Open the sources `cfg` names and summarise its model."""
+def summarize_config(cfg: Config, input_shape: tuple[int, ...] = DEFAULT_INPUT,
+                     cache: Any = None) -> ModelSummary:
+    """Open the sources `cfg` names and summarise its model; `cache` (an AnalysisCache) keeps
+    the modules' analyses between runs."""
     from docgen.classes.project import open_project_sources
 
     if not cfg.model:
         raise ConfigError("no model given (use MODULE:CLASS or MODULE:builder)")
     sources = open_project_sources(cfg)
-    return summarize_model(Resolver(ModuleIndex(sources)), cfg.model, input_shape,
-                           cfg.module_root)
+    index = ModuleIndex(sources, cache.get if cache else None, cache.put if cache else None)
+    return summarize_model(Resolver(index), cfg.model, input_shape, cfg.module_root)
 
 
 def _is_library(qualname: str) -> bool:
