@@ -61,12 +61,76 @@ def width():
 '''
 
 
+ZOO = {
+    "rd/layers/__init__.py": "from .make import make\nfrom .norm import Norm\n",
+    "rd/layers/make.py": """
+        import torch.nn as nn
+
+
+        def make(channels, kind="conv"):
+            return nn.Conv2d(channels, channels, 1) if kind == "conv" else nn.Identity()
+    """,
+    "rd/layers/norm.py": """
+        import torch.nn as nn
+
+
+        class Norm(nn.BatchNorm2d):
+            pass
+    """,
+    "rd/zoo.py": """
+        import os
+        from dataclasses import asdict, dataclass, field, replace
+        from enum import Enum
+        from functools import partial
+
+        import torch.nn as nn
+
+        from rd import layers
+        from rd.layers import make
+
+
+        class Size(Enum):
+            SMALL = {"width": 4}
+            LARGE = {"width": 16}
+
+
+        @dataclass
+        class Cfg:
+            width: int = 8
+            depths: list = field(default_factory=lambda: [1, 2])
+            act: str = field(default="relu")
+
+
+        class Zoo(nn.Module):
+            def __init__(self, size=Size.SMALL, cfg=None, norm=partial(layers.Norm, eps=1e-3)):
+                super().__init__()
+                if not isinstance(size, Size):
+                    raise TypeError("size")
+                cfg = replace(cfg or Cfg(), width=size.value["width"])
+                assert asdict(cfg)["depths"] == [1, 2]
+                extra = int(os.environ.get("ZOO_EXTRA", "0"))
+                width = cfg.width + extra
+                self.stem = nn.Conv2d(3, width, 3, padding=1)
+                self.norm = norm(width) if isinstance(norm, partial) else nn.Identity()
+                kinds = ("conv",) if isinstance(cfg.depths, tuple) else ("conv", "id")
+                self.blocks = nn.Sequential(*[layers.make(width, k) for k in kinds])
+                self.last = make(width)
+
+            def forward(self, x):
+                return self.last(self.blocks(self.norm(self.stem(x))))
+    """,
+}
+
+
 @pytest.fixture(scope="module")
 def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder: Path = tmp_path_factory.mktemp("reader")
     (folder / "rd").mkdir()
     (folder / "rd" / "__init__.py").write_text("")
     (folder / "rd" / "net.py").write_text(textwrap.dedent(NET))
+    for rel, text in ZOO.items():
+        (folder / rel).parent.mkdir(parents=True, exist_ok=True)
+        (folder / rel).write_text(textwrap.dedent(text))
     return folder
 
 
@@ -240,3 +304,22 @@ def test_summary_in_a_pipe_is_as_wide_as_it_needs(
     reading_macs = [line for line in lines if line.startswith("Total MACs:")]
     assert reading_macs and "at least" not in reading_macs[0]
     assert format_count(2 * 8 * 3 * 5 * 5 * 14 * 14) in out  # the stem's MACs, whole
+
+
+def test_enums_dataclasses_partials_reexports_and_environment(resolver: Resolver) -> None:
+    reading = read_model(resolver, "rd.zoo:Zoo", (1, 3, 8, 8))
+    assert reading.is_complete, [str(d) for d in reading.diagnostics]
+    by_path = {layer.path: layer for layer in reading.layers}
+    # Size.SMALL is a member of Size (isinstance holds) whose value sets the width
+    assert dict(by_path["stem"].arguments)["out_channels"] == "4"
+    # isinstance against functools.partial: the partial built the norm layer, eps applied
+    assert by_path["norm"].qualname == "rd.layers.norm.Norm"
+    assert dict(by_path["norm"].arguments)["eps"] == "0.001"
+    # isinstance against tuple (a list is no tuple): two blocks, `conv` and `id`
+    assert [by_path[p].qualname.rsplit(".", 1)[-1] for p in by_path["blocks"].children] == [
+        "Conv2d", "Identity"]
+    # `from .make import make` in rd/layers/__init__.py rebinds the submodule's name
+    assert by_path["last"].qualname == "torch.nn.modules.conv.Conv2d"
+    notes = [d.message for d in reading.diagnostics if "ZOO_EXTRA" in d.message]
+    assert notes and "not set" in notes[0]
+    assert reading.output_shapes == ((1, 4, 8, 8),)

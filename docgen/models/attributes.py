@@ -135,12 +135,23 @@ class Attributes(EvaluatorCore):
             return cls.name
         if name == "__module__":
             return cls.module
-        found, value, _ = self.class_attribute(cls, name)
+        found, value, owner = self.class_attribute(cls, name)
         if not found:
             raise CannotEvaluate(f"class {cls.qualname} has no attribute {name!r} in source")
         if isinstance(value, FunctionRef) and is_decorated(value.node, "classmethod"):
             return BoundMethod(value, cls)
+        if owner is not None and owner.is_enum and not name.startswith("_") \
+                and not isinstance(value, (FunctionRef, ClassRef)):
+            return self.enum_member(owner, name, value)
         return value
+
+    def enum_member(self, cls: ClassRef, name: str, value: Any) -> Instance:
+        """`Color.RED` of `class Color(Enum)`: one member object per name, holding its value."""
+        key = f"{cls.qualname}.{name}"
+        if key not in self.enum_members:
+            self.enum_members[key] = Instance(cls, {"value": value, "_value_": value,
+                                                    "name": name, "_name_": name})
+        return self.enum_members[key]
 
     def instance_attribute(self, obj: Instance, name: str, start: int = 0) -> Any:
         if name == "__class__":

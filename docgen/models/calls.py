@@ -37,6 +37,7 @@ from docgen.models.values import (
     CannotEvaluate,
     ClassRef,
     External,
+    FieldSpec,
     Instance,
     ModuleInstance,
     SymTensor,
@@ -208,29 +209,36 @@ class Calls(EvaluatorCore):
         return instance
 
     def dataclass_init(self, cls: ClassRef) -> Any:
-        """The `__init__` @dataclass generates: fields in MRO order, defaults from source."""
-        fields: dict[str, ast.AnnAssign] = {}
-        for owner in reversed(cls.mro):
-            if is_dataclass(owner.node):
-                for stmt in owner.node.body:
-                    if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name) \
-                            and "ClassVar" not in ast.unparse(stmt.annotation):
-                        fields[stmt.target.id] = stmt
-        module = self.source_module(cls.module)
-        assert module is not None
+        """The `__init__` @dataclass generates: fields in MRO order, defaults from source
+        (`field(default=...)` and `field(default_factory=...)` included)."""
+        fields = dataclass_fields(cls)
 
         def init(instance: Instance, *args: Any, **kwargs: Any) -> None:
-            for i, (name, stmt) in enumerate(fields.items()):
+            for i, (name, (owner, stmt)) in enumerate(fields.items()):
                 if i < len(args):
                     value = args[i]
                 elif name in kwargs:
                     value = kwargs[name]
                 elif stmt.value is not None:
-                    value = self.expr(stmt.value, Frame(module))
+                    module = self.source_module(owner.module)
+                    assert module is not None
+                    value = self.field_default(self.expr(stmt.value, Frame(module)), cls, name)
                 else:
                     raise CannotEvaluate(f"{cls.name}() missing field {name!r}")
                 self.set_attribute(instance, name, value)
+            found, post_init, _ = self.class_attribute(cls, "__post_init__")
+            if found:
+                self.call(post_init, (instance,), {})
         return init
+
+    def field_default(self, value: Any, cls: ClassRef, name: str) -> Any:
+        if not isinstance(value, FieldSpec):
+            return value
+        if value.has_default:
+            return value.default
+        if value.default_factory is not None:
+            return self.call(value.default_factory, (), {})
+        raise CannotEvaluate(f"{cls.name}() missing field {name!r}")
 
     def evaluate_call(self, node: ast.Call, frame: Frame, discarded: bool) -> Any:
         """A call expression; `discarded` when its value is thrown away (a statement)."""
@@ -342,3 +350,15 @@ def function_target(func: Any) -> str | None:
     if isinstance(func, Partial):
         return function_target(func.func)
     return None
+
+
+def dataclass_fields(cls: ClassRef) -> dict[str, tuple[ClassRef, ast.AnnAssign]]:
+    """The fields @dataclass collects, in MRO order: name -> (defining class, statement)."""
+    fields: dict[str, tuple[ClassRef, ast.AnnAssign]] = {}
+    for owner in reversed(cls.mro):
+        if is_dataclass(owner.node):
+            for stmt in owner.node.body:
+                if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name) \
+                        and "ClassVar" not in ast.unparse(stmt.annotation):
+                    fields[stmt.target.id] = (owner, stmt)
+    return fields

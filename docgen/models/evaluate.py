@@ -34,7 +34,7 @@ from docgen.core.config import DEFAULT_MODULE_ROOT
 from docgen.models.attributes import Attributes
 from docgen.models.calls import Calls
 from docgen.models.expressions import Expressions
-from docgen.models.frames import FunctionRef, ModelRaise, Partial
+from docgen.models.frames import FunctionRef, ModelRaise
 from docgen.models.namespace import Namespace
 from docgen.models.natives import builtin_names, lookup_native
 from docgen.models.pybuiltins import WRAPPED_BUILTINS, Builtins
@@ -57,6 +57,7 @@ class Evaluator(Namespace, Calls, Attributes, Builtins, Statements, Expressions)
         self.module_stack = []
         self.recorder = StepRecorder()
         self.building = []
+        self.enum_members = {}
         self.builtins = builtin_names()
         self.builtins.update({name: getattr(self, f"builtin_{name}")
                               for name in WRAPPED_BUILTINS})
@@ -65,6 +66,5 @@ class Evaluator(Namespace, Calls, Attributes, Builtins, Statements, Expressions)
                               "setattr": self.builtin_setattr, "type": self.builtin_type})
 
     def native(self, path: str) -> Any:
-        if path == "functools.partial":
-            return lambda func, *args, **kwargs: Partial(self, func, *args, **kwargs)
-        return lookup_native(path)
+        found = self.library_native(path)
+        return found if found is not None else lookup_native(path)

@@ -14,7 +14,7 @@ from typing import Any
 from docgen.classes.resolve import Resolver
 from docgen.core.records import Diagnostic, Location, Severity
 from docgen.models.steps import StepRecorder
-from docgen.models.values import ClassRef, ModuleInstance, ModuleRef
+from docgen.models.values import ClassRef, Instance, ModuleInstance, ModuleRef
 
 MAX_LOOP = 10_000
 
@@ -29,6 +29,7 @@ class SourceModule:
     tree: ast.Module
     defs: dict[str, ast.stmt] = field(default_factory=dict)
     values: dict[str, Any] = field(default_factory=dict)
+    imports: set[str] = field(default_factory=set)  # names bound by `from ... import`
     _lines: list[str] | None = None
 
     def segment(self, node: ast.AST) -> str | None:
@@ -141,6 +142,7 @@ class EvaluatorCore:
     module_stack: list[ModuleInstance]
     builtins: dict[str, Any]
     recorder: StepRecorder
+    enum_members: dict[str, Instance]
     building: list[ModuleInstance]  # modules whose __init__ runs, innermost last
 
     def __init__(self) -> None:
@@ -157,6 +159,9 @@ class EvaluatorCore:
         return Location(frame.module.path, getattr(node, "lineno", 0))
 
     def native(self, path: str) -> Any:
+        raise NotImplementedError
+
+    def instantiate(self, cls: ClassRef, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         raise NotImplementedError
 
     def get_attribute(self, obj: Any, name: str) -> Any:

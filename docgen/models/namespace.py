@@ -60,6 +60,8 @@ class Namespace(EvaluatorCore):
         for stmt in top_level(tree.body):
             for target in bound_names(stmt):
                 module.defs[target] = stmt
+            if isinstance(stmt, ast.ImportFrom):
+                module.imports.update(a.asname or a.name for a in stmt.names if a.name != "*")
         return module
 
     def module_global(self, module: SourceModule, name: str) -> Any:
@@ -105,6 +107,12 @@ class Namespace(EvaluatorCore):
             if self.resolver.index.has_module(path):
                 return ModuleRef(path)
             return External(path)
+        if target.kind == "module":
+            package, _, name = target.qualname.rpartition(".")
+            parent = self.source_module(package) if package else None
+            if parent is not None and name in parent.imports and package != module:
+                # `from pkg import name` where pkg/__init__ rebinds the submodule's name
+                return self.module_attribute(ModuleRef(package), name)
         return self.target_value(target.kind, target.qualname)
 
     def target_value(self, kind: str, qualname: str) -> Any:
@@ -132,7 +140,9 @@ class Namespace(EvaluatorCore):
         if native is not None and not isinstance(native, AtenOp):
             return native
         module = self.source_module(ref.name)
-        if module is not None and name in module.defs:
+        if module is not None and (name in module.defs or name in module.imports):
+            # An import in a package's __init__ rebinds the name even where a submodule of
+            # that name exists (`from .create_conv2d import create_conv2d`).
             return self.module_global(module, name)
         if self.resolver.index.has_module(path):
             return ModuleRef(path)
@@ -168,7 +178,7 @@ class Namespace(EvaluatorCore):
             raise CannotEvaluate(f"no source for class {qualname}")
         ref = ClassRef(qualname, module_name, node.name, node, ())
         self.classes[qualname] = ref
-        bases = []
+        bases, external = [], []
         for base in node.bases:
             text = ast.unparse(base).split("[", 1)[0]
             target = self.resolver.resolve_in(module_name, text)
@@ -176,8 +186,11 @@ class Namespace(EvaluatorCore):
                 try:
                     bases.append(self.class_ref(target.qualname))
                 except CannotEvaluate:
-                    continue
+                    external.append(target.qualname)
+            else:
+                external.append(self.resolver.expand(module_name, text))
         ref.bases = tuple(bases)
+        ref.external_bases = tuple(external)
         ref.mro = linearize(ref, lambda c: c.bases, lambda c: c.mro)
         return ref
 

@@ -6,20 +6,27 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterator
+from types import SimpleNamespace
 from typing import Any
 
+from docgen.core.records import Severity
+from docgen.models.calls import dataclass_fields
 from docgen.models.frames import (
     BoundMethod,
     EvaluatorCore,
     FunctionRef,
+    Partial,
 )
 from docgen.models.natives import TENSOR_CLASSES
 from docgen.models.steps import FUNCTION
+from docgen.models.syntax import is_dataclass
 from docgen.models.values import (
     CannotEvaluate,
     ClassRef,
     External,
+    FieldSpec,
     Instance,
+    ModuleInstance,
     SymTensor,
     Unknown,
 )
@@ -79,6 +86,11 @@ class Builtins(EvaluatorCore):
     def isinstance(self, obj: Any, classes: Any) -> bool:
         if isinstance(classes, (tuple, list)):
             return any(self.isinstance(obj, c) for c in classes)
+        if isinstance(classes, PartialFactory):
+            return isinstance(obj, Partial)
+        for name, real in WRAPPED_TYPES.items():
+            if classes == self.builtins.get(name):
+                classes = real  # `tuple` is the evaluator's tuple(); the type is Python's
         if isinstance(obj, Unknown):
             raise CannotEvaluate(f"isinstance of an unknown value: {obj.describe()}", cause=obj)
         if isinstance(classes, ClassRef):
@@ -159,6 +171,60 @@ class Builtins(EvaluatorCore):
         return type(obj)
 
 
+    # ------------------------------------------------------------- library stand-ins
+
+    def library_native(self, path: str) -> Any:
+        """Library callables whose meaning depends on the evaluator's values (dataclasses,
+        functools.partial, os.environ); None for any other path."""
+        table: dict[str, Any] = {
+            "functools.partial": PartialFactory(self),
+            "dataclasses.field": _field,
+            "dataclasses.fields": self.dataclass_fields_of,
+            "dataclasses.replace": self.dataclass_replace,
+            "dataclasses.asdict": self.dataclass_asdict,
+            "dataclasses.is_dataclass": lambda obj: isinstance(obj, (Instance, ClassRef)) and
+            is_dataclass((obj.cls if isinstance(obj, Instance) else obj).node),
+            "os.environ.get": self.environment_get,
+            "os.getenv": self.environment_get,
+            "os.environ": SimpleNamespace(get=self.environment_get),
+        }
+        return table.get(path)
+
+    def dataclass_fields_of(self, obj: Any) -> tuple[SimpleNamespace, ...]:
+        cls = obj.cls if isinstance(obj, Instance) else obj
+        if not isinstance(cls, ClassRef):
+            raise CannotEvaluate(f"fields() of {obj!r}")
+        return tuple(SimpleNamespace(name=name) for name in dataclass_fields(cls))
+
+    def dataclass_replace(self, obj: Any, **changes: Any) -> Instance:
+        if not isinstance(obj, Instance) or isinstance(obj, ModuleInstance):
+            raise CannotEvaluate(f"replace() of {obj!r}")
+        names = dataclass_fields(obj.cls)
+        values = {name: obj.attrs.get(name) for name in names}
+        unknown = set(changes) - set(names)
+        if unknown:
+            raise CannotEvaluate(f"replace(): {obj.cls.name} has no fields {sorted(unknown)}")
+        return self.instantiate(obj.cls, (), {**values, **changes})
+
+    def dataclass_asdict(self, obj: Any) -> Any:
+        if isinstance(obj, Instance) and not isinstance(obj, ModuleInstance) \
+                and is_dataclass(obj.cls.node):
+            return {name: self.dataclass_asdict(obj.attrs.get(name))
+                    for name in dataclass_fields(obj.cls)}
+        if isinstance(obj, (list, tuple)):
+            return type(obj)(self.dataclass_asdict(v) for v in obj)
+        if isinstance(obj, dict):
+            return {k: self.dataclass_asdict(v) for k, v in obj.items()}
+        return obj
+
+    def environment_get(self, key: Any, default: Any = None) -> Any:
+        """os.environ.get(KEY, default): the environment is taken to be unset, and said so."""
+        self.report(self.recorder.location, f"assumes the environment variable {key!r} is not "
+                    f"set (os.environ.get returns its default {default!r})", Severity.INFO)
+        return default
+
+_MISSING = object()
+WRAPPED_TYPES: dict[str, type] = {"list": list, "tuple": tuple}
 WRAPPED_BUILTINS = ("len", "iter", "list", "tuple", "enumerate", "zip", "reversed")
 
 
@@ -181,3 +247,20 @@ def _py(name: str) -> Any:
 
 _PY_OPERATORS = {name: _py(name) for name in _OPERATORS.values()}
 
+
+
+class PartialFactory:
+    """functools.partial as the evaluator sees it: calling it makes a Partial, and it is the
+    class `isinstance(norm_layer, functools.partial)` tests against."""
+
+    def __init__(self, evaluator: Any) -> None:
+        self.evaluator = evaluator
+
+    def __call__(self, func: Any, *args: Any, **kwargs: Any) -> Partial:
+        return Partial(self.evaluator, func, *args, **kwargs)
+
+
+def _field(*, default: Any = _MISSING, default_factory: Any = None, **options: Any) -> FieldSpec:
+    if default is _MISSING:
+        return FieldSpec(None, default_factory, False)
+    return FieldSpec(default, None, True)

@@ -80,9 +80,14 @@ class ClassRef:
     node: Any  # ast.ClassDef
     bases: tuple[ClassRef, ...]
     mro: tuple[ClassRef, ...] = ()
+    external_bases: tuple[str, ...] = ()  # bases with no source, by dotted name ("enum.Enum")
 
     def is_subclass_of(self, other: ClassRef) -> bool:
         return any(c.qualname == other.qualname for c in self.mro)
+
+    @property
+    def is_enum(self) -> bool:
+        return any(base.startswith("enum.") for c in self.mro for base in c.external_bases)
 
     def __repr__(self) -> str:
         return f"<class {self.qualname}>"
@@ -117,6 +122,15 @@ class Instance:
 
     cls: ClassRef
     attrs: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """`dataclasses.field(default=..., default_factory=...)` as a class-body value."""
+
+    default: Any = None
+    default_factory: Any = None
+    has_default: bool = False
 
 
 @dataclass(frozen=True)
