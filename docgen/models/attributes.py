@@ -99,6 +99,9 @@ class Attributes(EvaluatorCore):
     def set_item(self, container: Any, key: Any, value: Any) -> None:
         if isinstance(container, Unknown):
             return  # nothing known can change through an unknown container
+        if isinstance(container, SymTensor):
+            container.values = None  # `x[..., 0] += 1`: same shape, values no longer known
+            return
         if isinstance(container, Instance):
             found, method, _ = self.class_attribute(container.cls, "__setitem__")
             if not found:

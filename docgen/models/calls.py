@@ -31,6 +31,7 @@ from docgen.models.syntax import (
     is_dataclass,
     one_line,
 )
+from docgen.models.valued import apply_value_op, is_missing
 from docgen.models.values import (
     AtenOp,
     CallSite,
@@ -83,6 +84,9 @@ class Calls(EvaluatorCore):
 
     def call_op(self, op: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         owner = self.module_stack[-1] if self.module_stack else None
+        known = apply_value_op(op, args, kwargs)
+        if not is_missing(known):
+            return known
         try:
             result, macs = apply_op(op, args, kwargs)
         except CannotEvaluate as exc:
@@ -121,6 +125,10 @@ class Calls(EvaluatorCore):
         try:
             result = self.call(forward, (module, *args), kwargs)
         except CannotEvaluate as exc:
+            if exc.cause is None:  # not an unknown input passed on: the call itself failed
+                where = location or (module.call_site.location if module.call_site else None)
+                self.report(where, f"forward of {module.cls.name} cannot be evaluated: "
+                            f"{exc.reason}")
             result = as_unknown(exc)
         except ModelRaise as exc:
             self.report(exc.location, f"forward of {module.cls.name} raises: {exc.message}")

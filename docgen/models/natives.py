@@ -19,6 +19,7 @@ import operator
 from collections.abc import Callable
 from typing import Any
 
+from docgen.models.valued import arange, valued
 from docgen.models.values import AtenOp, CannotEvaluate, SymTensor
 
 # Pure builtins that behave the same on the evaluator's plain values.
@@ -58,6 +59,9 @@ def make_factory(name: str) -> Callable[..., SymTensor]:
 
 
 def _tensor_from_data(data: Any, *args: Any, **kwargs: Any) -> SymTensor:
+    if isinstance(data, (list, tuple)) and data and all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) for v in data):
+        return valued(list(data))
     shape: list[int] = []
     while isinstance(data, (list, tuple)):
         shape.append(len(data))
@@ -77,6 +81,30 @@ def _buffer(data: Any, persistent: bool = True) -> SymTensor:
     if not isinstance(data, SymTensor):
         raise CannotEvaluate(f"Buffer of a value that is not a tensor: {data!r}")
     return SymTensor(data.shape, data.origin)
+
+
+class _Values(list[Any]):
+    """A 1-d array of plain numbers (numpy.linspace): `.tolist()` and `.item()` of elements."""
+
+    def tolist(self) -> list[Any]:
+        return list(self)
+
+
+class _Number(float):
+    """An element of a linspace: a float that also answers `.item()`."""
+
+    def item(self) -> float:
+        return float(self)
+
+
+def _linspace(start: float, stop: float, num: int = 50, *args: Any, **kwargs: Any) -> _Values:
+    """numpy.linspace and torch.linspace (a 1-d tensor of known values: drop-path rates)."""
+    if not isinstance(num, int) or isinstance(num, bool) or num < 0:
+        raise CannotEvaluate(f"linspace with {num!r} points")
+    if num == 1:
+        return _Values([_Number(start)])
+    step = (stop - start) / (num - 1)
+    return _Values([_Number(start + i * step) for i in range(num)])
 
 
 def _false(*args: Any, **kwargs: Any) -> bool:
@@ -137,6 +165,13 @@ NATIVES: dict[str, Any] = {
     "torch.is_grad_enabled": lambda: True,
     "torch._C.is_grad_enabled": lambda: True,
     "torch.is_autocast_enabled": _false,
+    # Deterministic-algorithm checks pick an error path only when the user turned them on.
+    "torch.are_deterministic_algorithms_enabled": _false,
+    "torch._C._get_deterministic_algorithms": _false,
+    "torch.is_deterministic_algorithms_warn_only_enabled": _false,
+    "numpy.linspace": _linspace,
+    "torch.linspace": _linspace,
+    "torch.arange": arange,
     "torch.backends.mha.get_fastpath_enabled": lambda: True,
     # `name = _add_docstr(op, doc)` binds `op`.
     "torch._C._add_docstr": _first,

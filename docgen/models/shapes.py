@@ -11,6 +11,7 @@ Nothing here knows about layers or source code.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -340,6 +341,47 @@ def _split(a: dict[str, Any]) -> RuleResult:
     return _pieces(x, dim, list(sizes))
 
 
+def _stack(a: dict[str, Any]) -> RuleResult:
+    tensors = [_tensor(t, "tensors[i]") for t in a["tensors"]]
+    if not tensors or any(t.shape != tensors[0].shape for t in tensors):
+        raise CannotEvaluate(f"stack of shapes {[t.shape for t in tensors]}")
+    rank = len(tensors[0].shape) + 1
+    dim = _dim(a.get("dim", 0), rank)
+    shape = list(tensors[0].shape)
+    shape.insert(dim, len(tensors))
+    return SymTensor(tuple(shape)), 0
+
+
+def _tensor_split(a: dict[str, Any]) -> RuleResult:
+    x = _tensor(a["input"], "input")
+    dim = _dim(a.get("dim", 0), len(x.shape))
+    size, spec = x.shape[dim], a["indices_or_sections"]
+    if isinstance(spec, int) and not isinstance(spec, bool):
+        # torch.tensor_split: the first size % n pieces get one element more
+        base, extra = divmod(size, spec)
+        return _pieces(x, dim, [base + (1 if i < extra else 0) for i in range(spec)])
+    bounds = [0, *(min(max(int(i), 0), size) for i in spec), size]
+    return _pieces(x, dim, [max(b - a_, 0) for a_, b in itertools.pairwise(bounds)])
+
+
+def _meshgrid(a: dict[str, Any]) -> RuleResult:
+    tensors = a["tensors"]
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tensors[0]
+    sizes = tuple(_numel(_tensor(t, "tensors[i]").shape) for t in tensors)
+    if a.get("indexing") == "xy" and len(sizes) >= 2:
+        sizes = (sizes[1], sizes[0], *sizes[2:])
+    return tuple(SymTensor(sizes) for _ in tensors), 0
+
+
+def _new_factory(a: dict[str, Any]) -> RuleResult:
+    _tensor(a["input"], "input")
+    size = _varargs(a["size"])
+    if not all(isinstance(s, int) and not isinstance(s, bool) for s in size):
+        raise CannotEvaluate(f"size {size!r} is not integers")
+    return SymTensor(tuple(size)), 0
+
+
 def _pieces(x: SymTensor, dim: int, sizes: list[int]) -> RuleResult:
     return tuple(SymTensor((*x.shape[:dim], n, *x.shape[dim + 1:])) for n in sizes), 0
 
@@ -407,7 +449,9 @@ _ELEMENTWISE = (
     "dropout", "feature_dropout", "alpha_dropout", "feature_alpha_dropout", "batch_norm",
     "instance_norm", "layer_norm", "group_norm", "clone", "contiguous", "neg", "abs", "exp",
     "sqrt", "rsqrt", "clamp", "clamp_min", "prelu", "threshold", "local_response_norm",
-    "normal", "uniform", "zero", "fill", "copy", "detach", "trunc_normal",
+    "normal", "uniform", "zero", "fill", "copy", "detach", "trunc_normal", "masked_fill",
+    "float", "int", "long", "half", "to", "type_as", "log", "round", "floor", "ceil", "sign",
+    "erf", "tanh_", "sin", "cos", "reciprocal", "square", "logical_not", "bitwise_not",
 )
 
 SHAPE_RULES: dict[str, ShapeRule] = {
@@ -449,6 +493,13 @@ SHAPE_RULES: dict[str, ShapeRule] = {
                                 "reduced dims dropped (kept as 1 with keepdim)")
        for op in ("mean", "sum", "amax", "amin")},
     "aten::chunk": ShapeRule(_chunk, ("input", "chunks", "dim"), "equal pieces along dim"),
+    "aten::stack": ShapeRule(_stack, ("tensors", "dim"), "equal shapes joined along a new dim"),
+    "aten::tensor_split": ShapeRule(_tensor_split, ("input", "indices_or_sections", "dim"),
+                                    "n nearly equal pieces, or pieces between indices"),
+    **{f"aten::{op}": ShapeRule(_new_factory, ("input", "*size"), "a new tensor of the given size")
+       for op in ("new_zeros", "new_ones", "new_empty")},
+    "aten::meshgrid": ShapeRule(_meshgrid, ("*tensors",), "one grid per input, sizes of all"),
+    "aten::roll": ShapeRule(_same, ("input", "shifts", "dims"), "elements shifted: same shape"),
     "aten::split": ShapeRule(_split, ("input", "split_size", "dim"),
                              "pieces of split_size (or of each given size) along dim"),
     "aten::expand": ShapeRule(_expand, ("input", "*size"), "size-1 dims broadcast; -1 keeps"),
@@ -494,6 +545,10 @@ def counts_macs(op: str) -> bool:
 
 def index_shape(shape: tuple[int, ...], key: Any) -> tuple[int, ...]:
     """Shape of `x[key]` for basic indexing: ints, slices, None and one Ellipsis."""
+    if isinstance(key, SymTensor):  # advanced indexing of the first dim by a tensor
+        if not shape:
+            raise CannotEvaluate("indexing a 0-d tensor with a tensor")
+        return (*key.shape, *shape[1:])
     items = list(key) if isinstance(key, tuple) else [key]
     if any(not (isinstance(k, (int, slice)) or k is None or k is Ellipsis)
            or isinstance(k, bool) for k in items):

@@ -62,6 +62,9 @@ class SymTensor:
     origin: Location | None = None
     is_parameter: bool = False
     requires_grad: bool = True
+    # The elements of a small 1-d tensor whose values are known (torch.arange(4) * 8 + 32,
+    # torch.tensor([1, 2])): configuration arithmetic done with tensors. None otherwise.
+    values: list[Any] | None = None
 
     def numel(self) -> int:
         count = 1
