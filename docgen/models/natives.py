@@ -107,6 +107,10 @@ def _linspace(start: float, stop: float, num: int = 50, *args: Any, **kwargs: An
     return _Values([_Number(start + i * step) for i in range(num)])
 
 
+def _empty_state_dict(*args: Any, **kwargs: Any) -> dict[str, Any]:
+    return {}
+
+
 def _false(*args: Any, **kwargs: Any) -> bool:
     return False
 
@@ -173,6 +177,11 @@ NATIVES: dict[str, Any] = {
     "torch.linspace": _linspace,
     "torch.arange": arange,
     "torch.backends.mha.get_fastpath_enabled": lambda: True,
+    # Pretrained weights are downloaded at run time: the state dict is taken as empty (it sets
+    # values, never the module tree), so loading code changes nothing that is counted.
+    "torch.hub.load_state_dict_from_url": _empty_state_dict,
+    "torchvision._internally_replaced_utils.load_state_dict_from_url": _empty_state_dict,
+    "torch.utils.model_zoo.load_url": _empty_state_dict,
     # `name = _add_docstr(op, doc)` binds `op`.
     "torch._C._add_docstr": _first,
     "torch._tensor.Tensor": make_factory("Tensor"),

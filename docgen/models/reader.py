@@ -38,13 +38,21 @@ import ast
 from dataclasses import dataclass
 from typing import Any
 
+from docgen.classes.parse import parse_python
 from docgen.classes.resolve import Resolver
 from docgen.core.config import DEFAULT_MODULE_ROOT
-from docgen.core.errors import ConfigError, DocgenError
+from docgen.core.errors import ConfigError, DocgenError, SourceError
 from docgen.core.names import short_name
 from docgen.core.records import Diagnostic, Location, Severity, TensorDoc
 from docgen.models.evaluate import Evaluator
-from docgen.models.frames import BoundMethod, FunctionRef, ModelRaise, Partial, SourceModule
+from docgen.models.frames import (
+    BoundMethod,
+    Frame,
+    FunctionRef,
+    ModelRaise,
+    Partial,
+    SourceModule,
+)
 from docgen.models.shapes import counts_macs
 from docgen.models.steps import FUNCTION, MODULE, StepRecord
 from docgen.models.values import (
@@ -144,8 +152,12 @@ def read_model(resolver: Resolver, model: str, input_shape: tuple[int, ...],
 
 
 def build_model(evaluator: Evaluator, model: str) -> ModuleInstance:
-    """Evaluate the builder or class named `module:name` with its default arguments."""
+    """Evaluate the builder or class named `module:name` with its default arguments, or with
+    the arguments written after it, evaluated in that module
+    (`torchvision.models.googlenet:googlenet(weights=GoogLeNet_Weights.IMAGENET1K_V1)`)."""
     module_name, _, name = model.partition(":")
+    name, paren, arguments = name.partition("(")
+    name = name.strip()
     module = evaluator.source_module(module_name) if module_name else None
     if module is None or not name:
         raise ConfigError(f"model {model!r}: expected MODULE:NAME with a module of the sources"
@@ -159,7 +171,8 @@ def build_model(evaluator: Evaluator, model: str) -> ModuleInstance:
         if isinstance(builder, (Unknown, External, ModuleRef)):
             raise ConfigError(f"model {model!r}: {name!r} in {module.path} is not a class or "
                               "a function read from source")
-        result = evaluator.call(builder, (), {})
+        args, kwargs = _spec_arguments(evaluator, module, name, paren + arguments, model)
+        result = evaluator.call(builder, args, kwargs)
     except CannotEvaluate as exc:
         where = f"{exc.location}: " if exc.location else f"{module.path}: "
         raise DocgenError(f"{where}model {model!r} cannot be evaluated: {exc.reason}") from exc
@@ -173,6 +186,31 @@ def build_model(evaluator: Evaluator, model: str) -> ModuleInstance:
         line = getattr(module.defs.get(name), "lineno", 0)
         result.call_site = CallSite(f"{name}()", Location(module.path, line))
     return result
+
+
+def _spec_arguments(evaluator: Evaluator, module: SourceModule, name: str, text: str,
+                    model: str) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    """The arguments written in a model spec, `(weights=X.Y, num_classes=10)`."""
+    if not text:
+        return (), {}
+    try:
+        _, tree = parse_python(f"{name}{text}\n".encode(), "<model>")
+    except SourceError as exc:
+        raise ConfigError(f"model {model!r}: the arguments are not a Python call: "
+                          f"{exc.message}") from exc
+    call = tree.body[0].value if len(tree.body) == 1 and isinstance(tree.body[0], ast.Expr) \
+        else None
+    if not isinstance(call, ast.Call):
+        raise ConfigError(f"model {model!r}: the arguments are not a Python call")
+    try:
+        args, kwargs = evaluator.call_arguments(call, Frame(module))
+    except CannotEvaluate as exc:
+        raise ConfigError(f"model {model!r}: cannot evaluate its arguments: {exc.reason}") from exc
+    unknown = [v for v in (*args, *kwargs.values()) if isinstance(v, Unknown)]
+    if unknown:
+        raise ConfigError(f"model {model!r}: cannot evaluate its arguments: "
+                          f"{unknown[0].describe()}")
+    return tuple(args), kwargs
 
 
 def _is_imported(module: SourceModule, name: str) -> bool:

@@ -382,6 +382,35 @@ def _new_factory(a: dict[str, Any]) -> RuleResult:
     return SymTensor(tuple(size)), 0
 
 
+def _expand_as(a: dict[str, Any]) -> RuleResult:
+    _tensor(a["input"], "input")
+    return SymTensor(_tensor(a["other"], "other").shape), 0
+
+
+def _einsum(a: dict[str, Any]) -> RuleResult:
+    """Explicit `->` equations without ellipsis; a two-operand contraction multiplies over
+    every index once (as torch.utils.flop_counter counts the bmm it becomes)."""
+    equation = str(a["equation"]).replace(" ", "")
+    operands = a["tensors"]
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = operands[0]
+    tensors = [_tensor(t, "operand") for t in operands]
+    inputs, arrow, output = equation.partition("->")
+    terms = inputs.split(",")
+    if not arrow or "." in equation or len(terms) != len(tensors):
+        raise CannotEvaluate(f"einsum {equation!r} is not modelled (explicit output only)")
+    sizes: dict[str, int] = {}
+    for term, t in zip(terms, tensors, strict=True):
+        if len(term) != len(t.shape):
+            raise CannotEvaluate(f"einsum {equation!r}: {term} does not fit shape {t.shape}")
+        for index, size in zip(term, t.shape, strict=True):
+            if sizes.setdefault(index, size) != size and 1 not in (size, sizes[index]):
+                raise CannotEvaluate(f"einsum {equation!r}: {index} is {sizes[index]} and {size}")
+            sizes[index] = max(sizes[index], size)
+    shape = tuple(sizes[i] for i in output)
+    return SymTensor(shape), _numel(tuple(sizes.values())) if len(tensors) == 2 else 0
+
+
 def _pieces(x: SymTensor, dim: int, sizes: list[int]) -> RuleResult:
     return tuple(SymTensor((*x.shape[:dim], n, *x.shape[dim + 1:])) for n in sizes), 0
 
@@ -451,7 +480,8 @@ _ELEMENTWISE = (
     "sqrt", "rsqrt", "clamp", "clamp_min", "prelu", "threshold", "local_response_norm",
     "normal", "uniform", "zero", "fill", "copy", "detach", "trunc_normal", "masked_fill",
     "float", "int", "long", "half", "to", "type_as", "log", "round", "floor", "ceil", "sign",
-    "erf", "tanh_", "sin", "cos", "reciprocal", "square", "logical_not", "bitwise_not",
+    "erf", "sin", "cos", "reciprocal", "square", "logical_not", "bitwise_not", "log2",
+    "log1p", "log10", "exp2", "sigmoid_", "logit",
 )
 
 SHAPE_RULES: dict[str, ShapeRule] = {
@@ -498,6 +528,9 @@ SHAPE_RULES: dict[str, ShapeRule] = {
                                     "n nearly equal pieces, or pieces between indices"),
     **{f"aten::{op}": ShapeRule(_new_factory, ("input", "*size"), "a new tensor of the given size")
        for op in ("new_zeros", "new_ones", "new_empty")},
+    "aten::expand_as": ShapeRule(_expand_as, ("input", "other"), "the shape of other"),
+    "aten::einsum": ShapeRule(_einsum, ("equation", "*tensors"),
+                              "explicit equations; MACs = product of all index sizes"),
     "aten::meshgrid": ShapeRule(_meshgrid, ("*tensors",), "one grid per input, sizes of all"),
     "aten::roll": ShapeRule(_same, ("input", "shifts", "dims"), "elements shifted: same shape"),
     "aten::split": ShapeRule(_split, ("input", "split_size", "dim"),
@@ -514,7 +547,10 @@ SHAPE_RULES: dict[str, ShapeRule] = {
     "aten::scaled_dot_product_attention": ShapeRule(
         _attention, ("query", "key", "value", "*rest"),
         "(*, L, E) x (*, S, Ev) -> (*, L, Ev); MACs = L * S * (E + Ev) per batch and head"),
-    "aten::transpose": ShapeRule(_transpose, ("input", "dim0", "dim1"), "two dims swapped"),
+    **{f"aten::{op}": ShapeRule(_transpose, ("input", "dim0", "dim1"), "two dims swapped")
+       for op in ("transpose", "swapaxes", "swapdims")},
+    "aten::norm": ShapeRule(_reduce, ("input", "p", "dim", "keepdim"),
+                            "a p-norm over dim (all dims by default)"),
     "aten::permute": ShapeRule(_permute, ("input", "*dims"), "dims reordered"),
     "aten::unsqueeze": ShapeRule(_unsqueeze, ("input", "dim"), "a size-1 dim inserted"),
     "aten::squeeze": ShapeRule(_squeeze, ("input", "dim"), "size-1 dims removed"),
@@ -529,7 +565,7 @@ SHAPE_RULES: dict[str, ShapeRule] = {
 # The operators whose multiply-accumulates count, as torchvision's `_ops` figures count them
 # (torch.utils.flop_counter: convolutions, linear/addmm, mm/bmm/matmul, attention).
 MAC_OPS = frozenset({"aten::linear", "aten::matmul", "aten::mm", "aten::bmm", "aten::baddbmm",
-                     "aten::addmm", "aten::scaled_dot_product_attention"})
+                     "aten::addmm", "aten::scaled_dot_product_attention", "aten::einsum"})
 
 
 def describe_rules() -> list[tuple[str, str]]:
