@@ -204,6 +204,8 @@ class Calls(EvaluatorCore):
         native = self.native(cls.qualname)
         if native is not None:  # Tensor, Parameter, Buffer: shapes, not source
             return self.call(native, args, kwargs)
+        if cls.is_enum and len(args) == 1 and not kwargs:
+            return self.enum_by_value(cls, args[0])
         instance: Instance = ModuleInstance(cls) if is_module else Instance(cls)
         found, init, _ = self.class_attribute(cls, "__init__")
         if found and isinstance(init, FunctionRef):
@@ -238,6 +240,19 @@ class Calls(EvaluatorCore):
             if found:
                 self.call(post_init, (instance,), {})
         return init
+
+    def enum_by_value(self, cls: ClassRef, value: Any) -> Instance:
+        """`Format("NCHW")`: the member of an enum whose value (or which itself) is `value`."""
+        if isinstance(value, Instance) and value.cls.is_subclass_of(cls):
+            return value
+        for stmt in cls.node.body:
+            if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 \
+                    and isinstance(stmt.targets[0], ast.Name) \
+                    and not stmt.targets[0].id.startswith("_"):
+                member = self.get_attribute(cls, stmt.targets[0].id)
+                if isinstance(member, Instance) and member.attrs.get("value") == value:
+                    return member
+        raise CannotEvaluate(f"{cls.name}({value!r}): no member has that value")
 
     def field_default(self, value: Any, cls: ClassRef, name: str) -> Any:
         if not isinstance(value, FieldSpec):

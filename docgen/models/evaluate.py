@@ -63,7 +63,8 @@ class Evaluator(Namespace, Calls, Attributes, Builtins, Statements, Expressions)
                               for name in WRAPPED_BUILTINS})
         self.builtins.update({"isinstance": self.isinstance, "issubclass": self.issubclass,
                               "getattr": self.builtin_getattr, "hasattr": self.builtin_hasattr,
-                              "setattr": self.builtin_setattr, "type": self.builtin_type})
+                              "setattr": self.builtin_setattr, "type": self.builtin_type,
+                              "dir": self.builtin_dir})
 
     def native(self, path: str) -> Any:
         found = self.library_native(path)

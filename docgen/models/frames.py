@@ -127,6 +127,10 @@ class Partial:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.evaluator.call(self.func, (*self.args, *args), {**self.kwargs, **kwargs})
 
+    @property
+    def keywords(self) -> dict[str, Any]:  # functools.partial's name for them
+        return self.kwargs
+
 
 class EvaluatorCore:
     """What the parts of the evaluator share: its state, its diagnostics, and the hooks

@@ -16,6 +16,8 @@ import itertools
 import math
 import numbers
 import operator
+import re
+import types
 from collections.abc import Callable
 from typing import Any
 
@@ -89,6 +91,18 @@ class _Values(list[Any]):
     def tolist(self) -> list[Any]:
         return list(self)
 
+    def split(self, sizes: Any, dim: int = 0) -> list[_Values]:
+        """torch.split of a 1-d tensor: pieces of `sizes` (one int, or a list of ints)."""
+        if isinstance(sizes, int):
+            sizes = [min(sizes, len(self) - i) for i in range(0, len(self), sizes)]
+        if sum(sizes) != len(self):
+            raise CannotEvaluate(f"split sizes {sizes} of {len(self)} values")
+        out, start = [], 0
+        for size in sizes:
+            out.append(_Values(self[start:start + size]))
+            start += size
+        return out
+
 
 class _Number(float):
     """An element of a linspace: a float that also answers `.item()`."""
@@ -138,6 +152,14 @@ NATIVES: dict[str, Any] = {
     "numbers.Integral": numbers.Integral,
     "numbers.Real": numbers.Real,
     "numbers.Number": numbers.Number,
+    "collections.abc.Callable": collections.abc.Callable,
+    "types.FunctionType": types.FunctionType,
+    "types.LambdaType": types.FunctionType,
+    "types.MethodType": types.MethodType,
+    "typing.Callable": collections.abc.Callable,
+    **{f"re.{name}": getattr(re, name) for name in (
+        "split", "match", "fullmatch", "search", "sub", "findall", "compile", "escape")},
+    "torch._unique2": AtenOp("aten::_unique2", "torch._unique2"),
     "itertools.repeat": itertools.repeat,
     "itertools.islice": itertools.islice,
     "itertools.chain": itertools.chain,

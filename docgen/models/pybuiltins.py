@@ -5,6 +5,8 @@ operators (Python or ATen), iteration, isinstance/issubclass, len/list/zip/getat
 from __future__ import annotations
 
 import ast
+import collections.abc
+import types
 from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any
@@ -21,12 +23,14 @@ from docgen.models.natives import TENSOR_CLASSES
 from docgen.models.steps import FUNCTION
 from docgen.models.syntax import is_dataclass
 from docgen.models.values import (
+    AtenOp,
     CannotEvaluate,
     ClassRef,
     External,
     FieldSpec,
     Instance,
     ModuleInstance,
+    ModuleRef,
     SymTensor,
     Unknown,
 )
@@ -88,6 +92,14 @@ class Builtins(EvaluatorCore):
             return any(self.isinstance(obj, c) for c in classes)
         if isinstance(classes, PartialFactory):
             return isinstance(obj, Partial)
+        if classes is types.FunctionType:
+            return isinstance(obj, FunctionRef)
+        if classes is types.MethodType:
+            return isinstance(obj, BoundMethod)
+        if classes is collections.abc.Callable:
+            return isinstance(obj, (FunctionRef, BoundMethod, Partial, ClassRef, AtenOp)) or (
+                isinstance(obj, Instance) and self.class_attribute(obj.cls, "__call__")[0]) \
+                or (not isinstance(obj, (Instance, SymTensor, Unknown)) and callable(obj))
         for name, real in WRAPPED_TYPES.items():
             if classes == self.builtins.get(name):
                 classes = real  # `tuple` is the evaluator's tuple(); the type is Python's
@@ -162,6 +174,14 @@ class Builtins(EvaluatorCore):
 
     def builtin_setattr(self, obj: Any, name: str, value: Any) -> None:
         self.set_attribute(obj, name, value)
+
+    def builtin_dir(self, obj: Any) -> list[str]:
+        """dir() of a module read from source: the names it defines or imports."""
+        if isinstance(obj, ModuleRef):
+            module = self.source_module(obj.name)
+            if module is not None:
+                return sorted({*module.defs, *module.imports})
+        raise CannotEvaluate(f"dir() of {obj!r}")
 
     def builtin_type(self, obj: Any) -> Any:
         if isinstance(obj, Instance):

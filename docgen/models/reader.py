@@ -145,6 +145,8 @@ def read_model(resolver: Resolver, model: str, input_shape: tuple[int, ...],
     steps = tuple(_step(record, paths) for record in evaluator.recorder.records)
     failures = [_failure(path, module, failure) for path, module in root.walk()
                 for failure in module.failures]
+    failures += [_missing_figure(layer) for layer in layers
+                 if layer.params is None or layer.macs is None]
     diagnostics = tuple(sorted(dict.fromkeys([*evaluator.diagnostics, *failures]),
                                key=lambda d: (d.severity != Severity.WARNING, d.path, d.line)))
     return ModelReading(model, tuple(input_shape), layers, steps, diagnostics,
@@ -289,6 +291,15 @@ def _output_shapes(module: ModuleInstance, notes: list[str]) -> Shapes | None:
         why = last.describe() if isinstance(last, Unknown) else f"returns {type(last).__name__}"
         notes.append(f"output shape not derived: {why}")
     return shapes
+
+
+def _missing_figure(layer: LayerNode) -> Diagnostic:
+    """Every layer whose parameters or MACs are unknown is a warning: never silently partial."""
+    loc = layer.location or Location("<unknown>", 0)
+    what = "parameters" if layer.params is None else "MACs"
+    why = layer.notes[0] if layer.notes else "not derived"
+    return Diagnostic(loc.path, loc.line, f"layer {layer.path or '(model)'} "
+                      f"({short_name(layer.qualname)}): {what} unknown: {why}", Severity.WARNING)
 
 
 def _failure(path: str, module: ModuleInstance,

@@ -411,6 +411,33 @@ def _einsum(a: dict[str, Any]) -> RuleResult:
     return SymTensor(shape), _numel(tuple(sizes.values())) if len(tensors) == 2 else 0
 
 
+def _unbind(a: dict[str, Any]) -> RuleResult:
+    x = _tensor(a["input"], "input")
+    dim = _dim(a.get("dim", 0), len(x.shape))
+    rest = (*x.shape[:dim], *x.shape[dim + 1:])
+    return tuple(SymTensor(rest) for _ in range(x.shape[dim])), 0
+
+
+def _upsample(n: int) -> Callable[[dict[str, Any]], RuleResult]:
+    def rule(a: dict[str, Any]) -> RuleResult:
+        x = _tensor(a["input"], "input")
+        size, scales = a.get("output_size"), a.get("scale_factors")
+        if size is not None:
+            out = _ints(size, n, "output_size")
+        elif scales is not None:
+            factors = (scales,) * n if isinstance(scales, (int, float)) else tuple(scales)
+            out = tuple(math.floor(s * f) for s, f in zip(x.shape[-n:], factors, strict=True))
+        else:
+            raise CannotEvaluate("upsampling with neither a size nor a scale")
+        return SymTensor((*x.shape[:-n], *out)), 0
+    return rule
+
+
+def _addcmul(a: dict[str, Any]) -> RuleResult:
+    shapes = [_tensor(a[k], k).shape for k in ("input", "tensor1", "tensor2")]
+    return SymTensor(broadcast_shapes(shapes)), 0
+
+
 def _pieces(x: SymTensor, dim: int, sizes: list[int]) -> RuleResult:
     return tuple(SymTensor((*x.shape[:dim], n, *x.shape[dim + 1:])) for n in sizes), 0
 
@@ -528,6 +555,15 @@ SHAPE_RULES: dict[str, ShapeRule] = {
                                     "n nearly equal pieces, or pieces between indices"),
     **{f"aten::{op}": ShapeRule(_new_factory, ("input", "*size"), "a new tensor of the given size")
        for op in ("new_zeros", "new_ones", "new_empty")},
+    "aten::unbind": ShapeRule(_unbind, ("input", "dim"), "one tensor per index of dim"),
+    **{f"aten::upsample_{mode}{n}d": ShapeRule(
+        _upsample(n), ("input", "output_size", "scale_factors") if mode == "nearest" else
+        ("input", "output_size", "align_corners", "scale_factors"),
+        "last n dims become output_size, or floor(size * scale)")
+       for n in (1, 2, 3) for mode in ("nearest", "linear", "bilinear", "bicubic", "trilinear")},
+    **{f"aten::{op}": ShapeRule(_addcmul, ("input", "tensor1", "tensor2", "value"),
+                                "input + value * t1 op t2, broadcast")
+       for op in ("addcmul", "addcdiv")},
     "aten::expand_as": ShapeRule(_expand_as, ("input", "other"), "the shape of other"),
     "aten::einsum": ShapeRule(_einsum, ("equation", "*tensors"),
                               "explicit equations; MACs = product of all index sizes"),

@@ -70,6 +70,11 @@ def apply_value_op(op: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> An
         return list(first)
     if name == "item" and len(first) == 1:
         return first[0]
+    if name in ("_unique2", "unique"):
+        distinct = sorted(set(first))
+        counts = [first.count(v) for v in distinct]
+        inverse = [distinct.index(v) for v in first]
+        return valued(distinct), valued(inverse), valued(counts)
     if name == "diff":
         return valued([b - a for a, b in itertools.pairwise(first)])
     if name in _UNARY and len(args) == 1:
