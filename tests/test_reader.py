@@ -323,3 +323,47 @@ def test_enums_dataclasses_partials_reexports_and_environment(resolver: Resolver
     notes = [d.message for d in reading.diagnostics if "ZOO_EXTRA" in d.message]
     assert notes and "not set" in notes[0]
     assert reading.output_shapes == ((1, 4, 8, 8),)
+
+
+def test_a_model_file_in_no_package(tmp_path: Path, real_wheels: dict[str, Path],
+                                    capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from docgen.cli.main import main
+
+    folder = tmp_path / "anywhere"
+    folder.mkdir()
+    (folder / "mymodel.py").write_text(textwrap.dedent("""
+        import torch.nn as nn
+
+        class Net(nn.Module):
+            def __init__(self, classes=3):
+                super().__init__()
+                self.conv = nn.Conv2d(3, 4, 3)
+                self.fc = nn.Linear(4 * 6 * 6, classes)
+
+            def forward(self, x):
+                return self.fc(self.conv(x).flatten(1))
+    """))
+    args = ["-q", "summary", f"{folder / 'mymodel.py'}:Net", "--input", "1,3,8,8", "--json",
+            "--source", f"torch={real_wheels['torch']}"]
+    assert main(args) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["complete"] is True
+    assert data["total_params"] == (4 * 3 * 9 + 4) + (144 * 3 + 3)
+    assert main([*args[:2], f"{folder / 'nothere.py'}:Net", *args[3:]]) == 2
+
+
+def test_a_model_spec_with_arguments(cli_sources: list[str],
+                                     capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from docgen.cli.main import main
+
+    assert main(["-q", "summary", "rd.net:small(width=4)", "--input", "1,3,32,32", "--json",
+                 *cli_sources]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["output_shapes"] == [[1, 4]]
+    stem = next(layer for layer in data["layers"] if layer["path"] == "stem")
+    assert stem["params"] == 4 * 3 * 5 * 5 + 4
+    assert main(["-q", "summary", "rd.net:small(width=undefined_name)", *cli_sources]) == 2

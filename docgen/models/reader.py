@@ -208,10 +208,12 @@ def _spec_arguments(evaluator: Evaluator, module: SourceModule, name: str, text:
         args, kwargs = evaluator.call_arguments(call, Frame(module))
     except CannotEvaluate as exc:
         raise ConfigError(f"model {model!r}: cannot evaluate its arguments: {exc.reason}") from exc
-    unknown = [v for v in (*args, *kwargs.values()) if isinstance(v, Unknown)]
-    if unknown:
-        raise ConfigError(f"model {model!r}: cannot evaluate its arguments: "
-                          f"{unknown[0].describe()}")
+    for value in (*args, *kwargs.values()):
+        if isinstance(value, Unknown):
+            raise ConfigError(f"model {model!r}: cannot evaluate its arguments: "
+                              f"{value.describe()}")
+        if isinstance(value, External):
+            raise ConfigError(f"model {model!r}: {value.path} is not defined in the sources")
     return tuple(args), kwargs
 
 
