@@ -103,7 +103,8 @@ def test_convolution_linear_matmul_and_attention_count_macs() -> None:
     counted = sorted(op for op in SHAPE_RULES if counts_macs(op))
     assert counted and all(op.startswith(("aten::conv", "aten::linear", "aten::matmul",
                                           "aten::mm", "aten::bmm", "aten::baddbmm",
-                                          "aten::addmm", "aten::scaled_dot_product_attention"))
+                                          "aten::addmm", "aten::scaled_dot_product_attention",
+                                          "aten::einsum"))
                            for op in counted)
     assert not counts_macs("aten::max_pool2d") and not counts_macs("aten::add")
 

@@ -39,7 +39,7 @@ from docgen.models.values import (
 TENSOR_FLAGS: dict[str, Any] = {
     "dtype": "torch.float32", "device": SimpleNamespace(type="cpu", index=None), "is_nested": False,
     "is_sparse": False, "is_cuda": False, "is_quantized": False, "is_meta": False,
-    "is_mkldnn": False, "layout": "torch.strided",
+    "is_mkldnn": False, "layout": "torch.strided", "is_cpu": True,
 }
 
 TENSOR_METHODS = ("is_contiguous", "is_floating_point", "is_complex")

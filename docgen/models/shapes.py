@@ -355,7 +355,10 @@ def _stack(a: dict[str, Any]) -> RuleResult:
 def _tensor_split(a: dict[str, Any]) -> RuleResult:
     x = _tensor(a["input"], "input")
     dim = _dim(a.get("dim", 0), len(x.shape))
-    size, spec = x.shape[dim], a["indices_or_sections"]
+    spec = next((a[k] for k in ("indices_or_sections", "sections", "indices") if k in a), None)
+    if spec is None:
+        raise CannotEvaluate("tensor_split without sections or indices")
+    size = x.shape[dim]
     if isinstance(spec, int) and not isinstance(spec, bool):
         # torch.tensor_split: the first size % n pieces get one element more
         base, extra = divmod(size, spec)
@@ -551,7 +554,8 @@ SHAPE_RULES: dict[str, ShapeRule] = {
        for op in ("mean", "sum", "amax", "amin")},
     "aten::chunk": ShapeRule(_chunk, ("input", "chunks", "dim"), "equal pieces along dim"),
     "aten::stack": ShapeRule(_stack, ("tensors", "dim"), "equal shapes joined along a new dim"),
-    "aten::tensor_split": ShapeRule(_tensor_split, ("input", "indices_or_sections", "dim"),
+    "aten::tensor_split": ShapeRule(_tensor_split, ("input", "indices_or_sections", "dim",
+                                                    "sections", "indices"),
                                     "n nearly equal pieces, or pieces between indices"),
     **{f"aten::{op}": ShapeRule(_new_factory, ("input", "*size"), "a new tensor of the given size")
        for op in ("new_zeros", "new_ones", "new_empty")},
