@@ -157,6 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-torch", action="store_true", help="skip whole-torch runs")
     parser.add_argument("--no-build", action="store_true", help="skip docgen build runs")
     parser.add_argument("--no-startup", action="store_true", help="skip start-up runs")
+    parser.add_argument("--no-summary", action="store_true", help="skip docgen summary runs")
     args = parser.parse_args(argv)
 
     sys.path.insert(0, str(ROOT))
@@ -199,6 +200,8 @@ def main(argv: list[str] | None = None) -> int:
     results["touch"] = measure_touch(scratch, runs, fresh_cache)
     if not args.no_build:
         results.update(measure_build(runs, fresh_cache))
+    if not args.no_summary:
+        results.update(measure_summaries(runs, wheels))
     if not args.no_torch:
         whole = docgen_args({"torch": wheels["torch"]}, ("torch",), "")
         results["torch_cold"] = measure("docgen whole torch cold", max(1, runs - 1),
@@ -215,6 +218,42 @@ def main(argv: list[str] | None = None) -> int:
 
         print("\n" + "\n".join(startup_report(measure_startup(max(10, runs * 5)))))
     return 0
+
+
+# `docgen summary` warm (the analysis cache filled by a first run), one model per family.
+SUMMARY_MODELS = {
+    "summary_resnet18": ("torchvision.models.resnet:resnet18", "torchvision"),
+    "summary_vit_b_16": ("torchvision.models.vision_transformer:vit_b_16", "torchvision"),
+    "summary_mobilenet_v3_large": ("torchvision.models.mobilenetv3:mobilenet_v3_large",
+                                   "torchvision"),
+    "summary_timm_resnet50": ("timm.models.resnet:resnet50", "timm"),
+}
+TIMM = "timm==1.0.31"
+
+
+def measure_summaries(runs: int, wheels: dict[str, str]) -> dict[str, Result]:
+    """`docgen summary MODEL` as a user runs it, warm; the ratio is against `python -c pass`."""
+    from docgen.sources.locate import fetch_requirement
+
+    out = {"python": measure("python -c pass", runs, lambda: run_child(
+        "", argv=[sys.executable, "-c", "pass"]))}
+    env = {"DOCGEN_CACHE_DIR": os.environ.get("DOCGEN_CACHE_DIR", "")} \
+        if os.environ.get("DOCGEN_CACHE_DIR") else {}
+    for key, (model, library) in SUMMARY_MODELS.items():
+        sources = ["--source", f"torch={wheels['torch']}"]
+        if library == "torchvision":
+            sources += ["--source", f"torchvision={wheels['torchvision']}"]
+        else:
+            try:
+                sources += ["--source", f"timm={fetch_requirement(TIMM)}"]
+            except Exception as exc:  # no timm wheel here: say so, measure the rest
+                print(f"  {key}: skipped ({exc})", flush=True)
+                continue
+        argv = [sys.executable, "-m", "docgen", "-q", "summary", model, "--json", *sources]
+        run_child("", env=env, argv=argv)  # fill the analysis cache
+        out[key] = measure(f"docgen summary {model.rsplit(':', 1)[-1]} warm", runs,
+                           lambda argv=argv: run_child("", env=env, argv=argv))
+    return out
 
 
 def measure_touch(scratch: Path, runs: int, fresh_cache: Callable[[], dict[str, str]]) -> Result:
@@ -274,6 +313,7 @@ def report(results: dict[str, Result], json_path: Path | None) -> None:
         "docgen_cold/griffe": ratio("cold", "griffe"),
         "docgen_cold/floor": ratio("cold", "floor"),
         "docgen_warm/floor": ratio("warm", "floor"),
+        **{f"{key}/python": ratio(key, "python") for key in SUMMARY_MODELS},
     }
     print("\nratios: " + ", ".join(f"{k} = {v}" for k, v in ratios.items()))
     if json_path is not None:

@@ -75,7 +75,7 @@ def _add_build_options(p: argparse.ArgumentParser) -> None:
 
 def _overrides(args: argparse.Namespace) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for key in ("model", "packages", "output", "pages"):
+    for key in ("model", "packages", "output", "pages", "module_root"):
         if getattr(args, key, None) is not None:
             out[key] = getattr(args, key)
     if args.offline:
@@ -177,6 +177,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     from docgen.classes.project import find_view, load_project, open_project_sources
     from docgen.cli.options import config_from_args, report_diagnostics
+    from docgen.core.records import Severity
     from docgen.site.build import layer_targets, read_model
     from docgen.site.export import export_classes, export_closure
 
@@ -188,7 +189,10 @@ def cmd_export(args: argparse.Namespace) -> int:
     if args.classes:
         roots = [find_view(project, name).qualname for name in args.classes]
     else:
-        model, _ = read_model(cfg, sources, cache)
+        model, problems = read_model(cfg, sources, cache)
+        for problem in problems:
+            if problem.severity == Severity.WARNING:
+                log.warning("%s", problem)
         roots = [model.qualname, *layer_targets(model)] if model else []
     text = export_classes(project, export_closure(project, roots), args.format)
     if args.out == "-":

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from docgen.core.defaults import (
@@ -152,8 +153,9 @@ def config_from_options(options: Mapping[str, Any]) -> Config:
                 specs.append(item if isinstance(item, SourceSpec) else SourceSpec.parse(str(item)))
             except ConfigError as exc:
                 problems.extend(exc.problems)
+    model = _model_file(options.get("model", DEFAULT_MODEL), specs, problems)
     cfg = Config(
-        model=options.get("model", DEFAULT_MODEL),
+        model=model,
         packages=tuple(packages),
         sources=tuple(specs),
         offline=options.get("offline", False),
@@ -174,6 +176,22 @@ def config_from_options(options: Mapping[str, Any]) -> Config:
     return cfg
 
 
+def _model_file(model: Any, specs: list[SourceSpec], problems: list[str]) -> Any:
+    """`path/to/mymodel.py:Net` (a file in no package): its folder becomes a source and the
+    model `mymodel:Net`; any other model is returned as it is."""
+    if not isinstance(model, str):
+        return model
+    module, sep, rest = model.partition(":")
+    if not (sep and module.endswith(".py")):
+        return model
+    path = Path(module).expanduser()
+    if not path.is_file():
+        problems.append(f"model file {module} not found")
+        return model
+    specs.append(SourceSpec(path.stem, str(path.parent.resolve())))
+    return f"{path.stem}:{rest}"
+
+
 def _change_pairs(value: list[Any], problems: list[str]) -> tuple[tuple[str, str], ...]:
     """`changes: [[torch==2.13.0, torch==2.14.1], "a.json..b.json"]` -> pairs."""
     pairs = []
@@ -191,7 +209,9 @@ def validate(cfg: Config) -> list[str]:
     problems = []
     if cfg.model:
         module, sep, cls = cfg.model.partition(":")
-        if not sep or not _is_dotted(module) or not _is_dotted(cls):
+        name, paren, arguments = cls.partition("(")
+        if not sep or not _is_dotted(module) or not _is_dotted(name.strip()) or (
+                paren and not arguments.rstrip().endswith(")")):
             problems.append(f"model must look like package.module:Class, got {cfg.model!r}")
     for pkg in cfg.packages:
         if not _is_dotted(pkg):

@@ -16,9 +16,12 @@ import itertools
 import math
 import numbers
 import operator
+import re
+import types
 from collections.abc import Callable
 from typing import Any
 
+from docgen.models.valued import arange, valued
 from docgen.models.values import AtenOp, CannotEvaluate, SymTensor
 
 # Pure builtins that behave the same on the evaluator's plain values.
@@ -58,6 +61,9 @@ def make_factory(name: str) -> Callable[..., SymTensor]:
 
 
 def _tensor_from_data(data: Any, *args: Any, **kwargs: Any) -> SymTensor:
+    if isinstance(data, (list, tuple)) and data and all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) for v in data):
+        return valued(list(data))
     shape: list[int] = []
     while isinstance(data, (list, tuple)):
         shape.append(len(data))
@@ -77,6 +83,46 @@ def _buffer(data: Any, persistent: bool = True) -> SymTensor:
     if not isinstance(data, SymTensor):
         raise CannotEvaluate(f"Buffer of a value that is not a tensor: {data!r}")
     return SymTensor(data.shape, data.origin)
+
+
+class _Values(list[Any]):
+    """A 1-d array of plain numbers (numpy.linspace): `.tolist()` and `.item()` of elements."""
+
+    def tolist(self) -> list[Any]:
+        return list(self)
+
+    def split(self, sizes: Any, dim: int = 0) -> list[_Values]:
+        """torch.split of a 1-d tensor: pieces of `sizes` (one int, or a list of ints)."""
+        if isinstance(sizes, int):
+            sizes = [min(sizes, len(self) - i) for i in range(0, len(self), sizes)]
+        if sum(sizes) != len(self):
+            raise CannotEvaluate(f"split sizes {sizes} of {len(self)} values")
+        out, start = [], 0
+        for size in sizes:
+            out.append(_Values(self[start:start + size]))
+            start += size
+        return out
+
+
+class _Number(float):
+    """An element of a linspace: a float that also answers `.item()`."""
+
+    def item(self) -> float:
+        return float(self)
+
+
+def _linspace(start: float, stop: float, num: int = 50, *args: Any, **kwargs: Any) -> _Values:
+    """numpy.linspace and torch.linspace (a 1-d tensor of known values: drop-path rates)."""
+    if not isinstance(num, int) or isinstance(num, bool) or num < 0:
+        raise CannotEvaluate(f"linspace with {num!r} points")
+    if num == 1:
+        return _Values([_Number(start)])
+    step = (stop - start) / (num - 1)
+    return _Values([_Number(start + i * step) for i in range(num)])
+
+
+def _empty_state_dict(*args: Any, **kwargs: Any) -> dict[str, Any]:
+    return {}
 
 
 def _false(*args: Any, **kwargs: Any) -> bool:
@@ -106,6 +152,14 @@ NATIVES: dict[str, Any] = {
     "numbers.Integral": numbers.Integral,
     "numbers.Real": numbers.Real,
     "numbers.Number": numbers.Number,
+    "collections.abc.Callable": collections.abc.Callable,
+    "types.FunctionType": types.FunctionType,
+    "types.LambdaType": types.FunctionType,
+    "types.MethodType": types.MethodType,
+    "typing.Callable": collections.abc.Callable,
+    **{f"re.{name}": getattr(re, name) for name in (
+        "split", "match", "fullmatch", "search", "sub", "findall", "compile", "escape")},
+    "torch._unique2": AtenOp("aten::_unique2", "torch._unique2"),
     "itertools.repeat": itertools.repeat,
     "itertools.islice": itertools.islice,
     "itertools.chain": itertools.chain,
@@ -137,7 +191,19 @@ NATIVES: dict[str, Any] = {
     "torch.is_grad_enabled": lambda: True,
     "torch._C.is_grad_enabled": lambda: True,
     "torch.is_autocast_enabled": _false,
+    # Deterministic-algorithm checks pick an error path only when the user turned them on.
+    "torch.are_deterministic_algorithms_enabled": _false,
+    "torch._C._get_deterministic_algorithms": _false,
+    "torch.is_deterministic_algorithms_warn_only_enabled": _false,
+    "numpy.linspace": _linspace,
+    "torch.linspace": _linspace,
+    "torch.arange": arange,
     "torch.backends.mha.get_fastpath_enabled": lambda: True,
+    # Pretrained weights are downloaded at run time: the state dict is taken as empty (it sets
+    # values, never the module tree), so loading code changes nothing that is counted.
+    "torch.hub.load_state_dict_from_url": _empty_state_dict,
+    "torchvision._internally_replaced_utils.load_state_dict_from_url": _empty_state_dict,
+    "torch.utils.model_zoo.load_url": _empty_state_dict,
     # `name = _add_docstr(op, doc)` binds `op`.
     "torch._C._add_docstr": _first,
     "torch._tensor.Tensor": make_factory("Tensor"),
@@ -163,7 +229,7 @@ def lookup_native(path: str) -> Any | None:
     for prefix in ATEN_PREFIXES:
         rest = path[len(prefix):] if path.startswith(prefix) else ""
         if rest.isidentifier() and not rest.startswith("_") and rest[:1].islower():
-            return AtenOp(f"aten::{rest}")
+            return AtenOp(f"aten::{rest}", path)
     return None
 
 

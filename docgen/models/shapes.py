@@ -2,14 +2,16 @@
 
 `SHAPE_RULES["aten::conv2d"]` says what shape `torch.conv2d(input, weight, ...)` returns and
 how many multiply-accumulates it performs. Arguments arrive as the Python call passed them
-(positional or keyword, in the order of the ATen schema). Only convolutions and linear layers
-count MACs (the convention of torchvision's `_ops` figures); every other op counts zero.
+(positional or keyword, in the order of the ATen schema). Convolutions, linear layers, matrix
+products and attention count MACs (the convention of torchvision's `_ops` figures, which
+torch.utils.flop_counter gives); every other op counts zero.
 A rule that cannot derive a shape raises CannotEvaluate with the reason: never a guess.
 Nothing here knows about layers or source code.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -104,6 +106,11 @@ def _conv(transposed: bool) -> Callable[[dict[str, Any]], RuleResult]:
         dilation = _ints(a.get("dilation", 1), n, "dilation")
         groups = a.get("groups", 1)
         kernel = w.shape[2:]
+        expected = w.shape[0] if transposed else w.shape[1] * groups
+        if (len(x.shape) == n + 2 and x.shape[1] != expected) or \
+                (len(x.shape) == n + 1 and x.shape[0] != expected):
+            raise CannotEvaluate(f"input of shape {x.shape} has {x.shape[-n - 1]} channels; "
+                                 f"the convolution expects {expected}")
         spatial = x.shape[-n:]
         padding = a.get("padding", 0)
         if padding == "same":
@@ -334,6 +341,106 @@ def _split(a: dict[str, Any]) -> RuleResult:
     return _pieces(x, dim, list(sizes))
 
 
+def _stack(a: dict[str, Any]) -> RuleResult:
+    tensors = [_tensor(t, "tensors[i]") for t in a["tensors"]]
+    if not tensors or any(t.shape != tensors[0].shape for t in tensors):
+        raise CannotEvaluate(f"stack of shapes {[t.shape for t in tensors]}")
+    rank = len(tensors[0].shape) + 1
+    dim = _dim(a.get("dim", 0), rank)
+    shape = list(tensors[0].shape)
+    shape.insert(dim, len(tensors))
+    return SymTensor(tuple(shape)), 0
+
+
+def _tensor_split(a: dict[str, Any]) -> RuleResult:
+    x = _tensor(a["input"], "input")
+    dim = _dim(a.get("dim", 0), len(x.shape))
+    spec = next((a[k] for k in ("indices_or_sections", "sections", "indices") if k in a), None)
+    if spec is None:
+        raise CannotEvaluate("tensor_split without sections or indices")
+    size = x.shape[dim]
+    if isinstance(spec, int) and not isinstance(spec, bool):
+        # torch.tensor_split: the first size % n pieces get one element more
+        base, extra = divmod(size, spec)
+        return _pieces(x, dim, [base + (1 if i < extra else 0) for i in range(spec)])
+    bounds = [0, *(min(max(int(i), 0), size) for i in spec), size]
+    return _pieces(x, dim, [max(b - a_, 0) for a_, b in itertools.pairwise(bounds)])
+
+
+def _meshgrid(a: dict[str, Any]) -> RuleResult:
+    tensors = a["tensors"]
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tensors[0]
+    sizes = tuple(_numel(_tensor(t, "tensors[i]").shape) for t in tensors)
+    if a.get("indexing") == "xy" and len(sizes) >= 2:
+        sizes = (sizes[1], sizes[0], *sizes[2:])
+    return tuple(SymTensor(sizes) for _ in tensors), 0
+
+
+def _new_factory(a: dict[str, Any]) -> RuleResult:
+    _tensor(a["input"], "input")
+    size = _varargs(a["size"])
+    if not all(isinstance(s, int) and not isinstance(s, bool) for s in size):
+        raise CannotEvaluate(f"size {size!r} is not integers")
+    return SymTensor(tuple(size)), 0
+
+
+def _expand_as(a: dict[str, Any]) -> RuleResult:
+    _tensor(a["input"], "input")
+    return SymTensor(_tensor(a["other"], "other").shape), 0
+
+
+def _einsum(a: dict[str, Any]) -> RuleResult:
+    """Explicit `->` equations without ellipsis; a two-operand contraction multiplies over
+    every index once (as torch.utils.flop_counter counts the bmm it becomes)."""
+    equation = str(a["equation"]).replace(" ", "")
+    operands = a["tensors"]
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = operands[0]
+    tensors = [_tensor(t, "operand") for t in operands]
+    inputs, arrow, output = equation.partition("->")
+    terms = inputs.split(",")
+    if not arrow or "." in equation or len(terms) != len(tensors):
+        raise CannotEvaluate(f"einsum {equation!r} is not modelled (explicit output only)")
+    sizes: dict[str, int] = {}
+    for term, t in zip(terms, tensors, strict=True):
+        if len(term) != len(t.shape):
+            raise CannotEvaluate(f"einsum {equation!r}: {term} does not fit shape {t.shape}")
+        for index, size in zip(term, t.shape, strict=True):
+            if sizes.setdefault(index, size) != size and 1 not in (size, sizes[index]):
+                raise CannotEvaluate(f"einsum {equation!r}: {index} is {sizes[index]} and {size}")
+            sizes[index] = max(sizes[index], size)
+    shape = tuple(sizes[i] for i in output)
+    return SymTensor(shape), _numel(tuple(sizes.values())) if len(tensors) == 2 else 0
+
+
+def _unbind(a: dict[str, Any]) -> RuleResult:
+    x = _tensor(a["input"], "input")
+    dim = _dim(a.get("dim", 0), len(x.shape))
+    rest = (*x.shape[:dim], *x.shape[dim + 1:])
+    return tuple(SymTensor(rest) for _ in range(x.shape[dim])), 0
+
+
+def _upsample(n: int) -> Callable[[dict[str, Any]], RuleResult]:
+    def rule(a: dict[str, Any]) -> RuleResult:
+        x = _tensor(a["input"], "input")
+        size, scales = a.get("output_size"), a.get("scale_factors")
+        if size is not None:
+            out = _ints(size, n, "output_size")
+        elif scales is not None:
+            factors = (scales,) * n if isinstance(scales, (int, float)) else tuple(scales)
+            out = tuple(math.floor(s * f) for s, f in zip(x.shape[-n:], factors, strict=True))
+        else:
+            raise CannotEvaluate("upsampling with neither a size nor a scale")
+        return SymTensor((*x.shape[:-n], *out)), 0
+    return rule
+
+
+def _addcmul(a: dict[str, Any]) -> RuleResult:
+    shapes = [_tensor(a[k], k).shape for k in ("input", "tensor1", "tensor2")]
+    return SymTensor(broadcast_shapes(shapes)), 0
+
+
 def _pieces(x: SymTensor, dim: int, sizes: list[int]) -> RuleResult:
     return tuple(SymTensor((*x.shape[:dim], n, *x.shape[dim + 1:])) for n in sizes), 0
 
@@ -361,19 +468,37 @@ def _unflatten(a: dict[str, Any]) -> RuleResult:
 
 def _matmul(a: dict[str, Any]) -> RuleResult:
     x, y = _tensor(a["input"], "input"), _tensor(a["other"], "other")
-    if len(x.shape) < 2 or len(y.shape) < 2 or x.shape[-1] != y.shape[-2]:
+    x_shape = x.shape if len(x.shape) > 1 else (1, *x.shape)
+    y_shape = y.shape if len(y.shape) > 1 else (*y.shape, 1)
+    if not x.shape or not y.shape or x_shape[-1] != y_shape[-2]:
         raise CannotEvaluate(f"matmul of {x.shape} and {y.shape}")
-    batch = broadcast_shapes([x.shape[:-2], y.shape[:-2]])
-    return SymTensor((*batch, x.shape[-2], y.shape[-1])), 0
+    batch = broadcast_shapes([x_shape[:-2], y_shape[:-2]])
+    shape = (*batch, x_shape[-2], y_shape[-1])
+    macs = _numel(shape) * x_shape[-1]
+    # A 1-d operand's added dimension is removed again, as torch.matmul does.
+    out = shape[:-2] + (shape[-2:-1] if len(x.shape) > 1 else ()) \
+        + (shape[-1:] if len(y.shape) > 1 else ())
+    return SymTensor(out), macs
 
 
 def _baddbmm(a: dict[str, Any]) -> RuleResult:
     return _matmul({"input": a["batch1"], "other": a["batch2"]})
 
 
+def _addmm(a: dict[str, Any]) -> RuleResult:
+    return _matmul({"input": a["mat1"], "other": a["mat2"]})
+
+
 def _attention(a: dict[str, Any]) -> RuleResult:
-    q, v = _tensor(a["query"], "query"), _tensor(a["value"], "value")
-    return SymTensor((*q.shape[:-1], v.shape[-1])), 0
+    q, k = _tensor(a["query"], "query"), _tensor(a["key"], "key")
+    v = _tensor(a["value"], "value")
+    if len(q.shape) < 2 or len(k.shape) < 2 or q.shape[-1] != k.shape[-1] \
+            or k.shape[-2] != v.shape[-2]:
+        raise CannotEvaluate(f"attention over query {q.shape}, key {k.shape}, value {v.shape}")
+    out = (*broadcast_shapes([q.shape[:-2], v.shape[:-2]]), q.shape[-2], v.shape[-1])
+    # Two batched products: q @ k^T (L x S, summing E) and softmax(...) @ v (L x Ev, summing S).
+    rows = _numel(out[:-1])
+    return SymTensor(out), rows * k.shape[-2] * (q.shape[-1] + v.shape[-1])
 
 
 _UNARY = ("input",)
@@ -383,7 +508,10 @@ _ELEMENTWISE = (
     "dropout", "feature_dropout", "alpha_dropout", "feature_alpha_dropout", "batch_norm",
     "instance_norm", "layer_norm", "group_norm", "clone", "contiguous", "neg", "abs", "exp",
     "sqrt", "rsqrt", "clamp", "clamp_min", "prelu", "threshold", "local_response_norm",
-    "normal", "uniform", "zero", "fill", "copy", "detach", "trunc_normal",
+    "normal", "uniform", "zero", "fill", "copy", "detach", "trunc_normal", "masked_fill",
+    "float", "int", "long", "half", "to", "type_as", "log", "round", "floor", "ceil", "sign",
+    "erf", "sin", "cos", "reciprocal", "square", "logical_not", "bitwise_not", "log2",
+    "log1p", "log10", "exp2", "sigmoid_", "logit",
 )
 
 SHAPE_RULES: dict[str, ShapeRule] = {
@@ -425,18 +553,44 @@ SHAPE_RULES: dict[str, ShapeRule] = {
                                 "reduced dims dropped (kept as 1 with keepdim)")
        for op in ("mean", "sum", "amax", "amin")},
     "aten::chunk": ShapeRule(_chunk, ("input", "chunks", "dim"), "equal pieces along dim"),
+    "aten::stack": ShapeRule(_stack, ("tensors", "dim"), "equal shapes joined along a new dim"),
+    "aten::tensor_split": ShapeRule(_tensor_split, ("input", "indices_or_sections", "dim",
+                                                    "sections", "indices"),
+                                    "n nearly equal pieces, or pieces between indices"),
+    **{f"aten::{op}": ShapeRule(_new_factory, ("input", "*size"), "a new tensor of the given size")
+       for op in ("new_zeros", "new_ones", "new_empty")},
+    "aten::unbind": ShapeRule(_unbind, ("input", "dim"), "one tensor per index of dim"),
+    **{f"aten::upsample_{mode}{n}d": ShapeRule(
+        _upsample(n), ("input", "output_size", "scale_factors") if mode == "nearest" else
+        ("input", "output_size", "align_corners", "scale_factors"),
+        "last n dims become output_size, or floor(size * scale)")
+       for n in (1, 2, 3) for mode in ("nearest", "linear", "bilinear", "bicubic", "trilinear")},
+    **{f"aten::{op}": ShapeRule(_addcmul, ("input", "tensor1", "tensor2", "value"),
+                                "input + value * t1 op t2, broadcast")
+       for op in ("addcmul", "addcdiv")},
+    "aten::expand_as": ShapeRule(_expand_as, ("input", "other"), "the shape of other"),
+    "aten::einsum": ShapeRule(_einsum, ("equation", "*tensors"),
+                              "explicit equations; MACs = product of all index sizes"),
+    "aten::meshgrid": ShapeRule(_meshgrid, ("*tensors",), "one grid per input, sizes of all"),
+    "aten::roll": ShapeRule(_same, ("input", "shifts", "dims"), "elements shifted: same shape"),
     "aten::split": ShapeRule(_split, ("input", "split_size", "dim"),
                              "pieces of split_size (or of each given size) along dim"),
     "aten::expand": ShapeRule(_expand, ("input", "*size"), "size-1 dims broadcast; -1 keeps"),
     "aten::unflatten": ShapeRule(_unflatten, ("input", "dim", "sizes"), "one dim split in several"),
     **{f"aten::{op}": ShapeRule(_matmul, ("input", "other"),
-                                "(*, n, k) @ (*, k, m) -> (*, n, m); MACs not counted")
+                                "(*, n, k) @ (*, k, m) -> (*, n, m); MACs = numel(out) * k")
        for op in ("matmul", "bmm", "mm")},
     "aten::baddbmm": ShapeRule(_baddbmm, ("input", "batch1", "batch2", "beta", "alpha"),
                                "as bmm of batch1 and batch2"),
+    "aten::addmm": ShapeRule(_addmm, ("input", "mat1", "mat2", "beta", "alpha"),
+                             "as mm of mat1 and mat2"),
     "aten::scaled_dot_product_attention": ShapeRule(
-        _attention, ("query", "key", "value", "*rest"), "(*, L, E) x (*, S, Ev) -> (*, L, Ev)"),
-    "aten::transpose": ShapeRule(_transpose, ("input", "dim0", "dim1"), "two dims swapped"),
+        _attention, ("query", "key", "value", "*rest"),
+        "(*, L, E) x (*, S, Ev) -> (*, L, Ev); MACs = L * S * (E + Ev) per batch and head"),
+    **{f"aten::{op}": ShapeRule(_transpose, ("input", "dim0", "dim1"), "two dims swapped")
+       for op in ("transpose", "swapaxes", "swapdims")},
+    "aten::norm": ShapeRule(_reduce, ("input", "p", "dim", "keepdim"),
+                            "a p-norm over dim (all dims by default)"),
     "aten::permute": ShapeRule(_permute, ("input", "*dims"), "dims reordered"),
     "aten::unsqueeze": ShapeRule(_unsqueeze, ("input", "dim"), "a size-1 dim inserted"),
     "aten::squeeze": ShapeRule(_squeeze, ("input", "dim"), "size-1 dims removed"),
@@ -448,6 +602,12 @@ SHAPE_RULES: dict[str, ShapeRule] = {
 }
 
 
+# The operators whose multiply-accumulates count, as torchvision's `_ops` figures count them
+# (torch.utils.flop_counter: convolutions, linear/addmm, mm/bmm/matmul, attention).
+MAC_OPS = frozenset({"aten::linear", "aten::matmul", "aten::mm", "aten::bmm", "aten::baddbmm",
+                     "aten::addmm", "aten::scaled_dot_product_attention", "aten::einsum"})
+
+
 def describe_rules() -> list[tuple[str, str]]:
     """(operator, rule) for documentation pages and `--help` texts."""
     return sorted((op, rule.doc) for op, rule in SHAPE_RULES.items())
@@ -456,11 +616,15 @@ def describe_rules() -> list[tuple[str, str]]:
 def counts_macs(op: str) -> bool:
     """Whether `op` is one of the operators whose multiply-accumulates are counted."""
     base = op.removesuffix("_")
-    return base == "aten::linear" or base.startswith(("aten::conv", "aten::convolution"))
+    return base in MAC_OPS or base.startswith(("aten::conv", "aten::convolution"))
 
 
 def index_shape(shape: tuple[int, ...], key: Any) -> tuple[int, ...]:
     """Shape of `x[key]` for basic indexing: ints, slices, None and one Ellipsis."""
+    if isinstance(key, SymTensor):  # advanced indexing of the first dim by a tensor
+        if not shape:
+            raise CannotEvaluate("indexing a 0-d tensor with a tensor")
+        return (*key.shape, *shape[1:])
     items = list(key) if isinstance(key, tuple) else [key]
     if any(not (isinstance(k, (int, slice)) or k is None or k is Ellipsis)
            or isinstance(k, bool) for k in items):

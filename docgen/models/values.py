@@ -62,6 +62,9 @@ class SymTensor:
     origin: Location | None = None
     is_parameter: bool = False
     requires_grad: bool = True
+    # The elements of a small 1-d tensor whose values are known (torch.arange(4) * 8 + 32,
+    # torch.tensor([1, 2])): configuration arithmetic done with tensors. None otherwise.
+    values: list[Any] | None = None
 
     def numel(self) -> int:
         count = 1
@@ -80,9 +83,14 @@ class ClassRef:
     node: Any  # ast.ClassDef
     bases: tuple[ClassRef, ...]
     mro: tuple[ClassRef, ...] = ()
+    external_bases: tuple[str, ...] = ()  # bases with no source, by dotted name ("enum.Enum")
 
     def is_subclass_of(self, other: ClassRef) -> bool:
         return any(c.qualname == other.qualname for c in self.mro)
+
+    @property
+    def is_enum(self) -> bool:
+        return any(base.startswith("enum.") for c in self.mro for base in c.external_bases)
 
     def __repr__(self) -> str:
         return f"<class {self.qualname}>"
@@ -108,6 +116,7 @@ class AtenOp:
     """A callable that is one ATen operator (`torch.conv2d` -> aten::conv2d)."""
 
     name: str
+    path: str = ""  # the Python name it was reached by, "torch.conv2d"
 
 
 @dataclass(eq=False)
@@ -116,6 +125,15 @@ class Instance:
 
     cls: ClassRef
     attrs: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """`dataclasses.field(default=..., default_factory=...)` as a class-body value."""
+
+    default: Any = None
+    default_factory: Any = None
+    has_default: bool = False
 
 
 @dataclass(frozen=True)
@@ -140,6 +158,10 @@ class ModuleInstance(Instance):
     macs_unknown: list[tuple[str, str]] = field(default_factory=list)  # (op, why)
     training: bool = True
     unknown: dict[str, Unknown] = field(default_factory=dict)
+    # The outermost __init__'s arguments by parameter name (defaults included).
+    init_arguments: tuple[tuple[str, Any], ...] | None = None
+    # Operators of its forward that failed on known inputs: (op, why, where).
+    failures: list[tuple[str, str, Location | None]] = field(default_factory=list)
 
     def set_attribute(self, name: str, value: Any) -> None:
         """Module.__setattr__: parameters, submodules and buffers go to their registries."""
