@@ -51,7 +51,8 @@ def _layer_doc(node: LayerNode, nodes: dict[str, LayerNode]) -> LayerDoc:
     arguments = "" if children else rest[:-1] if rest.endswith(")") else rest
     return LayerDoc(path=node.path, name=short_name(node.qualname), arguments=arguments,
                     callee=callee, target=node.qualname,
-                    location=node.location or Location("<unknown>", 0), children=children)
+                    location=node.location or Location("<unknown>", 0), children=children,
+                    values=node.arguments)
 
 
 def _problem(model: str, exc: DocgenError) -> Diagnostic:
