@@ -83,19 +83,118 @@ def op_to_json(node: OpNode) -> dict[str, Any]:
 
 
 def layer_to_json(layer: LayerWalk) -> dict[str, Any]:
-    return {"path": layer.path, "type": layer.type_text, "class": layer.qualname,
-            "arguments": dict(layer.arguments), "location": _loc(layer.location),
-            "python": [hop_to_json(h) for h in layer.python],
-            "operators": [op_to_json(o) for o in layer.operators], "stopped": layer.stopped}
+    out = {"path": layer.path, "type": layer.type_text, "class": layer.qualname,
+           "arguments": dict(layer.arguments), "location": _loc(layer.location),
+           "python": [hop_to_json(h) for h in layer.python],
+           "operators": [op_to_json(o) for o in layer.operators], "stopped": layer.stopped}
+    taken = layer.taken
+    if taken is not None:
+        out["input"] = list(layer.input_shape) if layer.input_shape else None
+        out["answer"] = answer_line(layer)
+        out["taken"] = {
+            "forward": list(taken.forward), "backward": list(taken.backward),
+            "kernels": dict(taken.kernels), "backward_kernels": dict(taken.backward_kernels),
+            "recorded": list(taken.recorded),
+            "undecided": [{"condition": u.condition, "location": u.location,
+                           "depends_on": u.depends_on} for u in taken.undecided]}
+        _annotate(out["operators"], taken)
+    return out
+
+
+UNVISITED = ("not_taken", "not on the path: an edge above it is not taken or undecided")
+
+
+def _annotate(ops: list[dict[str, Any]], taken: Any) -> None:
+    """Every edge of the full tree gets `decision` and `reason` (keys are index paths)."""
+    decided = {e.key: (e.decision, e.reason) for e in taken.edges}
+
+    def visit(node: dict[str, Any], key: str) -> None:
+        node["decision"], node["reason"] = decided.get(key, UNVISITED)
+        for i, child in enumerate(node["children"]):
+            visit(child, f"{key}/{i}")
+
+    for i, op in enumerate(ops):
+        visit(op, str(i))
+
+
+def answer_line(layer: LayerWalk) -> str:
+    """`features.0 · CPU float32 train, oneDNN on -> aten::mkldnn_convolution · backward
+    aten::convolution_backward -> ...`: the operators whose backend kernel does the work."""
+    taken = layer.taken
+    setting_label = ""
+    if taken is None:
+        return layer.path
+    work = ", ".join(taken.work) or (", ".join(taken.forward[-1:]) or "no operator decided")
+    text = f"{layer.path} · {{setting}} -> {work}"
+    if taken.recorded:
+        back = ", ".join(dict.fromkeys(taken.backward_work)) or "formula not walked"
+        first = ", ".join(dict.fromkeys(b for b in taken.backward[:1]))
+        text += f" · backward {first} -> {back}" if first else f" · backward {back}"
+    if taken.undecided:
+        text += f" · {len(taken.undecided)} undecided"
+    return text.replace("{setting}", setting_label or "{setting}")
 
 
 def walk_to_json(report: WalkReport) -> dict[str, Any]:
-    return {"schema": WALK_SCHEMA, "model": report.model, "torch": report.torch_version,
-            "backends": list(report.backends), "upstream": report.upstream,
-            "resolution_order": [{"step": s, "location": _loc(loc)}
-                                 for s, loc in report.resolution_order],
-            "layers": [layer_to_json(layer) for layer in report.layers],
-            "diagnostics": [str(d) for d in report.diagnostics]}
+    out = {"schema": WALK_SCHEMA, "model": report.model, "torch": report.torch_version,
+           "backends": list(report.backends), "upstream": report.upstream,
+           "resolution_order": [{"step": s, "location": _loc(loc)}
+                                for s, loc in report.resolution_order],
+           "layers": [layer_to_json(layer) for layer in report.layers],
+           "diagnostics": [str(d) for d in report.diagnostics]}
+    if report.setting is not None:
+        out["setting"] = report.setting.to_json()
+        for layer in out["layers"]:
+            if "answer" in layer:
+                layer["answer"] = layer["answer"].replace("{setting}", report.setting.label())
+    return out
+
+
+def render_taken(report: WalkReport, show_alternatives: bool = False) -> RenderableType:
+    """The answer first (one line per layer), then each layer's taken path as a short tree;
+    the alternatives only counted unless asked for."""
+    parts: list[RenderableType] = [Text(
+        f"{report.model}  (torch {report.torch_version}; {report.setting.label()})",
+        style="bold")]
+    for layer in report.layers:
+        if layer.taken is None:
+            continue
+        parts.append(Text(answer_line(layer).replace("{setting}", report.setting.label()),
+                          style="bold cyan"))
+    for layer in report.layers:
+        taken = layer.taken
+        if taken is None:
+            continue
+        tree = Tree(Text.assemble((layer.path, "bold cyan"), f"  {escape(layer.type_text)}  ",
+                                  (f"input {list(layer.input_shape)}" if layer.input_shape
+                                   else "input shape not derived", "dim")))
+        stack: list[Tree] = [tree]
+        for depth, name, kernel, where in taken.lines:
+            del stack[depth + 1:]
+            label = Text.assemble(name, (f"  {kernel}" if kernel else "", "green"),
+                                  (f"  {where}" if where else "", "dim"))
+            stack.append(stack[-1].add(label))
+        if taken.backward_lines:
+            back = tree.add(Text("backward", style="bold"))
+            bstack: list[Tree] = [back]
+            for depth, name, kernel, where in taken.backward_lines:
+                del bstack[depth + 1:]
+                label = Text.assemble(name, (f"  {kernel}" if kernel else "", "green"),
+                                      (f"  {where}" if where else "", "dim"))
+                bstack.append(bstack[-1].add(label))
+        for u in taken.undecided:
+            tree.add(Text(f"undecided: {u.condition}  [{u.location}] depends on "
+                          f"{u.depends_on}", style="yellow"))
+        skipped = [e for e in taken.edges if e.decision == "not_taken"]
+        if skipped:
+            alt = tree.add(Text(f"{len(skipped)} alternatives not taken"
+                                + ("" if show_alternatives else " (--alternatives lists them)"),
+                                style="dim"))
+            if show_alternatives:
+                for e in skipped:
+                    alt.add(Text(f"{e.operator}: {e.reason}", style="dim"))
+        parts.append(tree)
+    return Group(*parts)
 
 
 # ---------------------------------------------------------------- terminal

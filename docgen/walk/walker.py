@@ -21,6 +21,8 @@ from docgen.walk.aten import (
     select_kernel,
 )
 from docgen.walk.context import DEFAULT_BACKENDS, WalkContext, open_context
+from docgen.walk.decide import Arm, LayerFacts, choose, read_arms
+from docgen.walk.inputs import LayerInput, read_layer_inputs
 from docgen.walk.python_route import (
     UNKNOWN,
     BindingUse,
@@ -45,6 +47,8 @@ from docgen.walk.records import (
     UpstreamEdge,
     WalkReport,
 )
+from docgen.walk.setting import Setting, python_env
+from docgen.walk.taken import BackwardOps, Taken, decide_layer
 from docgen.walk.upstream import AUTOGRAD_PREFIX, CALL_PREFIX, METHOD_PREFIX
 
 MAX_OP_DEPTH = 8
@@ -259,9 +263,10 @@ def _edges_below(ctx: WalkContext, function: str, implicit: bool, seen: frozense
         if ctx.table.find(callee) is None and ctx.table.overloads(callee):
             callee = ctx.table.overloads(callee)[0].name
         if ctx.table.find(callee) is not None:
-            out.append(operator_node(ctx, callee, reached, edge=edge.location,
-                                     condition=edge.condition, seen=seen, depth=depth + 1,
-                                     note=note, source=_source(edge)))
+            out.append(replace(operator_node(ctx, callee, reached, edge=edge.location,
+                                             condition=edge.condition, seen=seen,
+                                             depth=depth + 1, note=note,
+                                             source=_source(edge)), read_in=function))
         elif ctx.edges.calls_of(callee) and depth < MAX_OP_DEPTH and callee not in seen:
             # A C++ function whose body was read but which is no operator of this torch
             # version (renamed or removed since the commit read): shown, and walked below.
@@ -269,7 +274,7 @@ def _edges_below(ctx: WalkContext, function: str, implicit: bool, seen: frozense
             out.append(OpNode(f"aten::{callee}", None, reached, edge.location, edge.condition,
                               (), None, tuple(children),
                               f"{note}; not an operator of torch {ctx.torch_version}",
-                              _source(edge)))
+                              _source(edge), read_in=function))
     return out
 
 
@@ -292,7 +297,7 @@ def _helper_node(ctx: WalkContext, function: str, helper: str, edge: UpstreamEdg
     reached = Reached.DECOMPOSITION if implicit else Reached.UPSTREAM
     note = f"{_edge_note(ctx, function, edge.commit, edge.repo)}; {kind}"
     return OpNode(f"at::native::{helper}", None, reached, edge.location, edge.condition, (),
-                  None, tuple(children), note, _source(edge))
+                  None, tuple(children), note, _source(edge), read_in=function)
 
 
 def _source(edge: UpstreamEdge) -> str:
@@ -304,12 +309,19 @@ def _source(edge: UpstreamEdge) -> str:
 # ---------------------------------------------------------------- the whole model
 
 
-def walk_model(ctx: WalkContext, model: str, *, layer: str | None = None) -> WalkReport:
-    """Every layer of `model` (or the one named), walked to the kernels of `ctx.backends`."""
+def walk_model(ctx: WalkContext, model: str, *, layer: str | None = None,
+               setting: Setting | None = None) -> WalkReport:
+    """Every layer of `model` (or the one named), walked to the kernels of `ctx.backends`;
+    with a setting, each layer's taken path decided for it."""
     specs, forward = read_layers(ctx, model)
-    walks = [walk_layer(ctx, spec) for spec in specs if layer in (None, spec.path)]
+    inputs: dict[str, LayerInput] = {}
+    if setting is not None:
+        inputs = read_layer_inputs(ctx.resolver, model, setting.input_shape, setting.training)
+        specs = _evaluated_specs(ctx, specs, inputs)
+    walks = [walk_layer(ctx, spec, setting, inputs.get(spec.path)) for spec in specs
+             if layer in (None, spec.path)]
     if forward is not None:
-        walks.extend(w for w in _forward_ops(ctx, forward)
+        walks.extend(w for w in _forward_ops(ctx, forward, setting)
                      if layer in (None, w.path, w.type_text))
     if layer is not None and not walks:
         from docgen.core.errors import LookupFailed
@@ -323,13 +335,76 @@ def walk_model(ctx: WalkContext, model: str, *, layer: str | None = None) -> Wal
     if ctx.torch_commit:
         upstream += f"; torch {version} was built from commit {ctx.torch_commit[:12]}"
     return WalkReport(model, version, tuple(walks), ctx.backends, order, upstream,
-                      tuple(ctx.diagnostics))
+                      tuple(ctx.diagnostics), setting)
 
 
-def walk_layer(ctx: WalkContext, spec: LayerSpec) -> LayerWalk:
+def _evaluated_specs(ctx: WalkContext, specs: list[LayerSpec],
+                     inputs: dict[str, LayerInput]) -> list[LayerSpec]:
+    """The layers the evaluated model has (leaf modules, in call order of definition), with
+    their evaluated values; the literal reading of `__init__` gives the argument texts."""
+    if not inputs:
+        return specs
+    literal_specs = {s.path: s for s in specs}
+    out: list[LayerSpec] = []
+    for path, found in inputs.items():
+        if not path or found.has_children:
+            continue
+        env = tuple((f"self.{k}", v) for k, v in found.attrs)
+        known = literal_specs.get(path)
+        if known is not None:
+            out.append(replace(known, env=(*env, *known.env)))
+            continue
+        short = found.qualname.rsplit(".", 1)[-1]
+        out.append(LayerSpec(path, found.call.split("(")[0] or short, found.qualname, (),
+                             env, found.location or Location("", 0)))
+    return out
+
+
+def walk_layer(ctx: WalkContext, spec: LayerSpec, setting: Setting | None = None,
+               found: LayerInput | None = None) -> LayerWalk:
+    if setting is not None:
+        spec = replace(spec, env=(*python_env(setting).items(), *spec.env))
     hops, uses, stopped = walk_layer_python(ctx, spec)
-    return LayerWalk(spec.path, spec.type_text, spec.qualname, spec.arguments, spec.location,
+    walk = LayerWalk(spec.path, spec.type_text, spec.qualname, spec.arguments, spec.location,
                      hops, _operators(ctx, uses), stopped)
+    if setting is None:
+        return walk
+    attrs = {k.removeprefix("self."): v for k, v in spec.env if k.startswith("self.")}
+    if "transposed" not in attrs and spec.qualname:
+        attrs["transposed"] = "Transpose" in spec.qualname.rsplit(".", 1)[-1]
+    shape = found.input_shape if found is not None else None
+    return replace(walk, taken=_decide(ctx, walk, setting, attrs, shape), input_shape=shape)
+
+
+def _decide(ctx: WalkContext, walk: LayerWalk, setting: Setting, attrs: dict[str, object],
+            shape: tuple[int, ...] | None) -> Taken:
+    facts = LayerFacts(setting, attrs, shape)
+    facts.choices = choose(_arms(ctx), facts)
+    return decide_layer(walk, facts, _backward_ops(ctx))
+
+
+def _arms(ctx: WalkContext) -> list[Arm]:
+    cached = ctx.memo.get("arms")
+    if cached is None:
+        cached = read_arms(e.condition for edges in ctx.edges.edges.values() for e in edges
+                           if "[chosen in" in e.condition)
+        ctx.memo["arms"] = cached
+    return cached  # type: ignore[no-any-return]
+
+
+def _backward_ops(ctx: WalkContext) -> BackwardOps:
+    cached = ctx.memo.get("backward")
+    if cached is None:
+        def make(name: str, reached: Reached, condition: str, location: Location,
+                 source: str) -> OpNode | None:
+            found = _plain_operator(ctx, _operator_name(ctx, name))
+            if found is None:
+                return None
+            return operator_node(ctx, found, reached, edge=location, condition=condition,
+                                 source=source)
+        cached = BackwardOps(make)
+        ctx.memo["backward"] = cached
+    return cached  # type: ignore[no-any-return]
 
 
 def _operators(ctx: WalkContext, uses: list[BindingUse]) -> tuple[OpNode, ...]:
@@ -344,11 +419,13 @@ def _operators(ctx: WalkContext, uses: list[BindingUse]) -> tuple[OpNode, ...]:
                               note="binding without a native_functions.yaml entry"))
         elif name not in seen:
             seen.add(name)
-            out.append(operator_node(ctx, name, Reached.BINDING))
+            out.append(replace(operator_node(ctx, name, Reached.BINDING),
+                               branches=use.undecided))
     return tuple(out)
 
 
-def _forward_ops(ctx: WalkContext, forward: FunctionFlow) -> list[LayerWalk]:
+def _forward_ops(ctx: WalkContext, forward: FunctionFlow,
+                 setting: Setting | None = None) -> list[LayerWalk]:
     """Tensor-level calls in the model's own forward (`torch.flatten(x, 1)`)."""
     out = []
     module = module_of(forward.path)
@@ -358,10 +435,13 @@ def _forward_ops(ctx: WalkContext, forward: FunctionFlow) -> list[LayerWalk]:
         hop, uses, stopped = walk_call(ctx, module, call)
         if hop is None:
             continue
-        out.append(LayerWalk(f"forward:{call.callee}", call.callee, None,
-                             tuple((f"#{i}", a.text) for i, a in enumerate(call.args)),
-                             Location(forward.path, call.line), (hop,), _operators(ctx, uses),
-                             stopped))
+        walk = LayerWalk(f"forward:{call.callee}", call.callee, None,
+                         tuple((f"#{i}", a.text) for i, a in enumerate(call.args)),
+                         Location(forward.path, call.line), (hop,), _operators(ctx, uses),
+                         stopped)
+        if setting is not None:
+            walk = replace(walk, taken=_decide(ctx, walk, setting, {}, None))
+        out.append(walk)
     return out
 
 
