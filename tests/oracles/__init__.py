@@ -1,0 +1,1 @@
+"""Runtime oracles: data recorded from real torch, to check docgen's static answers against."""
