@@ -37,7 +37,7 @@ def _setting(args: argparse.Namespace, ctx):  # type: ignore[no-untyped-def]
     keys = {k.name for k in read_keys(ctx.sources, [])}
     for name in args.backend or ():
         check_backend(name, keys)
-    shape = DEFAULT_INPUT
+    shape: tuple[int, ...] = DEFAULT_INPUT
     if args.input:
         try:
             shape = tuple(int(p) for p in args.input.replace("x", ",").split(","))

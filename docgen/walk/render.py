@@ -83,7 +83,7 @@ def op_to_json(node: OpNode) -> dict[str, Any]:
 
 
 def layer_to_json(layer: LayerWalk) -> dict[str, Any]:
-    out = {"path": layer.path, "type": layer.type_text, "class": layer.qualname,
+    out: dict[str, Any] = {"path": layer.path, "type": layer.type_text, "class": layer.qualname,
            "arguments": dict(layer.arguments), "location": _loc(layer.location),
            "python": [hop_to_json(h) for h in layer.python],
            "operators": [op_to_json(o) for o in layer.operators], "stopped": layer.stopped}
@@ -136,7 +136,8 @@ def answer_line(layer: LayerWalk) -> str:
 
 
 def walk_to_json(report: WalkReport) -> dict[str, Any]:
-    out = {"schema": WALK_SCHEMA, "model": report.model, "torch": report.torch_version,
+    out: dict[str, Any] = {
+           "schema": WALK_SCHEMA, "model": report.model, "torch": report.torch_version,
            "backends": list(report.backends), "upstream": report.upstream,
            "resolution_order": [{"step": s, "location": _loc(loc)}
                                 for s, loc in report.resolution_order],

@@ -185,6 +185,7 @@ class BackwardOps:
             return ()
         out: list[OpNode] = []
         seen: set[str] = set()
+        conditional: set[tuple[str, str]] = set()
         for inputs, formula in derivative.formulas:
             if inputs.startswith("result"):
                 continue
@@ -194,11 +195,15 @@ class BackwardOps:
                     seen.add(made.name)
                     out.append(made)
         for call in derivative.calls:
-            if call.operator in seen:
+            # each condition a helper calls an operator under is its own edge: a call under
+            # an undecided stride test does not hide the unconditional call after it
+            if call.operator in seen or (call.operator, call.condition) in conditional:
                 continue
             made = self.make_node(call.operator.removeprefix("aten::"), Reached.UPSTREAM,
                                   call.condition, call.location, call.source)
             if made is not None:
-                seen.add(made.name)
+                conditional.add((call.operator, call.condition))
+                if not call.condition:
+                    seen.add(made.name)
                 out.append(made)
         return tuple(out)

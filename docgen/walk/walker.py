@@ -389,7 +389,7 @@ def _arms(ctx: WalkContext) -> list[Arm]:
         cached = read_arms(e.condition for edges in ctx.edges.edges.values() for e in edges
                            if "[chosen in" in e.condition)
         ctx.memo["arms"] = cached
-    return cached  # type: ignore[no-any-return]
+    return cached  # type: ignore[return-value]
 
 
 def _backward_ops(ctx: WalkContext) -> BackwardOps:
@@ -404,7 +404,7 @@ def _backward_ops(ctx: WalkContext) -> BackwardOps:
                                  source=source)
         cached = BackwardOps(make)
         ctx.memo["backward"] = cached
-    return cached  # type: ignore[no-any-return]
+    return cached  # type: ignore[return-value]
 
 
 def _operators(ctx: WalkContext, uses: list[BindingUse]) -> tuple[OpNode, ...]:
