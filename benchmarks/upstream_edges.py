@@ -35,6 +35,7 @@ from docgen.walk.upstream import (
     METHOD_PREFIX,
     EdgeSet,
     autograd_namespaced,
+    edges_from_json,
     edges_to_json,
     scan_source,
 )
@@ -142,6 +143,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="keep FunctionsManual.cpp functions only when a backward formula "
                              "of this derivatives.yaml calls them, directly or through "
                              "another (with --native-functions)")
+    parser.add_argument("--update", type=Path, default=None, metavar="JSON",
+                        help="start from this edge file: the functions the --file(s) define "
+                             "replace their old edges (a file re-read in part, for a few "
+                             "functions, marked :partial), every other edge is kept")
     args = parser.parse_args(argv)
     roots = dict(item.split("=", 1) for item in args.src)
     operators: set[str] | None = None
@@ -168,6 +173,24 @@ def main(argv: list[str] | None = None) -> int:
         scanned = _formula_reachable(scanned, table.derivatives.values())
     helpers = _helpers(scanned)
     edges = EdgeSet()
+    if args.update is not None:
+        old = json.loads(args.update.read_text(encoding="utf-8"))
+        # helpers defined in the parts of a file not re-read stay helpers
+        helpers |= _helpers([e for es in edges_from_json(old, "").edges.values() for e in es])
+        redone = {(e.caller, e.location.path) for e in scanned}
+        for rel, info in files.items():
+            previous = old.get("files", {}).get(rel)
+            if previous is not None and not info["complete"]:
+                # the file stays described as first read; the functions re-read are listed
+                info = {**previous, "reread": sorted(
+                    {c for c, p in redone if p == rel}
+                    | set(previous.get("reread", [])))}
+                files[rel] = info
+        files = {**old.get("files", {}), **files}
+        for edge in edges_from_json(old, "").edges.values():
+            for e in edge:
+                if (e.caller, e.location.path) not in redone:
+                    edges.add(e)
     for edge in scanned:
         if _is_kept(edge.callee, operators, helpers):
             edges.add(edge)
@@ -182,7 +205,9 @@ def main(argv: list[str] | None = None) -> int:
                 "`docgen walk --pytorch-src <v2.13.0 checkout>` for edges of that exact "
                 "version.",
         "files": files,
-        "enum_check": _enum_check(args.enum, texts) if args.enum else None,
+        "enum_check": _enum_check(args.enum, texts) if args.enum else (
+            json.loads(args.update.read_text(encoding="utf-8")).get("enum_check")
+            if args.update is not None else None),
         "filtered_by": "native_functions.yaml of torch 2.13.0 (method and unqualified calls;"
                        " unqualified calls also kept when they name a C++ helper that calls "
                        "an at:: operator)" if operators is not None else None,

@@ -62,7 +62,9 @@ def test_single_statement_if_and_nested_blocks() -> None:
             "  return at::matmul(x);\n}\n")
     found = {e.callee: e.condition for e in scan_source(text, "f.cpp", "")
              if ":" not in e.callee}
-    assert found == {"addmm": "x.dim() == 2", "cat": "a", "matmul": ""}
+    # code after `if (...) return` runs only when the early return did not
+    assert found == {"addmm": "x.dim() == 2", "cat": "a && !(x.dim() == 2)",
+                     "matmul": "!(x.dim() == 2)"}
 
 
 def test_function_bodies_skip_classes_and_lambdas() -> None:
@@ -286,13 +288,13 @@ def test_macro_defined_functions_and_template_specialisations() -> None:
     # In impl<false, false, ...> the `scaled` branch and `twice && ...` are decided away;
     # what the template leaves open stays a condition.
     plain = by_caller["impl<false, false, flag>"]
-    assert plain["method:div_"] == (_line_of(TEMPLATED_CPP, "noise.div_"), "")
+    assert plain["method:div_"] == (_line_of(TEMPLATED_CPP, "noise.div_"), "!(p == 0)")
     assert "method:mul_" not in plain and "method:add_" not in plain
-    assert plain["empty_like"] == (_line_of(TEMPLATED_CPP, "at::empty_like"), "")
+    assert plain["empty_like"] == (_line_of(TEMPLATED_CPP, "at::empty_like"), "!(p == 0)")
     scaled = by_caller["impl<false, true, flag>"]
     assert "method:mul_" in scaled and "method:div_" not in scaled
     # The template itself keeps every call with its conditions.
-    assert by_caller["impl"]["method:add_"][1] == "twice && p > 1"
+    assert by_caller["impl"]["method:add_"][1] == "twice && p > 1 && !(p == 0)"
     # `native::plain(...)` inside namespace at::native: a direct kernel call.
     assert "native::plain" in by_caller["direct"]
 
@@ -329,3 +331,59 @@ def test_functions_manual_helpers_are_namespaced() -> None:
     assert ("autograd::norm_backward", "method:mm") in found
     assert ("autograd::scale", "method:mul") in found
     assert not any(e.caller == "norm_backward" for e in edges)  # not the ATen kernel's name
+
+
+def _conditions(source: str) -> dict[str, str]:
+    text = "namespace at { namespace native {\n" + source + "\n}}\n"
+    return {e.callee: e.condition for e in scan_source(text, "x.cpp", "c")}
+
+
+def test_early_returns_negate_the_code_after_them() -> None:
+    found = _conditions("""
+Tensor f(const Tensor& input, const Tensor& bias) {
+  if (input.is_mkldnn()) return at::mkldnn_linear(input);
+  if (input.dim() == 2 && bias.defined()) {
+    return at::addmm(bias, input);
+  }
+  if (ok) {
+    if (input.is_contiguous()) {
+      return at::view(input);
+    }
+  }
+  return at::matmul(input);
+}""")
+    assert found["addmm"] == "input.dim() == 2 && bias.defined() && !(input.is_mkldnn())"
+    assert found["matmul"] == ("!(input.is_mkldnn()) && !(input.dim() == 2 && bias.defined())"
+                               " && !(ok && input.is_contiguous())")
+
+
+def test_else_if_chains_negate_the_earlier_arms() -> None:
+    found = _conditions("""
+Tensor f(const Tensor& x) {
+  if (a) {
+    at::relu(x);
+  } else if (b) {
+    at::gelu(x);
+  } else if (c) {
+    at::silu(x);
+  } else {
+    at::tanh(x);
+  }
+}""")
+    assert found["gelu"] == "b && !(a)"
+    assert found["silu"] == "c && !(b) && !(a)"
+    assert found["tanh"] == "!(c) && !(b) && !(a)"
+
+
+def test_ternary_arms_and_local_booleans() -> None:
+    found = _conditions("""
+Tensor f(const Tensor& x, bool is_batched) {
+  const auto fusable = x.defined() && x.dim() == 1;
+  if (fusable) {
+    at::add(x, x);
+  }
+  return is_batched ? at::clone(x) : x.squeeze(0);
+}""")
+    assert found["method:squeeze"] == "!(is_batched)"
+    assert found["clone"] == "is_batched"
+    assert found["add"] == "(x.defined() && x.dim() == 1)"

@@ -462,6 +462,14 @@ class Decider:
             return f.transposed()
         if a == "bias_defined":
             return f.has_bias
+        if a == "is_batched":
+            # batchify (Convolution.cpp): batched when the input has one dimension more than
+            # the unbatched form, C + the spatial dims of the kernel
+            kernel = f.ints("kernel_size")
+            if kernel is None or f.rank is None:
+                return None
+            spatial = len(kernel) if len(kernel) > 1 else f.rank - 2
+            return f.rank == spatial + 2
         if a in ("groups", "p", "eps", "momentum", "inplace"):
             value = f.attr(a)
             return value if isinstance(value, (bool, int, float)) else None

@@ -345,6 +345,11 @@ def _evaluated_specs(ctx: WalkContext, specs: list[LayerSpec],
     if not inputs:
         return specs
     literal_specs = {s.path: s for s in specs}
+    if any(path not in inputs or inputs[path].has_children for path in literal_specs):
+        # the evaluated model does not have the layers read literally: keep those
+        return [replace(s, env=(*(
+            (f"self.{k}", v) for k, v in inputs[s.path].attrs), *s.env))
+            if s.path in inputs else s for s in specs]
     out: list[LayerSpec] = []
     for path, found in inputs.items():
         if not path or found.has_children:
