@@ -59,12 +59,17 @@ def _is_kept(callee: str, operators: set[str] | None, helpers: set[str]) -> bool
     return True
 
 
-def _helpers(edges: list[UpstreamEdge]) -> set[str]:
-    """C++ functions whose bodies call an `at::` operator, or call a function that does
+def _helpers(edges: list[UpstreamEdge], operators: set[str] | None = None) -> set[str]:
+    """C++ functions whose bodies call an `at::` operator or a Tensor method that is one
+    (`multiply<false>` -> `input.mul(noise)`), or call a function that does
     (`_dropout<false>` -> `_dropout_impl<false, false, inplace>`): the walk goes through
     them."""
     found = {e.caller for e in edges if not e.callee.startswith((METHOD_PREFIX, CALL_PREFIX,
                                                                   "native::"))}
+    if operators is not None:
+        found |= {e.caller for e in edges if e.callee.startswith(METHOD_PREFIX)
+                  and e.callee.removeprefix(METHOD_PREFIX).removesuffix("_symint")
+                  in operators}
     while True:
         more = {e.caller for e in edges if e.callee.removeprefix(CALL_PREFIX) in found
                 and e.callee.startswith(CALL_PREFIX)} - found
@@ -171,12 +176,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.derivatives is not None and operators is not None:
         table = read_derivatives(args.derivatives.read_text(encoding="utf-8"), table)
         scanned = _formula_reachable(scanned, table.derivatives.values())
-    helpers = _helpers(scanned)
+    helpers = _helpers(scanned, operators)
     edges = EdgeSet()
     if args.update is not None:
         old = json.loads(args.update.read_text(encoding="utf-8"))
         # helpers defined in the parts of a file not re-read stay helpers
-        helpers |= _helpers([e for es in edges_from_json(old, "").edges.values() for e in es])
+        helpers |= _helpers([e for es in edges_from_json(old, "").edges.values() for e in es],
+                            operators)
         redone = {(e.caller, e.location.path) for e in scanned}
         for rel, info in files.items():
             previous = old.get("files", {}).get(rel)

@@ -284,7 +284,8 @@ def test_macro_defined_functions_and_template_specialisations() -> None:
     # `_plain<false>(...)` names the specialisation of the macro-made template.
     assert by_caller["plain"]["call:_plain<false>"][0] == _line_of(TEMPLATED_CPP,
                                                                    "_plain<false>(input")
-    assert by_caller["_plain<false>"] == by_caller["_plain"]
+    # ... whose own template argument is bound in the calls it makes: impl<..., false>
+    assert by_caller["_plain<false>"] == {"call:impl<false, false, false>": (call_line, "")}
     # In impl<false, false, ...> the `scaled` branch and `twice && ...` are decided away;
     # what the template leaves open stays a condition.
     plain = by_caller["impl<false, false, flag>"]
@@ -387,3 +388,46 @@ Tensor f(const Tensor& x, bool is_batched) {
     assert found["method:squeeze"] == "!(is_batched)"
     assert found["clone"] == "is_batched"
     assert found["add"] == "(x.defined() && x.dim() == 1)"
+
+
+def test_static_assert_overloads_and_template_arguments_bound_down_the_calls() -> None:
+    text = """namespace at::native {
+template<bool inplace>
+Tensor& twice(Tensor& x) {
+  static_assert(inplace, "overload");
+  return x.mul_(2);
+}
+template<bool inplace>
+Tensor twice(const Tensor& x) {
+  static_assert(!inplace, "overload");
+  return x.mul(2);
+}
+template<bool scaled, bool inplace>
+Tensor impl(const Tensor& x) {
+  if constexpr (scaled) {
+    at::relu(x);
+  }
+  return twice<inplace>(x);
+}
+Tensor entry(const Tensor& x) {
+  return impl<false, false>(x);
+}
+}
+"""
+    edges = scan_source(text, "t.cpp", "c")
+    by_caller: dict[str, dict[str, str]] = {}
+    for e in edges:
+        by_caller.setdefault(e.caller, {})[e.callee] = e.condition
+    assert by_caller["twice"] == {"method:mul_": "inplace", "method:mul": "!inplace"}
+    assert by_caller["impl"]["call:twice<inplace>"] == ""
+    assert by_caller["impl"]["relu"] == "scaled"
+    assert by_caller["impl<false, false>"] == {"call:twice<false>": ""}  # relu decided away
+    assert by_caller["twice<false>"] == {"method:mul": ""}
+
+
+def test_ternary_inside_an_argument_list() -> None:
+    found = _conditions("""
+Tensor f(const Tensor& x, bool b) {
+  return std::make_tuple(b ? x : x.unsqueeze(0), b);
+}""")
+    assert found["method:unsqueeze"] == "!(b)"

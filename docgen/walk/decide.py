@@ -396,7 +396,7 @@ class Decider:
         if m:
             a = f"{m.group(1)}.size({m.group(2)})"
         m = re.fullmatch(r"(\w+)\.(?:device\(\)\.)?(is_\w+)\(\)", a)
-        if m and m.group(1) in (*_TENSORS, "bias"):
+        if m:
             what = m.group(2)
             if what in _DEVICE_OF:
                 return s.backend == _DEVICE_OF[what]

@@ -18,6 +18,14 @@ from docgen.models.values import CannotEvaluate, ModuleInstance, SymTensor
 
 
 @dataclass(frozen=True)
+class TensorAttr:
+    """A parameter or buffer of a layer: a tensor (not None), known by its shape."""
+
+    shape: tuple[int, ...]
+    is_buffer: bool
+
+
+@dataclass(frozen=True)
 class LayerInput:
     path: str
     qualname: str
@@ -67,7 +75,11 @@ def read_layer_inputs(resolver: Resolver, model: str, input_shape: tuple[int, ..
         return {}
     out: dict[str, LayerInput] = {}
     for path, sub in root.walk():
-        attrs = {k: v for k, v in sub.attrs.items() if _plain(v)}
+        attrs: dict[str, object] = {k: v for k, v in sub.attrs.items() if _plain(v)}
+        for table, is_buffer in ((sub.parameters, False), (sub.buffers, True)):
+            for k, v in table.items():
+                attrs[k] = TensorAttr(v.shape, is_buffer) if isinstance(v, SymTensor) \
+                    else None
         attrs["bias"] = sub.parameters.get("bias") is not None if "bias" in sub.parameters \
             else attrs.get("bias", False)
         site = sub.call_site

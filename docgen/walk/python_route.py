@@ -209,6 +209,7 @@ class BindingUse:
     call: CallSite | None
     is_pruned: bool
     undecided: tuple[Branch, ...] = ()  # Python conditions on the way nothing decided
+    on_buffer: bool = False  # a Tensor method on a buffer: autograd records nothing
 
 
 @dataclass
@@ -338,7 +339,7 @@ def _call_text(call: CallSite) -> str:
 def _self_call(route: _Route, name: str, call: CallSite, env: Env, brs: tuple[Branch, ...],
                pruned: bool = False) -> PyHop | None:
     if "." in name:
-        return None
+        return _tensor_method(route, name, call, env, brs, pruned)
     for cls in route.chain:
         fn = route.ctx.function(f"{cls}.{name}")
         if fn is None:
@@ -353,6 +354,21 @@ def _self_call(route: _Route, name: str, call: CallSite, env: Env, brs: tuple[Br
     if name in CALL_CHAIN:
         return _stop(f"self.{name}: not defined in {', '.join(route.chain)}", via=call.callee)
     return None
+
+
+def _tensor_method(route: _Route, name: str, call: CallSite, env: Env,
+                   brs: tuple[Branch, ...], pruned: bool) -> PyHop | None:
+    """`self.num_batches_tracked.add_(1)`: a Tensor method called on a parameter or buffer
+    of the layer (known from the evaluated model), bound in C++ like any Tensor method."""
+    attr, _, method = name.partition(".")
+    value = {**route.self_env, **env}.get(f"self.{attr}")
+    if "." in method or value is None or value.__class__.__name__ != "TensorAttr":
+        return None
+    route.bindings.append(BindingUse(method, "torch._C.TensorBase", call, pruned,
+                                     tuple(dict.fromkeys(route.pending)),
+                                     bool(getattr(value, "is_buffer", False))))
+    return PyHop(f"torch._C.TensorBase.{method}", "binding", None, call.callee, brs, pruned,
+                 note=f"Tensor method on self.{attr}")
 
 
 def _assigned_hop(route: _Route, qualname: str, call: CallSite, env: Env,

@@ -56,9 +56,11 @@ _CASE = re.compile(r"\bcase\s+(\w+(?:::\w+)*)\s*:|\bdefault\s*:")
 CALL_PREFIX = "call:"
 _NAME = re.compile(r"(~?\w+)\s*(?:<[^<>()]*>)?\s*$")
 _NOT_OPERATORS = {"native", "_ops", "cuda", "detail", "globalContext"}
-_KEYWORDS = {"static_cast", "reinterpret_cast", "const_cast", "dynamic_cast", "alignof",
-             "noexcept", "throw", "new", "delete", "using", "typename", "template", "auto"}
-_CONTROL = {"if", "for", "while", "switch", "catch", "return", "sizeof", "decltype"}
+_KEYWORDS = {"static_cast", "static_assert", "reinterpret_cast", "const_cast",
+             "dynamic_cast", "alignof", "noexcept", "throw", "new", "delete", "using",
+             "typename", "template", "auto"}
+_CONTROL = {"if", "for", "while", "switch", "catch", "return", "sizeof", "decltype",
+            "constexpr"}
 
 
 @dataclass
@@ -75,6 +77,8 @@ class EdgeSet:
         out = list(self.edges.get(kernel, ()))
         if not out and kernel.endswith("_symint"):
             out = list(self.edges.get(kernel.removesuffix("_symint"), ()))
+        if not out and "<" in kernel:
+            out = list(self.edges.get(kernel.split("<", 1)[0], ()))  # the template itself
         return out
 
     def __len__(self) -> int:
@@ -213,7 +217,8 @@ def _condition(clean: str, body: FunctionBody, at: int) -> str:
     start = _statement_start(clean, body.start, at)
     statement = " ".join(clean[start:at].split())
     parts: list[str] = []
-    own = re.match(r"(?:else\s+)?if\s*\((.*)\)\s*(?:return\b.*)?$", statement)
+    own = re.match(r"(?:else\s+)?if(?:\s+constexpr)?\s*\((.*)\)\s*(?:return\b.*)?$",
+                   statement)
     if own and "case " not in statement:
         parts.append(own.group(1).strip())
     else:
@@ -242,8 +247,28 @@ def _with_locals(condition: str, clean: str, body: FunctionBody, at: int) -> str
 
 
 def _ternary(statement: str) -> list[str]:
-    """`return c ? a : b.f(` -> ["!(c)"]; `x = c ? a.f(` -> ["c"]: the arm of a top-level
-    `?:` the text up to the call falls in."""
+    """`return c ? a : b.f(` -> ["!(c)"]; `x = c ? a.f(` -> ["c"]; also inside the argument
+    list the call sits in (`make_tuple(c ? x : x.unsqueeze(0), ...)`): the arm of a `?:`
+    the text up to the call falls in."""
+    opens: list[int] = []
+    for i, ch in enumerate(statement):
+        if ch in "([{":
+            opens.append(i)
+        elif ch in ")]}" and opens:
+            opens.pop()
+    segments = [statement]
+    if opens:
+        inner = statement[opens[-1] + 1:]
+        segments.append(split_top(inner, ",")[-1] if inner.strip() else inner)
+    out: list[str] = []
+    for segment in segments:
+        found = _ternary_arm(segment)
+        if found:
+            out.append(found)
+    return out
+
+
+def _ternary_arm(statement: str) -> str:
     depth, question = 0, -1
     for i, ch in enumerate(statement):
         if ch in "([{":
@@ -254,10 +279,10 @@ def _ternary(statement: str) -> list[str]:
             question = i
         elif depth == 0 and ch == ":" and question >= 0 and statement[i - 1:i + 1] != "::" \
                 and statement[i:i + 2] != "::":
-            return [f"!({_ternary_test(statement[:question])})"]
+            return f"!({_ternary_test(statement[:question])})"
     if question >= 0:
-        return [_ternary_test(statement[:question])]
-    return []
+        return _ternary_test(statement[:question])
+    return ""
 
 
 def _ternary_test(head: str) -> str:
@@ -315,9 +340,10 @@ def _enclosing_conditions(clean: str, body: FunctionBody, at: int, limit: int = 
             out.extend(f"!({c})" for c in _early_returns(clean, i, inner))
             inner = i
             if i == body.start:
+                out.extend(_static_asserts(clean, i, at))
                 break
             header = _block_header(clean, body.start, i)
-            found = re.match(r"(else\s+)?if\s*\((.*)\)$", header)
+            found = re.match(r"(else\s+)?if(?:\s+constexpr)?\s*\((.*)\)$", header)
             if found:
                 out.append(found.group(2).strip())
                 if found.group(1):
@@ -353,13 +379,28 @@ def _earlier_arms(clean: str, lo: int, brace: int, limit: int = 8) -> list[str]:
         if open_ < 0:
             break
         header = _block_header(clean, lo, open_)
-        found = re.match(r"(else\s+)?if\s*\((.*)\)$", header)
+        found = re.match(r"(else\s+)?if(?:\s+constexpr)?\s*\((.*)\)$", header)
         if not found:
             break
         out.append(found.group(2).strip())
         if not found.group(1):
             break
         brace, start = open_, _statement_start(clean, lo, open_)
+    return out
+
+
+_STATIC_ASSERT = re.compile(r"\bstatic_assert\s*\(")
+
+
+def _static_asserts(clean: str, open_brace: int, stop: int) -> list[str]:
+    """`static_assert(inplace, "...")` in a function body: the function only compiles where
+    it holds, so every call in it is made under it (an overload picked by a template
+    argument)."""
+    out = []
+    for m in _STATIC_ASSERT.finditer(clean, open_brace, stop):
+        args = split_top(clean[m.end():_closing(clean, m.end() - 1)], ",")
+        if args and args[0].strip():
+            out.append(" ".join(args[0].split()))
     return out
 
 
@@ -374,7 +415,7 @@ def _early_returns(clean: str, open_brace: int, stop: int) -> list[str]:
         if ch == "{":
             i = _closing(clean, i, "{", "}") + 1
             continue
-        m = re.compile(r"(?<![\w.])if\s*\(").match(clean, i)
+        m = re.compile(r"(?<![\w.])if(?:\s+constexpr)?\s*\(").match(clean, i)
         if m is None or (i > 0 and re.match(r"\w", clean[i - 1])):
             i += 1
             continue
@@ -463,7 +504,7 @@ def scan_source(text: str, path: str, commit: str, repo: str = "") -> list[Upstr
         for body in unit.bodies:
             edges.extend(_body_edges(unit.clean, body, chosen, params, wanted,
                                      (path, commit, repo)))
-    edges.extend(_specialisations(edges, wanted))
+    edges.extend(_specialisations(edges, wanted, params))
     edges.sort(key=lambda e: (e.location.line, e.callee))
     return edges
 
@@ -580,23 +621,45 @@ def _specialised(name: str, targs: str | None, params: dict[str, list[str]],
         return name
     args = [a.strip() for a in targs.strip()[1:-1].split(",")]
     binding = {p: a for p, a in zip(names, args, strict=False) if _LITERAL.fullmatch(a)}
-    if not binding:
-        return name
     special = f"{name}<{', '.join(args)}>"
+    if not binding:
+        return special  # `multiply<inplace>`: bound where the caller is specialised
     wanted[special] = (name, binding)
     return special
 
 
-def _specialisations(edges: list[UpstreamEdge], wanted: dict[str, tuple[str, dict[str, str]]]
-                     ) -> list[UpstreamEdge]:
+def _specialisations(edges: list[UpstreamEdge], wanted: dict[str, tuple[str, dict[str, str]]],
+                     params: dict[str, list[str]] | None = None) -> list[UpstreamEdge]:
+    """The edges of each specialisation wanted: the template's, with the conditions its
+    literal arguments decide removed, and the template arguments of the calls it makes
+    bound too (`_dropout<false>` -> `_dropout_impl<false, false, false>` -> `multiply<false>`),
+    until no new specialisation is named."""
     out: list[UpstreamEdge] = []
-    for special, (name, binding) in wanted.items():
+    done: set[str] = set()
+    pending = dict(wanted)
+    while pending:
+        special, (name, binding) = next(iter(pending.items()))
+        del pending[special]
+        if special in done:
+            continue
+        done.add(special)
         for edge in edges:
             if edge.caller != name:
                 continue
             condition = bind_condition(edge.condition, binding)
-            if condition is not None:
-                out.append(replace(edge, caller=special, condition=condition))
+            if condition is None:
+                continue
+            callee = edge.callee
+            found = re.fullmatch(r"call:(\w+)(<.*>)", callee)
+            if found and params is not None:
+                targs = _substitute(found.group(2), binding)
+                more: dict[str, tuple[str, dict[str, str]]] = {}
+                callee = CALL_PREFIX + _specialised(found.group(1), targs, params, more)
+                for key, value in more.items():
+                    if key not in done:
+                        pending[key] = value
+                        wanted.setdefault(key, value)
+            out.append(replace(edge, caller=special, condition=condition, callee=callee))
     return out
 
 

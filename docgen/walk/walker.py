@@ -55,6 +55,7 @@ MAX_OP_DEPTH = 8
 MAX_HELPER_DEPTH = 3
 NATIVE_PREFIX = "native::"
 HELPER_NOTE = "C++ helper, not an operator"
+ON_BUFFER = "called on a buffer, which does not require grad: autograd records nothing"
 
 
 # ---------------------------------------------------------------- operators and kernels
@@ -424,8 +425,10 @@ def _operators(ctx: WalkContext, uses: list[BindingUse]) -> tuple[OpNode, ...]:
                               note="binding without a native_functions.yaml entry"))
         elif name not in seen:
             seen.add(name)
-            out.append(replace(operator_node(ctx, name, Reached.BINDING),
-                               branches=use.undecided))
+            node = replace(operator_node(ctx, name, Reached.BINDING), branches=use.undecided)
+            if use.on_buffer:
+                node = replace(node, note=ON_BUFFER)
+            out.append(node)
     return tuple(out)
 
 
