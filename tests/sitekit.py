@@ -10,6 +10,8 @@ from pathlib import Path
 from docgen.core.config import Config
 from docgen.sources.locate import SourceSpec
 
+# The synthetic package's stand-in for torch.nn.Module: its layers are modules to the reader.
+MODULE_ROOT = "pkg.layers.Base"
 EVIL = "<script>alert(1)</script> | {{ jinja }} {% if x %} `tick` *star* [a](b) &amp;"
 
 PACKAGE = {
@@ -54,6 +56,13 @@ PACKAGE = {
 
             def __init__(self, *layers) -> None:
                 super().__init__()
+                for index, layer in enumerate(layers):
+                    self.add_module(str(index), layer)
+
+            def forward(self, x):
+                for layer in self._modules.values():
+                    x = layer(x)
+                return x
 
 
         class Evil(Base):
@@ -67,6 +76,9 @@ PACKAGE = {
             def __init__(self, text: str = "`|`") -> None:
                 super().__init__()
                 self.label = "<img src=x onerror=alert(1)>"
+
+            def forward(self, x):
+                return x
 
 
         class Parameter:
@@ -102,12 +114,14 @@ PACKAGE = {
 
 
 def synthetic_config(root: Path, **extra: object) -> Config:
+    extra.setdefault("module_root", MODULE_ROOT)
     return Config(model="pkg.net:Net", packages=("pkg",),
                   sources=(SourceSpec("pkg", str(root)),), **extra)  # type: ignore[arg-type]
 
 
 def synthetic_options(root: Path) -> dict[str, object]:
-    return {"model": "pkg.net:Net", "packages": "pkg", "sources": {"pkg": str(root)}}
+    return {"model": "pkg.net:Net", "packages": "pkg", "sources": {"pkg": str(root)},
+            "module_root": MODULE_ROOT}
 
 
 _MD_LINK = re.compile(r"\]\(([^)\s]+)\)")

@@ -99,10 +99,28 @@ def test_no_rule_is_an_error_not_a_guess() -> None:
         apply_op("aten::fft_fft", (t(4),), {})
 
 
-def test_only_convolution_and_linear_count_macs() -> None:
+def test_convolution_linear_matmul_and_attention_count_macs() -> None:
     counted = sorted(op for op in SHAPE_RULES if counts_macs(op))
-    assert counted and all(op.startswith(("aten::conv", "aten::linear")) for op in counted)
-    assert not counts_macs("aten::max_pool2d")
+    assert counted and all(op.startswith(("aten::conv", "aten::linear", "aten::matmul",
+                                          "aten::mm", "aten::bmm", "aten::baddbmm",
+                                          "aten::addmm", "aten::scaled_dot_product_attention"))
+                           for op in counted)
+    assert not counts_macs("aten::max_pool2d") and not counts_macs("aten::add")
+
+
+def test_matmul_macs_follow_torch_flop_counter() -> None:
+    out, macs = apply_op("aten::matmul", (t(2, 12, 197, 64), t(2, 12, 64, 197)), {})
+    assert out.shape == (2, 12, 197, 197) and macs == 2 * 12 * 197 * 197 * 64
+    vec, macs = apply_op("aten::matmul", (t(5, 3), t(3)), {})
+    assert vec.shape == (5,) and macs == 15
+    att, macs = apply_op("aten::scaled_dot_product_attention",
+                         (t(1, 8, 10, 16), t(1, 8, 20, 16), t(1, 8, 20, 32)), {})
+    assert att.shape == (1, 8, 10, 32) and macs == 8 * 10 * 20 * (16 + 32)
+
+
+def test_convolution_checks_the_channel_count() -> None:
+    with pytest.raises(CannotEvaluate, match="4 channels; the convolution expects 3"):
+        apply_op("aten::conv2d", (t(1, 4, 32, 32), t(8, 3, 3, 3)), {})
 
 
 def test_basic_indexing() -> None:

@@ -10,12 +10,12 @@ import yaml
 
 from docgen.cli.main import main
 from docgen.site import diagrams
-from tests.sitekit import PACKAGE, synthetic_options
+from tests.sitekit import MODULE_ROOT, PACKAGE, synthetic_options
 
 
 def _args(root: Path, project: Path, *extra: str) -> list[str]:
     return ["-q", "build", "--project", str(project), "--source", f"pkg={root}",
-            "--packages", "pkg", "--model", "pkg.net:Net", *extra]
+            "--packages", "pkg", "--model", "pkg.net:Net", "--module-root", MODULE_ROOT, *extra]
 
 
 def _tree_digest(folder: Path) -> dict[str, str]:
@@ -141,7 +141,7 @@ def test_export_formats(write_package, tmp_path, fmt: str) -> None:  # type: ign
     root = write_package(PACKAGE)
     out = tmp_path / f"out.{fmt}"
     assert main(["-q", "export", "--format", fmt, "--out", str(out), "--source", f"pkg={root}",
-                 "--packages", "pkg", "--model", "pkg.net:Net"]) == 0
+                 "--packages", "pkg", "--model", "pkg.net:Net", "--module-root", MODULE_ROOT]) == 0
     text = out.read_text(encoding="utf-8")
     for name in ("Net", "Conv", "_ConvNd", "Base", "Sequential", "Evil"):
         assert name in text

@@ -57,10 +57,10 @@ def test_source_text_is_escaped_everywhere(docs) -> None:  # type: ignore[no-unt
 def test_the_model_composition_is_listed_as_written(docs) -> None:  # type: ignore[no-untyped-def]
     home = docs.files[SiteLayout.HOME]
     assert md_code("3, 8, kernel_size=5") in home
-    assert md_code("text='<i>|</i>'") in home
+    assert md_code('text="<i>|</i>"') in home
     assert "features.2" in home and "head" in home
     assert "count" not in re.findall(r"<code>([^<]*)</code>", home)  # a helper call, no layer
-    assert md_code("x = x.flatten(1)") in home
+    assert md_code("x.flatten(1)") in home
 
 
 def test_summary_hook_renders_nothing_without_a_summary(docs) -> None:  # type: ignore[no-untyped-def]

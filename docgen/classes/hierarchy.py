@@ -6,11 +6,46 @@ reported on the class (`mro_error`) with a best-effort order, never raised.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from typing import TypeVar
 
 from docgen.core.records import ClassDoc, ClassView, InheritedMember, MethodDoc, ResolvedMethod
 
 OBJECT = "builtins.object"
+
+T = TypeVar("T", bound=Hashable)
+
+
+def linearize(cls: T, bases_of: Callable[[T], Sequence[T]],
+              mro_of: Callable[[T], Sequence[T]] | None = None) -> tuple[T, ...]:
+    """C3 linearisation of `cls` over any class representation, given its direct bases and
+    (by default, `linearize` itself) their MROs; an inconsistent hierarchy falls back to
+    depth-first order, as the class model does. Used by the model evaluator's classes."""
+    bases = list(bases_of(cls))
+    seqs = [list(mro_of(b) if mro_of else linearize(b, bases_of)) for b in bases] + [bases]
+    merged = merge_c3([list(s) for s in seqs])
+    if merged is None:
+        merged = _fallback(seqs)
+    return (cls, *merged)
+
+
+def merge_c3(seqs: list[list[T]]) -> list[T] | None:
+    """The C3 merge of `seqs` (consumed); None when no consistent order exists."""
+    out: list[T] = []
+    while True:
+        seqs = [s for s in seqs if s]
+        if not seqs:
+            return out
+        for seq in seqs:
+            head = seq[0]
+            if not any(head in s[1:] for s in seqs):
+                break
+        else:
+            return None
+        out.append(head)
+        for s in seqs:
+            if s and s[0] == head:
+                del s[0]
 
 
 class _Linearizer:
@@ -56,26 +91,11 @@ class _Linearizer:
 
 
 def _c3_merge(seqs: list[list[str]]) -> list[str] | None:
-    seqs = [[x for x in s if x != OBJECT] for s in seqs]
-    out: list[str] = []
-    while True:
-        seqs = [s for s in seqs if s]
-        if not seqs:
-            return out
-        for seq in seqs:
-            head = seq[0]
-            if not any(head in s[1:] for s in seqs):
-                break
-        else:
-            return None
-        out.append(head)
-        for s in seqs:
-            if s and s[0] == head:
-                del s[0]
+    return merge_c3([[x for x in s if x != OBJECT] for s in seqs])
 
 
-def _fallback(seqs: list[list[str]]) -> list[str]:
-    out: list[str] = []
+def _fallback(seqs: list[list[T]]) -> list[T]:
+    out: list[T] = []
     for seq in seqs:
         for name in seq:
             if name not in out:

@@ -1,20 +1,27 @@
-"""The only place that builds astroid trees; decode, syntax and I/O errors become SourceError."""
+"""The only place that parses Python: astroid trees for the class model, stdlib `ast` trees
+for the model evaluator; decode, syntax and I/O errors become SourceError."""
 
 from __future__ import annotations
 
 import ast
-
-import astroid
-from astroid import nodes
-from astroid.builder import AstroidBuilder
-from astroid.exceptions import AstroidSyntaxError
-from astroid.rebuilder import TreeRebuilder
+import functools
+from typing import TYPE_CHECKING, Any
 
 from docgen.core.errors import SourceError
 from docgen.sources.locate import decode_source
 
-# One builder without transforms: docgen reads syntax, it never asks astroid to infer or import.
-_BUILDER = AstroidBuilder(astroid.MANAGER, apply_transforms=False)
+if TYPE_CHECKING:
+    from astroid import nodes
+
+
+@functools.cache
+def _builder() -> Any:
+    """One builder without transforms: docgen reads syntax, it never asks astroid to infer or
+    import. astroid is imported on first use: the model evaluator reads stdlib `ast` only."""
+    import astroid
+    from astroid.builder import AstroidBuilder
+
+    return AstroidBuilder(astroid.MANAGER, apply_transforms=False)
 
 
 def parse_module(data: bytes, modname: str, path: str, *,
@@ -35,10 +42,32 @@ def parse_module(data: bytes, modname: str, path: str, *,
         raise SourceError(path, line, f"syntax error: {getattr(exc, 'msg', exc)}") from exc
     _drop_module_function_bodies(tree)
     try:
+        import astroid
+        from astroid.rebuilder import TreeRebuilder
+
         return TreeRebuilder(astroid.MANAGER, text).visit_module(
             tree, modname, path, path.endswith("__init__.py"))
     except (ValueError, RecursionError, MemoryError) as exc:
         raise SourceError(path, 1, f"cannot parse: {type(exc).__name__}: {exc}") from exc
+
+
+def parse_python(data: bytes, path: str) -> tuple[str, ast.Module]:
+    """(decoded text, stdlib `ast` tree) of a source file, for the model evaluator.
+
+    Cached by content and path, so a model's own file is parsed once per run however many
+    evaluations read it. The tree is shared: callers must not change it.
+    """
+    return _parse_python_cached(data, path)
+
+
+@functools.lru_cache(maxsize=512)
+def _parse_python_cached(data: bytes, path: str) -> tuple[str, ast.Module]:
+    text = decode_source(data, path)
+    try:
+        return text, ast.parse(text, path)
+    except (SyntaxError, ValueError, MemoryError, RecursionError) as exc:
+        line = getattr(exc, "lineno", None) or 1
+        raise SourceError(path, line, f"syntax error: {getattr(exc, 'msg', exc)}") from exc
 
 
 def _parse_ast(text: str) -> ast.Module:
@@ -70,11 +99,13 @@ def _drop_module_function_bodies(tree: ast.Module) -> None:
 
 
 def _build(text: str, modname: str, path: str) -> nodes.Module:
+    from astroid.exceptions import AstroidSyntaxError
+
     try:
         # `_data_build` stops before astroid's post-build steps, which resolve star imports
         # and infer `self.x` targets by loading other modules from sys.path: docgen does its
         # own resolution over the sources it was given.
-        module, _ = _BUILDER._data_build(text, modname, path)
+        module, _ = _builder()._data_build(text, modname, path)
         return module
     except AstroidSyntaxError as exc:
         error = exc.error

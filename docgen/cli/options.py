@@ -40,6 +40,9 @@ def add_source_options(p: argparse.ArgumentParser) -> None:
                    help="packages to analyse (default: torch.nn and the model's module)")
     g.add_argument("--model", default=None, metavar="MODULE:CLASS",
                    help=f"the model under study (default: {DEFAULT_MODEL})")
+    g.add_argument("--module-root", default=None, metavar="QUALNAME",
+                   help="the class that stands for torch.nn.Module "
+                        "(default: torch.nn.modules.module.Module)")
     g.add_argument("--offline", action="store_true", help="use only the cache; never download")
     g.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
     g.add_argument("--jobs", type=int, default=0, help="worker processes (default: all cores)")
@@ -67,6 +70,8 @@ def config_from_args(args: argparse.Namespace, base: Config | None = None) -> Co
         options["model"] = args.model
     if args.packages is not None:
         options["packages"] = args.packages
+    if getattr(args, "module_root", None) is not None:
+        options["module_root"] = args.module_root
     if base is not None:
         options = {**base.as_options(), **options}
     options["sources"] = (*(base.sources if base is not None else ()), *source_specs(args))

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from rich.console import Console
 
 from docgen.classes.cache import AnalysisCache
+from docgen.core.records import Severity
 from docgen.site.write import SiteBuildFailed, write_text_atomic
 from docgen.sources.locate import cache_dir
 
@@ -73,7 +74,7 @@ def _add_build_options(p: argparse.ArgumentParser) -> None:
 
 def _overrides(args: argparse.Namespace) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for key in ("model", "packages", "output", "pages"):
+    for key in ("model", "packages", "output", "pages", "module_root"):
         if getattr(args, key, None) is not None:
             out[key] = getattr(args, key)
     if args.offline:
@@ -182,7 +183,10 @@ def cmd_export(args: argparse.Namespace) -> int:
     if args.classes:
         roots = [find_view(project, name).qualname for name in args.classes]
     else:
-        model, _ = read_model(cfg, sources, cache)
+        model, problems = read_model(cfg, sources, cache)
+        for problem in problems:
+            if problem.severity == Severity.WARNING:
+                log.warning("%s", problem)
         roots = [model.qualname, *layer_targets(model)] if model else []
     text = export_classes(project, export_closure(project, roots), args.format)
     if args.out == "-":

@@ -16,26 +16,33 @@ DEFAULT_INPUT_TEXT = "1,3,224,224"
 def cmd_summary(args: argparse.Namespace) -> int:
     from rich.console import Console
 
+    from docgen.classes.cache import AnalysisCache
     from docgen.core.jsonio import dumps
     from docgen.core.records import Severity
+    from docgen.sources.locate import cache_dir
     from docgen.summary.summarize import (
         parse_input_shape,
         render_summary_table,
         summarize_config,
         summary_to_json,
+        table_width,
     )
 
     if args.target:
         args.model = args.target
     cfg = config_from_args(args)
     shape = parse_input_shape(args.input)
-    summary = summarize_config(cfg, shape)
+    cache = None if args.no_cache else AnalysisCache(cache_dir())
+    summary = summarize_config(cfg, shape, cache)
     for diag in summary.diagnostics:
         (log.warning if diag.severity == Severity.WARNING else log.debug)("%s", diag)
     if args.json:
         sys.stdout.write(dumps(summary_to_json(summary)))
     else:
-        Console().print(render_summary_table(summary))
+        table = render_summary_table(summary)
+        console = Console()
+        console = Console(width=table_width(table, console.width, console.is_terminal))
+        console.print(table)
     warnings = [d for d in summary.diagnostics if d.severity == Severity.WARNING]
     return 1 if args.strict and warnings else 0
 

@@ -289,6 +289,7 @@ class LayerRow:
     ops: tuple[str, ...]
     tensors: tuple[TensorDoc, ...]
     notes: tuple[str, ...] = ()
+    kind: str = "layer"  # or "function": a functional step of its parent's forward
 
 
 @dataclass(frozen=True)
@@ -306,6 +307,12 @@ class ModelSummary:
     param_bytes: int | None  # at float32
     diagnostics: tuple[Diagnostic, ...]
     distributions: tuple[DistributionInfo, ...] = ()
+    # Sums over the rows whose figure is known, and how many rows lack one: an incomplete
+    # summary shows "at least <known> (<k> layers unknown)", never a partial figure as total.
+    known_params: int = 0
+    known_macs: int = 0
+    rows_without_params: int = 0
+    rows_without_macs: int = 0
 
     @property
     def is_complete(self) -> bool:

@@ -163,7 +163,7 @@ def lookup_native(path: str) -> Any | None:
     for prefix in ATEN_PREFIXES:
         rest = path[len(prefix):] if path.startswith(prefix) else ""
         if rest.isidentifier() and not rest.startswith("_") and rest[:1].islower():
-            return AtenOp(f"aten::{rest}")
+            return AtenOp(f"aten::{rest}", path)
     return None
 
 

@@ -2,8 +2,9 @@
 
 `SHAPE_RULES["aten::conv2d"]` says what shape `torch.conv2d(input, weight, ...)` returns and
 how many multiply-accumulates it performs. Arguments arrive as the Python call passed them
-(positional or keyword, in the order of the ATen schema). Only convolutions and linear layers
-count MACs (the convention of torchvision's `_ops` figures); every other op counts zero.
+(positional or keyword, in the order of the ATen schema). Convolutions, linear layers, matrix
+products and attention count MACs (the convention of torchvision's `_ops` figures, which
+torch.utils.flop_counter gives); every other op counts zero.
 A rule that cannot derive a shape raises CannotEvaluate with the reason: never a guess.
 Nothing here knows about layers or source code.
 """
@@ -104,6 +105,11 @@ def _conv(transposed: bool) -> Callable[[dict[str, Any]], RuleResult]:
         dilation = _ints(a.get("dilation", 1), n, "dilation")
         groups = a.get("groups", 1)
         kernel = w.shape[2:]
+        expected = w.shape[0] if transposed else w.shape[1] * groups
+        if (len(x.shape) == n + 2 and x.shape[1] != expected) or \
+                (len(x.shape) == n + 1 and x.shape[0] != expected):
+            raise CannotEvaluate(f"input of shape {x.shape} has {x.shape[-n - 1]} channels; "
+                                 f"the convolution expects {expected}")
         spatial = x.shape[-n:]
         padding = a.get("padding", 0)
         if padding == "same":
@@ -361,19 +367,37 @@ def _unflatten(a: dict[str, Any]) -> RuleResult:
 
 def _matmul(a: dict[str, Any]) -> RuleResult:
     x, y = _tensor(a["input"], "input"), _tensor(a["other"], "other")
-    if len(x.shape) < 2 or len(y.shape) < 2 or x.shape[-1] != y.shape[-2]:
+    x_shape = x.shape if len(x.shape) > 1 else (1, *x.shape)
+    y_shape = y.shape if len(y.shape) > 1 else (*y.shape, 1)
+    if not x.shape or not y.shape or x_shape[-1] != y_shape[-2]:
         raise CannotEvaluate(f"matmul of {x.shape} and {y.shape}")
-    batch = broadcast_shapes([x.shape[:-2], y.shape[:-2]])
-    return SymTensor((*batch, x.shape[-2], y.shape[-1])), 0
+    batch = broadcast_shapes([x_shape[:-2], y_shape[:-2]])
+    shape = (*batch, x_shape[-2], y_shape[-1])
+    macs = _numel(shape) * x_shape[-1]
+    # A 1-d operand's added dimension is removed again, as torch.matmul does.
+    out = shape[:-2] + (shape[-2:-1] if len(x.shape) > 1 else ()) \
+        + (shape[-1:] if len(y.shape) > 1 else ())
+    return SymTensor(out), macs
 
 
 def _baddbmm(a: dict[str, Any]) -> RuleResult:
     return _matmul({"input": a["batch1"], "other": a["batch2"]})
 
 
+def _addmm(a: dict[str, Any]) -> RuleResult:
+    return _matmul({"input": a["mat1"], "other": a["mat2"]})
+
+
 def _attention(a: dict[str, Any]) -> RuleResult:
-    q, v = _tensor(a["query"], "query"), _tensor(a["value"], "value")
-    return SymTensor((*q.shape[:-1], v.shape[-1])), 0
+    q, k = _tensor(a["query"], "query"), _tensor(a["key"], "key")
+    v = _tensor(a["value"], "value")
+    if len(q.shape) < 2 or len(k.shape) < 2 or q.shape[-1] != k.shape[-1] \
+            or k.shape[-2] != v.shape[-2]:
+        raise CannotEvaluate(f"attention over query {q.shape}, key {k.shape}, value {v.shape}")
+    out = (*broadcast_shapes([q.shape[:-2], v.shape[:-2]]), q.shape[-2], v.shape[-1])
+    # Two batched products: q @ k^T (L x S, summing E) and softmax(...) @ v (L x Ev, summing S).
+    rows = _numel(out[:-1])
+    return SymTensor(out), rows * k.shape[-2] * (q.shape[-1] + v.shape[-1])
 
 
 _UNARY = ("input",)
@@ -430,12 +454,15 @@ SHAPE_RULES: dict[str, ShapeRule] = {
     "aten::expand": ShapeRule(_expand, ("input", "*size"), "size-1 dims broadcast; -1 keeps"),
     "aten::unflatten": ShapeRule(_unflatten, ("input", "dim", "sizes"), "one dim split in several"),
     **{f"aten::{op}": ShapeRule(_matmul, ("input", "other"),
-                                "(*, n, k) @ (*, k, m) -> (*, n, m); MACs not counted")
+                                "(*, n, k) @ (*, k, m) -> (*, n, m); MACs = numel(out) * k")
        for op in ("matmul", "bmm", "mm")},
     "aten::baddbmm": ShapeRule(_baddbmm, ("input", "batch1", "batch2", "beta", "alpha"),
                                "as bmm of batch1 and batch2"),
+    "aten::addmm": ShapeRule(_addmm, ("input", "mat1", "mat2", "beta", "alpha"),
+                             "as mm of mat1 and mat2"),
     "aten::scaled_dot_product_attention": ShapeRule(
-        _attention, ("query", "key", "value", "*rest"), "(*, L, E) x (*, S, Ev) -> (*, L, Ev)"),
+        _attention, ("query", "key", "value", "*rest"),
+        "(*, L, E) x (*, S, Ev) -> (*, L, Ev); MACs = L * S * (E + Ev) per batch and head"),
     "aten::transpose": ShapeRule(_transpose, ("input", "dim0", "dim1"), "two dims swapped"),
     "aten::permute": ShapeRule(_permute, ("input", "*dims"), "dims reordered"),
     "aten::unsqueeze": ShapeRule(_unsqueeze, ("input", "dim"), "a size-1 dim inserted"),
@@ -448,6 +475,12 @@ SHAPE_RULES: dict[str, ShapeRule] = {
 }
 
 
+# The operators whose multiply-accumulates count, as torchvision's `_ops` figures count them
+# (torch.utils.flop_counter: convolutions, linear/addmm, mm/bmm/matmul, attention).
+MAC_OPS = frozenset({"aten::linear", "aten::matmul", "aten::mm", "aten::bmm", "aten::baddbmm",
+                     "aten::addmm", "aten::scaled_dot_product_attention"})
+
+
 def describe_rules() -> list[tuple[str, str]]:
     """(operator, rule) for documentation pages and `--help` texts."""
     return sorted((op, rule.doc) for op, rule in SHAPE_RULES.items())
@@ -456,7 +489,7 @@ def describe_rules() -> list[tuple[str, str]]:
 def counts_macs(op: str) -> bool:
     """Whether `op` is one of the operators whose multiply-accumulates are counted."""
     base = op.removesuffix("_")
-    return base == "aten::linear" or base.startswith(("aten::conv", "aten::convolution"))
+    return base in MAC_OPS or base.startswith(("aten::conv", "aten::convolution"))
 
 
 def index_shape(shape: tuple[int, ...], key: Any) -> tuple[int, ...]:

@@ -108,6 +108,7 @@ class AtenOp:
     """A callable that is one ATen operator (`torch.conv2d` -> aten::conv2d)."""
 
     name: str
+    path: str = ""  # the Python name it was reached by, "torch.conv2d"
 
 
 @dataclass(eq=False)
@@ -140,6 +141,10 @@ class ModuleInstance(Instance):
     macs_unknown: list[tuple[str, str]] = field(default_factory=list)  # (op, why)
     training: bool = True
     unknown: dict[str, Unknown] = field(default_factory=dict)
+    # The outermost __init__'s arguments by parameter name (defaults included).
+    init_arguments: tuple[tuple[str, Any], ...] | None = None
+    # Operators of its forward that failed on known inputs: (op, why, where).
+    failures: list[tuple[str, str, Location | None]] = field(default_factory=list)
 
     def set_attribute(self, name: str, value: Any) -> None:
         """Module.__setattr__: parameters, submodules and buffers go to their registries."""

@@ -110,7 +110,7 @@ def generate_docs(cfg: Config, *, cache: AnalysisCache | None = None, jobs: int 
     classes = {c.qualname: c for c in project.classes()}
     timings["analysis"], clock = time.perf_counter() - clock, time.perf_counter()
 
-    # 2. composition: the model's layer tree and forward steps, read literally
+    # 2. composition: the model's layer tree and forward steps, from the model reader
     model, model_problems = read_model(cfg, sources, cache)
 
     # 2b. study pages: summary table, walk to the kernels, changes between versions
@@ -171,7 +171,7 @@ def read_model(cfg: Config, sources: SourceSet, cache: AnalysisCache | None,
     if not cfg.model:
         return None, ()
     index = ModuleIndex(sources, cache.get if cache else None, cache.put if cache else None)
-    return read_composition(sources, Resolver(index), cfg.model)
+    return read_composition(Resolver(index), cfg.model, module_root=cfg.module_root)
 
 
 def _page_classes(cfg: Config, views: Mapping[str, ClassView],

@@ -103,7 +103,8 @@ def _summary(cfg: Config, sources: SourceSet) -> ModelSummary:
     from docgen.classes.resolve import ModuleIndex, Resolver
     from docgen.summary.summarize import DEFAULT_INPUT, summarize_model
 
-    return summarize_model(Resolver(ModuleIndex(sources)), cfg.model, DEFAULT_INPUT)
+    return summarize_model(Resolver(ModuleIndex(sources)), cfg.model, DEFAULT_INPUT,
+                           cfg.module_root)
 
 
 def _walk(cfg: Config, sources: SourceSet) -> tuple[Any, Any]:

@@ -11,19 +11,19 @@ import logging
 from typing import Any
 
 from docgen.classes.resolve import ModuleIndex, Resolver
-from docgen.core.config import Config
-from docgen.core.errors import ConfigError, DocgenError
+from docgen.core.config import DEFAULT_MODULE_ROOT, Config
+from docgen.core.errors import ConfigError
+from docgen.core.names import short_name
 from docgen.core.records import (
     Diagnostic,
+    DistributionInfo,
     LayerRow,
     Location,
     ModelSummary,
     Severity,
-    TensorDoc,
 )
-from docgen.models.evaluate import Evaluator, ModelRaise
-from docgen.models.shapes import counts_macs
-from docgen.models.values import CallSite, CannotEvaluate, ModuleInstance, SymTensor, Unknown
+from docgen.models.reader import ForwardStep, LayerNode, ModelReading, read_model
+from docgen.models.steps import FUNCTION, LIBRARY_ROOTS
 
 log = logging.getLogger(__name__)
 
@@ -42,64 +42,113 @@ def parse_input_shape(text: str) -> tuple[int, ...]:
     return shape
 
 
-def build_model(evaluator: Evaluator, model: str) -> ModuleInstance:
-    """Evaluate the builder or class named `module:name` with its default arguments."""
-    module_name, _, name = model.partition(":")
-    module = evaluator.source_module(module_name)
-    if module is None or not name:
-        raise ConfigError(f"model {model!r}: module {module_name!r} not found in the sources")
-    try:
-        builder = evaluator.module_global(module, name)
-        result = evaluator.call(builder, (), {})
-    except CannotEvaluate as exc:
-        raise DocgenError(f"model {model!r} cannot be evaluated: {exc.reason}") from exc
-    except ModelRaise as exc:
-        raise DocgenError(f"{exc.location}: building {model} raises: {exc.message}") from exc
-    if not isinstance(result, ModuleInstance):
-        reason = result.describe() if isinstance(result, Unknown) else repr(result)
-        raise DocgenError(f"model {model!r} did not evaluate to a torch.nn.Module: {reason}")
-    if result.call_site is None:
-        line = getattr(module.defs.get(name), "lineno", 0)
-        result.call_site = CallSite(f"{name}()", Location(module.path, line))
-    return result
-
-
 def summarize_model(resolver: Resolver, model: str,
-                    input_shape: tuple[int, ...] = DEFAULT_INPUT) -> ModelSummary:
+                    input_shape: tuple[int, ...] = DEFAULT_INPUT,
+                    module_root: str = DEFAULT_MODULE_ROOT) -> ModelSummary:
     """The summary of `model` (`package.module:Class` or `:builder`) for one input shape."""
-    evaluator = Evaluator(resolver)
-    root = build_model(evaluator, model)
-    for _, module in root.walk():
-        module.training = False  # model.eval(): the inference graph, as torchvision counts it
-    output = evaluator.call_module(root, (SymTensor(input_shape),), {})
-    rows = tuple(_row(path, module) for path, module in root.walk())
-    diagnostics = tuple(sorted(evaluator.diagnostics,
-                               key=lambda d: (d.severity != Severity.WARNING, d.path, d.line)))
+    return summary_from_reading(read_model(resolver, model, input_shape, module_root),
+                                resolver.index.sources.distributions)
+
+
+def summary_from_reading(reading: ModelReading,
+                         distributions: tuple[DistributionInfo, ...] = ()) -> ModelSummary:
+    """The summary's rows and totals from the model reader's records.
+
+    One row per layer, depth first; after a layer's subtree, one row per functional step of
+    its forward (`x + identity`, `torch.flatten`, attention matmuls) when the layer's class is
+    the model's own (torch.nn layers are leaves: their insides are the layer). A step's MACs
+    are taken out of its caller's row, so every MAC is counted in exactly one row.
+    """
+    layers = {layer.path: layer for layer in reading.layers}
+    steps: dict[str, list[ForwardStep]] = {}
+    for step in reading.steps:
+        caller = layers.get(step.caller)
+        if step.kind == FUNCTION and caller is not None and not _is_library(caller.qualname):
+            steps.setdefault(step.caller, []).append(step)
+    rows: list[LayerRow] = []
+    for layer in reading.layers:
+        rows.append(_layer_row(layer, steps.get(layer.path, [])))
+    rows = _place_steps(rows, steps)
     params = _total(r.params for r in rows)
+    if not reading.is_built_completely:
+        params = None
+    macs = _total(r.macs for r in rows) if reading.is_complete else None
     return ModelSummary(
-        model=model,
-        input_shape=tuple(input_shape),
-        rows=rows,
-        output_shapes=_shapes(output),
+        model=reading.model,
+        input_shape=reading.input_shape,
+        rows=tuple(rows),
+        output_shapes=reading.output_shapes,
         total_params=params,
-        trainable_params=_total(r.trainable for r in rows),
-        total_buffers=_total(_buffer_count(m) for _, m in root.walk()),
-        total_macs=_total(r.macs for r in rows),
+        trainable_params=None if params is None else _total(r.trainable for r in rows),
+        total_buffers=_total(_buffer_count(layer) for layer in reading.layers),
+        total_macs=macs,
         param_bytes=None if params is None else params * BYTES_PER_PARAM,
-        diagnostics=diagnostics,
-        distributions=resolver.index.sources.distributions,
+        diagnostics=reading.diagnostics,
+        distributions=distributions,
+        known_params=sum(r.params or 0 for r in rows),
+        known_macs=sum(r.macs or 0 for r in rows),
+        rows_without_params=sum(1 for r in rows if r.params is None),
+        rows_without_macs=sum(1 for r in rows if r.macs is None),
     )
 
 
-def summarize_config(cfg: Config, input_shape: tuple[int, ...] = DEFAULT_INPUT
-                     ) -> ModelSummary:
-    """Open the sources `cfg` names and summarise its model."""
+def summarize_config(cfg: Config, input_shape: tuple[int, ...] = DEFAULT_INPUT,
+                     cache: Any = None) -> ModelSummary:
+    """Open the sources `cfg` names and summarise its model; `cache` (an AnalysisCache) keeps
+    the modules' analyses between runs."""
     from docgen.classes.project import open_project_sources
 
     if not cfg.model:
         raise ConfigError("no model given (use MODULE:CLASS or MODULE:builder)")
     sources = open_project_sources(cfg)
-    return summarize_model(Resolver(ModuleIndex(sources)), cfg.model, input_shape)
+    index = ModuleIndex(sources, cache.get if cache else None, cache.put if cache else None)
+    return summarize_model(Resolver(index), cfg.model, input_shape, cfg.module_root)
+
+
+def _is_library(qualname: str) -> bool:
+    return qualname.split(".")[0] in LIBRARY_ROOTS
+
+
+def _layer_row(layer: LayerNode, steps: list[ForwardStep]) -> LayerRow:
+    macs = layer.macs
+    if macs is not None:
+        for step in steps:
+            macs = None if step.macs is None else macs - step.macs
+            if macs is None:
+                break
+    return LayerRow(
+        path=layer.path, depth=layer.depth, qualname=layer.qualname, call=layer.call,
+        location=layer.location, output_shapes=layer.output_shapes, params=layer.params,
+        trainable=layer.trainable, macs=macs, ops=layer.ops, tensors=layer.tensors,
+        notes=layer.notes)
+
+
+def _step_row(step: ForwardStep, depth: int) -> LayerRow:
+    notes = list(step.notes)
+    if step.output_shapes is None and not notes:
+        notes.append("output shape not derived")
+    return LayerRow(
+        path=step.caller, depth=depth, qualname=step.target, call=step.text,
+        location=step.location, output_shapes=step.output_shapes, params=0, trainable=0,
+        macs=step.macs, ops=(), tensors=(), notes=tuple(notes), kind=FUNCTION)
+
+
+def _place_steps(rows: list[LayerRow], steps: dict[str, list[ForwardStep]]) -> list[LayerRow]:
+    """Each layer's step rows go right after the rows of its subtree."""
+    out: list[LayerRow] = []
+    open_layers: list[LayerRow] = []
+
+    def close_until(depth: int) -> None:
+        while open_layers and open_layers[-1].depth >= depth:
+            layer = open_layers.pop()
+            out.extend(_step_row(s, layer.depth + 1) for s in steps.get(layer.path, []))
+
+    for row in rows:
+        close_until(row.depth)
+        out.append(row)
+        open_layers.append(row)
+    close_until(0)
+    return out
 
 
 def _total(values: Any) -> int | None:
@@ -111,72 +160,16 @@ def _total(values: Any) -> int | None:
     return total
 
 
-def _shapes(value: Any) -> tuple[tuple[int, ...], ...] | None:
-    if isinstance(value, SymTensor):
-        return (value.shape,)
-    if isinstance(value, (tuple, list)) and any(isinstance(v, SymTensor) for v in value) \
-            and all(isinstance(v, SymTensor) or v is None for v in value):
-        return tuple(v.shape for v in value if v is not None)  # (output, None) pairs
-    return None
+def _buffer_count(layer: LayerNode) -> int | None:
+    return _total(None if t.shape is None else _numel(t.shape)
+                  for t in layer.tensors if t.is_buffer)
 
 
-def _buffer_count(module: ModuleInstance) -> int | None:
-    return _total(b.numel() if isinstance(b, SymTensor) else None
-                  for b in module.buffers.values() if b is not None)
-
-
-def _tensor_doc(name: str, value: Any, is_buffer: bool) -> TensorDoc:
-    if isinstance(value, SymTensor):
-        return TensorDoc(name, value.shape, value.origin, is_buffer,
-                         value.requires_grad and not is_buffer)
-    reason = value.describe() if isinstance(value, Unknown) else f"not a tensor: {value!r}"
-    return TensorDoc(name, None, None, is_buffer, False, reason)
-
-
-def _row(path: str, module: ModuleInstance) -> LayerRow:
-    tensors = tuple(
-        [_tensor_doc(n, v, False) for n, v in module.parameters.items() if v is not None]
-        + [_tensor_doc(n, v, True) for n, v in module.buffers.items() if v is not None])
-    notes = [f"{t.name}: shape not derived: {t.note}" for t in tensors if t.shape is None]
-    notes += [f"self.{name} not evaluated: {u.describe()}" for name, u in module.unknown.items()]
-    params = trainable = None
-    if not notes:
-        weights = [t for t in tensors if not t.is_buffer]
-        params = sum(_numel(t.shape) for t in weights)
-        trainable = sum(_numel(t.shape) for t in weights if t.is_trainable)
-    shapes = _output_shapes(module, notes)
-    macs: int | None = module.macs
-    for op, reason in module.macs_unknown:
-        notes.append(f"{op}: {reason}")
-        if counts_macs(op):
-            macs = None
-    site = module.call_site
-    return LayerRow(
-        path=path, depth=path.count(".") + 1 if path else 0, qualname=module.cls.qualname,
-        call=site.text if site else "", location=site.location if site else None,
-        output_shapes=shapes, params=params, trainable=trainable, macs=macs,
-        ops=tuple(dict.fromkeys(module.ops)), tensors=tensors, notes=tuple(notes))
-
-
-def _numel(shape: tuple[int, ...] | None) -> int:
+def _numel(shape: tuple[int, ...]) -> int:
     count = 1
-    for dim in shape or ():
+    for dim in shape:
         count *= dim
     return count
-
-
-def _output_shapes(module: ModuleInstance, notes: list[str]) -> tuple[tuple[int, ...], ...] | None:
-    if not module.outputs:
-        notes.append("not called by forward: no output shape")
-        return None
-    if len(module.outputs) > 1:
-        notes.append(f"called {len(module.outputs)} times; shape of the last call")
-    last = module.outputs[-1]
-    shapes = _shapes(last)
-    if shapes is None:
-        why = last.describe() if isinstance(last, Unknown) else f"returns {type(last).__name__}"
-        notes.append(f"output shape not derived: {why}")
-    return shapes
 
 
 # ----------------------------------------------------------------- output formats
@@ -196,6 +189,27 @@ def format_count(value: int | None) -> str:
     return "?" if value is None else f"{value:,}"
 
 
+def format_total(summary: ModelSummary, what: str) -> str:
+    """A total, or "at least N (k layers unknown)" when some rows lack their figure."""
+    if what == "params":
+        exact, known, missing = (summary.total_params, summary.known_params,
+                                 summary.rows_without_params)
+    else:
+        exact, known, missing = summary.total_macs, summary.known_macs, summary.rows_without_macs
+    if exact is not None:
+        return f"{exact:,}"
+    why = f"{missing} row{'s' if missing != 1 else ''} unknown" if missing \
+        else "incomplete: see the warnings"
+    return f"at least {known:,} ({why})"
+
+
+def row_label(row: LayerRow) -> str:
+    """The first cell of a row: the layer path, or the call of a functional step."""
+    if row.kind == FUNCTION:
+        return f"· {row.call or short_name(row.qualname)}"
+    return row.path or "(model)"
+
+
 def _location(loc: Location | None) -> str | None:
     return str(loc) if loc else None
 
@@ -212,6 +226,10 @@ def summary_to_json(summary: ModelSummary) -> dict[str, Any]:
         "trainable_params": summary.trainable_params,
         "total_buffers": summary.total_buffers,
         "total_macs": summary.total_macs,
+        "known_params": summary.known_params,
+        "known_macs": summary.known_macs,
+        "rows_without_params": summary.rows_without_params,
+        "rows_without_macs": summary.rows_without_macs,
         "param_bytes": summary.param_bytes,
         "complete": summary.is_complete,
         "distributions": [{"name": d.name, "version": d.version}
@@ -228,7 +246,8 @@ def _json_shapes(shapes: tuple[tuple[int, ...], ...] | None) -> list[list[int]] 
 
 def _row_json(row: LayerRow) -> dict[str, Any]:
     return {
-        "path": row.path, "depth": row.depth, "class": row.qualname, "call": row.call,
+        "path": row.path, "depth": row.depth, "kind": row.kind, "class": row.qualname,
+        "call": row.call,
         "location": _location(row.location), "output_shapes": _json_shapes(row.output_shapes),
         "params": row.params, "trainable": row.trainable, "macs": row.macs,
         "ops": list(row.ops), "notes": list(row.notes),
@@ -247,32 +266,49 @@ def render_summary_table(summary: ModelSummary) -> Any:
 
     table = Table(title=f"{summary.model}  input {format_shape((summary.input_shape,))}",
                   title_justify="left")
-    for col, justify in (("Layer", "left"), ("Type", "left"), ("Constructor", "left"),
-                         ("Output shape", "right"), ("Params", "right"),
-                         ("Trainable", "right"), ("MACs", "right")):
-        # Only the constructor call may wrap: paths, shapes and counts stay on one line.
-        table.add_column(col, justify=justify, overflow="fold",  # type: ignore[arg-type]
-                         no_wrap=col != "Constructor", min_width=12 if col == "Constructor"
-                         else None)
-    for row in summary.rows:
-        name = "  " * row.depth + (row.path or "(model)")
-        table.add_row(escape(name), row.qualname.rsplit(".", 1)[-1], escape(format_call(row.call)),
-                      format_shape(row.output_shapes), format_count(row.params),
-                      format_count(row.trainable), format_count(row.macs))
+    cells = [("  " * row.depth + row_label(row), short_name(row.qualname),
+              "" if row.kind == FUNCTION else format_call(row.call),
+              format_shape(row.output_shapes), format_count(row.params),
+              format_count(row.trainable), format_count(row.macs)) for row in summary.rows]
+    for i, (col, justify) in enumerate((
+            ("Layer", "left"), ("Type", "left"), ("Constructor", "left"),
+            ("Output shape", "right"), ("Params", "right"), ("Trainable", "right"),
+            ("MACs", "right"))):
+        # Shapes and counts are never cut or folded: their columns are as wide as their
+        # widest cell; names and calls fold onto more lines when the terminal is narrow.
+        is_figure = justify == "right"
+        widest = max([len(col), *(len(c[i]) for c in cells)])
+        table.add_column(col, justify=justify,  # type: ignore[arg-type]
+                         overflow="ignore" if is_figure else "fold", no_wrap=is_figure,
+                         min_width=widest if is_figure else None)
+    for name, kind, call, *figures in cells:
+        table.add_row(escape(name), kind, escape(call), *figures)
     return Group(table, Text(_totals_text(summary)), *_warning_lines(summary.diagnostics))
+
+
+def table_width(table: Any, available: int, is_terminal: bool) -> int:
+    """The width to print `table` at: never so narrow that a shape or a count is cut.
+
+    A terminal keeps its width while the table fits (long names fold); a pipe or a file
+    gets the table's natural width, so every line stays one line.
+    """
+    from rich.console import Console
+
+    measure = Console(width=10_000).measure(table)
+    return max(available, measure.minimum) if is_terminal else max(available, measure.maximum)
 
 
 def _totals_text(summary: ModelSummary) -> str:
     macs = summary.total_macs
     mem = summary.param_bytes
     caveat = [] if summary.is_complete else [
-        "Incomplete: the statements below were not evaluated; counts cover what was."]
+        "Incomplete: the warnings below were not evaluated; counts cover what was."]
     return "\n".join([
         *caveat,
-        f"Total params:      {format_count(summary.total_params)}",
+        f"Total params:      {format_total(summary, 'params')}",
         f"Trainable params:  {format_count(summary.trainable_params)}",
         f"Buffers (numel):   {format_count(summary.total_buffers)}",
-        f"Total MACs:        {format_count(macs)}"
+        f"Total MACs:        {format_total(summary, 'macs')}"
         + ("" if macs is None else f" ({macs / 1e9:.3f} G)"),
         "Params size (MB):  " + ("?" if mem is None else f"{mem / 2**20:.2f}"),
         f"Output shape:      {format_shape(summary.output_shapes)}",
@@ -297,4 +333,5 @@ def render_summary_markdown(summary: ModelSummary, env: Any,
     """
     template = env.get_template("summary.md.j2")
     return str(template.render(summary=summary, links=links or {}, format_shape=format_shape,
-                               format_count=format_count, format_call=format_call))
+                               format_count=format_count, format_call=format_call,
+                               format_total=format_total, row_label=row_label))

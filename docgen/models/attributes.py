@@ -1,0 +1,214 @@
+"""Attribute and item access: modules, classes, instances (torch.nn.Module's registries
+first), super(), functions and symbolic tensors.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+from types import SimpleNamespace
+from typing import Any
+
+from docgen.models.frames import (
+    BoundMethod,
+    EvaluatorCore,
+    FunctionRef,
+    SuperProxy,
+)
+from docgen.models.shapes import index_shape
+from docgen.models.steps import TensorMethod
+from docgen.models.syntax import (
+    is_dataclass,
+    is_decorated,
+)
+from docgen.models.values import (
+    AtenOp,
+    CannotEvaluate,
+    ClassRef,
+    External,
+    Instance,
+    ModuleInstance,
+    ModuleRef,
+    SymTensor,
+    Unknown,
+    module_native,
+)
+
+# Symbolic tensors are taken to be dense float32 CPU tensors (a stated assumption: the
+# summary is about shapes; the branches that test these flags pick the eager CPU path).
+TENSOR_FLAGS: dict[str, Any] = {
+    "dtype": "torch.float32", "device": SimpleNamespace(type="cpu", index=None), "is_nested": False,
+    "is_sparse": False, "is_cuda": False, "is_quantized": False, "is_meta": False,
+    "is_mkldnn": False, "layout": "torch.strided",
+}
+
+TENSOR_METHODS = ("is_contiguous", "is_floating_point", "is_complex")
+
+
+
+class Attributes(EvaluatorCore):
+    """Getting and setting attributes and items."""
+
+    def get_attribute(self, obj: Any, name: str) -> Any:
+        if isinstance(obj, Unknown):
+            return obj
+        if isinstance(obj, ModuleRef):
+            return self.module_attribute(obj, name)
+        if isinstance(obj, External):
+            path = f"{obj.path}.{name}"
+            return self.native(path) or External(path)
+        if isinstance(obj, SuperProxy):
+            return self.super_attribute(obj, name)
+        if isinstance(obj, Instance):
+            return self.instance_attribute(obj, name)
+        if isinstance(obj, ClassRef):
+            return self.class_level(obj, name)
+        if isinstance(obj, SymTensor):
+            return self.tensor_attribute(obj, name)
+        if isinstance(obj, FunctionRef):
+            if name in obj.attrs:
+                return obj.attrs[name]
+            if name == "__name__":
+                return obj.name
+            if name == "__doc__":
+                return ast.get_docstring(obj.node) if not isinstance(obj.node, ast.Lambda) \
+                    else None
+            return Unknown(f"attribute {name} of function {obj.name}")
+        if isinstance(obj, (list, dict, tuple, str, int, float, set)) or obj is None:
+            try:
+                return getattr(obj, name)
+            except AttributeError as exc:
+                raise CannotEvaluate(str(exc)) from exc
+        if isinstance(obj, AtenOp):
+            return Unknown(f"attribute {name} of {obj.name}")
+        try:
+            return getattr(obj, name)
+        except AttributeError as exc:
+            raise CannotEvaluate(str(exc)) from exc
+
+    def set_attribute(self, obj: Any, name: str, value: Any) -> None:
+        if isinstance(obj, ModuleInstance):
+            obj.set_attribute(name, value)
+        elif isinstance(obj, (Instance, FunctionRef)):
+            obj.attrs[name] = value
+        elif isinstance(obj, Unknown):
+            return  # nothing known can change through an unknown object
+        else:
+            raise CannotEvaluate(f"sets attribute {name} on {type(obj).__name__}")
+
+    def set_item(self, container: Any, key: Any, value: Any) -> None:
+        if isinstance(container, Unknown):
+            return  # nothing known can change through an unknown container
+        if isinstance(container, Instance):
+            found, method, _ = self.class_attribute(container.cls, "__setitem__")
+            if not found:
+                raise CannotEvaluate(f"{container.cls.qualname} has no __setitem__")
+            self.call(method, (container, key, value), {})
+        elif isinstance(container, (list, dict)):
+            try:
+                container[key] = value
+            except (TypeError, IndexError, KeyError) as exc:
+                raise CannotEvaluate(f"item assignment: {exc}") from exc
+        else:
+            raise CannotEvaluate(f"item assignment on {type(container).__name__}")
+
+    def get_item(self, container: Any, key: Any) -> Any:
+        if isinstance(container, Unknown):
+            return container
+        if isinstance(container, Instance):
+            found, method, _ = self.class_attribute(container.cls, "__getitem__")
+            if found:
+                return self.call(method, (container, key), {})
+            raise CannotEvaluate(f"{container.cls.qualname} is not subscriptable in source")
+        if isinstance(container, (ClassRef, External)) or container in (list, dict, tuple):
+            return container  # a type annotation such as list[int]
+        if isinstance(container, SymTensor):
+            return SymTensor(index_shape(container.shape, key))
+        try:
+            return container[key]
+        except Exception as exc:
+            raise CannotEvaluate(f"subscript {key!r} of {type(container).__name__}: "
+                                 f"{exc}") from exc
+
+    def class_level(self, cls: ClassRef, name: str) -> Any:
+        if name in ("__name__", "__qualname__"):
+            return cls.name
+        if name == "__module__":
+            return cls.module
+        found, value, _ = self.class_attribute(cls, name)
+        if not found:
+            raise CannotEvaluate(f"class {cls.qualname} has no attribute {name!r} in source")
+        if isinstance(value, FunctionRef) and is_decorated(value.node, "classmethod"):
+            return BoundMethod(value, cls)
+        return value
+
+    def instance_attribute(self, obj: Instance, name: str, start: int = 0) -> Any:
+        if name == "__class__":
+            return obj.cls
+        if isinstance(obj, ModuleInstance) and start == 0:
+            found, value = obj.find_attribute(name)
+            if found:
+                return value
+        elif start == 0 and name in obj.attrs:
+            return obj.attrs[name]
+        found, value, _ = self.class_attribute(obj.cls, name, start)
+        if found:
+            return self.bind(value, obj)
+        if isinstance(obj, ModuleInstance):
+            native = module_native(obj, name)
+            if native is not None:
+                return native
+        raise CannotEvaluate(f"{obj.cls.name} object has no attribute {name!r}")
+
+    def bind(self, value: Any, obj: Instance) -> Any:
+        if not isinstance(value, FunctionRef):
+            return value
+        if is_decorated(value.node, "staticmethod"):
+            return value
+        if is_decorated(value.node, "classmethod"):
+            return BoundMethod(value, obj.cls)
+        if is_decorated(value.node, "property"):
+            return self.call_function(value, (obj,), {})
+        return BoundMethod(value, obj)
+
+    def super_attribute(self, proxy: SuperProxy, name: str) -> Any:
+        instance = proxy.instance
+        cls = instance.cls if isinstance(instance, Instance) else instance
+        index = next((i for i, c in enumerate(cls.mro) if c.qualname == proxy.owner.qualname),
+                     len(cls.mro))
+        found, value, _ = self.class_attribute(cls, name, index + 1)
+        if found:
+            return self.bind(value, instance) if isinstance(instance, Instance) else value
+        dataclass = next((c for c in cls.mro[index + 1:] if is_dataclass(c.node)), None)
+        if name == "__init__" and dataclass is not None:
+            return functools.partial(self.dataclass_init(dataclass), instance)
+        if name == "__init__":
+            return lambda *args, **kwargs: None  # Module.__init__ / object.__init__
+        if isinstance(instance, ModuleInstance):
+            native = module_native(instance, name)
+            if native is not None:
+                return native
+        raise CannotEvaluate(f"super() of {proxy.owner.qualname} has no {name!r} in source")
+
+    def tensor_attribute(self, tensor: SymTensor, name: str) -> Any:
+        if name in ("shape",):
+            return tuple(tensor.shape)
+        if name == "ndim":
+            return len(tensor.shape)
+        if name == "size":
+            return lambda dim=None: tuple(tensor.shape) if dim is None else tensor.shape[dim]
+        if name in ("dim", "ndimension"):
+            return lambda: len(tensor.shape)
+        if name in ("numel", "nelement"):
+            return tensor.numel
+        if name == "requires_grad":
+            return tensor.requires_grad
+        if name in TENSOR_FLAGS:
+            return TENSOR_FLAGS[name]
+        if name == "data":
+            return tensor
+        if name.startswith("__") or (name.startswith("is_") and name not in TENSOR_METHODS):
+            raise CannotEvaluate(f"tensor attribute {name} is not modelled")
+        op = f"aten::{name}"
+        return TensorMethod(name, tensor,
+                            lambda args, kwargs: self.call_op(op, (tensor, *args), kwargs))

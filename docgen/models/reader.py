@@ -1,0 +1,359 @@
+"""The one reader of a model: its module tree and the data flow of its `forward`, from source.
+
+Every feature that needs a model's layers (the summary, the site's composition diagram and
+layer table, the walk) calls `read_model(resolver, "package.module:Name", input_shape)`. It
+evaluates the builder or class named (with its default arguments) with the static evaluator
+(evaluate.py), then runs `forward` once over a symbolic input of `input_shape`.
+
+Records (frozen; values as short text, other objects by path):
+
+- `LayerNode`: one submodule instance of the evaluated module tree, depth first, parents
+  first. `path` ("features.0", "" for the root), `qualname` of its class, `call` (the
+  constructor call as written), `arguments` (the evaluated constructor values by parameter
+  name, defaults included: ("in_channels", "3"), ("kernel_size", "(11, 11)")), `location`
+  (where it was constructed), `children` (child paths in registration order). The figures
+  the summary shows ride along: `tensors` (its own parameters and buffers), `params`,
+  `trainable`, `macs` (of the operators its own forward ran), `ops`, `output_shapes` (of its
+  last call), `notes` (why a figure is missing: a None figure always has a note).
+- `ForwardStep`: one step of a forward, in execution order (a step is listed when it
+  starts): `caller` (path of the module whose forward runs it), `kind` ("module": a
+  submodule call, `target` its path; "function": a library function on tensors, `target`
+  its qualified name: "torch.nn.functional.relu", "torch.flatten", "torch.Tensor.view",
+  "operator.add", "operator.iadd"), `arguments` (keyword name or "#0", "#1"; tensors as
+  "Tensor[2, 64, 55, 55] float32"), `input_shapes`/`output_shapes` (None when not known),
+  `location`, `text` (the call as written, or the operator), `macs` (function steps: the
+  multiply-accumulates counted while it ran; None when not derived), `notes`.
+- `ModelReading`: `model`, `input_shape`, `layers`, `steps`, `diagnostics` (sorted: warnings
+  first), `output_shapes` of the model.
+
+A wrong model name raises ConfigError; a model whose building cannot be evaluated raises
+DocgenError with file:line. What forward cannot compute stays in the records as a None with
+its reason, and every operator that failed on known inputs (a wrong channel count, a spatial
+size too small, a wrong rank) is a warning naming the layer and the line.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from typing import Any
+
+from docgen.classes.resolve import Resolver
+from docgen.core.config import DEFAULT_MODULE_ROOT
+from docgen.core.errors import ConfigError, DocgenError
+from docgen.core.names import short_name
+from docgen.core.records import Diagnostic, Location, Severity, TensorDoc
+from docgen.models.evaluate import Evaluator
+from docgen.models.frames import BoundMethod, FunctionRef, ModelRaise, Partial, SourceModule
+from docgen.models.shapes import counts_macs
+from docgen.models.steps import FUNCTION, MODULE, StepRecord
+from docgen.models.values import (
+    CallSite,
+    CannotEvaluate,
+    ClassRef,
+    External,
+    Instance,
+    ModuleInstance,
+    ModuleRef,
+    SymTensor,
+    Unknown,
+)
+
+Shapes = tuple[tuple[int, ...], ...]
+VALUE_WIDTH = 80
+
+
+@dataclass(frozen=True)
+class LayerNode:
+    """One submodule instance of the evaluated module tree (see the module docstring)."""
+
+    path: str
+    qualname: str
+    call: str
+    arguments: tuple[tuple[str, str], ...]
+    location: Location | None
+    children: tuple[str, ...]
+    tensors: tuple[TensorDoc, ...] = ()
+    params: int | None = None
+    trainable: int | None = None
+    macs: int | None = None
+    ops: tuple[str, ...] = ()
+    output_shapes: Shapes | None = None
+    notes: tuple[str, ...] = ()
+
+    @property
+    def depth(self) -> int:
+        return self.path.count(".") + 1 if self.path else 0
+
+
+@dataclass(frozen=True)
+class ForwardStep:
+    """One step of a forward's data flow, in execution order (see the module docstring)."""
+
+    caller: str
+    kind: str
+    target: str
+    arguments: tuple[tuple[str, str], ...]
+    input_shapes: Shapes | None
+    output_shapes: Shapes | None
+    location: Location | None
+    text: str = ""
+    macs: int | None = None
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ModelReading:
+    """A model read from source: its module tree and its forward's steps."""
+
+    model: str
+    input_shape: tuple[int, ...]
+    layers: tuple[LayerNode, ...]
+    steps: tuple[ForwardStep, ...]
+    diagnostics: tuple[Diagnostic, ...]
+    output_shapes: Shapes | None = None
+    is_built_completely: bool = True  # no warning while building: the parameters are exact
+
+    @property
+    def is_complete(self) -> bool:
+        """Nothing that could change the tree, a shape or a count was left undecided."""
+        return not any(d.severity == Severity.WARNING for d in self.diagnostics)
+
+
+def read_model(resolver: Resolver, model: str, input_shape: tuple[int, ...],
+               module_root: str = DEFAULT_MODULE_ROOT) -> ModelReading:
+    """Build `model` (`package.module:Name`, a builder or a class) and run its forward.
+
+    `module_root` is the class that stands for torch.nn.Module (the configuration's).
+    """
+    evaluator = Evaluator(resolver, module_root)
+    root = build_model(evaluator, model)
+    built = not any(d.severity == Severity.WARNING for d in evaluator.diagnostics)
+    for _, module in root.walk():
+        module.training = False  # model.eval(): the inference graph, as torchvision counts it
+    output = evaluator.call_module(root, (SymTensor(tuple(input_shape)),), {})
+    paths = {id(module): path for path, module in root.walk()}
+    layers = tuple(_layer(path, module) for path, module in root.walk())
+    steps = tuple(_step(record, paths) for record in evaluator.recorder.records)
+    failures = [_failure(path, module, failure) for path, module in root.walk()
+                for failure in module.failures]
+    diagnostics = tuple(sorted(dict.fromkeys([*evaluator.diagnostics, *failures]),
+                               key=lambda d: (d.severity != Severity.WARNING, d.path, d.line)))
+    return ModelReading(model, tuple(input_shape), layers, steps, diagnostics,
+                        shapes_of(output), built)
+
+
+def build_model(evaluator: Evaluator, model: str) -> ModuleInstance:
+    """Evaluate the builder or class named `module:name` with its default arguments."""
+    module_name, _, name = model.partition(":")
+    module = evaluator.source_module(module_name) if module_name else None
+    if module is None or not name:
+        raise ConfigError(f"model {model!r}: expected MODULE:NAME with a module of the sources"
+                          if not name or not module_name
+                          else f"model {model!r}: module {module_name!r} not found in the "
+                          "sources")
+    if name not in module.defs and not _is_imported(module, name):
+        raise ConfigError(f"model {model!r}: {module.path} defines no {name!r}")
+    try:
+        builder = evaluator.module_global(module, name)
+        if isinstance(builder, (Unknown, External, ModuleRef)):
+            raise ConfigError(f"model {model!r}: {name!r} in {module.path} is not a class or "
+                              "a function read from source")
+        result = evaluator.call(builder, (), {})
+    except CannotEvaluate as exc:
+        where = f"{exc.location}: " if exc.location else f"{module.path}: "
+        raise DocgenError(f"{where}model {model!r} cannot be evaluated: {exc.reason}") from exc
+    except ModelRaise as exc:
+        raise DocgenError(f"{exc.location}: building {model} raises: {exc.message}") from exc
+    if not isinstance(result, ModuleInstance):
+        reason = result.describe() if isinstance(result, Unknown) else value_text(result)
+        raise DocgenError(f"{module.path}: model {model!r} did not evaluate to a "
+                          f"torch.nn.Module: {reason}")
+    if result.call_site is None:
+        line = getattr(module.defs.get(name), "lineno", 0)
+        result.call_site = CallSite(f"{name}()", Location(module.path, line))
+    return result
+
+
+def _is_imported(module: SourceModule, name: str) -> bool:
+    """Whether `name` is bound by an import at the top of `module` (a re-exported model)."""
+    for stmt in module.tree.body:
+        if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+            if any((alias.asname or alias.name.split(".")[0]) == name for alias in stmt.names):
+                return True
+            if any(alias.name == "*" for alias in stmt.names):
+                return True
+    return False
+
+
+# ----------------------------------------------------------------- layers
+
+def _layer(path: str, module: ModuleInstance) -> LayerNode:
+    tensors = tuple(
+        [_tensor_doc(n, v, False) for n, v in module.parameters.items() if v is not None]
+        + [_tensor_doc(n, v, True) for n, v in module.buffers.items() if v is not None])
+    notes = [f"{t.name}: shape not derived: {t.note}" for t in tensors if t.shape is None]
+    notes += [f"{'self.' + name if name.isidentifier() else name} not evaluated: "
+              f"{u.describe()}" for name, u in module.unknown.items()]
+    params = trainable = None
+    if not notes:
+        weights = [t for t in tensors if not t.is_buffer]
+        params = sum(_numel(t.shape) for t in weights)
+        trainable = sum(_numel(t.shape) for t in weights if t.is_trainable)
+    shapes = _output_shapes(module, notes)
+    macs: int | None = module.macs
+    for op, reason in module.macs_unknown:
+        notes.append(f"{op}: {reason}")
+        if _loses_macs(op, reason):
+            macs = None
+    site = module.call_site
+    children = tuple(f"{path}.{name}" if path else name
+                     for name, child in module.modules.items()
+                     if isinstance(child, ModuleInstance))
+    return LayerNode(
+        path=path, qualname=module.cls.qualname, call=site.text if site else "",
+        arguments=tuple((name, value_text(value)) for name, value in module.init_arguments or ()),
+        location=site.location if site else None, children=children, tensors=tensors,
+        params=params, trainable=trainable, macs=macs, ops=tuple(dict.fromkeys(module.ops)),
+        output_shapes=shapes, notes=tuple(notes))
+
+
+def _loses_macs(op: str, reason: str) -> bool:
+    """Whether a failed operator leaves a MAC count unknown: one that counts, one with no
+    rule (it might), or a forward statement that was not evaluated."""
+    return op == "forward" or counts_macs(op) or reason.startswith("no shape rule")
+
+
+def _tensor_doc(name: str, value: Any, is_buffer: bool) -> TensorDoc:
+    if isinstance(value, SymTensor):
+        return TensorDoc(name, value.shape, value.origin, is_buffer,
+                         value.requires_grad and not is_buffer)
+    reason = value.describe() if isinstance(value, Unknown) else f"not a tensor: {value!r}"
+    return TensorDoc(name, None, None, is_buffer, False, reason)
+
+
+def _numel(shape: tuple[int, ...] | None) -> int:
+    count = 1
+    for dim in shape or ():
+        count *= dim
+    return count
+
+
+def _output_shapes(module: ModuleInstance, notes: list[str]) -> Shapes | None:
+    if not module.outputs:
+        notes.append("not called by forward: no output shape")
+        return None
+    if len(module.outputs) > 1:
+        notes.append(f"called {len(module.outputs)} times; shape of the last call")
+    last = module.outputs[-1]
+    shapes = shapes_of(last)
+    if shapes is None:
+        why = last.describe() if isinstance(last, Unknown) else f"returns {type(last).__name__}"
+        notes.append(f"output shape not derived: {why}")
+    return shapes
+
+
+def _failure(path: str, module: ModuleInstance,
+             failure: tuple[str, str, Location | None]) -> Diagnostic:
+    """A warning at the line that built the layer (the model's own source), naming the layer;
+    the line of the operator call, often inside the library, is added."""
+    op, reason, location = failure
+    built = module.call_site.location if module.call_site else None
+    loc = built or location or Location("<unknown>", 0)
+    at = f" (called at {location})" if location and location != loc else ""
+    layer = path or "(model)"
+    return Diagnostic(loc.path, loc.line,
+                      f"layer {layer} ({module.cls.name}): {op}: {reason}{at}", Severity.WARNING)
+
+
+# ----------------------------------------------------------------- steps
+
+def _step(record: StepRecord, paths: dict[int, str]) -> ForwardStep:
+    caller = paths.get(id(record.caller), "<unregistered>")
+    if record.kind == MODULE and record.module is not None:
+        target = paths.get(id(record.module), f"<unregistered {record.module.cls.name}>")
+    else:
+        target = record.target
+    inputs = [v for _, v in record.arguments]
+    notes: list[str] = []
+    if record.failure:
+        notes.append(record.failure)
+    macs: int | None = None
+    if record.kind == FUNCTION:
+        macs = record.macs
+        for op, reason in record.macs_unknown:
+            notes.append(f"{op}: {reason}")
+            if _loses_macs(op, reason):
+                macs = None
+    output = shapes_of(record.result)
+    if output is None and not record.failure and isinstance(record.result, Unknown):
+        notes.append(f"output shape not derived: {record.result.describe()}")
+    return ForwardStep(
+        caller=caller, kind=record.kind, target=target,
+        arguments=tuple((name, value_text(value)) for name, value in record.arguments),
+        input_shapes=_input_shapes(inputs), output_shapes=output,
+        location=record.location, text=record.text, macs=macs, notes=tuple(notes))
+
+
+def _input_shapes(values: list[Any]) -> Shapes | None:
+    shapes: list[tuple[int, ...]] = []
+    for value in values:
+        items = value if isinstance(value, (list, tuple)) else [value]
+        shapes.extend(v.shape for v in items if isinstance(v, SymTensor))
+        if isinstance(value, Unknown):
+            return None
+    return tuple(shapes)
+
+
+def shapes_of(value: Any) -> Shapes | None:
+    """The shapes of a tensor or of a tuple/list of tensors (None items skipped); else None."""
+    if isinstance(value, SymTensor):
+        return (value.shape,)
+    if isinstance(value, (tuple, list)) and any(isinstance(v, SymTensor) for v in value) \
+            and all(isinstance(v, SymTensor) or v is None for v in value):
+        return tuple(v.shape for v in value if v is not None)
+    return None
+
+
+# ----------------------------------------------------------------- values as text
+
+def value_text(value: Any, width: int = VALUE_WIDTH) -> str:
+    """A value as short text: `3`, `(11, 11)`, `True`, `'relu'`, `Tensor[2, 64] float32`."""
+    text = _text(value, 0)
+    return text if len(text) <= width else text[:width - 1] + "…"
+
+
+def _text(value: Any, depth: int) -> str:
+    if depth > 3:
+        return "…"
+    if isinstance(value, SymTensor):
+        return f"Tensor[{', '.join(str(d) for d in value.shape)}] float32"
+    if isinstance(value, ModuleInstance):
+        return f"{value.cls.name}(…)"
+    if isinstance(value, Instance):
+        return f"<{value.cls.name}>"
+    if isinstance(value, ClassRef):
+        return value.name
+    if isinstance(value, FunctionRef):
+        return value.name
+    if isinstance(value, BoundMethod):
+        return _text(value.func, depth + 1)
+    if isinstance(value, Partial):
+        inner = [_text(value.func, depth + 1), *(_text(a, depth + 1) for a in value.args),
+                 *(f"{k}={_text(v, depth + 1)}" for k, v in value.kwargs.items())]
+        return f"partial({', '.join(inner)})"
+    if isinstance(value, Unknown):
+        return "?"
+    if isinstance(value, (External, ModuleRef)):
+        return short_name(value.path if isinstance(value, External) else value.name)
+    if isinstance(value, tuple):
+        items = [_text(v, depth + 1) for v in value]
+        return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
+    if isinstance(value, list):
+        return f"[{', '.join(_text(v, depth + 1) for v in value)}]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{_text(k, depth + 1)}: {_text(v, depth + 1)}"
+                               for k, v in value.items()) + "}"
+    if isinstance(value, (bool, int, float, str)) or value is None:
+        return repr(value)
+    return type(value).__name__
