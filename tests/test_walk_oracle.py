@@ -33,11 +33,14 @@ MODELS = {
     "alexnet": "torchvision.models.alexnet:AlexNet",
     "resnet18": "torchvision.models.resnet:resnet18",
     "vgg16_bn": "torchvision.models.vgg:vgg16_bn",
+    "mobilenet_v3_small": "torchvision.models.mobilenetv3:mobilenet_v3_small",
+    "vit_b_16": "torchvision.models.vision_transformer:vit_b_16",
 }
-# (precision, recall) floors this walk reaches today for every (model, mode, oneDNN) run,
-# measured 2026-11-30 (lowest: resnet18 forward recall 0.64, backward recall 0.50); a drop
-# fails. The goal is 0.95 for both: see README "What the walk cannot decide yet".
-FLOOR = {"forward": (0.75, 0.60), "backward": (0.95, 0.45)}
+# (precision, recall) floors for every (model, mode, oneDNN) run. Precision meets the
+# issue's 0.95 (1.00 measured on 2026-11-30); recall does not yet (lowest measured: resnet18
+# forward 0.71, backward 0.50: BatchNorm's C++ bodies are not read, nor the autograd
+# codegen's sum_to): a drop fails. See README "What the walk cannot decide yet".
+FLOOR = {"forward": (0.95, 0.70), "backward": (0.95, 0.48)}
 
 
 def _ops(entries: list[str]) -> set[str]:

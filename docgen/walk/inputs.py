@@ -1,27 +1,22 @@
-"""Each layer's evaluated attributes and input shape, from the one static evaluator of the
-model (docgen.models.evaluate): the model is built with its default arguments and called on
-a symbolic input; every module call records the shapes of the tensors it is given.
-
-To be replaced by models.reader.read_model (one reader of a model) once it lands.
-"""
+"""Each layer's evaluated values, input shape and the arguments its caller passes, from the
+one reader of a model (docgen.models.reader.read_model)."""
 
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass
-from typing import Any
 
 from docgen.classes.resolve import Resolver
+from docgen.core.errors import DocgenError
 from docgen.core.records import Location
-from docgen.models.evaluate import Evaluator
-from docgen.models.interpret import ModelRaise
-from docgen.models.values import CannotEvaluate, ModuleInstance, SymTensor
+from docgen.models.reader import read_model
 
 
 @dataclass(frozen=True)
 class TensorAttr:
     """A parameter or buffer of a layer: a tensor (not None), known by its shape."""
 
-    shape: tuple[int, ...]
+    shape: tuple[int, ...] | None
     is_buffer: bool
 
 
@@ -29,61 +24,61 @@ class TensorAttr:
 class LayerInput:
     path: str
     qualname: str
-    attrs: tuple[tuple[str, object], ...]  # plain evaluated attributes (ints, floats, ...)
+    attrs: tuple[tuple[str, object], ...]  # evaluated constructor values, tensors as TensorAttr
     input_shape: tuple[int, ...] | None
     has_children: bool
     call: str = ""  # the constructor call as written
     location: Location | None = None  # where it is written
+    passed: tuple[tuple[str, str], ...] = ()  # what its caller passes (`need_weights`, "False")
 
 
-class _Recorder(Evaluator):
-    def __init__(self, resolver: Resolver) -> None:
-        super().__init__(resolver)
-        self.inputs: dict[int, tuple[int, ...]] = {}
+@dataclass(frozen=True)
+class FunctionalStep:
+    """A library function a module's forward calls on tensors (`torch.flatten`, `out += x`
+    as `operator.iadd`), with the shapes it gets."""
 
-    def call_module(self, module: ModuleInstance, args: tuple[Any, ...],
-                    kwargs: dict[str, Any]) -> Any:
-        first = next((a for a in args if isinstance(a, SymTensor)), None)
-        if first is not None:
-            self.inputs.setdefault(id(module), first.shape)
-        return super().call_module(module, args, kwargs)
+    caller: str  # path of the module whose forward makes the call ("" for the model)
+    target: str  # torch.flatten, operator.iadd, torch.Tensor.view
+    text: str
+    location: Location | None
+    input_shapes: tuple[tuple[int, ...], ...] | None
 
 
-def _plain(value: object) -> bool:
-    if isinstance(value, (bool, int, float, str)) or value is None:
-        return True
-    return isinstance(value, (tuple, list)) and all(
-        isinstance(v, (bool, int, float)) for v in value)
+def _value(text: str) -> object:
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        return text
 
 
 def read_layer_inputs(resolver: Resolver, model: str, input_shape: tuple[int, ...],
-                      training: bool) -> dict[str, LayerInput]:
-    """path -> LayerInput for every module of `model`; {} when it cannot be evaluated."""
-    module_name, _, name = model.partition(":")
-    evaluator = _Recorder(resolver)
-    module = evaluator.source_module(module_name)
-    if module is None or not name:
-        return {}
+                      training: bool) -> tuple[dict[str, LayerInput], list[FunctionalStep]]:
+    """path -> LayerInput for every module of `model`, and the functional steps of the
+    forwards; ({}, []) when it cannot be read (the walk then keeps its literal reading of
+    the model's `__init__`)."""
+    del training  # shapes do not depend on the mode for the layers read here
     try:
-        root = evaluator.call(evaluator.module_global(module, name), (), {})
-        if not isinstance(root, ModuleInstance):
-            return {}
-        for _, sub in root.walk():
-            sub.training = training
-        evaluator.call_module(root, (SymTensor(tuple(input_shape)),), {})
-    except (CannotEvaluate, ModelRaise, RecursionError):
-        return {}
+        reading = read_model(resolver, model, tuple(input_shape))
+    except (DocgenError, RecursionError):
+        return {}, []
+    steps = [FunctionalStep(s.caller, s.target, s.text, s.location, s.input_shapes)
+             for s in reading.steps if s.kind == "function"]
+    inputs: dict[str, tuple[int, ...] | None] = {}
+    passed: dict[str, tuple[tuple[str, str], ...]] = {}
+    for step in reading.steps:
+        if step.kind == "module" and step.target not in inputs:
+            inputs[step.target] = step.input_shapes[0] if step.input_shapes else None
+            passed[step.target] = step.arguments
     out: dict[str, LayerInput] = {}
-    for path, sub in root.walk():
-        attrs: dict[str, object] = {k: v for k, v in sub.attrs.items() if _plain(v)}
-        for table, is_buffer in ((sub.parameters, False), (sub.buffers, True)):
-            for k, v in table.items():
-                attrs[k] = TensorAttr(v.shape, is_buffer) if isinstance(v, SymTensor) \
-                    else None
-        attrs["bias"] = sub.parameters.get("bias") is not None if "bias" in sub.parameters \
-            else attrs.get("bias", False)
-        site = sub.call_site
-        out[path] = LayerInput(path, sub.cls.qualname, tuple(attrs.items()),
-                               evaluator.inputs.get(id(sub)), bool(sub.modules),
-                               site.text if site else "", site.location if site else None)
-    return out
+    for node in reading.layers:
+        attrs: dict[str, object] = {name: _value(text) for name, text in node.arguments}
+        for tensor in node.tensors:
+            attrs[tensor.name] = TensorAttr(tensor.shape, tensor.is_buffer)
+        if any(t.name == "bias" for t in node.tensors):
+            attrs["bias"] = True
+        elif "bias" in attrs and not isinstance(attrs["bias"], bool):
+            attrs["bias"] = bool(attrs["bias"]) and attrs["bias"] != "None"
+        out[node.path] = LayerInput(node.path, node.qualname, tuple(attrs.items()),
+                                    inputs.get(node.path), bool(node.children), node.call,
+                                    node.location, passed.get(node.path, ()))
+    return out, steps

@@ -22,7 +22,7 @@ from docgen.walk.aten import (
 )
 from docgen.walk.context import DEFAULT_BACKENDS, WalkContext, open_context
 from docgen.walk.decide import Arm, LayerFacts, choose, read_arms
-from docgen.walk.inputs import LayerInput, read_layer_inputs
+from docgen.walk.inputs import FunctionalStep, LayerInput, read_layer_inputs
 from docgen.walk.python_route import (
     UNKNOWN,
     BindingUse,
@@ -43,6 +43,7 @@ from docgen.walk.records import (
     KernelChoice,
     LayerWalk,
     OpNode,
+    PyHop,
     Reached,
     UpstreamEdge,
     WalkReport,
@@ -316,12 +317,17 @@ def walk_model(ctx: WalkContext, model: str, *, layer: str | None = None,
     with a setting, each layer's taken path decided for it."""
     specs, forward = read_layers(ctx, model)
     inputs: dict[str, LayerInput] = {}
+    steps: list[FunctionalStep] = []
     if setting is not None:
-        inputs = read_layer_inputs(ctx.resolver, model, setting.input_shape, setting.training)
+        inputs, steps = read_layer_inputs(ctx.resolver, model, setting.input_shape,
+                                          setting.training)
         specs = _evaluated_specs(ctx, specs, inputs)
     walks = [walk_layer(ctx, spec, setting, inputs.get(spec.path)) for spec in specs
              if layer in (None, spec.path)]
-    if forward is not None:
+    if steps and setting is not None:
+        walks.extend(w for w in _functional_walks(ctx, model, steps, setting)
+                     if layer in (None, w.path, w.type_text))
+    elif forward is not None:
         walks.extend(w for w in _forward_ops(ctx, forward, setting)
                      if layer in (None, w.path, w.type_text))
     if layer is not None and not walks:
@@ -430,6 +436,59 @@ def _operators(ctx: WalkContext, uses: list[BindingUse]) -> tuple[OpNode, ...]:
                 node = replace(node, note=ON_BUFFER)
             out.append(node)
     return tuple(out)
+
+
+# Python operators on tensors as the reader names them -> the Tensor method they call.
+_OPERATOR_METHODS = {"operator.add": "add", "operator.iadd": "add_", "operator.sub": "sub",
+                     "operator.isub": "sub_", "operator.mul": "mul", "operator.imul": "mul_",
+                     "operator.truediv": "div", "operator.itruediv": "div_",
+                     "operator.matmul": "matmul", "operator.neg": "neg"}
+FUNCTIONAL = ":functional"
+
+
+def _functional_walks(ctx: WalkContext, model: str, steps: list[FunctionalStep],
+                      setting: Setting) -> list[LayerWalk]:
+    """The functional steps of each module's forward (`torch.flatten(x, 1)`, `out += x`),
+    one walk per calling module, named `<path>:functional` as the traces name them."""
+    module = model.partition(":")[0]
+    by_caller: dict[str, list[FunctionalStep]] = {}
+    for step in steps:
+        by_caller.setdefault(step.caller, []).append(step)
+    out: list[LayerWalk] = []
+    for caller, group in by_caller.items():
+        uses: list[BindingUse] = []
+        hops: list[PyHop] = []
+        stopped: list[str] = []
+        for step in group:
+            line = step.location.line if step.location else 0
+            method = _OPERATOR_METHODS.get(step.target)
+            if step.target.startswith("torch.Tensor."):
+                method = step.target.removeprefix("torch.Tensor.")
+            if method is not None:
+                uses.append(BindingUse(method, "torch._C.TensorBase", None, False))
+                hops.append(PyHop(f"torch._C.TensorBase.{method}", "binding", step.location,
+                                  step.text or step.target, note="Tensor method"))
+                continue
+            if step.target.startswith("operator."):
+                continue  # indexing, comparisons: no operator of their own here
+            call = CallSite(step.target, line, (), (), ())
+            hop, found, why = walk_call(ctx, module, call)
+            if hop is not None:
+                hops.append(hop)
+            uses.extend(found)
+            if why:
+                stopped.append(why)
+        if not uses:
+            continue
+        first = group[0]
+        walk = LayerWalk(f"{caller}{FUNCTIONAL}", "functional", None,
+                         tuple((f"#{i}", s.text or s.target) for i, s in enumerate(group)),
+                         first.location or Location("", 0), tuple(hops),
+                         _operators(ctx, uses), "; ".join(stopped))
+        shape = first.input_shapes[0] if first.input_shapes else None
+        out.append(replace(walk, taken=_decide(ctx, walk, setting, {}, shape),
+                           input_shape=shape))
+    return out
 
 
 def _forward_ops(ctx: WalkContext, forward: FunctionFlow,
