@@ -41,6 +41,9 @@ MODELS = {
 # forward 0.71, backward 0.50: BatchNorm's C++ bodies are not read, nor the autograd
 # codegen's sum_to): a drop fails. See README "What the walk cannot decide yet".
 FLOOR = {"forward": (0.95, 0.70), "backward": (0.95, 0.48)}
+# vit_b_16: LayerNorm, MultiheadAttention / scaled_dot_product_attention and GELU bodies are
+# not among the C++ files read yet; its figures are printed and held at today's level.
+FLOORS = {"vit_b_16": {"forward": (0.95, 0.40), "backward": (0.95, 0.07)}}
 
 
 def _ops(entries: list[str]) -> set[str]:
@@ -123,5 +126,6 @@ def test_taken_path_matches_cpu_traces(walk_context, target: str) -> None:
         p, r = _ratio(hit, mine), _ratio(hit, traced)
         print(f"  ALL {mode} oneDNN {'on' if mkldnn else 'off'} {direction}: "
               f"precision {p:.2f} recall {r:.2f}")
-        assert p >= FLOOR[direction][0] and r >= FLOOR[direction][1], (
+        floor = FLOORS.get(target, FLOOR)[direction]
+        assert p >= floor[0] and r >= floor[1], (
             target, mode, mkldnn, direction, p, r)

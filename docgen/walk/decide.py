@@ -392,6 +392,8 @@ class Decider:
             return a == "true"
         if "::" in a and "(" not in a and "." not in a:
             return a.rsplit("::", 1)[-1]  # a constant: c10::kStrided -> kStrided
+        if re.fullmatch(r"k[A-Z]\w*", a):
+            return a  # a constant named as c10 names them: kSparseCsr, kFloat
         m = re.fullmatch(r"at::symint::size<\w+>\((\w+),(-?\d+)\)", a)
         if m:
             a = f"{m.group(1)}.size({m.group(2)})"

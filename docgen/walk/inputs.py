@@ -30,6 +30,7 @@ class LayerInput:
     call: str = ""  # the constructor call as written
     location: Location | None = None  # where it is written
     passed: tuple[tuple[str, str], ...] = ()  # what its caller passes (`need_weights`, "False")
+    called: bool = True  # whether any forward calls it (MHA's out_proj is only read from)
 
 
 @dataclass(frozen=True)
@@ -80,5 +81,6 @@ def read_layer_inputs(resolver: Resolver, model: str, input_shape: tuple[int, ..
             attrs["bias"] = bool(attrs["bias"]) and attrs["bias"] != "None"
         out[node.path] = LayerInput(node.path, node.qualname, tuple(attrs.items()),
                                     inputs.get(node.path), bool(node.children), node.call,
-                                    node.location, passed.get(node.path, ()))
+                                    node.location, passed.get(node.path, ()),
+                                    node.path in inputs)
     return out, steps

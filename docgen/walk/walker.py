@@ -359,8 +359,8 @@ def _evaluated_specs(ctx: WalkContext, specs: list[LayerSpec],
             if s.path in inputs else s for s in specs]
     out: list[LayerSpec] = []
     for path, found in inputs.items():
-        if not path or found.has_children:
-            continue
+        if not path or found.has_children or not found.called:
+            continue  # containers, and layers no forward calls (their owner reads weights)
         env = tuple((f"self.{k}", v) for k, v in found.attrs)
         known = literal_specs.get(path)
         if known is not None:
