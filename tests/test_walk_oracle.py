@@ -18,16 +18,12 @@ from pathlib import Path
 
 import pytest
 
+from docgen.walk.taken import UTILITY_OPERATORS
+
 TRACES = Path(__file__).parent / "data" / "oracles" / "traces" / "torch-2.13.0-cpu"
 
-# Allocation, views and bookkeeping: left out of both sides (documented in the README).
-UTILITIES = frozenset({
-    "empty", "empty_like", "empty_strided", "new_empty", "new_empty_strided", "zeros",
-    "zeros_like", "as_strided", "as_strided_", "resize_", "resize_as_", "view",
-    "_unsafe_view", "_reshape_alias", "alias", "detach", "expand", "t", "transpose",
-    "resolve_conj", "resolve_neg", "contiguous", "clone", "copy_", "to", "_to_copy",
-    "fill_", "zero_", "lift_fresh", "squeeze", "unsqueeze", "reshape", "permute",
-})
+# Allocation, views and bookkeeping: left out of both sides (docgen.walk.taken's list).
+UTILITIES = UTILITY_OPERATORS
 
 MODELS = {
     "alexnet": "torchvision.models.alexnet:AlexNet",

@@ -206,6 +206,7 @@ class LayerWalk:
     stopped: str = ""  # why the Python walk stopped early, when it did
     taken: Any = None  # taken.Taken for the report's setting (None: no setting given)
     input_shape: tuple[int, ...] | None = None
+    attrs: tuple[tuple[str, object], ...] = ()  # the values its branches were decided from
 
 
 @dataclass(frozen=True)
@@ -218,6 +219,9 @@ class WalkReport:
     upstream: str  # where the C++ edges came from
     diagnostics: tuple[Diagnostic, ...] = ()
     setting: Any = None  # setting.Setting the taken paths are decided for
+    # other settings decided on the same walk: (Setting, Taken per layer, in layer order)
+    views: tuple[tuple[Any, tuple[Any, ...]], ...] = ()
+    versions: tuple[tuple[str, str], ...] = ()  # distribution -> version read (for links)
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,21 @@ from docgen.walk.aten import IMPLICIT
 from docgen.walk.decide import Decider, Decision, LayerFacts
 from docgen.walk.records import LayerWalk, OpNode, Reached
 
+# Allocation, view and bookkeeping operators: never "the work" of a layer in an answer, and
+# left out of both sides when the oracle test compares static paths with profiler traces.
+UTILITY_OPERATORS = frozenset({
+    "empty", "empty_like", "empty_strided", "new_empty", "new_empty_strided", "zeros",
+    "zeros_like", "as_strided", "as_strided_", "resize_", "resize_as_", "view",
+    "_unsafe_view", "_reshape_alias", "alias", "detach", "expand", "t", "transpose",
+    "resolve_conj", "resolve_neg", "contiguous", "clone", "copy_", "to", "_to_copy",
+    "fill_", "zero_", "lift_fresh", "squeeze", "unsqueeze", "reshape", "permute",
+})
+
+
+def is_utility(name: str) -> bool:
+    return name.removeprefix("aten::").split(".")[0] in UTILITY_OPERATORS
+
+
 _FORMULA_CALL = re.compile(r"(?<![\w.:])([a-z_][a-z0-9_]*)\s*\(")
 
 
@@ -56,6 +71,7 @@ class Taken:
     backward_lines: tuple[tuple[int, str, str, str], ...] = ()
     work: tuple[str, ...] = ()  # forward operators whose backend kernel does the work
     backward_work: tuple[str, ...] = ()
+    choices: tuple[tuple[str, str], ...] = ()  # enum selector -> value chosen (ConvBackend)
 
 
 @dataclass
@@ -124,7 +140,7 @@ def _visit(state: _State, node: OpNode, key: str, parent_kernels: set[str] | Non
                         _where(node)))
     if is_operator:
         forward.append(node.name)
-        if key_ == state.backend and not in_work:
+        if key_ == state.backend and not in_work and not is_utility(node.name):
             state.work.append(node.name)
             in_work = True
         if kernel:
@@ -139,9 +155,13 @@ def _visit(state: _State, node: OpNode, key: str, parent_kernels: set[str] | Non
                 and not node.derivative.via_decomposition:
             state.recorded.append(node)
             recording = False
+    before = len(forward)
     for i, child in enumerate(node.children):
         _visit(state, child, f"{key}/{i}", below, recording, forward, False, depth + 1,
                in_work)
+    if is_operator and not in_work and not is_utility(node.name) and not any(
+            not is_utility(op) for op in forward[before:]):
+        state.work.append(node.name)  # a leaf of the taken path (a composite kernel's work)
 
 
 def decide_layer(layer: LayerWalk, facts: LayerFacts, backward_ops: BackwardOps) -> Taken:
@@ -165,7 +185,10 @@ def decide_layer(layer: LayerWalk, facts: LayerFacts, backward_ops: BackwardOps)
                  tuple(state.undecided.values()), tuple(state.edges),
                  tuple(n.name for n in state.recorded), tuple(sub_state.kernels.items()),
                  tuple(state.lines), tuple(sub_state.lines), tuple(state.work),
-                 tuple(sub_state.work))
+                 tuple(sub_state.work),
+                 tuple((enum, label) for enum, (label, _) in facts.choices.items()
+                       if label and any(enum in e.reason for e in state.edges
+                                        if e.decision == "taken")))
 
 
 class BackwardOps:

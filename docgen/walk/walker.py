@@ -325,6 +325,8 @@ def walk_model(ctx: WalkContext, model: str, *, layer: str | None = None,
     walks = [walk_layer(ctx, spec, setting, inputs.get(spec.path)) for spec in specs
              if layer in (None, spec.path)]
     if steps and setting is not None:
+        # a leaf's own forward is the layer's walk; only containers have functional steps
+        steps = [s for s in steps if s.caller not in inputs or inputs[s.caller].has_children]
         walks.extend(w for w in _functional_walks(ctx, model, steps, setting)
                      if layer in (None, w.path, w.type_text))
     elif forward is not None:
@@ -354,8 +356,8 @@ def _evaluated_specs(ctx: WalkContext, specs: list[LayerSpec],
     literal_specs = {s.path: s for s in specs}
     if any(path not in inputs or inputs[path].has_children for path in literal_specs):
         # the evaluated model does not have the layers read literally: keep those
-        return [replace(s, env=(*(
-            (f"self.{k}", v) for k, v in inputs[s.path].attrs), *s.env))
+        return [replace(s, env=(*s.env, *(
+            (f"self.{k}", v) for k, v in inputs[s.path].attrs)))
             if s.path in inputs else s for s in specs]
     out: list[LayerSpec] = []
     for path, found in inputs.items():
@@ -364,7 +366,7 @@ def _evaluated_specs(ctx: WalkContext, specs: list[LayerSpec],
         env = tuple((f"self.{k}", v) for k, v in found.attrs)
         known = literal_specs.get(path)
         if known is not None:
-            out.append(replace(known, env=(*env, *known.env)))
+            out.append(replace(known, env=(*known.env, *env)))  # evaluated values win
             continue
         short = found.qualname.rsplit(".", 1)[-1]
         out.append(LayerSpec(path, found.call.split("(")[0] or short, found.qualname, (),
@@ -385,7 +387,21 @@ def walk_layer(ctx: WalkContext, spec: LayerSpec, setting: Setting | None = None
     if "transposed" not in attrs and spec.qualname:
         attrs["transposed"] = "Transpose" in spec.qualname.rsplit(".", 1)[-1]
     shape = found.input_shape if found is not None else None
-    return replace(walk, taken=_decide(ctx, walk, setting, attrs, shape), input_shape=shape)
+    return replace(walk, taken=_decide(ctx, walk, setting, attrs, shape), input_shape=shape,
+                   attrs=tuple(attrs.items()))
+
+
+def decide_settings(ctx: WalkContext, report: WalkReport,
+                    settings: tuple[Setting, ...]) -> WalkReport:
+    """`report` with each layer's taken path decided again for other settings of the same
+    mode and grad (the Python route depends only on those): CPU oneDNN on/off, CUDA cuDNN
+    on/off... kept in `views`, in the order given."""
+    views = []
+    for setting in settings:
+        views.append((setting, tuple(
+            _decide(ctx, layer, setting, dict(layer.attrs), layer.input_shape)
+            for layer in report.layers)))
+    return replace(report, views=tuple(views))
 
 
 def _decide(ctx: WalkContext, walk: LayerWalk, setting: Setting, attrs: dict[str, object],
@@ -512,15 +528,26 @@ def _forward_ops(ctx: WalkContext, forward: FunctionFlow,
     return out
 
 
+# The settings every Walk page answers for: the two switches a learner flips most.
+PAGE_SETTINGS = (Setting("CPU", mkldnn=True), Setting("CPU", mkldnn=False),
+                 Setting("CUDA", cudnn=True), Setting("CUDA", cudnn=False))
+
+
 def walk_for_site(sources: SourceSet, model: str, *, pytorch_src: Path | None = None,
-                  backends: tuple[str, ...] = DEFAULT_BACKENDS
+                  backends: tuple[str, ...] = DEFAULT_BACKENDS,
+                  settings: tuple[Setting, ...] = PAGE_SETTINGS
                   ) -> tuple[WalkReport, BackendsReport]:
     """Everything the Walk and Backends pages need, in one call: the walk of every layer of
-    `model` and the Backends facts (C++ edges from `pytorch_src`, else the shipped file)."""
+    `model` decided for each of `settings`, and the Backends facts (C++ edges from
+    `pytorch_src`, else the shipped file)."""
     from docgen.walk.backends import read_backends
     from docgen.walk.upstream import load_shipped_edges, scan_tree
 
     edges = scan_tree(pytorch_src) if pytorch_src is not None else load_shipped_edges()
-    ctx = open_context(sources, edges, backends)
-    report = walk_model(ctx, model)
+    ctx = open_context(sources, edges, tuple(dict.fromkeys(
+        (*backends, *(s.backend for s in settings)))))
+    report = walk_model(ctx, model, setting=settings[0] if settings else None)
+    if settings:
+        report = decide_settings(ctx, report, settings)
+    report = replace(report, versions=tuple((d.name, d.version) for d in sources.distributions))
     return report, read_backends(sources, ctx.table, report)
