@@ -7,12 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_site_browser import (  # noqa: F401 - fixtures shared with the site's test
-    artifacts,
-    base_url,
-    driver,
-    site,
-)
+from tests import test_site_browser as _site_browser
+
+# the site's browser fixtures, shared (one built site, one Chromium per module)
+site = _site_browser.site
+base_url = _site_browser.base_url
+driver = _site_browser.driver
+artifacts = _site_browser.artifacts
 
 pytestmark = [pytest.mark.browser, pytest.mark.wheels]
 
