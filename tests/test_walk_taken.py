@@ -194,3 +194,11 @@ def test_cli_answer_first_and_json(real_wheels: dict[str, Path],
     data = json.loads(capsys.readouterr().out)
     assert data["setting"]["mode"] == "eval"
     assert main(["walk", "--mode", "sideways", *args]) == 2
+
+
+@pytest.mark.wheels
+def test_backends_command_checks_its_keys_too(real_wheels: dict[str, Path],
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    args = [a for name, path in real_wheels.items() for a in ("--source", f"{name}={path}")]
+    assert main(["backends", "--backend", "cuda", *args]) == 2
+    assert "case-sensitive" in capsys.readouterr().err

@@ -80,6 +80,15 @@ def cmd_backends(args: argparse.Namespace) -> int:
     cfg, ctx = _context(args)
     if not cfg.model:
         raise ConfigError("docgen backends needs a model (--model MODULE:CLASS)")
+    from docgen.walk.backends import read_keys
+    from docgen.walk.setting import BACKENDS
+
+    known = {k.name for k in read_keys(ctx.sources, [])}
+    for name in args.backend or ():
+        if known and name not in known:
+            raise ConfigError(f"--backend {name!r} is not a dispatch key of the torch version "
+                              f"read (DispatchKey.h, case-sensitive); e.g. "
+                              f"{', '.join(BACKENDS)}")
     report = walk_model(ctx, cfg.model)
     keys = tuple(args.backend) if args.backend else COVERAGE_KEYS
     backends = read_backends(ctx.sources, ctx.table, report, keys)
