@@ -143,6 +143,8 @@ def broken_links(files: Mapping[str, str], *, directory_urls: bool = False) -> l
                 problems.append(f"{page}: {target}")
         base = posixpath.dirname(_served(page, directory_urls))
         for target in _SVG_LINK.findall(text):
+            if "://" in target:
+                continue  # an external link (a source line on GitHub), as for Markdown links
             full = target + "index.html" if target.endswith("/") else target
             resolved = posixpath.normpath(posixpath.join(base, full))
             if resolved not in served:

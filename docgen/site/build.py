@@ -136,7 +136,7 @@ def generate_docs(cfg: Config, *, cache: AnalysisCache | None = None, jobs: int 
                           tuple(change_pages(study)))
     env = make_environment(templates)
     files = PageRenderer(env, content).all_pages()
-    files.update(render_study_pages(study, env, layout.class_pages))
+    files.update(render_study_pages(study, env, layout.class_pages, layout))
     timings["pages"] = time.perf_counter() - clock
     diagnostics = (*project.diagnostics, *model_problems, *study.diagnostics)
     return GeneratedDocs(files, tuple(diagnostics), layout, tuple(f.slug for f in families),

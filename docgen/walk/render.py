@@ -504,8 +504,8 @@ def _where_link(where: str, versions: dict[str, str]) -> str:
     return _link(f"{path.rsplit('/', 1)[-1]}:{line}", source_url(path, line, versions, source))
 
 
-def _python_rows(layer: LayerWalk, versions: dict[str, str],
-                 class_page: Any) -> list[dict[str, str]]:
+def _python_rows(layer: LayerWalk, versions: dict[str, str], class_page: Any,
+                 class_url: Any) -> list[dict[str, str]]:
     """The Python hops of the taken route: not pruned, on the way to a binding."""
     rows: list[dict[str, str]] = []
 
@@ -524,7 +524,7 @@ def _python_rows(layer: LayerWalk, versions: dict[str, str],
                       source_url(hop.location.path, hop.location.line, versions)) \
             if hop.location else ""
         rows.append({"hop": label, "kind": hop.kind, "kernel": "", "where": where,
-                     "name": name, "url": page or ""})
+                     "name": name, "url": class_url(owner) or ""})
         for child in hop.children:
             visit(child)
 
@@ -622,15 +622,18 @@ def _sentence(layer: LayerWalk, taken: Any, setting: Any) -> str:
 
 def render_walk_pages(report: WalkReport, backends: BackendsReport | None = None,
                       env: jinja2.Environment | None = None,
-                      class_page: Any = None, draw: Any = None) -> dict[str, str]:
+                      class_page: Any = None, draw: Any = None,
+                      served: Any = None) -> dict[str, str]:
     """{relative path: Markdown}: one Walk page per layer type, and the Backends page.
 
     Each page answers first, per setting of `report.views`: one sentence, a route diagram
     (`draw(dot)` gives SVG; without it the DOT source is shown), the taken path as a table
     of linked hops, then the alternatives and the undecided conditions folded.
-    `class_page(qualname)` gives the link from a walk page to a class page, or None."""
+    `class_page(qualname)` gives the class page (`classes/X.md`) or None; `served(page,
+    target)` the URL of `target` as served, relative to `page` (for links inside SVG)."""
     env = env or make_environment()
     class_page = class_page or (lambda qualname: None)
+    served = served or (lambda page, target: _relative(page, target[:-3] + ".html"))
     versions = dict(report.versions)
     table: dict[str, Any] = {}
 
@@ -652,8 +655,9 @@ def render_walk_pages(report: WalkReport, backends: BackendsReport | None = None
     for type_name, indices in by_type.items():
         first = report.layers[indices[0]]
         page = f"walk/{type_name.rsplit('.', 1)[-1].lower()}.md"
-        python = _python_rows(first, versions,
-                              lambda q, page=page: _relative(page, class_page(q)))
+        python = _python_rows(
+            first, versions, lambda q, page=page: _relative(page, class_page(q)),
+            lambda q, page=page: served(page, class_page(q)) if class_page(q) else None)
         answers = []
         for setting, takens in views:
             taken = takens[indices[0]]
