@@ -35,6 +35,7 @@ from docgen.walk.upstream import (
     METHOD_PREFIX,
     EdgeSet,
     autograd_namespaced,
+    edges_from_json,
     edges_to_json,
     scan_source,
 )
@@ -58,12 +59,17 @@ def _is_kept(callee: str, operators: set[str] | None, helpers: set[str]) -> bool
     return True
 
 
-def _helpers(edges: list[UpstreamEdge]) -> set[str]:
-    """C++ functions whose bodies call an `at::` operator, or call a function that does
+def _helpers(edges: list[UpstreamEdge], operators: set[str] | None = None) -> set[str]:
+    """C++ functions whose bodies call an `at::` operator or a Tensor method that is one
+    (`multiply<false>` -> `input.mul(noise)`), or call a function that does
     (`_dropout<false>` -> `_dropout_impl<false, false, inplace>`): the walk goes through
     them."""
     found = {e.caller for e in edges if not e.callee.startswith((METHOD_PREFIX, CALL_PREFIX,
                                                                   "native::"))}
+    if operators is not None:
+        found |= {e.caller for e in edges if e.callee.startswith(METHOD_PREFIX)
+                  and e.callee.removeprefix(METHOD_PREFIX).removesuffix("_symint")
+                  in operators}
     while True:
         more = {e.caller for e in edges if e.callee.removeprefix(CALL_PREFIX) in found
                 and e.callee.startswith(CALL_PREFIX)} - found
@@ -142,6 +148,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="keep FunctionsManual.cpp functions only when a backward formula "
                              "of this derivatives.yaml calls them, directly or through "
                              "another (with --native-functions)")
+    parser.add_argument("--update", type=Path, default=None, metavar="JSON",
+                        help="start from this edge file: the functions the --file(s) define "
+                             "replace their old edges (a file re-read in part, for a few "
+                             "functions, marked :partial), every other edge is kept")
     args = parser.parse_args(argv)
     roots = dict(item.split("=", 1) for item in args.src)
     operators: set[str] | None = None
@@ -166,8 +176,27 @@ def main(argv: list[str] | None = None) -> int:
     if args.derivatives is not None and operators is not None:
         table = read_derivatives(args.derivatives.read_text(encoding="utf-8"), table)
         scanned = _formula_reachable(scanned, table.derivatives.values())
-    helpers = _helpers(scanned)
+    helpers = _helpers(scanned, operators)
     edges = EdgeSet()
+    if args.update is not None:
+        old = json.loads(args.update.read_text(encoding="utf-8"))
+        # helpers defined in the parts of a file not re-read stay helpers
+        helpers |= _helpers([e for es in edges_from_json(old, "").edges.values() for e in es],
+                            operators)
+        redone = {(e.caller, e.location.path) for e in scanned}
+        for rel, info in files.items():
+            previous = old.get("files", {}).get(rel)
+            if previous is not None and not info["complete"]:
+                # the file stays described as first read; the functions re-read are listed
+                info = {**previous, "reread": sorted(
+                    {c for c, p in redone if p == rel}
+                    | set(previous.get("reread", [])))}
+                files[rel] = info
+        files = {**old.get("files", {}), **files}
+        for edge in edges_from_json(old, "").edges.values():
+            for e in edge:
+                if (e.caller, e.location.path) not in redone:
+                    edges.add(e)
     for edge in scanned:
         if _is_kept(edge.callee, operators, helpers):
             edges.add(edge)
@@ -182,7 +211,9 @@ def main(argv: list[str] | None = None) -> int:
                 "`docgen walk --pytorch-src <v2.13.0 checkout>` for edges of that exact "
                 "version.",
         "files": files,
-        "enum_check": _enum_check(args.enum, texts) if args.enum else None,
+        "enum_check": _enum_check(args.enum, texts) if args.enum else (
+            json.loads(args.update.read_text(encoding="utf-8")).get("enum_check")
+            if args.update is not None else None),
         "filtered_by": "native_functions.yaml of torch 2.13.0 (method and unqualified calls;"
                        " unqualified calls also kept when they name a C++ helper that calls "
                        "an at:: operator)" if operators is not None else None,

@@ -62,7 +62,9 @@ def test_single_statement_if_and_nested_blocks() -> None:
             "  return at::matmul(x);\n}\n")
     found = {e.callee: e.condition for e in scan_source(text, "f.cpp", "")
              if ":" not in e.callee}
-    assert found == {"addmm": "x.dim() == 2", "cat": "a", "matmul": ""}
+    # code after `if (...) return` runs only when the early return did not
+    assert found == {"addmm": "x.dim() == 2", "cat": "a && !(x.dim() == 2)",
+                     "matmul": "!(x.dim() == 2)"}
 
 
 def test_function_bodies_skip_classes_and_lambdas() -> None:
@@ -282,17 +284,18 @@ def test_macro_defined_functions_and_template_specialisations() -> None:
     # `_plain<false>(...)` names the specialisation of the macro-made template.
     assert by_caller["plain"]["call:_plain<false>"][0] == _line_of(TEMPLATED_CPP,
                                                                    "_plain<false>(input")
-    assert by_caller["_plain<false>"] == by_caller["_plain"]
+    # ... whose own template argument is bound in the calls it makes: impl<..., false>
+    assert by_caller["_plain<false>"] == {"call:impl<false, false, false>": (call_line, "")}
     # In impl<false, false, ...> the `scaled` branch and `twice && ...` are decided away;
     # what the template leaves open stays a condition.
     plain = by_caller["impl<false, false, flag>"]
-    assert plain["method:div_"] == (_line_of(TEMPLATED_CPP, "noise.div_"), "")
+    assert plain["method:div_"] == (_line_of(TEMPLATED_CPP, "noise.div_"), "!(p == 0)")
     assert "method:mul_" not in plain and "method:add_" not in plain
-    assert plain["empty_like"] == (_line_of(TEMPLATED_CPP, "at::empty_like"), "")
+    assert plain["empty_like"] == (_line_of(TEMPLATED_CPP, "at::empty_like"), "!(p == 0)")
     scaled = by_caller["impl<false, true, flag>"]
     assert "method:mul_" in scaled and "method:div_" not in scaled
     # The template itself keeps every call with its conditions.
-    assert by_caller["impl"]["method:add_"][1] == "twice && p > 1"
+    assert by_caller["impl"]["method:add_"][1] == "twice && p > 1 && !(p == 0)"
     # `native::plain(...)` inside namespace at::native: a direct kernel call.
     assert "native::plain" in by_caller["direct"]
 
@@ -329,3 +332,102 @@ def test_functions_manual_helpers_are_namespaced() -> None:
     assert ("autograd::norm_backward", "method:mm") in found
     assert ("autograd::scale", "method:mul") in found
     assert not any(e.caller == "norm_backward" for e in edges)  # not the ATen kernel's name
+
+
+def _conditions(source: str) -> dict[str, str]:
+    text = "namespace at { namespace native {\n" + source + "\n}}\n"
+    return {e.callee: e.condition for e in scan_source(text, "x.cpp", "c")}
+
+
+def test_early_returns_negate_the_code_after_them() -> None:
+    found = _conditions("""
+Tensor f(const Tensor& input, const Tensor& bias) {
+  if (input.is_mkldnn()) return at::mkldnn_linear(input);
+  if (input.dim() == 2 && bias.defined()) {
+    return at::addmm(bias, input);
+  }
+  if (ok) {
+    if (input.is_contiguous()) {
+      return at::view(input);
+    }
+  }
+  return at::matmul(input);
+}""")
+    assert found["addmm"] == "input.dim() == 2 && bias.defined() && !(input.is_mkldnn())"
+    assert found["matmul"] == ("!(input.is_mkldnn()) && !(input.dim() == 2 && bias.defined())"
+                               " && !(ok && input.is_contiguous())")
+
+
+def test_else_if_chains_negate_the_earlier_arms() -> None:
+    found = _conditions("""
+Tensor f(const Tensor& x) {
+  if (a) {
+    at::relu(x);
+  } else if (b) {
+    at::gelu(x);
+  } else if (c) {
+    at::silu(x);
+  } else {
+    at::tanh(x);
+  }
+}""")
+    assert found["gelu"] == "b && !(a)"
+    assert found["silu"] == "c && !(b) && !(a)"
+    assert found["tanh"] == "!(c) && !(b) && !(a)"
+
+
+def test_ternary_arms_and_local_booleans() -> None:
+    found = _conditions("""
+Tensor f(const Tensor& x, bool is_batched) {
+  const auto fusable = x.defined() && x.dim() == 1;
+  if (fusable) {
+    at::add(x, x);
+  }
+  return is_batched ? at::clone(x) : x.squeeze(0);
+}""")
+    assert found["method:squeeze"] == "!(is_batched)"
+    assert found["clone"] == "is_batched"
+    assert found["add"] == "(x.defined() && x.dim() == 1)"
+
+
+def test_static_assert_overloads_and_template_arguments_bound_down_the_calls() -> None:
+    text = """namespace at::native {
+template<bool inplace>
+Tensor& twice(Tensor& x) {
+  static_assert(inplace, "overload");
+  return x.mul_(2);
+}
+template<bool inplace>
+Tensor twice(const Tensor& x) {
+  static_assert(!inplace, "overload");
+  return x.mul(2);
+}
+template<bool scaled, bool inplace>
+Tensor impl(const Tensor& x) {
+  if constexpr (scaled) {
+    at::relu(x);
+  }
+  return twice<inplace>(x);
+}
+Tensor entry(const Tensor& x) {
+  return impl<false, false>(x);
+}
+}
+"""
+    edges = scan_source(text, "t.cpp", "c")
+    by_caller: dict[str, dict[str, str]] = {}
+    for e in edges:
+        by_caller.setdefault(e.caller, {})[e.callee] = e.condition
+    assert by_caller["twice"] == {"method:mul_": "inplace", "method:mul": "!inplace"}
+    assert by_caller["impl"]["call:twice<inplace>"] == ""
+    assert by_caller["impl"]["relu"] == "scaled"
+    assert by_caller["impl<false, false>"] == {"call:twice<false>": ""}  # relu decided away
+    assert by_caller["twice<false>"] == {"method:mul": ""}
+
+
+def test_ternary_inside_an_argument_list() -> None:
+    found = _conditions("""
+Tensor f(const Tensor& x, bool b) {
+  return std::make_tuple(b ? x : x.unsqueeze(0), b);
+}""")
+    assert found["method:unsqueeze"] == "!(b)"

@@ -146,7 +146,7 @@ def generate_docs(cfg: Config, *, cache: AnalysisCache | None = None, jobs: int 
     files = PageRenderer(env, content).all_pages()
     if math_store is not None and len(memo) != before:
         math_store.store(math_key, dict(memo))
-    files.update(render_study_pages(study, env, layout.class_pages))
+    files.update(render_study_pages(study, env, layout.class_pages, layout))
     timings["pages"] = time.perf_counter() - clock
     diagnostics = (*project.diagnostics, *model_problems, *study.diagnostics)
     return GeneratedDocs(files, tuple(diagnostics), layout, tuple(f.slug for f in families),

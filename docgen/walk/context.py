@@ -45,6 +45,7 @@ class WalkContext:
     stubs: dict[str, dict[str, int] | None] = field(default_factory=dict)
     table: OperatorTable = field(default_factory=OperatorTable)
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    memo: dict[str, object] = field(default_factory=dict)  # derived once per context
 
     def __post_init__(self) -> None:
         self.resolver = Resolver(ModuleIndex(self.sources))

@@ -52,14 +52,16 @@ def literal(expr: FlowExpr | None) -> object:
 Env = dict[str, object]
 
 _COMPARE = {"==": lambda a, b: a == b, "!=": lambda a, b: a != b,
-            "is": lambda a, b: a is b, "is not": lambda a, b: a is not b}
+            "is": lambda a, b: a is b, "is not": lambda a, b: a is not b,
+            "<": lambda a, b: a < b, ">": lambda a, b: a > b,
+            "<=": lambda a, b: a <= b, ">=": lambda a, b: a >= b}
 
 
 def evaluate(expr: FlowExpr, env: Env) -> object:
     """The value of a condition when the constructor arguments decide it, else UNKNOWN."""
     if expr.kind == "const":
         return literal(expr)
-    if expr.kind in ("name", "attr"):
+    if expr.kind in ("name", "attr", "call"):
         return env.get(expr.text, UNKNOWN)
     if expr.kind == "not":
         value = evaluate(expr.parts[0], env)
@@ -68,7 +70,10 @@ def evaluate(expr: FlowExpr, env: Env) -> object:
         left, right = (evaluate(p, env) for p in expr.parts)
         if left is UNKNOWN or right is UNKNOWN:
             return UNKNOWN
-        return _COMPARE[expr.op](left, right)
+        try:
+            return _COMPARE[expr.op](left, right)
+        except TypeError:
+            return UNKNOWN
     if expr.kind in ("and", "or"):
         values = [evaluate(p, env) for p in expr.parts]
         decisive = expr.kind == "or"
@@ -203,6 +208,8 @@ class BindingUse:
     namespace: str  # torch._C._VariableFunctions, torch._C._nn
     call: CallSite | None
     is_pruned: bool
+    undecided: tuple[Branch, ...] = ()  # Python conditions on the way nothing decided
+    on_buffer: bool = False  # a Tensor method on a buffer: autograd records nothing
 
 
 @dataclass
@@ -212,6 +219,7 @@ class _Route:
     self_env: Env
     bindings: list[BindingUse] = field(default_factory=list)
     active: set[str] = field(default_factory=set)
+    pending: list[Branch] = field(default_factory=list)  # undecided branches on the way
 
 
 def module_of(path: str) -> str:
@@ -279,7 +287,10 @@ def _function_hop(route: _Route, fn: FunctionFlow, env: Env, kind: str, via: str
             continue
         call_brs = branches(call.conditions, env, fn.path)
         call_pruned = pruned or any(b.taken is False for b in call_brs)
+        open_brs = [b for b in call_brs if b.taken is None]
+        route.pending.extend(open_brs)
         child = _follow(route, module, call, env, call_brs, call_pruned)
+        del route.pending[len(route.pending) - len(open_brs):]
         # The same call reached on two branches (with and without hooks) is shown once.
         if child is not None and all((c.name, c.via) != (child.name, child.via)
                                      for c in children):
@@ -328,7 +339,7 @@ def _call_text(call: CallSite) -> str:
 def _self_call(route: _Route, name: str, call: CallSite, env: Env, brs: tuple[Branch, ...],
                pruned: bool = False) -> PyHop | None:
     if "." in name:
-        return None
+        return _tensor_method(route, name, call, env, brs, pruned)
     for cls in route.chain:
         fn = route.ctx.function(f"{cls}.{name}")
         if fn is None:
@@ -343,6 +354,21 @@ def _self_call(route: _Route, name: str, call: CallSite, env: Env, brs: tuple[Br
     if name in CALL_CHAIN:
         return _stop(f"self.{name}: not defined in {', '.join(route.chain)}", via=call.callee)
     return None
+
+
+def _tensor_method(route: _Route, name: str, call: CallSite, env: Env,
+                   brs: tuple[Branch, ...], pruned: bool) -> PyHop | None:
+    """`self.num_batches_tracked.add_(1)`: a Tensor method called on a parameter or buffer
+    of the layer (known from the evaluated model), bound in C++ like any Tensor method."""
+    attr, _, method = name.partition(".")
+    value = {**route.self_env, **env}.get(f"self.{attr}")
+    if "." in method or value is None or value.__class__.__name__ != "TensorAttr":
+        return None
+    route.bindings.append(BindingUse(method, "torch._C.TensorBase", call, pruned,
+                                     tuple(dict.fromkeys(route.pending)),
+                                     bool(getattr(value, "is_buffer", False))))
+    return PyHop(f"torch._C.TensorBase.{method}", "binding", None, call.callee, brs, pruned,
+                 note=f"Tensor method on self.{attr}")
 
 
 def _assigned_hop(route: _Route, qualname: str, call: CallSite, env: Env,
@@ -427,7 +453,8 @@ def _binding_hop(route: _Route, absolute: str, call: CallSite | None,
     else:
         hop = PyHop(f"{namespace}.{name}", "binding", Location(stub_path, stub[name]), via,
                     brs, pruned)
-        route.bindings.append(BindingUse(name, namespace, call, pruned))
+        route.bindings.append(BindingUse(name, namespace, call, pruned,
+                                         tuple(dict.fromkeys(route.pending))))
     if forwarder is not None:
         return PyHop(forwarder.name, forwarder.kind, forwarder.location, via, brs, pruned,
                      forwarder.via, (hop,))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from docgen.core.records import Diagnostic, Location
 
@@ -187,6 +188,8 @@ class OpNode:
     children: tuple[OpNode, ...] = ()
     note: str = ""
     source: str = ""  # repository@commit the edge to it was read at (upstream C++ edges)
+    read_in: str = ""  # the C++ function (kernel or helper) whose body the edge was read in
+    branches: tuple[Branch, ...] = ()  # Python conditions on the way to a binding's operator
 
 
 @dataclass(frozen=True)
@@ -201,6 +204,9 @@ class LayerWalk:
     python: tuple[PyHop, ...]
     operators: tuple[OpNode, ...]
     stopped: str = ""  # why the Python walk stopped early, when it did
+    taken: Any = None  # taken.Taken for the report's setting (None: no setting given)
+    input_shape: tuple[int, ...] | None = None
+    attrs: tuple[tuple[str, object], ...] = ()  # the values its branches were decided from
 
 
 @dataclass(frozen=True)
@@ -212,6 +218,10 @@ class WalkReport:
     resolution_order: tuple[tuple[str, Location], ...]
     upstream: str  # where the C++ edges came from
     diagnostics: tuple[Diagnostic, ...] = ()
+    setting: Any = None  # setting.Setting the taken paths are decided for
+    # other settings decided on the same walk: (Setting, Taken per layer, in layer order)
+    views: tuple[tuple[Any, tuple[Any, ...]], ...] = ()
+    versions: tuple[tuple[str, str], ...] = ()  # distribution -> version read (for links)
 
 
 @dataclass(frozen=True)

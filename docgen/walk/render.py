@@ -83,19 +83,124 @@ def op_to_json(node: OpNode) -> dict[str, Any]:
 
 
 def layer_to_json(layer: LayerWalk) -> dict[str, Any]:
-    return {"path": layer.path, "type": layer.type_text, "class": layer.qualname,
-            "arguments": dict(layer.arguments), "location": _loc(layer.location),
-            "python": [hop_to_json(h) for h in layer.python],
-            "operators": [op_to_json(o) for o in layer.operators], "stopped": layer.stopped}
+    out: dict[str, Any] = {"path": layer.path, "type": layer.type_text, "class": layer.qualname,
+           "arguments": dict(layer.arguments), "location": _loc(layer.location),
+           "python": [hop_to_json(h) for h in layer.python],
+           "operators": [op_to_json(o) for o in layer.operators], "stopped": layer.stopped}
+    taken = layer.taken
+    if taken is not None:
+        out["input"] = list(layer.input_shape) if layer.input_shape else None
+        out["answer"] = answer_line(layer)
+        out["taken"] = {
+            "forward": list(taken.forward), "backward": list(taken.backward),
+            "kernels": dict(taken.kernels), "backward_kernels": dict(taken.backward_kernels),
+            "recorded": list(taken.recorded),
+            "undecided": [{"condition": u.condition, "location": u.location,
+                           "depends_on": u.depends_on} for u in taken.undecided]}
+        _annotate(out["operators"], taken)
+    return out
+
+
+UNVISITED = ("not_taken", "not on the path: an edge above it is not taken or undecided")
+
+
+def _annotate(ops: list[dict[str, Any]], taken: Any) -> None:
+    """Every edge of the full tree gets `decision` and `reason` (keys are index paths)."""
+    decided = {e.key: (e.decision, e.reason) for e in taken.edges}
+
+    def visit(node: dict[str, Any], key: str) -> None:
+        node["decision"], node["reason"] = decided.get(key, UNVISITED)
+        for i, child in enumerate(node["children"]):
+            visit(child, f"{key}/{i}")
+
+    for i, op in enumerate(ops):
+        visit(op, str(i))
+
+
+def answer_line(layer: LayerWalk) -> str:
+    """`features.0 · CPU float32 train, oneDNN on -> aten::mkldnn_convolution · backward
+    aten::convolution_backward -> ...`: the operators whose backend kernel does the work."""
+    taken = layer.taken
+    setting_label = ""
+    if taken is None:
+        return layer.path
+    kernels = dict(taken.kernels)
+    work = ", ".join(f"{w} ({kernels[w].split(' (')[0]})" if w in kernels else w
+                     for w in taken.work) or "no operator decided"
+    text = f"{layer.path} · {{setting}} -> {work}"
+    if taken.recorded:
+        bkernels = dict(taken.backward_kernels)
+        back = ", ".join(f"{w} ({bkernels[w].split(' (')[0]})" if w in bkernels else w
+                         for w in dict.fromkeys(taken.backward_work))
+        text += f" · backward {back}" if back else " · backward: formula not walked"
+        if taken.choices:
+            text += " (" + ", ".join(f"{e}::{v}" for e, v in taken.choices) + ")"
+    if taken.undecided:
+        text += f" · {len(taken.undecided)} undecided"
+    return text.replace("{setting}", setting_label or "{setting}")
 
 
 def walk_to_json(report: WalkReport) -> dict[str, Any]:
-    return {"schema": WALK_SCHEMA, "model": report.model, "torch": report.torch_version,
-            "backends": list(report.backends), "upstream": report.upstream,
-            "resolution_order": [{"step": s, "location": _loc(loc)}
-                                 for s, loc in report.resolution_order],
-            "layers": [layer_to_json(layer) for layer in report.layers],
-            "diagnostics": [str(d) for d in report.diagnostics]}
+    out: dict[str, Any] = {
+           "schema": WALK_SCHEMA, "model": report.model, "torch": report.torch_version,
+           "backends": list(report.backends), "upstream": report.upstream,
+           "resolution_order": [{"step": s, "location": _loc(loc)}
+                                for s, loc in report.resolution_order],
+           "layers": [layer_to_json(layer) for layer in report.layers],
+           "diagnostics": [str(d) for d in report.diagnostics]}
+    if report.setting is not None:
+        out["setting"] = report.setting.to_json()
+        for layer in out["layers"]:
+            if "answer" in layer:
+                layer["answer"] = layer["answer"].replace("{setting}", report.setting.label())
+    return out
+
+
+def render_taken(report: WalkReport, show_alternatives: bool = False) -> RenderableType:
+    """The answer first (one line per layer), then each layer's taken path as a short tree;
+    the alternatives only counted unless asked for."""
+    parts: list[RenderableType] = [Text(
+        f"{report.model}  (torch {report.torch_version}; {report.setting.label()})",
+        style="bold")]
+    for layer in report.layers:
+        if layer.taken is None:
+            continue
+        parts.append(Text(answer_line(layer).replace("{setting}", report.setting.label()),
+                          style="bold cyan"))
+    for layer in report.layers:
+        taken = layer.taken
+        if taken is None:
+            continue
+        tree = Tree(Text.assemble((layer.path, "bold cyan"), f"  {escape(layer.type_text)}  ",
+                                  (f"input {list(layer.input_shape)}" if layer.input_shape
+                                   else "input shape not derived", "dim")))
+        stack: list[Tree] = [tree]
+        for depth, name, kernel, where in taken.lines:
+            del stack[depth + 1:]
+            label = Text.assemble(name, (f"  {kernel}" if kernel else "", "green"),
+                                  (f"  {where}" if where else "", "dim"))
+            stack.append(stack[-1].add(label))
+        if taken.backward_lines:
+            back = tree.add(Text("backward", style="bold"))
+            bstack: list[Tree] = [back]
+            for depth, name, kernel, where in taken.backward_lines:
+                del bstack[depth + 1:]
+                label = Text.assemble(name, (f"  {kernel}" if kernel else "", "green"),
+                                      (f"  {where}" if where else "", "dim"))
+                bstack.append(bstack[-1].add(label))
+        for u in taken.undecided:
+            tree.add(Text(f"undecided: {u.condition}  [{u.location}] depends on "
+                          f"{u.depends_on}", style="yellow"))
+        skipped = [e for e in taken.edges if e.decision == "not_taken"]
+        if skipped:
+            alt = tree.add(Text(f"{len(skipped)} alternatives not taken"
+                                + ("" if show_alternatives else " (--alternatives lists them)"),
+                                style="dim"))
+            if show_alternatives:
+                for e in skipped:
+                    alt.add(Text(f"{e.operator}: {e.reason}", style="dim"))
+        parts.append(tree)
+    return Group(*parts)
 
 
 # ---------------------------------------------------------------- terminal
@@ -355,23 +460,251 @@ def _flat_ops(node: OpNode, depth: int = 0) -> list[dict[str, Any]]:
     return rows
 
 
+REPOSITORIES = {"torch": "pytorch/pytorch", "torchgen": "pytorch/pytorch",
+                "torchvision": "pytorch/vision"}
+# The wheel's packaged copies of the yaml files, and where they live in the repository.
+PACKAGED = (("torchgen/packaged/ATen/native/", "aten/src/ATen/native/"),
+            ("torchgen/packaged/autograd/", "tools/autograd/"))
+
+
+def source_url(path: str, line: int, versions: dict[str, str], source: str = "") -> str | None:
+    """A link to `path:line`: upstream C++ at the repository@commit it was read at, wheel
+    files at the release tag of the version read (packaged yaml at its repository path)."""
+    if source and "@" in source:
+        owner, commit = source.split("@", 1)
+        return f"https://github.com/{owner}/blob/{commit}/{path}#L{line}"
+    top = path.split("/", 1)[0]
+    repo = REPOSITORIES.get(top)
+    version = versions.get("torchvision" if top == "torchvision" else "torch")
+    if repo is None or not version:
+        return None
+    for packaged, real in PACKAGED:
+        if path.startswith(packaged):
+            path = real + path.removeprefix(packaged)
+    return f"https://github.com/{repo}/blob/v{version.split('+', 1)[0]}/{path}#L{line}"
+
+
+def _link(text: str, url: str | None) -> str:
+    code = md_code_text(text)
+    return f"[{code}]({url})" if url else code
+
+
+def md_code_text(text: str) -> str:
+    return "`" + text.replace("`", "'").replace("|", "\\|") + "`"
+
+
+def _where_link(where: str, versions: dict[str, str]) -> str:
+    """`aten/.../Convolution.cpp:960 (cyyever/pytorch@021c4c1a30ae)` -> a link."""
+    if not where:
+        return ""
+    found = re.match(r"(.+?):(\d+)(?: \((.+)\))?$", where)
+    if not found:
+        return md_code_text(where)
+    path, line, source = found.group(1), int(found.group(2)), found.group(3) or ""
+    return _link(f"{path.rsplit('/', 1)[-1]}:{line}", source_url(path, line, versions, source))
+
+
+def _python_rows(layer: LayerWalk, versions: dict[str, str], class_page: Any,
+                 class_url: Any) -> list[dict[str, str]]:
+    """The Python hops of the taken route: not pruned, on the way to a binding."""
+    rows: list[dict[str, str]] = []
+
+    def reaches(hop: PyHop) -> bool:
+        return hop.kind == "binding" or any(reaches(c) for c in hop.children
+                                            if not c.is_pruned)
+
+    def visit(hop: PyHop) -> None:
+        if hop.is_pruned or hop.kind == "stop" or not reaches(hop):
+            return
+        owner = hop.name.rsplit(".", 1)[0]
+        page = class_page(owner)
+        name = ".".join(hop.name.split(".")[-2:])
+        label = f"[{md_code_text(name)}]({page})" if page else md_code_text(name)
+        where = _link(f"{hop.location.path.rsplit('/', 1)[-1]}:{hop.location.line}",
+                      source_url(hop.location.path, hop.location.line, versions)) \
+            if hop.location else ""
+        rows.append({"hop": label, "kind": hop.kind, "kernel": "", "where": where,
+                     "name": name, "url": class_url(owner) or ""})
+        for child in hop.children:
+            visit(child)
+
+    for hop in layer.python:
+        visit(hop)
+    return rows
+
+
+def _operator_rows(taken: Any, versions: dict[str, str], table: Any) -> list[dict[str, str]]:
+    rows = []
+    for depth, name, kernel, where in taken.lines:
+        op = table.get(name)
+        url = source_url(op.path, op.line, versions) if op else None
+        rows.append({"hop": "&nbsp;" * 2 * depth + _link(name, url),
+                     "kind": "operator" if name.startswith("aten::") else "C++ helper",
+                     "kernel": md_code_text(kernel) if kernel else "",
+                     "where": _where_link(where, versions), "name": name, "url": url or "",
+                     "depth": str(depth)})
+    return rows
+
+
+def route_dot(python: list[dict[str, str]], operators: list[dict[str, str]],
+              work: tuple[str, ...], kernels: dict[str, str]) -> str:
+    """module call -> functional -> binding -> operators -> the kernel doing the work; each
+    node a link."""
+    lines = ["digraph route {", '  graph [rankdir=TB, nodesep=0.15, ranksep=0.12, '
+             'bgcolor="transparent"];',
+             '  node [shape=box, style="rounded,filled", fillcolor="#eef3fb", fontsize=10, '
+             'height=0.25, margin="0.06,0.02", fontname="Helvetica"];',
+             '  edge [arrowsize=0.5];']
+    previous = None
+    chain = [(f"py{i}", row["name"], row["url"]) for i, row in enumerate(python)]
+    # operators on the way to each work operator (their ancestors), in order
+    stack: list[tuple[int, dict[str, str]]] = []
+    keep: list[dict[str, str]] = []
+    for row in operators:
+        depth = int(row["depth"])
+        stack = [s for s in stack if s[0] < depth] + [(depth, row)]
+        if row["name"] in work:
+            for _, r in stack:
+                if r not in keep:
+                    keep.append(r)
+    index = {id(r): i for i, r in enumerate(keep)}
+    for node_id, label, url in chain:
+        lines.append(f"  {node_id} [label={_dot(label)}{_href(url)}];")
+        if previous:
+            lines.append(f"  {previous} -> {node_id};")
+        previous = node_id
+    parents: dict[int, str] = {}
+    stack = []
+    for row in operators:
+        depth = int(row["depth"])
+        stack = [s for s in stack if s[0] < depth]
+        if id(row) in index:
+            node_id = f"op{index[id(row)]}"
+            fill = ', fillcolor="#fff4d6"' if row["name"] in work else ""
+            lines.append(f"  {node_id} [label={_dot(row['name'])}{_href(row['url'])}{fill}];")
+            parent = next((parents[id(r)] for _, r in reversed(stack) if id(r) in parents),
+                          previous)
+            if parent:
+                lines.append(f"  {parent} -> {node_id};")
+            parents[id(row)] = node_id
+            if row["name"] in work and kernels.get(row["name"]):
+                lines.append(f"  k{node_id} [label={_dot(kernels[row['name']])}, "
+                             'shape=note, fillcolor="#e8f6e8"];')
+                lines.append(f"  {node_id} -> k{node_id} [style=dashed];")
+        stack.append((depth, row))
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def _dot(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _href(url: str) -> str:
+    return f", href={_dot(url)}, target=\"_top\"" if url else ""
+
+
+def _sentence(layer: LayerWalk, taken: Any, setting: Any) -> str:
+    work = ", ".join(md_code_text(w) for w in taken.work) or "no operator decided"
+    kernels = dict(taken.kernels)
+    kernel_text = ", ".join(md_code_text(kernels[w]) for w in taken.work if w in kernels)
+    text = (f"On **{setting.label()}**, {md_code_text(layer.path)} runs {work}"
+            + (f" (kernel {kernel_text})" if kernel_text else "") + ".")
+    if taken.recorded:
+        back = ", ".join(md_code_text(w) for w in dict.fromkeys(taken.backward_work))
+        first = md_code_text(taken.backward[0]) if taken.backward else ""
+        if first:
+            text += f" Backward: {first}" + (f" → {back}" if back else "") + "."
+    if taken.undecided:
+        text += f" {len(taken.undecided)} condition(s) depend on run-time facts (below)."
+    return text
+
+
 def render_walk_pages(report: WalkReport, backends: BackendsReport | None = None,
-                      env: jinja2.Environment | None = None) -> dict[str, str]:
-    """{relative path: Markdown}: one Walk page per layer type, and the Backends page."""
+                      env: jinja2.Environment | None = None,
+                      class_page: Any = None, draw: Any = None,
+                      served: Any = None) -> dict[str, str]:
+    """{relative path: Markdown}: one Walk page per layer type, and the Backends page.
+
+    Each page answers first, per setting of `report.views`: one sentence, a route diagram
+    (`draw(dot)` gives SVG; without it the DOT source is shown), the taken path as a table
+    of linked hops, then the alternatives and the undecided conditions folded.
+    `class_page(qualname)` gives the class page (`classes/X.md`) or None; `served(page,
+    target)` the URL of `target` as served, relative to `page` (for links inside SVG)."""
     env = env or make_environment()
-    pages: dict[str, str] = {}
-    by_type: dict[str, list[LayerWalk]] = {}
+    class_page = class_page or (lambda qualname: None)
+    served = served or (lambda page, target: _relative(page, target[:-3] + ".html"))
+    versions = dict(report.versions)
+    table: dict[str, Any] = {}
+
+    def collect(nodes: tuple[OpNode, ...]) -> None:
+        for n in nodes:
+            if n.operator is not None:
+                table.setdefault(n.name, n.operator.location)
+            collect(n.children)
+
     for layer in report.layers:
-        by_type.setdefault(layer.qualname or layer.type_text, []).append(layer)
+        collect(layer.operators)
+    pages: dict[str, str] = {}
+    by_type: dict[str, list[int]] = {}
+    for i, layer in enumerate(report.layers):
+        by_type.setdefault(layer.qualname or layer.type_text, []).append(i)
     template = env.get_template("walk.md.j2")
-    for type_name, layers in by_type.items():
-        first = layers[0]
-        pages[f"walk/{type_name.rsplit('.', 1)[-1].lower()}.md"] = template.render(
-            report=report, type_name=type_name, layers=layers,
-            hops=[r for h in first.python for r in _flat_hops(h)],
+    views = report.views or ((report.setting, tuple(la.taken for la in report.layers)),) \
+        if report.setting is not None else ()
+    for type_name, indices in by_type.items():
+        first = report.layers[indices[0]]
+        page = f"walk/{type_name.rsplit('.', 1)[-1].lower()}.md"
+        python = _python_rows(
+            first, versions, lambda q, page=page: _relative(page, class_page(q)),
+            lambda q, page=page: served(page, class_page(q)) if class_page(q) else None)
+        answers = []
+        for setting, takens in views:
+            taken = takens[indices[0]]
+            if taken is None:
+                continue
+            operators = _operator_rows(taken, versions, table)
+            dot = route_dot(python, operators, taken.work, dict(taken.kernels))
+            answers.append({
+                "label": setting.label(), "sentence": _sentence(first, taken, setting),
+                "svg": draw(dot) if draw else None, "dot": dot,
+                "rows": python + operators,
+                "backward": _operator_rows(replace(taken, lines=taken.backward_lines),
+                                           versions, table),
+                "alternatives": _alternatives(taken),
+                "undecided": [{"condition": u.condition, "where": _where_link(
+                    u.location, versions), "depends_on": u.depends_on}
+                    for u in taken.undecided],
+                "others": [{"path": report.layers[i].path,
+                            "work": ", ".join(takens[i].work) if takens[i] else ""}
+                           for i in indices[1:]],
+            })
+        pages[page] = template.render(
+            report=report, type_name=type_name, layers=[report.layers[i] for i in indices],
+            answers=answers, hops=[r for h in first.python for r in _flat_hops(h)],
             ops=[r for o in first.operators for r in _flat_ops(o)],
             upstream_mark=UPSTREAM_MARK)
     if backends is not None:
         pages["walk/backends.md"] = env.get_template("backends.md.j2").render(
             report=report, backends=backends)
     return pages
+
+
+def _relative(page: str, target: str | None) -> str | None:
+    if not target:
+        return None
+    import posixpath
+
+    return posixpath.relpath(target, posixpath.dirname(page) or ".")
+
+
+def _alternatives(taken: Any) -> list[dict[str, str]]:
+    """Edges not taken, each with why (the not-visited ones below them left out)."""
+    seen: set[tuple[str, str]] = set()
+    out = []
+    for e in taken.edges:
+        if e.decision != "not_taken" or (e.operator, e.reason) in seen:
+            continue
+        seen.add((e.operator, e.reason))
+        out.append({"operator": e.operator, "reason": e.reason})
+    return out

@@ -56,9 +56,11 @@ _CASE = re.compile(r"\bcase\s+(\w+(?:::\w+)*)\s*:|\bdefault\s*:")
 CALL_PREFIX = "call:"
 _NAME = re.compile(r"(~?\w+)\s*(?:<[^<>()]*>)?\s*$")
 _NOT_OPERATORS = {"native", "_ops", "cuda", "detail", "globalContext"}
-_KEYWORDS = {"static_cast", "reinterpret_cast", "const_cast", "dynamic_cast", "alignof",
-             "noexcept", "throw", "new", "delete", "using", "typename", "template", "auto"}
-_CONTROL = {"if", "for", "while", "switch", "catch", "return", "sizeof", "decltype"}
+_KEYWORDS = {"static_cast", "static_assert", "reinterpret_cast", "const_cast",
+             "dynamic_cast", "alignof", "noexcept", "throw", "new", "delete", "using",
+             "typename", "template", "auto"}
+_CONTROL = {"if", "for", "while", "switch", "catch", "return", "sizeof", "decltype",
+            "constexpr"}
 
 
 @dataclass
@@ -75,6 +77,8 @@ class EdgeSet:
         out = list(self.edges.get(kernel, ()))
         if not out and kernel.endswith("_symint"):
             out = list(self.edges.get(kernel.removesuffix("_symint"), ()))
+        if not out and "<" in kernel:
+            out = list(self.edges.get(kernel.split("<", 1)[0], ()))  # the template itself
         return out
 
     def __len__(self) -> int:
@@ -213,14 +217,77 @@ def _condition(clean: str, body: FunctionBody, at: int) -> str:
     start = _statement_start(clean, body.start, at)
     statement = " ".join(clean[start:at].split())
     parts: list[str] = []
-    own = re.match(r"(?:else\s+)?if\s*\((.*)\)\s*(?:return\b.*)?$", statement)
+    own = re.match(r"(?:else\s+)?if(?:\s+constexpr)?\s*\((.*)\)\s*(?:return\b.*)?$",
+                   statement)
     if own and "case " not in statement:
         parts.append(own.group(1).strip())
+    else:
+        parts.extend(_ternary(statement))
     parts.extend(_enclosing_conditions(clean, body, at))
-    parts = [p for p in dict.fromkeys(parts) if p]
+    parts = [_with_locals(p, clean, body, at) for p in dict.fromkeys(parts) if p]
     if len(parts) > 1:
         parts = [f"({p})" if "||" in p and not p.startswith("(") else p for p in parts]
     return " && ".join(parts)
+
+
+_LOCAL_BOOL = re.compile(r"\b(?:const\s+)?(?:auto|bool)\s+(\w+)\s*=\s*([^;]*?(?:&&|\|\||==|!=|"
+                         r"\bis_\w+\(|\.defined\(\))[^;]*);")
+
+
+def _with_locals(condition: str, clean: str, body: FunctionBody, at: int) -> str:
+    """`is_bias_likely_fusable && ...` -> `(bias->defined() && ...) && ...`: a local boolean
+    defined earlier in the function replaced by the expression it was set to."""
+    names = {m.group(1): " ".join(m.group(2).split())
+             for m in _LOCAL_BOOL.finditer(clean, body.start, at)}
+    if not names:
+        return condition
+    return re.sub(r"(?<![\w.>])(\w+)\b(?!\s*\()",
+                  lambda m: f"({names[m.group(1)]})" if m.group(1) in names else m.group(0),
+                  condition)
+
+
+def _ternary(statement: str) -> list[str]:
+    """`return c ? a : b.f(` -> ["!(c)"]; `x = c ? a.f(` -> ["c"]; also inside the argument
+    list the call sits in (`make_tuple(c ? x : x.unsqueeze(0), ...)`): the arm of a `?:`
+    the text up to the call falls in."""
+    opens: list[int] = []
+    for i, ch in enumerate(statement):
+        if ch in "([{":
+            opens.append(i)
+        elif ch in ")]}" and opens:
+            opens.pop()
+    segments = [statement]
+    if opens:
+        inner = statement[opens[-1] + 1:]
+        segments.append(split_top(inner, ",")[-1] if inner.strip() else inner)
+    out: list[str] = []
+    for segment in segments:
+        found = _ternary_arm(segment)
+        if found:
+            out.append(found)
+    return out
+
+
+def _ternary_arm(statement: str) -> str:
+    depth, question = 0, -1
+    for i, ch in enumerate(statement):
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        elif depth == 0 and ch == "?" and question < 0:
+            question = i
+        elif depth == 0 and ch == ":" and question >= 0 and statement[i - 1:i + 1] != "::" \
+                and statement[i:i + 2] != "::":
+            return f"!({_ternary_test(statement[:question])})"
+    if question >= 0:
+        return _ternary_test(statement[:question])
+    return ""
+
+
+def _ternary_test(head: str) -> str:
+    head = re.sub(r"^\s*(?:return\b|.*?[^=!<>]=(?!=))", "", head, count=1)
+    return " ".join(head.split())
 
 
 def _statement_start(clean: str, lo: int, at: int) -> int:
@@ -253,7 +320,10 @@ def _case_labels(clean: str, open_brace: int, at: int) -> str:
     return " / ".join(names)
 
 
-def _enclosing_conditions(clean: str, body: FunctionBody, at: int, limit: int = 4) -> list[str]:
+def _enclosing_conditions(clean: str, body: FunctionBody, at: int, limit: int = 8) -> list[str]:
+    """Conditions of the blocks around offset `at`, innermost first: `case` labels, `if`
+    headers (an `else if` also negates the arms before it), `else`, and the negation of
+    every early return (`if (c) return ...;`) written before it in each block."""
     out: list[str] = []
     depth = 0
     inner = at
@@ -267,18 +337,122 @@ def _enclosing_conditions(clean: str, body: FunctionBody, at: int, limit: int = 
             cases = _case_labels(clean, i, inner)
             if cases:
                 out.append(cases)
+            out.extend(f"!({c})" for c in _early_returns(clean, i, inner))
             inner = i
             if i == body.start:
+                out.extend(_static_asserts(clean, i, at))
                 break
             header = _block_header(clean, body.start, i)
-            found = re.match(r"(?:else\s+)?if\s*\((.*)\)$", header)
+            found = re.match(r"(else\s+)?if(?:\s+constexpr)?\s*\((.*)\)$", header)
             if found:
-                out.append(found.group(1).strip())
+                out.append(found.group(2).strip())
+                if found.group(1):
+                    out.extend(f"!({c})" for c in _earlier_arms(clean, body.start, i))
             elif header == "else":
-                previous = _previous_if(clean, body.start, i)
-                out.append(f"!({previous})" if previous else "else")
+                arms = _earlier_arms(clean, body.start, i)
+                out.extend(f"!({c})" for c in arms) if arms else out.append("else")
             if len(out) >= limit:
                 break
+    return out
+
+
+def _earlier_arms(clean: str, lo: int, brace: int, limit: int = 8) -> list[str]:
+    """The conditions of the `if` / `else if` arms before the arm whose block opens at
+    `brace` (`else {` or `else if (...) {`), nearest first."""
+    out: list[str] = []
+    start = _statement_start(clean, lo, brace)
+    while len(out) < limit:
+        close = clean.rfind("}", lo, start)
+        if close < 0 or clean[close + 1:start].strip() not in ("", "else"):
+            break
+        if not re.match(r"\s*else\b", clean[close + 1:brace]):
+            break
+        depth, open_ = 0, -1
+        for i in range(close - 1, lo, -1):
+            if clean[i] == "}":
+                depth += 1
+            elif clean[i] == "{":
+                if depth == 0:
+                    open_ = i
+                    break
+                depth -= 1
+        if open_ < 0:
+            break
+        header = _block_header(clean, lo, open_)
+        found = re.match(r"(else\s+)?if(?:\s+constexpr)?\s*\((.*)\)$", header)
+        if not found:
+            break
+        out.append(found.group(2).strip())
+        if not found.group(1):
+            break
+        brace, start = open_, _statement_start(clean, lo, open_)
+    return out
+
+
+_STATIC_ASSERT = re.compile(r"\bstatic_assert\s*\(")
+
+
+def _static_asserts(clean: str, open_brace: int, stop: int) -> list[str]:
+    """`static_assert(inplace, "...")` in a function body: the function only compiles where
+    it holds, so every call in it is made under it (an overload picked by a template
+    argument)."""
+    out = []
+    for m in _STATIC_ASSERT.finditer(clean, open_brace, stop):
+        args = split_top(clean[m.end():_closing(clean, m.end() - 1)], ",")
+        if args and args[0].strip():
+            out.append(" ".join(args[0].split()))
+    return out
+
+
+def _early_returns(clean: str, open_brace: int, stop: int) -> list[str]:
+    """Conditions of the `if (c) return ...;` / `if (c) { ...; return ...; }` statements of
+    the block opened at `open_brace`, before offset `stop`: code after them runs only when
+    they do not hold."""
+    out: list[str] = []
+    i = open_brace + 1
+    while i < stop:
+        ch = clean[i]
+        if ch == "{":
+            i = _closing(clean, i, "{", "}") + 1
+            continue
+        m = re.compile(r"(?<![\w.])if(?:\s+constexpr)?\s*\(").match(clean, i)
+        if m is None or (i > 0 and re.match(r"\w", clean[i - 1])):
+            i += 1
+            continue
+        close = _closing(clean, m.end() - 1)
+        condition = " ".join(clean[m.end():close].split())
+        rest = close + 1
+        while rest < stop and clean[rest].isspace():
+            rest += 1
+        if clean.startswith("return", rest):
+            end = clean.find(";", rest)
+            if end < 0 or end >= stop:
+                break
+            out.append(condition)
+            i = end + 1
+            continue
+        if rest < stop and clean[rest] == "{":
+            end = _closing(clean, rest, "{", "}")
+            if end >= stop:
+                break
+            block = clean[rest + 1:end]
+            flat = block
+            previous = None
+            while previous != flat:
+                previous = flat
+                flat = re.sub(r"\{[^{}]*\}", " ", flat)
+            statements = [x.strip() for x in flat.split(";") if x.strip()]
+            if statements and re.match(r"return\b", statements[-1]):
+                out.append(condition)
+            else:
+                inner = _early_returns(clean, rest, end)
+                if inner:  # returns only on some paths inside: those paths
+                    joined = " || ".join(f"({c})" if "||" in c else c for c in inner)
+                    out.append(f"{condition} && ({joined})" if len(inner) > 1
+                               else f"{condition} && {joined}")
+            i = end + 1
+            continue
+        i = close + 1
     return out
 
 
@@ -330,7 +504,7 @@ def scan_source(text: str, path: str, commit: str, repo: str = "") -> list[Upstr
         for body in unit.bodies:
             edges.extend(_body_edges(unit.clean, body, chosen, params, wanted,
                                      (path, commit, repo)))
-    edges.extend(_specialisations(edges, wanted))
+    edges.extend(_specialisations(edges, wanted, params))
     edges.sort(key=lambda e: (e.location.line, e.callee))
     return edges
 
@@ -399,10 +573,10 @@ def _continued_lines(text: str, start: int) -> str:
     return "\n".join(lines)
 
 
-def _closing(text: str, open_paren: int) -> int:
+def _closing(text: str, open_paren: int, opening: str = "(", closing: str = ")") -> int:
     depth = 0
     for i in range(open_paren, len(text)):
-        depth += {"(": 1, ")": -1}.get(text[i], 0)
+        depth += {opening: 1, closing: -1}.get(text[i], 0)
         if depth == 0:
             return i
     return len(text)
@@ -447,23 +621,45 @@ def _specialised(name: str, targs: str | None, params: dict[str, list[str]],
         return name
     args = [a.strip() for a in targs.strip()[1:-1].split(",")]
     binding = {p: a for p, a in zip(names, args, strict=False) if _LITERAL.fullmatch(a)}
-    if not binding:
-        return name
     special = f"{name}<{', '.join(args)}>"
+    if not binding:
+        return special  # `multiply<inplace>`: bound where the caller is specialised
     wanted[special] = (name, binding)
     return special
 
 
-def _specialisations(edges: list[UpstreamEdge], wanted: dict[str, tuple[str, dict[str, str]]]
-                     ) -> list[UpstreamEdge]:
+def _specialisations(edges: list[UpstreamEdge], wanted: dict[str, tuple[str, dict[str, str]]],
+                     params: dict[str, list[str]] | None = None) -> list[UpstreamEdge]:
+    """The edges of each specialisation wanted: the template's, with the conditions its
+    literal arguments decide removed, and the template arguments of the calls it makes
+    bound too (`_dropout<false>` -> `_dropout_impl<false, false, false>` -> `multiply<false>`),
+    until no new specialisation is named."""
     out: list[UpstreamEdge] = []
-    for special, (name, binding) in wanted.items():
+    done: set[str] = set()
+    pending = dict(wanted)
+    while pending:
+        special, (name, binding) = next(iter(pending.items()))
+        del pending[special]
+        if special in done:
+            continue
+        done.add(special)
         for edge in edges:
             if edge.caller != name:
                 continue
             condition = bind_condition(edge.condition, binding)
-            if condition is not None:
-                out.append(replace(edge, caller=special, condition=condition))
+            if condition is None:
+                continue
+            callee = edge.callee
+            found = re.fullmatch(r"call:(\w+)(<.*>)", callee)
+            if found and params is not None:
+                targs = _substitute(found.group(2), binding)
+                more: dict[str, tuple[str, dict[str, str]]] = {}
+                callee = CALL_PREFIX + _specialised(found.group(1), targs, params, more)
+                for key, value in more.items():
+                    if key not in done:
+                        pending[key] = value
+                        wanted.setdefault(key, value)
+            out.append(replace(edge, caller=special, condition=condition, callee=callee))
     return out
 
 

@@ -21,6 +21,8 @@ from docgen.walk.aten import (
     select_kernel,
 )
 from docgen.walk.context import DEFAULT_BACKENDS, WalkContext, open_context
+from docgen.walk.decide import Arm, LayerFacts, choose, read_arms
+from docgen.walk.inputs import FunctionalStep, LayerInput, read_layer_inputs
 from docgen.walk.python_route import (
     UNKNOWN,
     BindingUse,
@@ -41,16 +43,20 @@ from docgen.walk.records import (
     KernelChoice,
     LayerWalk,
     OpNode,
+    PyHop,
     Reached,
     UpstreamEdge,
     WalkReport,
 )
+from docgen.walk.setting import Setting, python_env
+from docgen.walk.taken import BackwardOps, Taken, decide_layer
 from docgen.walk.upstream import AUTOGRAD_PREFIX, CALL_PREFIX, METHOD_PREFIX
 
 MAX_OP_DEPTH = 8
 MAX_HELPER_DEPTH = 3
 NATIVE_PREFIX = "native::"
 HELPER_NOTE = "C++ helper, not an operator"
+ON_BUFFER = "called on a buffer, which does not require grad: autograd records nothing"
 
 
 # ---------------------------------------------------------------- operators and kernels
@@ -259,9 +265,10 @@ def _edges_below(ctx: WalkContext, function: str, implicit: bool, seen: frozense
         if ctx.table.find(callee) is None and ctx.table.overloads(callee):
             callee = ctx.table.overloads(callee)[0].name
         if ctx.table.find(callee) is not None:
-            out.append(operator_node(ctx, callee, reached, edge=edge.location,
-                                     condition=edge.condition, seen=seen, depth=depth + 1,
-                                     note=note, source=_source(edge)))
+            out.append(replace(operator_node(ctx, callee, reached, edge=edge.location,
+                                             condition=edge.condition, seen=seen,
+                                             depth=depth + 1, note=note,
+                                             source=_source(edge)), read_in=function))
         elif ctx.edges.calls_of(callee) and depth < MAX_OP_DEPTH and callee not in seen:
             # A C++ function whose body was read but which is no operator of this torch
             # version (renamed or removed since the commit read): shown, and walked below.
@@ -269,7 +276,7 @@ def _edges_below(ctx: WalkContext, function: str, implicit: bool, seen: frozense
             out.append(OpNode(f"aten::{callee}", None, reached, edge.location, edge.condition,
                               (), None, tuple(children),
                               f"{note}; not an operator of torch {ctx.torch_version}",
-                              _source(edge)))
+                              _source(edge), read_in=function))
     return out
 
 
@@ -292,7 +299,7 @@ def _helper_node(ctx: WalkContext, function: str, helper: str, edge: UpstreamEdg
     reached = Reached.DECOMPOSITION if implicit else Reached.UPSTREAM
     note = f"{_edge_note(ctx, function, edge.commit, edge.repo)}; {kind}"
     return OpNode(f"at::native::{helper}", None, reached, edge.location, edge.condition, (),
-                  None, tuple(children), note, _source(edge))
+                  None, tuple(children), note, _source(edge), read_in=function)
 
 
 def _source(edge: UpstreamEdge) -> str:
@@ -304,12 +311,26 @@ def _source(edge: UpstreamEdge) -> str:
 # ---------------------------------------------------------------- the whole model
 
 
-def walk_model(ctx: WalkContext, model: str, *, layer: str | None = None) -> WalkReport:
-    """Every layer of `model` (or the one named), walked to the kernels of `ctx.backends`."""
+def walk_model(ctx: WalkContext, model: str, *, layer: str | None = None,
+               setting: Setting | None = None) -> WalkReport:
+    """Every layer of `model` (or the one named), walked to the kernels of `ctx.backends`;
+    with a setting, each layer's taken path decided for it."""
     specs, forward = read_layers(ctx, model)
-    walks = [walk_layer(ctx, spec) for spec in specs if layer in (None, spec.path)]
-    if forward is not None:
-        walks.extend(w for w in _forward_ops(ctx, forward)
+    inputs: dict[str, LayerInput] = {}
+    steps: list[FunctionalStep] = []
+    if setting is not None:
+        inputs, steps = read_layer_inputs(ctx.resolver, model, setting.input_shape,
+                                          setting.training)
+        specs = _evaluated_specs(ctx, specs, inputs)
+    walks = [walk_layer(ctx, spec, setting, inputs.get(spec.path)) for spec in specs
+             if layer in (None, spec.path)]
+    if steps and setting is not None:
+        # a leaf's own forward is the layer's walk; only containers have functional steps
+        steps = [s for s in steps if s.caller not in inputs or inputs[s.caller].has_children]
+        walks.extend(w for w in _functional_walks(ctx, model, steps, setting)
+                     if layer in (None, w.path, w.type_text))
+    elif forward is not None:
+        walks.extend(w for w in _forward_ops(ctx, forward, setting)
                      if layer in (None, w.path, w.type_text))
     if layer is not None and not walks:
         from docgen.core.errors import LookupFailed
@@ -323,13 +344,95 @@ def walk_model(ctx: WalkContext, model: str, *, layer: str | None = None) -> Wal
     if ctx.torch_commit:
         upstream += f"; torch {version} was built from commit {ctx.torch_commit[:12]}"
     return WalkReport(model, version, tuple(walks), ctx.backends, order, upstream,
-                      tuple(ctx.diagnostics))
+                      tuple(ctx.diagnostics), setting)
 
 
-def walk_layer(ctx: WalkContext, spec: LayerSpec) -> LayerWalk:
+def _evaluated_specs(ctx: WalkContext, specs: list[LayerSpec],
+                     inputs: dict[str, LayerInput]) -> list[LayerSpec]:
+    """The layers the evaluated model has (leaf modules, in call order of definition), with
+    their evaluated values; the literal reading of `__init__` gives the argument texts."""
+    if not inputs:
+        return specs
+    literal_specs = {s.path: s for s in specs}
+    if any(path not in inputs or inputs[path].has_children for path in literal_specs):
+        # the evaluated model does not have the layers read literally: keep those
+        return [replace(s, env=(*s.env, *(
+            (f"self.{k}", v) for k, v in inputs[s.path].attrs)))
+            if s.path in inputs else s for s in specs]
+    out: list[LayerSpec] = []
+    for path, found in inputs.items():
+        if not path or found.has_children or not found.called:
+            continue  # containers, and layers no forward calls (their owner reads weights)
+        env = tuple((f"self.{k}", v) for k, v in found.attrs)
+        known = literal_specs.get(path)
+        if known is not None:
+            out.append(replace(known, env=(*known.env, *env)))  # evaluated values win
+            continue
+        short = found.qualname.rsplit(".", 1)[-1]
+        out.append(LayerSpec(path, found.call.split("(")[0] or short, found.qualname, (),
+                             env, found.location or Location("", 0)))
+    return out
+
+
+def walk_layer(ctx: WalkContext, spec: LayerSpec, setting: Setting | None = None,
+               found: LayerInput | None = None) -> LayerWalk:
+    if setting is not None:
+        spec = replace(spec, env=(*python_env(setting).items(), *spec.env))
     hops, uses, stopped = walk_layer_python(ctx, spec)
-    return LayerWalk(spec.path, spec.type_text, spec.qualname, spec.arguments, spec.location,
+    walk = LayerWalk(spec.path, spec.type_text, spec.qualname, spec.arguments, spec.location,
                      hops, _operators(ctx, uses), stopped)
+    if setting is None:
+        return walk
+    attrs = {k.removeprefix("self."): v for k, v in spec.env if k.startswith("self.")}
+    if "transposed" not in attrs and spec.qualname:
+        attrs["transposed"] = "Transpose" in spec.qualname.rsplit(".", 1)[-1]
+    shape = found.input_shape if found is not None else None
+    return replace(walk, taken=_decide(ctx, walk, setting, attrs, shape), input_shape=shape,
+                   attrs=tuple(attrs.items()))
+
+
+def decide_settings(ctx: WalkContext, report: WalkReport,
+                    settings: tuple[Setting, ...]) -> WalkReport:
+    """`report` with each layer's taken path decided again for other settings of the same
+    mode and grad (the Python route depends only on those): CPU oneDNN on/off, CUDA cuDNN
+    on/off... kept in `views`, in the order given."""
+    views = []
+    for setting in settings:
+        views.append((setting, tuple(
+            _decide(ctx, layer, setting, dict(layer.attrs), layer.input_shape)
+            for layer in report.layers)))
+    return replace(report, views=tuple(views))
+
+
+def _decide(ctx: WalkContext, walk: LayerWalk, setting: Setting, attrs: dict[str, object],
+            shape: tuple[int, ...] | None) -> Taken:
+    facts = LayerFacts(setting, attrs, shape)
+    facts.choices = choose(_arms(ctx), facts)
+    return decide_layer(walk, facts, _backward_ops(ctx))
+
+
+def _arms(ctx: WalkContext) -> list[Arm]:
+    cached = ctx.memo.get("arms")
+    if cached is None:
+        cached = read_arms(e.condition for edges in ctx.edges.edges.values() for e in edges
+                           if "[chosen in" in e.condition)
+        ctx.memo["arms"] = cached
+    return cached  # type: ignore[return-value]
+
+
+def _backward_ops(ctx: WalkContext) -> BackwardOps:
+    cached = ctx.memo.get("backward")
+    if cached is None:
+        def make(name: str, reached: Reached, condition: str, location: Location,
+                 source: str) -> OpNode | None:
+            found = _plain_operator(ctx, _operator_name(ctx, name))
+            if found is None:
+                return None
+            return operator_node(ctx, found, reached, edge=location, condition=condition,
+                                 source=source)
+        cached = BackwardOps(make)
+        ctx.memo["backward"] = cached
+    return cached  # type: ignore[return-value]
 
 
 def _operators(ctx: WalkContext, uses: list[BindingUse]) -> tuple[OpNode, ...]:
@@ -344,11 +447,68 @@ def _operators(ctx: WalkContext, uses: list[BindingUse]) -> tuple[OpNode, ...]:
                               note="binding without a native_functions.yaml entry"))
         elif name not in seen:
             seen.add(name)
-            out.append(operator_node(ctx, name, Reached.BINDING))
+            node = replace(operator_node(ctx, name, Reached.BINDING), branches=use.undecided)
+            if use.on_buffer:
+                node = replace(node, note=ON_BUFFER)
+            out.append(node)
     return tuple(out)
 
 
-def _forward_ops(ctx: WalkContext, forward: FunctionFlow) -> list[LayerWalk]:
+# Python operators on tensors as the reader names them -> the Tensor method they call.
+_OPERATOR_METHODS = {"operator.add": "add", "operator.iadd": "add_", "operator.sub": "sub",
+                     "operator.isub": "sub_", "operator.mul": "mul", "operator.imul": "mul_",
+                     "operator.truediv": "div", "operator.itruediv": "div_",
+                     "operator.matmul": "matmul", "operator.neg": "neg"}
+FUNCTIONAL = ":functional"
+
+
+def _functional_walks(ctx: WalkContext, model: str, steps: list[FunctionalStep],
+                      setting: Setting) -> list[LayerWalk]:
+    """The functional steps of each module's forward (`torch.flatten(x, 1)`, `out += x`),
+    one walk per calling module, named `<path>:functional` as the traces name them."""
+    module = model.partition(":")[0]
+    by_caller: dict[str, list[FunctionalStep]] = {}
+    for step in steps:
+        by_caller.setdefault(step.caller, []).append(step)
+    out: list[LayerWalk] = []
+    for caller, group in by_caller.items():
+        uses: list[BindingUse] = []
+        hops: list[PyHop] = []
+        stopped: list[str] = []
+        for step in group:
+            line = step.location.line if step.location else 0
+            method = _OPERATOR_METHODS.get(step.target)
+            if step.target.startswith("torch.Tensor."):
+                method = step.target.removeprefix("torch.Tensor.")
+            if method is not None:
+                uses.append(BindingUse(method, "torch._C.TensorBase", None, False))
+                hops.append(PyHop(f"torch._C.TensorBase.{method}", "binding", step.location,
+                                  step.text or step.target, note="Tensor method"))
+                continue
+            if step.target.startswith("operator."):
+                continue  # indexing, comparisons: no operator of their own here
+            call = CallSite(step.target, line, (), (), ())
+            hop, found, why = walk_call(ctx, module, call)
+            if hop is not None:
+                hops.append(hop)
+            uses.extend(found)
+            if why:
+                stopped.append(why)
+        if not uses:
+            continue
+        first = group[0]
+        walk = LayerWalk(f"{caller}{FUNCTIONAL}", "functional", None,
+                         tuple((f"#{i}", s.text or s.target) for i, s in enumerate(group)),
+                         first.location or Location("", 0), tuple(hops),
+                         _operators(ctx, uses), "; ".join(stopped))
+        shape = first.input_shapes[0] if first.input_shapes else None
+        out.append(replace(walk, taken=_decide(ctx, walk, setting, {}, shape),
+                           input_shape=shape))
+    return out
+
+
+def _forward_ops(ctx: WalkContext, forward: FunctionFlow,
+                 setting: Setting | None = None) -> list[LayerWalk]:
     """Tensor-level calls in the model's own forward (`torch.flatten(x, 1)`)."""
     out = []
     module = module_of(forward.path)
@@ -358,22 +518,36 @@ def _forward_ops(ctx: WalkContext, forward: FunctionFlow) -> list[LayerWalk]:
         hop, uses, stopped = walk_call(ctx, module, call)
         if hop is None:
             continue
-        out.append(LayerWalk(f"forward:{call.callee}", call.callee, None,
-                             tuple((f"#{i}", a.text) for i, a in enumerate(call.args)),
-                             Location(forward.path, call.line), (hop,), _operators(ctx, uses),
-                             stopped))
+        walk = LayerWalk(f"forward:{call.callee}", call.callee, None,
+                         tuple((f"#{i}", a.text) for i, a in enumerate(call.args)),
+                         Location(forward.path, call.line), (hop,), _operators(ctx, uses),
+                         stopped)
+        if setting is not None:
+            walk = replace(walk, taken=_decide(ctx, walk, setting, {}, None))
+        out.append(walk)
     return out
 
 
+# The settings every Walk page answers for: the two switches a learner flips most.
+PAGE_SETTINGS = (Setting("CPU", mkldnn=True), Setting("CPU", mkldnn=False),
+                 Setting("CUDA", cudnn=True), Setting("CUDA", cudnn=False))
+
+
 def walk_for_site(sources: SourceSet, model: str, *, pytorch_src: Path | None = None,
-                  backends: tuple[str, ...] = DEFAULT_BACKENDS
+                  backends: tuple[str, ...] = DEFAULT_BACKENDS,
+                  settings: tuple[Setting, ...] = PAGE_SETTINGS
                   ) -> tuple[WalkReport, BackendsReport]:
     """Everything the Walk and Backends pages need, in one call: the walk of every layer of
-    `model` and the Backends facts (C++ edges from `pytorch_src`, else the shipped file)."""
+    `model` decided for each of `settings`, and the Backends facts (C++ edges from
+    `pytorch_src`, else the shipped file)."""
     from docgen.walk.backends import read_backends
     from docgen.walk.upstream import load_shipped_edges, scan_tree
 
     edges = scan_tree(pytorch_src) if pytorch_src is not None else load_shipped_edges()
-    ctx = open_context(sources, edges, backends)
-    report = walk_model(ctx, model)
+    ctx = open_context(sources, edges, tuple(dict.fromkeys(
+        (*backends, *(s.backend for s in settings)))))
+    report = walk_model(ctx, model, setting=settings[0] if settings else None)
+    if settings:
+        report = decide_settings(ctx, report, settings)
+    report = replace(report, versions=tuple((d.name, d.version) for d in sources.distributions))
     return report, read_backends(sources, ctx.table, report)

@@ -1,0 +1,570 @@
+"""Deciding C++ branch conditions for one layer and one execution setting.
+
+A condition read in a kernel body (`bias.defined() && case ConvBackend::Cudnn [chosen in
+_select_conv_backend:1241 when ...]`) is parsed into `!`, `&&`, `||`, comparisons and atoms;
+each atom is looked up in the layer's facts: the setting (backend, dtype, switches, mode),
+the layer's evaluated constructor values (groups, stride, bias, p, output_size), its input
+(rank, sizes, contiguity) and the BUILD_FACTS table. Predicates whose definitions were read
+in Convolution.cpp (ConvParams::use_mkldnn, use_cudnn, is_depthwise, use_miopen, use_mps,
+at cyyever/pytorch@021c4c1a30ae) are evaluated from those definitions here. An atom that
+nothing decides leaves its condition `undecided`, and the atom is what it depends on.
+
+A `case E::X` label is decided by the choice its selector makes: the `return E::X;` arms
+read in the selector (`_select_conv_backend`) are tried in source order and the first that
+holds wins, as the if / else-if chain does.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from docgen.walk.setting import Setting, build_fact
+
+UNKNOWN = None
+_DTYPE_SYMBOL = {"float32": "kFloat", "float16": "kHalf", "bfloat16": "kBFloat16"}
+_DEVICE_OF = {"is_cuda": "CUDA", "is_cpu": "CPU", "is_mps": "MPS", "is_xpu": "XPU",
+              "is_privateuseone": "PrivateUse1", "is_meta": "Meta"}
+# Tensor properties that are false for the dense, strided, real tensors a module gets.
+_PLAIN_FALSE = {"is_mkldnn", "is_quantized", "is_nested", "is_xla", "is_lazy", "is_sparse",
+                "is_sparse_csr", "is_vulkan", "is_complex", "is_conj", "is_neg", "is_hpu",
+                "is_ipu", "is_ve", "is_zero_tensor", "is_inference"}
+_TENSORS = ("input", "self", "weight", "grad_output", "grad", "output", "result", "x")
+_ARM = re.compile(r"(\w+):(\d+)(?: when (.*))?$")
+_CHOSEN = re.compile(r"case (\w+(?:::\w+)+) \[chosen in ")
+
+
+@dataclass(frozen=True)
+class Decision:
+    """`value` True (taken), False (not taken) or None (undecided); `reason` the deciding
+    fact; `depends_on` the atoms nothing decided."""
+
+    value: bool | None
+    reason: str
+    depends_on: tuple[str, ...] = ()
+
+    @property
+    def label(self) -> str:
+        return {True: "taken", False: "not_taken", None: "undecided"}[self.value]
+
+
+@dataclass
+class LayerFacts:
+    """What decides a layer's branches: the setting, the module's values and its input."""
+
+    setting: Setting
+    attrs: dict[str, object] = field(default_factory=dict)
+    input_shape: tuple[int, ...] | None = None
+    choices: dict[str, tuple[str | None, str]] = field(default_factory=dict)
+    # per enum selector: (chosen label or None, why)
+
+    # -------------------------------------------------------------- module values
+
+    def attr(self, name: str) -> object:
+        return self.attrs.get(name, UNKNOWN)
+
+    def ints(self, name: str) -> tuple[int, ...] | None:
+        value = self.attrs.get(name)
+        if isinstance(value, bool):
+            return None
+        if isinstance(value, int):
+            return (value,)
+        if isinstance(value, (tuple, list)) and all(isinstance(v, int) for v in value):
+            return tuple(value)
+        return None
+
+    @property
+    def has_bias(self) -> bool | None:
+        value = self.attrs.get("bias", UNKNOWN)
+        return None if value is UNKNOWN else bool(value)
+
+    @property
+    def rank(self) -> int | None:
+        return len(self.input_shape) if self.input_shape is not None else None
+
+    def weight_size(self, index: int) -> int | None:
+        kernel = self.ints("kernel_size")
+        if kernel is None or self.rank is None:
+            return None
+        dims = self.rank - 2
+        full = kernel * dims if len(kernel) == 1 else kernel
+        out = self.attr("out_channels")
+        shape = (out, self.attr("in_channels"), *full)
+        value = shape[index] if -len(shape) <= index < len(shape) else None
+        return value if isinstance(value, int) else None
+
+    def input_size(self, index: int) -> int | None:
+        if self.input_shape is None or not -len(self.input_shape) <= index < len(
+                self.input_shape):
+            return None
+        return self.input_shape[index]
+
+    # -------------------------------------------------------------- predicates
+
+    def _any_not(self, name: str, value: int) -> bool | None:
+        got = self.ints(name)
+        return None if got is None else any(v != value for v in got)
+
+    def is_strided(self) -> bool | None:
+        return self._any_not("stride", 1)
+
+    def is_dilated(self) -> bool | None:
+        return self._any_not("dilation", 1)
+
+    def transposed(self) -> bool | None:
+        value = self.attrs.get("transposed", UNKNOWN)
+        return None if value is UNKNOWN else bool(value)
+
+    def use_mkldnn(self) -> bool | None:
+        """ConvParams::use_mkldnn (Convolution.cpp, cyyever/pytorch@021c4c1a30ae)."""
+        s = self.setting
+        if s.backend != "CPU" or not _fact("CPU", "mkldnn_compiled"):
+            return False
+        if not s.mkldnn:
+            return False
+        if s.dtype != "float32":
+            return False  # bf16/fp16 need the device checks of BUILD_FACTS (bf16_device)
+        heuristics = [self.is_strided(), self.is_dilated(),
+                      _ge(self.input_size(0), 16), _ne(self.weight_size(-1), 1),
+                      _ne(self.weight_size(-2), 1),
+                      _fact("CPU", "multithreaded")]
+        native = [_gt(self.attr("groups"), 1),
+                  _and([_gt(self.weight_size(-1), 3), _gt(self.weight_size(-2), 3)]),
+                  _gt(self.input_size(0), 1), _gt(_numel(self.input_shape), 20480)]
+        return _and([_or(heuristics), _or(native)])
+
+    def use_cudnn(self) -> bool | None:
+        """ConvParams::use_cudnn: a CUDA input, cuDNN compiled and enabled, a dtype cuDNN
+        takes; the 64-bit-indexing and dilation/channels-last exceptions need sizes beyond
+        2**31 elements, which the model's inputs do not reach."""
+        s = self.setting
+        if s.backend != "CUDA":
+            return False
+        compiled = _fact("CUDA", "cudnn_compiled")
+        return compiled and s.cudnn
+
+    def is_depthwise(self) -> bool | None:
+        """ConvParams::is_depthwise: CUDA, not transposed, 4-D or 5-D, groups == C_in > 1,
+        C_out a multiple of C_in."""
+        groups = self.attr("groups")
+        channels = self.input_size(1)
+        return _and([self.setting.backend == "CUDA", _not(self.transposed()),
+                     None if self.rank is None else self.rank in (4, 5),
+                     _eq(channels, groups), _gt(groups, 1),
+                     None if not isinstance(self.weight_size(0), int) or not channels
+                     else self.weight_size(0) % channels == 0])  # type: ignore[operator]
+
+    def use_miopen(self) -> bool | None:
+        return self.setting.backend == "CUDA" and _fact("CUDA", "miopen_compiled")
+
+    def use_mps(self) -> bool | None:
+        return self.setting.backend == "MPS"
+
+    def use_cudnn_depthwise(self) -> bool | None:
+        if not self.use_cudnn():
+            return False
+        return _and([self.is_depthwise(), None])  # cuDNN's depthwise workload heuristics
+
+    def fused_dropout(self) -> bool | None:
+        """is_fused_kernel_acceptable (Dropout.cpp): a CUDA/XPU/lazy/PrivateUse1 input,
+        0 < p < 1, at least one element."""
+        p = self.attr("p")
+        device = self.setting.backend in ("CUDA", "XPU", "PrivateUse1")
+        if not device:
+            return False
+        if not isinstance(p, (int, float)):
+            return None
+        return 0 < p < 1
+
+
+def _fact(backend: str, name: str) -> bool:
+    """A row of BUILD_FACTS (false when the table has none for the backend)."""
+    found = build_fact(backend, name)
+    return bool(found and found.value)
+
+
+def _numel(shape: tuple[int, ...] | None) -> int | None:
+    if shape is None:
+        return None
+    out = 1
+    for d in shape:
+        out *= d
+    return out
+
+
+def _cmp(a: object, b: object, op: str) -> bool | None:
+    if a is None or b is None:
+        return None
+    try:
+        return {"==": a == b, "!=": a != b, "<": a < b, ">": a > b,  # type: ignore[operator]
+                "<=": a <= b, ">=": a >= b}[op]  # type: ignore[operator]
+    except TypeError:
+        return None
+
+
+def _eq(a: object, b: object) -> bool | None:
+    return _cmp(a, b, "==")
+
+
+def _ne(a: object, b: object) -> bool | None:
+    return _cmp(a, b, "!=")
+
+
+def _gt(a: object, b: object) -> bool | None:
+    return _cmp(a, b, ">") if isinstance(a, int) else None
+
+
+def _ge(a: object, b: object) -> bool | None:
+    return _cmp(a, b, ">=") if isinstance(a, int) else None
+
+
+def _not(a: bool | None) -> bool | None:
+    return None if a is None else not a
+
+
+def _and(values: Iterable[bool | None]) -> bool | None:
+    values = list(values)
+    if any(v is False for v in values):
+        return False
+    return None if any(v is None for v in values) else True
+
+
+def _or(values: Iterable[bool | None]) -> bool | None:
+    values = list(values)
+    if any(v is True for v in values):
+        return True
+    return None if any(v is None for v in values) else False
+
+
+# ------------------------------------------------------------------ parsing conditions
+
+
+def split_top(text: str, sep: str) -> list[str]:
+    """`text` split at `sep` outside (), [] and {}."""
+    parts: list[str] = []
+    depth, start, i = 0, 0, 0
+    while i < len(text):
+        ch = text[i]
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        elif depth == 0 and text.startswith(sep, i):
+            parts.append(text[start:i])
+            i += len(sep)
+            start = i
+            continue
+        i += 1
+    parts.append(text[start:])
+    return [p.strip() for p in parts]
+
+
+def _wrapped(text: str) -> bool:
+    if not (text.startswith("(") and text.endswith(")")):
+        return False
+    depth = 0
+    for i, ch in enumerate(text):
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        if depth == 0 and i < len(text) - 1:
+            return False
+    return True
+
+
+_COMPARE = re.compile(r"(==|!=|<=|>=|(?<![<\-])<(?![<=])|(?<![\->])>(?![>=]))")
+
+
+class Decider:
+    """Evaluates condition texts against one layer's facts (three-valued)."""
+
+    def __init__(self, facts: LayerFacts) -> None:
+        self.facts = facts
+        self.unknown: list[str] = []
+
+    def decide(self, condition: str) -> Decision:
+        if not condition.strip():
+            return Decision(True, "unconditional")
+        self.unknown = []
+        value = self.test(_normalise(condition))
+        if value is None:
+            deps = tuple(dict.fromkeys(self.unknown)) or (condition,)
+            return Decision(None, "depends on " + "; ".join(deps), deps)
+        return Decision(value, self._reason(condition, value))
+
+    def _reason(self, condition: str, value: bool) -> str:
+        choice = _CHOSEN.search(condition)
+        if choice:
+            enum = choice.group(1).split("::")[0]
+            chosen, why = self.facts.choices.get(enum, (None, ""))
+            if chosen and why:
+                return f"{'' if value else 'not '}taken: {enum}::{chosen} chosen ({why})"
+        return f"{condition} is {'true' if value else 'false'} for {self.facts.setting.label()}"
+
+    # -------------------------------------------------------------- expressions
+
+    def test(self, text: str) -> bool | None:
+        text = text.strip()
+        while _wrapped(text):
+            text = text[1:-1].strip()
+        parts = split_top(text, "||")
+        if len(parts) > 1:
+            return _or(self.test(p) for p in parts)
+        parts = split_top(text, "&&")
+        if len(parts) > 1:
+            return _and([self.test(p) for p in parts])
+        if text.startswith("case ") or " / case " in text:
+            return self.case(text)
+        if text.startswith("!") and not text.startswith("!="):
+            return _not(self.test(text[1:]))
+        compared = self.compare(text)
+        if compared is not _NOT_A_COMPARISON:
+            return compared  # type: ignore[return-value]
+        value = self.atom(text)
+        if value is None:
+            return None
+        if isinstance(value, (bool, int, float)):
+            return bool(value)
+        self.unknown.append(text)
+        return None
+
+    def compare(self, text: str) -> object:
+        depth = 0
+        for i, ch in enumerate(text):
+            if ch in "([":
+                depth += 1
+            elif ch in ")]":
+                depth -= 1
+            elif depth == 0:
+                m = _COMPARE.match(text, i)
+                if m and not (text[i] in "<>" and _template_angle(text, i)):
+                    op = m.group(1)
+                    left, right = text[:i].strip(), text[m.end():].strip()
+                    return _cmp(self.value(left), self.value(right), op)
+        return _NOT_A_COMPARISON
+
+    def value(self, text: str) -> object:
+        text = text.strip()
+        while _wrapped(text):
+            text = text[1:-1].strip()
+        if re.fullmatch(r"-?\d+", text):
+            return int(text)
+        if re.fullmatch(r"-?\d+\.\d*", text):
+            return float(text)
+        for op in ("+", "-"):
+            parts = split_top(text, f" {op} ")
+            if len(parts) == 2:
+                a, b = self.value(parts[0]), self.value(parts[1])
+                if isinstance(a, int) and isinstance(b, int):
+                    return a + b if op == "+" else a - b
+                return None
+        value = self.atom(text)
+        if value is None:
+            return None
+        return value
+
+    def case(self, text: str) -> bool | None:
+        labels = re.findall(r"case (\w+(?:::\w+)+)", text)
+        if not labels:
+            return True  # `default:`
+        enum = labels[0].split("::")[0]
+        chosen, _ = self.facts.choices.get(enum, (None, ""))
+        if chosen is None:
+            self.unknown.append(f"which {enum} the selector returns")
+            return None
+        names = [label.split("::", 1)[1] for label in labels]
+        return chosen in names
+
+    # -------------------------------------------------------------- atoms
+
+    def atom(self, text: str) -> object:
+        """The value of one atom, or None (recorded as unknown)."""
+        found = self._atom(text.replace(" ", ""))
+        if found is None:
+            self.unknown.append(text)
+        return found
+
+    def _atom(self, a: str) -> object:
+        f, s = self.facts, self.facts.setting
+        a = a.lstrip("*").replace("->", ".")
+        a = re.sub(r"^params\.", "", a)
+        a = re.sub(r"\binput_\b", "input", a)
+        if a in ("true", "false"):
+            return a == "true"
+        if "::" in a and "(" not in a and "." not in a:
+            return a.rsplit("::", 1)[-1]  # a constant: c10::kStrided -> kStrided
+        if re.fullmatch(r"k[A-Z]\w*", a):
+            return a  # a constant named as c10 names them: kSparseCsr, kFloat
+        m = re.fullmatch(r"at::symint::size<\w+>\((\w+),(-?\d+)\)", a)
+        if m:
+            a = f"{m.group(1)}.size({m.group(2)})"
+        m = re.fullmatch(r"(\w+)\.(?:device\(\)\.)?(is_\w+)\(\)", a)
+        if m:
+            what = m.group(2)
+            if what in _DEVICE_OF:
+                return s.backend == _DEVICE_OF[what]
+            if what in _PLAIN_FALSE:
+                return False
+            if what in ("is_contiguous", "is_contiguous_or_false", "is_non_overlapping_and_dense"):
+                return True
+            if what == "is_floating_point":
+                return True
+        m = re.fullmatch(r"(\w+)\.is_contiguous\((?:at::|c10::)?MemoryFormat::(\w+)\)", a)
+        if m:
+            return m.group(2) == "Contiguous"
+        m = re.fullmatch(r"(\w+)\.(defined|has_value)\(\)", a)
+        if m:
+            if m.group(1) in ("bias", "bias_opt", "bias_sizes_opt"):
+                return f.has_bias
+            if m.group(1) in _TENSORS:
+                return True
+            if m.group(1) == "train":
+                return True
+        m = re.fullmatch(r"(\w+)\.(?:dim|ndimension)\(\)", a)
+        if m and m.group(1) in _TENSORS:
+            return f.rank
+        m = re.fullmatch(r"(\w+)\.(?:sym_)?(?:numel)\(\)", a)
+        if m and m.group(1) in _TENSORS:
+            return _numel(f.input_shape)
+        m = re.fullmatch(r"(\w+)\.(?:sym_)?size\((-?\d+)\)", a)
+        if m and m.group(1) in ("input", "self"):
+            return f.input_size(int(m.group(2)))
+        m = re.fullmatch(r"(\w+)\.scalar_type\(\)", a)
+        if m and m.group(1) in _TENSORS:
+            return _DTYPE_SYMBOL.get(s.dtype)
+        if re.fullmatch(r"(?:at::|c10::)?is(?:Complex|QInt|Bits)Type\(.*\)", a):
+            return False
+        if re.fullmatch(r"(?:at::|c10::)?isFloatingType\(.*\)", a):
+            return True
+        if re.fullmatch(r"(?:at::)?isTensorSubclassLike\(.*\)", a):
+            return False
+        if re.fullmatch(r"\w+\._fw_grad\(\d*\)\.defined\(\)", a):
+            return False  # no forward-mode AD in a plain forward/backward
+        m = re.fullmatch(r"(\w+)\.layout\(\)", a)
+        if m:
+            return "kStrided"
+        m = re.fullmatch(r"(\w+)\.suggest_memory_format\(\)", a)
+        if m:
+            return "Contiguous"
+        m = re.fullmatch(r"(\w+)\.requires_grad\(\)", a)
+        if m:
+            return s.grad
+        if re.fullmatch(r"(?:at::)?globalContext\(\)\.userEnabledMkldnn\(\)", a):
+            return s.mkldnn
+        if re.fullmatch(r"(?:at::)?globalContext\(\)\.userEnabledCuDNN\(\)", a):
+            return s.cudnn
+        if a in ("cudnn_enabled",):
+            return s.cudnn
+        if a in ("benchmark", "deterministic"):
+            return False
+        if a in ("train", "training", "train.value()"):
+            return s.training
+        if a in ("k", "input_dim", "dim", "ndim"):
+            return f.rank
+        if a in ("transposed",):
+            return f.transposed()
+        if a == "bias_defined":
+            return f.has_bias
+        if a == "is_batched":
+            # batchify (Convolution.cpp): batched when the input has one dimension more than
+            # the unbatched form, C + the spatial dims of the kernel
+            kernel = f.ints("kernel_size")
+            if kernel is None or f.rank is None:
+                return None
+            spatial = len(kernel) if len(kernel) > 1 else f.rank - 2
+            return f.rank == spatial + 2
+        if a in ("groups", "p", "eps", "momentum", "inplace"):
+            value = f.attr(a)
+            return value if isinstance(value, (bool, int, float)) else None
+        m = re.fullmatch(r"(output_size)\[(\d+)\]", a)
+        if m:
+            sizes = f.ints("output_size")
+            i = int(m.group(2))
+            return sizes[i] if sizes and i < len(sizes) else (
+                sizes[0] if sizes and len(sizes) == 1 else None)
+        m = re.fullmatch(r"output_mask\[(\d+)\]", a)
+        if m:
+            return f.has_bias if m.group(1) == "2" else True
+        m = re.fullmatch(r"(\w+)\([^()]*(?:\([^()]*\)[^()]*)*\)", a)
+        if m:
+            predicate = {"use_mkldnn": f.use_mkldnn, "use_cudnn": f.use_cudnn,
+                         "is_depthwise": f.is_depthwise, "use_miopen": f.use_miopen,
+                         "use_mps": f.use_mps, "use_cudnn_depthwise": f.use_cudnn_depthwise,
+                         "is_dilated": f.is_dilated, "is_strided": f.is_strided,
+                         "is_fused_kernel_acceptable": f.fused_dropout,
+                         "use_nnpack": lambda: False if not _fact(
+                             "CPU", "nnpack_available") else None,
+                         "use_xnnpack": lambda: False,
+                         "is_output_padding_big": lambda: False}.get(m.group(1))
+            if predicate is not None:
+                return predicate()
+            if m.group(1) == "_nnpack_available":
+                return _fact("CPU", "nnpack_available")
+        return None
+
+
+_NOT_A_COMPARISON = object()
+
+
+def _template_angle(text: str, i: int) -> bool:
+    """`size<T>(`: an angle bracket of a template argument list, not a comparison."""
+    if text[i] == "<":
+        return bool(re.match(r"<\s*\w+\s*>\s*\(", text[i:]))
+    return bool(re.search(r"<\s*\w+\s*$", text[:i])) and text[i + 1:i + 2] == "("
+
+
+def _normalise(condition: str) -> str:
+    return " ".join(condition.split())
+
+
+# ------------------------------------------------------------------ enum selectors
+
+
+@dataclass(frozen=True)
+class Arm:
+    selector: str  # _select_conv_backend
+    line: int
+    label: str  # ConvBackend::Cudnn
+    condition: str
+
+
+def read_arms(conditions: Iterable[str]) -> list[Arm]:
+    """The `return E::X;` arms recorded in `[chosen in ...]` annotations, in source order."""
+    found: dict[tuple[str, int], Arm] = {}
+    for condition in conditions:
+        for m in _CHOSEN.finditer(condition):
+            start = m.end()
+            depth, i = 1, start
+            while i < len(condition) and depth:
+                depth += {"[": 1, "]": -1}.get(condition[i], 0)
+                i += 1
+            for arm in condition[start:i - 1].split("; or "):
+                am = _ARM.match(arm.strip())
+                if am:
+                    key = (am.group(1), int(am.group(2)))
+                    found[key] = Arm(am.group(1), int(am.group(2)), m.group(1),
+                                     am.group(3) or "")
+    return sorted(found.values(), key=lambda a: (a.selector, a.line))
+
+
+def choose(arms: list[Arm], facts: LayerFacts) -> dict[str, tuple[str | None, str]]:
+    """Per enum: the label the selector returns for these facts (first arm that holds), or
+    None with the arm that could not be decided."""
+    out: dict[str, tuple[str | None, str]] = {}
+    decider = Decider(facts)
+    by_enum: dict[str, list[Arm]] = {}
+    for arm in arms:
+        by_enum.setdefault(arm.label.split("::")[0], []).append(arm)
+    for enum, items in by_enum.items():
+        result: tuple[str | None, str] = (None, "no arm holds")
+        for arm in items:
+            d = decider.decide(arm.condition) if arm.condition else Decision(True, "")
+            if d.value is None:
+                result = (None, f"{arm.selector}:{arm.line} depends on "
+                                f"{', '.join(d.depends_on)}")
+                break
+            if d.value:
+                result = (arm.label.split("::", 1)[1],
+                          f"{arm.selector}:{arm.line} when {arm.condition or 'always'}")
+                break
+        out[enum] = result
+    return out

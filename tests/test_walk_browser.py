@@ -1,0 +1,77 @@
+"""The Walk pages in headless Chromium at 1440x900: the answer first, short pages with the
+alternatives folded, no table wider than the content area, route diagrams that link."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests import test_site_browser as _site_browser
+
+# the site's browser fixtures, shared (one built site, one Chromium per module)
+site = _site_browser.site
+base_url = _site_browser.base_url
+driver = _site_browser.driver
+artifacts = _site_browser.artifacts
+
+pytestmark = [pytest.mark.browser, pytest.mark.wheels]
+
+SCREEN = (1440, 900)
+MAX_SCREENS = 10
+
+
+def _open(driver, url: str) -> None:  # type: ignore[no-untyped-def]
+    driver.set_window_size(*SCREEN)
+    driver.get(url)
+
+
+@pytest.mark.parametrize("page", ["conv2d", "linear", "dropout", "relu"])
+def test_walk_page_is_short_and_answers_first(driver, base_url: str, artifacts: Path,  # type: ignore[no-untyped-def]
+                                              page: str) -> None:
+    from selenium.webdriver.common.by import By
+
+    _open(driver, f"{base_url}/walk/{page}.html")
+    article = driver.find_element(By.TAG_NAME, "article")
+    headings = [h.text for h in article.find_elements(By.TAG_NAME, "h2")]
+    assert headings[:4] == ["CPU float32 train, oneDNN on", "CPU float32 train, oneDNN off",
+                            "CUDA float32 train, cuDNN on", "CUDA float32 train, cuDNN off"]
+    first_paragraph = article.find_elements(By.CSS_SELECTOR, "h2 + p")[0].text
+    assert first_paragraph.startswith("On CPU float32 train, oneDNN on,") and " runs " in \
+        first_paragraph
+    height = driver.execute_script("return document.documentElement.scrollHeight")
+    print(f"walk/{page}: {height} px tall at {SCREEN[0]}x{SCREEN[1]}")
+    assert height < MAX_SCREENS * SCREEN[1], height
+    details = article.find_elements(By.TAG_NAME, "details")
+    assert details and all(d.get_attribute("open") is None for d in details)
+    content = driver.execute_script(
+        "return document.querySelector('.md-content__inner').clientWidth")
+    for table in article.find_elements(By.TAG_NAME, "table"):
+        if table.is_displayed():
+            assert table.size["width"] <= content, (table.size, content)
+    page_width = driver.execute_script("return document.documentElement.scrollWidth")
+    assert page_width <= SCREEN[0]
+    driver.save_screenshot(str(artifacts / f"walk-{page}.png"))
+
+
+def test_conv2d_route_diagram_links_and_answers(driver, base_url: str) -> None:  # type: ignore[no-untyped-def]
+    from selenium.webdriver.common.by import By
+
+    _open(driver, f"{base_url}/walk/conv2d.html")
+    article = driver.find_element(By.TAG_NAME, "article")
+    answers = [p.text for p in article.find_elements(By.CSS_SELECTOR, "h2 + p")][:4]
+    # CPU with oneDNN on runs oneDNN's kernel, off the slow one; CUDA runs cuDNN's
+    assert "mkldnn_convolution" in answers[0] and "slow_conv2d" in answers[1]
+    assert "cudnn_convolution" in answers[2] and "cudnn" not in answers[3]
+    routes = article.find_elements(By.CSS_SELECTOR, ".docgen-route svg")
+    assert len(routes) == 4 and all(r.is_displayed() for r in routes)
+    links = article.find_elements(By.CSS_SELECTOR, ".docgen-route svg a")
+    hrefs = [a.get_attribute("href") or a.get_attribute("xlink:href") or "" for a in links]
+    assert any("torch.nn.modules.conv.Conv2d" in h for h in hrefs), hrefs[:5]
+    assert any("native_functions.yaml#L" in h for h in hrefs), hrefs[:5]
+    # opening the folded taken path shows linked hops
+    summary = article.find_element(By.CSS_SELECTOR, "details.docgen-taken summary")
+    summary.click()
+    table = article.find_element(By.CSS_SELECTOR, "details.docgen-taken table")
+    assert table.is_displayed()
+    assert table.find_elements(By.CSS_SELECTOR, "a[href*='github.com']")

@@ -1,0 +1,127 @@
+"""The static walk's taken path against real torch 2.13.0 CPU profiler traces.
+
+Traces (tests/data/oracles/traces/torch-2.13.0-cpu/<target>.json, recorded by
+tests/oracles/record_traces.py in a test-only venv) list per layer the aten operators run
+forward and backward, for train/eval x oneDNN on/off. For every layer, the set of operators
+of docgen's `taken.forward` / `taken.backward` for that setting is compared with the traced
+set; precision and recall are summed over all layers of a (model, mode, oneDNN) run.
+
+Left out of both sides: `UTILITIES`, the allocation, view and bookkeeping operators that
+every kernel calls through the dispatcher and that say nothing about the route.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+
+from docgen.walk.taken import UTILITY_OPERATORS
+
+TRACES = Path(__file__).parent / "data" / "oracles" / "traces" / "torch-2.13.0-cpu"
+
+# Allocation, views and bookkeeping: left out of both sides (docgen.walk.taken's list).
+UTILITIES = UTILITY_OPERATORS
+
+MODELS = {
+    "alexnet": "torchvision.models.alexnet:AlexNet",
+    "resnet18": "torchvision.models.resnet:resnet18",
+    "vgg16_bn": "torchvision.models.vgg:vgg16_bn",
+    "mobilenet_v3_small": "torchvision.models.mobilenetv3:mobilenet_v3_small",
+    "vit_b_16": "torchvision.models.vision_transformer:vit_b_16",
+}
+# (precision, recall) floors for every (model, mode, oneDNN) run. Precision meets the
+# issue's 0.95 (1.00 measured on 2026-11-30); recall does not yet (lowest measured: resnet18
+# forward 0.71, backward 0.50: BatchNorm's C++ bodies are not read, nor the autograd
+# codegen's sum_to): a drop fails. See README "What the walk cannot decide yet".
+FLOOR = {"forward": (0.95, 0.70), "backward": (0.95, 0.48)}
+# vit_b_16: LayerNorm, MultiheadAttention / scaled_dot_product_attention and GELU bodies are
+# not among the C++ files read yet; its figures are printed and held at today's level.
+FLOORS = {"vit_b_16": {"forward": (0.95, 0.40), "backward": (0.95, 0.07)}}
+
+
+def _ops(entries: list[str]) -> set[str]:
+    out = set()
+    for entry in entries:
+        name = entry.split(":", 1)[1] if entry[:1].isdigit() else entry
+        if not name.startswith("aten::"):
+            continue  # autograd nodes (ConvolutionBackward0), record_function scopes
+        base = name.removeprefix("aten::").split(".")[0]
+        if base not in UTILITIES:
+            out.add(base)
+    return out
+
+
+def _static(names: tuple[str, ...]) -> set[str]:
+    return {n.removeprefix("aten::").split(".")[0] for n in names
+            if n.startswith("aten::")} - UTILITIES
+
+
+@pytest.fixture(scope="module")
+def walk_context():
+    from docgen.classes.project import open_project_sources
+    from docgen.core.config import config_from_options
+    from docgen.walk.upstream import load_shipped_edges
+    from docgen.walk.walker import open_context
+
+    try:
+        sources = open_project_sources(config_from_options({}))
+    except Exception as exc:
+        pytest.skip(f"torch/torchvision wheels not available: {exc}")
+    return open_context(sources, load_shipped_edges(), ("CPU",))
+
+
+def compare(ctx, target: str) -> dict[tuple[str, str, bool, str, str], list[int]]:
+    """(model, mode, mkldnn, direction, layer type) -> [hits, static, traced]."""
+    from docgen.walk.setting import Setting
+    from docgen.walk.walker import walk_model
+
+    data = json.loads((TRACES / f"{target}.json").read_text())
+    shape = tuple(data["input"][0])
+    out: dict[tuple[str, str, bool, str, str], list[int]] = defaultdict(lambda: [0, 0, 0])
+    for run in data["runs"]:
+        s = run["setting"]
+        setting = Setting("CPU", s["dtype"], True, s["mkldnn"], s["mode"], s["grad"], shape)
+        report = walk_model(ctx, MODELS[target], setting=setting)
+        static = {w.path: w for w in report.layers}
+        for layer in run["layers"]:
+            walk = static.get(layer["path"])
+            if walk is None or walk.taken is None:
+                continue
+            kind = layer["type"].rsplit(".", 1)[-1]
+            for direction in ("forward", "backward"):
+                mine = _static(getattr(walk.taken, direction))
+                traced = _ops(layer[direction])
+                cell = out[(target, s["mode"], s["mkldnn"], direction, kind)]
+                cell[0] += len(mine & traced)
+                cell[1] += len(mine)
+                cell[2] += len(traced)
+    return out
+
+
+def _ratio(a: int, b: int) -> float:
+    return a / b if b else 1.0
+
+
+@pytest.mark.parametrize("target", sorted(MODELS))
+def test_taken_path_matches_cpu_traces(walk_context, target: str) -> None:
+    if not (TRACES / f"{target}.json").is_file():
+        pytest.skip(f"no trace for {target}")
+    cells = compare(walk_context, target)
+    totals: dict[tuple[str, bool, str], list[int]] = defaultdict(lambda: [0, 0, 0])
+    print(f"\n{target}: layer type, mode, oneDNN, direction: precision recall (hits/static/traced)")
+    for (_model, mode, mkldnn, direction, kind), (hit, mine, traced) in sorted(cells.items()):
+        print(f"  {kind:22} {mode:5} {'on ' if mkldnn else 'off'} {direction:8} "
+              f"P={_ratio(hit, mine):.2f} R={_ratio(hit, traced):.2f} ({hit}/{mine}/{traced})")
+        total = totals[(mode, mkldnn, direction)]
+        for i, v in enumerate((hit, mine, traced)):
+            total[i] += v
+    for (mode, mkldnn, direction), (hit, mine, traced) in sorted(totals.items()):
+        p, r = _ratio(hit, mine), _ratio(hit, traced)
+        print(f"  ALL {mode} oneDNN {'on' if mkldnn else 'off'} {direction}: "
+              f"precision {p:.2f} recall {r:.2f}")
+        floor = FLOORS.get(target, FLOOR)[direction]
+        assert p >= floor[0] and r >= floor[1], (
+            target, mode, mkldnn, direction, p, r)

@@ -1,0 +1,204 @@
+"""The decided walk on the real torch 2.13.0 / torchvision 0.28.0 wheels: one taken path per
+layer and setting, its JSON contract, the backend check, and the condition evaluator."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from docgen.cli.main import main
+from docgen.sources.locate import SourceSet
+from docgen.walk.context import WalkContext
+from docgen.walk.decide import Decider, LayerFacts, choose, read_arms
+from docgen.walk.records import WalkReport
+from docgen.walk.render import walk_to_json
+from docgen.walk.setting import Setting
+from docgen.walk.upstream import load_shipped_edges
+from docgen.walk.walker import open_context, walk_model
+
+ALEXNET = "torchvision.models.alexnet:AlexNet"
+CONV = {"in_channels": 3, "out_channels": 64, "kernel_size": (11, 11), "stride": (4, 4),
+        "padding": (2, 2), "dilation": (1, 1), "groups": 1, "bias": True, "transposed": False}
+
+
+def _facts(**setting: object) -> LayerFacts:
+    return LayerFacts(Setting(**setting), dict(CONV), (2, 3, 224, 224))  # type: ignore[arg-type]
+
+
+# ------------------------------------------------------------------ evaluator, no wheels
+
+
+@pytest.mark.parametrize(("condition", "expected"), [
+    ("bias.defined() && !(at::isComplexType(input_.scalar_type()))", True),
+    ("input.dim() == 4 && params.groups == 1", True),
+    ("!(input.is_mkldnn()) && (input.ndimension() == 5 || params.transposed)", False),
+    ("at::symint::size<T>(input, 1) == groups", False),
+    ("input.scalar_type() == at::kFloat", True),
+    ("weight.layout() == c10::kStrided", True),
+    ("k == 3 && !input.is_mkldnn()", False),
+    ("cudnn_enabled", True),
+])
+def test_conditions_decided_from_the_layer_and_setting(condition: str, expected: bool) -> None:
+    assert Decider(_facts()).decide(condition).value is expected
+
+
+def test_unknown_atoms_leave_the_condition_undecided_with_what_it_depends_on() -> None:
+    decision = Decider(_facts()).decide("input.dim() == 4 && stride.has_value_or(x)")
+    assert decision.value is None and decision.depends_on == ("stride.has_value_or(x)",)
+    # a false conjunct decides even beside an unknown one
+    assert Decider(_facts()).decide("input.dim() == 5 && mystery()").value is False
+
+
+def test_use_mkldnn_follows_the_switch_dtype_and_backend() -> None:
+    assert _facts().use_mkldnn() is True
+    assert _facts(mkldnn=False).use_mkldnn() is False
+    assert _facts(dtype="bfloat16").use_mkldnn() is False
+    assert _facts(backend="CUDA").use_mkldnn() is False
+    assert _facts(backend="CUDA").use_cudnn() is True
+    assert _facts(backend="CUDA", cudnn=False).use_cudnn() is False
+
+
+def test_selector_arms_are_tried_in_source_order() -> None:
+    conditions = [
+        "case E::Cudnn [chosen in sel:10 when params.use_cudnn(input, weight)]",
+        "case E::Mkldnn [chosen in sel:20 when params.use_mkldnn(input, weight)]",
+        "case E::Slow [chosen in sel:30 when input.device().is_cpu() || input.is_cuda()]",
+    ]
+    arms = read_arms(conditions)
+    assert [a.line for a in arms] == [10, 20, 30]
+    assert choose(arms, _facts())["E"][0] == "Mkldnn"
+    assert choose(arms, _facts(mkldnn=False))["E"][0] == "Slow"
+    assert choose(arms, _facts(backend="CUDA"))["E"][0] == "Cudnn"
+    assert choose(arms, _facts(backend="CUDA", cudnn=False))["E"][0] == "Slow"
+    facts = _facts()
+    facts.choices = choose(arms, facts)
+    assert Decider(facts).decide("bias.defined() && " + conditions[1]).value is True
+    assert Decider(facts).decide(conditions[0]).value is False
+
+
+# ------------------------------------------------------------------ real wheels
+
+
+
+@pytest.fixture(scope="module")
+def ctx(real_sources: SourceSet) -> WalkContext:
+    return open_context(real_sources, load_shipped_edges(), ("CPU", "CUDA"))
+
+
+def _walk(ctx: WalkContext, **setting: object) -> WalkReport:
+    return walk_model(ctx, ALEXNET, setting=Setting(input_shape=(2, 3, 224, 224),
+                                                    **setting))  # type: ignore[arg-type]
+
+
+def _taken(report: WalkReport, path: str):  # type: ignore[no-untyped-def]
+    return next(w for w in report.layers if w.path == path).taken
+
+
+@pytest.mark.wheels
+@pytest.mark.parametrize(("setting", "work", "absent"), [
+    ({}, "aten::mkldnn_convolution", "aten::thnn_conv2d"),
+    ({"mkldnn": False}, "aten::thnn_conv2d", "aten::mkldnn_convolution"),
+    ({"backend": "CUDA"}, "aten::cudnn_convolution", "aten::mkldnn_convolution"),
+    ({"backend": "CUDA", "cudnn": False}, "aten::thnn_conv2d", "aten::cudnn_convolution"),
+])
+def test_conv_takes_one_kernel_per_setting(ctx: WalkContext, setting: dict[str, object],
+                                           work: str, absent: str) -> None:
+    taken = _taken(_walk(ctx, **setting), "features.0")
+    assert work in taken.forward and absent not in taken.forward
+    assert "aten::_conv_depthwise2d" not in taken.forward
+    assert taken.forward[:3] == ("aten::conv2d", "aten::convolution", "aten::_convolution")
+    assert "aten::convolution_backward" in taken.backward
+    assert taken.recorded == ("aten::convolution",)
+
+
+@pytest.mark.wheels
+def test_cuda_kernels_come_from_the_cuda_bodies(ctx: WalkContext) -> None:
+    taken = _taken(_walk(ctx, backend="CUDA", cudnn=False), "features.0")
+    kernels = dict(taken.kernels)
+    assert kernels["aten::thnn_conv2d"].endswith("(CompositeImplicitAutograd)")
+    forward = kernels.get("aten::_slow_conv2d_forward", "")
+    assert "cuda" in forward and "cpu" not in forward
+
+
+@pytest.mark.wheels
+def test_dropout_follows_mode_and_template_arguments(ctx: WalkContext) -> None:
+    train = _taken(_walk(ctx), "classifier.0")
+    assert {"aten::bernoulli_.float", "aten::bernoulli_.Tensor"} & set(train.forward)
+    assert any(op.startswith("aten::mul.") for op in train.forward)
+    assert not any(op.startswith("aten::mul_") for op in train.forward)  # multiply<false>
+    evaluated = _taken(_walk(ctx, mode="eval"), "classifier.0")
+    assert not any("bernoulli" in op for op in evaluated.forward)
+
+
+@pytest.mark.wheels
+def test_linear_early_return_is_decided(ctx: WalkContext) -> None:
+    taken = _taken(_walk(ctx), "classifier.1")
+    assert "aten::addmm" in taken.forward and "aten::matmul" not in taken.forward
+    assert "aten::mm" in taken.backward
+
+
+@pytest.mark.wheels
+def test_no_grad_has_no_backward(ctx: WalkContext) -> None:
+    taken = _taken(_walk(ctx, grad=False), "features.0")
+    assert taken.backward == () and taken.recorded == ()
+
+
+@pytest.mark.wheels
+def test_json_contract(ctx: WalkContext) -> None:
+    data = walk_to_json(_walk(ctx, backend="CUDA"))
+    assert data["setting"] == {"backend": "CUDA", "dtype": "float32", "cudnn": True,
+                               "mkldnn": True, "mode": "train", "grad": True,
+                               "input": [2, 3, 224, 224]}
+    for layer in data["layers"]:
+        assert {"path", "type", "class", "taken", "answer"} <= set(layer)
+        assert set(layer["taken"]) >= {"forward", "backward", "kernels", "undecided"}
+        for u in layer["taken"]["undecided"]:
+            assert set(u) == {"condition", "location", "depends_on"}
+
+        def check(node: dict[str, object]) -> None:
+            assert node["decision"] in ("taken", "not_taken", "undecided"), node["name"]
+            assert node["reason"]
+            for child in node["children"]:  # type: ignore[attr-defined]
+                check(child)
+
+        for op in layer["operators"]:
+            check(op)
+    first = data["layers"][0]
+    assert first["answer"].startswith("features.0 · CUDA float32 train, cuDNN on -> ")
+    assert "aten::cudnn_convolution" in first["answer"]
+
+
+@pytest.mark.wheels
+@pytest.mark.parametrize("backend", ["cuda", "NONSENSE", "Cpu"])
+def test_bad_backend_exits_2_listing_the_valid_ones(real_wheels: dict[str, Path],
+                                                    capsys: pytest.CaptureFixture[str],
+                                                    backend: str) -> None:
+    args = [a for name, path in real_wheels.items() for a in ("--source", f"{name}={path}")]
+    assert main(["walk", "--layer", "features.0", "--backend", backend, *args]) == 2
+    err = capsys.readouterr().err
+    assert "valid: CPU, CUDA, MPS, XPU, PrivateUse1, Meta" in err
+    assert "Traceback" not in err
+
+
+@pytest.mark.wheels
+def test_cli_answer_first_and_json(real_wheels: dict[str, Path],
+                                   capsys: pytest.CaptureFixture[str]) -> None:
+    args = [a for name, path in real_wheels.items() for a in ("--source", f"{name}={path}")]
+    assert main(["walk", "--layer", "features.0", "--mkldnn", "off", *args]) == 0
+    out = capsys.readouterr().out
+    answer = next(line for line in out.splitlines() if line.startswith("features.0 ·"))
+    assert "oneDNN off" in answer
+    assert main(["walk", "--json", "--layer", "features.0", "--mode", "eval", *args]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["setting"]["mode"] == "eval"
+    assert main(["walk", "--mode", "sideways", *args]) == 2
+
+
+@pytest.mark.wheels
+def test_backends_command_checks_its_keys_too(real_wheels: dict[str, Path],
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    args = [a for name, path in real_wheels.items() for a in ("--source", f"{name}={path}")]
+    assert main(["backends", "--backend", "cuda", *args]) == 2
+    assert "case-sensitive" in capsys.readouterr().err
