@@ -62,13 +62,14 @@ def cmd_walk(args: argparse.Namespace) -> int:
         log.warning("%s", d)
     if args.json:
         sys.stdout.write(dumps(walk_to_json(report)))
-    elif args.full:
-        shown = tuple(args.backend) if args.backend else report.backends
+    else:
         from rich.console import Console
 
-        Console().print(render_walk_tree(report, shown))
-    else:
-        Console().print(render_taken(report, args.alternatives))
+        if args.full:
+            shown = tuple(args.backend) if args.backend else report.backends
+            Console().print(render_walk_tree(report, shown))
+        else:
+            Console().print(render_taken(report, args.alternatives))
     return 1 if args.strict and report.diagnostics else 0
 
 
