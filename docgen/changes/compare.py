@@ -58,9 +58,14 @@ def is_snapshot_path(text: str) -> bool:
 
 def read_snapshot(path: Path) -> Project:
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except OSError as exc:
         raise FetchError(f"{path}: cannot read snapshot ({exc.strerror or exc})") from exc
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise FetchError(f"{path}:{line}: not UTF-8 ({exc.reason})") from exc
     return load_snapshot(text, origin=str(path))
 
 

@@ -154,6 +154,8 @@ def load_snapshot(text: str, origin: str = "<snapshot>") -> Project:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise SnapshotError(f"{origin}:{exc.lineno}: not JSON: {exc.msg}") from exc
+    except RecursionError as exc:
+        raise SnapshotError(f"{origin}:1: not a snapshot: JSON nested too deeply") from exc
     try:
         return project_from_json(data)
     except SnapshotError as exc:

@@ -12,6 +12,7 @@ from docgen.cli.options import (
     add_output_options,
     add_source_options,
     load_from_args,
+    out_file,
     strict_exit,
 )
 
@@ -69,7 +70,8 @@ def register(sub: SubParsers) -> None:
     p.set_defaults(handler=cmd_show)
 
     p = sub.add_parser("snapshot", help="write the class hierarchy as deterministic JSON")
-    p.add_argument("--out", default="-", help="file to write (default: standard output)")
+    p.add_argument("--out", default="-", type=out_file,
+                   help="file to write (default: standard output)")
     add_source_options(p)
     p.set_defaults(handler=cmd_snapshot)
 

@@ -35,6 +35,13 @@ def _umask() -> int:
 
 def write_text_atomic(path: Path, text: str) -> None:
     """Write `text` to `path` whole or not at all (temporary file, fsync, rename)."""
+    try:
+        _write_atomic(path, text)
+    except OSError as exc:
+        raise RenderError(f"{exc.filename or path}: cannot write: {exc.strerror or exc}") from exc
+
+
+def _write_atomic(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -294,16 +301,30 @@ class SiteBuildFailed(RenderError):
 
 def read_mkdocs_yml(path: Path) -> dict[str, Any]:
     """The raw mkdocs.yml mapping (MkDocs' own YAML loader: !ENV, !relative, python tags)."""
+    from mkdocs.exceptions import MkDocsException
     from mkdocs.utils.yaml import yaml_load
 
     try:
         with path.open("rb") as handle:
             data = yaml_load(handle)
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError(f"{path}: cannot read: {exc}") from exc
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    except (yaml.YAMLError, MkDocsException, ValueError, RecursionError) as exc:
+        raise ConfigError(f"{path}:{_yaml_problem(exc)}") from exc
     if not isinstance(data, dict):
-        raise ConfigError(f"{path}: not a mapping")
+        raise ConfigError(f"{path}:1: not a mapping")
     return data
+
+
+def _yaml_problem(exc: BaseException) -> str:
+    """`LINE: invalid YAML: what` for a YAML error (MkDocs wraps PyYAML's in its own)."""
+    cause = exc if isinstance(exc, yaml.MarkedYAMLError) else exc.__cause__
+    if isinstance(cause, yaml.MarkedYAMLError):
+        mark = cause.problem_mark or cause.context_mark
+        line = mark.line + 1 if mark is not None else 1
+        return f"{line}: invalid YAML: {cause.problem or cause.context}"
+    text = str(exc).strip()
+    return f"1: invalid YAML: {text.splitlines()[0] if text else type(exc).__name__}"
 
 
 def plugin_options(raw: Mapping[str, Any]) -> dict[str, Any] | None:

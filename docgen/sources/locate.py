@@ -17,6 +17,7 @@ import sys
 import tempfile
 import tokenize
 import zipfile
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,9 +40,52 @@ _WHEEL_NAME = re.compile(r"^(?P<name>[^-]+)-(?P<version>[^-]+)(-\d[^-]*)?-[^-]+-
 
 
 def cache_dir() -> Path:
-    """The one folder docgen caches into: `DOCGEN_CACHE_DIR`, else the user cache folder."""
+    """The one folder docgen caches into: `DOCGEN_CACHE_DIR`, else the user cache folder.
+
+    Raises ConfigError when that path exists and is not a folder."""
     env = os.environ.get("DOCGEN_CACHE_DIR")
-    return Path(env) if env else Path(platformdirs.user_cache_dir("docgen"))
+    folder = Path(env) if env else Path(platformdirs.user_cache_dir("docgen"))
+    try:
+        is_other = folder.exists() and not folder.is_dir()
+    except OSError as exc:
+        raise ConfigError(f"cache folder {folder}: {exc.strerror or exc}") from exc
+    if is_other:
+        where = "DOCGEN_CACHE_DIR=" if env else "cache folder "
+        raise ConfigError(f"{where}{folder}: not a folder; point DOCGEN_CACHE_DIR at a folder")
+    return folder
+
+
+def user_path(text: str) -> Path:
+    """A path the user typed (`~` expanded); a clear ConfigError for an unknown user's `~`,
+    a name longer than the file system allows, or a path that cannot be examined."""
+    try:
+        path = Path(text).expanduser()
+    except RuntimeError as exc:
+        raise ConfigError(f"{text}: cannot expand '~' ({exc})") from exc
+    try:
+        path.exists()
+    except OSError as exc:
+        shown = text if len(text) <= 80 else text[:60] + "..." + text[-16:]
+        raise ConfigError(f"{shown}: {exc.strerror or exc}") from exc
+    return path
+
+
+class MemberError(OSError):
+    """A wheel member that cannot be read: damaged, encrypted, unsupported compression."""
+
+
+def read_member(zf: zipfile.ZipFile, name: str, archive: str) -> bytes:
+    """The bytes of one archive member; every way a zip can fail becomes a MemberError."""
+    try:
+        return zf.read(name)
+    except KeyError:
+        raise FileNotFoundError(name) from None
+    except RuntimeError as exc:  # encrypted: zipfile asks for a password
+        raise MemberError(f"{archive}: cannot read {name}: encrypted member") from exc
+    except NotImplementedError as exc:
+        raise MemberError(f"{archive}: cannot read {name}: {exc}") from exc
+    except (zipfile.BadZipFile, OSError, EOFError, zlib.error, ValueError) as exc:
+        raise MemberError(f"{archive}: cannot read {name}: {exc}") from exc
 
 
 class SourceTree:
@@ -80,7 +124,10 @@ class WheelTree(SourceTree):
         for bad in sorted(set(names) - set(self._names)):
             if not bad.endswith("/"):
                 log.warning("%s: skipping unsafe member path %r", wheel.name, bad)
-        meta = _wheel_metadata(self._zip, self._names)
+        try:
+            meta = _wheel_metadata(self._zip, self._names, wheel.name)
+        except MemberError as exc:
+            raise FetchError(str(exc)) from exc
         name = meta.get("Name") or _name_from_wheel_filename(wheel.name)[0]
         version = meta.get("Version") or _name_from_wheel_filename(wheel.name)[1]
         self.info = DistributionInfo(name=name, version=version, origin="wheel", spec=spec)
@@ -89,12 +136,9 @@ class WheelTree(SourceTree):
         return self._names.keys()
 
     def read_bytes(self, path: str) -> bytes:
-        try:
-            return self._zip.read(self._names[path])
-        except KeyError:
-            raise FileNotFoundError(path) from None
-        except (zipfile.BadZipFile, OSError, EOFError, zipfile.LargeZipFile) as exc:
-            raise OSError(f"{self.wheel.name}: cannot read {path}: {exc}") from exc
+        if path not in self._names:
+            raise FileNotFoundError(path)
+        return read_member(self._zip, self._names[path], self.wheel.name)
 
 
 class FolderTree(SourceTree):
@@ -123,11 +167,13 @@ def _walk(root: Path) -> Iterator[str]:
             yield f if rel == "." else f"{rel}/{f}"
 
 
-def _wheel_metadata(zf: zipfile.ZipFile, names: dict[str, str]) -> dict[str, str]:
+def _wheel_metadata(zf: zipfile.ZipFile, names: dict[str, str],
+                    archive: str) -> dict[str, str]:
     meta = [n for n in names if re.fullmatch(r"[^/]+\.dist-info/METADATA", n)]
     if not meta:
         return {}
-    msg = email.parser.HeaderParser().parsestr(zf.read(meta[0]).decode("utf-8", "replace"))
+    data = read_member(zf, meta[0], archive)
+    msg = email.parser.HeaderParser().parsestr(data.decode("utf-8", "replace"))
     return {k: str(v) for k, v in msg.items() if k in ("Name", "Version")}
 
 
@@ -222,8 +268,14 @@ def fetch_requirement(text: str, *, offline: bool = False, cache: Path | None = 
     if offline:
         raise FetchError(f"{text}: not in the cache {wheels} and --offline forbids downloading; "
                          f"run once online, or: pip download --no-deps '{text}' -d {wheels}")
-    wheels.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=wheels, prefix=".fetch-") as tmp:
+    try:
+        wheels.mkdir(parents=True, exist_ok=True)
+        scratch = tempfile.TemporaryDirectory(dir=wheels, prefix=".fetch-")
+    except OSError as exc:
+        raise FetchError(f"{text}: cannot download into the cache {wheels}: "
+                         f"{exc.strerror or exc}; set DOCGEN_CACHE_DIR to a writable folder"
+                         ) from exc
+    with scratch as tmp:
         cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
                "--disable-pip-version-check", "-q", "-d", tmp, text]
         log.info("fetching %s with pip download --no-deps", text)
@@ -248,7 +300,7 @@ def open_source(spec: SourceSpec, *, offline: bool = False) -> SourceTree:
     value = spec.spec
     if value == "env":
         return open_installed(spec.name)
-    path = Path(value).expanduser()
+    path = user_path(value)
     if value.endswith(".whl"):
         if not path.is_file():
             raise FetchError(f"{value}: no such wheel file")
