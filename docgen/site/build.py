@@ -22,6 +22,7 @@ from docgen.classes.project import load_project, open_project_sources
 from docgen.classes.resolve import ModuleIndex, Resolver
 from docgen.core.config import Config, config_from_options
 from docgen.core.errors import ConfigError
+from docgen.core.escape import disarm_templates
 from docgen.core.records import ClassView, Diagnostic, ModelDoc, Project
 from docgen.core.templating import make_environment, shipped_templates
 from docgen.models.composition import read_composition
@@ -139,6 +140,8 @@ def generate_docs(cfg: Config, *, cache: AnalysisCache | None = None, jobs: int 
     env = make_environment(templates)
     files = PageRenderer(env, content).all_pages()
     files.update(render_study_pages(study, env, layout.class_pages))
+    files = {rel: disarm_templates(text) if rel.endswith(".md") else text
+             for rel, text in files.items()}
     timings["pages"] = time.perf_counter() - clock
     diagnostics = (*project.diagnostics, *model_problems, *study.diagnostics)
     return GeneratedDocs(files, tuple(diagnostics), layout, tuple(f.slug for f in families),
