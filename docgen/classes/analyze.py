@@ -15,6 +15,7 @@ from dataclasses import replace
 from astroid import nodes
 
 from docgen.classes.roles import group_of
+from docgen.core.escape import clip
 from docgen.core.records import (
     BaseRef,
     Binding,
@@ -115,7 +116,7 @@ class _MemberTable:
     def add(self, name: str, kind: MemberKind, loc: Location, *, value: nodes.NodeNG | None = None,
             annotation: nodes.NodeNG | None = None) -> None:
         if annotation is not None:
-            self.annotations.setdefault(name, annotation.as_string())
+            self.annotations.setdefault(name, clip(annotation.as_string()))
         old = self.members.get(name)
         if old is not None and _KIND_RANK[old.kind] >= _KIND_RANK[kind]:
             return
@@ -369,11 +370,11 @@ def _signature(func: nodes.FunctionDef, name: str | None = None) -> str:
     text = f"{name or func.name}({func.args.as_string()})"
     if func.returns is not None:
         text += f" -> {func.returns.as_string()}"
-    return text
+    return clip(text)
 
 
 def _annotation(node: nodes.NodeNG | None) -> str | None:
-    return node.as_string() if node is not None else None
+    return clip(node.as_string()) if node is not None else None
 
 
 def _short(node: nodes.NodeNG, limit: int = 120) -> str:
@@ -423,7 +424,7 @@ def _summary(text: str, *, complete: bool = True) -> str | None:
 
 
 def _docstring_of(text: str | None) -> DocstringDoc:
-    return DocstringDoc((_summary(text) or "") if text else "")
+    return DocstringDoc(clip(_summary(text) or "") if text else "")
 
 
 def _dynamic_docstring(value: nodes.NodeNG, ctx: _ModuleContext) -> DocstringDoc:
@@ -435,7 +436,7 @@ def _dynamic_docstring(value: nodes.NodeNG, ctx: _ModuleContext) -> DocstringDoc
     """
     text, complete = _known_prefix(value, ctx)
     summary = _summary(text, complete=complete)
-    return DocstringDoc(summary) if summary else DocstringDoc("", is_dynamic=True)
+    return DocstringDoc(clip(summary)) if summary else DocstringDoc("", is_dynamic=True)
 
 
 def _known_prefix(node: nodes.NodeNG, ctx: _ModuleContext) -> tuple[str, bool]:

@@ -91,6 +91,18 @@ def anchor(text: str) -> str:
     return slug or "x"
 
 
+# The longest source text (docstring summary, signature, annotation) kept for pages: a huge
+# one is cut here, with a note saying how long it was, so pages stay a readable size.
+MAX_SOURCE_TEXT = 2000
+
+
+def clip(text: str, limit: int = MAX_SOURCE_TEXT) -> str:
+    """`text`, or its first `limit` characters and a note giving the full length."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]} … [truncated by docgen: {len(text):,} characters]"
+
+
 def shorten(text: str, limit: int) -> str:
     """`text` cut to `limit` characters with an ellipsis (before escaping)."""
     return text if len(text) <= limit else text[: limit - 1] + "…"

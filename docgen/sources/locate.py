@@ -12,6 +12,7 @@ import io
 import logging
 import os
 import re
+import stat
 import subprocess
 import sys
 import tempfile
@@ -35,6 +36,10 @@ log = logging.getLogger(__name__)
 
 # What the embedded default reads when a distribution is not installed.
 DEFAULT_PINS: dict[str, str] = {"torch": "torch==2.13.0", "torchvision": "torchvision==0.28.0"}
+
+# The largest file docgen reads, from a folder or a wheel (torch's largest source file is
+# 1.4 MB): a bigger one is skipped with a warning, never read whole into memory.
+MAX_FILE_BYTES = 8 * 1024 * 1024
 
 _WHEEL_NAME = re.compile(r"^(?P<name>[^-]+)-(?P<version>[^-]+)(-\d[^-]*)?-[^-]+-[^-]+-[^-]+\.whl$")
 
@@ -71,21 +76,42 @@ def user_path(text: str) -> Path:
 
 
 class MemberError(OSError):
-    """A wheel member that cannot be read: damaged, encrypted, unsupported compression."""
+    """A file or wheel member docgen will not read: damaged, encrypted, unsupported
+    compression, too large, not a regular file; its text is the reason alone."""
+
+
+class FileTooLarge(MemberError):
+    """A file over MAX_FILE_BYTES (declared or found while reading)."""
+
+
+def _too_large(size: int | None = None) -> FileTooLarge:
+    shown = f"{size:,} bytes; " if size is not None else ""
+    return FileTooLarge(f"too large ({shown}docgen reads files up to "
+                        f"{MAX_FILE_BYTES // (1024 * 1024)} MiB)")
 
 
 def read_member(zf: zipfile.ZipFile, name: str, archive: str) -> bytes:
-    """The bytes of one archive member; every way a zip can fail becomes a MemberError."""
+    """The bytes of one archive member, at most MAX_FILE_BYTES whatever its header declares
+    (a zip bomb is stopped while it inflates); every way a zip can fail is a MemberError."""
     try:
-        return zf.read(name)
+        info = zf.getinfo(name)
+        if info.file_size > MAX_FILE_BYTES:
+            raise _too_large(info.file_size)
+        with zf.open(info) as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
+        if len(data) > MAX_FILE_BYTES:
+            raise _too_large()
+        return data
+    except MemberError:
+        raise
     except KeyError:
         raise FileNotFoundError(name) from None
     except RuntimeError as exc:  # encrypted: zipfile asks for a password
-        raise MemberError(f"{archive}: cannot read {name}: encrypted member") from exc
+        raise MemberError(f"encrypted member of {archive}") from exc
     except NotImplementedError as exc:
-        raise MemberError(f"{archive}: cannot read {name}: {exc}") from exc
+        raise MemberError(f"{exc} (member of {archive})") from exc
     except (zipfile.BadZipFile, OSError, EOFError, zlib.error, ValueError) as exc:
-        raise MemberError(f"{archive}: cannot read {name}: {exc}") from exc
+        raise MemberError(f"damaged member of {archive}: {exc}") from exc
 
 
 class SourceTree:
@@ -127,7 +153,7 @@ class WheelTree(SourceTree):
         try:
             meta = _wheel_metadata(self._zip, self._names, wheel.name)
         except MemberError as exc:
-            raise FetchError(str(exc)) from exc
+            raise FetchError(f"{wheel}: cannot read its METADATA: {exc}") from exc
         name = meta.get("Name") or _name_from_wheel_filename(wheel.name)[0]
         version = meta.get("Version") or _name_from_wheel_filename(wheel.name)[1]
         self.info = DistributionInfo(name=name, version=version, origin="wheel", spec=spec)
@@ -156,15 +182,85 @@ class FolderTree(SourceTree):
         return self._files
 
     def read_bytes(self, path: str) -> bytes:
-        return (self.root / path).read_bytes()
+        return read_regular_file(self.root, path)
+
+
+def _is_inside(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def read_regular_file(root: Path, rel: str) -> bytes:
+    """The bytes of `root/rel` when it is a regular file inside `root` (a symbolic link may
+    point elsewhere inside it), at most MAX_FILE_BYTES; never blocks on a FIFO or a device."""
+    real_root = os.path.realpath(root)
+    real = os.path.realpath(os.path.join(real_root, rel))
+    if not _is_inside(real, real_root):
+        raise MemberError("symbolic link leading outside the source folder")
+    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0) | \
+        getattr(os, "O_CLOEXEC", 0)
+    fd = os.open(real, flags)
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise MemberError("not a regular file")
+        if info.st_size > MAX_FILE_BYTES:
+            raise _too_large(info.st_size)
+        chunks, size = [], 0
+        while size <= MAX_FILE_BYTES:
+            chunk = os.read(fd, min(1 << 20, MAX_FILE_BYTES + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > MAX_FILE_BYTES:
+            raise _too_large()
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
 
 
 def _walk(root: Path) -> Iterator[str]:
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = [d for d in dirnames if not d.startswith(".") and d != "__pycache__"]
-        rel = Path(dirpath).relative_to(root).as_posix()
-        for f in filenames:
-            yield f if rel == "." else f"{rel}/{f}"
+    """Regular files under `root`, as POSIX paths; a symbolic link counts only when it leads
+    to a regular file inside `root`. Everything else met is reported once (path: reason)."""
+    real_root = os.path.realpath(root)
+    pending = [""]
+    while pending:
+        rel_dir = pending.pop()
+        try:
+            entries = sorted(os.scandir(os.path.join(root, rel_dir)), key=lambda e: e.name)
+        except OSError as exc:
+            log.warning("%s: skipped: %s", os.path.join(root, rel_dir), exc.strerror or exc)
+            continue
+        for entry in entries:
+            rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
+            reason = _skip_reason(entry, real_root)
+            if reason == "folder":
+                if not entry.name.startswith(".") and entry.name != "__pycache__":
+                    pending.append(rel)
+            elif reason:
+                if not entry.name.startswith("."):
+                    log.warning("%s: skipped: %s", os.path.join(root, rel), reason)
+            else:
+                yield rel
+
+
+def _skip_reason(entry: os.DirEntry[str], real_root: str) -> str:
+    """"" for a file to read, "folder" for a folder to enter, else why it is left out."""
+    try:
+        if entry.is_symlink():
+            target = os.path.realpath(entry.path)
+            if not _is_inside(target, real_root):
+                return "symbolic link leading outside the source folder"
+            if os.path.isdir(target):
+                return "symbolic link to a folder (not followed)"
+            mode = os.stat(target).st_mode
+        elif entry.is_dir(follow_symlinks=False):
+            return "folder"
+        else:
+            mode = entry.stat(follow_symlinks=False).st_mode
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    return "" if stat.S_ISREG(mode) else "not a regular file (FIFO, socket or device)"
 
 
 def _wheel_metadata(zf: zipfile.ZipFile, names: dict[str, str],
