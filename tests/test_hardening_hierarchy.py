@@ -67,3 +67,28 @@ def test_cycles_are_reported_not_raised() -> None:
     for name in "ABC":
         assert "inheritance cycle" in (views[name].mro_error or "")
     assert views["D"].resolution_order[0] == "D"
+
+
+def test_class_pages_stay_small_for_deep_and_wide_trees(write_package: WritePackage) -> None:
+    from docgen.core.config import Config
+    from docgen.site.build import generate_docs
+    from docgen.site.pages import MAX_LISTED
+    from docgen.sources.locate import SourceSpec
+
+    depth, width = MAX_LISTED + 50, MAX_LISTED + 20
+    chain = ["class C0:\n    a0 = 0\n"] + [f"class C{i}(C{i - 1}):\n    a{i} = {i}\n"
+                                            "    def m{i}(self): pass\n".format(i=i)
+                                            for i in range(1, depth)]
+    wide = [f"class W{i}(C0):\n    pass\n" for i in range(width)]
+    root = write_package({"deep/__init__.py": "", "deep/mod.py": "\n".join(chain + wide)})
+    cfg = Config(model="", packages=("deep",), sources=(SourceSpec("deep", str(root)),),
+                 module_root="deep.mod.C0", changes=(), walk=False, summary=False)
+    files = generate_docs(cfg, jobs=1).files
+    leaf = files[f"classes/deep.mod.C{depth - 1}.md"]
+    assert f"{depth + 1 - MAX_LISTED} more ancestors, not listed" in leaf
+    assert f"inherited from {depth - 1 - MAX_LISTED} more classes" in leaf
+    assert leaf.count("Inherited from") == 2 * MAX_LISTED  # members and methods
+    root_page = files["classes/deep.mod.C0.md"]
+    assert f"and {width + 1 - MAX_LISTED} more, not listed" in root_page
+    assert max(len(text) for rel, text in files.items() if rel.startswith("classes/")
+               and rel != "classes/index.md") < 60_000

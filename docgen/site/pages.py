@@ -7,6 +7,7 @@ which order, grouped how) is computed in Python; the templates only arrange it.
 
 from __future__ import annotations
 
+import functools
 import posixpath
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -32,6 +33,10 @@ from docgen.core.records import (
     Project,
 )
 from docgen.core.templating import read_shipped_asset
+
+# A class page lists at most this many ancestors, subclasses and inheriting-from lines; the
+# rest is counted in a note, so a page stays small whatever the depth or breadth of a tree.
+MAX_LISTED = 100
 
 # Upstream source browsers for the distributions docgen reads, by distribution name.
 SOURCE_URLS: dict[str, str] = {
@@ -67,7 +72,9 @@ class SiteLayout:
     @staticmethod
     def md_link(page: str, target: str) -> str:
         """A Markdown link target from `page` to `target` (both .md; MkDocs rewrites it)."""
-        return posixpath.relpath(target, posixpath.dirname(page) or ".")
+        folder = _relative_dir(posixpath.dirname(target), posixpath.dirname(page))
+        name = posixpath.basename(target)
+        return name if folder == "." else f"{folder}/{name}"
 
     def url(self, page: str, target: str) -> str:
         """The final URL of `target` relative to where `page` is served (for raw HTML/SVG)."""
@@ -202,7 +209,11 @@ class PageRenderer:
         view = self.c.views[qualname]
         page = self.c.layout.class_page(qualname)
         assert page is not None
+        ancestors, more_ancestors = _listed(view.resolution_order)
+        subclasses, more_subclasses = _listed(view.subclasses)
         return self.render("class.md.j2", page, cls=cls, view=view,
+                           ancestors=ancestors, more_ancestors=more_ancestors,
+                           subclasses=subclasses, more_subclasses=more_subclasses,
                            source=self.source_link(cls.location, full=True),
                            members=self.member_rows(view),
                            inherited_members=self.inherited_members(view),
@@ -299,8 +310,25 @@ def _by_origin(view: ClassView, pairs: Sequence[tuple[str, str]]) -> list[dict[s
     for origin, name in pairs:
         by.setdefault(origin, []).append(name)
     order = {q: i for i, q in enumerate(view.resolution_order)}
-    return [{"origin": o, "names": sorted(by[o])}
-            for o in sorted(by, key=lambda o: (order.get(o, len(order)), o))]
+    rows: list[dict[str, Any]] = [{"origin": o, "names": sorted(by[o])}
+                                  for o in sorted(by, key=lambda o: (order.get(o, len(order)), o))]
+    if len(rows) > MAX_LISTED:
+        hidden = rows[MAX_LISTED:]
+        rows = [*rows[:MAX_LISTED], {"origin": None, "more_classes": len(hidden),
+                                     "names": [], "more_names": sum(len(r["names"])
+                                                                    for r in hidden)}]
+    return rows
+
+
+@functools.lru_cache(maxsize=4096)
+def _relative_dir(target_dir: str, page_dir: str) -> str:
+    # Pages live in a handful of folders: one relpath per pair of folders, not per link.
+    return posixpath.relpath(target_dir or ".", page_dir or ".")
+
+
+def _listed(names: Sequence[str]) -> tuple[list[str], int]:
+    """At most MAX_LISTED of `names` for a page, and how many were left out."""
+    return list(names[:MAX_LISTED]), max(0, len(names) - MAX_LISTED)
 
 
 def _served_dir(page: str) -> str:
