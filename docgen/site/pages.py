@@ -20,6 +20,7 @@ from docgen.classes.roles import GROUP_ORDER, GROUP_TITLES, STATE_TITLES, state_
 from docgen.core.escape import (
     html_text,
     md_code,
+    shorten,
 )
 from docgen.core.names import short_name as short
 from docgen.core.records import (
@@ -37,6 +38,8 @@ from docgen.core.templating import read_shipped_asset
 # A class page lists at most this many ancestors, subclasses and inheriting-from lines; the
 # rest is counted in a note, so a page stays small whatever the depth or breadth of a tree.
 MAX_LISTED = 100
+# The class index shows each summary up to this many characters (the class page has it all).
+INDEX_SUMMARY = 300
 
 # Upstream source browsers for the distributions docgen reads, by distribution name.
 SOURCE_URLS: dict[str, str] = {
@@ -193,7 +196,8 @@ class PageRenderer:
         cls = self.c.classes[qualname]
         view = self.c.views[qualname]
         bases = [b for b in view.resolution_order[1:2]]
-        return {"qualname": qualname, "summary": cls.docstring.summary, "bases": bases,
+        return {"qualname": qualname, "summary": shorten(cls.docstring.summary, INDEX_SUMMARY),
+                "bases": bases,
                 "public": view.public_paths[0] if view.public_paths else qualname}
 
     def class_index(self) -> str:
