@@ -385,7 +385,12 @@ def fetch_requirement(text: str, *, offline: bool = False, cache: Path | None = 
         wname, _ = _name_from_wheel_filename(whl.name)
         if canonicalize_name(wname) != canonicalize_name(req.name):
             raise FetchError(f"{text}: pip returned a wheel of another distribution ({whl.name})")
-        WheelTree(whl, text)  # refuse a damaged download before it enters the cache
+        # Refuse a damaged download, or one whose METADATA names another distribution,
+        # before it enters the cache (a cached wheel serves every later run).
+        fetched = WheelTree(whl, text)
+        if canonicalize_name(fetched.info.name) != canonicalize_name(req.name):
+            raise FetchError(f"{text}: the wheel {whl.name} says it is distribution "
+                             f"{fetched.info.name!r} in its METADATA; not cached")
         target = wheels / whl.name
         os.replace(whl, target)
     return target
@@ -409,6 +414,8 @@ def open_source(spec: SourceSpec, *, offline: bool = False) -> SourceTree:
         raise FetchError(f"{value}: no such folder or wheel")
     req_name = _requirement_name(value)
     if canonicalize_name(req_name) != canonicalize_name(spec.name):
+        # Checked before any download (`--source scikit-learn==1.9.1` is the way to name a
+        # distribution whose import name differs: its packages are then found in its files).
         raise ConfigError(f"--source {spec.name}={value}: the requirement names {req_name!r}")
     tree = WheelTree(fetch_requirement(value, offline=offline), value)
     _check_name(tree, spec.name)
@@ -423,15 +430,72 @@ def _requirement_name(value: str) -> str:
 
 
 def _check_name(tree: SourceTree, name: str) -> None:
-    if canonicalize_name(tree.info.name) != canonicalize_name(name):
+    """`name` is the tree's distribution (scikit-learn) or an import package it provides
+    (sklearn)."""
+    if canonicalize_name(tree.info.name) != canonicalize_name(name) \
+            and name not in top_level_packages(tree):
         raise FetchError(f"{tree.info.spec}: holds distribution {tree.info.name!r}, "
-                         f"not {name!r}")
+                         f"not {name!r} (nor a package {name!r})")
 
 
-def default_spec(name: str) -> SourceSpec:
-    if find_installed(name) is not None:
-        return SourceSpec(name, "env")
-    return SourceSpec(name, DEFAULT_PINS.get(name, name))
+def top_level_packages(tree: SourceTree) -> frozenset[str]:
+    """The import names a tree provides: its top-level packages and modules (`sklearn` for
+    the scikit-learn wheel), read from its file list, the same facts as top_level.txt."""
+    cached = getattr(tree, "_top_levels", None)
+    if cached is None:
+        names = set()
+        for path in tree.paths():
+            head, sep, _ = path.partition("/")
+            if sep and path.endswith((".py", ".pyi")) and ".dist-info" not in head \
+                    and ".data" not in head and head.isidentifier():
+                names.add(head)
+            elif not sep and path.endswith(".py") and path[:-3].isidentifier():
+                names.add(path[:-3])
+        cached = frozenset(names)
+        tree._top_levels = cached  # type: ignore[attr-defined]
+    return cached
+
+
+def _installed_provider(import_name: str) -> str | None:
+    """The installed distribution that provides import package `import_name`, from the
+    environment's metadata (top_level.txt / RECORD), nothing imported."""
+    if find_installed(import_name) is not None:
+        return import_name
+    providers = importlib.metadata.packages_distributions().get(import_name, [])
+    return sorted(providers)[0] if providers else None
+
+
+def _cached_provider(import_name: str) -> SourceSpec | None:
+    """A wheel already in docgen's cache whose files provide `import_name`."""
+    try:
+        wheels = sorted((cache_dir() / "wheels").glob("*.whl"), reverse=True)
+    except (OSError, ConfigError):
+        return None
+    for whl in wheels:
+        name, _ = _name_from_wheel_filename(whl.name)
+        if canonicalize_name(name) == canonicalize_name(import_name):
+            return SourceSpec(name, str(whl))
+    for whl in wheels:
+        try:
+            with zipfile.ZipFile(whl) as zf:
+                heads = {n.split("/", 1)[0] for n in zf.namelist() if n.endswith(".py")}
+        except (zipfile.BadZipFile, OSError):
+            continue
+        if import_name in heads:
+            return SourceSpec(_name_from_wheel_filename(whl.name)[0], str(whl))
+    return None
+
+
+def default_spec(import_name: str) -> SourceSpec | None:
+    """Where import package `import_name` comes from when no --source says: the installed
+    distribution that provides it, the pinned torch / torchvision, or a cached wheel that
+    provides it. None otherwise: an import name is never handed to pip as a requirement."""
+    installed = _installed_provider(import_name)
+    if installed is not None:
+        return SourceSpec(installed, "env")
+    if import_name in DEFAULT_PINS:
+        return SourceSpec(import_name, DEFAULT_PINS[import_name])
+    return _cached_provider(import_name)
 
 
 @dataclass(frozen=True)
@@ -508,14 +572,27 @@ class SourceSet:
 
 def open_sources(names: Iterable[str], overrides: Iterable[SourceSpec] = (), *,
                  offline: bool = False) -> tuple[SourceSet, list[str]]:
-    """Open a tree per top-level name; returns the set and the problems met (all of them)."""
+    """Open the --source trees, then one tree per import name none of them provides; returns
+    the set and the problems met (all of them)."""
     chosen = {s.name: s for s in overrides}
     trees: list[SourceTree] = []
     problems: list[str] = []
-    for name in dict.fromkeys([*chosen, *names]):
-        spec = chosen.get(name) or default_spec(name)
+    for spec in chosen.values():
         try:
             trees.append(open_source(spec, offline=offline))
+        except (FetchError, ConfigError) as exc:
+            problems.append(str(exc))
+    for name in dict.fromkeys(names):
+        if name in chosen or any(name in top_level_packages(t) for t in trees):
+            continue
+        found = default_spec(name)
+        if found is None:
+            problems.append(f"no source provides package {name!r}: name the distribution "
+                            f"that holds it, e.g. --source DIST=env, DIST==VERSION, a wheel "
+                            f"or a folder (docgen never downloads an import name)")
+            continue
+        try:
+            trees.append(open_source(found, offline=offline))
         except (FetchError, ConfigError) as exc:
             problems.append(str(exc))
     return SourceSet(trees), problems
