@@ -130,7 +130,11 @@ def test_lock_is_per_output_folder_in_the_users_cache(tmp_path: Path,
     with write.output_lock([shared, tmp_path / "docs"]):
         assert (tmp_path / "cache" / "locks").stat().st_mode & 0o077 == 0
     monkeypatch.setenv("DOCGEN_CACHE_DIR", "/etc/passwd")
-    with pytest.raises(write.ConfigError, match="lock folder"):
+    with pytest.raises(write.ConfigError, match="DOCGEN_CACHE_DIR=/etc/passwd: not a folder"):
+        write._lock_file(shared)
+    monkeypatch.setenv("DOCGEN_CACHE_DIR", str(tmp_path / "afile" / "cache"))
+    (tmp_path / "afile").write_text("x")
+    with pytest.raises(write.ConfigError, match="cannot create docgen's lock folder"):
         write._lock_file(shared)
 
 

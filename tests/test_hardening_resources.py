@@ -50,7 +50,7 @@ def test_only_regular_files_inside_the_root_are_read(write_package: WritePackage
                                                      caplog: pytest.LogCaptureFixture) -> None:
     root = _hostile_folder(write_package, tmp_path)
     monkeypatch.setattr(locate, "MAX_FILE_BYTES", 4000)
-    caplog.set_level(logging.WARNING)
+    caplog.set_level(logging.WARNING, logger="docgen")
     start = time.perf_counter()
     project = analyze_package(root, "pkg", module_root="pkg.real.Real")
     assert time.perf_counter() - start < 60  # the FIFO and /dev/zero never block
@@ -62,7 +62,8 @@ def test_only_regular_files_inside_the_root_are_read(write_package: WritePackage
     assert "leakdir: skipped: symbolic link leading outside the source folder" in text
     assert "zero.py: skipped: symbolic link leading outside the source folder" in text
     assert "fifo.py: skipped: not a regular file" in text
-    assert "pkg/big.py:1: skipped: cannot read: too large (5," in text
+    assert "pkg/big.py:1: skipped: cannot read: too large (5,027 bytes; docgen reads files " \
+        "up to 4,000 bytes)" in text
 
 
 def test_a_fifo_replacing_a_listed_file_does_not_hang(tmp_path: Path) -> None:
@@ -144,4 +145,6 @@ def test_huge_docstring_is_truncated_on_pages(write_package: WritePackage) -> No
                  module_root="pkg.mod.Huge", changes=(), walk=False, summary=False)
     docs = generate_docs(cfg, jobs=1)
     assert max(len(text) for text in docs.files.values()) < 100_000
-    assert "truncated by docgen: 1,999,999 characters" in docs.files["classes/index.md"]
+    page = docs.files["classes/pkg.mod.Huge.md"]
+    assert page.count("truncated by docgen: 1,999,999 characters") == 2  # class and method
+    assert "truncated by docgen: 50,018 characters" in page  # the signature

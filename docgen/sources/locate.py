@@ -86,8 +86,9 @@ class FileTooLarge(MemberError):
 
 def _too_large(size: int | None = None) -> FileTooLarge:
     shown = f"{size:,} bytes; " if size is not None else ""
-    return FileTooLarge(f"too large ({shown}docgen reads files up to "
-                        f"{MAX_FILE_BYTES // (1024 * 1024)} MiB)")
+    mib, rest = divmod(MAX_FILE_BYTES, 1024 * 1024)
+    limit = f"{mib} MiB" if mib and not rest else f"{MAX_FILE_BYTES:,} bytes"
+    return FileTooLarge(f"too large ({shown}docgen reads files up to {limit})")
 
 
 def read_member(zf: zipfile.ZipFile, name: str, archive: str) -> bytes:
