@@ -13,7 +13,7 @@ import logging
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,21 +33,23 @@ def _umask() -> int:
     return mask
 
 
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write `text` to `path` whole or not at all (temporary file, fsync, rename)."""
+def write_text_atomic(path: Path, text: str | Iterable[str]) -> None:
+    """Write `text` (or its pieces) to `path` whole or not at all (temporary file, fsync,
+    rename)."""
     try:
-        _write_atomic(path, text)
+        _write_atomic(path, [text] if isinstance(text, str) else text)
     except OSError as exc:
         raise RenderError(f"{exc.filename or path}: cannot write: {exc.strerror or exc}") from exc
 
 
-def _write_atomic(path: Path, text: str) -> None:
+def _write_atomic(path: Path, pieces: Iterable[str]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         os.chmod(tmp, 0o666 & ~_umask())
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
+            for piece in pieces:
+                handle.write(piece)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
