@@ -103,6 +103,9 @@ CASES: dict[str, Case] = {
     "source without =": lambda w: ["show", "pkg.net.Net", "--source", "pkg"],
     "walk pytorch-src over 255": lambda w: ["walk", "--pytorch-src", LONG, *_pkg(w)],
     "walk pytorch-src not a tree": lambda w: ["walk", "--pytorch-src", w["tmp"], *_pkg(w)],
+    "backends pytorch-src missing": lambda w: ["backends", "--pytorch-src",
+                                               f"{w['tmp']}/none", *_pkg(w)],
+    "backends option without value": lambda w: ["backends", "--backend"],
     "unknown class": lambda w: ["show", "pkg.net.Nope", *_pkg(w)],
     "bad model": lambda w: ["summary", "not a model", "--source", f"pkg={w['src']}"],
     # output files
