@@ -158,6 +158,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-build", action="store_true", help="skip docgen build runs")
     parser.add_argument("--no-startup", action="store_true", help="skip start-up runs")
     parser.add_argument("--no-summary", action="store_true", help="skip docgen summary runs")
+    parser.add_argument("--scale", default=None, metavar="PACKAGE=WHEEL",
+                        help="also snapshot a large package cold (transformers: "
+                             "pip download --no-deps transformers)")
     args = parser.parse_args(argv)
 
     sys.path.insert(0, str(ROOT))
@@ -211,6 +214,8 @@ def main(argv: list[str] | None = None) -> int:
         run_child("", env=torch_env, argv=[sys.executable, "-c", DOCGEN, whole])
         results["torch_warm"] = measure("docgen whole torch warm", runs, lambda: run_child(
             "", env=torch_env, argv=[sys.executable, "-c", DOCGEN, whole]))
+    if args.scale:
+        results["scale"] = measure_scale(args.scale, max(1, runs - 1), fresh_cache)
     report(results, args.json)
     if not args.no_startup:
         from benchmarks.startup import measure_startup
@@ -254,6 +259,14 @@ def measure_summaries(runs: int, wheels: dict[str, str]) -> dict[str, Result]:
         out[key] = measure(f"docgen summary {model.rsplit(':', 1)[-1]} warm", runs,
                            lambda argv=argv: run_child("", env=env, argv=argv))
     return out
+def measure_scale(spec: str, runs: int, fresh_cache: Callable[[], dict[str, str]]) -> Result:
+    """`docgen snapshot` of a whole large package from its wheel, with an empty cache."""
+    package, _, wheel = spec.partition("=")
+    out = Path(tempfile.mkdtemp(prefix="docgen-bench-scale-")) / "snapshot.json"
+    argv = [sys.executable, "-m", "docgen", "-q", "snapshot", "--source", spec, "--packages",
+            package, "--model", "", "--no-cache", "--out", str(out)]
+    return measure(f"docgen snapshot {package} cold ({Path(wheel).name.split('-')[1]})", runs,
+                   lambda: run_child("", env=fresh_cache(), argv=argv))
 
 
 def measure_touch(scratch: Path, runs: int, fresh_cache: Callable[[], dict[str, str]]) -> Result:

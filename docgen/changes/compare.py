@@ -7,6 +7,7 @@ what to compare and rebuilds the configuration a snapshot records.
 from __future__ import annotations
 
 import logging
+import re
 import shlex
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -25,7 +26,7 @@ from docgen.changes.snapshot import load_snapshot
 from docgen.core.config import DEFAULT_MODEL, Config, config_from_options
 from docgen.core.errors import ConfigError, FetchError
 from docgen.core.records import Project
-from docgen.sources.locate import SourceSpec, cache_dir
+from docgen.sources.locate import SourceSpec, cache_dir, user_path
 
 log = logging.getLogger(__name__)
 
@@ -58,15 +59,27 @@ def is_snapshot_path(text: str) -> bool:
 
 def read_snapshot(path: Path) -> Project:
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except OSError as exc:
         raise FetchError(f"{path}: cannot read snapshot ({exc.strerror or exc})") from exc
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise FetchError(f"{path}:{line}: not UTF-8 ({exc.reason})") from exc
     return load_snapshot(text, origin=str(path))
+
+
+# NAME=SPEC with a distribution or package name; `torch==2.13.0` is a requirement instead.
+_NAME_SPEC = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*=(?!=)\S.*")
 
 
 def source_spec_of(text: str, packages: Sequence[str] = ()) -> SourceSpec:
     """`torch==2.14.1`, `path/torch-2.14.1-...whl`, a source folder, or `NAME=SPEC`."""
-    path = Path(text).expanduser()
+    named = _NAME_SPEC.fullmatch(text)
+    if named is not None:  # `requests=/path/to.whl`, `torch=env`, `mylib=../src`
+        return SourceSpec.parse(text)
+    path = user_path(text)
     if text.endswith(".whl"):
         return SourceSpec(path.name.split("-", 1)[0], text)
     if path.is_dir():

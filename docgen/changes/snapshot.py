@@ -7,12 +7,12 @@ a trailing newline, a top-level schema number, no absolute paths, timestamps or 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from docgen.classes.hierarchy import compute_views
 from docgen.core.errors import DocgenError
-from docgen.core.jsonio import SHOW_SCHEMA, SNAPSHOT_SCHEMA, dumps, schema_of
+from docgen.core.jsonio import SHOW_SCHEMA, SNAPSHOT_SCHEMA, dumps, iter_dumps, schema_of
 from docgen.core.records import (
     BaseRef,
     ClassDoc,
@@ -95,6 +95,11 @@ def dump_snapshot(project: Project) -> str:
     return dumps(project_to_json(project))
 
 
+def iter_snapshot(project: Project) -> Iterator[str]:
+    """dump_snapshot's text in pieces, for writing a large snapshot in bounded memory."""
+    return iter_dumps(project_to_json(project))
+
+
 def _member(d: Mapping[str, Any]) -> MemberDoc:
     return MemberDoc(d["name"], MemberKind(d["kind"]), d["type"], d["defined_in"],
                      _parse_loc(d["location"]), d.get("value"), d.get("constructor"))
@@ -154,6 +159,8 @@ def load_snapshot(text: str, origin: str = "<snapshot>") -> Project:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise SnapshotError(f"{origin}:{exc.lineno}: not JSON: {exc.msg}") from exc
+    except RecursionError as exc:
+        raise SnapshotError(f"{origin}:1: not a snapshot: JSON nested too deeply") from exc
     try:
         return project_from_json(data)
     except SnapshotError as exc:

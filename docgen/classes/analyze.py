@@ -16,6 +16,7 @@ from dataclasses import replace
 from astroid import nodes
 
 from docgen.classes.roles import group_of
+from docgen.core.escape import clip
 from docgen.core.records import (
     AssignmentDoc,
     BaseRef,
@@ -139,7 +140,7 @@ class _MemberTable:
             annotation: nodes.NodeNG | None = None, scope: str = "class",
             condition: str | None = None, via: str | None = None) -> None:
         if annotation is not None:
-            self.annotations.setdefault(name, annotation.as_string())
+            self.annotations.setdefault(name, clip(annotation.as_string()))
         if value is not None or via is not None:
             self.sightings.setdefault(name, []).append(AssignmentDoc(
                 value_text=_short(value) if value is not None else None, location=loc,
@@ -418,11 +419,11 @@ def _signature(func: nodes.FunctionDef, name: str | None = None) -> str:
     text = f"{name or func.name}({func.args.as_string()})"
     if func.returns is not None:
         text += f" -> {func.returns.as_string()}"
-    return text
+    return clip(text)
 
 
 def _annotation(node: nodes.NodeNG | None) -> str | None:
-    return node.as_string() if node is not None else None
+    return clip(node.as_string()) if node is not None else None
 
 
 def _short(node: nodes.NodeNG, limit: int = 120) -> str:
@@ -471,10 +472,16 @@ def _summary(text: str, *, complete: bool = True) -> str | None:
     return paragraph if complete or ended else None
 
 
+# Whole docstrings are kept for the class pages up to this many characters (a longer one is
+# cut with a note, so a hostile 50 MB docstring never reaches a page whole).
+MAX_DOCSTRING_TEXT = 100_000
+
+
 def _docstring_of(text: str | None) -> DocstringDoc:
     if not text:
         return DocstringDoc("")
-    return DocstringDoc(_summary(text) or "", text=inspect.cleandoc(text))
+    return DocstringDoc(clip(_summary(text) or ""),
+                        text=clip(inspect.cleandoc(text), MAX_DOCSTRING_TEXT))
 
 
 def _dynamic_docstring(value: nodes.NodeNG, ctx: _ModuleContext) -> DocstringDoc:
@@ -488,8 +495,9 @@ def _dynamic_docstring(value: nodes.NodeNG, ctx: _ModuleContext) -> DocstringDoc
     summary = _summary(text, complete=complete)
     known, whole = _known_text(value, ctx)
     body = inspect.cleandoc(known) if known.strip() else ""
+    body = clip(body, MAX_DOCSTRING_TEXT)
     if summary:
-        return DocstringDoc(summary, text=body, is_partial=not whole)
+        return DocstringDoc(clip(summary), text=body, is_partial=not whole)
     return DocstringDoc("", is_dynamic=True, text=body, is_partial=not whole)
 
 

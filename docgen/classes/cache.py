@@ -100,7 +100,8 @@ def analyze_many(sources: SourceSet, names: list[str], *, cache: AnalysisCache |
             ready[mf.name] = hit
         else:
             todo.append((key, (mf.name, mf.path, data, mf.tree.info.name, mf.is_package)))
-    workers = jobs if jobs > 0 else (os.cpu_count() or 1)
+    cores = os.cpu_count() or 1
+    workers = min(jobs, cores) if jobs > 0 else cores  # never more processes than cores
     if workers > 1 and len(todo) >= PARALLEL_THRESHOLD:
         with ProcessPoolExecutor(max_workers=workers) as pool:
             results = list(pool.map(_work, [job for _, job in todo], chunksize=4))

@@ -30,22 +30,30 @@ def linearize(cls: T, bases_of: Callable[[T], Sequence[T]],
 
 
 def merge_c3(seqs: list[list[T]]) -> list[T] | None:
-    """The C3 merge of `seqs` (consumed); None when no consistent order exists."""
+    """The C3 merge of `seqs`; None when no consistent order exists. Linear in the total
+    length: each sequence is read through a cursor and `in_tail` counts in how many tails a
+    name still appears."""
+    seqs = [s for s in seqs if s]
+    cursor = [0] * len(seqs)
+    in_tail: dict[T, int] = {}
+    for s in seqs:
+        for x in s[1:]:
+            in_tail[x] = in_tail.get(x, 0) + 1
     out: list[T] = []
-    while True:
-        seqs = [s for s in seqs if s]
-        if not seqs:
-            return out
-        for seq in seqs:
-            head = seq[0]
-            if not any(head in s[1:] for s in seqs):
-                break
-        else:
+    live = list(range(len(seqs)))
+    while live:
+        head = next((seqs[i][cursor[i]] for i in live if not in_tail.get(seqs[i][cursor[i]])),
+                    None)
+        if head is None:
             return None
         out.append(head)
-        for s in seqs:
-            if s and s[0] == head:
-                del s[0]
+        for i in live:
+            if seqs[i][cursor[i]] == head:
+                cursor[i] += 1
+                if cursor[i] < len(seqs[i]):
+                    in_tail[seqs[i][cursor[i]]] -= 1
+        live = [i for i in live if cursor[i] < len(seqs[i])]
+    return out
 
 
 class _Linearizer:
@@ -53,7 +61,6 @@ class _Linearizer:
         self.classes = classes
         self.mros: dict[str, tuple[str, ...]] = {}
         self.errors: dict[str, str] = {}
-        self._stack: list[str] = []
 
     def bases_of(self, name: str) -> list[str]:
         cls = self.classes.get(name)
@@ -67,27 +74,46 @@ class _Linearizer:
         return out
 
     def mro(self, name: str) -> tuple[str, ...]:
+        """C3 of `name`, computed bottom-up with an explicit stack: a chain of any depth, in
+        either declaration order, never touches Python's recursion limit."""
         if name in self.mros:
             return self.mros[name]
-        if name in self._stack:
-            cycle = " -> ".join([*self._stack[self._stack.index(name):], name])
-            for member in self._stack[self._stack.index(name):]:
-                self.errors.setdefault(member, f"inheritance cycle: {cycle}")
-            return (name,)
-        self._stack.append(name)
-        try:
-            bases = self.bases_of(name)
-            seqs = [list(self.mro(b)) for b in bases] + [list(bases)]
-            merged = _c3_merge(seqs)
-            if merged is None:
-                self.errors.setdefault(name, "cannot create a consistent method resolution "
-                                       f"order (MRO) for bases {', '.join(bases)}")
-                merged = _fallback(seqs)
-            result = tuple([name, *[m for m in merged if m not in (OBJECT, name)], OBJECT])
-        finally:
-            self._stack.pop()
-        self.mros[name] = result
-        return result
+        frames: list[tuple[str, list[str]]] = [(name, self.bases_of(name))]
+        on_stack = {name: 0}
+        while frames:
+            node, bases = frames[-1]
+            pending = None
+            for base in bases:
+                if base in self.mros:
+                    continue
+                if base in on_stack:
+                    self._report_cycle([f[0] for f in frames[on_stack[base]:]], base)
+                    continue
+                pending = base
+                break
+            if pending is not None:
+                on_stack[pending] = len(frames)
+                frames.append((pending, self.bases_of(pending)))
+                continue
+            frames.pop()
+            del on_stack[node]
+            self.mros[node] = self._linearize(node, bases)
+        return self.mros[name]
+
+    def _report_cycle(self, members: list[str], back_to: str) -> None:
+        cycle = " -> ".join([*members, back_to])
+        for member in members:
+            self.errors.setdefault(member, f"inheritance cycle: {cycle}")
+
+    def _linearize(self, name: str, bases: list[str]) -> tuple[str, ...]:
+        # A base still being linearised (a cycle) counts as itself alone.
+        seqs = [list(self.mros.get(b, (b,))) for b in bases] + [list(bases)]
+        merged = _c3_merge(seqs)
+        if merged is None:
+            self.errors.setdefault(name, "cannot create a consistent method resolution "
+                                   f"order (MRO) for bases {', '.join(bases)}")
+            merged = _fallback(seqs)
+        return tuple([name, *[m for m in merged if m not in (OBJECT, name)], OBJECT])
 
 
 def _c3_merge(seqs: list[list[str]]) -> list[str] | None:

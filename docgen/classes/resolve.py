@@ -132,16 +132,22 @@ class Resolver:
         self._active: set[tuple[str, str]] = set()
         self._classes: dict[str, ClassDoc] = {}
         self.loading = True
+        # Answers found while no module can be loaded, and without cutting an import cycle
+        # (so they do not depend on the path that asked): re-export chains are walked once.
+        self._settled: dict[tuple[str, str], Target | None] = {}
+        self._cuts = 0
 
     @contextmanager
     def without_loading(self) -> Iterator[None]:
         """Resolve only through modules already analysed: for questions whose answer can
         only lie there (is this name one of our classes?), loading more would be waste."""
         self.loading = False
+        self._settled.clear()  # modules loaded since the last time may change answers
         try:
             yield
         finally:
             self.loading = True
+            self._settled.clear()
 
     def bindings(self, module: str) -> dict[str, Binding] | None:
         if not self.loading and module not in self._tables and not self.index.is_loaded(module):
@@ -179,13 +185,20 @@ class Resolver:
     def resolve_in(self, module: str, dotted: str) -> Target | None:
         """What `dotted`, written in `module`, refers to; None when no source defines it."""
         key = (module, dotted)
+        if not self.loading and key in self._settled:
+            return self._settled[key]
         if key in self._active:
+            self._cuts += 1
             return None  # an import cycle: give up on this path, never loop
         self._active.add(key)
+        cuts = self._cuts
         try:
-            return self._resolve_in(module, dotted)
+            result = self._resolve_in(module, dotted)
         finally:
             self._active.discard(key)
+        if not self.loading and self._cuts == cuts:
+            self._settled[key] = result
+        return result
 
     def _resolve_in(self, module: str, dotted: str) -> Target | None:
         head, _, rest = dotted.partition(".")

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from docgen.cli.options import SubParsers, source_specs
+from docgen.cli.options import SubParsers, jobs_count, source_specs
 from docgen.core.errors import ConfigError, DocgenError
 
 if TYPE_CHECKING:
@@ -64,7 +64,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         try:
             diff, accept = check_one(path, opts)
         except DocgenError as exc:
-            log.error("%s: %s", path, exc)
+            text = str(exc)
+            log.error("%s", text if text.startswith(str(path)) else f"{path}: {text}")
             status = 2
             continue
         reports.append((path.as_posix(), diff, accept))
@@ -87,7 +88,8 @@ def _add_common(p: argparse.ArgumentParser) -> None:
                    help="override where a distribution comes from; repeatable")
     p.add_argument("--offline", action="store_true", help="use only the cache; never download")
     p.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
-    p.add_argument("--jobs", type=int, default=0, help="worker processes (default: all cores)")
+    p.add_argument("--jobs", type=jobs_count, default=0,
+                   help="worker processes (default and at most: all cores)")
 
 
 def register(sub: SubParsers) -> None:

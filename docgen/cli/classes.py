@@ -12,6 +12,7 @@ from docgen.cli.options import (
     add_output_options,
     add_source_options,
     load_from_args,
+    out_file,
     strict_exit,
 )
 
@@ -38,15 +39,15 @@ def cmd_show(args: argparse.Namespace) -> int:
 def cmd_snapshot(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from docgen.changes.snapshot import dump_snapshot
+    from docgen.changes.snapshot import iter_snapshot
     from docgen.site.write import write_text_atomic
 
     project = load_from_args(args, Console(stderr=True))
-    text = dump_snapshot(project)
+    pieces = iter_snapshot(project)  # written as encoded: never whole in memory
     if args.out == "-":
-        sys.stdout.write(text)
+        sys.stdout.writelines(pieces)
     else:
-        write_text_atomic(Path(args.out), text)
+        write_text_atomic(Path(args.out), pieces)
         log.info("wrote %s (%d classes)", args.out, len(project.views))
     return strict_exit(args, project)
 
@@ -69,7 +70,8 @@ def register(sub: SubParsers) -> None:
     p.set_defaults(handler=cmd_show)
 
     p = sub.add_parser("snapshot", help="write the class hierarchy as deterministic JSON")
-    p.add_argument("--out", default="-", help="file to write (default: standard output)")
+    p.add_argument("--out", default="-", type=out_file,
+                   help="file to write (default: standard output)")
     add_source_options(p)
     p.set_defaults(handler=cmd_snapshot)
 

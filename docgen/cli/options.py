@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from docgen.core.defaults import DEFAULT_MODEL
@@ -45,9 +47,45 @@ def add_source_options(p: argparse.ArgumentParser) -> None:
                         "(default: torch.nn.modules.module.Module)")
     g.add_argument("--offline", action="store_true", help="use only the cache; never download")
     g.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
-    g.add_argument("--jobs", type=int, default=0, help="worker processes (default: all cores)")
+    g.add_argument("--jobs", type=jobs_count, default=0,
+                   help="worker processes (default and at most: all cores)")
     g.add_argument("--strict", action="store_true",
                    help="fail (exit 1) when any warning was reported")
+
+
+def jobs_count(text: str) -> int:
+    """`--jobs N`: 0 means all cores; more than the cores is capped (never one process per
+    requested job)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 (all cores) or more, got {value}")
+    cores = os.cpu_count() or 1
+    if value > cores:
+        log.debug("--jobs %d capped at the %d cores", value, cores)
+    return min(value, cores)
+
+
+def out_file(text: str) -> str:
+    """`--out FILE` (or `-`): a file path whose folder can hold it; checked before any work."""
+    if text == "-":
+        return text
+    if not text.strip():
+        raise argparse.ArgumentTypeError("empty path (use - for standard output)")
+    path = Path(text)
+    try:
+        if path.is_dir():
+            raise argparse.ArgumentTypeError(f"{text}: is a folder; name a file inside it")
+        for parent in path.parents:
+            if parent.exists():
+                if not parent.is_dir():
+                    raise argparse.ArgumentTypeError(f"{text}: {parent} is not a folder")
+                break
+    except OSError as exc:
+        raise argparse.ArgumentTypeError(f"{text[:80]}: {exc.strerror or exc}") from None
+    return text
 
 
 def source_specs(args: argparse.Namespace) -> tuple[SourceSpec, ...]:

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import argparse
 import logging
+import socket
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from docgen.core.errors import ConfigError
 
 if TYPE_CHECKING:
     from docgen.classes.cache import AnalysisCache
@@ -33,7 +36,7 @@ def _analysis_cache() -> AnalysisCache:
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    from docgen.cli.options import add_source_options
+    from docgen.cli.options import add_source_options, out_file
 
     p = sub.add_parser("build", help="generate pages and diagrams into docs/, then build the "
                                      "site with MkDocs")
@@ -55,7 +58,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("classes", nargs="*", metavar="CLASS",
                    help="classes to export with their ancestors (default: the model's)")
     p.add_argument("--format", choices=EXPORT_FORMATS, default="plantuml")
-    p.add_argument("--out", default="-", help="file to write (default: standard output)")
+    p.add_argument("--out", default="-", type=out_file,
+                   help="file to write (default: standard output)")
     add_source_options(p)
     p.set_defaults(handler=cmd_export)
 
@@ -141,12 +145,35 @@ def cmd_build(args: argparse.Namespace) -> int:
     return _report(result, args)
 
 
+def serve_address(text: str) -> tuple[str, int]:
+    """`HOST:PORT` checked before any build: a port number in range, a host that resolves,
+    and an address free to listen on (ConfigError otherwise)."""
+    host, sep, port_text = text.rpartition(":")
+    host = host.strip("[]") or "127.0.0.1"
+    if not sep or not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        raise ConfigError(f"--addr {text!r}: expected HOST:PORT with a port from 1 to 65535")
+    port = int(port_text)
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise ConfigError(f"--addr {text!r}: unknown host {host!r} ({exc})") from exc
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            raise ConfigError(f"--addr {text!r}: cannot listen there: "
+                              f"{exc.strerror or exc}") from exc
+    return host, port
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from mkdocs.livereload import LiveReloadServer
 
     from docgen.site.build import build
 
-    host, _, port = args.addr.rpartition(":")
+    host, port = serve_address(args.addr)
     with tempfile.TemporaryDirectory(prefix="docgen-serve-") as scratch:
         site_dir = Path(args.site_dir).resolve() if args.site_dir else Path(scratch) / "site"
         request = _request(args, staging=Path(scratch), site_dir=site_dir)
@@ -161,8 +188,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             except Exception as exc:  # keep serving the last good site
                 log.error("rebuild failed: %s", exc)
 
-        server = LiveReloadServer(builder=rebuild, host=host or "127.0.0.1", port=int(port),
-                                  root=str(site_dir))
+        server = LiveReloadServer(builder=rebuild, host=host, port=port, root=str(site_dir))
         for path in result.watch:
             server.watch(str(path))
         try:

@@ -46,21 +46,65 @@ def md_cell(text: str) -> str:
     return md_text(text).replace("|", "&#124;")
 
 
+def _dot_braces(text: str) -> str:
+    # Graphviz reads character entities in strings and labels, so braces drawn in a diagram
+    # never appear as `{{` in its DOT source (shown on pages when Graphviz is missing).
+    return text.replace("{", "&#123;").replace("}", "&#125;")
+
+
 def dot_string(text: str) -> str:
     """A double-quoted DOT string (IDs, URLs, plain labels, tooltips)."""
     body = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-    return f'"{body}"'
+    return f'"{_dot_braces(body)}"'
 
 
 def dot_label(text: str) -> str:
     """Text for inside a DOT HTML-like label (`<...>`): HTML escaped, one line."""
-    return html_text(" ".join(text.split()))
+    return _dot_braces(html_text(" ".join(text.split())))
+
+
+_FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
+_TEMPLATE_OPEN = re.compile(r"\{(?=[{%])")
+
+
+def disarm_templates(page: str) -> str:
+    """A generated Markdown page in which no `{{` or `{%` is left anywhere (text, inline HTML,
+    SVG drawn by Graphviz, code blocks), so a template engine that reads pages later
+    (mkdocs-macros and friends) finds nothing to run. Outside code blocks the brace becomes
+    `&#123;` (shown as `{`); inside them, where entities show as typed, a zero-width space
+    separates the two characters."""
+    if "{{" not in page and "{%" not in page:
+        return page
+    out, fence = [], ""
+    for line in page.splitlines(keepends=True):
+        match = _FENCE.match(line)
+        if match and (not fence or (match.group(1)[0] == fence[0]
+                                    and len(match.group(1)) >= len(fence))):
+            fence = "" if fence else match.group(1)
+            out.append(line)
+        elif fence:
+            out.append(_TEMPLATE_OPEN.sub("{\u200b", line))
+        else:
+            out.append(_TEMPLATE_OPEN.sub("&#123;", line))
+    return "".join(out)
 
 
 def anchor(text: str) -> str:
     """A stable, URL- and id-safe slug: lower case, dots kept (`torch.nn.conv2d`)."""
     slug = _ANCHOR_BAD.sub("-", text.lower()).strip("-")
     return slug or "x"
+
+
+# The longest source text (docstring summary, signature, annotation) kept for pages: a huge
+# one is cut here, with a note saying how long it was, so pages stay a readable size.
+MAX_SOURCE_TEXT = 2000
+
+
+def clip(text: str, limit: int = MAX_SOURCE_TEXT) -> str:
+    """`text`, or its first `limit` characters and a note giving the full length."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]} … [truncated by docgen: {len(text):,} characters]"
 
 
 def shorten(text: str, limit: int) -> str:

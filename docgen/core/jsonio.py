@@ -7,6 +7,7 @@ files; each document carries a top-level `"schema"` that readers check with `che
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 # One schema number per file format; bump it when the format changes incompatibly.
@@ -20,6 +21,14 @@ DIFF_SCHEMA = 1  # docgen diff --format json, docgen check --format json
 def dumps(data: Any) -> str:
     """The text of a JSON document, in docgen's one convention."""
     return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def iter_dumps(data: Any) -> Iterator[str]:
+    """The same text as `dumps`, in pieces: a large document (a snapshot of a big package)
+    is written out without ever being held whole in memory."""
+    encoder = json.JSONEncoder(indent=2, sort_keys=True, ensure_ascii=False)
+    yield from encoder.iterencode(data)
+    yield "\n"
 
 
 def schema_of(data: Any) -> int | None:

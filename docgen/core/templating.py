@@ -13,6 +13,7 @@ from pathlib import Path
 
 import jinja2
 
+from docgen.core.errors import ConfigError
 from docgen.core.escape import (
     anchor,
     html_text,
@@ -47,6 +48,8 @@ def _traversable_loader(root: Traversable) -> jinja2.BaseLoader:
 def make_environment(override: Path | None = None) -> jinja2.Environment:
     """The one environment: user templates in `override` first, then the shipped ones."""
     loaders: list[jinja2.BaseLoader] = []
+    if override is not None and not override.is_dir():
+        raise ConfigError(f"{override}: templates folder does not exist")
     if override is not None:
         loaders.append(jinja2.FileSystemLoader(str(override)))
     loaders.append(_traversable_loader(shipped_templates()))

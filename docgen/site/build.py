@@ -22,6 +22,7 @@ from docgen.classes.project import load_project, open_project_sources
 from docgen.classes.resolve import ModuleIndex, Resolver
 from docgen.core.config import Config, config_from_options
 from docgen.core.errors import ConfigError
+from docgen.core.escape import disarm_templates
 from docgen.core.records import ClassView, Diagnostic, ModelDoc, Project
 from docgen.core.templating import make_environment, shipped_templates
 from docgen.models.composition import read_composition
@@ -53,9 +54,11 @@ from docgen.site.study import (
     walk_pages,
 )
 from docgen.site.write import (
-    build_lock,
     build_site,
     builtin_site_config,
+    check_owned,
+    is_intact,
+    output_lock,
     plugin_options,
     read_mkdocs_yml,
     remove_stale_staging,
@@ -147,6 +150,8 @@ def generate_docs(cfg: Config, *, cache: AnalysisCache | None = None, jobs: int 
     if math_store is not None and len(memo) != before:
         math_store.store(math_key, dict(memo))
     files.update(render_study_pages(study, env, layout.class_pages, layout))
+    files = {rel: disarm_templates(text) if rel.endswith(".md") else text
+             for rel, text in files.items()}
     timings["pages"] = time.perf_counter() - clock
     diagnostics = (*project.diagnostics, *model_problems, *study.diagnostics)
     return GeneratedDocs(files, tuple(diagnostics), layout, tuple(f.slug for f in families),
@@ -372,27 +377,41 @@ def _folders(request: BuildRequest, cfg: Config, config_file: Path | None,
     docs_dir = (request.root / raw.get("docs_dir", "docs")).resolve() if config_file else output
     output_rel = output.relative_to(docs_dir).as_posix() if output.is_relative_to(docs_dir) \
         else "."
-    site_dir = (request.site_dir or request.root / cfg.site_dir).resolve()
+    site_dir = (request.site_dir or request.root / _site_dir_option(cfg, raw)).resolve()
     folders = _Folders(output, output_rel, docs_dir if config_file else None, site_dir)
     _check_folders(request.root.resolve(), output, folders.docs_dir, site_dir)
     return folders
 
 
+def _site_dir_option(cfg: Config, raw: Mapping[str, Any]) -> str:
+    """The docgen block's site_dir when set, else mkdocs.yml's own `site_dir`, else site."""
+    if cfg.site_dir != Config.site_dir or not isinstance(raw.get("site_dir"), str):
+        return cfg.site_dir
+    return str(raw["site_dir"])
+
+
 def build(request: BuildRequest, progress: Progress | None = None) -> BuildResult:
     """Generate the docs into the output folder, then (optionally) build the site."""
     say = progress or (lambda _m: None)
+    if not request.root.is_dir():
+        raise ConfigError(f"{request.root}: project folder does not exist")
+    if request.templates is not None and not request.templates.is_dir():
+        raise ConfigError(f"{request.templates}: templates folder does not exist")
     cfg, config_file = project_config(request.root, request.overrides)
     raw = read_mkdocs_yml(config_file) if config_file else {}
     directory_urls = bool(raw.get("use_directory_urls", True)) if config_file else False
+    folders = _folders(request, cfg, config_file, raw)
+    written = _written_folders(request, folders)
+    for folder in written:  # fail before the long work; checked again under the lock
+        check_owned(folder)
     docs = generate_docs(cfg, cache=request.cache, jobs=request.jobs,
                          directory_urls=directory_urls, templates=request.templates,
                          progress=say)
-    folders = _folders(request, cfg, config_file, raw)
     timings = dict(docs.timings)
-    with build_lock(request.root):
-        # Under the lock: a second build of this project waits; leftovers of a killed
-        # build (staging folders) are removed before anything is written.
-        for folder in (folders.output, folders.site_dir):
+    with output_lock(written):
+        # Under the lock: another build writing the same folders waits; leftovers of a
+        # killed build of these folders (staging folders) are removed before writing.
+        for folder in written:
             remove_stale_staging(folder)
         built_docs = _write_docs(request, cfg, folders, docs, say)
         if request.run_mkdocs:
@@ -400,6 +419,12 @@ def build(request: BuildRequest, progress: Progress | None = None) -> BuildResul
     watch = _watch_paths(cfg, config_file, folders.docs_dir, request.templates)
     return BuildResult(docs, folders.output, folders.site_dir if request.run_mkdocs else None,
                        timings, watch)
+
+
+def _written_folders(request: BuildRequest, folders: _Folders) -> list[Path]:
+    """The folders this build replaces (serve writes its pages to a private staging copy)."""
+    out = [] if request.staging is not None else [folders.output]
+    return out + ([folders.site_dir] if request.run_mkdocs else [])
 
 
 def _write_docs(request: BuildRequest, cfg: Config, folders: _Folders, docs: GeneratedDocs,
@@ -422,9 +447,10 @@ def _publish(request: BuildRequest, config_file: Path | None, folders: _Folders,
     stamp = _site_stamp(docs, config_file, folders.docs_dir, folders.output, folders.site_dir,
                         request)
     stamps = request.cache.sibling("builds") if request.cache is not None else None
-    if stamps is not None and folders.site_dir.is_dir() \
-            and stamps.load(stamp.key) == stamp.value:
-        # 7. site: nothing that MkDocs reads changed since it built site/ last time
+    if stamps is not None and stamps.load(stamp.key) == stamp.value \
+            and is_intact(folders.site_dir):
+        # 7. site: nothing that MkDocs reads changed since it built site/ last time, and
+        # site/ still holds exactly what was written then (its manifest)
         say("site is up to date")
         return 0.0
     # 7. site: mkdocs build into a fresh folder, swapped into site/

@@ -40,6 +40,12 @@ from docgen.site.fragments import fragment_path, placeholder
 # Kinds listed first on a class page, own and inherited together: the module's state.
 _TENSOR_KINDS = (MemberKind.PARAMETER, MemberKind.BUFFER, MemberKind.SUBMODULE)
 
+# A class page lists at most this many ancestors, subclasses and inheriting-from lines; the
+# rest is counted in a note, so a page stays small whatever the depth or breadth of a tree.
+MAX_LISTED = 100
+# The class index shows each summary up to this many characters (the class page has it all).
+INDEX_SUMMARY = 300
+
 # Upstream source browsers for the distributions docgen reads, by distribution name.
 SOURCE_URLS: dict[str, str] = {
     "torch": "https://github.com/pytorch/pytorch/blob/v{version}/{path}#L{line}",
@@ -75,7 +81,9 @@ class SiteLayout:
     @staticmethod
     def md_link(page: str, target: str) -> str:
         """A Markdown link target from `page` to `target` (both .md; MkDocs rewrites it)."""
-        return posixpath.relpath(target, posixpath.dirname(page) or ".")
+        folder = _relative_dir(posixpath.dirname(target), posixpath.dirname(page))
+        name = posixpath.basename(target)
+        return name if folder == "." else f"{folder}/{name}"
 
     def url(self, page: str, target: str) -> str:
         """The final URL of `target` relative to where `page` is served (for raw HTML/SVG)."""
@@ -204,8 +212,8 @@ class PageRenderer:
         cls = self.c.classes[qualname]
         view = self.c.views[qualname]
         bases = [b for b in view.resolution_order[1:2]]
-        return {"qualname": qualname, "summary": cls.docstring.summary, "bases": bases,
-                "module": cls.module,
+        return {"qualname": qualname, "summary": shorten(cls.docstring.summary, INDEX_SUMMARY),
+                "bases": bases, "module": cls.module,
                 "public": view.public_paths[0] if view.public_paths else qualname}
 
     def class_index(self) -> str:
@@ -236,7 +244,11 @@ class PageRenderer:
         assert page is not None
         tensors, own, inherited = self.member_sections(view, page)
         methods = self.inherited_methods(view, page)
+        ancestors, more_ancestors = _listed(view.resolution_order)
+        subclasses, more_subclasses = _listed(view.subclasses)
         return self.render("class.md.j2", page, cls=cls, view=view,
+                           ancestors=ancestors, more_ancestors=more_ancestors,
+                           subclasses=subclasses, more_subclasses=more_subclasses,
                            source=self.source_link(cls.location, full=True),
                            docstring=self.docstring(cls, page),
                            tensors=tensors, members=own, inherited_members=inherited,
@@ -480,6 +492,17 @@ def _served_url(page: str, target: str, directory_urls: bool) -> str:
     if not directory_urls:
         return posixpath.relpath(target[:-3] + ".html", posixpath.dirname(page) or ".")
     return posixpath.relpath(_served_dir(target), _served_dir(page)) + "/"
+
+
+@functools.lru_cache(maxsize=4096)
+def _relative_dir(target_dir: str, page_dir: str) -> str:
+    # Pages live in a handful of folders: one relpath per pair of folders, not per link.
+    return posixpath.relpath(target_dir or ".", page_dir or ".")
+
+
+def _listed(names: Sequence[str]) -> tuple[list[str], int]:
+    """At most MAX_LISTED of `names` for a page, and how many were left out."""
+    return list(names[:MAX_LISTED]), max(0, len(names) - MAX_LISTED)
 
 
 def _served_dir(page: str) -> str:

@@ -118,8 +118,10 @@ def _diff(cfg: Config, old: str, new: str) -> Any:
     from docgen.changes.compare import LoadOptions, diff_versions
 
     packages = tuple(p for p in cfg.selected_packages if p != cfg.model_module)
+    # The build's own --source choices hold for both sides, except the distribution that
+    # each side names (the version compared).
     return diff_versions(old, new, LoadOptions(packages=packages or None, model="",
-                                               offline=cfg.offline))
+                                               overrides=cfg.sources, offline=cfg.offline))
 
 
 def render_study_pages(study: StudyPages, env: Any, class_pages: frozenset[str],

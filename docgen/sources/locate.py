@@ -12,11 +12,13 @@ import io
 import logging
 import os
 import re
+import stat
 import subprocess
 import sys
 import tempfile
 import tokenize
 import zipfile
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,13 +37,82 @@ log = logging.getLogger(__name__)
 # What the embedded default reads when a distribution is not installed.
 DEFAULT_PINS: dict[str, str] = {"torch": "torch==2.13.0", "torchvision": "torchvision==0.28.0"}
 
+# The largest file docgen reads, from a folder or a wheel (torch's largest source file is
+# 1.4 MB): a bigger one is skipped with a warning, never read whole into memory.
+MAX_FILE_BYTES = 8 * 1024 * 1024
+
 _WHEEL_NAME = re.compile(r"^(?P<name>[^-]+)-(?P<version>[^-]+)(-\d[^-]*)?-[^-]+-[^-]+-[^-]+\.whl$")
 
 
 def cache_dir() -> Path:
-    """The one folder docgen caches into: `DOCGEN_CACHE_DIR`, else the user cache folder."""
+    """The one folder docgen caches into: `DOCGEN_CACHE_DIR`, else the user cache folder.
+
+    Raises ConfigError when that path exists and is not a folder."""
     env = os.environ.get("DOCGEN_CACHE_DIR")
-    return Path(env) if env else Path(platformdirs.user_cache_dir("docgen"))
+    folder = Path(env) if env else Path(platformdirs.user_cache_dir("docgen"))
+    try:
+        is_other = folder.exists() and not folder.is_dir()
+    except OSError as exc:
+        raise ConfigError(f"cache folder {folder}: {exc.strerror or exc}") from exc
+    if is_other:
+        where = "DOCGEN_CACHE_DIR=" if env else "cache folder "
+        raise ConfigError(f"{where}{folder}: not a folder; point DOCGEN_CACHE_DIR at a folder")
+    return folder
+
+
+def user_path(text: str) -> Path:
+    """A path the user typed (`~` expanded); a clear ConfigError for an unknown user's `~`,
+    a name longer than the file system allows, or a path that cannot be examined."""
+    try:
+        path = Path(text).expanduser()
+    except RuntimeError as exc:
+        raise ConfigError(f"{text}: cannot expand '~' ({exc})") from exc
+    try:
+        path.exists()
+    except OSError as exc:
+        shown = text if len(text) <= 80 else text[:60] + "..." + text[-16:]
+        raise ConfigError(f"{shown}: {exc.strerror or exc}") from exc
+    return path
+
+
+class MemberError(OSError):
+    """A file or wheel member docgen will not read: damaged, encrypted, unsupported
+    compression, too large, not a regular file; its text is the reason alone."""
+
+
+class FileTooLarge(MemberError):
+    """A file over MAX_FILE_BYTES (declared or found while reading)."""
+
+
+def _too_large(size: int | None = None) -> FileTooLarge:
+    shown = f"{size:,} bytes; " if size is not None else ""
+    mib, rest = divmod(MAX_FILE_BYTES, 1024 * 1024)
+    limit = f"{mib} MiB" if mib and not rest else f"{MAX_FILE_BYTES:,} bytes"
+    return FileTooLarge(f"too large ({shown}docgen reads files up to {limit})")
+
+
+def read_member(zf: zipfile.ZipFile, name: str, archive: str) -> bytes:
+    """The bytes of one archive member, at most MAX_FILE_BYTES whatever its header declares
+    (a zip bomb is stopped while it inflates); every way a zip can fail is a MemberError."""
+    try:
+        info = zf.getinfo(name)
+        if info.file_size > MAX_FILE_BYTES:
+            raise _too_large(info.file_size)
+        with zf.open(info) as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
+        if len(data) > MAX_FILE_BYTES:
+            raise _too_large()
+        return data
+    except MemberError:
+        raise
+    except KeyError:
+        raise FileNotFoundError(name) from None
+    except RuntimeError as exc:  # encrypted: zipfile asks for a password
+        raise MemberError(f"encrypted member of {archive}") from exc
+    except NotImplementedError as exc:
+        raise MemberError(f"{exc} (member of {archive})") from exc
+    except (zipfile.BadZipFile, OSError, EOFError, zlib.error, ValueError) as exc:
+        raise MemberError(f"damaged member of {archive}: {exc}") from exc
 
 
 class SourceTree:
@@ -80,7 +151,10 @@ class WheelTree(SourceTree):
         for bad in sorted(set(names) - set(self._names)):
             if not bad.endswith("/"):
                 log.warning("%s: skipping unsafe member path %r", wheel.name, bad)
-        meta = _wheel_metadata(self._zip, self._names)
+        try:
+            meta = _wheel_metadata(self._zip, self._names, wheel.name)
+        except MemberError as exc:
+            raise FetchError(f"{wheel}: cannot read its METADATA: {exc}") from exc
         name = meta.get("Name") or _name_from_wheel_filename(wheel.name)[0]
         version = meta.get("Version") or _name_from_wheel_filename(wheel.name)[1]
         self.info = DistributionInfo(name=name, version=version, origin="wheel", spec=spec)
@@ -89,12 +163,9 @@ class WheelTree(SourceTree):
         return self._names.keys()
 
     def read_bytes(self, path: str) -> bytes:
-        try:
-            return self._zip.read(self._names[path])
-        except KeyError:
-            raise FileNotFoundError(path) from None
-        except (zipfile.BadZipFile, OSError, EOFError, zipfile.LargeZipFile) as exc:
-            raise OSError(f"{self.wheel.name}: cannot read {path}: {exc}") from exc
+        if path not in self._names:
+            raise FileNotFoundError(path)
+        return read_member(self._zip, self._names[path], self.wheel.name)
 
 
 class FolderTree(SourceTree):
@@ -112,22 +183,94 @@ class FolderTree(SourceTree):
         return self._files
 
     def read_bytes(self, path: str) -> bytes:
-        return (self.root / path).read_bytes()
+        return read_regular_file(self.root, path)
+
+
+def _is_inside(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def read_regular_file(root: Path, rel: str) -> bytes:
+    """The bytes of `root/rel` when it is a regular file inside `root` (a symbolic link may
+    point elsewhere inside it), at most MAX_FILE_BYTES; never blocks on a FIFO or a device."""
+    real_root = os.path.realpath(root)
+    real = os.path.realpath(os.path.join(real_root, rel))
+    if not _is_inside(real, real_root):
+        raise MemberError("symbolic link leading outside the source folder")
+    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0) | \
+        getattr(os, "O_CLOEXEC", 0)
+    fd = os.open(real, flags)
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise MemberError("not a regular file")
+        if info.st_size > MAX_FILE_BYTES:
+            raise _too_large(info.st_size)
+        chunks, size = [], 0
+        while size <= MAX_FILE_BYTES:
+            chunk = os.read(fd, min(1 << 20, MAX_FILE_BYTES + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > MAX_FILE_BYTES:
+            raise _too_large()
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
 
 
 def _walk(root: Path) -> Iterator[str]:
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = [d for d in dirnames if not d.startswith(".") and d != "__pycache__"]
-        rel = Path(dirpath).relative_to(root).as_posix()
-        for f in filenames:
-            yield f if rel == "." else f"{rel}/{f}"
+    """Regular files under `root`, as POSIX paths; a symbolic link counts only when it leads
+    to a regular file inside `root`. Everything else met is reported once (path: reason)."""
+    real_root = os.path.realpath(root)
+    pending = [""]
+    while pending:
+        rel_dir = pending.pop()
+        try:
+            entries = sorted(os.scandir(os.path.join(root, rel_dir)), key=lambda e: e.name)
+        except OSError as exc:
+            log.warning("%s: skipped: %s", os.path.join(root, rel_dir), exc.strerror or exc)
+            continue
+        for entry in entries:
+            rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
+            reason = _skip_reason(entry, real_root)
+            if reason == "folder":
+                if not entry.name.startswith(".") and entry.name != "__pycache__":
+                    pending.append(rel)
+            elif reason:
+                if not entry.name.startswith("."):
+                    log.warning("%s: skipped: %s", os.path.join(root, rel), reason)
+            else:
+                yield rel
 
 
-def _wheel_metadata(zf: zipfile.ZipFile, names: dict[str, str]) -> dict[str, str]:
+def _skip_reason(entry: os.DirEntry[str], real_root: str) -> str:
+    """"" for a file to read, "folder" for a folder to enter, else why it is left out."""
+    try:
+        if entry.is_symlink():
+            target = os.path.realpath(entry.path)
+            if not _is_inside(target, real_root):
+                return "symbolic link leading outside the source folder"
+            if os.path.isdir(target):
+                return "symbolic link to a folder (not followed)"
+            mode = os.stat(target).st_mode
+        elif entry.is_dir(follow_symlinks=False):
+            return "folder"
+        else:
+            mode = entry.stat(follow_symlinks=False).st_mode
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    return "" if stat.S_ISREG(mode) else "not a regular file (FIFO, socket or device)"
+
+
+def _wheel_metadata(zf: zipfile.ZipFile, names: dict[str, str],
+                    archive: str) -> dict[str, str]:
     meta = [n for n in names if re.fullmatch(r"[^/]+\.dist-info/METADATA", n)]
     if not meta:
         return {}
-    msg = email.parser.HeaderParser().parsestr(zf.read(meta[0]).decode("utf-8", "replace"))
+    data = read_member(zf, meta[0], archive)
+    msg = email.parser.HeaderParser().parsestr(data.decode("utf-8", "replace"))
     return {k: str(v) for k, v in msg.items() if k in ("Name", "Version")}
 
 
@@ -222,8 +365,14 @@ def fetch_requirement(text: str, *, offline: bool = False, cache: Path | None = 
     if offline:
         raise FetchError(f"{text}: not in the cache {wheels} and --offline forbids downloading; "
                          f"run once online, or: pip download --no-deps '{text}' -d {wheels}")
-    wheels.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=wheels, prefix=".fetch-") as tmp:
+    try:
+        wheels.mkdir(parents=True, exist_ok=True)
+        scratch = tempfile.TemporaryDirectory(dir=wheels, prefix=".fetch-")
+    except OSError as exc:
+        raise FetchError(f"{text}: cannot download into the cache {wheels}: "
+                         f"{exc.strerror or exc}; set DOCGEN_CACHE_DIR to a writable folder"
+                         ) from exc
+    with scratch as tmp:
         cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
                "--disable-pip-version-check", "-q", "-d", tmp, text]
         log.info("fetching %s with pip download --no-deps", text)
@@ -237,7 +386,12 @@ def fetch_requirement(text: str, *, offline: bool = False, cache: Path | None = 
         wname, _ = _name_from_wheel_filename(whl.name)
         if canonicalize_name(wname) != canonicalize_name(req.name):
             raise FetchError(f"{text}: pip returned a wheel of another distribution ({whl.name})")
-        WheelTree(whl, text)  # refuse a damaged download before it enters the cache
+        # Refuse a damaged download, or one whose METADATA names another distribution,
+        # before it enters the cache (a cached wheel serves every later run).
+        fetched = WheelTree(whl, text)
+        if canonicalize_name(fetched.info.name) != canonicalize_name(req.name):
+            raise FetchError(f"{text}: the wheel {whl.name} says it is distribution "
+                             f"{fetched.info.name!r} in its METADATA; not cached")
         target = wheels / whl.name
         os.replace(whl, target)
     return target
@@ -248,7 +402,7 @@ def open_source(spec: SourceSpec, *, offline: bool = False) -> SourceTree:
     value = spec.spec
     if value == "env":
         return open_installed(spec.name)
-    path = Path(value).expanduser()
+    path = user_path(value)
     if value.endswith(".whl"):
         if not path.is_file():
             raise FetchError(f"{value}: no such wheel file")
@@ -261,6 +415,8 @@ def open_source(spec: SourceSpec, *, offline: bool = False) -> SourceTree:
         raise FetchError(f"{value}: no such folder or wheel")
     req_name = _requirement_name(value)
     if canonicalize_name(req_name) != canonicalize_name(spec.name):
+        # Checked before any download (`--source scikit-learn==1.9.1` is the way to name a
+        # distribution whose import name differs: its packages are then found in its files).
         raise ConfigError(f"--source {spec.name}={value}: the requirement names {req_name!r}")
     tree = WheelTree(fetch_requirement(value, offline=offline), value)
     _check_name(tree, spec.name)
@@ -275,15 +431,72 @@ def _requirement_name(value: str) -> str:
 
 
 def _check_name(tree: SourceTree, name: str) -> None:
-    if canonicalize_name(tree.info.name) != canonicalize_name(name):
+    """`name` is the tree's distribution (scikit-learn) or an import package it provides
+    (sklearn)."""
+    if canonicalize_name(tree.info.name) != canonicalize_name(name) \
+            and name not in top_level_packages(tree):
         raise FetchError(f"{tree.info.spec}: holds distribution {tree.info.name!r}, "
-                         f"not {name!r}")
+                         f"not {name!r} (nor a package {name!r})")
 
 
-def default_spec(name: str) -> SourceSpec:
-    if find_installed(name) is not None:
-        return SourceSpec(name, "env")
-    return SourceSpec(name, DEFAULT_PINS.get(name, name))
+def top_level_packages(tree: SourceTree) -> frozenset[str]:
+    """The import names a tree provides: its top-level packages and modules (`sklearn` for
+    the scikit-learn wheel), read from its file list, the same facts as top_level.txt."""
+    cached = getattr(tree, "_top_levels", None)
+    if cached is None:
+        names = set()
+        for path in tree.paths():
+            head, sep, _ = path.partition("/")
+            if sep and path.endswith((".py", ".pyi")) and ".dist-info" not in head \
+                    and ".data" not in head and head.isidentifier():
+                names.add(head)
+            elif not sep and path.endswith(".py") and path[:-3].isidentifier():
+                names.add(path[:-3])
+        cached = frozenset(names)
+        tree._top_levels = cached  # type: ignore[attr-defined]
+    return cached
+
+
+def _installed_provider(import_name: str) -> str | None:
+    """The installed distribution that provides import package `import_name`, from the
+    environment's metadata (top_level.txt / RECORD), nothing imported."""
+    if find_installed(import_name) is not None:
+        return import_name
+    providers = importlib.metadata.packages_distributions().get(import_name, [])
+    return sorted(providers)[0] if providers else None
+
+
+def _cached_provider(import_name: str) -> SourceSpec | None:
+    """A wheel already in docgen's cache whose files provide `import_name`."""
+    try:
+        wheels = sorted((cache_dir() / "wheels").glob("*.whl"), reverse=True)
+    except (OSError, ConfigError):
+        return None
+    for whl in wheels:
+        name, _ = _name_from_wheel_filename(whl.name)
+        if canonicalize_name(name) == canonicalize_name(import_name):
+            return SourceSpec(name, str(whl))
+    for whl in wheels:
+        try:
+            with zipfile.ZipFile(whl) as zf:
+                heads = {n.split("/", 1)[0] for n in zf.namelist() if n.endswith(".py")}
+        except (zipfile.BadZipFile, OSError):
+            continue
+        if import_name in heads:
+            return SourceSpec(_name_from_wheel_filename(whl.name)[0], str(whl))
+    return None
+
+
+def default_spec(import_name: str) -> SourceSpec | None:
+    """Where import package `import_name` comes from when no --source says: the installed
+    distribution that provides it, the pinned torch / torchvision, or a cached wheel that
+    provides it. None otherwise: an import name is never handed to pip as a requirement."""
+    installed = _installed_provider(import_name)
+    if installed is not None:
+        return SourceSpec(installed, "env")
+    if import_name in DEFAULT_PINS:
+        return SourceSpec(import_name, DEFAULT_PINS[import_name])
+    return _cached_provider(import_name)
 
 
 @dataclass(frozen=True)
@@ -360,14 +573,27 @@ class SourceSet:
 
 def open_sources(names: Iterable[str], overrides: Iterable[SourceSpec] = (), *,
                  offline: bool = False) -> tuple[SourceSet, list[str]]:
-    """Open a tree per top-level name; returns the set and the problems met (all of them)."""
+    """Open the --source trees, then one tree per import name none of them provides; returns
+    the set and the problems met (all of them)."""
     chosen = {s.name: s for s in overrides}
     trees: list[SourceTree] = []
     problems: list[str] = []
-    for name in dict.fromkeys([*chosen, *names]):
-        spec = chosen.get(name) or default_spec(name)
+    for spec in chosen.values():
         try:
             trees.append(open_source(spec, offline=offline))
+        except (FetchError, ConfigError) as exc:
+            problems.append(str(exc))
+    for name in dict.fromkeys(names):
+        if name in chosen or any(name in top_level_packages(t) for t in trees):
+            continue
+        found = default_spec(name)
+        if found is None:
+            problems.append(f"no source provides package {name!r}: name the distribution "
+                            f"that holds it, e.g. --source DIST=env, DIST==VERSION, a wheel "
+                            f"or a folder (docgen never downloads an import name)")
+            continue
+        try:
+            trees.append(open_source(found, offline=offline))
         except (FetchError, ConfigError) as exc:
             problems.append(str(exc))
     return SourceSet(trees), problems
@@ -398,6 +624,8 @@ def source_fingerprint(names: Iterable[str], overrides: Iterable[SourceSpec] = (
     parts = []
     for name in dict.fromkeys([*chosen, *names]):
         spec = chosen.get(name) or default_spec(name)
+        if spec is None:
+            return None
         wheel = _cached_wheel_of(spec.spec)
         if wheel is None:
             return None

@@ -8,6 +8,7 @@ it was read here, with its file:line and the commit it came from.
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
@@ -15,11 +16,15 @@ from importlib import resources
 from pathlib import Path
 
 from docgen.core.errors import SourceError
+from docgen.core.jsonio import schema_of
 from docgen.core.records import Location
 from docgen.walk.records import UpstreamEdge
 
 DATA_PACKAGE = "docgen.data"
 EDGES_FILE = "upstream_edges.json"
+EDGES_SCHEMA = 1  # the edge file's format (docgen/data/upstream_edges.json)
+
+log = logging.getLogger(__name__)
 NATIVE_DIR = "aten/src/ATen/native"
 AUTOGRAD_DIR = "torch/csrc/autograd/"
 FUNCTIONS_MANUAL = AUTOGRAD_DIR + "FunctionsManual.cpp"
@@ -781,7 +786,7 @@ def edges_to_json(edges: EdgeSet, meta: dict[str, object]) -> dict[str, object]:
              "line": e.location.line, "condition": e.condition, "commit": e.commit,
              "repo": e.repo}
             for caller in sorted(edges.edges) for e in edges.edges[caller]]
-    return {**meta, "schema": 1, "edges": rows}
+    return {**meta, "schema": EDGES_SCHEMA, "edges": rows}
 
 
 def edges_from_json(data: dict[str, object], origin: str) -> EdgeSet:
@@ -802,4 +807,7 @@ def load_shipped_edges() -> EdgeSet:
     except (FileNotFoundError, OSError):
         return EdgeSet()
     data = json.loads(text)
+    if schema_of(data) != EDGES_SCHEMA:
+        log.warning("%s: unsupported edge file schema; upstream C++ edges not shown", EDGES_FILE)
+        return EdgeSet()
     return edges_from_json(data, str(data.get("origin", "shipped edges")))
