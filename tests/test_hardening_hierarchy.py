@@ -72,7 +72,7 @@ def test_cycles_are_reported_not_raised() -> None:
 def test_class_pages_stay_small_for_deep_and_wide_trees(write_package: WritePackage) -> None:
     from docgen.core.config import Config
     from docgen.site.build import generate_docs
-    from docgen.site.pages import MAX_LISTED
+    from docgen.site.pages import MAX_LISTED, MAX_ROWS
     from docgen.sources.locate import SourceSpec
 
     depth, width = MAX_LISTED + 50, MAX_LISTED + 20
@@ -86,9 +86,31 @@ def test_class_pages_stay_small_for_deep_and_wide_trees(write_package: WritePack
     files = generate_docs(cfg, jobs=1).files
     leaf = files[f"classes/deep.mod.C{depth - 1}.md"]
     assert f"{depth + 1 - MAX_LISTED} more ancestors, not listed" in leaf
-    assert f"inherited from {depth - 1 - MAX_LISTED} more classes" in leaf
-    assert leaf.count("Inherited from") == 2 * MAX_LISTED  # members and methods
+    methods = files[f"_fragments/classes/deep.mod.C{depth - 1}.inherited-methods.html"]
+    listed = min(depth - 1, MAX_ROWS)  # m1 .. m(depth-2) and object's none: one per ancestor
+    assert methods.count("<tr><td><code>") == min(depth - 2, MAX_ROWS)
+    assert listed >= methods.count("<tr><td><code>")
     root_page = files["classes/deep.mod.C0.md"]
     assert f"and {width + 1 - MAX_LISTED} more, not listed" in root_page
     assert max(len(text) for rel, text in files.items() if rel.startswith("classes/")
                and rel != "classes/index.md") < 60_000
+
+
+def test_inherited_tables_are_capped(write_package: WritePackage,
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from docgen.core.config import Config
+    from docgen.site import pages
+    from docgen.site.build import generate_docs
+    from docgen.sources.locate import SourceSpec
+
+    monkeypatch.setattr(pages, "MAX_ROWS", 20)
+    chain = ["class C0:\n    pass\n"] + [f"class C{i}(C{i - 1}):\n    def m{i}(self): pass\n"
+                                           for i in range(1, 60)]
+    root = write_package({"deep/__init__.py": "", "deep/mod.py": "\n".join(chain)})
+    cfg = Config(model="", packages=("deep",), sources=(SourceSpec("deep", str(root)),),
+                 module_root="deep.mod.C0", changes=(), walk=False, summary=False)
+    files = generate_docs(cfg, jobs=1).files
+    table = files["_fragments/classes/deep.mod.C59.inherited-methods.html"]
+    assert table.count("<tr><td><code>") == 20
+    assert "Inherited methods (58)" in table
+    assert "and 38 more, not listed" in table

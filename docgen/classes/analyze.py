@@ -474,7 +474,7 @@ def _summary(text: str, *, complete: bool = True) -> str | None:
 
 # Whole docstrings are kept for the class pages up to this many characters (a longer one is
 # cut with a note, so a hostile 50 MB docstring never reaches a page whole).
-MAX_DOCSTRING_TEXT = 100_000
+MAX_DOCSTRING_TEXT = 50_000
 
 
 def _docstring_of(text: str | None) -> DocstringDoc:

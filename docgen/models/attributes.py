@@ -198,6 +198,8 @@ class Attributes(EvaluatorCore):
             return functools.partial(self.dataclass_init(dataclass), instance)
         if name == "__init__":
             return lambda *args, **kwargs: None  # Module.__init__ / object.__init__
+        if name == "__setattr__" and isinstance(instance, Instance):
+            return functools.partial(_object_setattr, instance)
         if isinstance(instance, ModuleInstance):
             native = module_native(instance, name)
             if native is not None:
@@ -226,3 +228,16 @@ class Attributes(EvaluatorCore):
         op = f"aten::{name}"
         return TensorMethod(name, tensor,
                             lambda args, kwargs: self.call_op(op, (tensor, *args), kwargs))
+
+
+# What Module.__init__ creates before any `super().__setattr__` can name it: the evaluator
+# models these registries itself.
+_MODULE_STATE = frozenset({"_modules", "_parameters", "_buffers", "training"})
+
+
+def _object_setattr(instance: Instance, name: str, value: Any) -> None:
+    """`object.__setattr__` reached through `super()`: the instance dict, no registration
+    (what torch's Module.__init__ uses to create its own state)."""
+    if isinstance(instance, ModuleInstance) and name in _MODULE_STATE:
+        return
+    instance.attrs[name] = value

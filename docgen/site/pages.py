@@ -43,6 +43,8 @@ _TENSOR_KINDS = (MemberKind.PARAMETER, MemberKind.BUFFER, MemberKind.SUBMODULE)
 # A class page lists at most this many ancestors, subclasses and inheriting-from lines; the
 # rest is counted in a note, so a page stays small whatever the depth or breadth of a tree.
 MAX_LISTED = 100
+# An inherited table lists at most this many rows; the rest is counted in its last line.
+MAX_ROWS = 500
 # The class index shows each summary up to this many characters (the class page has it all).
 INDEX_SUMMARY = 300
 
@@ -268,8 +270,10 @@ class PageRenderer:
         """`_inherited.md.j2` rendered into a fragment file; the page gets its placeholder."""
         if not context.get("rows"):
             return ""
+        rows = context.pop("rows")
         path = fragment_path(page, name)
-        self.fragments[path] = self.render("_inherited.md.j2", page, **context)
+        self.fragments[path] = self.render("_inherited.md.j2", page, rows=rows[:MAX_ROWS],
+                                           total=len(rows), **context)
         return placeholder(page, path)
 
     def docstring(self, cls: ClassDoc, page: str) -> str:
