@@ -133,12 +133,12 @@ class PageRenderer:
 
     def __init__(self, env: jinja2.Environment, content: SiteContent) -> None:
         self.env = env
-        self.c = content
+        self.content = content
         self.fragments: dict[str, str] = {}  # fragments.py: HTML put in after MkDocs
         self._source_html: dict[Location, str] = {}
 
     def render(self, template: str, page: str, **context: Any) -> str:
-        layout = self.c.layout
+        layout = self.content.layout
 
         def link(target: str) -> str:
             return layout.md_link(page, target)
@@ -157,12 +157,12 @@ class PageRenderer:
 
         def diagram(key: str) -> str:
             return self.env.get_template("_diagram.md.j2").render(
-                key=key, diagram=self.c.diagrams.get(key))
+                key=key, diagram=self.content.diagrams.get(key))
 
         text = self.env.get_template(template).render(
             page=page, link=link, class_ref=class_ref, class_html=class_html,
             diagram=diagram, layout=layout,
-            project=self.c.project, **context)
+            project=self.content.project, **context)
         return text.rstrip("\n") + "\n"
 
     def all_pages(self) -> dict[str, str]:
@@ -173,36 +173,37 @@ class PageRenderer:
             SiteLayout.CSS: read_shipped_asset("docgen.css"),
             SiteLayout.JS: read_shipped_asset("docgen.js"),
         }
-        if MODULE_ROOT in self.c.classes:
+        if MODULE_ROOT in self.content.classes:
             pages[SiteLayout.ANATOMY] = self.anatomy()
-        for fam in self.c.families:
+        for fam in self.content.families:
             pages[SiteLayout.family_page(fam.slug)] = self.family(fam)
-        for qualname in sorted(self.c.layout.class_pages):
-            page = self.c.layout.class_page(qualname)
+        for qualname in sorted(self.content.layout.class_pages):
+            page = self.content.layout.class_page(qualname)
             assert page is not None
             pages[page] = self.class_page(qualname)
         pages.update(self.fragments)
         return pages
 
     def home(self) -> str:
-        model = self.c.composition
+        model = self.content.composition
         return self.render("home.md.j2", SiteLayout.HOME, model=model,
                            layers=_flat_layers(model.layers) if model else [],
                            used=_used_classes(model) if model else [],
-                           summary=self.c.summary, has_anatomy=MODULE_ROOT in self.c.classes,
+                           summary=self.content.summary,
+                           has_anatomy=MODULE_ROOT in self.content.classes,
                            summary_table=self.summary_table(SiteLayout.HOME),
-                           walk_pages=sorted(self.c.walk_pages.items()),
-                           change_pages=self.c.change_pages,
+                           walk_pages=sorted(self.content.walk_pages.items()),
+                           change_pages=self.content.change_pages,
                            source=self.source_link(model.location, full=True) if model else "")
 
     def hierarchy(self) -> str:
-        return self.render("hierarchy.md.j2", SiteLayout.HIERARCHY, families=self.c.families,
-                           model_classes=_used_classes(self.c.composition)
-                           if self.c.composition else [],
+        return self.render("hierarchy.md.j2", SiteLayout.HIERARCHY, families=self.content.families,
+                           model_classes=_used_classes(self.content.composition)
+                           if self.content.composition else [],
                            family_parts=self.family_parts)
 
     def family_parts(self, fam: Family) -> list[str]:
-        return sorted((k for k in self.c.diagrams if k.startswith(f"family/{fam.slug}/")),
+        return sorted((k for k in self.content.diagrams if k.startswith(f"family/{fam.slug}/")),
                       key=lambda k: int(k.rsplit("/", 1)[1]))
 
     def family(self, fam: Family) -> str:
@@ -211,8 +212,8 @@ class PageRenderer:
                            rows=[self.class_row(q) for q in fam.classes])
 
     def class_row(self, qualname: str) -> dict[str, Any]:
-        cls = self.c.classes[qualname]
-        view = self.c.views[qualname]
+        cls = self.content.classes[qualname]
+        view = self.content.views[qualname]
         bases = [b for b in view.resolution_order[1:2]]
         return {"qualname": qualname, "summary": shorten(cls.docstring.summary, INDEX_SUMMARY),
                 "bases": bases, "module": cls.module,
@@ -221,28 +222,28 @@ class PageRenderer:
     def class_index(self) -> str:
         """The model's classes first, then every class by package (`torch.nn.modules`):
         the selected packages first, then the bases read from elsewhere (Tensor, Function)."""
-        pages = self.c.layout.class_pages
-        used = [q for q in (_used_classes(self.c.composition) if self.c.composition else [])
-                if q in pages]
+        pages = self.content.layout.class_pages
+        composition = self.content.composition
+        used = [q for q in (_used_classes(composition) if composition else []) if q in pages]
         by_module: dict[str, list[dict[str, Any]]] = {}
         for qualname in sorted(pages, key=lambda q: (short(q).lstrip("_").lower(), q)):
-            module = self.c.classes[qualname].module
+            module = self.content.classes[qualname].module
             package = module.rsplit(".", 1)[0] if "." in module else module
             by_module.setdefault(package, []).append(self.class_row(qualname))
-        selected = {m: any(self.c.classes[r["qualname"]].is_selected for r in rows)
+        selected = {m: any(self.content.classes[r["qualname"]].is_selected for r in rows)
                     for m, rows in by_module.items()}
         return self.render("classes.md.j2", SiteLayout.CLASSES,
-                           model=short(self.c.composition.qualname)
-                           if self.c.composition else None,
+                           model=short(self.content.composition.qualname)
+                           if self.content.composition else None,
                            used=[self.class_row(q) for q in used],
                            modules=sorted(by_module.items(),
                                           key=lambda kv: (not selected[kv[0]], kv[0])),
                            total=len(pages))
 
     def class_page(self, qualname: str) -> str:
-        cls = self.c.classes[qualname]
-        view = self.c.views[qualname]
-        page = self.c.layout.class_page(qualname)
+        cls = self.content.classes[qualname]
+        view = self.content.views[qualname]
+        page = self.content.layout.class_page(qualname)
         assert page is not None
         tensors, own, inherited = self.member_sections(view, page)
         methods = self.inherited_methods(view, page)
@@ -263,8 +264,8 @@ class PageRenderer:
                                page, "inherited-methods", rows=methods,
                                title="Inherited methods", methods=True),
                            external=[b.text for b in cls.bases if b.target is None],
-                           walk_page=self.c.walk_pages.get(qualname),
-                           show_inherited=self.c.show_inherited)
+                           walk_page=self.content.walk_pages.get(qualname),
+                           show_inherited=self.content.show_inherited)
 
     def fragment(self, page: str, name: str, **context: Any) -> str:
         """`_inherited.md.j2` rendered into a fragment file; the page gets its placeholder."""
@@ -285,7 +286,7 @@ class PageRenderer:
     def doc_linker(self, page: str) -> Callable[[str], str | None]:
         """A dotted name in a docstring (`torch.nn.Conv2d`, `Module`) -> its class page URL."""
         names = self._doc_names()
-        layout = self.c.layout
+        layout = self.content.layout
 
         def find(dotted: str) -> str | None:
             qualname = names.get(dotted) or names.get(dotted.rsplit(".", 1)[-1])
@@ -298,17 +299,17 @@ class PageRenderer:
     def _doc_name_map(self) -> dict[str, str]:
         names: dict[str, str] = {}
         short_counts: dict[str, int] = {}
-        for q in self.c.layout.class_pages:
+        for q in self.content.layout.class_pages:
             short_counts[short(q)] = short_counts.get(short(q), 0) + 1
-        for q in self.c.layout.class_pages:
+        for q in self.content.layout.class_pages:
             names[q] = q
             if short_counts[short(q)] == 1:
                 names[short(q)] = q
-        for public, q in self.c.project.aliases:
-            if q in self.c.layout.class_pages:
+        for public, q in self.content.project.aliases:
+            if q in self.content.layout.class_pages:
                 names.setdefault(public, q)
-        for q, view in self.c.views.items():
-            if q in self.c.layout.class_pages:
+        for q, view in self.content.views.items():
+            if q in self.content.layout.class_pages:
                 for public in view.public_paths:
                     names.setdefault(public, q)
         return names
@@ -325,7 +326,7 @@ class PageRenderer:
         own: list[dict[str, Any]] = []
         inherited: list[dict[str, Any]] = []
         for im in view.members:
-            if im.is_inherited and not self.c.show_inherited:
+            if im.is_inherited and not self.content.show_inherited:
                 continue
             row = self.member_row(im.member, view)
             row["inherited"] = im.is_inherited
@@ -390,7 +391,7 @@ class PageRenderer:
     def _assigned_in_base(self, name: str, view: ClassView) -> tuple[str, Any] | None:
         """For an annotation-only member: the nearest base that assigns it, and where."""
         for base in view.resolution_order[1:]:
-            cls = self.c.classes.get(base)
+            cls = self.content.classes.get(base)
             if cls is None:
                 continue
             for m in cls.members:
@@ -400,7 +401,7 @@ class PageRenderer:
 
     def inherited_methods(self, view: ClassView, page: str) -> list[dict[str, Any]]:
         """Inherited methods as rows (name, role, defined in), by role then name."""
-        if not self.c.show_inherited:
+        if not self.content.show_inherited:
             return []
         rank = {g: i for i, g in enumerate(GROUP_ORDER)}
         rows = [{"name": r.method.name, "group": GROUP_TITLES.get(r.method.group,
@@ -414,14 +415,14 @@ class PageRenderer:
 
     def summary_table(self, page: str) -> str:
         """`docgen summary`'s table with each layer type linked to its class page."""
-        if self.c.summary is None:
+        if self.content.summary is None:
             return ""
         from docgen.summary.summarize import render_summary_markdown
 
-        layout = self.c.layout
-        links = {row.qualname: layout.md_link(page, target) for row in self.c.summary.rows
+        layout = self.content.layout
+        links = {row.qualname: layout.md_link(page, target) for row in self.content.summary.rows
                  if (target := layout.class_page(row.qualname)) is not None}
-        return render_summary_markdown(self.c.summary, self.env, links)
+        return render_summary_markdown(self.content.summary, self.env, links)
 
     def method_groups(self, view: ClassView) -> list[dict[str, Any]]:
         """The class's own methods as rows per role (GROUP_ORDER); inherited ones are listed
@@ -441,8 +442,8 @@ class PageRenderer:
                 for g in GROUP_ORDER if g in own]
 
     def anatomy(self) -> str:
-        cls = self.c.classes[MODULE_ROOT]
-        view = self.c.views[MODULE_ROOT]
+        cls = self.content.classes[MODULE_ROOT]
+        view = self.content.views[MODULE_ROOT]
         state: dict[str, list[dict[str, Any]]] = {}
         for m in cls.members:
             state.setdefault(state_group_of(m.name), []).append(self.member_row(m))
@@ -458,7 +459,7 @@ class PageRenderer:
                            if setattr_method else "",
                            groups=self.method_groups(view),
                            source=self.source_link(cls.location, full=True),
-                           class_page=self.c.layout.class_page(MODULE_ROOT))
+                           class_page=self.content.layout.class_page(MODULE_ROOT))
 
     def source_link(self, loc: Location, *, full: bool = False) -> str:
         """`[file:line](upstream URL)`; tables show the file name only (`full` shows the path)."""
@@ -483,7 +484,7 @@ class PageRenderer:
     def source_url(self, loc: Location) -> str | None:
         """The upstream URL of a source line, for the distributions read from wheels."""
         top = loc.path.split("/", 1)[0]
-        for dist in self.c.project.distributions:
+        for dist in self.content.project.distributions:
             template = SOURCE_URLS.get(dist.name)
             if template and top == dist.name and dist.origin == "wheel":
                 version = dist.version.split("+", 1)[0]
