@@ -529,3 +529,29 @@ def test_json_has_totals_at_top_level() -> None:
     data = summary_to_json(summary)
     assert data["total_params"] == 3 and data["total_macs"] == 5
     assert math.isclose(data["param_bytes"], 12)
+
+
+@pytest.mark.wheels
+def test_deepcopied_block_args_are_popped_per_copy(summarize: Summarize) -> None:
+    summary = summarize({"mm/net.py": HEADER + '''
+from copy import deepcopy
+
+def _repeat(args, n):
+    return [deepcopy(args) for _ in range(n)]
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        blocks = []
+        c = 3
+        for ba in _repeat({"kind": "conv", "out": 4}, 3):
+            kind = ba.pop("kind")
+            blocks.append(nn.Conv2d(c, ba["out"], 1) if kind == "conv" else nn.Identity())
+            c = ba["out"]
+        self.blocks = nn.Sequential(*blocks)
+
+    def forward(self, x):
+        return self.blocks(x)
+'''}, "net:Net")
+    assert summary.total_params == conv_params(3, 4, 1) + 2 * conv_params(4, 4, 1)
+    assert not warnings(summary)
