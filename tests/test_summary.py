@@ -555,3 +555,21 @@ class Net(nn.Module):
 '''}, "net:Net")
     assert summary.total_params == conv_params(3, 4, 1) + 2 * conv_params(4, 4, 1)
     assert not warnings(summary)
+
+
+@pytest.mark.wheels
+def test_len_of_a_tensor_and_reflected_operators_on_known_values(summarize: Summarize) -> None:
+    summary = summarize({"mm/net.py": HEADER + '''
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        stages = len(torch.unique(torch.tensor([8, 8, 16, 32])))  # 3
+        powers = (2 ** torch.arange(3)).tolist()  # [1, 2, 4]
+        rest = (10 - torch.arange(3)).tolist()  # [10, 9, 8]
+        self.fc = nn.Linear(stages + powers[1] + rest[1], 2)
+
+    def forward(self, x):
+        return self.fc(x)
+'''}, "net:Net", (1, 14))
+    assert summary.total_params == linear_params(14, 2)
+    assert not warnings(summary)
