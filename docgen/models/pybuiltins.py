@@ -68,8 +68,8 @@ class Builtins(EvaluatorCore):
             result = self.call_op(f"aten::{aten}{'_' if in_place else ''}", (left, right), {})
             if reflected and isinstance(result, SymTensor) and result.values is not None:
                 assert isinstance(left, SymTensor) and left.values is not None
-                op = _PY_OPERATORS[name]
-                result = dataclasses.replace(result, values=[op(right, v) for v in left.values])
+                py_op = _PY_OPERATORS[name]
+                result = dataclasses.replace(result, values=[py_op(right, v) for v in left.values])
             self.recorder.end(record, result)
             return result
         try:
