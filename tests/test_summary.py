@@ -573,3 +573,40 @@ class Net(nn.Module):
 '''}, "net:Net", (1, 14))
     assert summary.total_params == linear_params(14, 2)
     assert not warnings(summary)
+
+
+@pytest.mark.wheels
+def test_top_level_registrations_of_an_imported_module_run(summarize: Summarize) -> None:
+    summary = summarize({"mm/registry.py": '''
+_blocks = dict(plain=None)
+
+def register_block(name, fn):
+    _blocks[name] = fn
+
+def create_block(name, **kwargs):
+    assert name in _blocks, name
+    return _blocks[name](**kwargs)
+''', "mm/net.py": HEADER + '''
+from mm.registry import create_block, register_block
+
+class Block(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.conv = nn.Conv2d(c, c, 1)
+
+    def forward(self, x):
+        return self.conv(x)
+
+register_block("mine", Block)
+undefined_helper("a failing registration is no warning")
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.block = create_block("mine", c=3)
+
+    def forward(self, x):
+        return self.block(x)
+'''}, "net:Net")
+    assert summary.total_params == conv_params(3, 3, 1)
+    assert not warnings(summary)
