@@ -40,9 +40,9 @@ class Namespace(EvaluatorCore):
 
     def source_module(self, name: str) -> SourceModule | None:
         if name not in self.modules:
-            self.modules[name] = self._load_module(name)
-            if self.modules[name] is not None:
-                self._run_registrations(self.modules[name])
+            loaded = self.modules[name] = self._load_module(name)
+            if loaded is not None:
+                self._run_registrations(loaded)
         return self.modules[name]
 
     def _run_registrations(self, module: SourceModule) -> None:
