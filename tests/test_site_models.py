@@ -94,3 +94,33 @@ def test_build_reads_models_from_mkdocs_yml(write_package, tmp_path: Path) -> No
     # --model studies one model, whatever `models:` lists
     assert main(["-q", "build", "--project", str(project), "--no-mkdocs",
                  "--model", "pkg.tiny:Tiny", "--module-root", MODULE_ROOT]) == 0
+
+
+@pytest.mark.wheels
+def test_alexnet_and_resnet18_on_one_site_from_the_wheels(real_wheels: dict[str, Path],
+                                                          tmp_path: Path) -> None:
+    project = tmp_path / "proj"
+    (project / "docs").mkdir(parents=True)
+    (project / "docs" / "index.md").write_text("# Study\n", encoding="utf-8")
+    options = {"models": [DEFAULT_MODEL, "torchvision.models.resnet:resnet18"],
+               "pages": "model", "changes": []}
+    config = {"site_name": "t", "nav": [{"Home": "index.md"}], "theme": {"name": "material"},
+              "plugins": ["search", {"docgen": options}]}
+    (project / "mkdocs.yml").write_text(yaml.safe_dump(config), encoding="utf-8")
+    assert main(["-q", "build", "--project", str(project), "--no-mkdocs",
+                 "--source", f"torch={real_wheels['torch']}",
+                 "--source", f"torchvision={real_wheels['torchvision']}"]) == 0
+    generated = project / "docs" / "generated"
+    files = {p.relative_to(generated).as_posix(): p.read_text(encoding="utf-8")
+             for p in generated.rglob("*.md")}
+    page = ModelPage.page_for("torchvision.models.resnet:resnet18")
+    resnet, home = files[page], files["index.md"]
+    assert f"[ResNet]({page})" in home
+    assert "**ResNet** (this page)" in resnet and "## Parameters, shapes and MACs" in resnet
+    assert "11,689,512" in resnet  # resnet18's parameters, as torchvision's weights meta says
+    assert "layer1.0.bn1" in resnet.replace("\\_", "_")
+    assert "## From each layer to the kernels" in resnet and "walk/batchnorm2d.md" in resnet
+    assert "walk/batchnorm2d.md" in files
+    assert "classes/torchvision.models.resnet.BasicBlock.md" in files
+    assert "classes/torchvision.models.alexnet.AlexNet.md" in files
+    assert not broken_links(files, directory_urls=True)  # MkDocs' default
