@@ -610,3 +610,22 @@ class Net(nn.Module):
 '''}, "net:Net")
     assert summary.total_params == conv_params(3, 3, 1)
     assert not warnings(summary)
+
+
+@pytest.mark.wheels
+def test_partial_of_a_partial_and_isinstance_of_type(summarize: Summarize) -> None:
+    summary = summarize({"mm/net.py": HEADER + '''
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        inner = partial(nn.Conv2d, kernel_size=1)
+        outer = partial(inner, bias=False)
+        assert isinstance(nn.Conv2d, type) and not isinstance(inner, type)
+        if outer.func is nn.Conv2d and outer.keywords == {"kernel_size": 1, "bias": False}:
+            self.conv = outer(3, 4)
+
+    def forward(self, x):
+        return self.conv(x)
+'''}, "net:Net")
+    assert summary.total_params == conv_params(3, 4, 1, bias=False)
+    assert not warnings(summary)

@@ -29,7 +29,7 @@ from docgen.sources.locate import (
 from docgen.summary.summarize import summary_from_reading
 
 ORACLE = Path(__file__).parent / "data" / "oracles" / "counts" / "timm-1.0.31.json"
-EXACT_FLOOR = 36  # measured: 36 of 38 exact; the rest honestly incomplete or a clear error
+EXACT_FLOOR = 37  # measured: 37 of 38 exact; the rest honestly incomplete or a clear error
 
 
 def _models() -> dict[str, Any]:

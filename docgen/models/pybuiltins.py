@@ -120,6 +120,8 @@ class Builtins(EvaluatorCore):
             if isinstance(obj, (SymTensor, Instance)):
                 return False
             raise CannotEvaluate(f"isinstance against {classes.path}, which has no source")
+        if classes is type:  # a class read from source is a type too
+            return isinstance(obj, (ClassRef, type))
         if isinstance(classes, type):
             if isinstance(obj, (Instance, SymTensor)):
                 return False
@@ -252,7 +254,7 @@ class Builtins(EvaluatorCore):
         return default
 
 _MISSING = object()
-WRAPPED_TYPES: dict[str, type] = {"list": list, "tuple": tuple}
+WRAPPED_TYPES: dict[str, type] = {"list": list, "tuple": tuple, "type": type}
 WRAPPED_BUILTINS = ("len", "iter", "list", "tuple", "enumerate", "zip", "reversed")
 
 
@@ -286,6 +288,9 @@ class PartialFactory:
         self.evaluator = evaluator
 
     def __call__(self, func: Any, *args: Any, **kwargs: Any) -> Partial:
+        if isinstance(func, Partial):  # as functools does: one partial over the inner callable
+            return Partial(self.evaluator, func.func, *func.args, *args,
+                           **{**func.kwargs, **kwargs})
         return Partial(self.evaluator, func, *args, **kwargs)
 
 
