@@ -141,3 +141,29 @@ def test_attention_building_blocks() -> None:
     assert shape_of("aten::matmul", t(2, 1, 5, 4), t(3, 4, 2)) == (2, 3, 5, 2)
     q, v = t(2, 8, 10, 16), t(2, 8, 12, 32)
     assert shape_of("aten::scaled_dot_product_attention", q, t(2, 8, 12, 16), v) == (2, 8, 10, 32)
+
+
+def test_max_min_over_all_along_a_dim_and_element_wise() -> None:
+    assert shape_of("aten::max", t(2, 3)) == ()
+    (values, indices), _ = apply_op("aten::min", (t(2, 3, 4), 1), {"keepdim": True})
+    assert values.shape == indices.shape == (2, 1, 4)
+    assert shape_of("aten::max", t(2, 1), t(1, 5)) == (2, 5)
+
+
+def test_cumsum_and_reshape_as_keep_or_take_a_shape() -> None:
+    assert shape_of("aten::cumsum", t(1, 7, 7), 1) == (1, 7, 7)
+    assert shape_of("aten::reshape_as", t(6, 4), t(2, 3, 4)) == (2, 3, 4)
+
+
+def test_an_index_tensor_after_full_slices_replaces_its_dim() -> None:
+    from docgen.models.shapes import index_shape
+    assert index_shape((4, 49, 8), (slice(None), t(49, 49))) == (4, 49, 49, 8)
+    assert index_shape((4, 9, 8), (slice(None), t(3), slice(0, 2))) == (4, 3, 2)
+    with pytest.raises(CannotEvaluate):
+        index_shape((4,), (slice(None), t(3)))
+
+
+def test_reductions_of_known_values() -> None:
+    from docgen.models.valued import apply_value_op, valued
+    result = apply_value_op("aten::max", (valued([3.0, 7.0, 5.0]),), {})
+    assert result.shape == () and result.values == [7.0]

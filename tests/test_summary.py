@@ -529,3 +529,103 @@ def test_json_has_totals_at_top_level() -> None:
     data = summary_to_json(summary)
     assert data["total_params"] == 3 and data["total_macs"] == 5
     assert math.isclose(data["param_bytes"], 12)
+
+
+@pytest.mark.wheels
+def test_deepcopied_block_args_are_popped_per_copy(summarize: Summarize) -> None:
+    summary = summarize({"mm/net.py": HEADER + '''
+from copy import deepcopy
+
+def _repeat(args, n):
+    return [deepcopy(args) for _ in range(n)]
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        blocks = []
+        c = 3
+        for ba in _repeat({"kind": "conv", "out": 4}, 3):
+            kind = ba.pop("kind")
+            blocks.append(nn.Conv2d(c, ba["out"], 1) if kind == "conv" else nn.Identity())
+            c = ba["out"]
+        self.blocks = nn.Sequential(*blocks)
+
+    def forward(self, x):
+        return self.blocks(x)
+'''}, "net:Net")
+    assert summary.total_params == conv_params(3, 4, 1) + 2 * conv_params(4, 4, 1)
+    assert not warnings(summary)
+
+
+@pytest.mark.wheels
+def test_len_of_a_tensor_and_reflected_operators_on_known_values(summarize: Summarize) -> None:
+    summary = summarize({"mm/net.py": HEADER + '''
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        stages = len(torch.unique(torch.tensor([8, 8, 16, 32])))  # 3
+        powers = (2 ** torch.arange(3)).tolist()  # [1, 2, 4]
+        rest = (10 - torch.arange(3)).tolist()  # [10, 9, 8]
+        self.fc = nn.Linear(stages + powers[1] + rest[1], 2)
+
+    def forward(self, x):
+        return self.fc(x)
+'''}, "net:Net", (1, 14))
+    assert summary.total_params == linear_params(14, 2)
+    assert not warnings(summary)
+
+
+@pytest.mark.wheels
+def test_top_level_registrations_of_an_imported_module_run(summarize: Summarize) -> None:
+    summary = summarize({"mm/registry.py": '''
+_blocks = dict(plain=None)
+
+def register_block(name, fn):
+    _blocks[name] = fn
+
+def create_block(name, **kwargs):
+    assert name in _blocks, name
+    return _blocks[name](**kwargs)
+''', "mm/net.py": HEADER + '''
+from mm.registry import create_block, register_block
+
+class Block(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.conv = nn.Conv2d(c, c, 1)
+
+    def forward(self, x):
+        return self.conv(x)
+
+register_block("mine", Block)
+undefined_helper("a failing registration is no warning")
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.block = create_block("mine", c=3)
+
+    def forward(self, x):
+        return self.block(x)
+'''}, "net:Net")
+    assert summary.total_params == conv_params(3, 3, 1)
+    assert not warnings(summary)
+
+
+@pytest.mark.wheels
+def test_partial_of_a_partial_and_isinstance_of_type(summarize: Summarize) -> None:
+    summary = summarize({"mm/net.py": HEADER + '''
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        inner = partial(nn.Conv2d, kernel_size=1)
+        outer = partial(inner, bias=False)
+        assert isinstance(nn.Conv2d, type) and not isinstance(inner, type)
+        if outer.func is nn.Conv2d and outer.keywords == {"kernel_size": 1, "bias": False}:
+            self.conv = outer(3, 4)
+
+    def forward(self, x):
+        return self.conv(x)
+'''}, "net:Net")
+    assert summary.total_params == conv_params(3, 4, 1, bias=False)
+    assert not warnings(summary)

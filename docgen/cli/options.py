@@ -116,7 +116,10 @@ def config_from_args(args: argparse.Namespace, base: Config | None = None) -> Co
     if getattr(args, "module_root", None) is not None:
         options["module_root"] = args.module_root
     if base is not None:
+        given = options
         options = {**base.as_options(), **options}
+        if "model" in given:  # --model studies that model alone, whatever `models:` lists
+            options.pop("models", None)
     options["sources"] = (*(base.sources if base is not None else ()), *source_specs(args))
     options["offline"] = bool(args.offline or (base is not None and base.offline))
     options["strict"] = bool(args.strict)

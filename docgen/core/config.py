@@ -62,6 +62,13 @@ class Config:
     pytorch_src: str = ""  # a PyTorch checkout whose C++ the walk reads
     changes: tuple[tuple[str, str], ...] | None = None  # None: the default pairs
     extra: Mapping[str, Any] = field(default_factory=dict)
+    # Further models on the same site (`models:` in mkdocs.yml), after `model`, the first.
+    more_models: tuple[str, ...] = ()
+
+    @property
+    def models(self) -> tuple[str, ...]:
+        """Every model studied, the first (`model`) first."""
+        return ((self.model,) if self.model else ()) + self.more_models
 
     @property
     def model_module(self) -> str:
@@ -75,8 +82,10 @@ class Config:
     def selected_packages(self) -> tuple[str, ...]:
         """What is analysed: the packages asked for (default torch.nn) and the model's module."""
         packages = self.packages or DEFAULT_PACKAGES
-        if self.model and self.model_module not in packages:
-            packages = (*packages, self.model_module)
+        for model in self.models:
+            module = model.split(":", 1)[0]
+            if module not in packages:
+                packages = (*packages, module)
         return packages
 
     @property
@@ -95,6 +104,9 @@ class Config:
             "output": self.output, "site_dir": self.site_dir, "strict": self.strict,
             "module_root": self.module_root, "summary": self.summary, "walk": self.walk,
             "pytorch_src": self.pytorch_src}
+        if self.more_models:
+            options["models"] = list(self.models)
+            del options["model"]
         if self.changes is not None:
             options["changes"] = [list(pair) for pair in self.changes]
         return options
@@ -106,6 +118,7 @@ class Config:
 
 _OPTION_TYPES: dict[str, type | tuple[type, ...]] = {
     "model": str,
+    "models": list,
     "packages": (list, str),
     "sources": (dict, list, tuple),
     "offline": bool,
@@ -153,9 +166,10 @@ def config_from_options(options: Mapping[str, Any]) -> Config:
                 specs.append(item if isinstance(item, SourceSpec) else SourceSpec.parse(str(item)))
             except ConfigError as exc:
                 problems.extend(exc.problems)
-    model = _model_file(options.get("model", DEFAULT_MODEL), specs, problems)
+    models = _models(options, specs, problems)
     cfg = Config(
-        model=model,
+        model=models[0] if models else "",
+        more_models=tuple(models[1:]),
         packages=tuple(packages),
         sources=tuple(specs),
         offline=options.get("offline", False),
@@ -174,6 +188,26 @@ def config_from_options(options: Mapping[str, Any]) -> Config:
     if problems:
         raise ConfigError(problems)
     return cfg
+
+
+def _models(options: Mapping[str, Any], specs: list[SourceSpec],
+            problems: list[str]) -> list[str]:
+    """`models: [a, b]` or `model: a` (not both); default: the embedded model alone."""
+    if "models" in options and "model" in options:
+        problems.append("give either 'model' or 'models', not both")
+    given = options["models"] if "models" in options else [options.get("model", DEFAULT_MODEL)]
+    if "models" in options and not given:
+        problems.append("models: the list is empty")
+    models = []
+    for item in given:
+        if not isinstance(item, str):
+            problems.append(f"models: each entry is a string module:Class, got {item!r}")
+            continue
+        model = _model_file(item, specs, problems)
+        if model in models:
+            problems.append(f"models: {model!r} is listed twice")
+        models.append(model)
+    return models
 
 
 def _model_file(model: Any, specs: list[SourceSpec], problems: list[str]) -> Any:
@@ -207,12 +241,12 @@ def _change_pairs(value: list[Any], problems: list[str]) -> tuple[tuple[str, str
 
 def validate(cfg: Config) -> list[str]:
     problems = []
-    if cfg.model:
-        module, sep, cls = cfg.model.partition(":")
+    for model in cfg.models:
+        module, sep, cls = model.partition(":")
         name, paren, arguments = cls.partition("(")
         if not sep or not _is_dotted(module) or not _is_dotted(name.strip()) or (
                 paren and not arguments.rstrip().endswith(")")):
-            problems.append(f"model must look like package.module:Class, got {cfg.model!r}")
+            problems.append(f"model must look like package.module:Class, got {model!r}")
     for pkg in cfg.packages:
         if not _is_dotted(pkg):
             problems.append(f"not a dotted package name: {pkg!r}")

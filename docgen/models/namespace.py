@@ -40,8 +40,32 @@ class Namespace(EvaluatorCore):
 
     def source_module(self, name: str) -> SourceModule | None:
         if name not in self.modules:
-            self.modules[name] = self._load_module(name)
+            loaded = self.modules[name] = self._load_module(name)
+            if loaded is not None:
+                self._run_registrations(loaded)
         return self.modules[name]
+
+    def _run_registrations(self, module: SourceModule) -> None:
+        """Top-level calls of a plain name (`register_block('mobilevit', MobileVitBlock)`): what
+        importing the module does to registries elsewhere. Globals are evaluated lazily, so
+        these side effects run once, when the module is first needed; one that cannot be
+        evaluated leaves the registry as it was (a later lookup reports what is missing), and
+        what went wrong inside them is no warning of the model."""
+        reported = len(self.diagnostics)
+        # Import time: no layer is being built or run, whatever the caller was doing.
+        stack, building = self.module_stack, self.building
+        self.module_stack, self.building = [], []
+        try:
+            for stmt in module.tree.body:
+                if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) \
+                        and isinstance(stmt.value.func, ast.Name):
+                    try:
+                        self.expr(stmt.value, Frame(module))
+                    except CannotEvaluate:
+                        continue
+        finally:
+            self.module_stack, self.building = stack, building
+            del self.diagnostics[reported:]
 
     def _load_module(self, name: str) -> SourceModule | None:
         found = self.resolver.index.sources.find_module(name)

@@ -133,6 +133,34 @@ def _first(value: Any, *args: Any, **kwargs: Any) -> Any:
     return value
 
 
+def _copy_containers(value: Any, deep: bool) -> Any:
+    """`copy.copy`/`copy.deepcopy` of plain containers: a fresh dict or list, so that a later
+    `pop` or item assignment on the copy leaves the original alone. Objects the evaluator
+    models (modules, tensors, instances) stay shared: their copies would be indistinguishable."""
+    def inner(item: Any) -> Any:
+        return _copy_containers(item, deep) if deep else item
+    if isinstance(value, dict):
+        copied = type(value)() if type(value) in (dict, collections.OrderedDict) else {}
+        for key, item in value.items():
+            copied[key] = inner(item)
+        return copied
+    if isinstance(value, list):
+        return [inner(item) for item in value]
+    if isinstance(value, set):
+        return set(value)
+    if type(value) is tuple:
+        return tuple(inner(item) for item in value)
+    return value
+
+
+def _deepcopy(value: Any, *args: Any, **kwargs: Any) -> Any:
+    return _copy_containers(value, deep=True)
+
+
+def _shallow_copy(value: Any) -> Any:
+    return _copy_containers(value, deep=False)
+
+
 def _second(kind: Any, value: Any, *args: Any, **kwargs: Any) -> Any:
     return value
 
@@ -168,8 +196,8 @@ NATIVES: dict[str, Any] = {
     "functools.reduce": functools.reduce,
     "typing.cast": _second,
     "warnings.warn": _nothing,
-    "copy.deepcopy": _first,
-    "copy.copy": _first,
+    "copy.deepcopy": _deepcopy,
+    "copy.copy": _shallow_copy,
     # The __torch_function__ override route: a side path, never taken for plain tensors.
     "torch.overrides.has_torch_function": _false,
     "torch.overrides.has_torch_function_unary": _false,

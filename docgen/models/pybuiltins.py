@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import collections.abc
+import dataclasses
 import types
 from collections.abc import Iterator
 from types import SimpleNamespace
@@ -61,9 +62,14 @@ class Builtins(EvaluatorCore):
                 self.module_stack[-1] if self.module_stack else None, FUNCTION,
                 f"operator.{'i' if in_place else ''}{name}", None, (left, right), {},
                 _SYMBOLS.get(name, name) + ("=" if in_place else ""), None)
-            if not isinstance(left, SymTensor):
+            reflected = not isinstance(left, SymTensor)
+            if reflected:  # `2 ** t`: the shape is the tensor's; values computed in order
                 left, right = right, left
             result = self.call_op(f"aten::{aten}{'_' if in_place else ''}", (left, right), {})
+            if reflected and isinstance(result, SymTensor) and result.values is not None:
+                assert isinstance(left, SymTensor) and left.values is not None
+                py_op = _PY_OPERATORS[name]
+                result = dataclasses.replace(result, values=[py_op(right, v) for v in left.values])
             self.recorder.end(record, result)
             return result
         try:
@@ -114,6 +120,8 @@ class Builtins(EvaluatorCore):
             if isinstance(obj, (SymTensor, Instance)):
                 return False
             raise CannotEvaluate(f"isinstance against {classes.path}, which has no source")
+        if classes is type:  # a class read from source is a type too
+            return isinstance(obj, (ClassRef, type))
         if isinstance(classes, type):
             if isinstance(obj, (Instance, SymTensor)):
                 return False
@@ -135,6 +143,8 @@ class Builtins(EvaluatorCore):
             if not found:
                 raise CannotEvaluate(f"{obj.cls.qualname} has no __len__ in source")
             return int(self.call(method, (obj,), {}))
+        if isinstance(obj, SymTensor) and obj.shape:
+            return int(obj.shape[0])  # a tensor's len() is its first dimension
         if isinstance(obj, (Unknown, SymTensor)):
             raise CannotEvaluate(f"len() of {obj!r}")
         return len(obj)
@@ -244,7 +254,7 @@ class Builtins(EvaluatorCore):
         return default
 
 _MISSING = object()
-WRAPPED_TYPES: dict[str, type] = {"list": list, "tuple": tuple}
+WRAPPED_TYPES: dict[str, type] = {"list": list, "tuple": tuple, "type": type}
 WRAPPED_BUILTINS = ("len", "iter", "list", "tuple", "enumerate", "zip", "reversed")
 
 
@@ -256,8 +266,9 @@ _OPERATORS: dict[type, str] = {
 }
 
 
-_SYMBOLS = {"add": "+", "sub": "-", "mul": "*", "truediv": "/", "matmul": "@"}
-_ATEN_BINARY = {"add": "add", "sub": "sub", "mul": "mul", "truediv": "div", "matmul": "matmul"}
+_SYMBOLS = {"add": "+", "sub": "-", "mul": "*", "truediv": "/", "matmul": "@", "pow": "**"}
+_ATEN_BINARY = {"add": "add", "sub": "sub", "mul": "mul", "truediv": "div", "matmul": "matmul",
+                "pow": "pow"}
 
 
 def _py(name: str) -> Any:
@@ -277,6 +288,9 @@ class PartialFactory:
         self.evaluator = evaluator
 
     def __call__(self, func: Any, *args: Any, **kwargs: Any) -> Partial:
+        if isinstance(func, Partial):  # as functools does: one partial over the inner callable
+            return Partial(self.evaluator, func.func, *func.args, *args,
+                           **{**func.kwargs, **kwargs})
         return Partial(self.evaluator, func, *args, **kwargs)
 
 

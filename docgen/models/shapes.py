@@ -283,6 +283,17 @@ def _reduce(a: dict[str, Any]) -> RuleResult:
     return SymTensor(shape), 0
 
 
+def _max_min(a: dict[str, Any]) -> RuleResult:
+    """`x.max()` (all elements), `x.max(dim)` (values and indices) or `x.max(other)`."""
+    other = a.get("dim")
+    if isinstance(other, SymTensor):
+        return _broadcast({"input": a["input"], "other": other})
+    reduced, _ = _reduce(a)
+    if other is None:
+        return reduced, 0
+    return (reduced, SymTensor(reduced.shape, requires_grad=False)), 0
+
+
 def _transpose(a: dict[str, Any]) -> RuleResult:
     x = _tensor(a["input"], "input")
     shape = list(x.shape)
@@ -552,6 +563,11 @@ SHAPE_RULES: dict[str, ShapeRule] = {
     **{f"aten::{op}": ShapeRule(_reduce, ("input", "dim", "keepdim"),
                                 "reduced dims dropped (kept as 1 with keepdim)")
        for op in ("mean", "sum", "amax", "amin")},
+    **{f"aten::{op}": ShapeRule(_max_min, ("input", "dim", "keepdim"),
+                                "all elements, (values, indices) along dim, or element-wise")
+       for op in ("max", "min")},
+    **{f"aten::{op}": ShapeRule(_same, ("input", "dim", "*rest"), "running totals: same shape")
+       for op in ("cumsum", "cumprod")},
     "aten::chunk": ShapeRule(_chunk, ("input", "chunks", "dim"), "equal pieces along dim"),
     "aten::stack": ShapeRule(_stack, ("tensors", "dim"), "equal shapes joined along a new dim"),
     "aten::tensor_split": ShapeRule(_tensor_split, ("input", "indices_or_sections", "dim",
@@ -568,7 +584,8 @@ SHAPE_RULES: dict[str, ShapeRule] = {
     **{f"aten::{op}": ShapeRule(_addcmul, ("input", "tensor1", "tensor2", "value"),
                                 "input + value * t1 op t2, broadcast")
        for op in ("addcmul", "addcdiv")},
-    "aten::expand_as": ShapeRule(_expand_as, ("input", "other"), "the shape of other"),
+    **{f"aten::{op}": ShapeRule(_expand_as, ("input", "other"), "the shape of other")
+       for op in ("expand_as", "reshape_as", "view_as")},
     "aten::einsum": ShapeRule(_einsum, ("equation", "*tensors"),
                               "explicit equations; MACs = product of all index sizes"),
     "aten::meshgrid": ShapeRule(_meshgrid, ("*tensors",), "one grid per input, sizes of all"),
@@ -626,6 +643,14 @@ def index_shape(shape: tuple[int, ...], key: Any) -> tuple[int, ...]:
             raise CannotEvaluate("indexing a 0-d tensor with a tensor")
         return (*key.shape, *shape[1:])
     items = list(key) if isinstance(key, tuple) else [key]
+    tensors = [i for i, k in enumerate(items) if isinstance(k, SymTensor)]
+    if len(tensors) == 1 and all(k == slice(None) for k in items[:tensors[0]]):
+        # Full slices, then one index tensor: that dim is replaced by the index's shape.
+        at = tensors[0]
+        if len(shape) <= at:
+            raise CannotEvaluate(f"too many indices {key!r} for shape {shape}")
+        rest = index_shape(shape[at + 1:], tuple(items[at + 1:]))
+        return (*shape[:at], *items[at].shape, *rest)
     if any(not (isinstance(k, (int, slice)) or k is None or k is Ellipsis)
            or isinstance(k, bool) for k in items):
         raise CannotEvaluate(f"indexing with {key!r} is not modelled (basic indexing only)")

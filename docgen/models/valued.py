@@ -32,6 +32,10 @@ _UNARY: dict[str, Callable[[Any], Any]] = {
     "clone": lambda v: v, "detach": lambda v: v, "contiguous": lambda v: v,
 }
 
+_REDUCTIONS: dict[str, Callable[[list[Any]], Any]] = {
+    "max": max, "min": min, "amax": max, "amin": min, "sum": sum,
+}
+
 
 def valued(values: list[Any]) -> SymTensor:
     return SymTensor((len(values),), values=list(values))
@@ -75,6 +79,8 @@ def apply_value_op(op: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> An
         counts = [first.count(v) for v in distinct]
         inverse = [distinct.index(v) for v in first]
         return valued(distinct), valued(inverse), valued(counts)
+    if name in _REDUCTIONS and len(args) == 1 and first:
+        return SymTensor((), values=[_REDUCTIONS[name](first)])
     if name == "diff":
         return valued([b - a for a, b in itertools.pairwise(first)])
     if name in _UNARY and len(args) == 1:

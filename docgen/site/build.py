@@ -39,6 +39,7 @@ from docgen.site.diagrams import (
 from docgen.site.docstrings import mathml_memo, memo_key
 from docgen.site.pages import (
     Diagram,
+    ModelPage,
     PageRenderer,
     SiteContent,
     SiteLayout,
@@ -83,6 +84,7 @@ class GeneratedDocs:
     timings: Mapping[str, float] = field(default_factory=dict)
     graphviz_missing: bool = False
     study_nav: tuple[tuple[str, str], ...] = ()  # (title, page) of walk and changes pages
+    model_pages: tuple[tuple[str, str], ...] = ()  # (title, page) of the further models
 
     def nav(self, prefix: str = "") -> list[Any]:
         """A MkDocs nav for the generated pages, paths prefixed with `prefix`."""
@@ -92,6 +94,8 @@ class GeneratedDocs:
         nav: list[Any] = [{"Home": p + SiteLayout.HOME}]
         if p + SiteLayout.ANATOMY in {p + k for k in self.files}:
             nav.append({"Module anatomy": p + SiteLayout.ANATOMY})
+        if self.model_pages:
+            nav.append({"Models": [{title: p + page} for title, page in self.model_pages]})
         nav += [{"Hierarchy": hierarchy}, {"Classes": p + SiteLayout.CLASSES}]
         nav += [{title: p + page} for title, page in self.study_nav]
         return nav
@@ -121,15 +125,22 @@ def generate_docs(cfg: Config, *, cache: AnalysisCache | None = None, jobs: int 
     say("summary, walk and changes")
     study = _study(cfg, sources, cache) if summary is None else StudyPages(summary=summary)
     timings.update(study.timings)
+    others, other_studies, other_problems = _more_models(cfg, sources, cache)
     clock = time.perf_counter()
 
     # 3. layout: which classes get pages, which families are drawn
-    layout = SiteLayout(frozenset(_page_classes(cfg, views, model)), directory_urls)
+    page_classes = _page_classes(cfg, views, model)
+    for other in others:
+        page_classes |= _page_classes(replace(cfg, model=other.spec), views, other.composition)
+    layout = SiteLayout(frozenset(page_classes), directory_urls)
     families = group_families(views)
 
     # 4. diagrams: DOT for each, laid out to fit the width limit, drawn in parallel
     say(f"drawing diagrams for {len(layout.class_pages)} classes")
     jobs_dot = _diagram_jobs(project, views, model, families, layout)
+    for other in others:
+        jobs_dot[other.diagram_key] = [composition_dot(other.composition,
+                                                       layout.class_linker(other.page))]
     diagrams, missing = _draw(jobs_dot, jobs, cache)
     timings["diagrams"], clock = time.perf_counter() - clock, time.perf_counter()
 
@@ -137,7 +148,7 @@ def generate_docs(cfg: Config, *, cache: AnalysisCache | None = None, jobs: int 
     say("rendering pages")
     content = SiteContent(project, layout, model, families, diagrams, cfg.show_inherited,
                           study.summary, classes, views, walk_pages(study),
-                          tuple(change_pages(study)))
+                          tuple(change_pages(study)), others)
     env = make_environment(templates)
     math_store = cache.sibling("mathml") if cache is not None else None
     math_key = memo_key() if math_store is not None else ""
@@ -150,12 +161,39 @@ def generate_docs(cfg: Config, *, cache: AnalysisCache | None = None, jobs: int 
     if math_store is not None and len(memo) != before:
         math_store.store(math_key, dict(memo))
     files.update(render_study_pages(study, env, layout.class_pages, layout))
+    for other_study in other_studies:  # a walk page the first model has keeps its version
+        for rel, text in render_study_pages(other_study, env, layout.class_pages,
+                                            layout).items():
+            files.setdefault(rel, text)
     files = {rel: disarm_templates(text) if rel.endswith(".md") else text
              for rel, text in files.items()}
     timings["pages"] = time.perf_counter() - clock
-    diagnostics = (*project.diagnostics, *model_problems, *study.diagnostics)
+    diagnostics = (*project.diagnostics, *model_problems, *study.diagnostics, *other_problems)
     return GeneratedDocs(files, tuple(diagnostics), layout, tuple(f.slug for f in families),
-                         timings, missing, _study_nav(study))
+                         timings, missing, _study_nav(study),
+                         tuple((o.composition.qualname.rsplit(".", 1)[-1], o.page)
+                               for o in others))
+
+
+def _more_models(cfg: Config, sources: SourceSet, cache: AnalysisCache | None,
+                 ) -> tuple[tuple[ModelPage, ...], list[StudyPages], list[Diagnostic]]:
+    """The page, summary and walks of each further model; the changes pages are the site's,
+    made once with the first model."""
+    pages: list[ModelPage] = []
+    studies: list[StudyPages] = []
+    problems: list[Diagnostic] = []
+    for spec in cfg.more_models:
+        alone = replace(cfg, model=spec, more_models=(), changes=())
+        composition, read_problems = read_model(alone, sources, cache)
+        problems.extend(read_problems)
+        if composition is None:
+            continue
+        study = _study(alone, sources, cache)
+        problems.extend(study.diagnostics)
+        studies.append(study)
+        pages.append(ModelPage(spec, ModelPage.page_for(spec), composition, study.summary,
+                               walk_pages(study)))
+    return tuple(pages), studies, problems
 
 
 def _study(cfg: Config, sources: SourceSet, cache: AnalysisCache | None) -> StudyPages:
@@ -304,6 +342,8 @@ def project_config(root: Path, overrides: Mapping[str, Any]) -> tuple[Config, Pa
         options = plugin_options(read_mkdocs_yml(config_file)) or {}
     else:
         config_file = None  # type: ignore[assignment]
+    if "model" in overrides:  # --model studies that model alone, whatever `models:` lists
+        options.pop("models", None)
     cfg = config_from_options({**options, **{k: v for k, v in overrides.items()
                                              if k != "sources"}})
     if "sources" in overrides:

@@ -112,6 +112,27 @@ class Diagram:
 
 
 @dataclass(frozen=True)
+class ModelPage:
+    """A further model of the site: its own page with its composition, summary and walks."""
+
+    spec: str
+    page: str  # relative to the generated folder
+    composition: ModelDoc
+    summary: Any = None
+    walk_pages: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def diagram_key(self) -> str:
+        return f"composition/{self.page}"
+
+    @staticmethod
+    def page_for(spec: str) -> str:
+        """`torchvision.models.resnet:resnet18` -> models/torchvision.models.resnet-resnet18.md"""
+        slug = "".join(c if c.isalnum() or c in "._" else "-" for c in spec).strip("-")
+        return f"models/{slug}.md"
+
+
+@dataclass(frozen=True)
 class SiteContent:
     """Everything the pages are made of, computed before rendering."""
 
@@ -126,6 +147,7 @@ class SiteContent:
     views: Mapping[str, ClassView] = field(default_factory=dict)
     walk_pages: Mapping[str, str] = field(default_factory=dict)  # layer class -> Walk page
     change_pages: tuple[tuple[str, str], ...] = ()  # (title, page)
+    more_models: tuple[ModelPage, ...] = ()  # the site's further models, each on its page
 
 
 class PageRenderer:
@@ -181,8 +203,28 @@ class PageRenderer:
             page = self.content.layout.class_page(qualname)
             assert page is not None
             pages[page] = self.class_page(qualname)
+        for other in self.content.more_models:
+            pages[other.page] = self.model_page(other)
         pages.update(self.fragments)
         return pages
+
+    def model_list(self) -> list[tuple[str, str]]:
+        """(model class, page) of every model on the site, the home page's first; empty when
+        the site has one model."""
+        if not self.content.more_models or self.content.composition is None:
+            return []
+        return [(self.content.composition.qualname, SiteLayout.HOME),
+                *((m.composition.qualname, m.page) for m in self.content.more_models)]
+
+    def model_page(self, other: ModelPage) -> str:
+        model = other.composition
+        return self.render("home.md.j2", other.page, model=model,
+                           layers=_flat_layers(model.layers), used=_used_classes(model),
+                           summary=other.summary, has_anatomy=MODULE_ROOT in self.content.classes,
+                           summary_table=self.summary_table(other.page, other.summary),
+                           walk_pages=sorted(other.walk_pages.items()), change_pages=(),
+                           composition_key=other.diagram_key, models=self.model_list(),
+                           source=self.source_link(model.location, full=True))
 
     def home(self) -> str:
         model = self.content.composition
@@ -194,6 +236,7 @@ class PageRenderer:
                            summary_table=self.summary_table(SiteLayout.HOME),
                            walk_pages=sorted(self.content.walk_pages.items()),
                            change_pages=self.content.change_pages,
+                           composition_key="composition", models=self.model_list(),
                            source=self.source_link(model.location, full=True) if model else "")
 
     def hierarchy(self) -> str:
@@ -413,16 +456,19 @@ class PageRenderer:
                 for r in view.methods if r.is_inherited]
         return sorted(rows, key=lambda r: (r["rank"], r["name"]))
 
-    def summary_table(self, page: str) -> str:
-        """`docgen summary`'s table with each layer type linked to its class page."""
-        if self.content.summary is None:
+    def summary_table(self, page: str, summary: Any = None) -> str:
+        """`docgen summary`'s table (of the home page's model unless another summary is
+        given) with each layer type linked to its class page."""
+        summary = summary if summary is not None else (
+            self.content.summary if page == SiteLayout.HOME else None)
+        if summary is None:
             return ""
         from docgen.summary.summarize import render_summary_markdown
 
         layout = self.content.layout
-        links = {row.qualname: layout.md_link(page, target) for row in self.content.summary.rows
+        links = {row.qualname: layout.md_link(page, target) for row in summary.rows
                  if (target := layout.class_page(row.qualname)) is not None}
-        return render_summary_markdown(self.content.summary, self.env, links)
+        return render_summary_markdown(summary, self.env, links)
 
     def method_groups(self, view: ClassView) -> list[dict[str, Any]]:
         """The class's own methods as rows per role (GROUP_ORDER); inherited ones are listed

@@ -30,13 +30,14 @@ from docgen.sources.locate import cache_dir
 log = logging.getLogger("mkdocs.plugins.docgen")
 
 # docgen options the plugin passes on to config_from_options (the others are its own).
-PLUGIN_OPTIONS = ("model", "packages", "sources", "offline", "pages", "show_inherited",
+PLUGIN_OPTIONS = ("model", "models", "packages", "sources", "offline", "pages", "show_inherited",
                   "output", "site_dir", "module_root", "summary", "walk", "pytorch_src",
                   "changes")
 
 
 class DocgenPluginConfig(MkConfig):
     model = opt.Optional(opt.Type(str))
+    models = opt.Optional(opt.Type(list))
     packages = opt.Optional(opt.Type((str, list)))
     sources = opt.Optional(opt.Type((dict, list)))
     offline = opt.Optional(opt.Type(bool))
