@@ -33,13 +33,16 @@ MODELS = {
     "vit_b_16": "torchvision.models.vision_transformer:vit_b_16",
 }
 # (precision, recall) floors for every (model, mode, oneDNN) run. Precision meets the
-# issue's 0.95 (1.00 measured on 2026-11-30); recall does not yet (lowest measured: resnet18
-# forward 0.71, backward 0.50: BatchNorm's C++ bodies are not read, nor the autograd
-# codegen's sum_to): a drop fails. See README "What the walk cannot decide yet".
-FLOOR = {"forward": (0.95, 0.70), "backward": (0.95, 0.48)}
-# vit_b_16: LayerNorm, MultiheadAttention / scaled_dot_product_attention and GELU bodies are
-# not among the C++ files read yet; its figures are printed and held at today's level.
-FLOORS = {"vit_b_16": {"forward": (0.95, 0.40), "backward": (0.95, 0.07)}}
+# issue's 0.95 (1.00 measured on 2026-11-30); recall does not yet. Lowest measured after
+# BatchNorm's and LayerNorm's C++ bodies were read: forward 0.85 (mobilenet_v3_small, oneDNN
+# off: `_nnpack_available` called by the convolution selector's predicate is not on the
+# path), backward 0.62 (alexnet / mobilenet_v3_small oneDNN off: the engine's reductions of
+# broadcast gradients, `sum_to`, are not modelled). A drop fails. See README "What the walk
+# cannot decide yet".
+FLOOR = {"forward": (0.95, 0.84), "backward": (0.95, 0.60)}
+# vit_b_16: MultiheadAttention's functional forward (F.multi_head_attention_forward,
+# scaled_dot_product_attention) is not walked yet; its figures are held at today's level.
+FLOORS = {"vit_b_16": {"forward": (0.95, 0.58), "backward": (0.95, 0.32)}}
 
 
 def _ops(entries: list[str]) -> set[str]:

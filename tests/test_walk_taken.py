@@ -39,6 +39,7 @@ def _facts(**setting: object) -> LayerFacts:
     ("weight.layout() == c10::kStrided", True),
     ("k == 3 && !input.is_mkldnn()", False),
     ("cudnn_enabled", True),
+    ("bias->defined() && (bias->dim() == 1 || bias->squeeze().dim() == 1)", True),
 ])
 def test_conditions_decided_from_the_layer_and_setting(condition: str, expected: bool) -> None:
     assert Decider(_facts()).decide(condition).value is expected
@@ -76,6 +77,41 @@ def test_selector_arms_are_tried_in_source_order() -> None:
     facts.choices = choose(arms, facts)
     assert Decider(facts).decide("bias.defined() && " + conditions[1]).value is True
     assert Decider(facts).decide(conditions[0]).value is False
+
+
+def test_a_selector_result_held_in_a_variable_is_decided_from_its_arms() -> None:
+    from docgen.walk.upstream import scan_source
+
+    text = """
+enum class Kind { Gpu, Plain };
+Kind pick(const Tensor& input) {
+  if (input.is_cuda() && input.dim() == 4) {
+    return Kind::Gpu;
+  }
+  return Kind::Plain;
+}
+Tensor run(const Tensor& input) {
+  Kind kind = pick(input);
+  if (kind == Kind::Gpu) {
+    return at::gpu_op(input);
+  }
+  return at::plain_op(input);
+}
+"""
+    edges = {e.callee: e for e in scan_source(text, "x.cpp", "c0ffee")
+             if e.caller == "run" and not e.callee.startswith("call:")}
+    assert "[chosen in pick:5 when" in edges["gpu_op"].condition
+    arms = read_arms(e.condition for e in edges.values())
+    # Kind::Plain is compared with nowhere: when no arm read holds, each label read is false
+    assert [a.label for a in arms] == ["Kind::Gpu"]
+    decided = {}
+    for backend in ("CPU", "CUDA"):
+        facts = _facts(backend=backend)
+        facts.choices = choose(arms, facts)
+        decided[backend] = {name: Decider(facts).decide(e.condition).value
+                            for name, e in edges.items()}
+    assert decided["CPU"] == {"gpu_op": False, "plain_op": True}
+    assert decided["CUDA"] == {"gpu_op": True, "plain_op": False}
 
 
 # ------------------------------------------------------------------ real wheels
