@@ -238,3 +238,14 @@ def test_backends_command_checks_its_keys_too(real_wheels: dict[str, Path],
     args = [a for name, path in real_wheels.items() for a in ("--source", f"{name}={path}")]
     assert main(["backends", "--backend", "cuda", *args]) == 2
     assert "case-sensitive" in capsys.readouterr().err
+
+
+@pytest.mark.wheels
+def test_cpp_calls_reach_the_functional_overload_and_out_calls_the_out_one(
+        ctx: WalkContext) -> None:
+    # convolution_backward calls at::_slow_conv2d_backward(..., output_mask): the overload
+    # that writes no argument; its kernel's at::sum_out(grad_bias, ...) is sum's out= overload
+    taken = _taken(_walk(ctx, mkldnn=False), "features.0")
+    assert "aten::_slow_conv2d_backward.output_mask" in taken.backward
+    assert "aten::_slow_conv2d_backward.grad_input" not in taken.backward
+    assert any(op.startswith("aten::sum.") and op.endswith("out") for op in taken.backward)

@@ -418,7 +418,9 @@ class Decider:
             return m.group(2) == "Contiguous"
         m = re.fullmatch(r"(\w+)\.(defined|has_value)\(\)", a)
         if m:
-            if m.group(1) in ("bias", "bias_opt", "bias_sizes_opt"):
+            if m.group(1) in ("bias", "bias_opt", "bias_sizes_opt", "grad_bias"):
+                # a kernel's grad_bias is allocated when output_mask[2] asks for it: the bias
+                # requires grad exactly when the layer has one
                 return f.has_bias
             if m.group(1) in _TENSORS:
                 return True
