@@ -33,13 +33,32 @@ MODELS = {
     "vit_b_16": "torchvision.models.vision_transformer:vit_b_16",
 }
 # (precision, recall) floors for every (model, mode, oneDNN) run. Precision meets the
-# issue's 0.95 (1.00 measured on 2026-11-30); recall does not yet (lowest measured: resnet18
-# forward 0.71, backward 0.50: BatchNorm's C++ bodies are not read, nor the autograd
-# codegen's sum_to): a drop fails. See README "What the walk cannot decide yet".
-FLOOR = {"forward": (0.95, 0.70), "backward": (0.95, 0.48)}
-# vit_b_16: LayerNorm, MultiheadAttention / scaled_dot_product_attention and GELU bodies are
-# not among the C++ files read yet; its figures are printed and held at today's level.
-FLOORS = {"vit_b_16": {"forward": (0.95, 0.40), "backward": (0.95, 0.07)}}
+# issue's 0.95 (1.00 measured on 2026-11-30); recall does not yet. Lowest measured: forward
+# 0.85 (mobilenet_v3_small, oneDNN off: `_nnpack_available`, called by the convolution
+# selector's predicate, is not on the path), backward 0.67 (mobilenet_v3_small oneDNN off: the
+# engine's reductions of broadcast gradients, `sum_to`, are not modelled). A drop fails. See
+# README "What the walk cannot decide yet".
+FLOOR = {"forward": (0.95, 0.84), "backward": (0.95, 0.65)}
+FLOORS = {
+    # MultiheadAttention's functional forward (F.multi_head_attention_forward,
+    # scaled_dot_product_attention) is not walked yet; held at today's level.
+    "vit_b_16": {"forward": (0.95, 0.58), "backward": (0.95, 0.32)},
+    # the loss's expanded gradient reaches BatchNorm's non-contiguous backward path (`sum`);
+    # the walk assumes contiguous gradients
+    "batchnorm2d": {"forward": (0.95, 0.95), "backward": (0.95, 0.48)},
+    "layernorm": {"forward": (0.95, 0.95), "backward": (0.95, 0.95)},
+}
+# Single modules whose walk is empty today, with why: expected to fail the floor (strict, so
+# a walk that starts to reach them fails here until a floor is set for them).
+GAPS = {
+    "lstm": "the RNN modules' _VF.lstm call is not walked to its C++ body (RNN.cpp not read)",
+    "gru": "the RNN modules' _VF.gru call is not walked to its C++ body (RNN.cpp not read)",
+    "multiheadattention": "a container's functional steps are read from the model's own "
+                          "forward, not from F.multi_head_attention_forward in torch.nn",
+}
+# Single-module traces (`nn.LSTM(10, 20, num_layers=2)(x)`): walked through a generated model
+# file that holds the module as `self.m` (see single_module_model).
+SINGLE = ("batchnorm2d", "gru", "layernorm", "lstm", "multiheadattention")
 
 
 def _ops(entries: list[str]) -> set[str]:
@@ -73,7 +92,32 @@ def walk_context():
     return open_context(sources, load_shipped_edges(), ("CPU",))
 
 
-def compare(ctx, target: str) -> dict[tuple[str, str, bool, str, str], list[int]]:
+def single_module_model(call: str, folder: Path) -> str:
+    """A model file wrapping the one module a single-module trace calls
+    (`nn.LayerNorm(32)(x)`) as `self.m`; its layers are the trace's under the prefix `m`."""
+    depth, end = 0, len(call)
+    for i, ch in enumerate(call):
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        if ch == ")" and depth == 0:
+            end = i + 1
+            break
+    build, args = call[:end], call[end:]
+    path = folder / "single_module.py"
+    path.write_text(
+        "from torch import nn\n\n\nclass Net(nn.Module):\n    def __init__(self):\n"
+        f"        super().__init__()\n        self.m = {build}\n\n"
+        f"    def forward(self, x):\n        return self.m{args}\n")
+    return f"{path}:Net"
+
+
+def _prefixed(path: str, prefix: str) -> str:
+    if not prefix:
+        return path
+    return prefix + path if path.startswith(":") else f"{prefix}.{path}" if path else prefix
+
+
+def compare(ctx, target: str, model: str | None = None, prefix: str = ""
+            ) -> dict[tuple[str, str, bool, str, str], list[int]]:
     """(model, mode, mkldnn, direction, layer type) -> [hits, static, traced]."""
     from docgen.walk.setting import Setting
     from docgen.walk.walker import walk_model
@@ -84,10 +128,10 @@ def compare(ctx, target: str) -> dict[tuple[str, str, bool, str, str], list[int]
     for run in data["runs"]:
         s = run["setting"]
         setting = Setting("CPU", s["dtype"], True, s["mkldnn"], s["mode"], s["grad"], shape)
-        report = walk_model(ctx, MODELS[target], setting=setting)
+        report = walk_model(ctx, model or MODELS[target], setting=setting)
         static = {w.path: w for w in report.layers}
         for layer in run["layers"]:
-            walk = static.get(layer["path"])
+            walk = static.get(_prefixed(layer["path"], prefix))
             if walk is None or walk.taken is None:
                 continue
             kind = layer["type"].rsplit(".", 1)[-1]
@@ -105,11 +149,24 @@ def _ratio(a: int, b: int) -> float:
     return a / b if b else 1.0
 
 
-@pytest.mark.parametrize("target", sorted(MODELS))
-def test_taken_path_matches_cpu_traces(walk_context, target: str) -> None:
+@pytest.mark.parametrize("target", sorted(MODELS) + [
+    pytest.param(t, marks=pytest.mark.xfail(reason=GAPS[t], strict=True)) if t in GAPS else t
+    for t in sorted(SINGLE)])
+def test_taken_path_matches_cpu_traces(walk_context, target: str, tmp_path: Path) -> None:
     if not (TRACES / f"{target}.json").is_file():
         pytest.skip(f"no trace for {target}")
-    cells = compare(walk_context, target)
+    if target in SINGLE:
+        from docgen.classes.project import open_project_sources
+        from docgen.core.config import config_from_options
+        from docgen.walk.upstream import load_shipped_edges
+        from docgen.walk.walker import open_context
+
+        call = json.loads((TRACES / f"{target}.json").read_text())["call"]
+        cfg = config_from_options({"model": single_module_model(call, tmp_path)})
+        ctx = open_context(open_project_sources(cfg), load_shipped_edges(), ("CPU",))
+        cells = compare(ctx, target, cfg.model, "m")
+    else:
+        cells = compare(walk_context, target)
     totals: dict[tuple[str, bool, str], list[int]] = defaultdict(lambda: [0, 0, 0])
     print(f"\n{target}: layer type, mode, oneDNN, direction: precision recall (hits/static/traced)")
     for (_model, mode, mkldnn, direction, kind), (hit, mine, traced) in sorted(cells.items()):
@@ -118,10 +175,12 @@ def test_taken_path_matches_cpu_traces(walk_context, target: str) -> None:
         total = totals[(mode, mkldnn, direction)]
         for i, v in enumerate((hit, mine, traced)):
             total[i] += v
+    below = []
     for (mode, mkldnn, direction), (hit, mine, traced) in sorted(totals.items()):
         p, r = _ratio(hit, mine), _ratio(hit, traced)
         print(f"  ALL {mode} oneDNN {'on' if mkldnn else 'off'} {direction}: "
               f"precision {p:.2f} recall {r:.2f}")
         floor = FLOORS.get(target, FLOOR)[direction]
-        assert p >= floor[0] and r >= floor[1], (
-            target, mode, mkldnn, direction, p, r)
+        if not (p >= floor[0] and r >= floor[1]):
+            below.append((mode, mkldnn, direction, round(p, 2), round(r, 2)))
+    assert not below, (target, below)

@@ -39,6 +39,7 @@ def _facts(**setting: object) -> LayerFacts:
     ("weight.layout() == c10::kStrided", True),
     ("k == 3 && !input.is_mkldnn()", False),
     ("cudnn_enabled", True),
+    ("bias->defined() && (bias->dim() == 1 || bias->squeeze().dim() == 1)", True),
 ])
 def test_conditions_decided_from_the_layer_and_setting(condition: str, expected: bool) -> None:
     assert Decider(_facts()).decide(condition).value is expected
@@ -76,6 +77,41 @@ def test_selector_arms_are_tried_in_source_order() -> None:
     facts.choices = choose(arms, facts)
     assert Decider(facts).decide("bias.defined() && " + conditions[1]).value is True
     assert Decider(facts).decide(conditions[0]).value is False
+
+
+def test_a_selector_result_held_in_a_variable_is_decided_from_its_arms() -> None:
+    from docgen.walk.upstream import scan_source
+
+    text = """
+enum class Kind { Gpu, Plain };
+Kind pick(const Tensor& input) {
+  if (input.is_cuda() && input.dim() == 4) {
+    return Kind::Gpu;
+  }
+  return Kind::Plain;
+}
+Tensor run(const Tensor& input) {
+  Kind kind = pick(input);
+  if (kind == Kind::Gpu) {
+    return at::gpu_op(input);
+  }
+  return at::plain_op(input);
+}
+"""
+    edges = {e.callee: e for e in scan_source(text, "x.cpp", "c0ffee")
+             if e.caller == "run" and not e.callee.startswith("call:")}
+    assert "[chosen in pick:5 when" in edges["gpu_op"].condition
+    arms = read_arms(e.condition for e in edges.values())
+    # Kind::Plain is compared with nowhere: when no arm read holds, each label read is false
+    assert [a.label for a in arms] == ["Kind::Gpu"]
+    decided = {}
+    for backend in ("CPU", "CUDA"):
+        facts = _facts(backend=backend)
+        facts.choices = choose(arms, facts)
+        decided[backend] = {name: Decider(facts).decide(e.condition).value
+                            for name, e in edges.items()}
+    assert decided["CPU"] == {"gpu_op": False, "plain_op": True}
+    assert decided["CUDA"] == {"gpu_op": True, "plain_op": False}
 
 
 # ------------------------------------------------------------------ real wheels
@@ -202,3 +238,14 @@ def test_backends_command_checks_its_keys_too(real_wheels: dict[str, Path],
     args = [a for name, path in real_wheels.items() for a in ("--source", f"{name}={path}")]
     assert main(["backends", "--backend", "cuda", *args]) == 2
     assert "case-sensitive" in capsys.readouterr().err
+
+
+@pytest.mark.wheels
+def test_cpp_calls_reach_the_functional_overload_and_out_calls_the_out_one(
+        ctx: WalkContext) -> None:
+    # convolution_backward calls at::_slow_conv2d_backward(..., output_mask): the overload
+    # that writes no argument; its kernel's at::sum_out(grad_bias, ...) is sum's out= overload
+    taken = _taken(_walk(ctx, mkldnn=False), "features.0")
+    assert "aten::_slow_conv2d_backward.output_mask" in taken.backward
+    assert "aten::_slow_conv2d_backward.grad_input" not in taken.backward
+    assert any(op.startswith("aten::sum.") and op.endswith("out") for op in taken.backward)

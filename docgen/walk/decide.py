@@ -32,7 +32,9 @@ _PLAIN_FALSE = {"is_mkldnn", "is_quantized", "is_nested", "is_xla", "is_lazy", "
                 "is_ipu", "is_ve", "is_zero_tensor", "is_inference"}
 _TENSORS = ("input", "self", "weight", "grad_output", "grad", "output", "result", "x")
 _ARM = re.compile(r"(\w+):(\d+)(?: when (.*))?$")
-_CHOSEN = re.compile(r"case (\w+(?:::\w+)+) \[chosen in ")
+_CHOSEN = re.compile(r"(?:case |\w == )(\w+(?:::\w+)+) \[chosen in ")
+# `backend == E::X [chosen in ...]`: a selector's result compared with one label
+_EQ_CHOSEN = re.compile(r"\w+ == (\w+(?:::\w+)+) \[chosen in .*\]", re.S)
 
 
 @dataclass(frozen=True)
@@ -314,6 +316,9 @@ class Decider:
             return _and([self.test(p) for p in parts])
         if text.startswith("case ") or " / case " in text:
             return self.case(text)
+        m = _EQ_CHOSEN.fullmatch(text)
+        if m:
+            return self.case(f"case {m.group(1)}")
         if text.startswith("!") and not text.startswith("!="):
             return _not(self.test(text[1:]))
         compared = self.compare(text)
@@ -413,7 +418,9 @@ class Decider:
             return m.group(2) == "Contiguous"
         m = re.fullmatch(r"(\w+)\.(defined|has_value)\(\)", a)
         if m:
-            if m.group(1) in ("bias", "bias_opt", "bias_sizes_opt"):
+            if m.group(1) in ("bias", "bias_opt", "bias_sizes_opt", "grad_bias"):
+                # a kernel's grad_bias is allocated when output_mask[2] asks for it: the bias
+                # requires grad exactly when the layer has one
                 return f.has_bias
             if m.group(1) in _TENSORS:
                 return True
@@ -422,6 +429,8 @@ class Decider:
         m = re.fullmatch(r"(\w+)\.(?:dim|ndimension)\(\)", a)
         if m and m.group(1) in _TENSORS:
             return f.rank
+        if m and m.group(1) == "bias" and f.has_bias:
+            return 1  # a module's bias parameter is one value per output feature
         m = re.fullmatch(r"(\w+)\.(?:sym_)?(?:numel)\(\)", a)
         if m and m.group(1) in _TENSORS:
             return _numel(f.input_shape)
@@ -555,7 +564,11 @@ def choose(arms: list[Arm], facts: LayerFacts) -> dict[str, tuple[str | None, st
     for arm in arms:
         by_enum.setdefault(arm.label.split("::")[0], []).append(arm)
     for enum, items in by_enum.items():
-        result: tuple[str | None, str] = (None, "no arm holds")
+        # every arm read false: the selector returns a value no condition read names
+        # (`return BatchNormBackend::Native;` at the end), so each label read is not taken
+        result: tuple[str | None, str] = (
+            "(another value)", "every arm read is false: "
+            + ", ".join(f"{a.selector}:{a.line}" for a in items))
         for arm in items:
             d = decider.decide(arm.condition) if arm.condition else Decision(True, "")
             if d.value is None:

@@ -57,6 +57,7 @@ _CHECK_MACRO = re.compile(r"\b(?:TORCH_CHECK\w*|TORCH_INTERNAL_ASSERT\w*|TORCH_W
                           r"TORCH_SYM_CHECK|AT_ASSERT\w*)\s*\(")
 # `return ConvBackend::Cudnn;`: where a backend enum value is chosen.
 _ENUM_RETURN = re.compile(r"\breturn\s+(\w+::\w+)\s*;")
+_EQ_LABEL = re.compile(r"(?<![\w:])\w+ == (\w+::\w+)\b(?!::| \[chosen)")
 _CASE = re.compile(r"\bcase\s+(\w+(?:::\w+)*)\s*:|\bdefault\s*:")
 CALL_PREFIX = "call:"
 _NAME = re.compile(r"(~?\w+)\s*(?:<[^<>()]*>)?\s*$")
@@ -738,11 +739,15 @@ def _with_choice(condition: str, chosen: dict[str, list[str]]) -> str:
     """`case ConvBackend::Cudnn` followed by where and when that value is chosen (single
     labels only: a group of labels keeps its names)."""
     labels = re.findall(r"(?<![/] )case (\w+(?:::\w+)+)(?! /)", condition)
-    if len(labels) != 1 or labels[0] not in chosen:
-        return condition
-    label = labels[0]
-    choice = "; or ".join(chosen[label])
-    return condition.replace(f"case {label}", f"case {label} [chosen in {choice}]", 1)
+    if len(labels) == 1 and labels[0] in chosen:
+        label = labels[0]
+        choice = "; or ".join(chosen[label])
+        condition = condition.replace(f"case {label}", f"case {label} [chosen in {choice}]", 1)
+    # `backend == BatchNormBackend::Cudnn` where `backend` holds a selector's result:
+    # annotated the same way, each comparison with its own label
+    return _EQ_LABEL.sub(lambda m: m.group(0) + (
+        f" [chosen in {'; or '.join(chosen[m.group(1)])}]" if m.group(1) in chosen else ""),
+        condition)
 
 
 def autograd_namespaced(edges: list[UpstreamEdge]) -> list[UpstreamEdge]:

@@ -171,8 +171,21 @@ def _helper_calls(ctx: WalkContext, name: str, seen: set[str], depth: int
 def _plain_operator(ctx: WalkContext, name: str) -> str | None:
     if ctx.table.find(name) is not None:
         return name
+    return _cpp_overload(ctx, name)
+
+
+def _cpp_overload(ctx: WalkContext, name: str) -> str | None:
+    """The overload a C++ call `at::name(...)` reaches: the C++ API names out= overloads
+    `name_out` / `name_outf`, so a plain call is one whose schema writes no argument
+    (`_slow_conv2d_backward.output_mask`, not `.grad_input`); first in yaml order."""
     overloads = ctx.table.overloads(name)
-    return overloads[0].name if overloads else None
+    if not overloads:
+        return None
+    if not name.endswith("_"):
+        for op in overloads:
+            if "!" not in op.schema:
+                return op.name
+    return overloads[0].name
 
 
 def _callees(ctx: WalkContext, kernels: tuple[KernelChoice, ...], seen: frozenset[str],
@@ -210,6 +223,14 @@ def _operator_name(ctx: WalkContext, callee: str) -> str:
         base = callee.removesuffix("_symint")
         if ctx.table.find(base) is not None or ctx.table.overloads(base):
             return base
+    if ctx.table.find(callee) is None and callee.endswith(("_out", "_outf")):
+        # `at::sum_out(result, self, dims)`: the C++ API of the out= overloads of `sum`
+        # (the first in yaml order; the argument types are not read)
+        base = callee.rsplit("_", 1)[0]
+        outs = [op for op in ctx.table.overloads(base) if "!" in op.schema
+                and op.name.split(".")[-1].endswith("out")]
+        if outs:
+            return outs[0].name
     return callee
 
 
@@ -263,7 +284,7 @@ def _edges_below(ctx: WalkContext, function: str, implicit: bool, seen: frozense
         reached = Reached.DECOMPOSITION if implicit else Reached.UPSTREAM
         note = _edge_note(ctx, function, edge.commit, edge.repo)
         if ctx.table.find(callee) is None and ctx.table.overloads(callee):
-            callee = ctx.table.overloads(callee)[0].name
+            callee = _cpp_overload(ctx, callee) or callee
         if ctx.table.find(callee) is not None:
             out.append(replace(operator_node(ctx, callee, reached, edge=edge.location,
                                              condition=edge.condition, seen=seen,
