@@ -138,46 +138,61 @@ def compute_views(classes: Mapping[str, ClassDoc],
         for base in lin.bases_of(name):
             subclasses.setdefault(base, []).append(name)
     views = {}
+    tables = _MemberTables(classes)
     for name in sorted(classes):
         mro = lin.mro(name)
         views[name] = ClassView(
             qualname=name,
             resolution_order=mro,
             mro_error=lin.errors.get(name),
-            members=_inherited_members(mro, classes),
-            methods=_inherited_methods(mro, classes),
+            members=tables.inherited_members(mro),
+            methods=tables.inherited_methods(mro),
             subclasses=tuple(sorted(subclasses.get(name, ()))),
             public_paths=public_paths.get(name, ()),
         )
     return views
 
 
-def _inherited_members(mro: tuple[str, ...],
-                       classes: Mapping[str, ClassDoc]) -> tuple[InheritedMember, ...]:
-    seen: dict[str, InheritedMember] = {}
-    for i, name in enumerate(mro):
-        cls = classes.get(name)
-        if cls is None:
-            continue
-        for member in cls.members:
-            if member.name not in seen:
-                seen[member.name] = InheritedMember(member, is_inherited=i > 0)
-    return tuple(seen.values())
+class _MemberTables:
+    """Members and methods along an MRO. Each class's own entries, wrapped as defined here
+    or as inherited, are built once and shared by every view that reaches the class: on
+    transformers that is millions of wrappers fewer."""
 
+    def __init__(self, classes: Mapping[str, ClassDoc]) -> None:
+        self.classes = classes
+        self._members: dict[tuple[str, bool], tuple[InheritedMember, ...]] = {}
+        self._methods: dict[str, dict[str, MethodDoc]] = {}
 
-def _inherited_methods(mro: tuple[str, ...],
-                       classes: Mapping[str, ClassDoc]) -> tuple[ResolvedMethod, ...]:
-    defined: dict[str, list[int]] = {}
-    by_name: dict[str, dict[str, MethodDoc]] = {}
-    for i, name in enumerate(mro):
-        cls = classes.get(name)
-        by_name[name] = {m.name: m for m in cls.methods} if cls else {}
-        for method_name in by_name[name]:
-            defined.setdefault(method_name, []).append(i)
-    out = []
-    for method_name, positions in defined.items():
-        first = positions[0]
-        method = by_name[mro[first]][method_name]
-        overrides = mro[positions[1]] if len(positions) > 1 else None
-        out.append(ResolvedMethod(method, is_inherited=first > 0, overrides=overrides))
-    return tuple(out)
+    def _wrapped_members(self, name: str, inherited: bool) -> tuple[InheritedMember, ...]:
+        key = (name, inherited)
+        if key not in self._members:
+            cls = self.classes.get(name)
+            self._members[key] = tuple(InheritedMember(m, is_inherited=inherited)
+                                       for m in (cls.members if cls else ()))
+        return self._members[key]
+
+    def inherited_members(self, mro: tuple[str, ...]) -> tuple[InheritedMember, ...]:
+        seen: dict[str, InheritedMember] = {}
+        for i, name in enumerate(mro):
+            for wrapped in self._wrapped_members(name, i > 0):
+                seen.setdefault(wrapped.member.name, wrapped)
+        return tuple(seen.values())
+
+    def _methods_of(self, name: str) -> dict[str, MethodDoc]:
+        if name not in self._methods:
+            cls = self.classes.get(name)
+            self._methods[name] = {m.name: m for m in cls.methods} if cls else {}
+        return self._methods[name]
+
+    def inherited_methods(self, mro: tuple[str, ...]) -> tuple[ResolvedMethod, ...]:
+        defined: dict[str, list[int]] = {}
+        for i, name in enumerate(mro):
+            for method_name in self._methods_of(name):
+                defined.setdefault(method_name, []).append(i)
+        out = []
+        for method_name, positions in defined.items():
+            first = positions[0]
+            method = self._methods_of(mro[first])[method_name]
+            overrides = mro[positions[1]] if len(positions) > 1 else None
+            out.append(ResolvedMethod(method, is_inherited=first > 0, overrides=overrides))
+        return tuple(out)
