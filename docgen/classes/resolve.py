@@ -34,11 +34,11 @@ def analyze_file(name: str, path: str, data: bytes, distribution: str,
                  is_package: bool) -> ModuleAnalysis:
     """Parse and analyse one file; a file that cannot be read yields one diagnostic."""
     # Imported here: astroid costs half a second to import, and a warm run never needs it.
-    from docgen.classes.analyze import analyze_module
+    from docgen.classes.analyze import MEMBER_CALLS, analyze_module
     from docgen.classes.parse import parse_module
 
     try:
-        tree = parse_module(data, name, path, function_bodies=False)
+        tree = parse_module(data, name, path, function_bodies=False, member_calls=MEMBER_CALLS)
     except SourceError as exc:
         return failed_analysis(name, path, distribution, is_package, exc.line, exc.message)
     except RecursionError:
@@ -349,8 +349,15 @@ class Resolver:
         if analysis.symbols.exports is not None:
             return list(analysis.symbols.exports)
         names = [n for n, _ in analysis.symbols.bindings if not n.startswith("_")]
-        for star in analysis.symbols.star_imports:
-            names.extend(self.exported_names(star) if (star, "*") not in self._active else [])
+        key = (module, "*")
+        if key in self._active:
+            return names  # star imports in a cycle: each module's own names once
+        self._active.add(key)
+        try:
+            for star in analysis.symbols.star_imports:
+                names.extend(self.exported_names(star))
+        finally:
+            self._active.discard(key)
         return names
 
     def expand(self, module: str, dotted: str,
