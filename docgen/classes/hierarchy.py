@@ -162,6 +162,9 @@ class _MemberTables:
         self.classes = classes
         self._members: dict[tuple[str, bool], tuple[InheritedMember, ...]] = {}
         self._methods: dict[str, dict[str, MethodDoc]] = {}
+        self._resolved: dict[tuple[str, str, bool, str | None], ResolvedMethod] = {}
+        self._tail_ids: dict[tuple[str, int], int] = {}
+        self._tails: dict[int, dict[str, tuple[str, str | None]]] = {}
 
     def _wrapped_members(self, name: str, inherited: bool) -> tuple[InheritedMember, ...]:
         key = (name, inherited)
@@ -185,14 +188,36 @@ class _MemberTables:
         return self._methods[name]
 
     def inherited_methods(self, mro: tuple[str, ...]) -> tuple[ResolvedMethod, ...]:
-        defined: dict[str, list[int]] = {}
-        for i, name in enumerate(mro):
-            for method_name in self._methods_of(name):
-                defined.setdefault(method_name, []).append(i)
+        """Each method name once, from the first class of `mro` that defines it, with the
+        next class that does (the one it overrides); in order of first appearance."""
+        table = self._definers(mro)
         out = []
-        for method_name, positions in defined.items():
-            first = positions[0]
-            method = self._methods_of(mro[first])[method_name]
-            overrides = mro[positions[1]] if len(positions) > 1 else None
-            out.append(ResolvedMethod(method, is_inherited=first > 0, overrides=overrides))
+        for name, (definer, overrides) in table.items():
+            key = (definer, name, definer != mro[0], overrides)
+            if key not in self._resolved:
+                self._resolved[key] = ResolvedMethod(self._methods_of(definer)[name],
+                                                     is_inherited=key[2], overrides=overrides)
+            out.append(self._resolved[key])
         return tuple(out)
+
+    def _definers(self, mro: tuple[str, ...]) -> dict[str, tuple[str, str | None]]:
+        """name -> (first class defining it, next class defining it) along `mro`, built
+        from the end: MROs share their tails, so each tail's table is built once."""
+        keys = []
+        key = 0  # the empty tail
+        for name in reversed(mro):
+            key = self._tail_ids.setdefault((name, key), len(self._tail_ids) + 1)
+            keys.append((name, key))
+        table: dict[str, tuple[str, str | None]] = {}
+        start = 0
+        for i in range(len(keys) - 1, -1, -1):  # the longest tail already built
+            if keys[i][1] in self._tails:
+                table, start = self._tails[keys[i][1]], i + 1
+                break
+        for name, tail_key in keys[start:]:
+            own = self._methods_of(name)
+            merged = {m: (name, table[m][0] if m in table else None) for m in own}
+            for m, entry in table.items():
+                merged.setdefault(m, entry)
+            table = self._tails[tail_key] = merged
+        return table
