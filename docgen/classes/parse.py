@@ -129,21 +129,33 @@ def _keep_member_statements(tree: ast.Module, calls: frozenset[str]) -> None:
 
 
 def _member_statements(stmts: list[ast.stmt], calls: frozenset[str]) -> list[ast.stmt]:
+    """The statements of `stmts` kept, blocks pruned inside: each node is visited once."""
     kept = []
     for stmt in stmts:
-        if not _may_bind_member(stmt, calls):
+        if isinstance(stmt, _SCOPES):
             continue
-        if not isinstance(stmt, ast.Match):
-            blocks = [(stmt, f) for f in _BLOCK_FIELDS if getattr(stmt, f, None)]
-            blocks += [(h, "body") for h in getattr(stmt, "handlers", [])]
-            for owner, field in blocks:
-                block = getattr(owner, field)
-                setattr(owner, field, _member_statements(block, calls) or [_stub(block[-1])])
-        kept.append(stmt)
+        blocks = [] if isinstance(stmt, ast.Match) else \
+            [(stmt, f) for f in _BLOCK_FIELDS if getattr(stmt, f, None)] + \
+            [(h, "body") for h in getattr(stmt, "handlers", [])]
+        if not blocks:
+            if _may_bind_member(stmt, calls):
+                kept.append(stmt)
+            continue
+        keep = False
+        for owner, field in blocks:
+            block = getattr(owner, field)
+            inner = _member_statements(block, calls)
+            keep = keep or bool(inner)
+            setattr(owner, field, inner or [_stub(block[-1])])
+        headers = [v for f, v in ast.iter_fields(stmt) if f not in (*_BLOCK_FIELDS, "handlers")]
+        headers += [h.type for h in getattr(stmt, "handlers", []) if h.type is not None]
+        if keep or any(_may_bind_member(n, calls) for v in headers
+                       for n in (v if isinstance(v, list) else [v]) if isinstance(n, ast.AST)):
+            kept.append(stmt)
     return kept
 
 
-def _may_bind_member(stmt: ast.stmt, calls: frozenset[str]) -> bool:
+def _may_bind_member(stmt: ast.AST, calls: frozenset[str]) -> bool:
     """An attribute store or a call of one of `calls` in `stmt`, nested scopes left out."""
     if isinstance(stmt, _SCOPES):
         return False
