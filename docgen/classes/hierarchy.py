@@ -12,6 +12,9 @@ from typing import TypeVar
 from docgen.core.records import ClassDoc, ClassView, InheritedMember, MethodDoc, ResolvedMethod
 
 OBJECT = "builtins.object"
+# A class statement naming one of these (or a TypedDict class) makes a plain dict at run time:
+# Python drops the declared bases from its MRO, which is (cls, dict, object).
+TYPED_DICT_BASES = frozenset({"typing.TypedDict", "typing_extensions.TypedDict"})
 
 T = TypeVar("T", bound=Hashable)
 
@@ -61,6 +64,7 @@ class _Linearizer:
         self.classes = classes
         self.mros: dict[str, tuple[str, ...]] = {}
         self.errors: dict[str, str] = {}
+        self.declared: dict[str, tuple[str, ...]] = {}
 
     def bases_of(self, name: str) -> list[str]:
         cls = self.classes.get(name)
@@ -106,14 +110,25 @@ class _Linearizer:
             self.errors.setdefault(member, f"inheritance cycle: {cycle}")
 
     def _linearize(self, name: str, bases: list[str]) -> tuple[str, ...]:
-        # A base still being linearised (a cycle) counts as itself alone.
-        seqs = [list(self.mros.get(b, (b,))) for b in bases] + [list(bases)]
+        # A base still being linearised (a cycle) counts as itself alone. A TypedDict's
+        # members still come from its declared bases: that order is kept apart.
+        seqs = [list(self.declared.get(b) or self.mros.get(b, (b,))) for b in bases] + \
+            [list(bases)]
         merged = _c3_merge(seqs)
         if merged is None:
             self.errors.setdefault(name, "cannot create a consistent method resolution "
                                    f"order (MRO) for bases {', '.join(bases)}")
             merged = _fallback(seqs)
-        return tuple([name, *[m for m in merged if m not in (OBJECT, name)], OBJECT])
+        order = tuple([name, *[m for m in merged if m not in (OBJECT, name)], OBJECT])
+        if any(b in TYPED_DICT_BASES or b in self.declared for b in bases):
+            self.declared[name] = order
+            return (name, "builtins.dict", OBJECT)
+        return order
+
+    def member_order(self, name: str) -> tuple[str, ...]:
+        """Where members are looked up: the MRO, but a TypedDict's declared bases."""
+        mro = self.mro(name)
+        return self.declared.get(name, mro)
 
 
 def _c3_merge(seqs: list[list[str]]) -> list[str] | None:
@@ -145,8 +160,8 @@ def compute_views(classes: Mapping[str, ClassDoc],
             qualname=name,
             resolution_order=mro,
             mro_error=lin.errors.get(name),
-            members=tables.inherited_members(mro),
-            methods=tables.inherited_methods(mro),
+            members=tables.inherited_members(lin.member_order(name)),
+            methods=tables.inherited_methods(lin.member_order(name)),
             subclasses=tuple(sorted(subclasses.get(name, ()))),
             public_paths=public_paths.get(name, ()),
         )
