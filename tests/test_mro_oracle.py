@@ -20,7 +20,6 @@ from tests.mro_oracle.venv import OracleVenvError, ensure_oracle_venv
 pytestmark = pytest.mark.oracle
 
 _CALL = "a base is a call evaluated at run time (namedtuple, from_queryset): no class statement"
-_TYPEDDICT = "TypedDict: at run time its MRO is (cls, dict); docgen keeps the declared bases"
 _COMPILED = ("the runtime takes the compiled (cython) base; docgen reads the pure-Python "
              "fallback the same module imports when the extension is missing")
 _EXTERNAL_MRO = ("an external base's own MRO is unknown statically (typing_extensions.Protocol "
@@ -45,16 +44,6 @@ ALLOWED: dict[str, dict[str, str]] = {
             "db.models.manager.Manager")},
     },
     "sqlalchemy": {
-        **{f"sqlalchemy.{name}": _TYPEDDICT for name in (
-            "dialects.postgresql.base.ReflectedDomain",
-            "dialects.postgresql.base.ReflectedEnum",
-            "engine.interfaces.ReflectedCheckConstraint",
-            "engine.interfaces.ReflectedForeignKeyConstraint",
-            "engine.interfaces.ReflectedPrimaryKeyConstraint",
-            "engine.interfaces.ReflectedUniqueConstraint",
-            "orm._typing._OrmKnownExecutionOptions",
-            "sql.compiler._CompilerStackEntry",
-            "sql.type_api._TypeMemoDict")},
         **{f"sqlalchemy.{name}": _COMPILED for name in (
             "engine.row.Row",
             "engine.row.RowMapping",
@@ -69,17 +58,14 @@ ALLOWED: dict[str, dict[str, str]] = {
         "sqlalchemy.ext.associationproxy.AssociationProxy": _EXTERNAL_MRO,
     },
     "numpy": {
-        "numpy._typing._dtype_like._DTypeDict": _TYPEDDICT,
         "numpy._core.records.record": _EXTERNAL_MRO,
         **{f"numpy.distutils.tests.{name}": _STANDALONE for name in (
             "test_ccompiler_opt.FakeCCompilerOpt",
             "test_ccompiler_opt_conf.FakeCCompilerOpt",
             "test_ccompiler_opt_conf._TestConfFeatures")},
     },
-    "pydantic": {"pydantic.fields._FieldInfoInputs": _TYPEDDICT},
+    "pydantic": {},
     "scikit-learn": {
-        **{f"sklearn.externals.array_api_compat.common._typing.{name}": _TYPEDDICT
-           for name in ("DTypesAll", "DTypesIntegral", "DTypesNumeric")},
         "sklearn.gaussian_process.kernels.Hyperparameter": _CALL,
     },
     "requests": {},

@@ -52,6 +52,8 @@ _REGISTER_KINDS = {
     "add_module": MemberKind.SUBMODULE,
     "register_module": MemberKind.SUBMODULE,
 }
+# Calls that can bind an instance member in a method: what a parse may not drop.
+MEMBER_CALLS = frozenset({*_REGISTER_KINDS, "__setattr__", "setattr"})
 _LITERAL_TYPES = {bool: "bool", int: "int", float: "float", str: "str", bytes: "bytes",
                   complex: "complex", type(None): "None"}
 _CONTAINER_TYPES = {nodes.Dict: "dict", nodes.List: "list", nodes.Tuple: "tuple",

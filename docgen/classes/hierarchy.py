@@ -12,6 +12,9 @@ from typing import TypeVar
 from docgen.core.records import ClassDoc, ClassView, InheritedMember, MethodDoc, ResolvedMethod
 
 OBJECT = "builtins.object"
+# A class statement naming one of these (or a TypedDict class) makes a plain dict at run time:
+# Python drops the declared bases from its MRO, which is (cls, dict, object).
+TYPED_DICT_BASES = frozenset({"typing.TypedDict", "typing_extensions.TypedDict"})
 
 T = TypeVar("T", bound=Hashable)
 
@@ -61,6 +64,7 @@ class _Linearizer:
         self.classes = classes
         self.mros: dict[str, tuple[str, ...]] = {}
         self.errors: dict[str, str] = {}
+        self.declared: dict[str, tuple[str, ...]] = {}
 
     def bases_of(self, name: str) -> list[str]:
         cls = self.classes.get(name)
@@ -106,14 +110,25 @@ class _Linearizer:
             self.errors.setdefault(member, f"inheritance cycle: {cycle}")
 
     def _linearize(self, name: str, bases: list[str]) -> tuple[str, ...]:
-        # A base still being linearised (a cycle) counts as itself alone.
-        seqs = [list(self.mros.get(b, (b,))) for b in bases] + [list(bases)]
+        # A base still being linearised (a cycle) counts as itself alone. A TypedDict's
+        # members still come from its declared bases: that order is kept apart.
+        seqs = [list(self.declared.get(b) or self.mros.get(b, (b,))) for b in bases] + \
+            [list(bases)]
         merged = _c3_merge(seqs)
         if merged is None:
             self.errors.setdefault(name, "cannot create a consistent method resolution "
                                    f"order (MRO) for bases {', '.join(bases)}")
             merged = _fallback(seqs)
-        return tuple([name, *[m for m in merged if m not in (OBJECT, name)], OBJECT])
+        order = tuple([name, *[m for m in merged if m not in (OBJECT, name)], OBJECT])
+        if any(b in TYPED_DICT_BASES or b in self.declared for b in bases):
+            self.declared[name] = order
+            return (name, "builtins.dict", OBJECT)
+        return order
+
+    def member_order(self, name: str) -> tuple[str, ...]:
+        """Where members are looked up: the MRO, but a TypedDict's declared bases."""
+        mro = self.mro(name)
+        return self.declared.get(name, mro)
 
 
 def _c3_merge(seqs: list[list[str]]) -> list[str] | None:
@@ -138,46 +153,86 @@ def compute_views(classes: Mapping[str, ClassDoc],
         for base in lin.bases_of(name):
             subclasses.setdefault(base, []).append(name)
     views = {}
+    tables = _MemberTables(classes)
     for name in sorted(classes):
         mro = lin.mro(name)
         views[name] = ClassView(
             qualname=name,
             resolution_order=mro,
             mro_error=lin.errors.get(name),
-            members=_inherited_members(mro, classes),
-            methods=_inherited_methods(mro, classes),
+            members=tables.inherited_members(lin.member_order(name)),
+            methods=tables.inherited_methods(lin.member_order(name)),
             subclasses=tuple(sorted(subclasses.get(name, ()))),
             public_paths=public_paths.get(name, ()),
         )
     return views
 
 
-def _inherited_members(mro: tuple[str, ...],
-                       classes: Mapping[str, ClassDoc]) -> tuple[InheritedMember, ...]:
-    seen: dict[str, InheritedMember] = {}
-    for i, name in enumerate(mro):
-        cls = classes.get(name)
-        if cls is None:
-            continue
-        for member in cls.members:
-            if member.name not in seen:
-                seen[member.name] = InheritedMember(member, is_inherited=i > 0)
-    return tuple(seen.values())
+class _MemberTables:
+    """Members and methods along an MRO. Each class's own entries, wrapped as defined here
+    or as inherited, are built once and shared by every view that reaches the class: on
+    transformers that is millions of wrappers fewer."""
 
+    def __init__(self, classes: Mapping[str, ClassDoc]) -> None:
+        self.classes = classes
+        self._members: dict[tuple[str, bool], tuple[InheritedMember, ...]] = {}
+        self._methods: dict[str, dict[str, MethodDoc]] = {}
+        self._resolved: dict[tuple[str, str, bool, str | None], ResolvedMethod] = {}
+        self._tail_ids: dict[tuple[str, int], int] = {}
+        self._tails: dict[int, dict[str, tuple[str, str | None]]] = {}
 
-def _inherited_methods(mro: tuple[str, ...],
-                       classes: Mapping[str, ClassDoc]) -> tuple[ResolvedMethod, ...]:
-    defined: dict[str, list[int]] = {}
-    by_name: dict[str, dict[str, MethodDoc]] = {}
-    for i, name in enumerate(mro):
-        cls = classes.get(name)
-        by_name[name] = {m.name: m for m in cls.methods} if cls else {}
-        for method_name in by_name[name]:
-            defined.setdefault(method_name, []).append(i)
-    out = []
-    for method_name, positions in defined.items():
-        first = positions[0]
-        method = by_name[mro[first]][method_name]
-        overrides = mro[positions[1]] if len(positions) > 1 else None
-        out.append(ResolvedMethod(method, is_inherited=first > 0, overrides=overrides))
-    return tuple(out)
+    def _wrapped_members(self, name: str, inherited: bool) -> tuple[InheritedMember, ...]:
+        key = (name, inherited)
+        if key not in self._members:
+            cls = self.classes.get(name)
+            self._members[key] = tuple(InheritedMember(m, is_inherited=inherited)
+                                       for m in (cls.members if cls else ()))
+        return self._members[key]
+
+    def inherited_members(self, mro: tuple[str, ...]) -> tuple[InheritedMember, ...]:
+        seen: dict[str, InheritedMember] = {}
+        for i, name in enumerate(mro):
+            for wrapped in self._wrapped_members(name, i > 0):
+                seen.setdefault(wrapped.member.name, wrapped)
+        return tuple(seen.values())
+
+    def _methods_of(self, name: str) -> dict[str, MethodDoc]:
+        if name not in self._methods:
+            cls = self.classes.get(name)
+            self._methods[name] = {m.name: m for m in cls.methods} if cls else {}
+        return self._methods[name]
+
+    def inherited_methods(self, mro: tuple[str, ...]) -> tuple[ResolvedMethod, ...]:
+        """Each method name once, from the first class of `mro` that defines it, with the
+        next class that does (the one it overrides); in order of first appearance."""
+        table = self._definers(mro)
+        out = []
+        for name, (definer, overrides) in table.items():
+            key = (definer, name, definer != mro[0], overrides)
+            if key not in self._resolved:
+                self._resolved[key] = ResolvedMethod(self._methods_of(definer)[name],
+                                                     is_inherited=key[2], overrides=overrides)
+            out.append(self._resolved[key])
+        return tuple(out)
+
+    def _definers(self, mro: tuple[str, ...]) -> dict[str, tuple[str, str | None]]:
+        """name -> (first class defining it, next class defining it) along `mro`, built
+        from the end: MROs share their tails, so each tail's table is built once."""
+        keys = []
+        key = 0  # the empty tail
+        for name in reversed(mro):
+            key = self._tail_ids.setdefault((name, key), len(self._tail_ids) + 1)
+            keys.append((name, key))
+        table: dict[str, tuple[str, str | None]] = {}
+        start = 0
+        for i in range(len(keys) - 1, -1, -1):  # the longest tail already built
+            if keys[i][1] in self._tails:
+                table, start = self._tails[keys[i][1]], i + 1
+                break
+        for name, tail_key in keys[start:]:
+            own = self._methods_of(name)
+            merged = {m: (name, table[m][0] if m in table else None) for m in own}
+            for m, entry in table.items():
+                merged.setdefault(m, entry)
+            table = self._tails[tail_key] = merged
+        return table

@@ -25,12 +25,16 @@ def _builder() -> Any:
 
 
 def parse_module(data: bytes, modname: str, path: str, *,
-                 function_bodies: bool = True) -> nodes.Module:
+                 function_bodies: bool = True,
+                 member_calls: frozenset[str] | None = None) -> nodes.Module:
     """An astroid Module for `data`; raises SourceError(path, line, reason) when it can't.
 
     With `function_bodies=False`, module-level functions keep their signature and docstring
     but lose their body before astroid sees them: the class model never looks inside them,
-    and on all of torch they are most of the code astroid would otherwise convert.
+    and on all of torch they are most of the code astroid would otherwise convert. With
+    `member_calls` too, a method's body keeps only its docstring and the statements that
+    can bind an instance member (an attribute store, or a call of one of `member_calls`,
+    outside nested functions and classes), under the `if`s and loops that hold them.
     """
     text = decode_source(data, path)
     if function_bodies:
@@ -41,6 +45,8 @@ def parse_module(data: bytes, modname: str, path: str, *,
         line = getattr(exc, "lineno", None) or 1
         raise SourceError(path, line, f"syntax error: {getattr(exc, 'msg', exc)}") from exc
     _drop_module_function_bodies(tree)
+    if member_calls is not None:
+        _keep_member_statements(tree, member_calls)
     try:
         import astroid
         from astroid.rebuilder import TreeRebuilder
@@ -96,6 +102,81 @@ def _drop_module_function_bodies(tree: ast.Module) -> None:
                 stack.extend(getattr(node, field, []))
             for handler in getattr(node, "handlers", []):
                 stack.extend(handler.body)
+
+
+_BLOCK_FIELDS = ("body", "orelse", "finalbody")
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+
+
+def _keep_member_statements(tree: ast.Module, calls: frozenset[str]) -> None:
+    stack: list[ast.stmt] = list(tree.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.ClassDef):
+            for stmt in node.body:
+                if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
+                    first = stmt.body[0]
+                    doc = [first] if isinstance(first, ast.Expr) and isinstance(
+                        first.value, ast.Constant) and isinstance(first.value.value, str) else []
+                    stmt.body = [*doc, *_member_statements(stmt.body[len(doc):], calls)] \
+                        or [_stub(stmt.body[-1])]
+            stack.extend(node.body)
+        elif isinstance(node, ast.If | ast.Try | ast.TryStar | ast.With | ast.AsyncWith):
+            for field in _BLOCK_FIELDS:
+                stack.extend(getattr(node, field, []))
+            for handler in getattr(node, "handlers", []):
+                stack.extend(handler.body)
+
+
+def _member_statements(stmts: list[ast.stmt], calls: frozenset[str]) -> list[ast.stmt]:
+    """The statements of `stmts` kept, blocks pruned inside: each node is visited once."""
+    kept = []
+    for stmt in stmts:
+        if isinstance(stmt, _SCOPES):
+            continue
+        blocks = [] if isinstance(stmt, ast.Match) else \
+            [(stmt, f) for f in _BLOCK_FIELDS if getattr(stmt, f, None)] + \
+            [(h, "body") for h in getattr(stmt, "handlers", [])]
+        if not blocks:
+            if _may_bind_member(stmt, calls):
+                kept.append(stmt)
+            continue
+        keep = False
+        for owner, field in blocks:
+            block = getattr(owner, field)
+            inner = _member_statements(block, calls)
+            keep = keep or bool(inner)
+            setattr(owner, field, inner or [_stub(block[-1])])
+        headers = [v for f, v in ast.iter_fields(stmt) if f not in (*_BLOCK_FIELDS, "handlers")]
+        headers += [h.type for h in getattr(stmt, "handlers", []) if h.type is not None]
+        if keep or any(_may_bind_member(n, calls) for v in headers
+                       for n in (v if isinstance(v, list) else [v]) if isinstance(n, ast.AST)):
+            kept.append(stmt)
+    return kept
+
+
+def _may_bind_member(stmt: ast.AST, calls: frozenset[str]) -> bool:
+    """An attribute store or a call of one of `calls` in `stmt`, nested scopes left out."""
+    if isinstance(stmt, _SCOPES):
+        return False
+    stack: list[ast.AST] = [stmt]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store):
+            return True
+        if isinstance(node, ast.Call):
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else \
+                func.id if isinstance(func, ast.Name) else None
+            if name in calls:
+                return True
+        stack.extend(c for c in ast.iter_child_nodes(node) if not isinstance(c, _SCOPES))
+    return False
+
+
+def _stub(last: ast.stmt) -> ast.Pass:
+    return ast.Pass(lineno=last.lineno, col_offset=last.col_offset,
+                    end_lineno=last.end_lineno, end_col_offset=last.end_col_offset)
 
 
 def _build(text: str, modname: str, path: str) -> nodes.Module:

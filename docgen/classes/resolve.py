@@ -34,11 +34,11 @@ def analyze_file(name: str, path: str, data: bytes, distribution: str,
                  is_package: bool) -> ModuleAnalysis:
     """Parse and analyse one file; a file that cannot be read yields one diagnostic."""
     # Imported here: astroid costs half a second to import, and a warm run never needs it.
-    from docgen.classes.analyze import analyze_module
+    from docgen.classes.analyze import MEMBER_CALLS, analyze_module
     from docgen.classes.parse import parse_module
 
     try:
-        tree = parse_module(data, name, path, function_bodies=False)
+        tree = parse_module(data, name, path, function_bodies=False, member_calls=MEMBER_CALLS)
     except SourceError as exc:
         return failed_analysis(name, path, distribution, is_package, exc.line, exc.message)
     except RecursionError:
@@ -136,18 +136,28 @@ class Resolver:
         # (so they do not depend on the path that asked): re-export chains are walked once.
         self._settled: dict[tuple[str, str], Target | None] = {}
         self._cuts = 0
+        # While nothing loads, the names each module could resolve (a superset; None: any)
+        # and, per module, which of its star imports could provide a name: a lookup then
+        # tries those few stars instead of every star (transformers.models has 557).
+        self._candidates: dict[str, frozenset[str] | None] = {}
+        self._star_index: dict[str, dict[str, tuple[str, ...]] | None] = {}
 
     @contextmanager
     def without_loading(self) -> Iterator[None]:
         """Resolve only through modules already analysed: for questions whose answer can
         only lie there (is this name one of our classes?), loading more would be waste."""
         self.loading = False
-        self._settled.clear()  # modules loaded since the last time may change answers
+        self._forget_settled()  # modules loaded since the last time may change answers
         try:
             yield
         finally:
             self.loading = True
-            self._settled.clear()
+            self._forget_settled()
+
+    def _forget_settled(self) -> None:
+        self._settled.clear()
+        self._candidates.clear()
+        self._star_index.clear()
 
     def bindings(self, module: str) -> dict[str, Binding] | None:
         if not self.loading and module not in self._tables and not self.index.is_loaded(module):
@@ -262,14 +272,62 @@ class Resolver:
             return None
         if name in table:
             return table[name]
-        analysis = self._analysis(module)
-        stars = analysis.symbols.star_imports if analysis else ()
-        for star in stars:
+        for star in self._stars_providing(module, name):
             if self._exports(star, name) and self.resolve_in(star, name) is not None:
                 return Binding("import", f"{star}.{name}", 0)
         if self.index.has_module(f"{module}.{name}"):
             return Binding("import", f"{module}.{name}", 0)
         return None
+
+    def _stars_providing(self, module: str, name: str) -> tuple[str, ...]:
+        """The star imports of `module` that could bind `name`, in order: all of them while
+        modules load, else only those whose candidates hold `name`."""
+        analysis = self._analysis(module)
+        stars = analysis.symbols.star_imports if analysis else ()
+        if self.loading or not stars:
+            return stars
+        if module not in self._star_index:
+            self._star_index[module] = self._index_stars(stars)
+        index = self._star_index[module]
+        return stars if index is None else index.get(name, ())
+
+    def _index_stars(self, stars: tuple[str, ...]) -> dict[str, tuple[str, ...]] | None:
+        index: dict[str, list[str]] = {}
+        for star in dict.fromkeys(stars):
+            names = self._candidate_names(star)
+            if names is None:
+                return None
+            for name in names:
+                index.setdefault(name, []).append(star)
+        out = {name: tuple(found) for name, found in index.items()}
+        # A star imported twice is tried twice, as the plain loop would.
+        if len(set(stars)) != len(stars):
+            out = {n: tuple(s for s in stars if s in found) for n, found in out.items()}
+        return out
+
+    def _candidate_names(self, module: str) -> frozenset[str] | None:
+        """Every name `resolve_in(module, name)` could find while nothing loads (a superset:
+        its bindings, its submodules and what its star imports could bind); None: any."""
+        if module in self._candidates:
+            return self._candidates[module]
+        self._candidates[module] = None  # an import cycle reaching back here: assume any
+        names = set(self.index.sources.child_names(module))
+        result: frozenset[str] | None = None
+        table = self.bindings(module)
+        if table is not None:
+            names.update(table)
+            analysis = self._analysis(module)
+            for star in analysis.symbols.star_imports if analysis else ():
+                found = self._candidate_names(star)
+                if found is None:
+                    break
+                names.update(found)
+            else:
+                result = frozenset(names)
+        else:
+            result = frozenset(names)
+        self._candidates[module] = result
+        return result
 
     def _analysis(self, module: str) -> ModuleAnalysis | None:
         if not self.loading and not self.index.is_loaded(module):
@@ -291,8 +349,15 @@ class Resolver:
         if analysis.symbols.exports is not None:
             return list(analysis.symbols.exports)
         names = [n for n, _ in analysis.symbols.bindings if not n.startswith("_")]
-        for star in analysis.symbols.star_imports:
-            names.extend(self.exported_names(star) if (star, "*") not in self._active else [])
+        key = (module, "*")
+        if key in self._active:
+            return names  # star imports in a cycle: each module's own names once
+        self._active.add(key)
+        try:
+            for star in analysis.symbols.star_imports:
+                names.extend(self.exported_names(star))
+        finally:
+            self._active.discard(key)
         return names
 
     def expand(self, module: str, dotted: str,

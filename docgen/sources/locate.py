@@ -520,6 +520,7 @@ class SourceSet:
                 self._index.setdefault(path, tree)
         # Folders that hold Python files somewhere below: namespace packages count as modules.
         self._py_dirs: set[str] = set()
+        self._children: dict[str, frozenset[str]] | None = None
         for path in self._index:
             if path.endswith(".py"):
                 parts = path.split("/")[:-1]
@@ -553,6 +554,16 @@ class SourceSet:
 
     def is_namespace(self, name: str) -> bool:
         return name.replace(".", "/") in self._py_dirs
+
+    def child_names(self, name: str) -> frozenset[str]:
+        """Every `n` for which `name.n` is a module, a package or a namespace package."""
+        if self._children is None:
+            children: dict[str, set[str]] = {}
+            for path in [*self._py_dirs, *(p[:-3] for p in self._index if p.endswith(".py"))]:
+                parent, _, child = path.rpartition("/")
+                children.setdefault(parent, set()).add(child)
+            self._children = {k: frozenset(v) for k, v in children.items()}
+        return self._children.get(name.replace(".", "/"), frozenset())
 
     def modules_under(self, package: str) -> list[str]:
         """Every module of `package` (itself included), sorted by path."""
