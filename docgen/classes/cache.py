@@ -12,10 +12,8 @@ import hashlib
 import logging
 import os
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from docgen.classes.resolve import analyze_file, failed_analysis
 from docgen.core.records import ModuleAnalysis
 from docgen.core.version import __version__
 from docgen.sources.locate import ModuleFile, SourceSet
@@ -78,12 +76,16 @@ class AnalysisCache(BlobStore):
 
 
 def _work(job: tuple[str, str, bytes, str, bool]) -> ModuleAnalysis:
+    from docgen.classes.resolve import analyze_file
+
     return analyze_file(*job)
 
 
 def analyze_many(sources: SourceSet, names: list[str], *, cache: AnalysisCache | None = None,
                  jobs: int = 0) -> Iterator[ModuleAnalysis]:
     """Analyses of `names` in order, from the cache or computed (in parallel when it pays)."""
+    from docgen.classes.resolve import failed_analysis
+
     found: list[ModuleFile] = [f for n in names if (f := sources.find_module(n)) is not None]
     ready: dict[str, ModuleAnalysis] = {}
     todo: list[tuple[str, tuple[str, str, bytes, str, bool]]] = []
@@ -103,6 +105,8 @@ def analyze_many(sources: SourceSet, names: list[str], *, cache: AnalysisCache |
     cores = os.cpu_count() or 1
     workers = min(jobs, cores) if jobs > 0 else cores  # never more processes than cores
     if workers > 1 and len(todo) >= PARALLEL_THRESHOLD:
+        from concurrent.futures import ProcessPoolExecutor
+
         with ProcessPoolExecutor(max_workers=workers) as pool:
             results = list(pool.map(_work, [job for _, job in todo], chunksize=4))
     else:

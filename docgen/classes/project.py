@@ -9,15 +9,18 @@ import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from docgen.classes.cache import AnalysisCache, analyze_many, code_key
 from docgen.classes.hierarchy import compute_views
-from docgen.classes.resolve import ModuleIndex, Resolver, base_expression, resolve_class
 from docgen.core.config import Config
 from docgen.core.errors import ConfigError, FetchError, LookupFailed
 from docgen.core.names import short_name
 from docgen.core.records import ClassDoc, ClassView, Diagnostic, ModuleDoc, Project
 from docgen.sources.locate import SourceSet, open_sources, source_fingerprint
+
+if TYPE_CHECKING:
+    from docgen.classes.resolve import ModuleIndex, Resolver
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +68,8 @@ def _analyse_project(cfg: Config, sources: SourceSet, cache: AnalysisCache | Non
     say = progress or (lambda _msg: None)
     selected = _selected_modules(cfg, sources)
     say(f"analysing {len(selected)} modules")
+    from docgen.classes.resolve import ModuleIndex, Resolver  # not needed on a cache hit
+
     index = ModuleIndex(sources, cache.get if cache else None, cache.put if cache else None)
     for analysis in analyze_many(sources, selected, cache=cache, jobs=jobs):
         index.add(analysis)
@@ -102,6 +107,8 @@ def _selected_modules(cfg: Config, sources: SourceSet) -> list[str]:
 def _resolve_all(selected: list[str], index: ModuleIndex, resolver: Resolver,
                  module_root: str) -> dict[str, ClassDoc]:
     """Selected classes resolved, plus the context classes their bases reach (not selected)."""
+    from docgen.classes.resolve import base_expression, resolve_class
+
     module_memo: dict[str, bool] = {}
 
     def is_module(qualname: str, depth: int = 0) -> bool:

@@ -22,16 +22,18 @@ log = logging.getLogger("docgen")
 def cmd_show(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from docgen.changes.snapshot import view_to_json
     from docgen.classes.project import find_view
-    from docgen.core.jsonio import dumps
-    from docgen.show.terminal import render_class
 
     project = load_from_args(args, Console(stderr=True))
     view = find_view(project, args.cls)
     if args.json:
+        from docgen.changes.snapshot import view_to_json
+        from docgen.core.jsonio import dumps
+
         sys.stdout.write(dumps(view_to_json(project, view)))
     else:
+        from docgen.show.terminal import render_class
+
         Console().print(render_class(project, view, inherited=not args.own))
     return strict_exit(args, project)
 

@@ -133,7 +133,9 @@ def load_from_args(args: argparse.Namespace, console: Console | None = None) -> 
 
     cfg = config_from_args(args)
     cache = None if args.no_cache else AnalysisCache(cache_dir())
-    status = console.status("analysing") if console is not None and not args.quiet else None
+    # A spinner only where someone watches it (it runs a refresh thread).
+    status = (console.status("analysing") if console is not None and console.is_terminal
+              and not args.quiet else None)
     if status is not None:
         with status:
             project = load_project(cfg, cache=cache, jobs=args.jobs,

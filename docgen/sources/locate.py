@@ -7,6 +7,7 @@ hands out their bytes. Wheels are read straight from the zip archive, never extr
 from __future__ import annotations
 
 import email.parser
+import functools
 import importlib.metadata
 import io
 import logging
@@ -19,7 +20,7 @@ import tempfile
 import tokenize
 import zipfile
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -462,8 +463,27 @@ def _installed_provider(import_name: str) -> str | None:
     environment's metadata (top_level.txt / RECORD), nothing imported."""
     if find_installed(import_name) is not None:
         return import_name
-    providers = importlib.metadata.packages_distributions().get(import_name, [])
+    if not _on_import_path(import_name):
+        return None  # no file of that name on sys.path: no distribution can provide it
+    providers = _packages_distributions().get(import_name, [])
     return sorted(providers)[0] if providers else None
+
+
+def _on_import_path(import_name: str) -> bool:
+    """Whether anything on the import path would provide `import_name`: the finders are asked
+    where it is (nothing is imported, a top-level spec runs no code), which takes
+    milliseconds where reading every distribution's RECORD takes most of a second."""
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(import_name) is not None
+    except (ImportError, ValueError):
+        return True  # cannot tell: ask the metadata
+
+
+@functools.lru_cache(maxsize=1)
+def _packages_distributions() -> Mapping[str, list[str]]:
+    return importlib.metadata.packages_distributions()
 
 
 def _cached_provider(import_name: str) -> SourceSpec | None:
