@@ -499,6 +499,9 @@ def test_cli_json_and_table(capsys: pytest.CaptureFixture[str],
     assert main(["summary", "--input", "1,3,64,64", "--offline"]) == 0
     out = capsys.readouterr().out
     assert "features.0" in out and "Total params" in out and "Conv2d" in out
+    # float32 parameters: 2**20-byte MiB and 10**6-byte MB, each labelled as what it is
+    assert main(["summary", "--offline"]) == 0
+    assert "233.08 MiB (244.40 MB)" in capsys.readouterr().out
 
 
 @pytest.mark.wheels

@@ -310,7 +310,8 @@ def _totals_text(summary: ModelSummary) -> str:
         f"Buffers (numel):   {format_count(summary.total_buffers)}",
         f"Total MACs:        {format_total(summary, 'macs')}"
         + ("" if macs is None else f" ({macs / 1e9:.3f} G)"),
-        "Params size (MB):  " + ("?" if mem is None else f"{mem / 2**20:.2f}"),
+        "Params size:       " + ("?" if mem is None
+                                 else f"{mem / 2**20:.2f} MiB ({mem / 1e6:.2f} MB)"),
         f"Output shape:      {format_shape(summary.output_shapes)}",
     ])
 
