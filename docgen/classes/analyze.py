@@ -571,15 +571,9 @@ def _known_prefix(node: nodes.NodeNG, ctx: _ModuleContext) -> tuple[str, bool]:
 
 
 def _format_kwargs(call: nodes.Call, ctx: _ModuleContext) -> dict[str, str] | None:
-    kwargs: dict[str, str] = {}
-    for kw in call.keywords or []:
-        if kw.arg is None and isinstance(kw.value, nodes.Name) and kw.value.name in ctx.constants:
-            kwargs.update(ctx.constants[kw.value.name])
-        elif kw.arg is not None and _is_str(kw.value):
-            kwargs[kw.arg] = kw.value.value
-        else:
-            return None
-    return kwargs
+    """The keyword values of a `.format(...)` call when every one is literal here."""
+    kwargs, all_known = _partial_format_kwargs(call, ctx)
+    return kwargs if all_known else None
 
 
 def _before_first_field(template: str) -> str:
