@@ -15,6 +15,7 @@ from dataclasses import replace
 
 from astroid import nodes
 
+from docgen.classes.conditions import UNKNOWN, StaticScope
 from docgen.classes.roles import group_of
 from docgen.core.escape import clip
 from docgen.core.records import (
@@ -630,9 +631,12 @@ class _SymbolCollector:
     """The bindings of a module (or class body) as Python leaves them after running it.
 
     A later statement rebinds a name (`from .x import Base` then `class Base:`), except that
-    an opaque value (`Base = wrap(Base)`) never hides a binding that says more. Of branches
-    of which one runs (if/elif/else, try/except), the first that binds a name wins; under
-    `if TYPE_CHECKING:` the else branch is the one that runs.
+    an opaque value (`Base = wrap(Base)`) never hides a binding that says more. An `if` whose
+    test is decided statically (conditions.py) runs its one branch. Of branches of which one
+    runs otherwise (if/elif/else, try/except), the first that binds a name wins; under
+    `if TYPE_CHECKING:` the else branch is the one that runs. Names bound to values known
+    statically are kept for later tests: after an undecided `if`, only where every branch
+    agrees; after a `try`, as its body left them (docgen's assumption: imports succeed).
     """
 
     def __init__(self, ctx: _ModuleContext, prefix: str | None = None, *,
@@ -643,8 +647,10 @@ class _SymbolCollector:
         self.bindings: dict[str, Binding] = {}
         self.stars: list[str] = []
         self.exported: list[str] | None = None
+        self.static = StaticScope(ctx.name, ctx.is_package)
 
     def bind(self, name: str, kind: str, target: str, line: int) -> None:
+        self.static.constants.pop(name, None)
         old = self.bindings.get(name)
         if kind == "value" and old is not None and old.kind != "value":
             return
@@ -654,27 +660,38 @@ class _SymbolCollector:
         for stmt in stmts:
             self.add(stmt)
 
-    def add_branches(self, branches: list[list[nodes.NodeNG]]) -> None:
-        """Alternatives of which one runs, most likely first."""
+    def add_branches(self, branches: list[list[nodes.NodeNG]], *,
+                     first_runs: bool = False) -> None:
+        """Alternatives of which one runs, most likely first (`first_runs`: assumed to)."""
         before = self.bindings
+        constants_before = self.static.constants
         merged = dict(before)
         taken: set[str] = set()
+        outcomes = []
         for stmts in branches:
             self.bindings = dict(before)
+            self.static.constants = dict(constants_before)
             self.add_block(stmts)
             changed = {n: b for n, b in self.bindings.items() if before.get(n) is not b}
             merged.update({n: b for n, b in changed.items() if n not in taken})
             taken.update(changed)
+            outcomes.append(self.static.constants)
         self.bindings = merged
+        self.static.constants = outcomes[0] if first_runs else _agreed(outcomes)
 
     def add(self, stmt: nodes.NodeNG) -> None:
         line = stmt.lineno or 0
         if isinstance(stmt, nodes.If):
             branches = [stmt.body, stmt.orelse]
-            self.add_branches(branches[::-1] if _is_type_checking(stmt.test) else branches)
+            # A TYPE_CHECKING block still names what annotations mean: kept, second.
+            truth = None if _is_type_checking(stmt.test) else self.static.truth(stmt.test)
+            if truth is not None:
+                self.add_block(stmt.body if truth else stmt.orelse)
+            else:
+                self.add_branches(branches[::-1] if _is_type_checking(stmt.test) else branches)
         elif isinstance(stmt, nodes.Try):
             self.add_branches([[*stmt.body, *stmt.orelse],
-                               *(handler.body for handler in stmt.handlers)])
+                               *(handler.body for handler in stmt.handlers)], first_runs=True)
             self.add_block(stmt.finalbody)
         elif isinstance(stmt, nodes.With):
             self.add_block(stmt.body)
@@ -715,10 +732,20 @@ class _SymbolCollector:
             self.exported = _literal_strings(value) if value else self.exported
             return
         dotted = _dotted(value) if value is not None else None
+        known = self.static.value(value) if value is not None else UNKNOWN
         if dotted and _IDENT.match(dotted):
             self.bind(name, "alias", dotted, line)
         else:
             self.bind(name, "value", f"{self.prefix}.{name}", line)
+        if known is not UNKNOWN:
+            self.static.constants[name] = known
+
+
+def _agreed(outcomes: list[dict[str, object]]) -> dict[str, object]:
+    """The statically known names every branch left with the same value."""
+    first, *rest = outcomes
+    return {n: v for n, v in first.items()
+            if all(n in o and type(o[n]) is type(v) and o[n] == v for o in rest)}
 
 
 def _is_type_checking(test: nodes.NodeNG) -> bool:
