@@ -15,6 +15,15 @@ OBJECT = "builtins.object"
 # A class statement naming one of these (or a TypedDict class) makes a plain dict at run time:
 # Python drops the declared bases from its MRO, which is (cls, dict, object).
 TYPED_DICT_BASES = frozenset({"typing.TypedDict", "typing_extensions.TypedDict"})
+# A class statement naming one of these makes a tuple subclass: (cls, tuple, object).
+NAMED_TUPLE_BASES = frozenset({"typing.NamedTuple", "typing_extensions.NamedTuple"})
+# The direct bases of external classes whose source docgen does not read but whose place
+# changes where in-package classes land (a facts table, kept to what Python 3.11 runs:
+# typing_extensions defines its own Protocol there).
+EXTERNAL_BASES: Mapping[str, tuple[str, ...]] = {
+    "typing.Protocol": ("typing.Generic",),
+    "typing_extensions.Protocol": ("typing.Generic",),
+}
 
 T = TypeVar("T", bound=Hashable)
 
@@ -69,10 +78,12 @@ class _Linearizer:
     def bases_of(self, name: str) -> list[str]:
         cls = self.classes.get(name)
         if cls is None:
-            return []
+            return list(EXTERNAL_BASES.get(name, ()))
         out = []
         for base in cls.bases:
             key = base.target or base.path or base.text
+            if key in NAMED_TUPLE_BASES:
+                key = "builtins.tuple"
             if key not in (OBJECT, "object") and key not in out:
                 out.append(key)
         return out
