@@ -15,14 +15,18 @@ from dataclasses import replace
 
 from astroid import nodes
 
-from docgen.classes.conditions import UNKNOWN, StaticScope
+from docgen.classes.branches import UNKNOWN, unknown_names
+from docgen.classes.conditions import StaticScope
 from docgen.classes.roles import group_of
 from docgen.core.escape import clip
 from docgen.core.records import (
     AssignmentDoc,
+    BaseCall,
     BaseRef,
     Binding,
+    BranchChoice,
     ClassDoc,
+    ClassFactory,
     Diagnostic,
     DocstringDoc,
     Location,
@@ -209,11 +213,21 @@ def _analyze_class(node: nodes.ClassDef, ctx: _ModuleContext, qualname: str) -> 
         module=ctx.name,
         name=node.name,
         location=ctx.loc(node),
-        bases=tuple(BaseRef(text=b.as_string(), target=None) for b in node.bases),
+        bases=tuple(_base_ref(b) for b in node.bases),
         docstring=doc,
         members=members.result(constants),
         methods=tuple(sorted(methods.values(), key=lambda m: (m.location.line, m.name))),
     )
+
+
+def _base_ref(node: nodes.NodeNG) -> BaseRef:
+    """A base as written; a call (`namedtuple("P", "x y")`) described for resolve.py."""
+    text = node.as_string()
+    if not isinstance(node, nodes.Call) or _dotted(node.func) is None:
+        return BaseRef(text=text, target=None)
+    args = tuple(_dotted(a) or "" for a in node.args)
+    name = node.args[0].value if node.args and _is_str(node.args[0]) else None
+    return BaseRef(text=text, target=None, call=BaseCall(_dotted(node.func) or "", args, name))
 
 
 def _replace_overloads(m: MethodDoc, variants: tuple[str, ...]) -> MethodDoc:
@@ -648,6 +662,7 @@ class _SymbolCollector:
         self.stars: list[str] = []
         self.exported: list[str] | None = None
         self.static = StaticScope(ctx.name, ctx.is_package)
+        self.choices: list[BranchChoice] = []
 
     def bind(self, name: str, kind: str, target: str, line: int) -> None:
         self.static.constants.pop(name, None)
@@ -660,14 +675,16 @@ class _SymbolCollector:
         for stmt in stmts:
             self.add(stmt)
 
-    def add_branches(self, branches: list[list[nodes.NodeNG]], *,
-                     first_runs: bool = False) -> None:
-        """Alternatives of which one runs, most likely first (`first_runs`: assumed to)."""
+    def add_branches(self, branches: list[list[nodes.NodeNG]], *, first_runs: bool = False,
+                     ) -> list[tuple[dict[str, Binding], dict[str, object]]]:
+        """Alternatives of which one runs, most likely first (`first_runs`: assumed to);
+        returns what each branch bound, and the constants it left."""
         before = self.bindings
         constants_before = self.static.constants
         merged = dict(before)
         taken: set[str] = set()
         outcomes = []
+        bound = []
         for stmts in branches:
             self.bindings = dict(before)
             self.static.constants = dict(constants_before)
@@ -676,8 +693,10 @@ class _SymbolCollector:
             merged.update({n: b for n, b in changed.items() if n not in taken})
             taken.update(changed)
             outcomes.append(self.static.constants)
+            bound.append((changed, self.static.constants))
         self.bindings = merged
         self.static.constants = outcomes[0] if first_runs else _agreed(outcomes)
+        return bound
 
     def add(self, stmt: nodes.NodeNG) -> None:
         line = stmt.lineno or 0
@@ -687,11 +706,18 @@ class _SymbolCollector:
             truth = None if _is_type_checking(stmt.test) else self.static.truth(stmt.test)
             if truth is not None:
                 self.add_block(stmt.body if truth else stmt.orelse)
+            elif _is_type_checking(stmt.test):
+                self.add_branches(branches[::-1])
             else:
-                self.add_branches(branches[::-1] if _is_type_checking(stmt.test) else branches)
+                outcomes = self.add_branches(branches)
+                self.add_choice(self.static.test(stmt.test), outcomes)
         elif isinstance(stmt, nodes.Try):
-            self.add_branches([[*stmt.body, *stmt.orelse],
-                               *(handler.body for handler in stmt.handlers)], first_runs=True)
+            outcomes = self.add_branches([[*stmt.body, *stmt.orelse],
+                                          *(handler.body for handler in stmt.handlers)],
+                                         first_runs=True)
+            imports = self.imports_of(stmt.body)
+            if imports and stmt.handlers:
+                self.add_choice(("importable", imports), outcomes[:2])
             self.add_block(stmt.finalbody)
         elif isinstance(stmt, nodes.With):
             self.add_block(stmt.body)
@@ -712,6 +738,29 @@ class _SymbolCollector:
         elif isinstance(stmt, nodes.AugAssign) and isinstance(stmt.target, nodes.AssignName) \
                 and stmt.target.name == "__all__" and self.exported is not None:
             self.exported = self.exported + _literal_strings(stmt.value)
+
+    def add_choice(self, test: tuple[object, ...] | None,
+                   outcomes: list[tuple[dict[str, Binding], dict[str, object]]]) -> None:
+        """Keep an undecided branch for resolve.py, when its test names things elsewhere."""
+        (then, then_constants), (otherwise, otherwise_constants) = outcomes
+        if test is None or not unknown_names(test) or not (then or otherwise
+                                                          or then_constants != otherwise_constants):
+            return
+        self.choices.append(BranchChoice(
+            test, tuple(sorted(then.items())), tuple(sorted(otherwise.items())),
+            tuple(sorted(then_constants.items())), tuple(sorted(otherwise_constants.items()))))
+
+    def imports_of(self, stmts: list[nodes.NodeNG]) -> tuple[tuple[str, str | None], ...]:
+        """The modules (and names from them) the import statements of `stmts` need."""
+        found: list[tuple[str, str | None]] = []
+        for stmt in stmts:
+            if isinstance(stmt, nodes.Import):
+                found.extend((modname, None) for modname, _ in stmt.names)
+            elif isinstance(stmt, nodes.ImportFrom):
+                base = _absolute(stmt.modname, stmt.level or 0, self.ctx)
+                if base:
+                    found.extend((base, None if n == "*" else n) for n, _ in stmt.names)
+        return tuple(found)
 
     def add_import_from(self, stmt: nodes.ImportFrom, line: int) -> None:
         base = _absolute(stmt.modname, stmt.level or 0, self.ctx)
@@ -764,7 +813,48 @@ def _symbol_table(tree: nodes.Module, ctx: _ModuleContext) -> SymbolTable:
         bindings=tuple(sorted(collector.bindings.items())),
         star_imports=tuple(collector.stars),
         exports=tuple(collector.exported) if collector.exported is not None else None,
+        factories=tuple(sorted(_factories(tree.body, ctx.name))),
+        constants=tuple(sorted(collector.static.constants.items())),
+        choices=tuple(collector.choices),
     )
+
+
+def _factories(stmts: list[nodes.NodeNG], prefix: str) -> Iterator[tuple[str, ClassFactory]]:
+    """Functions and methods (top level, in classes, under if/try) that make a class."""
+    for stmt in stmts:
+        if isinstance(stmt, nodes.FunctionDef):
+            factory = _factory(stmt)
+            if factory is not None:
+                yield f"{prefix}.{stmt.name}", factory
+        elif isinstance(stmt, nodes.ClassDef):
+            yield from _factories(stmt.body, f"{prefix}.{stmt.name}")
+        elif isinstance(stmt, nodes.If | nodes.Try):
+            yield from _factories([*stmt.body, *stmt.orelse, *getattr(stmt, "finalbody", []),
+                                   *(s for h in getattr(stmt, "handlers", []) for s in h.body)],
+                                  prefix)
+
+
+def _factory(func: nodes.FunctionDef) -> ClassFactory | None:
+    """`return type(name, (cls, Mixin), namespace)`: every such return makes the same bases."""
+    made: set[tuple[tuple[str, ...], str | None]] = set()
+    for ret in func.nodes_of_class(nodes.Return, skip_klass=(nodes.FunctionDef, nodes.ClassDef,
+                                                             nodes.Lambda)):
+        call = ret.value
+        if not (isinstance(call, nodes.Call) and _dotted(call.func) == "type"
+                and len(call.args) == 3 and isinstance(call.args[1], nodes.Tuple)):
+            continue
+        bases = tuple(_dotted(b) or "" for b in call.args[1].elts)
+        if "" in bases:
+            return None  # a base docgen cannot name
+        name = call.args[0]
+        made.add((bases, name.name if isinstance(name, nodes.Name) else None))
+    if len(made) != 1:
+        return None
+    (bases, name_param), = made
+    params = tuple(a.name for a in [*(func.args.posonlyargs or []), *(func.args.args or [])])
+    is_classmethod = "classmethod" in {d.rsplit(".", 1)[-1] for d in _decorator_names(func)}
+    return ClassFactory(params, bases, is_classmethod,
+                        name_param if name_param in params else None)
 
 
 def _absolute(modname: str | None, level: int, ctx: _ModuleContext) -> str | None:

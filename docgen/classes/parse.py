@@ -35,8 +35,13 @@ def parse_module(data: bytes, modname: str, path: str, *,
     `member_calls` too, a method's body keeps only its docstring and the statements that
     can bind an instance member (an attribute store, or a call of one of `member_calls`,
     outside nested functions and classes), under the `if`s and loops that hold them.
+    Either way a `return type(name, bases, namespace)` stays: it makes a class factory.
     """
     text = decode_source(data, path)
+    if path.endswith(".pyx"):  # an extension module's Cython source (sources/locate.py)
+        from docgen.classes.cython import cython_as_python
+
+        text = cython_as_python(text)
     if function_bodies:
         return _build(text, modname, path)
     try:
@@ -90,8 +95,9 @@ def _drop_module_function_bodies(tree: ast.Module) -> None:
         node = stack.pop()
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             first = node.body[0]
-            keep = [first] if isinstance(first, ast.Expr) and isinstance(
+            keep: list[ast.stmt] = [first] if isinstance(first, ast.Expr) and isinstance(
                 first.value, ast.Constant) and isinstance(first.value.value, str) else []
+            keep += [s for s in node.body[len(keep):] if _returns_made_class(s)]
             if len(node.body) > len(keep):
                 last = node.body[-1]
                 stub = ast.Pass(lineno=last.lineno, col_offset=last.col_offset,
@@ -138,7 +144,7 @@ def _member_statements(stmts: list[ast.stmt], calls: frozenset[str]) -> list[ast
             [(stmt, f) for f in _BLOCK_FIELDS if getattr(stmt, f, None)] + \
             [(h, "body") for h in getattr(stmt, "handlers", [])]
         if not blocks:
-            if _may_bind_member(stmt, calls):
+            if _may_bind_member(stmt, calls) or _returns_made_class(stmt):
                 kept.append(stmt)
             continue
         keep = False
@@ -172,6 +178,13 @@ def _may_bind_member(stmt: ast.AST, calls: frozenset[str]) -> bool:
                 return True
         stack.extend(c for c in ast.iter_child_nodes(node) if not isinstance(c, _SCOPES))
     return False
+
+
+def _returns_made_class(stmt: ast.stmt) -> bool:
+    """`return type(name, bases, namespace)`: what makes a function a class factory."""
+    value = stmt.value if isinstance(stmt, ast.Return) else None
+    return isinstance(value, ast.Call) and isinstance(value.func, ast.Name) \
+        and value.func.id == "type" and len(value.args) == 3
 
 
 def _stub(last: ast.stmt) -> ast.Pass:

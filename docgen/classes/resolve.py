@@ -13,11 +13,15 @@ import logging
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from typing import Any
 
+from docgen.classes.branches import UNKNOWN, truth
+from docgen.classes.made import make_base_class
 from docgen.core.errors import SourceError
 from docgen.core.records import (
     BaseRef,
     Binding,
+    BranchChoice,
     ClassDoc,
     Diagnostic,
     MemberDoc,
@@ -29,6 +33,8 @@ from docgen.core.records import (
 from docgen.sources.locate import ModuleFile, SourceSet
 
 log = logging.getLogger(__name__)
+
+_MAX_IMPORT_HOPS = 16
 
 def analyze_file(name: str, path: str, data: bytes, distribution: str,
                  is_package: bool) -> ModuleAnalysis:
@@ -167,10 +173,89 @@ class Resolver:
             if analysis is None:
                 self._tables[module] = None
             else:
-                self._tables[module] = dict(analysis.symbols.bindings)
+                self._tables[module] = self._decide_choices(analysis)
                 for cls in analysis.module.classes:
                     self._classes[cls.qualname] = cls
         return self._tables[module]
+
+    def _decide_choices(self, analysis: ModuleAnalysis) -> dict[str, Binding]:
+        """A module's bindings with each `if` it left open decided where the names its
+        test reads are constants of the modules that bind them (`HAS_CYEXTENSION`)."""
+        table = dict(analysis.symbols.bindings)
+        module = analysis.module.name
+        for choice in analysis.symbols.choices:
+            holds = self._holds(module, choice, 0)
+            if holds is None:
+                continue
+            chosen, dropped = (choice.then, choice.otherwise) if holds else \
+                (choice.otherwise, choice.then)
+            by_name = dict(chosen)
+            for name, binding in (*chosen, *dropped):
+                # Only where the `if` decided the final binding (no later statement did).
+                if name in by_name and table.get(name) == binding:
+                    table[name] = by_name[name]
+        return table
+
+    def _holds(self, module: str, choice: BranchChoice, depth: int) -> bool | None:
+        return truth(choice.test, lambda name: self.constant(module, name, depth),
+                     self._importable)
+
+    def _importable(self, module: str, name: str | None) -> bool:
+        """Whether `from module import name` (or `import module`) works, judged by the
+        sources read; a module of no tree read (the standard library) is assumed to."""
+        found = self.index.sources.provides(module)
+        if found is None:
+            return True
+        if not found or name is None:
+            return found
+        if self.index.sources.provides(f"{module}.{name}"):
+            return True
+        if not self.index.has_module(module):
+            return True  # an extension module: its names are not known here
+        key = (module, f"importable {name}")
+        if key in self._active:
+            return True
+        self._active.add(key)
+        try:
+            return self._lookup(module, name) is not None
+        finally:
+            self._active.discard(key)
+
+    def constant(self, module: str, dotted: str, depth: int = 0) -> Any:
+        """The statically known value `dotted` has in `module` (a literal it binds, or one
+        it imports from a module that binds it), or UNKNOWN."""
+        analysis = self._analysis(module)
+        if analysis is None or depth > _MAX_IMPORT_HOPS:
+            return UNKNOWN
+        constants = dict(analysis.symbols.constants)
+        for choice in reversed(analysis.symbols.choices):
+            then, otherwise = dict(choice.then_constants), dict(choice.otherwise_constants)
+            if dotted not in then and dotted not in otherwise:
+                continue
+            merged = constants.get(dotted, UNKNOWN)
+            if merged is not UNKNOWN and all(  # a later statement set it: that value holds
+                    merged != v or type(merged) is not type(v)
+                    for v in (then.get(dotted, UNKNOWN), otherwise.get(dotted, UNKNOWN))):
+                break
+            holds = self._holds(module, choice, depth + 1)
+            if holds is not None:
+                return (then if holds else otherwise).get(dotted, UNKNOWN)
+            break
+        if dotted in constants:
+            return constants[dotted]
+        head, _, rest = dotted.partition(".")
+        binding = dict(analysis.symbols.bindings).get(head)
+        if binding is None or binding.kind != "import":
+            return UNKNOWN
+        path = f"{binding.target}.{rest}" if rest else binding.target
+        owner, _, name = path.rpartition(".")
+        if not owner or not self.index.has_module(owner):
+            return UNKNOWN
+        return self.constant(owner, name, depth + 1)
+
+    def add_class(self, cls: ClassDoc) -> None:
+        """A class no module statement defines (made by a call), found by `find_class`."""
+        self._classes.setdefault(cls.qualname, cls)
 
     def find_class(self, qualname: str) -> ClassDoc | None:
         """The class defined at `qualname`, loading its module if needed."""
@@ -431,6 +516,13 @@ def base_expression(text: str) -> str:
 
 
 def _resolve_base(base: BaseRef, cls: ClassDoc, resolver: Resolver) -> BaseRef:
+    if base.target is not None or base.path is not None:
+        return base  # a made class's bases come resolved (made.py)
+    if base.call is not None:
+        made = make_base_class(cls, base, resolver)
+        if made is not None:
+            resolver.add_class(made)
+            return BaseRef(base.text, made.qualname, made.qualname)
     dotted = base_expression(base.text)
     if not dotted.replace(".", "").replace("_", "").isalnum():
         return BaseRef(base.text, None, None)

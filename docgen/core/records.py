@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 
 class MemberKind(StrEnum):
@@ -72,16 +73,43 @@ class DistributionInfo:
 
 
 @dataclass(frozen=True)
+class BaseCall:
+    """A base written as a call (`namedtuple("Row", "a b")`, `Base.from_queryset(QuerySet)`):
+    the callee and the positional arguments as dotted text ("" for anything else), and the
+    first argument when it is a string literal (the class name namedtuple and type take)."""
+
+    callee: str
+    args: tuple[str, ...]
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class ClassFactory:
+    """A function or method that returns `type(name, (bases...), namespace)`.
+
+    `params` are its positional parameter names (`cls` first for a classmethod), `bases` the
+    tuple's items as dotted text, `name_param` the parameter passed as the name, if any."""
+
+    params: tuple[str, ...]
+    bases: tuple[str, ...]
+    is_classmethod: bool = False
+    name_param: str | None = None
+
+
+@dataclass(frozen=True)
 class BaseRef:
     """A base class as written, and the qualified class it resolved to (None: external).
 
     `path` is the dotted name the text points at once imports are expanded
     (`torch._C.TensorBase`, `typing.Generic`), known even when no source defines it.
+    `call` describes a base written as a call until resolution replaces it by the class
+    the call makes.
     """
 
     text: str
     target: str | None
     path: str | None = None
+    call: BaseCall | None = None
 
 
 @dataclass(frozen=True)
@@ -185,6 +213,26 @@ class SymbolTable:
     bindings: tuple[tuple[str, Binding], ...]
     star_imports: tuple[str, ...]
     exports: tuple[str, ...] | None  # __all__, when it is a literal
+    # Functions and methods (by qualified name) that return a class made by `type(...)`.
+    factories: tuple[tuple[str, ClassFactory], ...] = ()
+    # Names bound to values known statically (literals), as the module leaves them.
+    constants: tuple[tuple[str, Any], ...] = ()
+    # Module-level `if`s whose test reads names bound elsewhere: decided by resolve.py.
+    choices: tuple[BranchChoice, ...] = ()
+
+
+@dataclass(frozen=True)
+class BranchChoice:
+    """An `if` (or a `try` whose body imports from the sources read) one module cannot
+    decide alone: its test (classes/branches.py's data form) and the bindings its branches
+    make (`otherwise`: the else branch, or the first `except` handler)."""
+
+    test: tuple[Any, ...]
+    then: tuple[tuple[str, Binding], ...]
+    otherwise: tuple[tuple[str, Binding], ...]
+    # The statically known values each branch leaves its names with.
+    then_constants: tuple[tuple[str, Any], ...] = ()
+    otherwise_constants: tuple[tuple[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)

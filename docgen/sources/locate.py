@@ -541,6 +541,9 @@ class SourceSet:
         # Folders that hold Python files somewhere below: namespace packages count as modules.
         self._py_dirs: set[str] = set()
         self._children: dict[str, frozenset[str]] | None = None
+        self._cython = _cython_modules(self._index)
+        self._compiled = frozenset(_extension_stem(p) for p in self._index
+                                   if p.endswith((".so", ".pyd")))
         for path in self._index:
             if path.endswith(".py"):
                 parts = path.split("/")[:-1]
@@ -565,11 +568,29 @@ class SourceSet:
         return sorted(p for p in self._index if p.startswith(prefix) and p.endswith(suffix))
 
     def find_module(self, name: str) -> ModuleFile | None:
+        """The module's Python source; for an extension module built by Cython from a
+        `.pyx` shipped beside it, that `.pyx` (docgen assumes compiled extensions load)."""
         base = name.replace(".", "/")
         for path, is_pkg in ((f"{base}/__init__.py", True), (f"{base}.py", False)):
             tree = self._index.get(path)
             if tree is not None:
                 return ModuleFile(name, path, tree, is_pkg)
+        if base in self._cython:
+            path = f"{base}.pyx"
+            return ModuleFile(name, path, self._index[path], False)
+        return None
+
+    def provides(self, name: str) -> bool | None:
+        """Whether importing module `name` finds it here (Python source, an extension
+        module, a namespace package); None for a module of no tree read (its top-level
+        package is not here: the standard library, another distribution)."""
+        base = name.replace(".", "/")
+        if self.find_module(name) is not None or self.is_namespace(name) \
+                or base in self._compiled:
+            return True
+        top = base.split("/", 1)[0]
+        if top in self._py_dirs or top in self._compiled or f"{top}.py" in self._index:
+            return False
         return None
 
     def is_namespace(self, name: str) -> bool:
@@ -579,7 +600,8 @@ class SourceSet:
         """Every `n` for which `name.n` is a module, a package or a namespace package."""
         if self._children is None:
             children: dict[str, set[str]] = {}
-            for path in [*self._py_dirs, *(p[:-3] for p in self._index if p.endswith(".py"))]:
+            for path in [*self._py_dirs, *(p[:-3] for p in self._index if p.endswith(".py")),
+                         *self._cython]:
                 parent, _, child = path.rpartition("/")
                 children.setdefault(parent, set()).add(child)
             self._children = {k: frozenset(v) for k, v in children.items()}
@@ -591,7 +613,9 @@ class SourceSet:
         if found is not None and not found.is_package:
             return [package]
         names = []
-        for path in self.files_under(package.replace(".", "/"), ".py"):
+        prefix = package.replace(".", "/")
+        for path in [*self.files_under(prefix, ".py"),
+                     *(f"{b}.py" for b in self._cython if b.startswith(f"{prefix}/"))]:
             parts = path[:-3].split("/")
             if parts[-1] == "__init__":
                 parts.pop()
@@ -600,6 +624,26 @@ class SourceSet:
         if found is not None and package not in names:
             names.insert(0, package)
         return sorted(set(names), key=lambda n: n.replace(".", "/"))
+
+
+def _extension_stem(path: str) -> str:
+    """`pkg/mod` of an extension module file `pkg/mod.cpython-311-x86_64-linux-gnu.so`."""
+    folder, _, file = path.rpartition("/")
+    stem = file.split(".", 1)[0]
+    return f"{folder}/{stem}" if folder else stem
+
+
+def _cython_modules(paths: Iterable[str]) -> frozenset[str]:
+    """`pkg/mod` for every extension module (`mod.cpython-311-x86_64-linux-gnu.so`,
+    `mod.pyd`, ...) shipped with its Cython source `mod.pyx` and no `mod.py`."""
+    present = set(paths)
+    found = set()
+    for path in present:
+        if path.endswith((".so", ".pyd")):
+            stem = _extension_stem(path)
+            if f"{stem}.pyx" in present and f"{stem}.py" not in present:
+                found.add(stem)
+    return frozenset(found)
 
 
 def open_sources(names: Iterable[str], overrides: Iterable[SourceSpec] = (), *,

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from docgen.classes.project import load_project
-from docgen.classes.resolve import ModuleIndex, Resolver
+from docgen.classes.resolve import ModuleIndex, Resolver, base_expression
 from docgen.core.config import Config
 from docgen.core.records import Project
 from docgen.sources.locate import SourceSet, SourceSpec, fetch_requirement, open_source
@@ -68,14 +68,19 @@ def compare_mros(pkg: OraclePackage, runtime: Mapping[str, list[str]],
 
     A runtime name is mapped to the class docgen resolves that dotted path to (numpy's
     `numpy.ma.MaskedArray` is `numpy.ma.core.MaskedArray`). An in-package class with no
-    Python source (compiled: `numpy.ndarray`; made by a call: a namedtuple's base) is
-    NO_SOURCE on both sides: the runtime and docgen name such classes differently, so only
-    their place in the MRO is compared.
+    Python source (compiled: `numpy.ndarray`; made by a call: a namedtuple's base, the class
+    `from_queryset(...)` returns) is NO_SOURCE on both sides: the runtime and docgen name
+    such classes differently, so only their place in the MRO is compared. docgen's made
+    classes are those a base written as a call resolves to; on the runtime side, a name met
+    again in one MRO (`class P(namedtuple("P", ...))`) is a second class of that name.
     """
     views = {v.qualname: v for v in side.project.views}
+    made = _made_classes(side.project)
     memo: dict[str, str] = {}
 
     def docgen_name(name: str) -> str:
+        if name in made:
+            return NO_SOURCE
         if name in views or not _inside(name, pkg.package):
             return name
         if name not in memo:
@@ -94,9 +99,17 @@ def compare_mros(pkg: OraclePackage, runtime: Mapping[str, list[str]],
         if qualname not in views:
             continue
         compared += 1
-        expected = own(runtime[name])
+        expected = own([n if n not in runtime[name][:i] else NO_SOURCE
+                        for i, n in enumerate(runtime[name])])
         got = own(tuple(n if n in views else docgen_name(n)
                         for n in views[qualname].resolution_order))
         if expected != got:
             mismatches.append(Mismatch(qualname, expected, got))
     return Comparison(compared, tuple(mismatches))
+
+
+def _made_classes(project: Project) -> frozenset[str]:
+    """The classes docgen made for bases written as calls (made.py)."""
+    return frozenset(b.target for v in project.modules for c in v.classes for b in c.bases
+                     if b.target and not base_expression(b.text).replace(".", "")
+                     .replace("_", "").isalnum())
