@@ -10,7 +10,7 @@ ClassDoc of its own, located at the class statement, with the bases the call giv
   passes (`cls` for the class the classmethod is called on).
 
 Its name is the runtime's where that is known and free in the module (the namedtuple's
-literal name), else the call's short form (`manager.from_queryset(QuerySet)`). Anything
+literal name), else the call's short form (`from_queryset(QuerySet)`). Anything
 else written as a call stays an unresolved base.
 """
 
