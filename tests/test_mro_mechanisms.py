@@ -320,3 +320,27 @@ def test_try_import_decided_by_what_the_sources_hold(
     })
     # with the extension shipped (no source), its class is known by its path only
     assert _mro(analyze_package(root, "p"), "p.mod.Child")[1] == expected
+
+
+@pytest.mark.parametrize(("compat", "expected"), [
+    ("class Base:\n    pass\n", "p.compat.Base"),
+    ("X = 1\n", "p.fallback.Base"),  # the name is not there: ImportError, the handler runs
+    ("from elsewhere import *\n", "p.compat.Base"),  # names docgen cannot list: assumed
+    ("def __getattr__(name):\n    return object\n", "p.compat.Base"),
+])
+def test_try_import_of_a_name(write_package: WritePackage, compat: str, expected: str) -> None:
+    root = write_package({
+        "p/__init__.py": "",
+        "p/compat.py": compat,
+        "p/fallback.py": "class Base:\n    pass\n",
+        "p/mod.py": """
+            try:
+                from .compat import Base
+            except ImportError:
+                from .fallback import Base
+
+            class Child(Base):
+                pass
+        """,
+    })
+    assert _mro(analyze_package(root, "p"), "p.mod.Child")[1] == expected

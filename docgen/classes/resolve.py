@@ -217,9 +217,15 @@ class Resolver:
             return True
         self._active.add(key)
         try:
-            return self._lookup(module, name) is not None
+            if self._lookup(module, name) is not None:
+                return True
         finally:
             self._active.discard(key)
+        # Names docgen cannot list: a module `__getattr__`, a star import from elsewhere.
+        analysis = self._analysis(module)
+        symbols = analysis.symbols if analysis is not None else None
+        return symbols is None or "__getattr__" in dict(symbols.bindings) or any(
+            not self.index.has_module(star) for star in symbols.star_imports)
 
     def constant(self, module: str, dotted: str, depth: int = 0) -> Any:
         """The statically known value `dotted` has in `module` (a literal it binds, or one
