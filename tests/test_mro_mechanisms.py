@@ -134,7 +134,7 @@ def test_named_tuple_call_base(write_package: WritePackage, call: str) -> None:
             pass
     """})
     project = analyze_package(root, "p")
-    made = f"p.{call.split('(')[0].rsplit('.', 1)[-1]}(Point)"
+    made = f"p.{call.split('(')[0].rsplit('.', 1)[-1]}-Point"
     assert _mro(project, "p.Point3") == (
         "p.Point3", "p.Point", made, "builtins.tuple", "builtins.object")
     assert find_view(project, made).resolution_order[1:] == ("builtins.tuple", "builtins.object")
@@ -170,12 +170,12 @@ FACTORY = """
 
 @pytest.mark.parametrize(("statement", "made", "expected"), [
     # django's `class Manager(BaseManager.from_queryset(QuerySet))`
-    ("class Child(Base.from_other(Other)):\n    pass\n", "p.mod.from_other(Other)",
+    ("class Child(Base.from_other(Other)):\n    pass\n", "p.mod.from_other-Other",
      ("p.fac.Base", "p.fac.Mixin")),
     # inherited by a subclass: `cls` is the class the method is called on
     ("class Sub(Base):\n    pass\n\nclass Child(Sub.from_other(Other)):\n    pass\n",
-     "p.mod.from_other(Other)", ("p.mod.Sub", "p.fac.Base", "p.fac.Mixin")),
-    ("class Child(make(Other, Base)):\n    pass\n", "p.mod.make(Other,Base)",
+     "p.mod.from_other-Other", ("p.mod.Sub", "p.fac.Base", "p.fac.Mixin")),
+    ("class Child(make(Other, Base)):\n    pass\n", "p.mod.make-Other-Base",
      ("p.fac.Base", "p.mod.Other")),
 ])
 def test_factory_call_base(write_package: WritePackage, statement: str, made: str,
@@ -344,3 +344,32 @@ def test_try_import_of_a_name(write_package: WritePackage, compat: str, expected
         """,
     })
     assert _mro(analyze_package(root, "p"), "p.mod.Child")[1] == expected
+
+
+def test_made_classes_get_pages_that_links_reach(write_package: WritePackage) -> None:
+    from docgen.site.build import generate_docs
+    from tests.sitekit import PACKAGE, broken_links, synthetic_config
+
+    root = write_package({**PACKAGE, "pkg/made.py": """
+        from collections import namedtuple
+
+        class Keys(namedtuple("Keys", "a b")):
+            pass
+
+        class Factory:
+            @classmethod
+            def with_mixin(cls, other):
+                return type("X", (cls, other), {})
+
+        class Mixin:
+            pass
+
+        class Made(Factory.with_mixin(Mixin)):
+            pass
+    """})
+    files = generate_docs(synthetic_config(root), jobs=1).files
+    assert {"classes/pkg.made.namedtuple-Keys.md", "classes/pkg.made.with_mixin-Mixin.md"} \
+        <= set(files)
+    assert "Made at run time by" in \
+        files["classes/pkg.made.with_mixin-Mixin.md"]
+    assert broken_links(files) == []

@@ -10,7 +10,7 @@ ClassDoc of its own, located at the class statement, with the bases the call giv
   passes (`cls` for the class the classmethod is called on).
 
 Its name is the runtime's where that is known and free in the module (the namedtuple's
-literal name), else the call's short form (`from_queryset(QuerySet)`). Anything
+literal name), else the call's short form (`from_queryset-QuerySet`). Anything
 else written as a call stays an unresolved base.
 """
 
@@ -39,9 +39,9 @@ def make_base_class(cls: ClassDoc, base: BaseRef, resolver: Resolver) -> ClassDo
     short = call.callee.rsplit(".", 1)[-1]
     name = call.name if call.name and call.name.isidentifier() else None
     taken = name is None or name in (resolver.bindings(cls.module) or {})
-    if taken:  # a name that cannot clash: no dots, nothing an identifier holds
+    if taken:  # a name that cannot clash (a hyphen), safe in page paths and links
         shown = [call.name] if call.name else [a.rsplit(".", 1)[-1] for a in call.args if a]
-        name = f"{short}({','.join(shown)})"
+        name = "-".join([short, *shown]) if shown else f"{short}-call"
     return ClassDoc(
         qualname=f"{cls.module}.{name}", module=cls.module, name=name or short,
         location=cls.location, bases=bases,
