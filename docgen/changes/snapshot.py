@@ -12,7 +12,14 @@ from typing import Any
 
 from docgen.classes.hierarchy import compute_views
 from docgen.core.errors import DocgenError
-from docgen.core.jsonio import SHOW_SCHEMA, SNAPSHOT_SCHEMA, dumps, iter_dumps, schema_of
+from docgen.core.jsonio import (
+    SHOW_SCHEMA,
+    SNAPSHOT_SCHEMA,
+    LazyObject,
+    dumps,
+    iter_dumps,
+    schema_of,
+)
 from docgen.core.records import (
     BaseRef,
     ClassDoc,
@@ -75,8 +82,11 @@ def class_to_json(cls: ClassDoc, view: ClassView) -> dict[str, Any]:
     }
 
 
-def project_to_json(project: Project) -> dict[str, Any]:
+def project_to_json(project: Project, *, lazy: bool = False) -> dict[str, Any]:
+    """The snapshot document; with `lazy`, its classes are made one at a time as
+    `iter_dumps` writes them (the same text, never all in memory at once)."""
     views = {v.qualname: v for v in project.views}
+    classes = {c.qualname: c for m in project.modules for c in m.classes}
     return {
         "schema": SCHEMA,
         "distributions": [{"name": d.name, "version": d.version, "origin": d.origin,
@@ -85,8 +95,8 @@ def project_to_json(project: Project) -> dict[str, Any]:
         "model": project.model,
         "modules": {m.name: {"path": m.path, "distribution": m.distribution,
                              "package": m.is_package} for m in project.modules},
-        "classes": {c.qualname: class_to_json(c, views[c.qualname])
-                    for m in project.modules for c in m.classes},
+        "classes": LazyObject(sorted(classes), lambda q: class_to_json(classes[q], views[q]))
+        if lazy else {q: class_to_json(c, views[q]) for q, c in classes.items()},
         "diagnostics": [str(d) for d in project.diagnostics],
     }
 
@@ -97,7 +107,7 @@ def dump_snapshot(project: Project) -> str:
 
 def iter_snapshot(project: Project) -> Iterator[str]:
     """dump_snapshot's text in pieces, for writing a large snapshot in bounded memory."""
-    return iter_dumps(project_to_json(project))
+    return iter_dumps(project_to_json(project, lazy=True))
 
 
 def _member(d: Mapping[str, Any]) -> MemberDoc:

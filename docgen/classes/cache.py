@@ -8,10 +8,12 @@ trusted.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import logging
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from docgen.core.records import ModuleAnalysis
@@ -75,6 +77,35 @@ class AnalysisCache(BlobStore):
         self.store(entry_key(content_key, analysis.module.name, analysis.module.path), analysis)
 
 
+# A worker's young-generation threshold: parsing makes objects by the million, and with
+# Python's default (700) the collector runs thousands of times over each half-built tree.
+_WORKER_GC_THRESHOLD = (10_000, 10, 10)
+
+
+def _start_worker() -> None:
+    """Import the analyzer, then move what the imports made out of the collector's sight:
+    a worker's trees die with their file; only they need collecting."""
+    from docgen.classes import analyze, parse  # noqa: F401  (astroid and the analyzer)
+
+    gc.freeze()
+    gc.set_threshold(*_WORKER_GC_THRESHOLD)
+    gc.enable()  # forked while the parent's collector was paused
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """No cyclic garbage collection while analyses are unpickled: they are acyclic records,
+    freed by reference counting, and a collection every few thousand of them would scan
+    the whole growing heap again and again."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def _work(job: tuple[str, str, bytes, str, bool]) -> ModuleAnalysis:
     from docgen.classes.resolve import analyze_file
 
@@ -84,11 +115,35 @@ def _work(job: tuple[str, str, bytes, str, bool]) -> ModuleAnalysis:
 def analyze_many(sources: SourceSet, names: list[str], *, cache: AnalysisCache | None = None,
                  jobs: int = 0) -> Iterator[ModuleAnalysis]:
     """Analyses of `names` in order, from the cache or computed (in parallel when it pays)."""
-    from docgen.classes.resolve import failed_analysis
-
     found: list[ModuleFile] = [f for n in names if (f := sources.find_module(n)) is not None]
     ready: dict[str, ModuleAnalysis] = {}
     todo: list[tuple[str, tuple[str, str, bytes, str, bool]]] = []
+    with _collector_paused():
+        _read_or_hit(found, cache, ready, todo)
+    cores = os.cpu_count() or 1
+    workers = min(jobs, cores) if jobs > 0 else cores  # never more processes than cores
+    if workers > 1 and len(todo) >= PARALLEL_THRESHOLD:
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(max_workers=workers, initializer=_start_worker) as pool, \
+                _collector_paused():
+            results = list(pool.map(_work, [job for _, job in todo], chunksize=4))
+    else:
+        results = [_work(job) for _, job in todo]
+    for (key, _), analysis in zip(todo, results, strict=True):
+        ready[analysis.module.name] = analysis
+        if cache is not None:
+            cache.put(key, analysis)
+    for mf in found:
+        yield ready[mf.name]
+
+
+def _read_or_hit(found: list[ModuleFile], cache: AnalysisCache | None,
+                 ready: dict[str, ModuleAnalysis],
+                 todo: list[tuple[str, tuple[str, str, bytes, str, bool]]]) -> None:
+    """Each file's analysis from the cache into `ready`, or its job into `todo`."""
+    from docgen.classes.resolve import failed_analysis
+
     for mf in found:
         try:
             data = mf.tree.read_bytes(mf.path)
@@ -102,18 +157,3 @@ def analyze_many(sources: SourceSet, names: list[str], *, cache: AnalysisCache |
             ready[mf.name] = hit
         else:
             todo.append((key, (mf.name, mf.path, data, mf.tree.info.name, mf.is_package)))
-    cores = os.cpu_count() or 1
-    workers = min(jobs, cores) if jobs > 0 else cores  # never more processes than cores
-    if workers > 1 and len(todo) >= PARALLEL_THRESHOLD:
-        from concurrent.futures import ProcessPoolExecutor
-
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            results = list(pool.map(_work, [job for _, job in todo], chunksize=4))
-    else:
-        results = [_work(job) for _, job in todo]
-    for (key, _), analysis in zip(todo, results, strict=True):
-        ready[analysis.module.name] = analysis
-        if cache is not None:
-            cache.put(key, analysis)
-    for mf in found:
-        yield ready[mf.name]

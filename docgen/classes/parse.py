@@ -4,7 +4,9 @@ for the model evaluator; decode, syntax and I/O errors become SourceError."""
 from __future__ import annotations
 
 import ast
+import bisect
 import functools
+import re
 from typing import TYPE_CHECKING, Any
 
 from docgen.core.errors import SourceError
@@ -51,7 +53,7 @@ def parse_module(data: bytes, modname: str, path: str, *,
         raise SourceError(path, line, f"syntax error: {getattr(exc, 'msg', exc)}") from exc
     _drop_module_function_bodies(tree)
     if member_calls is not None:
-        _keep_member_statements(tree, member_calls)
+        _keep_member_statements(tree, member_calls, _hot_lines(text, member_calls))
     try:
         import astroid
         from astroid.rebuilder import TreeRebuilder
@@ -114,7 +116,26 @@ _BLOCK_FIELDS = ("body", "orelse", "finalbody")
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
 
 
-def _keep_member_statements(tree: ast.Module, calls: frozenset[str]) -> None:
+@functools.lru_cache(maxsize=8)
+def _hot_words(calls: frozenset[str]) -> re.Pattern[str]:
+    return re.compile("|".join(re.escape(w) for w in sorted({*calls, "for"})))
+
+
+def _hot_lines(text: str, calls: frozenset[str]) -> list[int]:
+    """The sorted numbers of the lines where one of `calls` or the word `for` is written.
+
+    A statement on none of them can bind a member only through its own assignment targets:
+    a call of one of `calls` names it in the text, and an attribute is a store target
+    elsewhere only in a `for` (a loop or a comprehension)."""
+    starts = [0, *(m.end() for m in re.finditer("\n", text))]
+    lines = {bisect.bisect_right(starts, m.start()) for m in _hot_words(calls).finditer(text)}
+    return sorted(lines)
+
+
+def _keep_member_statements(tree: ast.Module, calls: frozenset[str],
+                            hot: list[int] | None = None) -> None:
+    """Prune every method body of `tree` to the statements that may bind a member; `hot`
+    (from `_hot_lines`) lets statements on other lines skip the walk of their expressions."""
     stack: list[ast.stmt] = list(tree.body)
     while stack:
         node = stack.pop()
@@ -124,7 +145,7 @@ def _keep_member_statements(tree: ast.Module, calls: frozenset[str]) -> None:
                     first = stmt.body[0]
                     doc = [first] if isinstance(first, ast.Expr) and isinstance(
                         first.value, ast.Constant) and isinstance(first.value.value, str) else []
-                    stmt.body = [*doc, *_member_statements(stmt.body[len(doc):], calls)] \
+                    stmt.body = [*doc, *_member_statements(stmt.body[len(doc):], calls, hot)] \
                         or [_stub(stmt.body[-1])]
             stack.extend(node.body)
         elif isinstance(node, ast.If | ast.Try | ast.TryStar | ast.With | ast.AsyncWith):
@@ -134,7 +155,8 @@ def _keep_member_statements(tree: ast.Module, calls: frozenset[str]) -> None:
                 stack.extend(handler.body)
 
 
-def _member_statements(stmts: list[ast.stmt], calls: frozenset[str]) -> list[ast.stmt]:
+def _member_statements(stmts: list[ast.stmt], calls: frozenset[str],
+                       hot: list[int] | None) -> list[ast.stmt]:
     """The statements of `stmts` kept, blocks pruned inside: each node is visited once."""
     kept = []
     for stmt in stmts:
@@ -144,27 +166,29 @@ def _member_statements(stmts: list[ast.stmt], calls: frozenset[str]) -> list[ast
             [(stmt, f) for f in _BLOCK_FIELDS if getattr(stmt, f, None)] + \
             [(h, "body") for h in getattr(stmt, "handlers", [])]
         if not blocks:
-            if _may_bind_member(stmt, calls) or _returns_made_class(stmt):
+            if _may_bind_member(stmt, calls, hot) or _returns_made_class(stmt):
                 kept.append(stmt)
             continue
         keep = False
         for owner, field in blocks:
             block = getattr(owner, field)
-            inner = _member_statements(block, calls)
+            inner = _member_statements(block, calls, hot)
             keep = keep or bool(inner)
             setattr(owner, field, inner or [_stub(block[-1])])
         headers = [v for f, v in ast.iter_fields(stmt) if f not in (*_BLOCK_FIELDS, "handlers")]
         headers += [h.type for h in getattr(stmt, "handlers", []) if h.type is not None]
-        if keep or any(_may_bind_member(n, calls) for v in headers
+        if keep or any(_may_bind_member(n, calls, hot) for v in headers
                        for n in (v if isinstance(v, list) else [v]) if isinstance(n, ast.AST)):
             kept.append(stmt)
     return kept
 
 
-def _may_bind_member(stmt: ast.AST, calls: frozenset[str]) -> bool:
+def _may_bind_member(stmt: ast.AST, calls: frozenset[str], hot: list[int] | None) -> bool:
     """An attribute store or a call of one of `calls` in `stmt`, nested scopes left out."""
     if isinstance(stmt, _SCOPES):
         return False
+    if hot is not None and isinstance(stmt, _FLAT) and not _on_hot_line(stmt, hot):
+        return _binds_in_targets(stmt)
     stack: list[ast.AST] = [stmt]
     while stack:
         node = stack.pop()
@@ -185,6 +209,44 @@ def _returns_made_class(stmt: ast.stmt) -> bool:
     value = stmt.value if isinstance(stmt, ast.Return) else None
     return isinstance(value, ast.Call) and isinstance(value.func, ast.Name) \
         and value.func.id == "type" and len(value.args) == 3
+
+
+# What holds no statements (a `match` does, in its cases): its expressions are all it has.
+_FLAT = (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Expr, ast.Return, ast.Raise, ast.Assert,
+         ast.Delete, ast.Pass, ast.Break, ast.Continue, ast.Import, ast.ImportFrom, ast.Global,
+         ast.Nonlocal, ast.withitem, ast.expr)
+
+
+def _on_hot_line(node: ast.AST, hot: list[int]) -> bool:
+    first = getattr(node, "lineno", None)
+    if first is None:  # a withitem has no position: look at what it holds
+        return any(_on_hot_line(n, hot) for n in ast.iter_child_nodes(node))
+    i = bisect.bisect_left(hot, first)
+    return i < len(hot) and hot[i] <= (getattr(node, "end_lineno", None) or first)
+
+
+def _binds_in_targets(node: ast.AST) -> bool:
+    """An attribute store among the assignment targets of `node` itself (the only place
+    one can be, away from `for` and comprehensions)."""
+    if isinstance(node, ast.Assign):
+        stack: list[ast.AST] = list(node.targets)
+    elif isinstance(node, ast.AugAssign | ast.AnnAssign):
+        stack = [node.target]
+    elif isinstance(node, ast.withitem):
+        stack = [node.optional_vars] if node.optional_vars is not None else []
+    elif isinstance(node, ast.expr):
+        stack = [node]
+    else:  # a statement of _FLAT without targets
+        return False
+    while stack:
+        target = stack.pop()
+        if isinstance(target, ast.Attribute) and isinstance(target.ctx, ast.Store):
+            return True
+        if isinstance(target, ast.Tuple | ast.List):
+            stack.extend(target.elts)
+        elif isinstance(target, ast.Starred):
+            stack.append(target.value)
+    return False
 
 
 def _stub(last: ast.stmt) -> ast.Pass:
