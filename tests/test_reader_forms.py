@@ -88,12 +88,77 @@ class Flow(nn.Module):
 '''
 
 
+REGISTRY = '''
+import sys
+from collections import defaultdict, deque
+from dataclasses import dataclass, field, replace
+
+_cfgs = {}
+_names = defaultdict(deque)
+
+
+@dataclass
+class Cfg:
+    input_size: tuple = (3, 224, 224)
+    tags: deque = field(default_factory=deque)
+
+
+def register(fn):
+    """Registers the default cfg the defining module declares for `fn`."""
+    module = sys.modules[fn.__module__]
+    _names[fn.__module__].appendleft(fn.__name__)
+    if hasattr(module, "default_cfgs") and fn.__name__ in module.default_cfgs:
+        _cfgs[fn.__name__] = replace(module.default_cfgs[fn.__name__], tags=_names[fn.__module__])
+    return fn
+
+
+def cfg_of(name):
+    return _cfgs.get(name, Cfg())
+'''
+
+ZOO = '''
+import torch.nn as nn
+
+from fm.registry import Cfg, cfg_of, register
+
+default_cfgs = {"net_240": Cfg(input_size=(3, 240, 240))}
+
+
+class Net(nn.Module):
+    def __init__(self, img_size=224):
+        super().__init__()
+        self.patch = nn.Conv2d(3, 8, 16, stride=16)
+        self.pos = nn.Parameter(torch.zeros(1, 8, img_size // 16, img_size // 16))
+        self.pretrained_cfg = {"input_size": (3, img_size, img_size)}
+
+    def forward(self, x):
+        return self.patch(x) + self.pos
+
+
+def _create(variant):
+    cfg = cfg_of(variant)
+    return Net(img_size=cfg.input_size[-1])
+
+
+@register
+def net_240():
+    return _create("net_240")
+
+
+@register
+def net_default():
+    return _create("net_default")
+'''
+
+
 @pytest.fixture(scope="module")
 def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder: Path = tmp_path_factory.mktemp("forms")
     (folder / "fm").mkdir()
     (folder / "fm" / "__init__.py").write_text("")
     (folder / "fm" / "models.py").write_text(textwrap.dedent(FORMS))
+    (folder / "fm" / "registry.py").write_text(textwrap.dedent(REGISTRY))
+    (folder / "fm" / "zoo.py").write_text("import torch\n" + textwrap.dedent(ZOO))
     return folder
 
 
@@ -152,3 +217,26 @@ def test_input_once_per_input_on_the_command_line(root: Path, real_wheels: dict[
     assert data["output_shapes"] == [[6, 4, 8, 8]]
     assert main(["-q", "summary", "fm.models:Flow", "--input", "1,3,8,8", "--input", "2,x",
                  *sources]) == 2
+
+
+@pytest.mark.parametrize(("builder", "side"), [("net_240", 240), ("net_default", 224)])
+def test_a_registering_decorator_runs_and_the_model_declares_its_input(
+        resolver: Resolver, builder: str, side: int) -> None:
+    """`@register` (timm's `@register_model`) runs as on import: `sys.modules[fn.__module__]`,
+    the module's `default_cfgs`, `defaultdict`/`deque`, `dataclasses.replace`. Without an
+    input, the model's own `pretrained_cfg['input_size']` is the input (batch 1)."""
+    reading = read_model(resolver, f"fm.zoo:{builder}")
+    assert reading.is_complete, [str(d) for d in reading.diagnostics]
+    assert reading.input_shape == (1, 3, side, side)
+    assert reading.output_shapes == ((1, 8, side // 16, side // 16),)
+    pos = next(t for t in reading.layers[0].tensors if t.name == "pos")
+    assert pos.shape == (1, 8, side // 16, side // 16)
+    said = [d.message for d in reading.diagnostics if d.message.startswith("input [1, 3")]
+    assert said and "pretrained_cfg" in said[0]
+
+
+def test_without_a_declared_input_the_default_is_used_and_said(resolver: Resolver) -> None:
+    reading = read_model(resolver, "fm.models:Seg")
+    assert reading.input_shape == (1, 3, 224, 224)
+    assert any("the default" in d.message and d.severity == Severity.INFO
+               for d in reading.diagnostics)

@@ -68,8 +68,10 @@ class Attributes(EvaluatorCore):
         if isinstance(obj, FunctionRef):
             if name in obj.attrs:
                 return obj.attrs[name]
-            if name == "__name__":
+            if name in ("__name__", "__qualname__"):
                 return obj.name
+            if name == "__module__":
+                return obj.module.name
             if name == "__doc__":
                 return ast.get_docstring(obj.node) if not isinstance(obj.node, ast.Lambda) \
                     else None

@@ -154,6 +154,7 @@ def _nothing(*args: Any, **kwargs: Any) -> None:
 
 NATIVES: dict[str, Any] = {
     "collections.OrderedDict": collections.OrderedDict,
+    "collections.deque": collections.deque,
     "typing.OrderedDict": collections.OrderedDict,
     "collections.abc.Iterable": collections.abc.Iterable,
     "collections.abc.Sequence": collections.abc.Sequence,

@@ -217,6 +217,9 @@ class Builtins(EvaluatorCore):
             "os.environ.get": self.environment_get,
             "os.getenv": self.environment_get,
             "os.environ": SimpleNamespace(get=self.environment_get),
+            "sys.modules": SourceModules(self),
+            "collections.defaultdict": lambda factory=None, *args: EvaluatedDefaultDict(
+                self, factory, *args),
         }
         return table.get(path)
 
@@ -278,6 +281,43 @@ def _py(name: str) -> Any:
 
 _PY_OPERATORS = {name: _py(name) for name in _OPERATORS.values()}
 
+
+
+class SourceModules:
+    """`sys.modules` as the evaluated code sees it: the modules of the sources read (a
+    registry decorator's `sys.modules[fn.__module__]`)."""
+
+    def __init__(self, evaluator: Any) -> None:
+        self.evaluator = evaluator
+
+    def __getitem__(self, name: Any) -> ModuleRef:
+        if not isinstance(name, str) or self.evaluator.source_module(name) is None:
+            raise CannotEvaluate(f"sys.modules[{name!r}]: not a module of the sources read")
+        return ModuleRef(name)
+
+    def __contains__(self, name: Any) -> bool:
+        return isinstance(name, str) and self.evaluator.source_module(name) is not None
+
+    def get(self, name: Any, default: Any = None) -> Any:
+        try:
+            return self[name]
+        except CannotEvaluate:
+            return default
+
+
+class EvaluatedDefaultDict(dict[Any, Any]):
+    """collections.defaultdict whose factory may be a class or function read from source."""
+
+    def __init__(self, evaluator: Any, factory: Any, *args: Any) -> None:
+        super().__init__(*args)
+        self.evaluator, self.default_factory = evaluator, factory
+
+    def __missing__(self, key: Any) -> Any:
+        if self.default_factory is None:
+            raise KeyError(key)
+        value = self.evaluator.call(self.default_factory, (), {})
+        self[key] = value
+        return value
 
 
 class PartialFactory:

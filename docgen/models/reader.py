@@ -69,6 +69,7 @@ from docgen.models.values import (
 )
 
 Shapes = tuple[tuple[int, ...], ...]
+DEFAULT_INPUT = (1, 3, 224, 224)
 InputShapes = tuple[int, ...] | tuple[tuple[int, ...], ...]
 VALUE_WIDTH = 80
 
@@ -131,20 +132,23 @@ class ModelReading:
         return not any(d.severity == Severity.WARNING for d in self.diagnostics)
 
 
-def read_model(resolver: Resolver, model: str, input_shape: InputShapes,
+def read_model(resolver: Resolver, model: str, input_shape: InputShapes | None = None,
                module_root: str = DEFAULT_MODULE_ROOT) -> ModelReading:
     """Build `model` (`package.module:Name`, a builder or a class) and run its forward.
 
     `input_shape` is one shape (`(1, 3, 224, 224)`) or one per input of forward
-    (`((1, 3, 520, 960), (1, 3, 520, 960))` for RAFT's two images). `module_root` is the
-    class that stands for torch.nn.Module (the configuration's).
+    (`((1, 3, 520, 960), (1, 3, 520, 960))` for RAFT's two images); None: the input size the
+    model declares (see `declared_input`), else DEFAULT_INPUT. `module_root` is the class
+    that stands for torch.nn.Module (the configuration's).
     """
     evaluator = Evaluator(resolver, module_root)
     root = build_model(evaluator, model)
     built = not any(d.severity == Severity.WARNING for d in evaluator.diagnostics)
     for _, module in root.walk():
         module.training = False  # model.eval(): the inference graph, as torchvision counts it
-    shapes = forward_inputs(evaluator, root, input_shapes(input_shape))
+    given = input_shapes(input_shape) if input_shape is not None \
+        else (declared_input(evaluator, root),)
+    shapes = forward_inputs(evaluator, root, given)
     output = evaluator.call_module(root, tuple(SymTensor(shape) for shape in shapes), {})
     paths = {id(module): path for path, module in root.walk()}
     layers = tuple(_layer(path, module) for path, module in root.walk())
@@ -157,6 +161,24 @@ def read_model(resolver: Resolver, model: str, input_shape: InputShapes,
                                key=lambda d: (d.severity != Severity.WARNING, d.path, d.line)))
     return ModelReading(model, shapes[0], layers, steps, diagnostics, shapes_of(output), built,
                         shapes[1:])
+
+
+def declared_input(evaluator: Evaluator, root: ModuleInstance) -> tuple[int, ...]:
+    """The input a model declares for itself, batch 1: timm's `model.pretrained_cfg` (the
+    default cfg its `@register_model` registered: `input_size=(3, 240, 240)`), else
+    DEFAULT_INPUT. Said as an info line either way."""
+    where = root.call_site.location if root.call_site else None
+    for name in ("pretrained_cfg", "default_cfg"):
+        found, cfg = root.find_attribute(name)
+        size = cfg.get("input_size") if found and isinstance(cfg, dict) else None
+        if isinstance(size, (tuple, list)) and size \
+                and all(isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in size):
+            evaluator.report(where, f"input {[1, *size]}: the model's {name}['input_size'] "
+                             "(batch 1)", Severity.INFO)
+            return (1, *size)
+    evaluator.report(where, f"input {list(DEFAULT_INPUT)}: the default (the model declares no "
+                     "input size)", Severity.INFO)
+    return DEFAULT_INPUT
 
 
 def input_shapes(value: InputShapes) -> tuple[tuple[int, ...], ...]:

@@ -23,6 +23,7 @@ from docgen.core.records import (
     Severity,
 )
 from docgen.models.reader import (
+    DEFAULT_INPUT,
     ForwardStep,
     InputShapes,
     LayerNode,
@@ -33,7 +34,6 @@ from docgen.models.steps import FUNCTION, LIBRARY_ROOTS
 
 log = logging.getLogger(__name__)
 
-DEFAULT_INPUT = (1, 3, 224, 224)
 BYTES_PER_PARAM = 4  # float32
 
 
@@ -49,10 +49,11 @@ def parse_input_shape(text: str) -> tuple[int, ...]:
 
 
 def summarize_model(resolver: Resolver, model: str,
-                    input_shape: InputShapes = DEFAULT_INPUT,
+                    input_shape: InputShapes | None = DEFAULT_INPUT,
                     module_root: str = DEFAULT_MODULE_ROOT) -> ModelSummary:
     """The summary of `model` (`package.module:Class` or `:builder`) for one input shape, or
-    one shape per input of its forward."""
+    one shape per input of its forward; None: the input the model declares (its timm
+    pretrained cfg's input_size), else DEFAULT_INPUT."""
     return summary_from_reading(read_model(resolver, model, input_shape, module_root),
                                 resolver.index.sources.distributions)
 
@@ -100,7 +101,7 @@ def summary_from_reading(reading: ModelReading,
     )
 
 
-def summarize_config(cfg: Config, input_shape: InputShapes = DEFAULT_INPUT,
+def summarize_config(cfg: Config, input_shape: InputShapes | None = DEFAULT_INPUT,
                      cache: Any = None) -> ModelSummary:
     """Open the sources `cfg` names and summarise its model; `cache` (an AnalysisCache) keeps
     the modules' analyses between runs."""
