@@ -61,6 +61,11 @@ def make_factory(name: str) -> Callable[..., SymTensor]:
 
 
 def _tensor_from_data(data: Any, *args: Any, **kwargs: Any) -> SymTensor:
+    """torch.tensor / torch.as_tensor: numbers keep their values; a tensor its shape."""
+    if isinstance(data, SymTensor):
+        return SymTensor(data.shape, values=data.values, requires_grad=data.requires_grad)
+    if isinstance(data, (int, float)) and not isinstance(data, bool):
+        return SymTensor((), values=[data])
     if isinstance(data, (list, tuple)) and data and all(
             isinstance(v, (int, float)) and not isinstance(v, bool) for v in data):
         return valued(list(data))
@@ -222,6 +227,7 @@ NATIVES: dict[str, Any] = {
     "torch._C._add_docstr": _first,
     "torch._tensor.Tensor": make_factory("Tensor"),
     "torch.tensor": _tensor_from_data,
+    "torch.as_tensor": _tensor_from_data,
     "torch.nn.parameter.Parameter": _parameter,
     "torch.nn.parameter.Buffer": _buffer,
     "torch.nn.parameter.UninitializedParameter": _parameter,

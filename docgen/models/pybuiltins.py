@@ -87,7 +87,7 @@ class Builtins(EvaluatorCore):
                 raise CannotEvaluate(f"{value.cls.qualname} is not iterable in source")
             return list(self.call(method, (value,), {}))
         if isinstance(value, SymTensor):
-            raise CannotEvaluate("iteration over a tensor is not modelled")
+            return iterate_tensor(value)
         try:
             return list(value)
         except TypeError as exc:
@@ -255,6 +255,23 @@ class Builtins(EvaluatorCore):
         self.report(self.recorder.location, f"assumes the environment variable {key!r} is not "
                     f"set (os.environ.get returns its default {default!r})", Severity.INFO)
         return default
+
+MAX_TENSOR_ITERATION = 4096
+
+
+def iterate_tensor(tensor: SymTensor) -> list[SymTensor]:
+    """`for image in batch`: one tensor per index of the first dim, each of the remaining
+    shape (a 1-d tensor of known values gives 0-d tensors of those values)."""
+    if not tensor.shape:
+        raise CannotEvaluate("iteration over a 0-d tensor")
+    count, rest = tensor.shape[0], tensor.shape[1:]
+    if count > MAX_TENSOR_ITERATION:
+        raise CannotEvaluate(f"iteration over {count} slices of a tensor is not followed")
+    if tensor.values is not None and not rest and len(tensor.values) == count:
+        return [SymTensor((), values=[v], requires_grad=tensor.requires_grad)
+                for v in tensor.values]
+    return [SymTensor(rest, requires_grad=tensor.requires_grad) for _ in range(count)]
+
 
 _MISSING = object()
 WRAPPED_TYPES: dict[str, type] = {"list": list, "tuple": tuple, "type": type}

@@ -413,15 +413,23 @@ def _input_shapes(values: list[Any]) -> Shapes | None:
 
 
 def shapes_of(value: Any) -> Shapes | None:
-    """The shapes of a tensor, of a tuple/list of tensors (None items skipped) or of a dict of
-    tensors (`OrderedDict([("out", x), ("aux", y)])`, in its order); else None."""
+    """The shapes of a tensor, of a tuple/list of tensors (None items skipped; nested ones
+    flattened in order) or of a dict of tensors (`OrderedDict([("out", x), ("aux", y)])`, in
+    its order); else None."""
     if isinstance(value, SymTensor):
         return (value.shape,)
     if isinstance(value, dict):
         return shapes_of(tuple(value.values()))
-    if isinstance(value, (tuple, list)) and any(isinstance(v, SymTensor) for v in value) \
-            and all(isinstance(v, SymTensor) or v is None for v in value):
-        return tuple(v.shape for v in value if v is not None)
+    if isinstance(value, (tuple, list)):
+        shapes: list[tuple[int, ...]] = []
+        for item in value:  # nested: RPN's head returns ([logits per level], [boxes per level])
+            if item is None:
+                continue
+            inner = shapes_of(item)
+            if inner is None:
+                return None
+            shapes.extend(inner)
+        return tuple(shapes) if shapes else None
     return None
 
 

@@ -399,6 +399,14 @@ def _new_factory(a: dict[str, Any]) -> RuleResult:
     return SymTensor(tuple(size)), 0
 
 
+def _new_full(a: dict[str, Any]) -> RuleResult:
+    _tensor(a["input"], "input")
+    size = _varargs((a["size"],))
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in size):
+        raise CannotEvaluate(f"size {size!r} is not integers")
+    return SymTensor(tuple(size)), 0
+
+
 def _expand_as(a: dict[str, Any]) -> RuleResult:
     _tensor(a["input"], "input")
     return SymTensor(_tensor(a["other"], "other").shape), 0
@@ -647,6 +655,8 @@ SHAPE_RULES: dict[str, ShapeRule] = {
                                     "n nearly equal pieces, or pieces between indices"),
     **{f"aten::{op}": ShapeRule(_new_factory, ("input", "*size"), "a new tensor of the given size")
        for op in ("new_zeros", "new_ones", "new_empty")},
+    "aten::new_full": ShapeRule(_new_full, ("input", "size", "fill_value"),
+                                "a new tensor of the given size"),
     "aten::unbind": ShapeRule(_unbind, ("input", "dim"), "one tensor per index of dim"),
     **{f"aten::upsample_{mode}{n}d": ShapeRule(
         _upsample(n), ("input", "output_size", "scale_factors") if mode == "nearest" else
