@@ -167,3 +167,34 @@ def test_reductions_of_known_values() -> None:
     from docgen.models.valued import apply_value_op, valued
     result = apply_value_op("aten::max", (valued([3.0, 7.0, 5.0]),), {})
     assert result.shape == () and result.values == [7.0]
+
+
+@pytest.mark.parametrize(("op", "args", "kwargs", "expected"), [
+    ("aten::repeat", (t(2, 3), 4, 1, 2), {}, (4, 2, 6)),  # a leading count adds a dim
+    ("aten::repeat", (t(2, 3), (2, 2)), {}, (4, 6)),
+    ("aten::repeat_interleave", (t(8, 5), 4), {"dim": 0}, (32, 5)),
+    ("aten::repeat_interleave", (t(2, 3), 2), {}, (12,)),  # no dim: flattened
+    ("aten::grid_sampler", (t(6, 4, 16, 16), t(6, 9, 9, 2), 0, 0, True), {}, (6, 4, 9, 9)),
+    ("aten::grid_sampler", (t(1, 2, 4, 8, 8), t(1, 3, 5, 7, 3), 0, 0, False), {},
+     (1, 2, 3, 5, 7)),
+    # F.unfold(x, kernel_size=3, padding=1): 3*3 values per channel, one block per position
+    ("aten::im2col", (t(1, 2, 6, 10), (3, 3), (1, 1), (1, 1), (1, 1)), {}, (1, 18, 60)),
+    ("aten::im2col", (t(1, 2, 6, 10), (2, 2), (1, 1), (0, 0), (2, 2)), {}, (1, 8, 15)),
+])
+def test_repeat_grid_sample_and_unfold(op: str, args: tuple[object, ...],
+                                       kwargs: dict[str, object],
+                                       expected: tuple[int, ...]) -> None:
+    assert shape_of(op, *args, **kwargs) == expected
+
+
+def test_repeat_needs_a_count_per_dim() -> None:
+    with pytest.raises(CannotEvaluate):
+        apply_op("aten::repeat", (t(2, 3), 2), {})
+
+
+def test_layout_predicates_answer_for_a_dense_tensor() -> None:
+    assert apply_op("aten::is_contiguous", (t(2, 3),), {}) == (True, 0)
+    assert apply_op("aten::is_floating_point", (t(2, 3),), {}) == (True, 0)
+    assert apply_op("aten::is_complex", (t(2, 3),), {}) == (False, 0)
+    with pytest.raises(CannotEvaluate):
+        apply_op("aten::is_contiguous", (Unknown("x"),), {})

@@ -74,3 +74,9 @@ def test_module_anatomy_groups_state_and_methods(real_docs: GeneratedDocs) -> No
     assert md_code("_forward_hooks") in hooks
     adders = page.split("### Adders")[1].split("###")[0]
     assert "register\\_buffer" in adders
+
+
+def test_the_default_build_has_no_warnings(real_docs: GeneratedDocs) -> None:
+    """`docgen build --strict` on the default config (AlexNet + torch.nn) exits 0: the model
+    reader's info lines (a skipped `init.*_` call) are no warnings, and nothing else warns."""
+    assert [str(d) for d in real_docs.diagnostics] == []

@@ -10,8 +10,6 @@ from docgen.cli.options import SubParsers, add_source_options, config_from_args
 
 log = logging.getLogger("docgen")
 
-DEFAULT_INPUT_TEXT = "1,3,224,224"
-
 
 def cmd_summary(args: argparse.Namespace) -> int:
     from rich.console import Console
@@ -31,7 +29,8 @@ def cmd_summary(args: argparse.Namespace) -> int:
     if args.target:
         args.model = args.target
     cfg = config_from_args(args)
-    shape = parse_input_shape(args.input)
+    # No --input: the input size the model declares (timm's pretrained cfg), else 1,3,224,224.
+    shape = tuple(parse_input_shape(text) for text in args.input) if args.input else None
     cache = None if args.no_cache else AnalysisCache(cache_dir())
     summary = summarize_config(cfg, shape, cache)
     for diag in summary.diagnostics:
@@ -52,8 +51,10 @@ def register(subparsers: SubParsers) -> None:
         "summary", help="layers, output shapes, parameters and MACs, evaluated from source")
     p.add_argument("target", nargs="?", default=None, metavar="MODEL",
                    help="MODULE:CLASS or MODULE:builder (default: the configured model)")
-    p.add_argument("--input", default=DEFAULT_INPUT_TEXT, metavar="N,C,H,W",
-                   help="input shape (default: 1,3,224,224)")
+    p.add_argument("--input", action="append", default=None, metavar="N,C,H,W",
+                   help="input shape, once per input of forward (RAFT: two images); "
+                   "default: the size the model declares (timm's pretrained cfg), else "
+                   "1,3,224,224")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     add_source_options(p)
     p.set_defaults(handler=cmd_summary)

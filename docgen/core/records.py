@@ -395,6 +395,7 @@ class ModelSummary:
     known_macs: int = 0
     rows_without_params: int = 0
     rows_without_macs: int = 0
+    more_inputs: tuple[tuple[int, ...], ...] = ()  # forward's further inputs (RAFT's image2)
 
     @property
     def is_complete(self) -> bool:

@@ -68,8 +68,10 @@ class Attributes(EvaluatorCore):
         if isinstance(obj, FunctionRef):
             if name in obj.attrs:
                 return obj.attrs[name]
-            if name == "__name__":
+            if name in ("__name__", "__qualname__"):
                 return obj.name
+            if name == "__module__":
+                return obj.module.name
             if name == "__doc__":
                 return ast.get_docstring(obj.node) if not isinstance(obj.node, ast.Lambda) \
                     else None
@@ -115,6 +117,35 @@ class Attributes(EvaluatorCore):
         else:
             raise CannotEvaluate(f"item assignment on {type(container).__name__}")
 
+    def delete_item(self, container: Any, key: Any) -> None:
+        """`del container[key]`: a dict or list entry, or an object's `__delitem__`."""
+        if isinstance(container, Unknown):
+            return  # nothing known can change through an unknown container
+        if isinstance(container, Instance):
+            found, method, _ = self.class_attribute(container.cls, "__delitem__")
+            if not found:
+                raise CannotEvaluate(f"{container.cls.qualname} has no __delitem__")
+            self.call(method, (container, key), {})
+        elif isinstance(container, (list, dict)):
+            try:
+                del container[key]
+            except (TypeError, IndexError, KeyError) as exc:
+                raise CannotEvaluate(f"item deletion: {exc!r}") from exc
+        else:
+            raise CannotEvaluate(f"item deletion on {type(container).__name__}")
+
+    def delete_attribute(self, obj: Any, name: str) -> None:
+        """`del obj.name`: Module.__delattr__ looks in its registries, then the instance."""
+        if isinstance(obj, ModuleInstance):
+            found, _ = obj.find_attribute(name)
+            if not found:
+                raise CannotEvaluate(f"{obj.cls.name} object has no attribute {name!r}")
+            obj.forget(name)
+        elif isinstance(obj, (Instance, FunctionRef)) and name in obj.attrs:
+            del obj.attrs[name]
+        elif not isinstance(obj, Unknown):
+            raise CannotEvaluate(f"deletes attribute {name} of {type(obj).__name__}")
+
     def get_item(self, container: Any, key: Any) -> Any:
         if isinstance(container, Unknown):
             return container
@@ -159,6 +190,8 @@ class Attributes(EvaluatorCore):
     def instance_attribute(self, obj: Instance, name: str, start: int = 0) -> Any:
         if name == "__class__":
             return obj.cls
+        if name == "__module__":  # a class attribute every class has, through the instance
+            return obj.cls.module
         if isinstance(obj, ModuleInstance) and start == 0:
             found, value = obj.find_attribute(name)
             if found:

@@ -2,7 +2,8 @@
 
 Made from the one reader (reader.py): the module tree the static evaluator built, each
 layer with the class it is and the call that made it, and the data flow of the model's own
-`forward`. What cannot be read is a diagnostic; the site then shows no composition.
+`forward`. What cannot be read is a diagnostic; the site then shows no composition. Only the
+reader's warnings reach the site (its info lines are the summary's notes).
 """
 
 from __future__ import annotations
@@ -11,7 +12,14 @@ from docgen.classes.resolve import Resolver
 from docgen.core.config import DEFAULT_MODULE_ROOT
 from docgen.core.errors import ConfigError, DocgenError
 from docgen.core.names import short_name
-from docgen.core.records import Diagnostic, ForwardStepDoc, LayerDoc, Location, ModelDoc
+from docgen.core.records import (
+    Diagnostic,
+    ForwardStepDoc,
+    LayerDoc,
+    Location,
+    ModelDoc,
+    Severity,
+)
 from docgen.models.reader import LayerNode, ModelReading, read_model
 from docgen.models.steps import MODULE
 
@@ -30,7 +38,10 @@ def read_composition(resolver: Resolver, model: str,
         raise
     except DocgenError as exc:
         return None, (_problem(model, exc),)
-    return composition_from_reading(reading), reading.diagnostics
+    # Info lines (a skipped `init.*_` call, an input shape assumed) explain the figures; they
+    # belong to the summary's notes, not to the site's warnings.
+    warnings = tuple(d for d in reading.diagnostics if d.severity == Severity.WARNING)
+    return composition_from_reading(reading), warnings
 
 
 def composition_from_reading(reading: ModelReading) -> ModelDoc:

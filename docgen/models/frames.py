@@ -180,6 +180,12 @@ class EvaluatorCore:
     def set_item(self, container: Any, key: Any, value: Any) -> None:
         raise NotImplementedError
 
+    def delete_item(self, container: Any, key: Any) -> None:
+        raise NotImplementedError
+
+    def delete_attribute(self, obj: Any, name: str) -> None:
+        raise NotImplementedError
+
     def call(self, func: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         raise NotImplementedError
 

@@ -7,6 +7,8 @@ Names are resolved with the classes' Resolver; the MRO is classes/hierarchy.py's
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from docgen.classes.hierarchy import linearize
@@ -17,6 +19,7 @@ from docgen.models.frames import (
     EvaluatorCore,
     Frame,
     FunctionRef,
+    ModelRaise,
     SourceModule,
 )
 from docgen.models.syntax import (
@@ -51,21 +54,51 @@ class Namespace(EvaluatorCore):
         these side effects run once, when the module is first needed; one that cannot be
         evaluated leaves the registry as it was (a later lookup reports what is missing), and
         what went wrong inside them is no warning of the model."""
-        reported = len(self.diagnostics)
-        # Import time: no layer is being built or run, whatever the caller was doing.
-        stack, building = self.module_stack, self.building
-        self.module_stack, self.building = [], []
-        try:
+        with self.import_time():
             for stmt in module.tree.body:
                 if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) \
                         and isinstance(stmt.value.func, ast.Name):
                     try:
                         self.expr(stmt.value, Frame(module))
-                    except CannotEvaluate:
+                    except (CannotEvaluate, ModelRaise):
                         continue
+
+    @contextmanager
+    def import_time(self) -> Iterator[None]:
+        """Code that runs when a module is imported: no layer is being built or run, whatever
+        the caller was doing, and its diagnostics are not the model's."""
+        reported = len(self.diagnostics)
+        stack, building = self.module_stack, self.building
+        self.module_stack, self.building = [], []
+        try:
+            yield
         finally:
             self.module_stack, self.building = stack, building
             del self.diagnostics[reported:]
+
+    def _run_decorators(self, module: SourceModule, stmt: ast.FunctionDef | ast.AsyncFunctionDef,
+                        function: FunctionRef) -> None:
+        """What a top-level function's decorators do when its module is imported
+        (`@register_model` puts the model's default pretrained cfg into timm's registry), run
+        when the function is first looked up, as the other globals are. Only decorators read
+        from source run; their result is not used (the function stays the one written), and
+        what goes wrong inside them is no warning of the model."""
+        decorators = []
+        for node in stmt.decorator_list:
+            head = node.func if isinstance(node, ast.Call) else node
+            try:
+                if isinstance(self.expr(head, Frame(module)), FunctionRef):
+                    decorators.append(node)
+            except CannotEvaluate:
+                continue
+        if not decorators:
+            return
+        with self.import_time():
+            for node in reversed(decorators):  # the innermost decorator runs first
+                try:
+                    self.call(self.expr(node, Frame(module)), (function,), {})
+                except (CannotEvaluate, ModelRaise):
+                    continue
 
     def _load_module(self, name: str) -> SourceModule | None:
         found = self.resolver.index.sources.find_module(name)
@@ -105,7 +138,9 @@ class Namespace(EvaluatorCore):
         if isinstance(stmt, ast.ClassDef):
             return self.class_ref(f"{module.name}.{name}")
         if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            return FunctionRef(self, module, stmt, None, None)
+            function = FunctionRef(self, module, stmt, None, None)
+            self._run_decorators(module, stmt, function)
+            return function
         if isinstance(stmt, (ast.Assign, ast.AnnAssign)) and stmt.value is not None:
             try:
                 value = self.expr(stmt.value, frame)

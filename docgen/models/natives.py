@@ -21,7 +21,7 @@ import types
 from collections.abc import Callable
 from typing import Any
 
-from docgen.models.valued import arange, valued
+from docgen.models.valued import KnownNumber, KnownValues, arange, valued
 from docgen.models.values import AtenOp, CannotEvaluate, SymTensor
 
 # Pure builtins that behave the same on the evaluator's plain values.
@@ -61,6 +61,11 @@ def make_factory(name: str) -> Callable[..., SymTensor]:
 
 
 def _tensor_from_data(data: Any, *args: Any, **kwargs: Any) -> SymTensor:
+    """torch.tensor / torch.as_tensor: numbers keep their values; a tensor its shape."""
+    if isinstance(data, SymTensor):
+        return SymTensor(data.shape, values=data.values, requires_grad=data.requires_grad)
+    if isinstance(data, (int, float)) and not isinstance(data, bool):
+        return SymTensor((), values=[data])
     if isinstance(data, (list, tuple)) and data and all(
             isinstance(v, (int, float)) and not isinstance(v, bool) for v in data):
         return valued(list(data))
@@ -85,40 +90,23 @@ def _buffer(data: Any, persistent: bool = True) -> SymTensor:
     return SymTensor(data.shape, data.origin)
 
 
-class _Values(list[Any]):
-    """A 1-d array of plain numbers (numpy.linspace): `.tolist()` and `.item()` of elements."""
-
-    def tolist(self) -> list[Any]:
-        return list(self)
-
-    def split(self, sizes: Any, dim: int = 0) -> list[_Values]:
-        """torch.split of a 1-d tensor: pieces of `sizes` (one int, or a list of ints)."""
-        if isinstance(sizes, int):
-            sizes = [min(sizes, len(self) - i) for i in range(0, len(self), sizes)]
-        if sum(sizes) != len(self):
-            raise CannotEvaluate(f"split sizes {sizes} of {len(self)} values")
-        out, start = [], 0
-        for size in sizes:
-            out.append(_Values(self[start:start + size]))
-            start += size
-        return out
-
-
-class _Number(float):
-    """An element of a linspace: a float that also answers `.item()`."""
-
-    def item(self) -> float:
-        return float(self)
-
-
-def _linspace(start: float, stop: float, num: int = 50, *args: Any, **kwargs: Any) -> _Values:
+def _linspace(start: float, stop: float, num: int = 50, *args: Any, **kwargs: Any) -> KnownValues:
     """numpy.linspace and torch.linspace (a 1-d tensor of known values: drop-path rates)."""
     if not isinstance(num, int) or isinstance(num, bool) or num < 0:
         raise CannotEvaluate(f"linspace with {num!r} points")
     if num == 1:
-        return _Values([_Number(start)])
+        return KnownValues([KnownNumber(start)])
     step = (stop - start) / (num - 1)
-    return _Values([_Number(start + i * step) for i in range(num)])
+    return KnownValues([KnownNumber(start + i * step) for i in range(num)])
+
+
+def _device(kind: Any = "cpu", index: Any = None) -> Any:
+    """torch.device("cuda:0") as the evaluator needs it: its type and index."""
+    if isinstance(kind, types.SimpleNamespace):
+        return kind
+    text = str(kind)
+    name, _, number = text.partition(":")
+    return types.SimpleNamespace(type=name, index=int(number) if number.isdigit() else index)
 
 
 def _empty_state_dict(*args: Any, **kwargs: Any) -> dict[str, Any]:
@@ -171,6 +159,7 @@ def _nothing(*args: Any, **kwargs: Any) -> None:
 
 NATIVES: dict[str, Any] = {
     "collections.OrderedDict": collections.OrderedDict,
+    "collections.deque": collections.deque,
     "typing.OrderedDict": collections.OrderedDict,
     "collections.abc.Iterable": collections.abc.Iterable,
     "collections.abc.Sequence": collections.abc.Sequence,
@@ -226,6 +215,8 @@ NATIVES: dict[str, Any] = {
     "numpy.linspace": _linspace,
     "torch.linspace": _linspace,
     "torch.arange": arange,
+    # A device names where tensors live: shapes do not depend on it.
+    "torch.device": _device,
     "torch.backends.mha.get_fastpath_enabled": lambda: True,
     # Pretrained weights are downloaded at run time: the state dict is taken as empty (it sets
     # values, never the module tree), so loading code changes nothing that is counted.
@@ -236,6 +227,7 @@ NATIVES: dict[str, Any] = {
     "torch._C._add_docstr": _first,
     "torch._tensor.Tensor": make_factory("Tensor"),
     "torch.tensor": _tensor_from_data,
+    "torch.as_tensor": _tensor_from_data,
     "torch.nn.parameter.Parameter": _parameter,
     "torch.nn.parameter.Buffer": _buffer,
     "torch.nn.parameter.UninitializedParameter": _parameter,

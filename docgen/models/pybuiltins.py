@@ -87,7 +87,7 @@ class Builtins(EvaluatorCore):
                 raise CannotEvaluate(f"{value.cls.qualname} is not iterable in source")
             return list(self.call(method, (value,), {}))
         if isinstance(value, SymTensor):
-            raise CannotEvaluate("iteration over a tensor is not modelled")
+            return iterate_tensor(value)
         try:
             return list(value)
         except TypeError as exc:
@@ -217,6 +217,9 @@ class Builtins(EvaluatorCore):
             "os.environ.get": self.environment_get,
             "os.getenv": self.environment_get,
             "os.environ": SimpleNamespace(get=self.environment_get),
+            "sys.modules": SourceModules(self),
+            "collections.defaultdict": lambda factory=None, *args: EvaluatedDefaultDict(
+                self, factory, *args),
         }
         return table.get(path)
 
@@ -253,6 +256,23 @@ class Builtins(EvaluatorCore):
                     f"set (os.environ.get returns its default {default!r})", Severity.INFO)
         return default
 
+MAX_TENSOR_ITERATION = 4096
+
+
+def iterate_tensor(tensor: SymTensor) -> list[SymTensor]:
+    """`for image in batch`: one tensor per index of the first dim, each of the remaining
+    shape (a 1-d tensor of known values gives 0-d tensors of those values)."""
+    if not tensor.shape:
+        raise CannotEvaluate("iteration over a 0-d tensor")
+    count, rest = tensor.shape[0], tensor.shape[1:]
+    if count > MAX_TENSOR_ITERATION:
+        raise CannotEvaluate(f"iteration over {count} slices of a tensor is not followed")
+    if tensor.values is not None and not rest and len(tensor.values) == count:
+        return [SymTensor((), values=[v], requires_grad=tensor.requires_grad)
+                for v in tensor.values]
+    return [SymTensor(rest, requires_grad=tensor.requires_grad) for _ in range(count)]
+
+
 _MISSING = object()
 WRAPPED_TYPES: dict[str, type] = {"list": list, "tuple": tuple, "type": type}
 WRAPPED_BUILTINS = ("len", "iter", "list", "tuple", "enumerate", "zip", "reversed")
@@ -278,6 +298,43 @@ def _py(name: str) -> Any:
 
 _PY_OPERATORS = {name: _py(name) for name in _OPERATORS.values()}
 
+
+
+class SourceModules:
+    """`sys.modules` as the evaluated code sees it: the modules of the sources read (a
+    registry decorator's `sys.modules[fn.__module__]`)."""
+
+    def __init__(self, evaluator: Any) -> None:
+        self.evaluator = evaluator
+
+    def __getitem__(self, name: Any) -> ModuleRef:
+        if not isinstance(name, str) or self.evaluator.source_module(name) is None:
+            raise CannotEvaluate(f"sys.modules[{name!r}]: not a module of the sources read")
+        return ModuleRef(name)
+
+    def __contains__(self, name: Any) -> bool:
+        return isinstance(name, str) and self.evaluator.source_module(name) is not None
+
+    def get(self, name: Any, default: Any = None) -> Any:
+        try:
+            return self[name]
+        except CannotEvaluate:
+            return default
+
+
+class EvaluatedDefaultDict(dict[Any, Any]):
+    """collections.defaultdict whose factory may be a class or function read from source."""
+
+    def __init__(self, evaluator: Any, factory: Any, *args: Any) -> None:
+        super().__init__(*args)
+        self.evaluator, self.default_factory = evaluator, factory
+
+    def __missing__(self, key: Any) -> Any:
+        if self.default_factory is None:
+            raise KeyError(key)
+        value = self.evaluator.call(self.default_factory, (), {})
+        self[key] = value
+        return value
 
 
 class PartialFactory:

@@ -23,8 +23,9 @@ Records (frozen; values as short text, other objects by path):
   "Tensor[2, 64, 55, 55] float32"), `input_shapes`/`output_shapes` (None when not known),
   `location`, `text` (the call as written, or the operator), `macs` (function steps: the
   multiply-accumulates counted while it ran; None when not derived), `notes`.
-- `ModelReading`: `model`, `input_shape`, `layers`, `steps`, `diagnostics` (sorted: warnings
-  first), `output_shapes` of the model.
+- `ModelReading`: `model`, `input_shape` (of forward's first input; `more_inputs` the
+  others'), `layers`, `steps`, `diagnostics` (sorted: warnings first), `output_shapes` of the
+  model.
 
 A wrong model name raises ConfigError; a model whose building cannot be evaluated raises
 DocgenError with file:line. What forward cannot compute stays in the records as a None with
@@ -68,6 +69,8 @@ from docgen.models.values import (
 )
 
 Shapes = tuple[tuple[int, ...], ...]
+DEFAULT_INPUT = (1, 3, 224, 224)
+InputShapes = tuple[int, ...] | tuple[tuple[int, ...], ...]
 VALUE_WIDTH = 80
 
 
@@ -121,6 +124,7 @@ class ModelReading:
     diagnostics: tuple[Diagnostic, ...]
     output_shapes: Shapes | None = None
     is_built_completely: bool = True  # no warning while building: the parameters are exact
+    more_inputs: tuple[tuple[int, ...], ...] = ()  # the shapes of forward's further inputs
 
     @property
     def is_complete(self) -> bool:
@@ -128,18 +132,24 @@ class ModelReading:
         return not any(d.severity == Severity.WARNING for d in self.diagnostics)
 
 
-def read_model(resolver: Resolver, model: str, input_shape: tuple[int, ...],
+def read_model(resolver: Resolver, model: str, input_shape: InputShapes | None = None,
                module_root: str = DEFAULT_MODULE_ROOT) -> ModelReading:
     """Build `model` (`package.module:Name`, a builder or a class) and run its forward.
 
-    `module_root` is the class that stands for torch.nn.Module (the configuration's).
+    `input_shape` is one shape (`(1, 3, 224, 224)`) or one per input of forward
+    (`((1, 3, 520, 960), (1, 3, 520, 960))` for RAFT's two images); None: the input size the
+    model declares (see `declared_input`), else DEFAULT_INPUT. `module_root` is the class
+    that stands for torch.nn.Module (the configuration's).
     """
     evaluator = Evaluator(resolver, module_root)
     root = build_model(evaluator, model)
     built = not any(d.severity == Severity.WARNING for d in evaluator.diagnostics)
     for _, module in root.walk():
         module.training = False  # model.eval(): the inference graph, as torchvision counts it
-    output = evaluator.call_module(root, (SymTensor(tuple(input_shape)),), {})
+    given = input_shapes(input_shape) if input_shape is not None \
+        else (declared_input(evaluator, root),)
+    shapes = forward_inputs(evaluator, root, given)
+    output = evaluator.call_module(root, tuple(SymTensor(shape) for shape in shapes), {})
     paths = {id(module): path for path, module in root.walk()}
     layers = tuple(_layer(path, module) for path, module in root.walk())
     steps = tuple(_step(record, paths) for record in evaluator.recorder.records)
@@ -149,8 +159,54 @@ def read_model(resolver: Resolver, model: str, input_shape: tuple[int, ...],
                  if layer.params is None or layer.macs is None]
     diagnostics = tuple(sorted(dict.fromkeys([*evaluator.diagnostics, *failures]),
                                key=lambda d: (d.severity != Severity.WARNING, d.path, d.line)))
-    return ModelReading(model, tuple(input_shape), layers, steps, diagnostics,
-                        shapes_of(output), built)
+    return ModelReading(model, shapes[0], layers, steps, diagnostics, shapes_of(output), built,
+                        shapes[1:])
+
+
+def declared_input(evaluator: Evaluator, root: ModuleInstance) -> tuple[int, ...]:
+    """The input a model declares for itself, batch 1: timm's `model.pretrained_cfg` (the
+    default cfg its `@register_model` registered: `input_size=(3, 240, 240)`), else
+    DEFAULT_INPUT. Said as an info line either way."""
+    where = root.call_site.location if root.call_site else None
+    for name in ("pretrained_cfg", "default_cfg"):
+        found, cfg = root.find_attribute(name)
+        size = cfg.get("input_size") if found and isinstance(cfg, dict) else None
+        if isinstance(size, (tuple, list)) and size \
+                and all(isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in size):
+            evaluator.report(where, f"input {[1, *size]}: the model's {name}['input_size'] "
+                             "(batch 1)", Severity.INFO)
+            return (1, *size)
+    evaluator.report(where, f"input {list(DEFAULT_INPUT)}: the default (the model declares no "
+                     "input size)", Severity.INFO)
+    return DEFAULT_INPUT
+
+
+def input_shapes(value: InputShapes) -> tuple[tuple[int, ...], ...]:
+    """One shape or a sequence of shapes, as a tuple of shapes."""
+    if value and all(isinstance(v, (tuple, list)) for v in value):
+        return tuple(tuple(int(d) for d in v) for v in value)  # type: ignore[union-attr]
+    return (tuple(int(d) for d in value),)  # type: ignore[arg-type]
+
+
+def forward_inputs(evaluator: Evaluator, root: ModuleInstance,
+                   shapes: tuple[tuple[int, ...], ...]) -> tuple[tuple[int, ...], ...]:
+    """The shapes forward is called with: those given, and for each further parameter that
+    has no default (RAFT's `image2`) the last shape given again, said as an info line."""
+    found, forward, _ = evaluator.class_attribute(root.cls, "forward")
+    node = getattr(forward, "node", None) if found else None
+    if not isinstance(node, ast.FunctionDef):
+        return shapes
+    spec = node.args
+    positional = [*spec.posonlyargs, *spec.args][1:]  # without self
+    required = positional[:len(positional) - len(spec.defaults)]
+    if len(shapes) >= len(required):
+        return shapes
+    missing = [arg.arg for arg in required[len(shapes):]]
+    location = Location(forward.module.path, node.lineno)
+    evaluator.report(location, f"forward takes {len(required)} inputs; "
+                     f"{', '.join(missing)} given the shape {list(shapes[-1])} of the last one "
+                     "given (use --input once per input)", Severity.INFO)
+    return (*shapes, *(shapes[-1],) * len(missing))
 
 
 def build_model(evaluator: Evaluator, model: str) -> ModuleInstance:
@@ -357,12 +413,23 @@ def _input_shapes(values: list[Any]) -> Shapes | None:
 
 
 def shapes_of(value: Any) -> Shapes | None:
-    """The shapes of a tensor or of a tuple/list of tensors (None items skipped); else None."""
+    """The shapes of a tensor, of a tuple/list of tensors (None items skipped; nested ones
+    flattened in order) or of a dict of tensors (`OrderedDict([("out", x), ("aux", y)])`, in
+    its order); else None."""
     if isinstance(value, SymTensor):
         return (value.shape,)
-    if isinstance(value, (tuple, list)) and any(isinstance(v, SymTensor) for v in value) \
-            and all(isinstance(v, SymTensor) or v is None for v in value):
-        return tuple(v.shape for v in value if v is not None)
+    if isinstance(value, dict):
+        return shapes_of(tuple(value.values()))
+    if isinstance(value, (tuple, list)):
+        shapes: list[tuple[int, ...]] = []
+        for item in value:  # nested: RPN's head returns ([logits per level], [boxes per level])
+            if item is None:
+                continue
+            inner = shapes_of(item)
+            if inner is None:
+                return None
+            shapes.extend(inner)
+        return tuple(shapes) if shapes else None
     return None
 
 

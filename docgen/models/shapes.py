@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from docgen.models.valued import KnownValues
 from docgen.models.values import CannotEvaluate, SymTensor, Unknown
 
 Args = tuple[Any, ...]
@@ -67,6 +68,8 @@ def apply_op(op: str, args: Args, kwargs: Kwargs) -> RuleResult:
 def _tensor(value: Any, what: str) -> SymTensor:
     if isinstance(value, Unknown):
         raise CannotEvaluate(f"{what} is unknown", cause=value)
+    if isinstance(value, KnownValues):  # torch.linspace(...): a 1-d tensor of known values
+        return SymTensor((len(value),), values=list(value))
     if not isinstance(value, SymTensor):
         raise CannotEvaluate(f"{what} is not a tensor of known shape: {value!r}")
     return value
@@ -396,6 +399,14 @@ def _new_factory(a: dict[str, Any]) -> RuleResult:
     return SymTensor(tuple(size)), 0
 
 
+def _new_full(a: dict[str, Any]) -> RuleResult:
+    _tensor(a["input"], "input")
+    size = _varargs((a["size"],))
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in size):
+        raise CannotEvaluate(f"size {size!r} is not integers")
+    return SymTensor(tuple(size)), 0
+
+
 def _expand_as(a: dict[str, Any]) -> RuleResult:
     _tensor(a["input"], "input")
     return SymTensor(_tensor(a["other"], "other").shape), 0
@@ -512,6 +523,75 @@ def _attention(a: dict[str, Any]) -> RuleResult:
     return SymTensor(out), rows * k.shape[-2] * (q.shape[-1] + v.shape[-1])
 
 
+def _repeat(a: dict[str, Any]) -> RuleResult:
+    """`x.repeat(2, 1, 1)`: each dim times its count; leading counts add dims."""
+    x = _tensor(a["input"], "input")
+    counts = _varargs(a["repeats"])
+    if not all(isinstance(c, int) and not isinstance(c, bool) for c in counts) \
+            or len(counts) < len(x.shape):
+        raise CannotEvaluate(f"repeat {counts!r} of shape {x.shape}")
+    shape = (1,) * (len(counts) - len(x.shape)) + x.shape
+    return SymTensor(tuple(s * c for s, c in zip(shape, counts, strict=True))), 0
+
+
+def _repeat_interleave(a: dict[str, Any]) -> RuleResult:
+    """Each element repeated `repeats` times along dim (flattened when dim is None)."""
+    x = _tensor(a["input"], "input")
+    repeats, dim = a.get("repeats"), a.get("dim")
+    length = x.numel() if dim is None else x.shape[_dim(dim, len(x.shape))]
+    if isinstance(repeats, SymTensor):
+        if repeats.values is None:
+            raise CannotEvaluate("repeat_interleave by a tensor of unknown values")
+        total = int(sum(repeats.values)) if len(repeats.values) > 1 \
+            else int(repeats.values[0]) * length
+    elif isinstance(repeats, int) and not isinstance(repeats, bool):
+        total = repeats * length
+    else:
+        raise CannotEvaluate(f"repeat_interleave by {repeats!r}")
+    if dim is None:
+        return SymTensor((total,)), 0
+    shape = list(x.shape)
+    shape[_dim(dim, len(shape))] = total
+    return SymTensor(tuple(shape)), 0
+
+
+def _grid_sampler(a: dict[str, Any]) -> RuleResult:
+    """(N, C, *in) sampled at a grid (N, *out, n): (N, C, *out)."""
+    x, grid = _tensor(a["input"], "input"), _tensor(a["grid"], "grid")
+    n = len(x.shape) - 2
+    if n not in (2, 3) or len(grid.shape) != n + 2 or grid.shape[-1] != n \
+            or grid.shape[0] != x.shape[0]:
+        raise CannotEvaluate(f"grid_sampler of input {x.shape} at a grid {grid.shape}")
+    return SymTensor((*x.shape[:2], *grid.shape[1:-1])), 0
+
+
+def _im2col(a: dict[str, Any]) -> RuleResult:
+    """F.unfold: (N, C, H, W) -> (N, C * kh * kw, L), L the number of sliding blocks."""
+    x = _tensor(a["input"], "input")
+    kernel = _ints(a["kernel_size"], 2, "kernel_size")
+    dilation = _ints(a["dilation"], 2, "dilation")
+    pad = _ints(a["padding"], 2, "padding")
+    stride = _ints(a["stride"], 2, "stride")
+    if len(x.shape) not in (3, 4):
+        raise CannotEvaluate(f"im2col of a rank-{len(x.shape)} input")
+    blocks = 1
+    for size, k, d, p, s in zip(x.shape[-2:], kernel, dilation, pad, stride, strict=True):
+        count = (size + 2 * p - d * (k - 1) - 1) // s + 1
+        if count <= 0:
+            raise CannotEvaluate(f"im2col: no block fits in {x.shape}")
+        blocks *= count
+    return SymTensor((*x.shape[:-3], x.shape[-3] * _numel(kernel), blocks)), 0
+
+
+def _flag(value: bool) -> Callable[[dict[str, Any]], RuleResult]:
+    """A layout or dtype predicate of a symbolic tensor: dense, contiguous, float32 (the
+    same stated assumption as the tensor flags the evaluator answers)."""
+    def rule(a: dict[str, Any]) -> RuleResult:
+        _tensor(a["input"], "input")
+        return value, 0
+    return rule
+
+
 _UNARY = ("input",)
 _ELEMENTWISE = (
     "relu", "relu6", "sigmoid", "tanh", "gelu", "silu", "mish", "elu", "selu", "celu",
@@ -575,6 +655,8 @@ SHAPE_RULES: dict[str, ShapeRule] = {
                                     "n nearly equal pieces, or pieces between indices"),
     **{f"aten::{op}": ShapeRule(_new_factory, ("input", "*size"), "a new tensor of the given size")
        for op in ("new_zeros", "new_ones", "new_empty")},
+    "aten::new_full": ShapeRule(_new_full, ("input", "size", "fill_value"),
+                                "a new tensor of the given size"),
     "aten::unbind": ShapeRule(_unbind, ("input", "dim"), "one tensor per index of dim"),
     **{f"aten::upsample_{mode}{n}d": ShapeRule(
         _upsample(n), ("input", "output_size", "scale_factors") if mode == "nearest" else
@@ -616,6 +698,20 @@ SHAPE_RULES: dict[str, ShapeRule] = {
     "aten::constant_pad_nd": ShapeRule(_pad, ("input", "pad", "value"), "as aten::pad"),
     **{f"aten::{op}": ShapeRule(_same, ("input", "*rest"), "element-wise: shape unchanged")
        for op in _ELEMENTWISE},
+    "aten::repeat": ShapeRule(_repeat, ("input", "*repeats"),
+                              "each dim times its count; more counts add leading dims"),
+    "aten::repeat_interleave": ShapeRule(
+        _repeat_interleave, ("input", "repeats", "dim", "output_size"),
+        "elements repeated along dim (flattened without dim)"),
+    "aten::grid_sampler": ShapeRule(
+        _grid_sampler, ("input", "grid", "interpolation_mode", "padding_mode", "align_corners"),
+        "(N, C, *in) at a grid (N, *out, n) -> (N, C, *out)"),
+    "aten::im2col": ShapeRule(_im2col, ("input", "kernel_size", "dilation", "padding", "stride"),
+                              "F.unfold: (N, C, H, W) -> (N, C * kh * kw, blocks)"),
+    **{f"aten::{op}": ShapeRule(_flag(value), ("input", "*rest"),
+                                f"{value}: a dense, contiguous float32 tensor is assumed")
+       for op, value in (("is_contiguous", True), ("is_floating_point", True),
+                         ("is_complex", False))},
 }
 
 

@@ -199,6 +199,12 @@ class Statements(EvaluatorCore):
         for target in stmt.targets:
             if isinstance(target, ast.Name):
                 frame.names.pop(target.id, None)
+            elif isinstance(target, ast.Subscript):
+                self.delete_item(self.expr(target.value, frame), self.expr(target.slice, frame))
+            elif isinstance(target, ast.Attribute):
+                self.delete_attribute(self.expr(target.value, frame), target.attr)
+            else:
+                raise CannotEvaluate(f"del of {type(target).__name__}")
 
     def stmt_Global(self, stmt: ast.Global, frame: Frame) -> None:
         return

@@ -19,6 +19,33 @@ from docgen.models.values import CannotEvaluate, SymTensor
 
 _MISSING = object()
 
+
+class KnownValues(list[Any]):
+    """A 1-d array of plain numbers (numpy.linspace): `.tolist()` and `.item()` of elements."""
+
+    def tolist(self) -> list[Any]:
+        return list(self)
+
+    def split(self, sizes: Any, dim: int = 0) -> list[KnownValues]:
+        """torch.split of a 1-d tensor: pieces of `sizes` (one int, or a list of ints)."""
+        if isinstance(sizes, int):
+            sizes = [min(sizes, len(self) - i) for i in range(0, len(self), sizes)]
+        if sum(sizes) != len(self):
+            raise CannotEvaluate(f"split sizes {sizes} of {len(self)} values")
+        out, start = [], 0
+        for size in sizes:
+            out.append(KnownValues(self[start:start + size]))
+            start += size
+        return out
+
+
+class KnownNumber(float):
+    """An element of a linspace: a float that also answers `.item()`."""
+
+    def item(self) -> float:
+        return float(self)
+
+
 _BINARY: dict[str, Callable[[Any, Any], Any]] = {
     "add": operator.add, "sub": operator.sub, "mul": operator.mul, "div": operator.truediv,
     "divide": operator.truediv, "true_divide": operator.truediv, "pow": operator.pow,

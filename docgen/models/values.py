@@ -183,6 +183,11 @@ class ModuleInstance(Instance):
             self._drop(name)
             self.attrs[name] = value
 
+    def forget(self, name: str) -> None:
+        """Module.__delattr__: the name leaves whichever registry holds it."""
+        self._drop(name)
+        self.unknown.pop(name, None)
+
     def _drop(self, name: str) -> None:
         for table in (self.attrs, self.parameters, self.buffers, self.modules):
             table.pop(name, None)

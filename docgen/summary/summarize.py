@@ -22,12 +22,18 @@ from docgen.core.records import (
     ModelSummary,
     Severity,
 )
-from docgen.models.reader import ForwardStep, LayerNode, ModelReading, read_model
+from docgen.models.reader import (
+    DEFAULT_INPUT,
+    ForwardStep,
+    InputShapes,
+    LayerNode,
+    ModelReading,
+    read_model,
+)
 from docgen.models.steps import FUNCTION, LIBRARY_ROOTS
 
 log = logging.getLogger(__name__)
 
-DEFAULT_INPUT = (1, 3, 224, 224)
 BYTES_PER_PARAM = 4  # float32
 
 
@@ -43,9 +49,11 @@ def parse_input_shape(text: str) -> tuple[int, ...]:
 
 
 def summarize_model(resolver: Resolver, model: str,
-                    input_shape: tuple[int, ...] = DEFAULT_INPUT,
+                    input_shape: InputShapes | None = DEFAULT_INPUT,
                     module_root: str = DEFAULT_MODULE_ROOT) -> ModelSummary:
-    """The summary of `model` (`package.module:Class` or `:builder`) for one input shape."""
+    """The summary of `model` (`package.module:Class` or `:builder`) for one input shape, or
+    one shape per input of its forward; None: the input the model declares (its timm
+    pretrained cfg's input_size), else DEFAULT_INPUT."""
     return summary_from_reading(read_model(resolver, model, input_shape, module_root),
                                 resolver.index.sources.distributions)
 
@@ -76,6 +84,7 @@ def summary_from_reading(reading: ModelReading,
     return ModelSummary(
         model=reading.model,
         input_shape=reading.input_shape,
+        more_inputs=reading.more_inputs,
         rows=tuple(rows),
         output_shapes=reading.output_shapes,
         total_params=params,
@@ -92,7 +101,7 @@ def summary_from_reading(reading: ModelReading,
     )
 
 
-def summarize_config(cfg: Config, input_shape: tuple[int, ...] = DEFAULT_INPUT,
+def summarize_config(cfg: Config, input_shape: InputShapes | None = DEFAULT_INPUT,
                      cache: Any = None) -> ModelSummary:
     """Open the sources `cfg` names and summarise its model; `cache` (an AnalysisCache) keeps
     the modules' analyses between runs."""
@@ -221,6 +230,7 @@ def summary_to_json(summary: ModelSummary) -> dict[str, Any]:
         "schema": SUMMARY_SCHEMA,
         "model": summary.model,
         "input_shape": list(summary.input_shape),
+        "input_shapes": [list(summary.input_shape), *(list(s) for s in summary.more_inputs)],
         "output_shapes": _json_shapes(summary.output_shapes),
         "total_params": summary.total_params,
         "trainable_params": summary.trainable_params,
@@ -264,7 +274,8 @@ def render_summary_table(summary: ModelSummary) -> Any:
     from rich.table import Table
     from rich.text import Text
 
-    table = Table(title=f"{summary.model}  input {format_shape((summary.input_shape,))}",
+    inputs = format_shape((summary.input_shape, *summary.more_inputs))
+    table = Table(title=f"{summary.model}  input {inputs}",
                   title_justify="left")
     cells = [("  " * row.depth + row_label(row), short_name(row.qualname),
               "" if row.kind == FUNCTION else format_call(row.call),
