@@ -116,15 +116,15 @@ def _progress(args: argparse.Namespace) -> Iterator[Callable[[str], None]]:
 
 
 def _report(result: BuildResult, args: argparse.Namespace) -> int:
-    for d in result.docs.diagnostics:
+    for d in result.diagnostics:
         log.warning("%s", d)
     t = result.timings
     parts = ", ".join(f"{k} {v:.1f}s" for k, v in t.items())
     where = result.site_dir or result.output
-    pages = sum(1 for f in result.docs.files if f.endswith(".md"))
-    log.info("built %s: %d pages, %d class pages (%s)", where, pages,
-             len(result.docs.layout.class_pages), parts)
-    warnings = len(result.docs.diagnostics) + int(result.docs.graphviz_missing)
+    state = "up to date" if result.up_to_date else "built"
+    log.info("%s %s: %d pages, %d class pages (%s)", state, where, result.pages,
+             result.class_pages, parts)
+    warnings = len(result.diagnostics) + int(result.graphviz_missing)
     if args.strict and warnings:
         log.error("--strict: %d warning(s)", warnings)
         return 1

@@ -37,6 +37,7 @@ from docgen.site.diagrams import (
     uml_dot,
 )
 from docgen.site.docstrings import mathml_memo, memo_key
+from docgen.site.freshness import BuildRecord, input_fingerprint, load_record, store_record
 from docgen.site.pages import (
     Diagram,
     ModelPage,
@@ -317,11 +318,16 @@ class BuildRequest:
 
 @dataclass(frozen=True)
 class BuildResult:
-    docs: GeneratedDocs
     output: Path
     site_dir: Path | None
     timings: Mapping[str, float]
+    pages: int  # Markdown pages generated
+    class_pages: int
+    diagnostics: tuple[Diagnostic, ...]
+    graphviz_missing: bool = False
     watch: tuple[Path, ...] = ()  # what `docgen serve` rebuilds on: config, docs, sources
+    up_to_date: bool = False  # nothing was done: the inputs are those of the last build
+    docs: GeneratedDocs | None = None  # None when up to date
 
 
 def _watch_paths(cfg: Config, config_file: Path | None, docs_dir: Path | None,
@@ -431,7 +437,8 @@ def _site_dir_option(cfg: Config, raw: Mapping[str, Any]) -> str:
 
 
 def build(request: BuildRequest, progress: Progress | None = None) -> BuildResult:
-    """Generate the docs into the output folder, then (optionally) build the site."""
+    """Generate the docs into the output folder, then (optionally) build the site; nothing
+    at all when the inputs are those of the last build and its folders are intact."""
     say = progress or (lambda _m: None)
     if not request.root.is_dir():
         raise ConfigError(f"{request.root}: project folder does not exist")
@@ -444,6 +451,20 @@ def build(request: BuildRequest, progress: Progress | None = None) -> BuildResul
     written = _written_folders(request, folders)
     for folder in written:  # fail before the long work; checked again under the lock
         check_owned(folder)
+    watch = _watch_paths(cfg, config_file, folders.docs_dir, request.templates)
+    clock = time.perf_counter()
+    inputs = _inputs(request, cfg, config_file, raw, folders, directory_urls)
+    records = request.cache.sibling("fresh") if request.cache is not None else None
+    if inputs is not None and records is not None:
+        known = load_record(records, written)
+        if known is not None and known.inputs == inputs and all(map(is_intact, written)):
+            say("nothing changed")
+            if known.graphviz_missing:
+                log.warning("%s", GraphvizMissing())
+            return BuildResult(folders.output, folders.site_dir if request.run_mkdocs else None,
+                               {"check": time.perf_counter() - clock}, known.pages,
+                               known.class_pages, known.diagnostics, known.graphviz_missing,
+                               watch, up_to_date=True)
     docs = generate_docs(cfg, cache=request.cache, jobs=request.jobs,
                          directory_urls=directory_urls, templates=request.templates,
                          progress=say)
@@ -456,9 +477,26 @@ def build(request: BuildRequest, progress: Progress | None = None) -> BuildResul
         built_docs = _write_docs(request, cfg, folders, docs, say)
         if request.run_mkdocs:
             timings["mkdocs"] = _publish(request, config_file, folders, built_docs, docs, say)
-    watch = _watch_paths(cfg, config_file, folders.docs_dir, request.templates)
-    return BuildResult(docs, folders.output, folders.site_dir if request.run_mkdocs else None,
-                       timings, watch)
+    pages = sum(1 for f in docs.files if f.endswith(".md"))
+    if inputs is not None and records is not None:
+        store_record(records, written, BuildRecord(inputs, pages, len(docs.layout.class_pages),
+                                                   docs.diagnostics, docs.graphviz_missing))
+    return BuildResult(folders.output, folders.site_dir if request.run_mkdocs else None,
+                       timings, pages, len(docs.layout.class_pages), docs.diagnostics,
+                       docs.graphviz_missing, watch, docs=docs)
+
+
+def _inputs(request: BuildRequest, cfg: Config, config_file: Path | None,
+            raw: Mapping[str, Any], folders: _Folders, directory_urls: bool) -> str | None:
+    """The fingerprint of this build's inputs; None when it cannot be named or a build with
+    the same inputs could still differ (serve's private staging copy)."""
+    if request.staging is not None or request.cache is None:
+        return None
+    return input_fingerprint(cfg, config_file=config_file, raw=raw,
+                             docs_dir=folders.docs_dir, output=folders.output,
+                             site_dir=folders.site_dir if request.run_mkdocs else None,
+                             templates=request.templates, directory_urls=directory_urls,
+                             strict=request.strict)
 
 
 def _written_folders(request: BuildRequest, folders: _Folders) -> list[Path]:
