@@ -238,3 +238,26 @@ def test_an_up_to_date_build_still_reports_its_warnings(  # type: ignore[no-unty
     again = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
     assert again == first
     assert any("up to date" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.parametrize("theme", [{"name": "material", "font": {"text": "Roboto"}},
+                                   {"name": "material"}, "material"])
+def test_a_user_config_with_a_web_font_still_requests_nothing_outside(  # type: ignore[no-untyped-def]
+        write_package, tmp_path, caplog, theme) -> None:
+    import logging
+
+    root = write_package(PACKAGE)
+    project = _project_with_mkdocs_yml(root, tmp_path / "proj")
+    config = yaml.safe_load((project / "mkdocs.yml").read_text())
+    config["theme"] = theme
+    (project / "mkdocs.yml").write_text(yaml.safe_dump(config), encoding="utf-8")
+    with caplog.at_level(logging.INFO):
+        assert main(["build", "--project", str(project), "--strict"]) == 0
+    notes = [r.getMessage() for r in caplog.records if "Google Fonts" in r.getMessage()]
+    assert len(notes) == 1 and "font: false" in notes[0]
+    pages = list((project / "site").rglob("*.html"))
+    assert len(pages) > 5
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        assert "fonts.googleapis" not in text and "fonts.gstatic" not in text, page
+    assert yaml.safe_load((project / "mkdocs.yml").read_text())["theme"] == theme  # untouched
