@@ -13,7 +13,14 @@ from docgen.core.config import DEFAULT_MODEL, config_from_options
 from docgen.core.errors import ConfigError
 from docgen.site.build import generate_docs
 from docgen.site.pages import ModelPage
-from tests.sitekit import MODULE_ROOT, PACKAGE, broken_links, synthetic_config, synthetic_options
+from tests.sitekit import (
+    MODULE_ROOT,
+    PACKAGE,
+    broken_links,
+    synthetic_config,
+    synthetic_options,
+    with_diagrams,
+)
 
 SECOND = {"pkg/tiny.py": '''
     from pkg import layers as nn
@@ -59,7 +66,7 @@ def test_each_model_has_its_page_and_the_home_page_lists_them(write_package) -> 
     docs = generate_docs(cfg, jobs=1)
     page = ModelPage.page_for("pkg.tiny:Tiny")
     assert page in docs.files and not broken_links(docs.files)
-    home, tiny = docs.files["index.md"], docs.files[page]
+    home, tiny = docs.files["index.md"], with_diagrams(docs.files, page)
     assert "## Models on this site" in home and "(models/pkg.tiny-Tiny.md)" in home
     assert "**Tiny** (this page)" in tiny and "[Net](../index.md)" in tiny
     assert r"<code>only\_here</code>" in tiny and "only" not in home

@@ -18,6 +18,7 @@ import jinja2
 from docgen.classes.families import MODULE_ROOT, Family
 from docgen.classes.roles import GROUP_ORDER, GROUP_TITLES, STATE_TITLES, state_group_of
 from docgen.core.escape import (
+    anchor,
     html_text,
     md_code,
     shorten,
@@ -178,8 +179,15 @@ class PageRenderer:
                 if target else name
 
         def diagram(key: str) -> str:
-            return self.env.get_template("_diagram.md.j2").render(
-                key=key, diagram=self.content.diagrams.get(key))
+            """The diagram's block; a drawn SVG goes into a fragment (fragments.py), so that
+            MkDocs' Markdown and search never parse its thousands of tags."""
+            drawn = self.content.diagrams.get(key)
+            text = self.env.get_template("_diagram.md.j2").render(key=key, diagram=drawn)
+            if drawn is None or not drawn.svg:
+                return text
+            path = fragment_path(page, f"diagram-{anchor(key)}")
+            self.fragments[path] = text
+            return placeholder(page, path)
 
         text = self.env.get_template(template).render(
             page=page, link=link, class_ref=class_ref, class_html=class_html,
