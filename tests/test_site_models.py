@@ -131,3 +131,14 @@ def test_alexnet_and_resnet18_on_one_site_from_the_wheels(real_wheels: dict[str,
     assert "classes/torchvision.models.resnet.BasicBlock.md" in files
     assert "classes/torchvision.models.alexnet.AlexNet.md" in files
     assert not broken_links(files, directory_urls=True)  # MkDocs' default
+    # a layer class both models use: its walk page shows each model's layers, by model
+    conv = files["walk/conv2d.md"].replace("\\_", "_")
+    by_model = conv.split("## In each model")[1].split("## Every branch read")[0]
+    alexnet, resnet = by_model.split("### [ResNet]")
+    assert "### [AlexNet](../index.md)" in alexnet and f"(../{page})" in resnet
+    assert "<code>features.0</code>" in alexnet and "<code>features.3</code>" in alexnet
+    assert "<code>conv1</code>" not in alexnet and "<code>layer1.0.conv1</code>" in resnet
+    assert "<code>conv1</code>" in resnet and "<code>features.0</code>" not in resnet
+    assert "aten::" in resnet
+    # a class only the second model uses has its page, listed in the walk index
+    assert "batchnorm2d.md" in files["walk/index.md"] and "conv2d.md" in files["walk/index.md"]

@@ -23,6 +23,7 @@ from docgen.classes.resolve import ModuleIndex, Resolver
 from docgen.core.config import Config, config_from_options
 from docgen.core.errors import ConfigError
 from docgen.core.escape import disarm_templates
+from docgen.core.names import short_name
 from docgen.core.records import ClassView, Diagnostic, ModelDoc, Project
 from docgen.core.templating import make_environment, shipped_templates
 from docgen.models.composition import read_composition
@@ -48,8 +49,10 @@ from docgen.site.pages import (
 from docgen.site.study import (
     BACKENDS_PAGE,
     WALK_INDEX,
+    ModelWalk,
     StudyPages,
     change_pages,
+    group_walks_by_model,
     render_study_pages,
     study_key,
     study_model,
@@ -166,6 +169,11 @@ def generate_docs(cfg: Config, *, cache: AnalysisCache | None = None, jobs: int 
         for rel, text in render_study_pages(other_study, env, layout.class_pages,
                                             layout).items():
             files.setdefault(rel, text)
+    if model is not None and others:  # each walk page lists its type's layers per model
+        walks = [ModelWalk(short_name(model.qualname), SiteLayout.HOME, study),
+                 *(ModelWalk(short_name(o.composition.qualname), o.page, s)
+                   for o, s in zip(others, other_studies, strict=True))]
+        files = group_walks_by_model(files, walks, env, SiteLayout.md_link)
     files = {rel: disarm_templates(text) if rel.endswith(".md") else text
              for rel, text in files.items()}
     timings["pages"] = time.perf_counter() - clock
