@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import time
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -114,9 +116,11 @@ def generate_docs(cfg: Config, *, cache: AnalysisCache | None = None, jobs: int 
     timings: dict[str, float] = {}
     clock = time.perf_counter()
 
-    # 1. analysis: the selected packages and the model's module, from the cache when possible
+    # 1. analysis: the selected packages and the model's module, from the cache when possible;
+    # the study pages (summary, walk, changes) meanwhile in a process of their own
     say("analysing sources")
     sources = sources or open_project_sources(cfg)
+    pending = _start_study(cfg, sources, cache, jobs) if summary is None else None
     project = load_project(cfg, sources=sources, cache=cache, jobs=jobs, progress=say)
     views = {v.qualname: v for v in project.views}
     classes = {c.qualname: c for c in project.classes()}
@@ -127,7 +131,8 @@ def generate_docs(cfg: Config, *, cache: AnalysisCache | None = None, jobs: int 
 
     # 2b. study pages: summary table, walk to the kernels, changes between versions
     say("summary, walk and changes")
-    study = _study(cfg, sources, cache) if summary is None else StudyPages(summary=summary)
+    study = _finish_study(pending, cfg, sources, cache) if summary is None \
+        else StudyPages(summary=summary)
     timings.update(study.timings)
     others, other_studies, other_problems = _more_models(cfg, sources, cache)
     clock = time.perf_counter()
@@ -209,14 +214,62 @@ def _study(cfg: Config, sources: SourceSet, cache: AnalysisCache | None) -> Stud
     """The study pages' data, from the cache when the same wheels and options made it."""
     key = study_key(cfg, sources) if cache is not None and not cfg.pytorch_src else None
     store = cache.sibling("study") if cache is not None else None
-    if key is not None and store is not None:
-        hit = store.load(key)
-        if isinstance(hit, StudyPages):
-            return replace(hit, timings={})
+    if cache is not None:
+        hit = _cached_study(cfg, sources, cache)
+        if hit is not None:
+            return hit
     study = study_model(cfg, sources)
     if key is not None and store is not None and not study.diagnostics:
         store.store(key, study)
     return study
+
+
+def _start_study(cfg: Config, sources: SourceSet, cache: AnalysisCache | None,
+                 jobs: int) -> StudyPages | Future[StudyPages] | None:
+    """The cached study; else the study computed in a process of its own while this one
+    analyses and draws; None (made later, here) when it is small (no torch to walk) or
+    parallel work is not wanted (jobs=1)."""
+    if sources.find_module("torch.nn.modules.module") is None:
+        return None
+    hit = _cached_study(cfg, sources, cache) if cache is not None else None
+    if hit is not None or jobs == 1 or (os.cpu_count() or 1) == 1:
+        return hit
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    # spawn: a clean process that opens the sources itself (a forked one would share the
+    # open wheels' file offsets with this process, which keeps reading them)
+    pool = ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn"))
+    try:
+        return pool.submit(_study_in_worker, cfg, cache.base if cache is not None else None)
+    finally:
+        pool.shutdown(wait=False)
+
+
+def _study_in_worker(cfg: Config, cache_root: Path | None) -> StudyPages:
+    cache = AnalysisCache(cache_root) if cache_root is not None else None
+    return _study(cfg, open_project_sources(cfg), cache)
+
+
+def _finish_study(pending: StudyPages | Future[StudyPages] | None, cfg: Config,
+                  sources: SourceSet, cache: AnalysisCache | None) -> StudyPages:
+    """The study: cached, from its worker, or made here (no worker, or the worker died)."""
+    if isinstance(pending, StudyPages):
+        return pending
+    if pending is not None:
+        from concurrent.futures.process import BrokenProcessPool
+
+        try:
+            return pending.result()
+        except BrokenProcessPool as exc:
+            log.debug("study worker failed (%s); computing the study here", exc)
+    return _study(cfg, sources, cache)
+
+
+def _cached_study(cfg: Config, sources: SourceSet, cache: AnalysisCache) -> StudyPages | None:
+    key = study_key(cfg, sources) if not cfg.pytorch_src else None
+    hit = cache.sibling("study").load(key) if key is not None else None
+    return replace(hit, timings={}) if isinstance(hit, StudyPages) else None
 
 
 def _study_nav(study: StudyPages) -> tuple[tuple[str, str], ...]:
