@@ -146,12 +146,16 @@ _SVG_LINK = re.compile(r'(?:xlink:href|<a href)="([^"]+)"')
 
 
 def broken_links(files: Mapping[str, str], *, directory_urls: bool = False) -> list[str]:
-    """Relative Markdown links, and SVG and raw-HTML links, that point at no generated page."""
+    """Relative Markdown links, and SVG and raw-HTML links, that point at no generated page;
+    fragments (diagrams, inherited tables) are checked in the page that shows them."""
+    from docgen.site.fragments import inject
+
     served = {_served(p, directory_urls): p for p in files}
     problems = []
     for page, text in files.items():
         if not page.endswith(".md"):
             continue
+        text = inject(text, page, files.get)
         prose = _FENCED.sub("", text)  # `f(x)[0](y)` in an example is code, not a link
         for target in _MD_LINK.findall(prose):
             if "://" in target or target.startswith("#"):
@@ -176,3 +180,13 @@ def _served(page: str, directory_urls: bool) -> str:
     if posixpath.basename(page) == "index.md":
         return posixpath.join(posixpath.dirname(page), "index.html")
     return page[:-3] + "/index.html"
+
+
+def with_diagrams(files: Mapping[str, str], page: str) -> str:
+    """A generated page with its diagram fragments put in, as the built HTML shows them."""
+    from docgen.site.fragments import inject
+
+    def read(path: str) -> str | None:
+        return files.get(path) if ".diagram-" in path else None
+
+    return inject(files[page], page, read)

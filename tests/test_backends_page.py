@@ -59,7 +59,8 @@ def test_indices_has_its_sparse_kernels(page_and_report) -> None:  # type: ignor
     cells = {c.backend: c for c in rows["aten::_indices"].cells}
     assert (cells["CPU"].key, cells["CPU"].kernel) == ("SparseCPU", "_indices_sparse")
     assert cells["CUDA"].key == "SparseCUDA"
-    line = next(x for x in page.splitlines() if x.startswith("| <code>aten::\\_indices"))
+    full = page.split("<summary>Every operator", 1)[1]  # the whole table, folded
+    line = next(x for x in full.splitlines() if x.startswith("| <code>aten::\\_indices"))
     assert "SparseCPU only" in line and "SparseCUDA only" in line
 
 
@@ -94,3 +95,20 @@ def test_the_arm_section_shows_only_arm(page_and_report) -> None:  # type: ignor
     ("#if defined(HAVE_VSX_CPU_DEFINITION)", "ppc64le"), ("#else", "x86-64")])
 def test_capability_arch(comment: str, arch: str) -> None:
     assert capability_arch(DispatchKeyDoc("X", "c", Location("s.h", 1), comment)) == arch
+
+
+def test_the_page_leads_with_what_a_porter_must_register(page_and_report) -> None:  # type: ignore[no-untyped-def]
+    page, backends = page_and_report
+    sections = re.findall(r"^## (.*)$", page, flags=re.M)
+    assert sections[0].startswith("What AlexNet needs from a backend")
+    assert sections[1] == "Where a new backend plugs in"
+    needs = page.split("## Where a new backend plugs in", 1)[0]
+    todo = needs.split("must register", 1)[1].split("<details", 1)[0]
+    rows = [x for x in todo.splitlines() if x.startswith("| <code>aten")]
+    expected = [r for r in backends.coverage for c in r.cells if c.backend == "PrivateUse1"
+                and c.kernel is None and not c.rule.startswith("not reached")]
+    assert len(rows) == len(expected) > 0
+    assert len(rows) == {k: rest for k, *rest in backends.coverage_summary}["PrivateUse1"][3]
+    folded = needs.split("<details", 1)[1]
+    assert len([x for x in folded.splitlines() if x.startswith("| <code>aten")]) \
+        == len(backends.coverage)  # the whole table, folded

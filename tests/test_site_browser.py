@@ -431,3 +431,61 @@ def test_class_index_filters(driver, base_url: str, artifacts: Path) -> None:  #
         ".filter(li => li.offsetParent === null).length")
     assert shown and hidden and all("pool" in s for s in shown)
     driver.save_screenshot(str(artifacts / "class-index-filter.png"))
+
+
+@pytest.fixture(scope="module")
+def font_site(tmp_path_factory) -> Iterator[tuple[Path, str]]:  # type: ignore[no-untyped-def]
+    """A site built from a user's mkdocs.yml that names a Google font, served."""
+    import textwrap
+
+    import yaml
+
+    from tests.sitekit import PACKAGE, synthetic_options
+
+    _require_browser()
+    base = tmp_path_factory.mktemp("font-site")
+    for rel, text in PACKAGE.items():
+        path = base / "src" / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text), encoding="utf-8")
+    project = base / "proj"
+    (project / "docs").mkdir(parents=True)
+    (project / "docs" / "index.md").write_text("# Notes\n\n[Model](generated/index.md)\n")
+    (project / "mkdocs.yml").write_text(yaml.safe_dump({
+        "site_name": "fonts", "use_directory_urls": False,
+        "theme": {"name": "material", "font": {"text": "Roboto", "code": "Roboto Mono"}},
+        "plugins": ["search", {"docgen": synthetic_options(base / "src")}],
+        "markdown_extensions": ["admonition", "attr_list", "md_in_html", "tables"]}))
+    result = build(BuildRequest(root=project))
+    assert result.site_dir is not None
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler,
+                                directory=str(result.site_dir))
+    handler.log_message = lambda *a: None  # type: ignore[attr-defined]
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield result.site_dir, f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    thread.join()
+
+
+def test_a_user_config_naming_a_google_font_requests_nothing_outside(  # type: ignore[no-untyped-def]
+        driver, font_site: tuple[Path, str]) -> None:
+    import json
+
+    site, url = font_site
+    pages = ["index.html", "generated/index.html", "generated/classes/pkg.layers.Conv.html",
+             "generated/hierarchy/index.html", "generated/classes/index.html"]
+    assert all((site / p).is_file() for p in pages)
+    driver.get_log("performance")
+    requested = []
+    for page in pages:
+        _open(driver, f"{url}/{page}")
+        for entry in driver.get_log("performance"):
+            message = json.loads(entry["message"])["message"]
+            if message.get("method") == "Network.requestWillBeSent":
+                requested.append(message["params"]["request"]["url"])
+    assert any(u.endswith(".css") for u in requested), "no stylesheet was requested at all"
+    external = sorted({u for u in requested
+                       if not u.startswith((url, "data:", "blob:", "about:"))})
+    assert external == []

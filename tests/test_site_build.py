@@ -181,3 +181,83 @@ def test_mkdocs_runs_only_when_its_inputs_changed(write_package, tmp_path) -> No
     rebuilt = site.stat().st_ino
     assert main(_args(root, project, "--strict")) == 0  # another option is another input
     assert site.stat().st_ino != rebuilt
+
+
+def test_a_build_with_the_inputs_of_the_last_one_renders_nothing(  # type: ignore[no-untyped-def]
+        write_package, tmp_path, monkeypatch, caplog) -> None:
+    from docgen.site import build as build_module
+
+    root = write_package(PACKAGE)
+    project = tmp_path / "proj"
+    project.mkdir()
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    args = _args(root, project, "--templates", str(templates))
+    assert main(args) == 0
+    site, generated = project / "site", project / "docs" / "generated"
+    first = (site.stat().st_ino, generated.stat().st_ino)
+    real = build_module.generate_docs
+    calls: list[int] = []
+
+    def counting(*a, **k):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        return real(*a, **k)
+
+    monkeypatch.setattr(build_module, "generate_docs", counting)
+    assert main(args) == 0
+    assert calls == [] and (site.stat().st_ino, generated.stat().st_ino) == first
+    # each kind of input, changed, makes the next build run again
+    changes = [
+        lambda: (templates / "class.md.j2").write_text("# {{ cls.name }} overridden\n"),
+        lambda: (root / "pkg" / "net.py").write_text(
+            (root / "pkg" / "net.py").read_text() + "\n# touched\n"),
+        lambda: (site / "index.html").unlink(),
+        lambda: (generated / "index.md").write_text("edited by hand\n"),
+    ]
+    for n, change in enumerate(changes, start=1):
+        change()
+        assert main(args) == 0
+        assert len(calls) == n, f"change {n} was not seen"
+        assert main(args) == 0
+        assert len(calls) == n, f"after change {n} the next build was not up to date"
+    assert "overridden" in (site / "classes" / "pkg.layers.Conv.html").read_text()
+    assert "edited by hand" not in (generated / "index.md").read_text()
+
+
+def test_an_up_to_date_build_still_reports_its_warnings(  # type: ignore[no-untyped-def]
+        write_package, tmp_path, caplog) -> None:
+    root = write_package({**PACKAGE, "pkg/broken.py": "def f(:\n"})
+    project = tmp_path / "proj"
+    project.mkdir()
+    args = _args(root, project, "--strict")[1:]  # not quiet: the warnings are logged
+    assert main(args) == 1
+    first = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert any("broken.py:1" in m for m in first)
+    caplog.clear()
+    assert main(args) == 1
+    again = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert again == first
+    assert any("up to date" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.parametrize("theme", [{"name": "material", "font": {"text": "Roboto"}},
+                                   {"name": "material"}, "material"])
+def test_a_user_config_with_a_web_font_still_requests_nothing_outside(  # type: ignore[no-untyped-def]
+        write_package, tmp_path, caplog, theme) -> None:
+    import logging
+
+    root = write_package(PACKAGE)
+    project = _project_with_mkdocs_yml(root, tmp_path / "proj")
+    config = yaml.safe_load((project / "mkdocs.yml").read_text())
+    config["theme"] = theme
+    (project / "mkdocs.yml").write_text(yaml.safe_dump(config), encoding="utf-8")
+    with caplog.at_level(logging.INFO):
+        assert main(["build", "--project", str(project), "--strict"]) == 0
+    notes = [r.getMessage() for r in caplog.records if "Google Fonts" in r.getMessage()]
+    assert len(notes) == 1 and "font: false" in notes[0]
+    pages = list((project / "site").rglob("*.html"))
+    assert len(pages) > 5
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        assert "fonts.googleapis" not in text and "fonts.gstatic" not in text, page
+    assert yaml.safe_load((project / "mkdocs.yml").read_text())["theme"] == theme  # untouched

@@ -13,7 +13,14 @@ from docgen.core.config import DEFAULT_MODEL, config_from_options
 from docgen.core.errors import ConfigError
 from docgen.site.build import generate_docs
 from docgen.site.pages import ModelPage
-from tests.sitekit import MODULE_ROOT, PACKAGE, broken_links, synthetic_config, synthetic_options
+from tests.sitekit import (
+    MODULE_ROOT,
+    PACKAGE,
+    broken_links,
+    synthetic_config,
+    synthetic_options,
+    with_diagrams,
+)
 
 SECOND = {"pkg/tiny.py": '''
     from pkg import layers as nn
@@ -59,7 +66,7 @@ def test_each_model_has_its_page_and_the_home_page_lists_them(write_package) -> 
     docs = generate_docs(cfg, jobs=1)
     page = ModelPage.page_for("pkg.tiny:Tiny")
     assert page in docs.files and not broken_links(docs.files)
-    home, tiny = docs.files["index.md"], docs.files[page]
+    home, tiny = docs.files["index.md"], with_diagrams(docs.files, page)
     assert "## Models on this site" in home and "(models/pkg.tiny-Tiny.md)" in home
     assert "**Tiny** (this page)" in tiny and "[Net](../index.md)" in tiny
     assert r"<code>only\_here</code>" in tiny and "only" not in home
@@ -124,3 +131,14 @@ def test_alexnet_and_resnet18_on_one_site_from_the_wheels(real_wheels: dict[str,
     assert "classes/torchvision.models.resnet.BasicBlock.md" in files
     assert "classes/torchvision.models.alexnet.AlexNet.md" in files
     assert not broken_links(files, directory_urls=True)  # MkDocs' default
+    # a layer class both models use: its walk page shows each model's layers, by model
+    conv = files["walk/conv2d.md"].replace("\\_", "_")
+    by_model = conv.split("## In each model")[1].split("## Every branch read")[0]
+    alexnet, resnet = by_model.split("### [ResNet]")
+    assert "### [AlexNet](../index.md)" in alexnet and f"(../{page})" in resnet
+    assert "<code>features.0</code>" in alexnet and "<code>features.3</code>" in alexnet
+    assert "<code>conv1</code>" not in alexnet and "<code>layer1.0.conv1</code>" in resnet
+    assert "<code>conv1</code>" in resnet and "<code>features.0</code>" not in resnet
+    assert "aten::" in resnet
+    # a class only the second model uses has its page, listed in the walk index
+    assert "batchnorm2d.md" in files["walk/index.md"] and "conv2d.md" in files["walk/index.md"]

@@ -66,3 +66,23 @@ def test_plugin_accepts_every_docgen_option() -> None:
 
     assert set(_OPTION_TYPES) - {"strict"} == set(PLUGIN_OPTIONS)
     assert all(hasattr(DocgenPluginConfig, name) for name in PLUGIN_OPTIONS)
+
+
+def test_the_plugin_turns_a_web_font_off(write_package, tmp_path, plugin_registered) -> None:  # type: ignore[no-untyped-def]
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+
+    root = write_package(PACKAGE)
+    project = tmp_path / "proj"
+    (project / "docs").mkdir(parents=True)
+    (project / "docs" / "index.md").write_text("# Notes\n")
+    (project / "mkdocs.yml").write_text(yaml.safe_dump({
+        "site_name": "t", "use_directory_urls": False,
+        "theme": {"name": "material", "font": {"text": "Lato", "code": "Fira Code"}},
+        "plugins": [{"docgen": synthetic_options(root)}],
+        "markdown_extensions": ["admonition", "md_in_html", "tables"]}))
+    config = load_config(config_file=str(project / "mkdocs.yml"), strict=True)
+    build(config)
+    pages = list((project / "site").rglob("*.html"))
+    assert len(pages) > 5
+    assert not [p for p in pages if "fonts.googleapis" in p.read_text(encoding="utf-8")]

@@ -10,7 +10,7 @@ from docgen.core.escape import dot_label, dot_string, md_cell, md_code, md_summa
 from docgen.core.templating import make_environment, shipped_templates
 from docgen.site.build import generate_docs
 from docgen.site.pages import SiteLayout
-from tests.sitekit import EVIL, PACKAGE, broken_links, synthetic_config
+from tests.sitekit import EVIL, PACKAGE, broken_links, synthetic_config, with_diagrams
 
 
 @pytest.fixture
@@ -64,7 +64,7 @@ def test_links_with_directory_urls(write_package) -> None:  # type: ignore[no-un
     root = write_package(PACKAGE)
     docs = generate_docs(synthetic_config(root), jobs=1, directory_urls=True)
     assert broken_links(docs.files, directory_urls=True) == []
-    home = docs.files[SiteLayout.HOME]
+    home = with_diagrams(docs.files, SiteLayout.HOME)
     assert 'xlink:href="classes/pkg.layers.Conv/"' in home
 
 

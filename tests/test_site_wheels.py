@@ -11,7 +11,7 @@ from docgen.core.escape import md_code
 from docgen.site.build import GeneratedDocs, generate_docs
 from docgen.site.diagrams import MAX_WIDTH_PX, svg_size_px
 from docgen.site.pages import SiteLayout
-from tests.sitekit import broken_links
+from tests.sitekit import broken_links, with_diagrams
 
 pytestmark = pytest.mark.wheels
 
@@ -40,7 +40,7 @@ def test_a_page_for_every_class_and_no_broken_link(real_docs: GeneratedDocs,
 
 
 def test_alexnet_composition_as_written(real_docs: GeneratedDocs) -> None:
-    home = real_docs.files[SiteLayout.HOME]
+    home = with_diagrams(real_docs.files, SiteLayout.HOME)
     assert md_code("3, 64, kernel_size=11, stride=4, padding=2") in home
     assert md_code("256 * 6 * 6, 4096") in home
     assert md_code("features.12") in home and md_code("classifier.6") in home
@@ -55,10 +55,10 @@ def test_alexnet_composition_as_written(real_docs: GeneratedDocs) -> None:
 
 
 def test_hierarchy_keeps_private_bases_and_links_every_node(real_docs: GeneratedDocs) -> None:
-    hierarchy = real_docs.files[SiteLayout.HIERARCHY]
+    hierarchy = with_diagrams(real_docs.files, SiteLayout.HIERARCHY)
     for node in ("conv._convnd", "conv.conv2d", "module.module", "pooling._maxpoolnd"):
         assert f'id="ancestry_torch.nn.modules.{node}"' in hierarchy
-    conv = real_docs.files[SiteLayout.family_page("convolution")]
+    conv = with_diagrams(real_docs.files, SiteLayout.family_page("convolution"))
     nodes = re.findall(r'<g id="family_convolution_0_[^"]+" class="node">\s*<title>[^<]*</title>'
                        r'\s*<g id="a_[^"]*"><a xlink:href="([^"]+)"', conv)
     assert len(nodes) >= 17

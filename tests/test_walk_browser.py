@@ -75,3 +75,23 @@ def test_conv2d_route_diagram_links_and_answers(driver, base_url: str) -> None: 
     table = article.find_element(By.CSS_SELECTOR, "details.docgen-taken table")
     assert table.is_displayed()
     assert table.find_elements(By.CSS_SELECTOR, "a[href*='github.com']")
+
+
+def test_backends_page_leads_with_what_to_register_and_folds_the_long_tables(  # type: ignore[no-untyped-def]
+        driver, base_url: str, artifacts: Path) -> None:
+    from selenium.webdriver.common.by import By
+
+    _open(driver, f"{base_url}/walk/backends.html")
+    article = driver.find_element(By.TAG_NAME, "article")
+    headings = [h.text for h in article.find_elements(By.TAG_NAME, "h2")]
+    assert headings[0].startswith("What AlexNet needs") and \
+        headings[1] == "Where a new backend plugs in"
+    todo = article.find_element(By.XPATH, "//h3[contains(., 'must register')]/following::table[1]")
+    assert todo.is_displayed() and "aten::" in todo.text
+    height = driver.execute_script("return document.documentElement.scrollHeight")
+    print(f"walk/backends: {height} px tall at {SCREEN[0]}x{SCREEN[1]}")
+    assert height < MAX_SCREENS * SCREEN[1], height
+    folded = article.find_elements(By.TAG_NAME, "details")
+    assert len(folded) >= 3 and all(d.get_attribute("open") is None for d in folded)
+    assert driver.execute_script("return document.documentElement.scrollWidth") <= SCREEN[0]
+    driver.save_screenshot(str(artifacts / "walk-backends.png"))

@@ -116,19 +116,28 @@ def _progress(args: argparse.Namespace) -> Iterator[Callable[[str], None]]:
 
 
 def _report(result: BuildResult, args: argparse.Namespace) -> int:
-    for d in result.docs.diagnostics:
+    for d in result.diagnostics:
         log.warning("%s", d)
     t = result.timings
-    parts = ", ".join(f"{k} {v:.1f}s" for k, v in t.items())
+    parts = ", ".join([*(f"{k} {v:.1f}s" for k, v in t.items()), f"cpu {_cpu_seconds():.1f}s"])
     where = result.site_dir or result.output
-    pages = sum(1 for f in result.docs.files if f.endswith(".md"))
-    log.info("built %s: %d pages, %d class pages (%s)", where, pages,
-             len(result.docs.layout.class_pages), parts)
-    warnings = len(result.docs.diagnostics) + int(result.docs.graphviz_missing)
+    state = "up to date" if result.up_to_date else "built"
+    log.info("%s %s: %d pages, %d class pages (%s)", state, where, result.pages,
+             result.class_pages, parts)
+    warnings = len(result.diagnostics) + int(result.graphviz_missing)
     if args.strict and warnings:
         log.error("--strict: %d warning(s)", warnings)
         return 1
     return 0
+
+
+def _cpu_seconds() -> float:
+    """User and system seconds of this process and its finished children (workers, dot)."""
+    import resource
+
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def cmd_build(args: argparse.Namespace) -> int:

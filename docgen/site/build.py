@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import time
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -23,6 +25,7 @@ from docgen.classes.resolve import ModuleIndex, Resolver
 from docgen.core.config import Config, config_from_options
 from docgen.core.errors import ConfigError
 from docgen.core.escape import disarm_templates
+from docgen.core.names import short_name
 from docgen.core.records import ClassView, Diagnostic, ModelDoc, Project
 from docgen.core.templating import make_environment, shipped_templates
 from docgen.models.composition import read_composition
@@ -37,6 +40,7 @@ from docgen.site.diagrams import (
     uml_dot,
 )
 from docgen.site.docstrings import mathml_memo, memo_key
+from docgen.site.freshness import BuildRecord, input_fingerprint, load_record, store_record
 from docgen.site.pages import (
     Diagram,
     ModelPage,
@@ -47,8 +51,10 @@ from docgen.site.pages import (
 from docgen.site.study import (
     BACKENDS_PAGE,
     WALK_INDEX,
+    ModelWalk,
     StudyPages,
     change_pages,
+    group_walks_by_model,
     render_study_pages,
     study_key,
     study_model,
@@ -110,9 +116,11 @@ def generate_docs(cfg: Config, *, cache: AnalysisCache | None = None, jobs: int 
     timings: dict[str, float] = {}
     clock = time.perf_counter()
 
-    # 1. analysis: the selected packages and the model's module, from the cache when possible
+    # 1. analysis: the selected packages and the model's module, from the cache when possible;
+    # the study pages (summary, walk, changes) meanwhile in a process of their own
     say("analysing sources")
     sources = sources or open_project_sources(cfg)
+    pending = _start_study(cfg, sources, cache, jobs) if summary is None else None
     project = load_project(cfg, sources=sources, cache=cache, jobs=jobs, progress=say)
     views = {v.qualname: v for v in project.views}
     classes = {c.qualname: c for c in project.classes()}
@@ -123,7 +131,8 @@ def generate_docs(cfg: Config, *, cache: AnalysisCache | None = None, jobs: int 
 
     # 2b. study pages: summary table, walk to the kernels, changes between versions
     say("summary, walk and changes")
-    study = _study(cfg, sources, cache) if summary is None else StudyPages(summary=summary)
+    study = _finish_study(pending, cfg, sources, cache) if summary is None \
+        else StudyPages(summary=summary)
     timings.update(study.timings)
     others, other_studies, other_problems = _more_models(cfg, sources, cache)
     clock = time.perf_counter()
@@ -165,6 +174,11 @@ def generate_docs(cfg: Config, *, cache: AnalysisCache | None = None, jobs: int 
         for rel, text in render_study_pages(other_study, env, layout.class_pages,
                                             layout).items():
             files.setdefault(rel, text)
+    if model is not None and others:  # each walk page lists its type's layers per model
+        walks = [ModelWalk(short_name(model.qualname), SiteLayout.HOME, study),
+                 *(ModelWalk(short_name(o.composition.qualname), o.page, s)
+                   for o, s in zip(others, other_studies, strict=True))]
+        files = group_walks_by_model(files, walks, env, SiteLayout.md_link)
     files = {rel: disarm_templates(text) if rel.endswith(".md") else text
              for rel, text in files.items()}
     timings["pages"] = time.perf_counter() - clock
@@ -200,14 +214,62 @@ def _study(cfg: Config, sources: SourceSet, cache: AnalysisCache | None) -> Stud
     """The study pages' data, from the cache when the same wheels and options made it."""
     key = study_key(cfg, sources) if cache is not None and not cfg.pytorch_src else None
     store = cache.sibling("study") if cache is not None else None
-    if key is not None and store is not None:
-        hit = store.load(key)
-        if isinstance(hit, StudyPages):
-            return replace(hit, timings={})
+    if cache is not None:
+        hit = _cached_study(cfg, sources, cache)
+        if hit is not None:
+            return hit
     study = study_model(cfg, sources)
     if key is not None and store is not None and not study.diagnostics:
         store.store(key, study)
     return study
+
+
+def _start_study(cfg: Config, sources: SourceSet, cache: AnalysisCache | None,
+                 jobs: int) -> StudyPages | Future[StudyPages] | None:
+    """The cached study; else the study computed in a process of its own while this one
+    analyses and draws; None (made later, here) when it is small (no torch to walk) or
+    parallel work is not wanted (jobs=1)."""
+    if sources.find_module("torch.nn.modules.module") is None:
+        return None
+    hit = _cached_study(cfg, sources, cache) if cache is not None else None
+    if hit is not None or jobs == 1 or (os.cpu_count() or 1) == 1:
+        return hit
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    # spawn: a clean process that opens the sources itself (a forked one would share the
+    # open wheels' file offsets with this process, which keeps reading them)
+    pool = ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn"))
+    try:
+        return pool.submit(_study_in_worker, cfg, cache.base if cache is not None else None)
+    finally:
+        pool.shutdown(wait=False)
+
+
+def _study_in_worker(cfg: Config, cache_root: Path | None) -> StudyPages:
+    cache = AnalysisCache(cache_root) if cache_root is not None else None
+    return _study(cfg, open_project_sources(cfg), cache)
+
+
+def _finish_study(pending: StudyPages | Future[StudyPages] | None, cfg: Config,
+                  sources: SourceSet, cache: AnalysisCache | None) -> StudyPages:
+    """The study: cached, from its worker, or made here (no worker, or the worker died)."""
+    if isinstance(pending, StudyPages):
+        return pending
+    if pending is not None:
+        from concurrent.futures.process import BrokenProcessPool
+
+        try:
+            return pending.result()
+        except BrokenProcessPool as exc:
+            log.debug("study worker failed (%s); computing the study here", exc)
+    return _study(cfg, sources, cache)
+
+
+def _cached_study(cfg: Config, sources: SourceSet, cache: AnalysisCache) -> StudyPages | None:
+    key = study_key(cfg, sources) if not cfg.pytorch_src else None
+    hit = cache.sibling("study").load(key) if key is not None else None
+    return replace(hit, timings={}) if isinstance(hit, StudyPages) else None
 
 
 def _study_nav(study: StudyPages) -> tuple[tuple[str, str], ...]:
@@ -317,11 +379,16 @@ class BuildRequest:
 
 @dataclass(frozen=True)
 class BuildResult:
-    docs: GeneratedDocs
     output: Path
     site_dir: Path | None
     timings: Mapping[str, float]
+    pages: int  # Markdown pages generated
+    class_pages: int
+    diagnostics: tuple[Diagnostic, ...]
+    graphviz_missing: bool = False
     watch: tuple[Path, ...] = ()  # what `docgen serve` rebuilds on: config, docs, sources
+    up_to_date: bool = False  # nothing was done: the inputs are those of the last build
+    docs: GeneratedDocs | None = None  # None when up to date
 
 
 def _watch_paths(cfg: Config, config_file: Path | None, docs_dir: Path | None,
@@ -431,7 +498,8 @@ def _site_dir_option(cfg: Config, raw: Mapping[str, Any]) -> str:
 
 
 def build(request: BuildRequest, progress: Progress | None = None) -> BuildResult:
-    """Generate the docs into the output folder, then (optionally) build the site."""
+    """Generate the docs into the output folder, then (optionally) build the site; nothing
+    at all when the inputs are those of the last build and its folders are intact."""
     say = progress or (lambda _m: None)
     if not request.root.is_dir():
         raise ConfigError(f"{request.root}: project folder does not exist")
@@ -444,6 +512,20 @@ def build(request: BuildRequest, progress: Progress | None = None) -> BuildResul
     written = _written_folders(request, folders)
     for folder in written:  # fail before the long work; checked again under the lock
         check_owned(folder)
+    watch = _watch_paths(cfg, config_file, folders.docs_dir, request.templates)
+    clock = time.perf_counter()
+    inputs = _inputs(request, cfg, config_file, raw, folders, directory_urls)
+    records = request.cache.sibling("fresh") if request.cache is not None else None
+    if inputs is not None and records is not None:
+        known = load_record(records, written)
+        if known is not None and known.inputs == inputs and all(map(is_intact, written)):
+            say("nothing changed")
+            if known.graphviz_missing:
+                log.warning("%s", GraphvizMissing())
+            return BuildResult(folders.output, folders.site_dir if request.run_mkdocs else None,
+                               {"check": time.perf_counter() - clock}, known.pages,
+                               known.class_pages, known.diagnostics, known.graphviz_missing,
+                               watch, up_to_date=True)
     docs = generate_docs(cfg, cache=request.cache, jobs=request.jobs,
                          directory_urls=directory_urls, templates=request.templates,
                          progress=say)
@@ -456,9 +538,26 @@ def build(request: BuildRequest, progress: Progress | None = None) -> BuildResul
         built_docs = _write_docs(request, cfg, folders, docs, say)
         if request.run_mkdocs:
             timings["mkdocs"] = _publish(request, config_file, folders, built_docs, docs, say)
-    watch = _watch_paths(cfg, config_file, folders.docs_dir, request.templates)
-    return BuildResult(docs, folders.output, folders.site_dir if request.run_mkdocs else None,
-                       timings, watch)
+    pages = sum(1 for f in docs.files if f.endswith(".md"))
+    if inputs is not None and records is not None:
+        store_record(records, written, BuildRecord(inputs, pages, len(docs.layout.class_pages),
+                                                   docs.diagnostics, docs.graphviz_missing))
+    return BuildResult(folders.output, folders.site_dir if request.run_mkdocs else None,
+                       timings, pages, len(docs.layout.class_pages), docs.diagnostics,
+                       docs.graphviz_missing, watch, docs=docs)
+
+
+def _inputs(request: BuildRequest, cfg: Config, config_file: Path | None,
+            raw: Mapping[str, Any], folders: _Folders, directory_urls: bool) -> str | None:
+    """The fingerprint of this build's inputs; None when it cannot be named or a build with
+    the same inputs could still differ (serve's private staging copy)."""
+    if request.staging is not None or request.cache is None:
+        return None
+    return input_fingerprint(cfg, config_file=config_file, raw=raw,
+                             docs_dir=folders.docs_dir, output=folders.output,
+                             site_dir=folders.site_dir if request.run_mkdocs else None,
+                             templates=request.templates, directory_urls=directory_urls,
+                             strict=request.strict)
 
 
 def _written_folders(request: BuildRequest, folders: _Folders) -> list[Path]:

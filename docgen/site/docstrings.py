@@ -152,95 +152,107 @@ class _Converter:
         self.link = link
 
     def convert(self, lines: list[str]) -> list[str]:
+        """Markdown lines for reST `lines`: each block goes to the reader of its kind."""
         out: list[str] = []
         i = 0
         while i < len(lines):
-            line = lines[i]
-            stripped = line.strip()
+            stripped = lines[i].strip()
             if not stripped:
                 i += 1
                 continue
-            base = _indent(line)
+            base = _indent(lines[i])
             block_end = self._block_end(lines, i + 1, base)
             if _LINK_TARGET.match(stripped):
                 i = block_end
                 continue
             directive = _DIRECTIVE.match(stripped)
             if directive:
-                name, arg = directive.group(1).lower(), directive.group(2)
-                body = _dedent(lines[i + 1:block_end])
+                out += self._directive(directive, _dedent(lines[i + 1:block_end]))
                 i = block_end
-                if name == "math":
-                    latex = "\n".join(x for x in ([arg, *body]) if x.strip())
-                    out += [_math_block(latex), ""]
-                elif name in ("code-block", "code", "testcode", "doctest"):
-                    out += _fence(body, arg or "python")
-                elif name in _ADMONITIONS:
-                    title = directive.group(1).replace("version", "version ")
-                    content = ([arg] if arg else []) + body
-                    out += _admonition(_ADMONITIONS[name], title.capitalize(),
-                                       self.convert(content))
-                else:  # unknown directive (autosummary, figure, ...): keep its text
-                    out += self.convert(body)
-                continue
-            header = _SECTION.match(stripped)
-            if header and (i + 1 >= len(lines) or not lines[i + 1].strip()
-                           or _indent(lines[i + 1]) > base or stripped.endswith("::")):
-                title = header.group(1)
-                kind = title.lower()
-                body = _dedent(lines[i + 1:block_end])
+            elif self._is_section(lines, i, base):
+                out += self._section(stripped, _dedent(lines[i + 1:block_end]))
                 i = block_end
-                if kind in _ADMONITIONS:
-                    out += _admonition(_ADMONITIONS[kind], title.capitalize(),
-                                       self.convert(body))
-                    continue
-                out += ["", f"**{md_text(title)}**", ""]
-                if kind.startswith("example") or stripped.endswith("::"):
-                    out += self._examples(body)
-                elif kind in ("args", "arguments", "parameters", "keyword args",
-                              "keyword arguments", "attributes", "variables", "raises",
-                              "inputs", "outputs"):
-                    out += self._arguments(body)
-                else:
-                    out += self.convert(body)
-                continue
-            if stripped.startswith(">>>"):
+            elif stripped.startswith(">>>"):
                 end = i
                 while end < len(lines) and lines[end].strip():
                     end += 1
                 out += _fence(_dedent(lines[i:end]), "pycon")
                 i = end
-                continue
-            # a paragraph (or list item): lines up to a blank line or a change of structure
-            bullet = _BULLET.match(stripped)
-            end = i + 1
-            while end < len(lines) and lines[end].strip() \
-                    and not _BULLET.match(lines[end].strip()) \
-                    and not _DIRECTIVE.match(lines[end].strip()) \
-                    and not lines[end - 1].rstrip().endswith("::") \
-                    and (_indent(lines[end]) > base if bullet else _indent(lines[end]) >= base):
-                end += 1
-            para = " ".join(x.strip() for x in lines[i:end])
-            literal = para.endswith("::")
-            if literal:
-                para = para[:-3] if para.endswith(" ::") else para[:-1]
-            nested_end = self._block_end(lines, end, base)
-            nested = _dedent(lines[end:nested_end])
-            inner = _fence(nested, "python") if literal else self.convert(nested)
-            if bullet:
-                marker = "1." if bullet.group(1)[0].isdigit() else "-"
-                if out and out[-1] and not _is_list_line(out[-1]):
-                    out.append("")
-                out.append(f"{marker} {inline(para[bullet.end():], self.link)}")
-                if inner:
-                    out += ["", *_quote(inner), ""]
             else:
-                if out and out[-1]:
-                    out.append("")
-                out += [inline(para, self.link), ""]
-                out += inner
-            i = max(nested_end, end)
+                i = self._paragraph(lines, i, base, out)
         return out
+
+    def _directive(self, directive: re.Match[str], body: list[str]) -> list[str]:
+        """`.. math::`, `.. code-block::`, `.. note::` and the like; an unknown directive
+        (autosummary, figure, ...) keeps its text."""
+        name, arg = directive.group(1).lower(), directive.group(2)
+        if name == "math":
+            latex = "\n".join(x for x in ([arg, *body]) if x.strip())
+            return [_math_block(latex), ""]
+        if name in ("code-block", "code", "testcode", "doctest"):
+            return _fence(body, arg or "python")
+        if name in _ADMONITIONS:
+            title = directive.group(1).replace("version", "version ")
+            content = ([arg] if arg else []) + body
+            return _admonition(_ADMONITIONS[name], title.capitalize(), self.convert(content))
+        return self.convert(body)
+
+    @staticmethod
+    def _is_section(lines: list[str], i: int, base: int) -> bool:
+        """`Args:` and the like: a known title alone on its line, its body below it."""
+        stripped = lines[i].strip()
+        return bool(_SECTION.match(stripped)) and (
+            i + 1 >= len(lines) or not lines[i + 1].strip()
+            or _indent(lines[i + 1]) > base or stripped.endswith("::"))
+
+    def _section(self, stripped: str, body: list[str]) -> list[str]:
+        """A bold title and its body: arguments as a list, examples as code."""
+        header = _SECTION.match(stripped)
+        assert header is not None
+        title = header.group(1)
+        kind = title.lower()
+        if kind in _ADMONITIONS:
+            return _admonition(_ADMONITIONS[kind], title.capitalize(), self.convert(body))
+        out = ["", f"**{md_text(title)}**", ""]
+        if kind.startswith("example") or stripped.endswith("::"):
+            return out + self._examples(body)
+        if kind in ("args", "arguments", "parameters", "keyword args", "keyword arguments",
+                    "attributes", "variables", "raises", "inputs", "outputs"):
+            return out + self._arguments(body)
+        return out + self.convert(body)
+
+    def _paragraph(self, lines: list[str], i: int, base: int, out: list[str]) -> int:
+        """A paragraph or list item (lines up to a blank line or a change of structure) and
+        the block nested under it, appended to `out`; returns the next line's index."""
+        stripped = lines[i].strip()
+        bullet = _BULLET.match(stripped)
+        end = i + 1
+        while end < len(lines) and lines[end].strip() \
+                and not _BULLET.match(lines[end].strip()) \
+                and not _DIRECTIVE.match(lines[end].strip()) \
+                and not lines[end - 1].rstrip().endswith("::") \
+                and (_indent(lines[end]) > base if bullet else _indent(lines[end]) >= base):
+            end += 1
+        para = " ".join(x.strip() for x in lines[i:end])
+        literal = para.endswith("::")
+        if literal:
+            para = para[:-3] if para.endswith(" ::") else para[:-1]
+        nested_end = self._block_end(lines, end, base)
+        nested = _dedent(lines[end:nested_end])
+        inner = _fence(nested, "python") if literal else self.convert(nested)
+        if bullet:
+            marker = "1." if bullet.group(1)[0].isdigit() else "-"
+            if out and out[-1] and not _is_list_line(out[-1]):
+                out.append("")
+            out.append(f"{marker} {inline(para[bullet.end():], self.link)}")
+            if inner:
+                out += ["", *_quote(inner), ""]
+        else:
+            if out and out[-1]:
+                out.append("")
+            out += [inline(para, self.link), ""]
+            out += inner
+        return max(nested_end, end)
 
     @staticmethod
     def _block_end(lines: list[str], start: int, base: int) -> int:

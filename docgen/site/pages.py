@@ -18,6 +18,7 @@ import jinja2
 from docgen.classes.families import MODULE_ROOT, Family
 from docgen.classes.roles import GROUP_ORDER, GROUP_TITLES, STATE_TITLES, state_group_of
 from docgen.core.escape import (
+    anchor,
     html_text,
     md_code,
     shorten,
@@ -150,8 +151,10 @@ class SiteContent:
     more_models: tuple[ModelPage, ...] = ()  # the site's further models, each on its page
 
 
-class PageRenderer:
-    """Renders each page kind with the shared environment; every method returns Markdown."""
+class PageKit:
+    """What every kind of page shares: the environment and content, the Jinja context each
+    template gets (links, class references, diagrams), the fragments written so far, and
+    links to source lines."""
 
     def __init__(self, env: jinja2.Environment, content: SiteContent) -> None:
         self.env = env
@@ -178,8 +181,15 @@ class PageRenderer:
                 if target else name
 
         def diagram(key: str) -> str:
-            return self.env.get_template("_diagram.md.j2").render(
-                key=key, diagram=self.content.diagrams.get(key))
+            """The diagram's block; a drawn SVG goes into a fragment (fragments.py), so that
+            MkDocs' Markdown and search never parse its thousands of tags."""
+            drawn = self.content.diagrams.get(key)
+            text = self.env.get_template("_diagram.md.j2").render(key=key, diagram=drawn)
+            if drawn is None or not drawn.svg:
+                return text
+            path = fragment_path(page, f"diagram-{anchor(key)}")
+            self.fragments[path] = text
+            return placeholder(page, path)
 
         text = self.env.get_template(template).render(
             page=page, link=link, class_ref=class_ref, class_html=class_html,
@@ -187,26 +197,63 @@ class PageRenderer:
             project=self.content.project, **context)
         return text.rstrip("\n") + "\n"
 
-    def all_pages(self) -> dict[str, str]:
-        pages = {
-            SiteLayout.HOME: self.home(),
-            SiteLayout.HIERARCHY: self.hierarchy(),
-            SiteLayout.CLASSES: self.class_index(),
-            SiteLayout.CSS: read_shipped_asset("docgen.css"),
-            SiteLayout.JS: read_shipped_asset("docgen.js"),
-        }
-        if MODULE_ROOT in self.content.classes:
-            pages[SiteLayout.ANATOMY] = self.anatomy()
-        for fam in self.content.families:
-            pages[SiteLayout.family_page(fam.slug)] = self.family(fam)
-        for qualname in sorted(self.content.layout.class_pages):
-            page = self.content.layout.class_page(qualname)
-            assert page is not None
-            pages[page] = self.class_page(qualname)
-        for other in self.content.more_models:
-            pages[other.page] = self.model_page(other)
-        pages.update(self.fragments)
-        return pages
+    def fragment(self, page: str, name: str, **context: Any) -> str:
+        """`_inherited.md.j2` rendered into a fragment file; the page gets its placeholder."""
+        if not context.get("rows"):
+            return ""
+        rows = context.pop("rows")
+        path = fragment_path(page, name)
+        self.fragments[path] = self.render("_inherited.md.j2", page, rows=rows[:MAX_ROWS],
+                                           total=len(rows), **context)
+        return placeholder(page, path)
+
+    def source_link(self, loc: Location, *, full: bool = False) -> str:
+        """`[file:line](upstream URL)`; tables show the file name only (`full` shows the path)."""
+        label = str(loc) if full else f"{loc.path.rsplit('/', 1)[-1]}:{loc.line}"
+        text = md_code(label)
+        url = self.source_url(loc)
+        return f'[{text}]({url} "{html_text(str(loc))}")' if url else text
+
+    def source_html(self, loc: Location) -> str:
+        """The same link as raw HTML (for blocks MkDocs passes through untouched)."""
+        found = self._source_html.get(loc)
+        if found is None:
+            found = self._source_html[loc] = self._source_html_of(loc)
+        return found
+
+    def _source_html_of(self, loc: Location) -> str:
+        label = f"<code>{html_text(loc.path.rsplit('/', 1)[-1])}:{loc.line}</code>"
+        url = self.source_url(loc)
+        return (f'<a href="{html_text(url)}" title="{html_text(str(loc))}">{label}</a>'
+                if url else label)
+
+    def source_url(self, loc: Location) -> str | None:
+        """The upstream URL of a source line, for the distributions read from wheels."""
+        top = loc.path.split("/", 1)[0]
+        for dist in self.content.project.distributions:
+            template = SOURCE_URLS.get(dist.name)
+            if template and top == dist.name and dist.origin == "wheel":
+                version = dist.version.split("+", 1)[0]
+                return template.format(version=version, path=loc.path, line=loc.line)
+        return None
+
+
+class _PagePart:
+    """One kind of page; renders through the shared kit."""
+
+    def __init__(self, kit: PageKit) -> None:
+        self.kit = kit
+        self.env = kit.env
+        self.content = kit.content
+        self.render = kit.render
+        self.fragment = kit.fragment
+        self.source_link = kit.source_link
+        self.source_html = kit.source_html
+
+
+class ModelPages(_PagePart):
+    """The home page (the first model) and a page per further model: composition, summary
+    table, walks."""
 
     def model_list(self) -> list[tuple[str, str]]:
         """(model class, page) of every model on the site, the home page's first; empty when
@@ -238,6 +285,24 @@ class PageRenderer:
                            change_pages=self.content.change_pages,
                            composition_key="composition", models=self.model_list(),
                            source=self.source_link(model.location, full=True) if model else "")
+
+    def summary_table(self, page: str, summary: Any = None) -> str:
+        """`docgen summary`'s table (of the home page's model unless another summary is
+        given) with each layer type linked to its class page."""
+        summary = summary if summary is not None else (
+            self.content.summary if page == SiteLayout.HOME else None)
+        if summary is None:
+            return ""
+        from docgen.summary.summarize import render_summary_markdown
+
+        layout = self.content.layout
+        links = {row.qualname: layout.md_link(page, target) for row in summary.rows
+                 if (target := layout.class_page(row.qualname)) is not None}
+        return render_summary_markdown(summary, self.env, links)
+
+
+class IndexPages(_PagePart):
+    """The hierarchy overview, a page per class family and the class index."""
 
     def hierarchy(self) -> str:
         return self.render("hierarchy.md.j2", SiteLayout.HIERARCHY, families=self.content.families,
@@ -283,6 +348,11 @@ class PageRenderer:
                                           key=lambda kv: (not selected[kv[0]], kv[0])),
                            total=len(pages))
 
+
+class ClassPages(_PagePart):
+    """A page per class (members, methods, inherited tables, docstring) and the Module
+    anatomy page."""
+
     def class_page(self, qualname: str) -> str:
         cls = self.content.classes[qualname]
         view = self.content.views[qualname]
@@ -309,16 +379,6 @@ class PageRenderer:
                            external=[b.text for b in cls.bases if b.target is None],
                            walk_page=self.content.walk_pages.get(qualname),
                            show_inherited=self.content.show_inherited)
-
-    def fragment(self, page: str, name: str, **context: Any) -> str:
-        """`_inherited.md.j2` rendered into a fragment file; the page gets its placeholder."""
-        if not context.get("rows"):
-            return ""
-        rows = context.pop("rows")
-        path = fragment_path(page, name)
-        self.fragments[path] = self.render("_inherited.md.j2", page, rows=rows[:MAX_ROWS],
-                                           total=len(rows), **context)
-        return placeholder(page, path)
 
     def docstring(self, cls: ClassDoc, page: str) -> str:
         """The class docstring as Markdown (roles, sections and math converted)."""
@@ -456,20 +516,6 @@ class PageRenderer:
                 for r in view.methods if r.is_inherited]
         return sorted(rows, key=lambda r: (r["rank"], r["name"]))
 
-    def summary_table(self, page: str, summary: Any = None) -> str:
-        """`docgen summary`'s table (of the home page's model unless another summary is
-        given) with each layer type linked to its class page."""
-        summary = summary if summary is not None else (
-            self.content.summary if page == SiteLayout.HOME else None)
-        if summary is None:
-            return ""
-        from docgen.summary.summarize import render_summary_markdown
-
-        layout = self.content.layout
-        links = {row.qualname: layout.md_link(page, target) for row in summary.rows
-                 if (target := layout.class_page(row.qualname)) is not None}
-        return render_summary_markdown(summary, self.env, links)
-
     def method_groups(self, view: ClassView) -> list[dict[str, Any]]:
         """The class's own methods as rows per role (GROUP_ORDER); inherited ones are listed
         apart (`inherited_methods`)."""
@@ -507,35 +553,38 @@ class PageRenderer:
                            source=self.source_link(cls.location, full=True),
                            class_page=self.content.layout.class_page(MODULE_ROOT))
 
-    def source_link(self, loc: Location, *, full: bool = False) -> str:
-        """`[file:line](upstream URL)`; tables show the file name only (`full` shows the path)."""
-        label = str(loc) if full else f"{loc.path.rsplit('/', 1)[-1]}:{loc.line}"
-        text = md_code(label)
-        url = self.source_url(loc)
-        return f'[{text}]({url} "{html_text(str(loc))}")' if url else text
 
-    def source_html(self, loc: Location) -> str:
-        """The same link as raw HTML (for blocks MkDocs passes through untouched)."""
-        found = self._source_html.get(loc)
-        if found is None:
-            found = self._source_html[loc] = self._source_html_of(loc)
-        return found
+class PageRenderer:
+    """Renders every page kind with the shared environment; each page is Markdown text."""
 
-    def _source_html_of(self, loc: Location) -> str:
-        label = f"<code>{html_text(loc.path.rsplit('/', 1)[-1])}:{loc.line}</code>"
-        url = self.source_url(loc)
-        return (f'<a href="{html_text(url)}" title="{html_text(str(loc))}">{label}</a>'
-                if url else label)
+    def __init__(self, env: jinja2.Environment, content: SiteContent) -> None:
+        self.kit = PageKit(env, content)
+        self.content = content
+        self.models = ModelPages(self.kit)
+        self.index = IndexPages(self.kit)
+        self.classes = ClassPages(self.kit)
 
-    def source_url(self, loc: Location) -> str | None:
-        """The upstream URL of a source line, for the distributions read from wheels."""
-        top = loc.path.split("/", 1)[0]
-        for dist in self.content.project.distributions:
-            template = SOURCE_URLS.get(dist.name)
-            if template and top == dist.name and dist.origin == "wheel":
-                version = dist.version.split("+", 1)[0]
-                return template.format(version=version, path=loc.path, line=loc.line)
-        return None
+    def all_pages(self) -> dict[str, str]:
+        """{path relative to the generated folder: text} of every page, asset and fragment."""
+        pages = {
+            SiteLayout.HOME: self.models.home(),
+            SiteLayout.HIERARCHY: self.index.hierarchy(),
+            SiteLayout.CLASSES: self.index.class_index(),
+            SiteLayout.CSS: read_shipped_asset("docgen.css"),
+            SiteLayout.JS: read_shipped_asset("docgen.js"),
+        }
+        if MODULE_ROOT in self.content.classes:
+            pages[SiteLayout.ANATOMY] = self.classes.anatomy()
+        for fam in self.content.families:
+            pages[SiteLayout.family_page(fam.slug)] = self.index.family(fam)
+        for qualname in sorted(self.content.layout.class_pages):
+            page = self.content.layout.class_page(qualname)
+            assert page is not None
+            pages[page] = self.classes.class_page(qualname)
+        for other in self.content.more_models:
+            pages[other.page] = self.models.model_page(other)
+        pages.update(self.kit.fragments)
+        return pages
 
 
 @functools.lru_cache(maxsize=65536)

@@ -25,6 +25,7 @@ from docgen.core.templating import shipped_templates
 from docgen.site.build import GeneratedDocs, generate_docs
 from docgen.site.fragments import inject, is_fragment
 from docgen.site.pages import SiteLayout
+from docgen.site.write import offline_theme
 from docgen.sources.locate import cache_dir
 
 log = logging.getLogger("mkdocs.plugins.docgen")
@@ -84,6 +85,10 @@ class DocgenPlugin(BasePlugin[DocgenPluginConfig]):
         js = self._path(SiteLayout.JS)
         if js not in [str(x) for x in config.extra_javascript]:
             config.extra_javascript.append(js)
+        theme = {"name": config.theme.name, "font": config.theme.get("font")}
+        if offline_theme(theme)[1] is not None:
+            config.theme["font"] = False
+            log.info("%s", offline_theme(theme)[1])
         return config
 
     def _path(self, rel: str) -> str:

@@ -162,3 +162,69 @@ def change_pages(study: StudyPages) -> list[tuple[str, str]]:
     from docgen.changes.report import changes_page_path
 
     return [(f"{d.old.label} → {d.new.label}", changes_page_path(d)) for d in study.diffs]
+
+
+@dataclass(frozen=True)
+class ModelWalk:
+    """One model of the site and its study: its title, its page, its walk."""
+
+    title: str
+    page: str  # relative to the generated folder
+    study: StudyPages
+
+
+def layers_by_model(models: list[ModelWalk]) -> dict[str, list[dict[str, Any]]]:
+    """{walk page: per model that has layers of the page's type, its layers with their
+    constructor arguments and the operators each runs per setting}, in the site's model
+    order (the first model first)."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for model in models:
+        report = model.study.walk
+        if report is None:
+            continue
+        views = report.views or (((report.setting, tuple(la.taken for la in report.layers)),)
+                                 if report.setting is not None else ())
+        pages = walk_pages(model.study)
+        grouped: dict[str, list[dict[str, Any]]] = {}
+        for i, layer in enumerate(report.layers):
+            page = pages[layer.qualname or layer.type_text]
+            runs = [(setting.label(), ", ".join(takens[i].work) or "no operator decided")
+                    for setting, takens in views if takens[i] is not None]
+            grouped.setdefault(page, []).append({
+                "path": layer.path, "arguments": ", ".join("=".join(a) for a in layer.arguments),
+                "runs": runs})
+        for page, rows in grouped.items():
+            out.setdefault(page, []).append({"title": model.title, "page": model.page,
+                                             "layers": rows})
+    return out
+
+
+# The walk page's section heading the models' layers are put before (walk.md.j2).
+_FULL_SECTION = "\n## Every branch read\n"
+
+
+def group_walks_by_model(pages: dict[str, str], models: list[ModelWalk], env: Any,
+                         link: Any) -> dict[str, str]:
+    """The walk pages of a site with several models, each with the layers of its type in
+    every model that uses it (grouped by model), and the walk index listing every model's
+    walk pages. `link(page, target)` is the Markdown link from one page to another."""
+    if len([m for m in models if m.study.walk is not None]) < 2:
+        return pages
+    out = dict(pages)
+    template = env.get_template("_walk_models.md.j2")
+    for page, groups in layers_by_model(models).items():
+        if page not in out:
+            continue
+        section = template.render(groups=groups, link=lambda target, page=page:
+                                  link(page, target))
+        text = out[page]
+        at = text.find(_FULL_SECTION)
+        out[page] = (text[:at] + "\n" + section + text[at:]) if at >= 0 \
+            else text.rstrip("\n") + "\n\n" + section
+    first = next(m for m in models if m.study.walk is not None)
+    every: dict[str, str] = {}
+    for model in reversed(models):
+        every.update(walk_pages(model.study))
+    out[WALK_INDEX] = env.get_template("walk_index.md.j2").render(
+        report=first.study.walk, pages=every, backends=BACKENDS_PAGE)
+    return out

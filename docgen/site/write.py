@@ -359,6 +359,23 @@ def builtin_site_config(docs_dir: Path, nav: Sequence[Any]) -> dict[str, Any]:
     return data
 
 
+# Themes that fetch a web font from Google Fonts unless `font: false` is set.
+_WEB_FONT_THEMES = ("material",)
+OFFLINE_FONT_NOTE = ("theme.font: the {theme} theme would load its web font from Google "
+                     "Fonts on every page; docgen turns it off (font: false) so the site "
+                     "requests nothing outside itself and the system fonts are used")
+
+
+def offline_theme(theme: Any) -> tuple[Any, str | None]:
+    """mkdocs.yml's `theme` with any web font from outside the site turned off, and the note
+    to log when it was changed (None when nothing had to change)."""
+    mapping = {"name": theme} if isinstance(theme, str) else theme
+    if not isinstance(mapping, Mapping) or mapping.get("name") not in _WEB_FONT_THEMES \
+            or mapping.get("font") is False:
+        return theme, None
+    return {**mapping, "font": False}, OFFLINE_FONT_NOTE.format(theme=mapping["name"])
+
+
 def build_site(site_dir: Path, *, config_file: Path | None = None,
                builtin: Mapping[str, Any] | None = None, strict: bool = False,
                extra_css: Sequence[str] = (), extra_javascript: Sequence[str] = (),
@@ -387,6 +404,10 @@ def build_site(site_dir: Path, *, config_file: Path | None = None,
             overrides["extra_javascript"] = js
             if docs_dir is not None:
                 overrides["docs_dir"] = str(docs_dir)
+            theme, note = offline_theme(raw.get("theme"))
+            if note is not None:
+                overrides["theme"] = theme
+                log.info("%s", note)
             cfg_path = config_file
         else:
             cfg_path = Path(scratch) / "mkdocs.yml"
