@@ -18,6 +18,7 @@ from rich.tree import Tree
 
 from docgen.core.jsonio import WALK_SCHEMA
 from docgen.core.templating import make_environment
+from docgen.walk.glue import glue_legend, glue_line
 from docgen.walk.records import (
     DIRECT_NOTE,
     BackendsReport,
@@ -32,6 +33,7 @@ from docgen.walk.records import (
 from docgen.walk.upstream import split_top
 
 UPSTREAM_MARK = "from upstream C++"
+GLUE_MARK = "generated:"
 
 
 def _loc(loc: Any) -> str | None:
@@ -96,7 +98,8 @@ def layer_to_json(layer: LayerWalk) -> dict[str, Any]:
             "kernels": dict(taken.kernels), "backward_kernels": dict(taken.backward_kernels),
             "recorded": list(taken.recorded),
             "undecided": [{"condition": u.condition, "location": u.location,
-                           "depends_on": u.depends_on} for u in taken.undecided]}
+                           "depends_on": u.depends_on} for u in taken.undecided],
+            "glue": [hop.to_json() for hop in taken.glue]}
         _annotate(out["operators"], taken)
     return out
 
@@ -175,10 +178,15 @@ def render_taken(report: WalkReport, show_alternatives: bool = False) -> Rendera
                                   (f"input {list(layer.input_shape)}" if layer.input_shape
                                    else "input shape not derived", "dim")))
         stack: list[Tree] = [tree]
+        glued: set[str] = set()
         for depth, name, kernel, where in taken.lines:
             del stack[depth + 1:]
             label = Text.assemble(name, (f"  {kernel}" if kernel else "", "green"),
                                   (f"  {where}" if where else "", "dim"))
+            hops = tuple(h for h in taken.glue if h.operator == name)
+            if hops and name not in glued:
+                glued.add(name)
+                label.append(f"\n{GLUE_MARK} {glue_line(hops)}", style="magenta")
             stack.append(stack[-1].add(label))
         if taken.backward_lines:
             back = tree.add(Text("backward", style="bold"))
@@ -191,6 +199,10 @@ def render_taken(report: WalkReport, show_alternatives: bool = False) -> Rendera
         for u in taken.undecided:
             tree.add(Text(f"undecided: {u.condition}  [{u.location}] depends on "
                           f"{u.depends_on}", style="yellow"))
+        legend = glue_legend(taken.glue)
+        if legend:
+            tree.add(Text("torchgen writes the generated files at build time (not in the "
+                          "wheel): " + "; ".join(legend), style="magenta dim"))
         skipped = [e for e in taken.edges if e.decision == "not_taken"]
         if skipped:
             alt = tree.add(Text(f"{len(skipped)} alternatives not taken"

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from docgen.walk.aten import IMPLICIT
 from docgen.walk.decide import Decider, Decision, LayerFacts
@@ -72,6 +73,7 @@ class Taken:
     work: tuple[str, ...] = ()  # forward operators whose backend kernel does the work
     backward_work: tuple[str, ...] = ()
     choices: tuple[tuple[str, str], ...] = ()  # enum selector -> value chosen (ConvBackend)
+    glue: tuple[Any, ...] = ()  # glue.GlueHop: generated hops on the path, never operators
 
 
 @dataclass

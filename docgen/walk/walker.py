@@ -22,6 +22,7 @@ from docgen.walk.aten import (
 )
 from docgen.walk.context import DEFAULT_BACKENDS, WalkContext, open_context
 from docgen.walk.decide import Arm, LayerFacts, choose, read_arms
+from docgen.walk.glue import glue_facts, glue_hops
 from docgen.walk.inputs import FunctionalStep, LayerInput, read_layer_inputs
 from docgen.walk.python_route import (
     UNKNOWN,
@@ -429,7 +430,9 @@ def _decide(ctx: WalkContext, walk: LayerWalk, setting: Setting, attrs: dict[str
             shape: tuple[int, ...] | None) -> Taken:
     facts = LayerFacts(setting, attrs, shape)
     facts.choices = choose(_arms(ctx), facts)
-    return decide_layer(walk, facts, _backward_ops(ctx))
+    taken = decide_layer(walk, facts, _backward_ops(ctx))
+    return replace(taken, glue=glue_hops(walk, taken, setting.grad, ctx.table,
+                                         glue_facts(ctx)))
 
 
 def _arms(ctx: WalkContext) -> list[Arm]:
