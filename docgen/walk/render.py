@@ -476,6 +476,7 @@ REPOSITORIES = {"torch": "pytorch/pytorch", "torchgen": "pytorch/pytorch",
                 "torchvision": "pytorch/vision"}
 # The wheel's packaged copies of the yaml files, and where they live in the repository.
 PACKAGED = (("torchgen/packaged/ATen/native/", "aten/src/ATen/native/"),
+            ("torchgen/packaged/ATen/templates/", "aten/src/ATen/templates/"),
             ("torchgen/packaged/autograd/", "tools/autograd/"))
 
 
@@ -556,6 +557,37 @@ def _operator_rows(taken: Any, versions: dict[str, str], table: Any) -> list[dic
                      "where": _where_link(where, versions), "name": name, "url": url or "",
                      "depth": str(depth)})
     return rows
+
+
+def _with_glue(rows: list[dict[str, str]], glue: tuple[Any, ...],
+               versions: dict[str, str]) -> list[dict[str, str]]:
+    """The operator rows with, under each operator's first row, its generated hops: the
+    file torchgen writes (not in the wheel), the function in it, a link to the template
+    line in the wheel's torchgen and to the yaml entry."""
+    out: list[dict[str, str]] = []
+    done: set[str] = set()
+    for row in rows:
+        out.append(row)
+        name = row.get("name", "")
+        if name in done:
+            continue
+        done.add(name)
+        indent = "&nbsp;" * (2 * int(row.get("depth", "0")) + 2)
+        for hop in glue:
+            if hop.operator != name:
+                continue
+            text = (f"{md_code_text(hop.file)} {md_code_text(hop.function)}" if hop.file
+                    else "no autograd wrapper")
+            where = []
+            for label, loc in (("template", hop.template), ("entry", hop.entry)):
+                if loc is not None:
+                    where.append(f"{label} " + _link(
+                        f"{loc.path.rsplit('/', 1)[-1]}:{loc.line}",
+                        source_url(loc.path, loc.line, versions)))
+            out.append({"hop": f"{indent}⚙ {text}", "kind": f"generated {hop.kind}",
+                        "kernel": "", "where": ", ".join(where), "name": "", "url": "",
+                        "note": hop.note})
+    return out
 
 
 def route_dot(python: list[dict[str, str]], operators: list[dict[str, str]],
@@ -680,7 +712,8 @@ def render_walk_pages(report: WalkReport, backends: BackendsReport | None = None
             answers.append({
                 "label": setting.label(), "sentence": _sentence(first, taken, setting),
                 "svg": draw(dot) if draw else None, "dot": dot,
-                "rows": python + operators,
+                "rows": python + _with_glue(operators, taken.glue, versions),
+                "has_glue": bool(taken.glue),
                 "backward": _operator_rows(replace(taken, lines=taken.backward_lines),
                                            versions, table),
                 "alternatives": _alternatives(taken),
