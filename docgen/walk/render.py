@@ -99,7 +99,8 @@ def layer_to_json(layer: LayerWalk) -> dict[str, Any]:
             "recorded": list(taken.recorded),
             "undecided": [{"condition": u.condition, "location": u.location,
                            "depends_on": u.depends_on} for u in taken.undecided],
-            "glue": [hop.to_json() for hop in taken.glue]}
+            "glue": [hop.to_json() for hop in taken.glue],
+            "bodies_not_read": dict(taken.unread)}
         _annotate(out["operators"], taken)
     return out
 
@@ -177,25 +178,17 @@ def render_taken(report: WalkReport, show_alternatives: bool = False) -> Rendera
         tree = Tree(Text.assemble((layer.path, "bold cyan"), f"  {escape(layer.type_text)}  ",
                                   (f"input {list(layer.input_shape)}" if layer.input_shape
                                    else "input shape not derived", "dim")))
+        shown: set[str] = set()
         stack: list[Tree] = [tree]
-        glued: set[str] = set()
         for depth, name, kernel, where in taken.lines:
             del stack[depth + 1:]
-            label = Text.assemble(name, (f"  {kernel}" if kernel else "", "green"),
-                                  (f"  {where}" if where else "", "dim"))
-            hops = tuple(h for h in taken.glue if h.operator == name)
-            if hops and name not in glued:
-                glued.add(name)
-                label.append(f"\n{GLUE_MARK} {glue_line(hops)}", style="magenta")
-            stack.append(stack[-1].add(label))
+            stack.append(stack[-1].add(_taken_label(name, kernel, where, taken, shown)))
         if taken.backward_lines:
             back = tree.add(Text("backward", style="bold"))
             bstack: list[Tree] = [back]
             for depth, name, kernel, where in taken.backward_lines:
                 del bstack[depth + 1:]
-                label = Text.assemble(name, (f"  {kernel}" if kernel else "", "green"),
-                                      (f"  {where}" if where else "", "dim"))
-                bstack.append(bstack[-1].add(label))
+                bstack.append(bstack[-1].add(_taken_label(name, kernel, where, taken, shown)))
         for u in taken.undecided:
             tree.add(Text(f"undecided: {u.condition}  [{u.location}] depends on "
                           f"{u.depends_on}", style="yellow"))
@@ -213,6 +206,23 @@ def render_taken(report: WalkReport, show_alternatives: bool = False) -> Rendera
                     alt.add(Text(f"{e.operator}: {e.reason}", style="dim"))
         parts.append(tree)
     return Group(*parts)
+
+
+def _taken_label(name: str, kernel: str, where: str, taken: Any, shown: set[str]) -> Text:
+    """An operator of the taken path; on its first line, its generated glue and, when the
+    backend kernel's body was not read, that note."""
+    label = Text.assemble(name, (f"  {kernel}" if kernel else "", "green"),
+                          (f"  {where}" if where else "", "dim"))
+    if name in shown:
+        return label
+    shown.add(name)
+    hops = tuple(h for h in taken.glue if h.operator == name)
+    if hops:
+        label.append(f"\n{GLUE_MARK} {glue_line(hops)}", style="magenta")
+    unread = dict(taken.unread)
+    if name in unread and kernel:
+        label.append(f"\n{unread[name]}", style="yellow")
+    return label
 
 
 # ---------------------------------------------------------------- terminal

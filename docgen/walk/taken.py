@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from docgen.walk.aten import IMPLICIT
+from docgen.walk.bodies import serves, unread_note, wrong_backend_reason
 from docgen.walk.decide import Decider, Decision, LayerFacts
 from docgen.walk.records import LayerWalk, OpNode, Reached
 
@@ -74,6 +75,7 @@ class Taken:
     backward_work: tuple[str, ...] = ()
     choices: tuple[tuple[str, str], ...] = ()  # enum selector -> value chosen (ConvBackend)
     glue: tuple[Any, ...] = ()  # glue.GlueHop: generated hops on the path, never operators
+    unread: tuple[tuple[str, str], ...] = ()  # operator -> why its kernel body is not shown
 
 
 @dataclass
@@ -87,6 +89,7 @@ class _State:
     recorded: list[OpNode] = field(default_factory=list)
     lines: list[tuple[int, str, str, str]] = field(default_factory=list)
     work: list[str] = field(default_factory=list)
+    unread: dict[str, str] = field(default_factory=dict)
 
 
 def _kernel(node: OpNode, backend: str) -> tuple[str | None, str | None]:
@@ -126,6 +129,11 @@ def _visit(state: _State, node: OpNode, key: str, parent_kernels: set[str] | Non
             key, node.name, "not_taken", f"read in the body of {node.read_in}, which is "
             f"not the {state.backend} kernel on this path"))
         return
+    if parent_kernels is not None and node.read_in and node.edge is not None \
+            and not serves(node.edge.path, state.backend):
+        state.edges.append(EdgeDecision(key, node.name, "not_taken",
+                                        wrong_backend_reason(node.edge.path, state.backend)))
+        return
     decision = _python_decision(node) if top else state.decider.decide(node.condition)
     state.edges.append(EdgeDecision(key, node.name, decision.label, decision.reason))
     if decision.value is None:
@@ -161,6 +169,10 @@ def _visit(state: _State, node: OpNode, key: str, parent_kernels: set[str] | Non
     for i, child in enumerate(node.children):
         _visit(state, child, f"{key}/{i}", below, recording, forward, False, depth + 1,
                in_work)
+    if is_operator and kernel and key_ == state.backend and not any(
+            child.read_in in below and child.edge is not None
+            and serves(child.edge.path, state.backend) for child in node.children):
+        state.unread.setdefault(node.name, unread_note(state.backend, kernel))
     if is_operator and not in_work and not is_utility(node.name) and not any(
             not is_utility(op) for op in forward[before:]):
         state.work.append(node.name)  # a leaf of the taken path (a composite kernel's work)
@@ -183,6 +195,8 @@ def decide_layer(layer: LayerWalk, facts: LayerFacts, backward_ops: BackwardOps)
                 _visit(sub_state, sub, f"backward:{node.name}", None, False, backward, False, 1)
         for k, v in sub_state.undecided.items():
             state.undecided.setdefault(k, v)
+        for name, note in sub_state.unread.items():
+            state.unread.setdefault(name, note)
     return Taken(tuple(state.forward), tuple(backward), tuple(state.kernels.items()),
                  tuple(state.undecided.values()), tuple(state.edges),
                  tuple(n.name for n in state.recorded), tuple(sub_state.kernels.items()),
@@ -190,7 +204,8 @@ def decide_layer(layer: LayerWalk, facts: LayerFacts, backward_ops: BackwardOps)
                  tuple(sub_state.work),
                  tuple((enum, label) for enum, (label, _) in facts.choices.items()
                        if label and any(enum in e.reason for e in state.edges
-                                        if e.decision == "taken")))
+                                        if e.decision == "taken")),
+                 unread=tuple(state.unread.items()))
 
 
 class BackwardOps:
