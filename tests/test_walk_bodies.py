@@ -8,7 +8,7 @@ import pytest
 from docgen.core.records import Location
 from docgen.sources.locate import SourceSet
 from docgen.walk.aten import find_derivative
-from docgen.walk.bodies import file_backend, serves
+from docgen.walk.bodies import bodies_not_read, file_backend, serves
 from docgen.walk.context import WalkContext
 from docgen.walk.decide import LayerFacts
 from docgen.walk.records import (
@@ -73,19 +73,22 @@ def test_a_cuda_file_body_is_never_shown_under_a_cpu_kernel() -> None:
     layer = _layer(top)
     cuda = decide_layer(layer, LayerFacts(Setting("CUDA", grad=False)), lambda n: ())
     assert cuda.forward == ("aten::fused_op", "aten::inner")
-    assert "aten::fused_op" not in dict(cuda.unread)
     cpu = decide_layer(layer, LayerFacts(Setting("CPU", grad=False)), lambda n: ())
     assert cpu.forward == ("aten::fused_op",)
     refused = next(e for e in cpu.edges if e.operator == "aten::inner")
     assert refused.decision == "not_taken" and "CUDA code" in refused.reason
-    assert dict(cpu.unread)["aten::fused_op"].startswith("CPU body not read")
 
 
 def test_a_backend_kernel_without_a_body_read_says_so() -> None:
-    top = _node("op", {"CPU": "op_cpu", "CUDA": "op_cuda"})
+    top = _node("op", {"CPU": "op_cpu", "CUDA": "op_cuda"},
+                (_node("inner", {"CPU": "inner_cpu"}, path="aten/src/ATen/native/Op.cpp",
+                       read_in="op_cpu"),))
     taken = decide_layer(_layer(top), LayerFacts(Setting("CUDA", grad=False)), lambda n: ())
-    note = dict(taken.unread)["aten::op"]
+    read = {"op_cpu"}
+    note = dict(bodies_not_read(taken, read.__contains__, "CUDA"))["aten::op"]
     assert note.startswith("CUDA body not read") and "op_cuda" in note
+    on_cpu = decide_layer(_layer(top), LayerFacts(Setting("CPU", grad=False)), lambda n: ())
+    assert [op for op, _ in bodies_not_read(on_cpu, read.__contains__, "CPU")] == ["aten::inner"]
 
 
 @pytest.fixture(scope="module")

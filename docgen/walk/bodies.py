@@ -13,6 +13,8 @@ Nothing here reads sources or decides branches (taken.py does).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import Any
 
 # (path pattern, backend whose kernels a body in such a file can be), first match wins
 _FILE_BACKENDS = (
@@ -47,3 +49,15 @@ def unread_note(backend: str, kernel: str) -> str:
     """`CUDA body not read: ...` for a backend kernel whose body no edge was read in."""
     return (f"{backend} body not read: the file defining {kernel} is not in the shipped "
             "edges (the walk stops at the kernel)")
+
+
+def bodies_not_read(taken: Any, has_body: Callable[[str], bool], backend: str
+                    ) -> tuple[tuple[str, str], ...]:
+    """Operator -> note, for each operator of the taken path (forward and backward) whose
+    kernel is the backend's own and whose body no edge was read in (`has_body(kernel)`)."""
+    out: dict[str, str] = {}
+    for name, text in (*taken.kernels, *taken.backward_kernels):
+        found = re.fullmatch(r"(.*) \((\w+)\)", text)
+        if found and found.group(2) == backend and not has_body(found.group(1)):
+            out.setdefault(name, unread_note(backend, found.group(1)))
+    return tuple(out.items())

@@ -30,6 +30,7 @@ from docgen.walk.records import (
     PyHop,
     WalkReport,
 )
+from docgen.walk.taken import is_utility
 from docgen.walk.upstream import split_top
 
 UPSTREAM_MARK = "from upstream C++"
@@ -220,7 +221,7 @@ def _taken_label(name: str, kernel: str, where: str, taken: Any, shown: set[str]
     if hops:
         label.append(f"\n{GLUE_MARK} {glue_line(hops)}", style="magenta")
     unread = dict(taken.unread)
-    if name in unread and kernel:
+    if name in unread and kernel and not is_utility(name):
         label.append(f"\n{unread[name]}", style="yellow")
     return label
 
