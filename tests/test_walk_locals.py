@@ -177,3 +177,21 @@ def test_slow_conv_columns_are_decided_from_the_kernel_size(ctx) -> None:  # typ
     assert columns and all(e.decision == "taken" for e in columns)  # an 11x11 kernel
     views = [e for e in decided.values() if e.operator == "aten::detach"]
     assert views and all(e.decision == "not_taken" for e in views)
+
+
+def test_a_value_set_again_above_the_condition_is_not_substituted() -> None:
+    source = """namespace at::native {
+Tensor transpose(const Tensor& self, int64_t dim0, int64_t dim1) {
+  auto ndims = self.dim();
+  dim0 = maybe_wrap_dim(dim0, ndims);
+  int64_t n = 3;
+  n /= 2;
+  if (dim0 == dim1) { return self.alias(); }
+  return self;
+}
+}"""
+    scope = scan_locals(source, PATH)[0]
+    assert scope.assigned == (("dim0", 4), ("n", 6))
+    bound = {"dim0": "0", "dim1": "1"}
+    assert rewrite("dim0 == dim1 && n == 3", scope, 7, bound) == "dim0 == 1 && n == 3"
+    assert rewrite("dim0 == dim1 && n == 3", scope, 4, bound) == "0 == 1 && n == 3"

@@ -66,11 +66,13 @@ class FunctionScope:
     params: tuple[str, ...]
     locals: tuple[tuple[str, str, int], ...]
     calls: tuple[tuple[str, int, tuple[str, ...]], ...]
+    assigned: tuple[tuple[str, int], ...] = ()  # a parameter or local set again, and where
 
     def to_json(self) -> dict[str, Any]:
         return {"name": self.name, "path": self.path, "params": list(self.params),
                 "locals": [list(x) for x in self.locals],
-                "calls": [[c, line, list(args)] for c, line, args in self.calls]}
+                "calls": [[c, line, list(args)] for c, line, args in self.calls],
+                "assigned": [list(x) for x in self.assigned]}
 
 
 @dataclass
@@ -105,9 +107,32 @@ def scan_locals(text: str, path: str) -> list[FunctionScope]:
             line = clean.count("\n", 0, body.start + 1 + m.start(1)) + 1
             defined.setdefault(m.group(1), []).append((" ".join(m.group(2).split()), line))
         single = tuple((n, v[0][0], v[0][1]) for n, v in defined.items() if len(v) == 1)
-        out.append(FunctionScope(body.name, path, _params(clean, body.start), single,
-                                 tuple(_calls(clean, body.start, body.end, names))))
+        params = _params(clean, body.start)
+        out.append(FunctionScope(body.name, path, params, single,
+                                 tuple(_calls(clean, body.start, body.end, names)),
+                                 _assigned(clean, body.start, {*params, *defined})))
     return out
+
+
+def _assigned(clean: str, brace: int, names: set[str]) -> tuple[tuple[str, int], ...]:
+    """Where a parameter or local gets a new value (`dim0 = maybe_wrap_dim(dim0, n);`,
+    `n /= k;`): from there on its first value is not the one the condition sees."""
+    end = clean.find("}", brace)
+    depth, i = 0, brace
+    while i < len(clean):
+        depth += {"{": 1, "}": -1}.get(clean[i], 0)
+        if depth == 0:
+            end = i
+            break
+        i += 1
+    out = []
+    for m in re.finditer(r"(?<![\w.>:])(\w+)\s*(?:[-+*/%|&^]|<<|>>)?=(?!=)",
+                         clean[brace:end]):
+        start = brace + m.start()
+        before = clean[max(0, start - 80):start].rstrip()
+        if m.group(1) in names and not re.search(_TYPES + r"$|[<>]$|,$|\($", before):
+            out.append((m.group(1), clean.count("\n", 0, start) + 1))
+    return tuple(out)
 
 
 def _params(clean: str, brace: int) -> tuple[str, ...]:
@@ -184,7 +209,8 @@ def locals_from_json(data: dict[str, Any], origin: str) -> LocalsSet:
             str(row["name"]), str(row["path"]), tuple(str(p) for p in row["params"]),
             tuple((str(n), str(e), int(line)) for n, e, line in row["locals"]),
             tuple((str(c), int(line), tuple(str(a) for a in args))
-                  for c, line, args in row["calls"])))
+                  for c, line, args in row["calls"]),
+            tuple((str(n), int(line)) for n, line in row.get("assigned", ()))))
     return out
 
 
@@ -222,6 +248,9 @@ def rewrite(condition: str, scope: FunctionScope | None, line: int,
         return condition
     values = {n: e for n, e, at in scope.locals if at < line}
     values.update({p: a for p, a in (bound or {}).items() if p not in values})
+    for name, at in scope.assigned:
+        if at < line:
+            values.pop(name, None)  # set again above the condition: its value is not known
     text = condition
     for _ in range(MAX_ROUNDS):
         new = _substitute(text, values)
