@@ -23,7 +23,12 @@ def _context(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     sources = open_project_sources(cfg)
     edges = scan_tree(Path(args.pytorch_src)) if args.pytorch_src else load_shipped_edges()
     backends = tuple(dict.fromkeys(["CPU", "CUDA", *(args.backend or [])]))
-    return cfg, open_context(sources, edges, backends)
+    ctx = open_context(sources, edges, backends)
+    if args.pytorch_src:
+        from docgen.walk.locals import scan_locals_tree
+
+        ctx.memo["locals"] = scan_locals_tree(Path(args.pytorch_src))  # with its edges
+    return cfg, ctx
 
 
 def _setting(args: argparse.Namespace, ctx):  # type: ignore[no-untyped-def]

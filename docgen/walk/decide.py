@@ -484,9 +484,11 @@ class Decider:
         if a in ("groups", "p", "eps", "momentum", "inplace"):
             value = f.attr(a)
             return value if isinstance(value, (bool, int, float)) else None
-        m = re.fullmatch(r"(output_size)\[(\d+)\]", a)
-        if m:
-            sizes = f.ints("output_size")
+        m = re.fullmatch(r"(\w+)\[(\d+)\]", a)
+        if m and m.group(1) in f.attrs and f.ints(m.group(1)) is not None:
+            # a layer's int-list argument passed down unchanged (kernel_size[0], stride[1],
+            # output_size[0]); one value stands for every dimension
+            sizes = f.ints(m.group(1))
             i = int(m.group(2))
             return sizes[i] if sizes and i < len(sizes) else (
                 sizes[0] if sizes and len(sizes) == 1 else None)
@@ -503,6 +505,9 @@ class Decider:
                          "use_nnpack": lambda: False if not _fact(
                              "CPU", "nnpack_available") else None,
                          "use_xnnpack": lambda: False,
+                         # ConvUtils.h (in the wheel): channels-last only when the input or
+                         # weight is channels-last; a model's tensors are contiguous
+                         "thnn_conv_use_channels_last": lambda: False,
                          "is_output_padding_big": lambda: False}.get(m.group(1))
             if predicate is not None:
                 return predicate()

@@ -18,6 +18,7 @@ from rich.tree import Tree
 
 from docgen.core.jsonio import WALK_SCHEMA
 from docgen.core.templating import make_environment
+from docgen.walk.glue import glue_legend, glue_line
 from docgen.walk.records import (
     DIRECT_NOTE,
     BackendsReport,
@@ -29,9 +30,11 @@ from docgen.walk.records import (
     PyHop,
     WalkReport,
 )
+from docgen.walk.taken import is_utility
 from docgen.walk.upstream import split_top
 
 UPSTREAM_MARK = "from upstream C++"
+GLUE_MARK = "generated:"
 
 
 def _loc(loc: Any) -> str | None:
@@ -96,7 +99,9 @@ def layer_to_json(layer: LayerWalk) -> dict[str, Any]:
             "kernels": dict(taken.kernels), "backward_kernels": dict(taken.backward_kernels),
             "recorded": list(taken.recorded),
             "undecided": [{"condition": u.condition, "location": u.location,
-                           "depends_on": u.depends_on} for u in taken.undecided]}
+                           "depends_on": u.depends_on} for u in taken.undecided],
+            "glue": [hop.to_json() for hop in taken.glue],
+            "bodies_not_read": dict(taken.unread)}
         _annotate(out["operators"], taken)
     return out
 
@@ -174,23 +179,24 @@ def render_taken(report: WalkReport, show_alternatives: bool = False) -> Rendera
         tree = Tree(Text.assemble((layer.path, "bold cyan"), f"  {escape(layer.type_text)}  ",
                                   (f"input {list(layer.input_shape)}" if layer.input_shape
                                    else "input shape not derived", "dim")))
+        shown: set[str] = set()
         stack: list[Tree] = [tree]
         for depth, name, kernel, where in taken.lines:
             del stack[depth + 1:]
-            label = Text.assemble(name, (f"  {kernel}" if kernel else "", "green"),
-                                  (f"  {where}" if where else "", "dim"))
-            stack.append(stack[-1].add(label))
+            stack.append(stack[-1].add(_taken_label(name, kernel, where, taken, shown)))
         if taken.backward_lines:
             back = tree.add(Text("backward", style="bold"))
             bstack: list[Tree] = [back]
             for depth, name, kernel, where in taken.backward_lines:
                 del bstack[depth + 1:]
-                label = Text.assemble(name, (f"  {kernel}" if kernel else "", "green"),
-                                      (f"  {where}" if where else "", "dim"))
-                bstack.append(bstack[-1].add(label))
+                bstack.append(bstack[-1].add(_taken_label(name, kernel, where, taken, shown)))
         for u in taken.undecided:
             tree.add(Text(f"undecided: {u.condition}  [{u.location}] depends on "
                           f"{u.depends_on}", style="yellow"))
+        legend = glue_legend(taken.glue)
+        if legend:
+            tree.add(Text("torchgen writes the generated files at build time (not in the "
+                          "wheel): " + "; ".join(legend), style="magenta dim"))
         skipped = [e for e in taken.edges if e.decision == "not_taken"]
         if skipped:
             alt = tree.add(Text(f"{len(skipped)} alternatives not taken"
@@ -201,6 +207,23 @@ def render_taken(report: WalkReport, show_alternatives: bool = False) -> Rendera
                     alt.add(Text(f"{e.operator}: {e.reason}", style="dim"))
         parts.append(tree)
     return Group(*parts)
+
+
+def _taken_label(name: str, kernel: str, where: str, taken: Any, shown: set[str]) -> Text:
+    """An operator of the taken path; on its first line, its generated glue and, when the
+    backend kernel's body was not read, that note."""
+    label = Text.assemble(name, (f"  {kernel}" if kernel else "", "green"),
+                          (f"  {where}" if where else "", "dim"))
+    if name in shown:
+        return label
+    shown.add(name)
+    hops = tuple(h for h in taken.glue if h.operator == name)
+    if hops:
+        label.append(f"\n{GLUE_MARK} {glue_line(hops)}", style="magenta")
+    unread = dict(taken.unread)
+    if name in unread and kernel and not is_utility(name):
+        label.append(f"\n{unread[name]}", style="yellow")
+    return label
 
 
 # ---------------------------------------------------------------- terminal
@@ -464,6 +487,7 @@ REPOSITORIES = {"torch": "pytorch/pytorch", "torchgen": "pytorch/pytorch",
                 "torchvision": "pytorch/vision"}
 # The wheel's packaged copies of the yaml files, and where they live in the repository.
 PACKAGED = (("torchgen/packaged/ATen/native/", "aten/src/ATen/native/"),
+            ("torchgen/packaged/ATen/templates/", "aten/src/ATen/templates/"),
             ("torchgen/packaged/autograd/", "tools/autograd/"))
 
 
@@ -544,6 +568,37 @@ def _operator_rows(taken: Any, versions: dict[str, str], table: Any) -> list[dic
                      "where": _where_link(where, versions), "name": name, "url": url or "",
                      "depth": str(depth)})
     return rows
+
+
+def _with_glue(rows: list[dict[str, str]], glue: tuple[Any, ...],
+               versions: dict[str, str]) -> list[dict[str, str]]:
+    """The operator rows with, under each operator's first row, its generated hops: the
+    file torchgen writes (not in the wheel), the function in it, a link to the template
+    line in the wheel's torchgen and to the yaml entry."""
+    out: list[dict[str, str]] = []
+    done: set[str] = set()
+    for row in rows:
+        out.append(row)
+        name = row.get("name", "")
+        if name in done:
+            continue
+        done.add(name)
+        indent = "&nbsp;" * (2 * int(row.get("depth", "0")) + 2)
+        for hop in glue:
+            if hop.operator != name:
+                continue
+            text = (f"{md_code_text(hop.file)} {md_code_text(hop.function)}" if hop.file
+                    else "no autograd wrapper")
+            where = []
+            for label, loc in (("template", hop.template), ("entry", hop.entry)):
+                if loc is not None:
+                    where.append(f"{label} " + _link(
+                        f"{loc.path.rsplit('/', 1)[-1]}:{loc.line}",
+                        source_url(loc.path, loc.line, versions)))
+            out.append({"hop": f"{indent}⚙ {text}", "kind": f"generated {hop.kind}",
+                        "kernel": "", "where": ", ".join(where), "name": "", "url": "",
+                        "note": hop.note})
+    return out
 
 
 def route_dot(python: list[dict[str, str]], operators: list[dict[str, str]],
@@ -668,7 +723,8 @@ def render_walk_pages(report: WalkReport, backends: BackendsReport | None = None
             answers.append({
                 "label": setting.label(), "sentence": _sentence(first, taken, setting),
                 "svg": draw(dot) if draw else None, "dot": dot,
-                "rows": python + operators,
+                "rows": python + _with_glue(operators, taken.glue, versions),
+                "has_glue": bool(taken.glue),
                 "backward": _operator_rows(replace(taken, lines=taken.backward_lines),
                                            versions, table),
                 "alternatives": _alternatives(taken),

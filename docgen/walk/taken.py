@@ -18,9 +18,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from docgen.walk.aten import IMPLICIT
+from docgen.walk.bodies import serves, wrong_backend_reason
 from docgen.walk.decide import Decider, Decision, LayerFacts
+from docgen.walk.locals import LocalsSet, ScopeTracker, tidy_condition
 from docgen.walk.records import LayerWalk, OpNode, Reached
 
 # Allocation, view and bookkeeping operators: never "the work" of a layer in an answer, and
@@ -72,6 +75,8 @@ class Taken:
     work: tuple[str, ...] = ()  # forward operators whose backend kernel does the work
     backward_work: tuple[str, ...] = ()
     choices: tuple[tuple[str, str], ...] = ()  # enum selector -> value chosen (ConvBackend)
+    glue: tuple[Any, ...] = ()  # glue.GlueHop: generated hops on the path, never operators
+    unread: tuple[tuple[str, str], ...] = ()  # operator -> why its kernel body is not shown
 
 
 @dataclass
@@ -85,6 +90,7 @@ class _State:
     recorded: list[OpNode] = field(default_factory=list)
     lines: list[tuple[int, str, str, str]] = field(default_factory=list)
     work: list[str] = field(default_factory=list)
+    scopes: ScopeTracker | None = None  # C++ locals and bound helper arguments on the path
 
 
 def _kernel(node: OpNode, backend: str) -> tuple[str | None, str | None]:
@@ -116,6 +122,14 @@ def _where(node: OpNode) -> str:
     return ""
 
 
+def _with_locals(state: _State, node: OpNode) -> str:
+    """The node's condition with the C++ locals above it and the arguments its function was
+    called with substituted (locals.py), ready to decide."""
+    if state.scopes is None or node.edge is None or not node.read_in:
+        return node.condition
+    return state.scopes.rewrite(node.condition, node.read_in, node.edge.path, node.edge.line)
+
+
 def _visit(state: _State, node: OpNode, key: str, parent_kernels: set[str] | None,
            recording: bool, forward: list[str], top: bool, depth: int = 0,
            in_work: bool = False) -> None:
@@ -124,15 +138,27 @@ def _visit(state: _State, node: OpNode, key: str, parent_kernels: set[str] | Non
             key, node.name, "not_taken", f"read in the body of {node.read_in}, which is "
             f"not the {state.backend} kernel on this path"))
         return
-    decision = _python_decision(node) if top else state.decider.decide(node.condition)
-    state.edges.append(EdgeDecision(key, node.name, decision.label, decision.reason))
+    if parent_kernels is not None and node.read_in and node.edge is not None \
+            and not serves(node.edge.path, state.backend):
+        state.edges.append(EdgeDecision(key, node.name, "not_taken",
+                                        wrong_backend_reason(node.edge.path, state.backend)))
+        return
+    decision = _python_decision(node) if top else state.decider.decide(
+        _with_locals(state, node))
+    state.edges.append(EdgeDecision(key, node.name, decision.label,
+                                    tidy_condition(decision.reason)))
     if decision.value is None:
         for dep in decision.depends_on or (node.condition,):
             state.undecided.setdefault((node.condition, dep), Undecided(
-                node.condition or dep, _where(node), dep))
+                tidy_condition(node.condition or dep), _where(node), tidy_condition(dep)))
         return
     if not decision.value:
         return
+    if state.scopes is not None and node.operator is None and node.read_in \
+            and node.edge is not None:
+        # a C++ helper the path goes into: its parameters are the arguments passed here
+        state.scopes.enter(node.name.removeprefix("at::native::"), node.read_in,
+                           node.edge.path, node.edge.line)
     is_operator = node.operator is not None
     below: set[str] = {node.name.removeprefix("at::native::")}
     key_, kernel = _kernel(node, state.backend) if is_operator else (None, None)
@@ -164,14 +190,17 @@ def _visit(state: _State, node: OpNode, key: str, parent_kernels: set[str] | Non
         state.work.append(node.name)  # a leaf of the taken path (a composite kernel's work)
 
 
-def decide_layer(layer: LayerWalk, facts: LayerFacts, backward_ops: BackwardOps) -> Taken:
-    """The taken path of `layer` for `facts.setting`."""
+def decide_layer(layer: LayerWalk, facts: LayerFacts, backward_ops: BackwardOps,
+                 scopes: LocalsSet | None = None) -> Taken:
+    """The taken path of `layer` for `facts.setting`; `scopes` the C++ local definitions
+    that conditions are rewritten with."""
     setting = facts.setting
-    state = _State(Decider(facts), setting.backend)
+    state = _State(Decider(facts), setting.backend,
+                   scopes=ScopeTracker(scopes) if scopes is not None else None)
     for i, node in enumerate(layer.operators):
         _visit(state, node, str(i), None, setting.grad, state.forward, True)
     backward: list[str] = []
-    sub_state = _State(state.decider, setting.backend)
+    sub_state = _State(state.decider, setting.backend, scopes=state.scopes)
     if setting.grad:
         for node in state.recorded:
             sub_state.lines.append((0, f"{node.name} backward", "", node.derivative.location
@@ -188,7 +217,8 @@ def decide_layer(layer: LayerWalk, facts: LayerFacts, backward_ops: BackwardOps)
                  tuple(sub_state.work),
                  tuple((enum, label) for enum, (label, _) in facts.choices.items()
                        if label and any(enum in e.reason for e in state.edges
-                                        if e.decision == "taken")))
+                                        if e.decision == "taken")),
+                 )
 
 
 class BackwardOps:

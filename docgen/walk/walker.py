@@ -20,9 +20,12 @@ from docgen.walk.aten import (
     read_resolution_order,
     select_kernel,
 )
+from docgen.walk.bodies import bodies_not_read
 from docgen.walk.context import DEFAULT_BACKENDS, WalkContext, open_context
 from docgen.walk.decide import Arm, LayerFacts, choose, read_arms
+from docgen.walk.glue import glue_facts, glue_hops
 from docgen.walk.inputs import FunctionalStep, LayerInput, read_layer_inputs
+from docgen.walk.locals import LocalsSet, load_shipped_locals
 from docgen.walk.python_route import (
     UNKNOWN,
     BindingUse,
@@ -429,7 +432,21 @@ def _decide(ctx: WalkContext, walk: LayerWalk, setting: Setting, attrs: dict[str
             shape: tuple[int, ...] | None) -> Taken:
     facts = LayerFacts(setting, attrs, shape)
     facts.choices = choose(_arms(ctx), facts)
-    return decide_layer(walk, facts, _backward_ops(ctx))
+    taken = decide_layer(walk, facts, _backward_ops(ctx), _locals(ctx))
+    return replace(taken, glue=glue_hops(walk, taken, setting.grad, ctx.table,
+                                         glue_facts(ctx)),
+                   unread=bodies_not_read(taken, lambda k: bool(ctx.edges.calls_of(k)),
+                                          setting.backend))
+
+
+def _locals(ctx: WalkContext) -> LocalsSet:
+    """The C++ local definitions for the edges in use: scanned with them from a source tree
+    (`--pytorch-src`), else the shipped file read from the same files."""
+    cached = ctx.memo.get("locals")
+    if cached is None:
+        cached = load_shipped_locals()
+        ctx.memo["locals"] = cached
+    return cached  # type: ignore[return-value]
 
 
 def _arms(ctx: WalkContext) -> list[Arm]:
@@ -567,6 +584,10 @@ def walk_for_site(sources: SourceSet, model: str, *, pytorch_src: Path | None = 
     edges = scan_tree(pytorch_src) if pytorch_src is not None else load_shipped_edges()
     ctx = open_context(sources, edges, tuple(dict.fromkeys(
         (*backends, *(s.backend for s in settings)))))
+    if pytorch_src is not None:
+        from docgen.walk.locals import scan_locals_tree
+
+        ctx.memo["locals"] = scan_locals_tree(pytorch_src)  # read with the edges above
     report = walk_model(ctx, model, setting=settings[0] if settings else None)
     if settings:
         report = decide_settings(ctx, report, settings)

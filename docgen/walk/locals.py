@@ -1,0 +1,336 @@
+"""Local definitions in C++ kernel bodies, so that a condition written on a local
+(`is_batched ? input : input.unsqueeze(0)` with `const auto dim_count_batch =
+dim_count_no_batch + 1;` above it) is decided from what the local was computed from.
+
+The scanner reads, per function body of a C++ file: its parameter names, its simple local
+definitions (`[const] auto|bool|int64_t|... name = expression;`, each with its line; a name
+defined twice is left out, its value depends on the path) and the argument texts of each
+call of a function the same file defines (`batchify(input_, /*num_spatial_dims=*/ 2,
+"conv2d")`). The walk then rewrites a condition read at line L of function F: each local
+of F defined before L is replaced by its expression (repeatedly, so locals built on locals
+resolve), and each parameter of F by the argument its caller passed at the call site the
+path came through (itself rewritten in the caller's scope). What is left is decided by
+decide.py as any condition; a local computed from tensor contents stays undecided, named.
+
+The shipped facts (docgen/data/upstream_locals.json, made by benchmarks/upstream_locals.py)
+are read from the same files at the same commits as the shipped edges.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from dataclasses import dataclass, field, replace
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from docgen.core.jsonio import schema_of
+from docgen.walk.decide import split_top as split_args
+from docgen.walk.upstream import (
+    AUTOGRAD_DIR,
+    AUTOGRAD_PREFIX,
+    DATA_PACKAGE,
+    FUNCTIONS_MANUAL,
+    NATIVE_DIR,
+    blank_comments_and_strings,
+    function_bodies,
+    split_top,
+)
+
+LOCALS_FILE = "upstream_locals.json"
+LOCALS_SCHEMA = 1
+MAX_ROUNDS = 6  # substitution rounds: locals defined on locals, a few levels deep
+MAX_TEXT = 2000  # a rewritten condition longer than this is left as written
+
+log = logging.getLogger(__name__)
+
+_TYPES = (r"(?:auto|bool|int|int64_t|int32_t|size_t|uint64_t|long|double|float|"
+          r"c10::SymInt|SymInt|ScalarType|at::ScalarType|c10::ScalarType)")
+_DEFINITION = re.compile(r"(?:^|(?<=[;{}]))\s*(?:(?:const|constexpr|static)\s+)*" + _TYPES
+                         + r"\s+(\w+)\s*=\s*([^;{}]+);")
+# a name as an operand: not a member (`x.f`), not a call or a qualifier (`f(`, `ns::`), not
+# the object of a method call (`output.defined()`: an object, not a value to rewrite)
+_WORD = re.compile(r"(?<![\w.>:])([A-Za-z_]\w*)\b(?!\s*(?:\(|::|\.|->))")
+_COMPOUND = re.compile(r"[\s+\-*/%<>=!&|?]")
+
+
+@dataclass(frozen=True)
+class FunctionScope:
+    """What one C++ function body defines: parameters, locals (name, expression, line) and
+    the calls of other functions of its file (callee, line, argument texts)."""
+
+    name: str
+    path: str
+    params: tuple[str, ...]
+    locals: tuple[tuple[str, str, int], ...]
+    calls: tuple[tuple[str, int, tuple[str, ...]], ...]
+    assigned: tuple[tuple[str, int], ...] = ()  # a parameter or local set again, and where
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "path": self.path, "params": list(self.params),
+                "locals": [list(x) for x in self.locals],
+                "calls": [[c, line, list(args)] for c, line, args in self.calls],
+                "assigned": [list(x) for x in self.assigned]}
+
+
+@dataclass
+class LocalsSet:
+    """Scopes by function name (a name defined in several files keeps each)."""
+
+    origin: str = "none"
+    scopes: dict[str, list[FunctionScope]] = field(default_factory=dict)
+
+    def add(self, scope: FunctionScope) -> None:
+        self.scopes.setdefault(scope.name, []).append(scope)
+
+    def find(self, name: str, path: str = "") -> FunctionScope | None:
+        found = self.scopes.get(name) or self.scopes.get(name.removesuffix("_symint")) or []
+        return next((s for s in found if not path or s.path == path),
+                    found[0] if len(found) == 1 else None)
+
+
+# ---------------------------------------------------------------- scanning
+
+
+def scan_locals(text: str, path: str) -> list[FunctionScope]:
+    """The scope of every top-level function body in one C++ file."""
+    clean = blank_comments_and_strings(text)
+    bodies = function_bodies(clean)
+    names = {b.name for b in bodies}
+    out: list[FunctionScope] = []
+    for body in bodies:
+        segment = clean[body.start + 1:body.end]
+        defined: dict[str, list[tuple[str, int]]] = {}
+        for m in _DEFINITION.finditer(segment):
+            line = clean.count("\n", 0, body.start + 1 + m.start(1)) + 1
+            defined.setdefault(m.group(1), []).append((" ".join(m.group(2).split()), line))
+        single = tuple((n, v[0][0], v[0][1]) for n, v in defined.items() if len(v) == 1)
+        params = _params(clean, body.start)
+        out.append(FunctionScope(body.name, path, params, single,
+                                 tuple(_calls(clean, body.start, body.end, names)),
+                                 _assigned(clean, body.start, {*params, *defined})))
+    return out
+
+
+def _assigned(clean: str, brace: int, names: set[str]) -> tuple[tuple[str, int], ...]:
+    """Where a parameter or local gets a new value (`dim0 = maybe_wrap_dim(dim0, n);`,
+    `n /= k;`): from there on its first value is not the one the condition sees."""
+    end = clean.find("}", brace)
+    depth, i = 0, brace
+    while i < len(clean):
+        depth += {"{": 1, "}": -1}.get(clean[i], 0)
+        if depth == 0:
+            end = i
+            break
+        i += 1
+    out = []
+    for m in re.finditer(r"(?<![\w.>:])(\w+)\s*(?:[-+*/%|&^]|<<|>>)?=(?!=)",
+                         clean[brace:end]):
+        start = brace + m.start()
+        before = clean[max(0, start - 80):start].rstrip()
+        if m.group(1) in names and not re.search(_TYPES + r"$|[<>]$|,$|\($", before):
+            out.append((m.group(1), clean.count("\n", 0, start) + 1))
+    return tuple(out)
+
+
+def _params(clean: str, brace: int) -> tuple[str, ...]:
+    """The parameter names of the function whose body opens at `brace`."""
+    close = clean.rfind(")", 0, brace)
+    depth, i = 0, close
+    while i >= 0:
+        depth += {")": 1, "(": -1}.get(clean[i], 0)
+        if depth == 0:
+            break
+        i -= 1
+    out = []
+    for part in split_top(clean[i + 1:close], ","):
+        part = part.split("=", 1)[0].strip()
+        found = re.search(r"(\w+)\s*(?:\[[^\]]*\])?$", part)
+        if found and found.group(1) not in ("void",):
+            out.append(found.group(1))
+    return tuple(out)
+
+
+def _calls(clean: str, start: int, end: int, names: set[str]
+           ) -> list[tuple[str, int, tuple[str, ...]]]:
+    out = []
+    for m in re.finditer(r"(?<![\w.:>])(\w+)\s*(?:<[^<>();{}]*>)?\s*\(", clean[start:end]):
+        if m.group(1) not in names:
+            continue
+        open_paren = start + m.end() - 1
+        depth, i = 0, open_paren
+        while i < end:
+            depth += {"(": 1, ")": -1}.get(clean[i], 0)
+            if depth == 0:
+                break
+            i += 1
+        inner = clean[open_paren + 1:i]
+        # every argument kept, a blanked string literal too: positions must match params
+        args = tuple(" ".join(a.split()) for a in split_args(inner, ",")) if inner.strip() \
+            else ()
+        line = clean.count("\n", 0, start + m.start()) + 1
+        out.append((m.group(1), line, args))
+    return out
+
+
+def scan_locals_tree(root: Path, files: list[str] | None = None) -> LocalsSet:
+    """The scopes of the files scan_tree reads in a PyTorch source tree (FunctionsManual.cpp's
+    functions named `autograd::<name>`, as the edges name them)."""
+    base = root / NATIVE_DIR
+    rels = list(files) if files is not None else sorted(
+        p.relative_to(root).as_posix() for p in base.rglob("*.cpp")) if base.is_dir() else []
+    if files is None and (root / FUNCTIONS_MANUAL).is_file():
+        rels.append(FUNCTIONS_MANUAL)
+    out = LocalsSet(f"PyTorch source tree ({len(rels)} files)")
+    for rel in rels:
+        text = (root / rel).read_text(encoding="utf-8", errors="replace")
+        for scope in scan_locals(text, rel):
+            if rel.startswith(AUTOGRAD_DIR):
+                scope = replace(scope, name=AUTOGRAD_PREFIX + scope.name, calls=tuple(
+                    (AUTOGRAD_PREFIX + c, line, args) for c, line, args in scope.calls))
+            out.add(scope)
+    return out
+
+
+# ---------------------------------------------------------------- shipped data
+
+
+def locals_to_json(scopes: LocalsSet, meta: dict[str, object]) -> dict[str, object]:
+    rows = [s.to_json() for name in sorted(scopes.scopes) for s in scopes.scopes[name]]
+    return {**meta, "schema": LOCALS_SCHEMA, "functions": rows}
+
+
+def locals_from_json(data: dict[str, Any], origin: str) -> LocalsSet:
+    out = LocalsSet(origin)
+    for row in data.get("functions", []):
+        out.add(FunctionScope(
+            str(row["name"]), str(row["path"]), tuple(str(p) for p in row["params"]),
+            tuple((str(n), str(e), int(line)) for n, e, line in row["locals"]),
+            tuple((str(c), int(line), tuple(str(a) for a in args))
+                  for c, line, args in row["calls"]),
+            tuple((str(n), int(line)) for n, line in row.get("assigned", ()))))
+    return out
+
+
+def load_shipped_locals() -> LocalsSet:
+    """docgen/data/upstream_locals.json; an empty set when missing or of another schema."""
+    try:
+        text = resources.files(DATA_PACKAGE).joinpath(LOCALS_FILE).read_text(encoding="utf-8")
+    except (FileNotFoundError, OSError):
+        return LocalsSet()
+    data = json.loads(text)
+    if schema_of(data) != LOCALS_SCHEMA:
+        log.warning("%s: unsupported schema; local definitions not used", LOCALS_FILE)
+        return LocalsSet()
+    return locals_from_json(data, str(data.get("origin", "shipped locals")))
+
+
+# ---------------------------------------------------------------- rewriting conditions
+
+
+def _substitute(text: str, values: dict[str, str]) -> str:
+    def value(m: re.Match[str]) -> str:
+        found = values.get(m.group(1))
+        if found is None:
+            return m.group(0)
+        return f"({found})" if _COMPOUND.search(found) else found
+
+    return _WORD.sub(value, text)
+
+
+def rewrite(condition: str, scope: FunctionScope | None, line: int,
+            bound: dict[str, str] | None = None) -> str:
+    """`condition` read at `line` of `scope`'s function with its locals defined above that
+    line replaced by their expressions and its parameters by the bound arguments."""
+    if scope is None or not condition:
+        return condition
+    values = {n: e for n, e, at in scope.locals if at < line}
+    values.update({p: a for p, a in (bound or {}).items() if p not in values})
+    for name, at in scope.assigned:
+        if at < line:
+            values.pop(name, None)  # set again above the condition: its value is not known
+    text = condition
+    for _ in range(MAX_ROUNDS):
+        new = _substitute(text, values)
+        if new == text or len(new) > MAX_TEXT:
+            break
+        text = new
+    return text
+
+
+def bind_call(caller: FunctionScope | None, callee: FunctionScope | None, line: int,
+              caller_bound: dict[str, str] | None = None) -> dict[str, str]:
+    """The callee's parameters -> the argument texts of the call at `line` of `caller`,
+    rewritten in the caller's scope (its locals and its own bound parameters)."""
+    if caller is None or callee is None:
+        return {}
+    call = next((c for c in caller.calls if c[0] == callee.name and c[1] == line), None)
+    if call is None or len(call[2]) != len(callee.params):
+        return {}
+    return {param: rewrite(arg, caller, line, caller_bound)
+            for param, arg in zip(callee.params, call[2], strict=True)}
+
+
+class ScopeTracker:
+    """The scopes along one taken path: which arguments each C++ helper was called with on
+    the way down (set when the walk enters it), and conditions rewritten with them."""
+
+    def __init__(self, scopes: LocalsSet) -> None:
+        self.scopes = scopes
+        self.bound: dict[str, dict[str, str]] = {}
+
+    def _scope(self, function: str, path: str) -> FunctionScope | None:
+        return self.scopes.find(function, path)
+
+    def rewrite(self, condition: str, function: str, path: str, line: int) -> str:
+        if not condition or not function:
+            return condition
+        return rewrite(condition, self._scope(function, path), line,
+                       self.bound.get(function))
+
+    def enter(self, helper: str, caller: str, path: str, line: int) -> None:
+        """The walk goes into `helper`, called at `line` of `caller` (same file)."""
+        callee = self._scope(helper, path)
+        if callee is None:
+            return
+        self.bound[helper] = bind_call(self._scope(caller, path), callee, line,
+                                       self.bound.get(caller))
+
+
+def tidy_condition(text: str) -> str:
+    """A condition as shown to a reader: redundant parentheses dropped (`!(((a == b)))` ->
+    `!(a == b)`, `((x))` -> `x`, a whole condition wrapped once -> unwrapped)."""
+    pairs = _pairs(text)
+    if pairs is None:
+        return text
+    drop: set[int] = set()
+    for open_, close in pairs.items():
+        inner = text[open_ + 1:close].strip()
+        before = text[:open_].rstrip()
+        is_call = bool(before) and (before[-1].isalnum() or before[-1] in "_>]")
+        after = text[close + 1:close + 2]
+        if is_call or (after.isalnum() or after == "_"):
+            continue  # a call's own parentheses, or a cast `(T)x`
+        first = open_ + 1 + (len(text[open_ + 1:close]) - len(text[open_ + 1:close].lstrip()))
+        last = close - 1 - (len(text[open_ + 1:close]) - len(text[open_ + 1:close].rstrip()))
+        doubled = text[first:first + 1] == "(" and pairs.get(first) == last
+        simple = not _COMPOUND.search(inner.replace("::", "").replace("->", ""))
+        whole = open_ == 0 and close == len(text) - 1
+        if doubled or simple or whole:
+            drop.update((open_, close))
+    return "".join(ch for i, ch in enumerate(text) if i not in drop).strip()
+
+
+def _pairs(text: str) -> dict[int, int] | None:
+    stack: list[int] = []
+    out: dict[int, int] = {}
+    for i, ch in enumerate(text):
+        if ch == "(":
+            stack.append(i)
+        elif ch == ")":
+            if not stack:
+                return None
+            out[stack.pop()] = i
+    return out if not stack else None

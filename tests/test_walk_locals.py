@@ -1,0 +1,197 @@
+"""C++ local definitions and call arguments: conditions written on locals are decided from
+what the locals were computed from (batchify's dim_count_batch, compute_columns2d's
+kernel_height), and conditions are shown without redundant parentheses."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from pathlib import Path
+
+import pytest
+
+from docgen.sources.locate import SourceSet
+from docgen.walk.decide import Decider, LayerFacts
+from docgen.walk.locals import (
+    LocalsSet,
+    ScopeTracker,
+    load_shipped_locals,
+    rewrite,
+    scan_locals,
+    scan_locals_tree,
+    tidy_condition,
+)
+from docgen.walk.setting import Setting
+from docgen.walk.upstream import load_shipped_edges
+from docgen.walk.walker import open_context, walk_model
+
+ALEXNET = "torchvision.models.alexnet:AlexNet"
+SOURCE = """namespace at::native {
+static std::tuple<Tensor, bool> batchify(
+    const Tensor& input,
+    const int64_t num_spatial_dims,
+    const std::string& func_name) {
+  const auto dim_count_no_batch = num_spatial_dims + 1;
+  const auto dim_count_batch = dim_count_no_batch + 1;
+  const auto is_batched = (input.dim() == dim_count_batch);
+  int64_t twice = 1;
+  int64_t twice = 2;
+  return std::make_tuple(is_batched ? input : input.unsqueeze(0), is_batched);
+}
+
+Tensor conv2d_like(const Tensor& input_, IntArrayRef kernel_size) {
+  auto [input, is_batched] = batchify(input_, /*num_spatial_dims=*/ 2, "conv2d");
+  return input;
+}
+
+Tensor conv1d_like(const Tensor& input_) {
+  auto [input, is_batched] = batchify(input_, 1, "conv1d");
+  return input;
+}
+}
+"""
+PATH = "aten/src/ATen/native/Conv.cpp"
+
+
+def _scopes() -> LocalsSet:
+    out = LocalsSet("test")
+    for scope in scan_locals(SOURCE, PATH):
+        out.add(scope)
+    return out
+
+
+def test_scanner_reads_params_locals_and_call_arguments() -> None:
+    scope = _scopes().find("batchify")
+    assert scope is not None
+    assert scope.params == ("input", "num_spatial_dims", "func_name")
+    assert ("dim_count_batch", "dim_count_no_batch + 1", 7) in scope.locals
+    assert "twice" not in {name for name, _, _ in scope.locals}  # defined twice: left out
+    caller = _scopes().find("conv2d_like")
+    assert caller is not None
+    # the blanked string literal keeps its position: three arguments for three parameters
+    assert caller.calls == (("batchify", 15, ("input_", "2", "")),)
+
+
+@pytest.mark.parametrize(("caller", "line", "rank", "unsqueezed"), [
+    ("conv2d_like", 15, 4, False),  # batched 4-D input to conv2d: no unsqueeze
+    ("conv2d_like", 15, 3, True),  # unbatched 3-D input: unsqueeze(0)
+    ("conv1d_like", 20, 3, False),  # the same body called by conv1d with 1 spatial dim
+])
+def test_a_condition_on_locals_is_decided_through_the_callers_argument(
+        caller: str, line: int, rank: int, unsqueezed: bool) -> None:
+    tracker = ScopeTracker(_scopes())
+    tracker.enter("batchify", caller, PATH, line)
+    condition = tracker.rewrite("!(((input.dim() == dim_count_batch)))", "batchify", PATH, 11)
+    assert "dim_count_batch" not in condition
+    facts = LayerFacts(Setting("CPU"), {}, (1,) * rank)
+    assert Decider(facts).decide(condition).value is unsqueezed
+
+
+def test_locals_defined_below_the_condition_are_not_used() -> None:
+    scope = _scopes().find("batchify")
+    assert rewrite("dim_count_batch == 4", scope, 6) == "dim_count_batch == 4"
+    assert rewrite("dim_count_batch == 4", scope, 9) == \
+        "((num_spatial_dims + 1) + 1) == 4"
+
+
+def test_an_unbound_local_stays_undecided_and_named() -> None:
+    scope = _scopes().find("batchify")
+    condition = rewrite("!(is_batched)", scope, 11)  # no caller: the parameter is unknown
+    decision = Decider(LayerFacts(Setting("CPU"), {}, (1, 3, 8, 8))).decide(condition)
+    assert decision.value is None and decision.depends_on == ("num_spatial_dims",)
+
+
+@pytest.mark.parametrize(("text", "tidy"), [
+    ("!(((input.dim() == dim_count_batch))) && !(input.is_nested())",
+     "!(input.dim() == dim_count_batch) && !input.is_nested()"),
+    ("(a && b)", "a && b"),
+    ("((a == b)) && c", "(a == b) && c"),
+    ("f((x))", "f(x)"),
+    ("at::isComplexType(input_.scalar_type())", "at::isComplexType(input_.scalar_type())"),
+    ("a && (b || c)", "a && (b || c)"),
+    ("(int64_t)x == 1", "(int64_t)x == 1"),
+    ("unbalanced (", "unbalanced ("),
+])
+def test_tidy_condition(text: str, tidy: str) -> None:
+    assert tidy_condition(text) == tidy
+
+
+def test_scan_locals_tree_reads_a_source_folder(tmp_path: Path) -> None:
+    target = tmp_path / "aten/src/ATen/native/Conv.cpp"
+    target.parent.mkdir(parents=True)
+    target.write_text(SOURCE, encoding="utf-8")
+    found = scan_locals_tree(tmp_path)
+    assert found.find("batchify") is not None and "1 files" in found.origin
+
+
+def test_shipped_locals_were_read_from_the_texts_of_the_shipped_edges() -> None:
+    data = json.loads(resources.files("docgen.data").joinpath("upstream_edges.json")
+                      .read_text(encoding="utf-8"))
+    meta = json.loads(resources.files("docgen.data").joinpath("upstream_locals.json")
+                      .read_text(encoding="utf-8"))
+    edges = load_shipped_edges()
+    scopes = load_shipped_locals()
+    assert meta["files"]
+    for path, info in meta["files"].items():
+        assert data["files"][path]["commit"] == info["commit"]
+        assert data["files"][path]["repo"] == info["repo"]
+    # every recorded call of a helper sits on a line where the edges saw that call
+    checked = 0
+    for found in scopes.scopes.values():
+        for scope in found:
+            for callee, line, _ in scope.calls:
+                lines = {e.location.line for e in edges.edges.get(scope.name, ())
+                         if e.callee == f"call:{callee}"}
+                if lines:
+                    checked += 1
+                    assert line in lines, (scope.name, callee, line)
+    assert checked >= 3
+
+
+@pytest.fixture(scope="module")
+def ctx(real_sources: SourceSet):  # type: ignore[no-untyped-def]
+    return open_context(real_sources, load_shipped_edges(), ("CPU", "CUDA"))
+
+
+@pytest.mark.wheels
+@pytest.mark.parametrize("setting", [Setting("CUDA"), Setting("CUDA", cudnn=False),
+                                     Setting("CPU"), Setting("CPU", mkldnn=False)])
+def test_conv_layers_leave_no_local_undecided(ctx, setting: Setting) -> None:  # type: ignore[no-untyped-def]
+    report = walk_model(ctx, ALEXNET, layer="features.0", setting=setting)
+    taken = report.layers[0].taken
+    texts = " ".join(f"{u.condition} {u.depends_on}" for u in taken.undecided)
+    for local in ("dim_count_batch", "kernel_height", "stride_width", "is_channels_last"):
+        assert local not in texts
+    assert "aten::unsqueeze" not in taken.forward
+    for u in taken.undecided:
+        assert "(((" not in u.condition
+
+
+@pytest.mark.wheels
+def test_slow_conv_columns_are_decided_from_the_kernel_size(ctx) -> None:  # type: ignore[no-untyped-def]
+    report = walk_model(ctx, ALEXNET, layer="features.0", setting=Setting("CPU", mkldnn=False))
+    taken = report.layers[0].taken
+    decided = {e.key: e for e in taken.edges}
+    columns = [e for e in decided.values() if e.operator == "aten::empty.memory_format"
+               and "kernel_size" in e.reason]
+    assert columns and all(e.decision == "taken" for e in columns)  # an 11x11 kernel
+    views = [e for e in decided.values() if e.operator == "aten::detach"]
+    assert views and all(e.decision == "not_taken" for e in views)
+
+
+def test_a_value_set_again_above_the_condition_is_not_substituted() -> None:
+    source = """namespace at::native {
+Tensor transpose(const Tensor& self, int64_t dim0, int64_t dim1) {
+  auto ndims = self.dim();
+  dim0 = maybe_wrap_dim(dim0, ndims);
+  int64_t n = 3;
+  n /= 2;
+  if (dim0 == dim1) { return self.alias(); }
+  return self;
+}
+}"""
+    scope = scan_locals(source, PATH)[0]
+    assert scope.assigned == (("dim0", 4), ("n", 6))
+    bound = {"dim0": "0", "dim1": "1"}
+    assert rewrite("dim0 == dim1 && n == 3", scope, 7, bound) == "dim0 == 1 && n == 3"
+    assert rewrite("dim0 == dim1 && n == 3", scope, 4, bound) == "0 == 1 && n == 3"
