@@ -17,10 +17,20 @@ this module decides each edge (decide.py) and keeps the taken ones:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
+from docgen.core.records import Location
 from docgen.walk.aten import IMPLICIT
 from docgen.walk.decide import Decider, Decision, LayerFacts
+from docgen.walk.engine import (
+    ACCUMULATE,
+    INPUT_BUFFER,
+    REDUCE,
+    VALIDATE_OUTPUTS,
+    GradFlow,
+    Operand,
+    reduced_operands,
+)
 from docgen.walk.records import LayerWalk, OpNode, Reached
 
 # Allocation, view and bookkeeping operators: never "the work" of a layer in an answer, and
@@ -108,7 +118,7 @@ def _python_decision(node: OpNode) -> Decision:
 
 def _where(node: OpNode) -> str:
     if node.edge is not None:
-        text = f"{node.edge.path}:{node.edge.line}"
+        text = f"{node.edge.path}:{node.edge.line}" if node.edge.line else node.edge.path
         return f"{text} ({node.source})" if node.source else text
     if node.branches:
         loc = node.branches[0].location
@@ -179,6 +189,8 @@ def decide_layer(layer: LayerWalk, facts: LayerFacts, backward_ops: BackwardOps)
                                     if node.derivative else ""))
             for sub in backward_ops(node):
                 _visit(sub_state, sub, f"backward:{node.name}", None, False, backward, False, 1)
+        if layer.grad_flow is not None:
+            _engine_work(sub_state, layer.grad_flow, state.recorded, backward_ops, backward)
         for k, v in sub_state.undecided.items():
             state.undecided.setdefault(k, v)
     return Taken(tuple(state.forward), tuple(backward), tuple(state.kernels.items()),
@@ -189,6 +201,36 @@ def decide_layer(layer: LayerWalk, facts: LayerFacts, backward_ops: BackwardOps)
                  tuple((enum, label) for enum, (label, _) in facts.choices.items()
                        if label and any(enum in e.reason for e in state.edges
                                         if e.decision == "taken")))
+
+
+def _engine_work(state: _State, flow: GradFlow, recorded: list[OpNode],
+                 backward_ops: BackwardOps, backward: list[str]) -> None:
+    """What the autograd engine runs around this layer's nodes (engine.py): the reduction
+    of each broadcast gradient after the node that returns it, then the accumulations."""
+    reduced: set[Operand] = set()
+    for node in recorded:
+        if node.derivative is None or node.operator is None:
+            continue
+        for operand in reduced_operands(flow, node.name, node.operator.schema,
+                                        node.derivative.formulas):
+            if operand in reduced:
+                continue
+            reduced.add(operand)
+            _engine_op(state, backward_ops, backward, REDUCE, VALIDATE_OUTPUTS,
+                       f"{node.name} backward: {operand.text}; the engine sums it to "
+                       f"{'x'.join(map(str, operand.shape))}")
+    for why in flow.accumulations:
+        _engine_op(state, backward_ops, backward, ACCUMULATE, INPUT_BUFFER, why)
+
+
+def _engine_op(state: _State, backward_ops: BackwardOps, backward: list[str], name: str,
+               where: str, why: str) -> None:
+    path = where.split(":", 1)[0]
+    made = backward_ops.make_node(name, Reached.UPSTREAM, "", Location(path, 0), "")
+    if made is None:
+        return
+    state.lines.append((0, f"autograd engine: {why}", "", where))
+    _visit(state, replace(made, note=why), f"engine:{name}", None, False, backward, False, 1)
 
 
 class BackwardOps:
