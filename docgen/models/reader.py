@@ -125,6 +125,7 @@ class ModelReading:
     is_built_completely: bool = True  # no warning while building: the parameters are exact
     # values of the data flow that are parameters autograd accumulates into (requires_grad)
     grad_leaves: tuple[int, ...] = ()
+    output_values: tuple[int, ...] = ()  # the data-flow values the model returns
 
     @property
     def is_complete(self) -> bool:
@@ -156,7 +157,8 @@ def read_model(resolver: Resolver, model: str, input_shape: tuple[int, ...],
     diagnostics = tuple(sorted(dict.fromkeys([*evaluator.diagnostics, *failures]),
                                key=lambda d: (d.severity != Severity.WARNING, d.path, d.line)))
     return ModelReading(model, tuple(input_shape), layers, steps, diagnostics,
-                        shapes_of(output), built, tuple(sorted(flow.grad_leaves)))
+                        shapes_of(output), built, tuple(sorted(flow.grad_leaves)),
+                        tuple(flow.value(t) for t in _tensors([output])))
 
 
 def build_model(evaluator: Evaluator, model: str) -> ModuleInstance:

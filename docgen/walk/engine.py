@@ -71,10 +71,12 @@ class GradFlow:
 
     accumulations: tuple[str, ...] = ()  # one per gradient its nodes add into a buffer
     operands: tuple[Operand, ...] = ()
+    returns_output: bool = False  # it returns the model's output: the loss's gradient
 
     def merged(self, other: GradFlow) -> GradFlow:
         return GradFlow(self.accumulations + other.accumulations,
-                        self.operands + other.operands)
+                        self.operands + other.operands,
+                        self.returns_output or other.returns_output)
 
 
 @dataclass
@@ -108,11 +110,13 @@ def read_grad_flows(reading: ModelReading) -> dict[int, GradFlow]:
     flows: dict[int, GradFlow] = {}
     for index, why in _accumulations(readers):
         flows[index] = flows.get(index, GradFlow()).merged(GradFlow((why,)))
+    outputs = set(reading.output_values)
     for reader in readers:
         operands = _operands(reader, needs_grad, tensors.get(reader.step.target, ()))
-        if operands:
+        returns = bool(outputs.intersection(reader.step.writes))
+        if operands or returns:
             flows[reader.index] = flows.get(reader.index, GradFlow()).merged(
-                GradFlow((), operands))
+                GradFlow((), operands, returns))
     return flows
 
 

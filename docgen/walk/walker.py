@@ -431,6 +431,8 @@ def decide_settings(ctx: WalkContext, report: WalkReport,
 def _decide(ctx: WalkContext, walk: LayerWalk, setting: Setting, attrs: dict[str, object],
             shape: tuple[int, ...] | None) -> Taken:
     facts = LayerFacts(setting, attrs, shape)
+    if walk.grad_flow is not None and walk.grad_flow.returns_output:
+        facts.grad_contiguous = setting.loss_gradient != "expanded"
     facts.choices = choose(_arms(ctx), facts)
     return decide_layer(walk, facts, _backward_ops(ctx))
 
