@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 
 from docgen.core.records import Location
 from docgen.walk.aten import IMPLICIT
-from docgen.walk.decide import Decider, Decision, LayerFacts
+from docgen.walk.decide import Decider, Decision, LayerFacts, split_top
 from docgen.walk.engine import (
     ACCUMULATE,
     INPUT_BUFFER,
@@ -166,12 +166,80 @@ def _visit(state: _State, node: OpNode, key: str, parent_kernels: set[str] | Non
             state.recorded.append(node)
             recording = False
     before = len(forward)
+    merged = merge_complementary(node.children)
     for i, child in enumerate(node.children):
+        if i in merged:
+            found = merged[i]
+            if found is None:
+                state.edges.append(EdgeDecision(
+                    f"{key}/{i}", child.name, "taken",
+                    "the same call is made on the other arm of this if/else: counted there"))
+                continue
+            child = found
         _visit(state, child, f"{key}/{i}", below, recording, forward, False, depth + 1,
                in_work)
     if is_operator and not in_work and not is_utility(node.name) and not any(
             not is_utility(op) for op in forward[before:]):
         state.work.append(node.name)  # a leaf of the taken path (a composite kernel's work)
+
+
+def merge_complementary(children: tuple[OpNode, ...]) -> dict[int, OpNode | None]:
+    """Calls of one operator made on both arms of an if/else run whichever arm is taken:
+    two sibling edges to the same callee, read in the same body, whose conditions differ
+    only in one `&&` term that one has and the other negates (`A && B`, `A && !(B)`), are
+    one call under their common terms (`A`). index -> the merged edge (for the first) or
+    None (for the second, counted with the first)."""
+    out: dict[int, OpNode | None] = {}
+    for i, a in enumerate(children):
+        if i in out or not a.condition:
+            continue
+        for j in range(i + 1, len(children)):
+            b = children[j]
+            if j in out or b.name != a.name or b.read_in != a.read_in or not b.condition:
+                continue
+            common = _complementary(a.condition, b.condition)
+            if common is not None:
+                out[i] = replace(a, condition=" && ".join(common))
+                out[j] = None
+                break
+    return out
+
+
+def _complementary(first: str, second: str) -> list[str] | None:
+    """The terms two conditions share, when the rest is one term and its negation."""
+    a = [t.strip() for t in split_top(first, "&&")]
+    b = [t.strip() for t in split_top(second, "&&")]
+    only_a = [t for t in a if t not in b]
+    only_b = [t for t in b if t not in a]
+    if len(only_a) != 1 or len(only_b) != 1:
+        return None
+    if _negation(only_a[0]) != _bare(only_b[0]) and _negation(only_b[0]) != _bare(only_a[0]):
+        return None
+    return [t for t in a if t in b]
+
+
+def _bare(term: str) -> str:
+    term = " ".join(term.split())
+    while term.startswith("(") and term.endswith(")") and _balanced(term[1:-1]):
+        term = term[1:-1].strip()
+    return term
+
+
+def _negation(term: str) -> str | None:
+    """`X` when `term` is `!X` or `!(X)`."""
+    term = _bare(term)
+    if term.startswith("!") and not term.startswith("!="):
+        return _bare(term[1:])
+    return None
+
+
+def _balanced(text: str) -> bool:
+    depth = 0
+    for ch in text:
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        if depth < 0:
+            return False
+    return depth == 0
 
 
 def decide_layer(layer: LayerWalk, facts: LayerFacts, backward_ops: BackwardOps) -> Taken:
