@@ -157,3 +157,35 @@ def test_walk_adds_the_engine_work_to_the_layers_backward(sources: SourceSet) ->
     no_grad = walk_model(ctx, "eng.net:Net", setting=Setting(input_shape=(2, 3, 16, 16),
                                                              grad=False))
     assert all(not w.taken.backward for w in no_grad.layers)
+
+
+def test_cpp_operators_on_tensors_are_calls_of_their_aten_operators() -> None:
+    from docgen.walk.upstream import expression_operators, scan_source
+
+    source = """
+namespace at::native {
+Tensor helper(const Tensor& t) { return t; }
+Tensor k(const Tensor& grad, const T& other, int64_t n, c10::SymInt numel) {
+  int64_t m = n * 3 - 1;
+  auto scaled = numel * 2;
+  auto out = grad * other.conj();
+  Tensor acc = at::zeros({m});
+  acc += out;
+  return helper(acc) / std::move(scaled);
+}
+}
+"""
+    found = [(e.callee, e.location.line) for e in scan_source(source, "k.cpp", "c")
+             if e.callee in ("mul", "div", "add_", "sub")]
+    assert found == [("mul", 7), ("add_", 9), ("div", 10)]
+    # derivatives.yaml formulas: grad, result and the schema's tensors are Tensors
+    assert [op for op, _ in expression_operators(
+        "grad.expand_symint(self.sym_sizes()) / self.sym_numel()", {"grad", "self"})] == ["div"]
+    assert expression_operators("self.sym_numel() - 1", {"grad"}) == []
+
+
+@pytest.mark.wheels
+def test_shipped_helpers_multiply_and_divide() -> None:
+    edges = load_shipped_edges().edges
+    assert any(e.callee == "mul" for e in edges["autograd::mul_tensor_backward"])
+    assert any(e.callee == "div" for e in edges["autograd::mean_backward"])

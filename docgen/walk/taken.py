@@ -30,8 +30,10 @@ from docgen.walk.engine import (
     GradFlow,
     Operand,
     reduced_operands,
+    schema_tensors,
 )
 from docgen.walk.records import LayerWalk, OpNode, Reached
+from docgen.walk.upstream import expression_operators
 
 # Allocation, view and bookkeeping operators: never "the work" of a layer in an answer, and
 # left out of both sides when the oracle test compares static paths with profiler traces.
@@ -301,6 +303,14 @@ def _engine_op(state: _State, backward_ops: BackwardOps, backward: list[str], na
     _visit(state, replace(made, note=why), f"engine:{name}", None, False, backward, False, 1)
 
 
+def _formula_operators(formula: str, inputs: str, schema: str) -> list[str]:
+    """The ATen operators a formula's C++ operators on Tensors call (`grad / n` -> div):
+    `grad`, `result` and the schema's Tensor arguments are Tensors."""
+    tensors = {"grad", "result", *(schema_tensors(schema) if schema else ())}
+    tensors.update(name.strip() for name in inputs.split(","))
+    return [name for name, _ in expression_operators(formula, tensors)]
+
+
 class BackwardOps:
     """The operator trees a recorded operator's backward formula calls (cached per name)."""
 
@@ -324,7 +334,9 @@ class BackwardOps:
         for inputs, formula in derivative.formulas:
             if inputs.startswith("result"):
                 continue
-            for name in dict.fromkeys(_FORMULA_CALL.findall(formula)):
+            names = [*_FORMULA_CALL.findall(formula), *_formula_operators(
+                formula, inputs, node.operator.schema if node.operator else "")]
+            for name in dict.fromkeys(names):
                 made = self.make_node(name, Reached.YAML, "", derivative.location, "")
                 if made is not None and made.name not in seen:
                     seen.add(made.name)
