@@ -189,3 +189,27 @@ def test_shipped_helpers_multiply_and_divide() -> None:
     edges = load_shipped_edges().edges
     assert any(e.callee == "mul" for e in edges["autograd::mul_tensor_backward"])
     assert any(e.callee == "div" for e in edges["autograd::mean_backward"])
+
+
+def test_a_call_in_a_condition_runs_when_evaluation_reaches_it() -> None:
+    from docgen.walk.upstream import scan_source, short_circuit
+
+    assert short_circuit("a || (b && f(") == ["!(a)", "b"]
+    assert short_circuit("x(p, q && ") == ["q"]
+    assert short_circuit("a && b || ") == ["!(a && b)"]
+    source = """
+namespace at::native {
+Tensor k(const Tensor& input, bool flag) {
+  if (flag && at::_nnpack_available()) {
+    return at::relu(input);
+  } else if (at::cudnn_is_acceptable(input) || input.dim() == 3) {
+    return at::tanh(input);
+  }
+  return input;
+}
+}
+"""
+    found = {e.callee: e.condition for e in scan_source(source, "k.cpp", "c")}
+    assert found["_nnpack_available"] == "flag"
+    assert found["cudnn_is_acceptable"] == "!(flag && at::_nnpack_available())"
+    assert found["method:dim"].startswith("!(at::cudnn_is_acceptable(input))")

@@ -225,8 +225,12 @@ def _condition(clean: str, body: FunctionBody, at: int) -> str:
     parts: list[str] = []
     own = re.match(r"(?:else\s+)?if(?:\s+constexpr)?\s*\((.*)\)\s*(?:return\b.*)?$",
                    statement)
+    header = re.match(r"(?:else\s+)?(?:if|while)(?:\s+constexpr)?\s*\((.*)$", statement)
     if own and "case " not in statement:
         parts.append(own.group(1).strip())
+    elif header and "case " not in statement:
+        # a call inside the condition of an `if`: run when evaluation reaches it
+        parts.extend(short_circuit(header.group(1)))
     else:
         parts.extend(_ternary(statement))
     parts.extend(_enclosing_conditions(clean, body, at))
@@ -234,6 +238,42 @@ def _condition(clean: str, body: FunctionBody, at: int) -> str:
     if len(parts) > 1:
         parts = [f"({p})" if "||" in p and not p.startswith("(") else p for p in parts]
     return " && ".join(parts)
+
+
+def short_circuit(prefix: str) -> list[str]:
+    """What must hold for C++ to evaluate the operand that starts after `prefix`, the text of
+    a condition up to it: the `||` alternatives completed before it false, the `&&` terms
+    before it (in its `||` alternative) true, in every parenthesised group it sits in
+    (`a || (b && f(` -> `!(a)`, `b`). The arguments of a call it sits in are all evaluated."""
+    groups: list[tuple[str, bool]] = [("", False)]  # (text, is a call's argument list)
+    for i, ch in enumerate(prefix):
+        if ch == "(":
+            before = prefix[:i].rstrip()
+            groups.append(("", bool(before) and (before[-1].isalnum() or before[-1] in "_>")))
+        elif ch == ")" and len(groups) > 1:
+            inner, _ = groups.pop()
+            text, call = groups[-1]
+            groups[-1] = (f"{text}({inner})", call)
+        else:
+            text, call = groups[-1]
+            groups[-1] = (text + ch, call)
+    out: list[str] = []
+    for text, call in groups:
+        if call:
+            text = _completed(text, ",")[1]  # the argument it is in
+        done, rest = _completed(text, "||")
+        out.extend(f"!({a.strip()})" for a in done)
+        out.extend(t.strip() for t in _completed(rest, "&&")[0])
+    return out
+
+
+def _completed(text: str, sep: str) -> tuple[list[str], str]:
+    """The parts of `text` completed before its last `sep` (outside parentheses), and the
+    part still open after it."""
+    parts = split_top(text, sep)
+    if not parts or text.rstrip().endswith(sep):
+        return parts, ""
+    return parts[:-1], parts[-1]
 
 
 _LOCAL_BOOL = re.compile(r"\b(?:const\s+)?(?:auto|bool)\s+(\w+)\s*=\s*([^;]*?(?:&&|\|\||==|!=|"
