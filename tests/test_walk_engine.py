@@ -213,3 +213,29 @@ Tensor k(const Tensor& input, bool flag) {
     assert found["_nnpack_available"] == "flag"
     assert found["cudnn_is_acceptable"] == "!(flag && at::_nnpack_available())"
     assert found["method:dim"].startswith("!(at::cudnn_is_acceptable(input))")
+
+
+def test_a_template_called_with_types_only_is_the_template() -> None:
+    from docgen.walk.upstream import scan_source
+
+    source = """
+namespace at::native {
+template <typename scalar_t, typename param_t>
+Tensor backward_template(const Tensor& grad_out_) {
+  return at::sum(grad_out_);
+}
+Tensor backward_cpu(const Tensor& grad_out) {
+  return AT_DISPATCH_FLOATING_TYPES(grad_out.scalar_type(), "b", [&] {
+    return backward_template<scalar_t, opmath_t>(grad_out);
+  });
+}
+template <bool inplace>
+Tensor multiply(const Tensor& a) { return a.mul(a); }
+template <bool inplace>
+Tensor drop(const Tensor& a) { return multiply<inplace>(a); }
+}
+"""
+    calls = {(e.caller, e.callee) for e in scan_source(source, "b.cpp", "c")}
+    assert ("backward_cpu", "call:backward_template") in calls
+    # a template argument of the caller is bound where the caller is specialised
+    assert ("drop", "call:multiply<inplace>") in calls

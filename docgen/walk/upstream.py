@@ -570,7 +570,8 @@ def _body_edges(clean: str, body: FunctionBody, chosen: dict[str, list[str]],
             if pattern is _UNQUALIFIED:
                 if name in _CONTROL or name in _KEYWORDS:
                     continue
-                name = _specialised(name, match.group(2), params, wanted)
+                name = _specialised(name, match.group(2), params, wanted,
+                                    params.get(body.name, []))
             offset = body.start + match.start()
             if pattern is _METHOD and _SIZES_RECEIVER.search(clean, body.start, offset):
                 continue
@@ -783,9 +784,12 @@ def _template_params(clean: str, body: FunctionBody) -> list[str]:
 
 
 def _specialised(name: str, targs: str | None, params: dict[str, list[str]],
-                 wanted: dict[str, tuple[str, dict[str, str]]]) -> str:
+                 wanted: dict[str, tuple[str, dict[str, str]]],
+                 caller_params: list[str] | None = None) -> str:
     """`_dropout_impl` called as `_dropout_impl<false, false, inplace>` -> that name, noted
-    in `wanted` with its literal bindings, when the file defines the template."""
+    in `wanted` with its literal bindings, when the file defines the template. Called with
+    types only (`batch_norm_backward_cpu_template<scalar_t, opmath_t>` in a dispatch
+    lambda), no argument decides a branch of it: the template's own name."""
     names = params.get(name)
     if not targs or not names:
         return name
@@ -793,6 +797,8 @@ def _specialised(name: str, targs: str | None, params: dict[str, list[str]],
     binding = {p: a for p, a in zip(names, args, strict=False) if _LITERAL.fullmatch(a)}
     special = f"{name}<{', '.join(args)}>"
     if not binding:
+        if caller_params is not None and not set(args) & set(caller_params):
+            return name
         return special  # `multiply<inplace>`: bound where the caller is specialised
     wanted[special] = (name, binding)
     return special
