@@ -249,3 +249,19 @@ def test_cpp_calls_reach_the_functional_overload_and_out_calls_the_out_one(
     assert "aten::_slow_conv2d_backward.output_mask" in taken.backward
     assert "aten::_slow_conv2d_backward.grad_input" not in taken.backward
     assert any(op.startswith("aten::sum.") and op.endswith("out") for op in taken.backward)
+
+
+def test_a_call_on_both_arms_of_an_if_else_is_taken_either_way() -> None:
+    from docgen.walk.records import OpNode, Reached
+    from docgen.walk.taken import merge_complementary
+
+    def edge(condition: str, name: str = "aten::slice.Tensor") -> OpNode:
+        return OpNode(name, None, Reached.UPSTREAM, None, condition, (), None, (),
+                      read_in="narrow_symint")
+
+    children = (edge("cond1 || cond2"), edge("k > 0 && GUARD(end.sym_ne(0))"),
+                edge("k > 0 && !(GUARD(end.sym_ne(0)))"), edge("k > 0 && !(other)"),
+                edge("x && y", "aten::mul.Tensor"), edge("x && !y", "aten::add.Tensor"))
+    merged = merge_complementary(children)
+    assert set(merged) == {1, 2}
+    assert merged[1] is not None and merged[1].condition == "k > 0" and merged[2] is None

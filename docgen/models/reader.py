@@ -111,6 +111,8 @@ class ForwardStep:
     text: str = ""
     macs: int | None = None
     notes: tuple[str, ...] = ()
+    reads: tuple[int, ...] = ()  # the tensor values it reads, in argument order (data flow)
+    writes: tuple[int, ...] = ()  # the tensor values it returns
 
 
 @dataclass(frozen=True)
@@ -125,6 +127,9 @@ class ModelReading:
     output_shapes: Shapes | None = None
     is_built_completely: bool = True  # no warning while building: the parameters are exact
     more_inputs: tuple[tuple[int, ...], ...] = ()  # the shapes of forward's further inputs
+    # values of the data flow that are parameters autograd accumulates into (requires_grad)
+    grad_leaves: tuple[int, ...] = ()
+    output_values: tuple[int, ...] = ()  # the data-flow values the model returns
 
     @property
     def is_complete(self) -> bool:
@@ -152,7 +157,9 @@ def read_model(resolver: Resolver, model: str, input_shape: InputShapes | None =
     output = evaluator.call_module(root, tuple(SymTensor(shape) for shape in shapes), {})
     paths = {id(module): path for path, module in root.walk()}
     layers = tuple(_layer(path, module) for path, module in root.walk())
-    steps = tuple(_step(record, paths) for record in evaluator.recorder.records)
+    flow = _DataFlow()
+    steps = tuple(_step(record, paths, flow)
+                  for record in _ended_in_order(evaluator.recorder.records, paths, flow))
     failures = [_failure(path, module, failure) for path, module in root.walk()
                 for failure in module.failures]
     failures += [_missing_figure(layer) for layer in layers
@@ -160,7 +167,8 @@ def read_model(resolver: Resolver, model: str, input_shape: InputShapes | None =
     diagnostics = tuple(sorted(dict.fromkeys([*evaluator.diagnostics, *failures]),
                                key=lambda d: (d.severity != Severity.WARNING, d.path, d.line)))
     return ModelReading(model, shapes[0], layers, steps, diagnostics, shapes_of(output), built,
-                        shapes[1:])
+                        shapes[1:], tuple(sorted(flow.grad_leaves)),
+                        tuple(flow.value(t) for t in _tensors([output])))
 
 
 def declared_input(evaluator: Evaluator, root: ModuleInstance) -> tuple[int, ...]:
@@ -375,7 +383,77 @@ def _failure(path: str, module: ModuleInstance,
 
 # ----------------------------------------------------------------- steps
 
-def _step(record: StepRecord, paths: dict[int, str]) -> ForwardStep:
+class _DataFlow:
+    """Numbers the tensor values of the forward's data flow: a tensor object is one value
+    until a step returns it in place (`x.relu_()`, `out += identity`), after which its later
+    readers read a new value, as autograd sees a new version of it."""
+
+    def __init__(self) -> None:
+        self.ids: dict[int, int] = {}
+        self.keep: list[Any] = []  # the objects numbered stay alive, so ids stay unique
+        self.grad_leaves: set[int] = set()
+        self.steps: dict[int, tuple[tuple[int, ...], tuple[int, ...]]] = {}
+
+    def value(self, tensor: SymTensor) -> int:
+        key = id(tensor)
+        if key not in self.ids:
+            self.ids[key] = len(self.keep) + 1
+            self.keep.append(tensor)
+            if tensor.is_parameter and tensor.requires_grad:
+                self.grad_leaves.add(self.ids[key])
+        return self.ids[key]
+
+    def renew(self, tensor: SymTensor) -> None:
+        self.ids.pop(id(tensor), None)
+        self.ids[id(tensor)] = len(self.keep) + 1
+        self.keep.append(tensor)
+
+
+def _tensors(values: Any) -> list[SymTensor]:
+    out: list[SymTensor] = []
+    for value in values:
+        items = value if isinstance(value, (list, tuple)) else [value]
+        out.extend(v for v in items if isinstance(v, SymTensor))
+    return out
+
+
+def _ended_in_order(records: list[StepRecord], paths: dict[int, str],
+                    flow: _DataFlow) -> list[StepRecord]:
+    """`records` as listed (by start), after numbering what each reads when it starts and
+    returns when it ends: a step ends before the next step that is not inside it starts."""
+    open_: list[tuple[StepRecord, str]] = []  # module steps running, with their path
+
+    def close(record: StepRecord) -> None:
+        reads = flow.steps[id(record)][0]
+        inputs = _tensors(v for _, v in record.arguments)
+        outputs = _tensors([record.result])
+        for tensor in outputs:
+            if any(tensor is t for t in inputs):
+                flow.renew(tensor)  # returned in place: a new version from here on
+        flow.steps[id(record)] = (reads, tuple(flow.value(t) for t in outputs))
+
+    for record in records:
+        caller = paths.get(id(record.caller), "")
+        while open_ and not _inside(caller, open_[-1][1]):
+            close(open_.pop()[0])
+        flow.steps[id(record)] = (tuple(flow.value(t) for t in _tensors(
+            v for _, v in record.arguments)), ())
+        if record.kind == MODULE and record.module is not None:
+            open_.append((record, paths.get(id(record.module), "\0")))
+        else:
+            close(record)  # a library function is opaque: nothing runs inside it
+    while open_:
+        close(open_.pop()[0])
+    return records
+
+
+def _inside(caller: str, module: str) -> bool:
+    """Whether a step called from `caller` runs inside the forward of `module`."""
+    return module == "" or caller == module or caller.startswith(module + ".")
+
+
+def _step(record: StepRecord, paths: dict[int, str], flow: _DataFlow | None = None
+          ) -> ForwardStep:
     caller = paths.get(id(record.caller), "<unregistered>")
     if record.kind == MODULE and record.module is not None:
         target = paths.get(id(record.module), f"<unregistered {record.module.cls.name}>")
@@ -399,7 +477,15 @@ def _step(record: StepRecord, paths: dict[int, str]) -> ForwardStep:
         caller=caller, kind=record.kind, target=target,
         arguments=tuple((name, value_text(value)) for name, value in record.arguments),
         input_shapes=_input_shapes(inputs), output_shapes=output,
-        location=record.location, text=record.text, macs=macs, notes=tuple(notes))
+        location=record.location, text=record.text, macs=macs, notes=tuple(notes),
+        **_flow_ids(record, flow))
+
+
+def _flow_ids(record: StepRecord, flow: _DataFlow | None) -> dict[str, tuple[int, ...]]:
+    if flow is None or id(record) not in flow.steps:
+        return {}
+    reads, writes = flow.steps[id(record)]
+    return {"reads": reads, "writes": writes}
 
 
 def _input_shapes(values: list[Any]) -> Shapes | None:

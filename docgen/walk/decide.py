@@ -31,6 +31,9 @@ _PLAIN_FALSE = {"is_mkldnn", "is_quantized", "is_nested", "is_xla", "is_lazy", "
                 "is_sparse_csr", "is_vulkan", "is_complex", "is_conj", "is_neg", "is_hpu",
                 "is_ipu", "is_ve", "is_zero_tensor", "is_inference"}
 _TENSORS = ("input", "self", "weight", "grad_output", "grad", "output", "result", "x")
+# the names kernels give the gradient they receive
+_GRADIENTS = frozenset({"grad", "grad_", "grad_out", "grad_out_", "grad_output",
+                        "grad_output_", "grad_y", "dY", "gY"})
 _ARM = re.compile(r"(\w+):(\d+)(?: when (.*))?$")
 _CHOSEN = re.compile(r"(?:case |\w == )(\w+(?:::\w+)+) \[chosen in ")
 # `backend == E::X [chosen in ...]`: a selector's result compared with one label
@@ -60,6 +63,14 @@ class LayerFacts:
     input_shape: tuple[int, ...] | None = None
     choices: dict[str, tuple[str | None, str]] = field(default_factory=dict)
     # per enum selector: (chosen label or None, why)
+    # whether the gradient reaching the layer's backward is contiguous: the layer that
+    # returns the model's output gets the loss's gradient (Setting.loss_gradient)
+    grad_contiguous: bool | None = True
+
+    def is_contiguous(self, tensor: str) -> bool | None:
+        """A layer's inputs and parameters are dense and contiguous; a gradient is when
+        grad_contiguous says so."""
+        return self.grad_contiguous if tensor in _GRADIENTS else True
 
     # -------------------------------------------------------------- module values
 
@@ -389,19 +400,27 @@ class Decider:
         return found
 
     def _atom(self, a: str) -> object:
-        f, s = self.facts, self.facts.setting
         a = a.lstrip("*").replace("->", ".")
         a = re.sub(r"^params\.", "", a)
         a = re.sub(r"\binput_\b", "input", a)
-        if a in ("true", "false"):
-            return a == "true"
-        if "::" in a and "(" not in a and "." not in a:
-            return a.rsplit("::", 1)[-1]  # a constant: c10::kStrided -> kStrided
-        if re.fullmatch(r"k[A-Z]\w*", a):
-            return a  # a constant named as c10 names them: kSparseCsr, kFloat
         m = re.fullmatch(r"at::symint::size<\w+>\((\w+),(-?\d+)\)", a)
         if m:
             a = f"{m.group(1)}.size({m.group(2)})"
+        for read in (_constant, self._tensor_property, self._tensor_value, self._setting_value,
+                     self._module_value, self._predicate):
+            found = read(a)
+            if found is not None:
+                return found
+        return None
+
+    # Each reader below answers for one kind of atom, or None when the atom is not its kind
+    # (or it cannot tell).
+
+    def _tensor_property(self, a: str) -> object:
+        """`x.is_cuda()`, `x.is_contiguous()`, `x.defined()`: what a layer's dense, strided
+        tensors on the setting's device answer; a gradient's contiguity from the setting's
+        loss (LayerFacts.grad_contiguous)."""
+        f, s = self.facts, self.facts.setting
         m = re.fullmatch(r"(\w+)\.(?:device\(\)\.)?(is_\w+)\(\)", a)
         if m:
             what = m.group(2)
@@ -410,22 +429,36 @@ class Decider:
             if what in _PLAIN_FALSE:
                 return False
             if what in ("is_contiguous", "is_contiguous_or_false", "is_non_overlapping_and_dense"):
-                return True
+                return f.is_contiguous(m.group(1))
             if what == "is_floating_point":
                 return True
         m = re.fullmatch(r"(\w+)\.is_contiguous\((?:at::|c10::)?MemoryFormat::(\w+)\)", a)
         if m:
-            return m.group(2) == "Contiguous"
+            return m.group(2) == "Contiguous" and f.is_contiguous(m.group(1))
+        m = re.fullmatch(r"is_contiguous_in_any_format\((\w+)\)", a)
+        if m:
+            return f.is_contiguous(m.group(1))
         m = re.fullmatch(r"(\w+)\.(defined|has_value)\(\)", a)
         if m:
             if m.group(1) in ("bias", "bias_opt", "bias_sizes_opt", "grad_bias"):
                 # a kernel's grad_bias is allocated when output_mask[2] asks for it: the bias
                 # requires grad exactly when the layer has one
                 return f.has_bias
-            if m.group(1) in _TENSORS:
+            if m.group(1) in _TENSORS or m.group(1) == "train":
                 return True
-            if m.group(1) == "train":
-                return True
+        if re.fullmatch(r"\w+\._fw_grad\(\d*\)\.defined\(\)", a):
+            return False  # no forward-mode AD in a plain forward/backward
+        if re.fullmatch(r"(\w+)\.layout\(\)", a):
+            return "kStrided"
+        if re.fullmatch(r"(\w+)\.suggest_memory_format\(\)", a):
+            return "Contiguous"
+        if re.fullmatch(r"(\w+)\.requires_grad\(\)", a):
+            return s.grad
+        return None
+
+    def _tensor_value(self, a: str) -> object:
+        """Ranks, sizes, element counts and dtypes of the layer's input."""
+        f, s = self.facts, self.facts.setting
         m = re.fullmatch(r"(\w+)\.(?:dim|ndimension)\(\)", a)
         if m and m.group(1) in _TENSORS:
             return f.rank
@@ -446,17 +479,11 @@ class Decider:
             return True
         if re.fullmatch(r"(?:at::)?isTensorSubclassLike\(.*\)", a):
             return False
-        if re.fullmatch(r"\w+\._fw_grad\(\d*\)\.defined\(\)", a):
-            return False  # no forward-mode AD in a plain forward/backward
-        m = re.fullmatch(r"(\w+)\.layout\(\)", a)
-        if m:
-            return "kStrided"
-        m = re.fullmatch(r"(\w+)\.suggest_memory_format\(\)", a)
-        if m:
-            return "Contiguous"
-        m = re.fullmatch(r"(\w+)\.requires_grad\(\)", a)
-        if m:
-            return s.grad
+        return None
+
+    def _setting_value(self, a: str) -> object:
+        """The switches and the mode of the setting."""
+        f, s = self.facts, self.facts.setting
         if re.fullmatch(r"(?:at::)?globalContext\(\)\.userEnabledMkldnn\(\)", a):
             return s.mkldnn
         if re.fullmatch(r"(?:at::)?globalContext\(\)\.userEnabledCuDNN\(\)", a):
@@ -469,6 +496,11 @@ class Decider:
             return s.training
         if a in ("k", "input_dim", "dim", "ndim"):
             return f.rank
+        return None
+
+    def _module_value(self, a: str) -> object:
+        """The layer's evaluated constructor values (groups, p, output_size, bias)."""
+        f = self.facts
         if a in ("transposed",):
             return f.transposed()
         if a == "bias_defined":
@@ -495,25 +527,42 @@ class Decider:
         m = re.fullmatch(r"output_mask\[(\d+)\]", a)
         if m:
             return f.has_bias if m.group(1) == "2" else True
-        m = re.fullmatch(r"(\w+)\([^()]*(?:\([^()]*\)[^()]*)*\)", a)
-        if m:
-            predicate = {"use_mkldnn": f.use_mkldnn, "use_cudnn": f.use_cudnn,
-                         "is_depthwise": f.is_depthwise, "use_miopen": f.use_miopen,
-                         "use_mps": f.use_mps, "use_cudnn_depthwise": f.use_cudnn_depthwise,
-                         "is_dilated": f.is_dilated, "is_strided": f.is_strided,
-                         "is_fused_kernel_acceptable": f.fused_dropout,
-                         "use_nnpack": lambda: False if not _fact(
-                             "CPU", "nnpack_available") else None,
-                         "use_xnnpack": lambda: False,
-                         # ConvUtils.h (in the wheel): channels-last only when the input or
-                         # weight is channels-last; a model's tensors are contiguous
-                         "thnn_conv_use_channels_last": lambda: False,
-                         "is_output_padding_big": lambda: False}.get(m.group(1))
-            if predicate is not None:
-                return predicate()
-            if m.group(1) == "_nnpack_available":
-                return _fact("CPU", "nnpack_available")
         return None
+
+    def _predicate(self, a: str) -> object:
+        """A predicate whose definition was read (ConvParams::use_mkldnn...), evaluated."""
+        f = self.facts
+        m = re.fullmatch(r"(\w+)\([^()]*(?:\([^()]*\)[^()]*)*\)", a)
+        if not m:
+            return None
+        predicate = {"use_mkldnn": f.use_mkldnn, "use_cudnn": f.use_cudnn,
+                     "is_depthwise": f.is_depthwise, "use_miopen": f.use_miopen,
+                     "use_mps": f.use_mps, "use_cudnn_depthwise": f.use_cudnn_depthwise,
+                     "is_dilated": f.is_dilated, "is_strided": f.is_strided,
+                     "is_fused_kernel_acceptable": f.fused_dropout,
+                     "use_nnpack": lambda: False if not _fact(
+                         "CPU", "nnpack_available") else None,
+                     "use_xnnpack": lambda: False,
+                     # ConvUtils.h (in the wheel): channels-last only when the input or
+                     # weight is channels-last; a model's tensors are contiguous
+                     "thnn_conv_use_channels_last": lambda: False,
+                     "is_output_padding_big": lambda: False}.get(m.group(1))
+        if predicate is not None:
+            return predicate()
+        if m.group(1) == "_nnpack_available":
+            return _fact("CPU", "nnpack_available")
+        return None
+
+
+def _constant(a: str) -> object:
+    """`true`, `c10::kStrided`, `kFloat`: a literal or a named constant."""
+    if a in ("true", "false"):
+        return a == "true"
+    if "::" in a and "(" not in a and "." not in a:
+        return a.rsplit("::", 1)[-1]  # a constant: c10::kStrided -> kStrided
+    if re.fullmatch(r"k[A-Z]\w*", a):
+        return a  # a constant named as c10 names them: kSparseCsr, kFloat
+    return None
 
 
 _NOT_A_COMPARISON = object()

@@ -10,6 +10,7 @@ from docgen.classes.resolve import Resolver
 from docgen.core.errors import DocgenError
 from docgen.core.records import Location
 from docgen.models.reader import read_model
+from docgen.walk.engine import GradFlow, read_grad_flows
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,7 @@ class LayerInput:
     location: Location | None = None  # where it is written
     passed: tuple[tuple[str, str], ...] = ()  # what its caller passes (`need_weights`, "False")
     called: bool = True  # whether any forward calls it (MHA's out_proj is only read from)
+    grad_flow: GradFlow | None = None  # what the autograd engine adds to its backward
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,7 @@ class FunctionalStep:
     text: str
     location: Location | None
     input_shapes: tuple[tuple[int, ...], ...] | None
+    grad_flow: GradFlow | None = None  # what the autograd engine adds to its backward
 
 
 def _value(text: str) -> object:
@@ -62,11 +65,17 @@ def read_layer_inputs(resolver: Resolver, model: str, input_shape: tuple[int, ..
         reading = read_model(resolver, model, tuple(input_shape))
     except (DocgenError, RecursionError):
         return {}, []
-    steps = [FunctionalStep(s.caller, s.target, s.text, s.location, s.input_shapes)
-             for s in reading.steps if s.kind == "function"]
+    flows = read_grad_flows(reading)
+    steps = [FunctionalStep(s.caller, s.target, s.text, s.location, s.input_shapes,
+                            flows.get(i)) for i, s in enumerate(reading.steps)
+             if s.kind == "function"]
     inputs: dict[str, tuple[int, ...] | None] = {}
     passed: dict[str, tuple[tuple[str, str], ...]] = {}
-    for step in reading.steps:
+    module_flows: dict[str, GradFlow] = {}
+    for i, step in enumerate(reading.steps):
+        if step.kind == "module" and i in flows:
+            module_flows[step.target] = module_flows.get(step.target, GradFlow()).merged(
+                flows[i])
         if step.kind == "module" and step.target not in inputs:
             inputs[step.target] = step.input_shapes[0] if step.input_shapes else None
             passed[step.target] = step.arguments
@@ -82,5 +91,5 @@ def read_layer_inputs(resolver: Resolver, model: str, input_shape: tuple[int, ..
         out[node.path] = LayerInput(node.path, node.qualname, tuple(attrs.items()),
                                     inputs.get(node.path), bool(node.children), node.call,
                                     node.location, passed.get(node.path, ()),
-                                    node.path in inputs)
+                                    node.path in inputs, module_flows.get(node.path))
     return out, steps

@@ -207,6 +207,7 @@ class LayerWalk:
     taken: Any = None  # taken.Taken for the report's setting (None: no setting given)
     input_shape: tuple[int, ...] | None = None
     attrs: tuple[tuple[str, object], ...] = ()  # the values its branches were decided from
+    grad_flow: Any = None  # engine.GradFlow: what the autograd engine adds to its backward
 
 
 @dataclass(frozen=True)

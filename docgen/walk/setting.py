@@ -33,6 +33,13 @@ class Setting:
     mode: str = "train"
     grad: bool = True
     input_shape: tuple[int, ...] = (1, 3, 224, 224)
+    # The gradient the loss hands the layer that returns the model's output. "expanded": a
+    # loss such as `output.sum()` or `.mean()`, whose backward (SumBackward0, MeanBackward0)
+    # is `grad.expand(sizes)`: a stride-0 tensor, not contiguous, so kernels that test their
+    # incoming gradient's contiguity (batch_norm_backward_cpu_template) take their strided
+    # path there. "dense": a loss whose gradient is a fresh contiguous tensor (mse_loss,
+    # cross_entropy). The traces checked in tests/ use `output.sum()`.
+    loss_gradient: str = "expanded"
 
     @property
     def training(self) -> bool:

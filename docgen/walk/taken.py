@@ -17,14 +17,26 @@ this module decides each edge (decide.py) and keeps the taken ones:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from docgen.core.records import Location
 from docgen.walk.aten import IMPLICIT
 from docgen.walk.bodies import serves, wrong_backend_reason
-from docgen.walk.decide import Decider, Decision, LayerFacts
+from docgen.walk.decide import Decider, Decision, LayerFacts, split_top
+from docgen.walk.engine import (
+    ACCUMULATE,
+    INPUT_BUFFER,
+    REDUCE,
+    VALIDATE_OUTPUTS,
+    GradFlow,
+    Operand,
+    reduced_operands,
+    schema_tensors,
+)
 from docgen.walk.locals import LocalsSet, ScopeTracker, tidy_condition
 from docgen.walk.records import LayerWalk, OpNode, Reached
+from docgen.walk.upstream import expression_operators
 
 # Allocation, view and bookkeeping operators: never "the work" of a layer in an answer, and
 # left out of both sides when the oracle test compares static paths with profiler traces.
@@ -114,7 +126,7 @@ def _python_decision(node: OpNode) -> Decision:
 
 def _where(node: OpNode) -> str:
     if node.edge is not None:
-        text = f"{node.edge.path}:{node.edge.line}"
+        text = f"{node.edge.path}:{node.edge.line}" if node.edge.line else node.edge.path
         return f"{text} ({node.source})" if node.source else text
     if node.branches:
         loc = node.branches[0].location
@@ -182,12 +194,80 @@ def _visit(state: _State, node: OpNode, key: str, parent_kernels: set[str] | Non
             state.recorded.append(node)
             recording = False
     before = len(forward)
+    merged = merge_complementary(node.children)
     for i, child in enumerate(node.children):
+        if i in merged:
+            found = merged[i]
+            if found is None:
+                state.edges.append(EdgeDecision(
+                    f"{key}/{i}", child.name, "taken",
+                    "the same call is made on the other arm of this if/else: counted there"))
+                continue
+            child = found
         _visit(state, child, f"{key}/{i}", below, recording, forward, False, depth + 1,
                in_work)
     if is_operator and not in_work and not is_utility(node.name) and not any(
             not is_utility(op) for op in forward[before:]):
         state.work.append(node.name)  # a leaf of the taken path (a composite kernel's work)
+
+
+def merge_complementary(children: tuple[OpNode, ...]) -> dict[int, OpNode | None]:
+    """Calls of one operator made on both arms of an if/else run whichever arm is taken:
+    two sibling edges to the same callee, read in the same body, whose conditions differ
+    only in one `&&` term that one has and the other negates (`A && B`, `A && !(B)`), are
+    one call under their common terms (`A`). index -> the merged edge (for the first) or
+    None (for the second, counted with the first)."""
+    out: dict[int, OpNode | None] = {}
+    for i, a in enumerate(children):
+        if i in out or not a.condition:
+            continue
+        for j in range(i + 1, len(children)):
+            b = children[j]
+            if j in out or b.name != a.name or b.read_in != a.read_in or not b.condition:
+                continue
+            common = _complementary(a.condition, b.condition)
+            if common is not None:
+                out[i] = replace(a, condition=" && ".join(common))
+                out[j] = None
+                break
+    return out
+
+
+def _complementary(first: str, second: str) -> list[str] | None:
+    """The terms two conditions share, when the rest is one term and its negation."""
+    a = [t.strip() for t in split_top(first, "&&")]
+    b = [t.strip() for t in split_top(second, "&&")]
+    only_a = [t for t in a if t not in b]
+    only_b = [t for t in b if t not in a]
+    if len(only_a) != 1 or len(only_b) != 1:
+        return None
+    if _negation(only_a[0]) != _bare(only_b[0]) and _negation(only_b[0]) != _bare(only_a[0]):
+        return None
+    return [t for t in a if t in b]
+
+
+def _bare(term: str) -> str:
+    term = " ".join(term.split())
+    while term.startswith("(") and term.endswith(")") and _balanced(term[1:-1]):
+        term = term[1:-1].strip()
+    return term
+
+
+def _negation(term: str) -> str | None:
+    """`X` when `term` is `!X` or `!(X)`."""
+    term = _bare(term)
+    if term.startswith("!") and not term.startswith("!="):
+        return _bare(term[1:])
+    return None
+
+
+def _balanced(text: str) -> bool:
+    depth = 0
+    for ch in text:
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        if depth < 0:
+            return False
+    return depth == 0
 
 
 def decide_layer(layer: LayerWalk, facts: LayerFacts, backward_ops: BackwardOps,
@@ -208,6 +288,8 @@ def decide_layer(layer: LayerWalk, facts: LayerFacts, backward_ops: BackwardOps,
                                     if node.derivative else ""))
             for sub in backward_ops(node):
                 _visit(sub_state, sub, f"backward:{node.name}", None, False, backward, False, 1)
+        if layer.grad_flow is not None:
+            _engine_work(sub_state, layer.grad_flow, state.recorded, backward_ops, backward)
         for k, v in sub_state.undecided.items():
             state.undecided.setdefault(k, v)
     return Taken(tuple(state.forward), tuple(backward), tuple(state.kernels.items()),
@@ -219,6 +301,44 @@ def decide_layer(layer: LayerWalk, facts: LayerFacts, backward_ops: BackwardOps,
                        if label and any(enum in e.reason for e in state.edges
                                         if e.decision == "taken")),
                  )
+
+
+def _engine_work(state: _State, flow: GradFlow, recorded: list[OpNode],
+                 backward_ops: BackwardOps, backward: list[str]) -> None:
+    """What the autograd engine runs around this layer's nodes (engine.py): the reduction
+    of each broadcast gradient after the node that returns it, then the accumulations."""
+    reduced: set[Operand] = set()
+    for node in recorded:
+        if node.derivative is None or node.operator is None:
+            continue
+        for operand in reduced_operands(flow, node.name, node.operator.schema,
+                                        node.derivative.formulas):
+            if operand in reduced:
+                continue
+            reduced.add(operand)
+            _engine_op(state, backward_ops, backward, REDUCE, VALIDATE_OUTPUTS,
+                       f"{node.name} backward: {operand.text}; the engine sums it to "
+                       f"{'x'.join(map(str, operand.shape))}")
+    for why in flow.accumulations:
+        _engine_op(state, backward_ops, backward, ACCUMULATE, INPUT_BUFFER, why)
+
+
+def _engine_op(state: _State, backward_ops: BackwardOps, backward: list[str], name: str,
+               where: str, why: str) -> None:
+    path = where.split(":", 1)[0]
+    made = backward_ops.make_node(name, Reached.UPSTREAM, "", Location(path, 0), "")
+    if made is None:
+        return
+    state.lines.append((0, f"autograd engine: {why}", "", where))
+    _visit(state, replace(made, note=why), f"engine:{name}", None, False, backward, False, 1)
+
+
+def _formula_operators(formula: str, inputs: str, schema: str) -> list[str]:
+    """The ATen operators a formula's C++ operators on Tensors call (`grad / n` -> div):
+    `grad`, `result` and the schema's Tensor arguments are Tensors."""
+    tensors = {"grad", "result", *(schema_tensors(schema) if schema else ())}
+    tensors.update(name.strip() for name in inputs.split(","))
+    return [name for name, _ in expression_operators(formula, tensors)]
 
 
 class BackwardOps:
@@ -244,7 +364,9 @@ class BackwardOps:
         for inputs, formula in derivative.formulas:
             if inputs.startswith("result"):
                 continue
-            for name in dict.fromkeys(_FORMULA_CALL.findall(formula)):
+            names = [*_FORMULA_CALL.findall(formula), *_formula_operators(
+                formula, inputs, node.operator.schema if node.operator else "")]
+            for name in dict.fromkeys(names):
                 made = self.make_node(name, Reached.YAML, "", derivative.location, "")
                 if made is not None and made.name not in seen:
                     seen.add(made.name)

@@ -225,8 +225,12 @@ def _condition(clean: str, body: FunctionBody, at: int) -> str:
     parts: list[str] = []
     own = re.match(r"(?:else\s+)?if(?:\s+constexpr)?\s*\((.*)\)\s*(?:return\b.*)?$",
                    statement)
+    header = re.match(r"(?:else\s+)?(?:if|while)(?:\s+constexpr)?\s*\((.*)$", statement)
     if own and "case " not in statement:
         parts.append(own.group(1).strip())
+    elif header and "case " not in statement:
+        # a call inside the condition of an `if`: run when evaluation reaches it
+        parts.extend(short_circuit(header.group(1)))
     else:
         parts.extend(_ternary(statement))
     parts.extend(_enclosing_conditions(clean, body, at))
@@ -234,6 +238,42 @@ def _condition(clean: str, body: FunctionBody, at: int) -> str:
     if len(parts) > 1:
         parts = [f"({p})" if "||" in p and not p.startswith("(") else p for p in parts]
     return " && ".join(parts)
+
+
+def short_circuit(prefix: str) -> list[str]:
+    """What must hold for C++ to evaluate the operand that starts after `prefix`, the text of
+    a condition up to it: the `||` alternatives completed before it false, the `&&` terms
+    before it (in its `||` alternative) true, in every parenthesised group it sits in
+    (`a || (b && f(` -> `!(a)`, `b`). The arguments of a call it sits in are all evaluated."""
+    groups: list[tuple[str, bool]] = [("", False)]  # (text, is a call's argument list)
+    for i, ch in enumerate(prefix):
+        if ch == "(":
+            before = prefix[:i].rstrip()
+            groups.append(("", bool(before) and (before[-1].isalnum() or before[-1] in "_>")))
+        elif ch == ")" and len(groups) > 1:
+            inner, _ = groups.pop()
+            text, call = groups[-1]
+            groups[-1] = (f"{text}({inner})", call)
+        else:
+            text, call = groups[-1]
+            groups[-1] = (text + ch, call)
+    out: list[str] = []
+    for text, call in groups:
+        if call:
+            text = _completed(text, ",")[1]  # the argument it is in
+        done, rest = _completed(text, "||")
+        out.extend(f"!({a.strip()})" for a in done)
+        out.extend(t.strip() for t in _completed(rest, "&&")[0])
+    return out
+
+
+def _completed(text: str, sep: str) -> tuple[list[str], str]:
+    """The parts of `text` completed before its last `sep` (outside parentheses), and the
+    part still open after it."""
+    parts = split_top(text, sep)
+    if not parts or text.rstrip().endswith(sep):
+        return parts, ""
+    return parts[:-1], parts[-1]
 
 
 _LOCAL_BOOL = re.compile(r"\b(?:const\s+)?(?:auto|bool)\s+(\w+)\s*=\s*([^;]*?(?:&&|\|\||==|!=|"
@@ -530,7 +570,8 @@ def _body_edges(clean: str, body: FunctionBody, chosen: dict[str, list[str]],
             if pattern is _UNQUALIFIED:
                 if name in _CONTROL or name in _KEYWORDS:
                     continue
-                name = _specialised(name, match.group(2), params, wanted)
+                name = _specialised(name, match.group(2), params, wanted,
+                                    params.get(body.name, []))
             offset = body.start + match.start()
             if pattern is _METHOD and _SIZES_RECEIVER.search(clean, body.start, offset):
                 continue
@@ -538,7 +579,131 @@ def _body_edges(clean: str, body: FunctionBody, chosen: dict[str, list[str]],
             condition = _with_choice(_condition(clean, body, offset), chosen)
             out.append(UpstreamEdge(body.name, prefix + name, Location(path, line),
                                     condition, commit, repo))
+    for name, offset in tensor_operators(clean, body):
+        line = clean.count("\n", 0, offset) + 1
+        condition = _with_choice(_condition(clean, body, offset), chosen)
+        out.append(UpstreamEdge(body.name, name, Location(path, line), condition, commit,
+                                repo))
     return out
+
+
+# `grad * other.conj()`, `sum_backward(...) / n`, `out += x`: C++ operators on Tensors call
+# the ATen operator of the same meaning (Tensor's operator overloads in TensorOperators.h).
+_BINARY = {"*": "mul", "/": "div", "+": "add", "-": "sub"}
+_COMPOUND = {"*=": "mul_", "/=": "div_", "+=": "add_", "-=": "sub_"}
+_OPERATOR = re.compile(r"(?<=[\w)\]]) ([*/+-]=?) (?=[\w(!-])")
+_TENSOR_PARAM = re.compile(r"^(?:const\s+)?(?:at::)?Tensor\s*&?\s*(\w+)$")
+_TENSOR_LOCAL = re.compile(r"\b(?:at::)?Tensor\s+(\w+)\s*[=;({]")
+_TENSOR_FUNCTION = re.compile(r"(?:^|[\s;}])(?:static\s+)?(?:inline\s+)?(?:at::)?Tensor\s+"
+                              r"(\w+)\s*\(", re.M)
+
+
+def tensor_operators(clean: str, body: FunctionBody) -> list[tuple[str, int]]:
+    """(operator, offset) for each binary or compound-assignment C++ operator in `body`
+    with a Tensor operand: a parameter or local declared `Tensor`, a local `auto x = ...`
+    initialised from one, or a call of a function of the file that returns `Tensor`, with
+    any method calls after it."""
+    tensors = _tensor_names(clean, body)
+    returning = set(_TENSOR_FUNCTION.findall(clean))
+    return [(name, body.start + offset) for name, offset in expression_operators(
+        clean[body.start:body.end], tensors, returning)]
+
+
+def expression_operators(text: str, tensors: set[str], returning: frozenset[str] | set[str]
+                         = frozenset()) -> list[tuple[str, int]]:
+    """(operator, offset) for each binary or compound-assignment operator in C++ expression
+    text with a Tensor operand (a name in `tensors`, or a call of an `at::` operator or of a
+    function in `returning`, with any method calls after it): `grad / self.sym_numel()`."""
+    out: list[tuple[str, int]] = []
+    for match in _OPERATOR.finditer(text):
+        symbol = match.group(1)
+        left = _operand_before(text, match.start())
+        right = _operand_after(text, match.end())
+        if symbol in _COMPOUND:
+            if _is_tensor(left, tensors, returning):
+                out.append((_COMPOUND[symbol], match.start()))
+        elif _is_tensor(left, tensors, returning) or _is_tensor(right, tensors, returning):
+            out.append((_BINARY[symbol], match.start()))
+    return out
+
+
+def _tensor_names(clean: str, body: FunctionBody) -> set[str]:
+    names: set[str] = set()
+    close = clean.rfind(")", 0, body.start)
+    depth, i = 0, close
+    while i >= 0:
+        depth += {")": 1, "(": -1}.get(clean[i], 0)
+        if depth == 0:
+            break
+        i -= 1
+    for param in split_top(clean[i + 1:close], ","):
+        found = _TENSOR_PARAM.match(" ".join(param.split("=")[0].split()))
+        if found:
+            names.add(found.group(1))
+    segment = clean[body.start:body.end]
+    names.update(_TENSOR_LOCAL.findall(segment))
+    returning = set(_TENSOR_FUNCTION.findall(clean))
+    for local in re.finditer(r"\bauto\s+(\w+)\s*=\s*([^;]+);", segment):
+        if _is_tensor(_operand_after(local.group(2), 0), names, returning):
+            names.add(local.group(1))
+    return names
+
+
+def _operand_before(text: str, end: int) -> str:
+    """The postfix expression ending at `end`: `a`, `f(x)`, `grad.conj()`, `x[0]`."""
+    i = end
+    while i > 0:
+        ch = text[i - 1]
+        if ch in ")]":
+            depth, j = 0, i - 1
+            while j >= 0:
+                depth += {")": 1, "]": 1, "(": -1, "[": -1}.get(text[j], 0)
+                if depth == 0:
+                    break
+                j -= 1
+            i = j
+        elif ch.isalnum() or ch in "_.:" or text[i - 2:i] == "->":
+            i -= 1
+        else:
+            break
+    return text[i:end].strip()
+
+
+def _operand_after(text: str, start: int) -> str:
+    """The postfix expression starting at `start` (after a unary `-`, `!` or `std::move(`)."""
+    i = start
+    while i < len(text) and text[i] in " -!":
+        i += 1
+    j = i
+    while j < len(text):
+        ch = text[j]
+        if ch in "([":
+            depth, k = 0, j
+            while k < len(text):
+                depth += {"(": 1, "[": 1, ")": -1, "]": -1}.get(text[k], 0)
+                if depth == 0:
+                    break
+                k += 1
+            j = k + 1
+        elif ch.isalnum() or ch in "_.:" or text[j:j + 2] == "->":
+            j += 1
+        else:
+            break
+    return text[i:j]
+
+
+def _is_tensor(operand: str, tensors: set[str], returning: frozenset[str] | set[str]
+               ) -> bool:
+    """Whether an operand names a Tensor: its head is a Tensor name, or a call of an `at::`
+    operator or of a function of the file that returns Tensor."""
+    head = re.match(r"(?:std::move\()?((?:at::)?\w+)\s*(\()?", operand)
+    if head is None:
+        return False
+    name, call = head.group(1), head.group(2)
+    if call:
+        return name.removeprefix("at::") in returning or (
+            name.startswith("at::") and name[4:5].islower())
+    return name in tensors
 
 
 def _macro_units(text: str, clean: str, bodies: tuple[FunctionBody, ...]) -> list[_Unit]:
@@ -619,9 +784,12 @@ def _template_params(clean: str, body: FunctionBody) -> list[str]:
 
 
 def _specialised(name: str, targs: str | None, params: dict[str, list[str]],
-                 wanted: dict[str, tuple[str, dict[str, str]]]) -> str:
+                 wanted: dict[str, tuple[str, dict[str, str]]],
+                 caller_params: list[str] | None = None) -> str:
     """`_dropout_impl` called as `_dropout_impl<false, false, inplace>` -> that name, noted
-    in `wanted` with its literal bindings, when the file defines the template."""
+    in `wanted` with its literal bindings, when the file defines the template. Called with
+    types only (`batch_norm_backward_cpu_template<scalar_t, opmath_t>` in a dispatch
+    lambda), no argument decides a branch of it: the template's own name."""
     names = params.get(name)
     if not targs or not names:
         return name
@@ -629,6 +797,8 @@ def _specialised(name: str, targs: str | None, params: dict[str, list[str]],
     binding = {p: a for p, a in zip(names, args, strict=False) if _LITERAL.fullmatch(a)}
     special = f"{name}<{', '.join(args)}>"
     if not binding:
+        if caller_params is not None and not set(args) & set(caller_params):
+            return name
         return special  # `multiply<inplace>`: bound where the caller is specialised
     wanted[special] = (name, binding)
     return special

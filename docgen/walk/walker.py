@@ -8,6 +8,7 @@ backward formula (derivatives.yaml). Every hop carries the file:line it was read
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from docgen.walk.aten import (
 from docgen.walk.bodies import bodies_not_read
 from docgen.walk.context import DEFAULT_BACKENDS, WalkContext, open_context
 from docgen.walk.decide import Arm, LayerFacts, choose, read_arms
+from docgen.walk.engine import GradFlow
 from docgen.walk.glue import glue_facts, glue_hops
 from docgen.walk.inputs import FunctionalStep, LayerInput, read_layer_inputs
 from docgen.walk.locals import LocalsSet, load_shipped_locals
@@ -411,6 +413,7 @@ def walk_layer(ctx: WalkContext, spec: LayerSpec, setting: Setting | None = None
     if "transposed" not in attrs and spec.qualname:
         attrs["transposed"] = "Transpose" in spec.qualname.rsplit(".", 1)[-1]
     shape = found.input_shape if found is not None else None
+    walk = replace(walk, grad_flow=found.grad_flow if found is not None else None)
     return replace(walk, taken=_decide(ctx, walk, setting, attrs, shape), input_shape=shape,
                    attrs=tuple(attrs.items()))
 
@@ -431,6 +434,8 @@ def decide_settings(ctx: WalkContext, report: WalkReport,
 def _decide(ctx: WalkContext, walk: LayerWalk, setting: Setting, attrs: dict[str, object],
             shape: tuple[int, ...] | None) -> Taken:
     facts = LayerFacts(setting, attrs, shape)
+    if walk.grad_flow is not None and walk.grad_flow.returns_output:
+        facts.grad_contiguous = setting.loss_gradient != "expanded"
     facts.choices = choose(_arms(ctx), facts)
     taken = decide_layer(walk, facts, _backward_ops(ctx), _locals(ctx))
     return replace(taken, glue=glue_hops(walk, taken, setting.grad, ctx.table,
@@ -538,10 +543,19 @@ def _functional_walks(ctx: WalkContext, model: str, steps: list[FunctionalStep],
         walk = LayerWalk(f"{caller}{FUNCTIONAL}", "functional", None,
                          tuple((f"#{i}", s.text or s.target) for i, s in enumerate(group)),
                          first.location or Location("", 0), tuple(hops),
-                         _operators(ctx, uses), "; ".join(stopped))
+                         _operators(ctx, uses), "; ".join(stopped),
+                         grad_flow=_merged_flows(s.grad_flow for s in group))
         shape = first.input_shapes[0] if first.input_shapes else None
         out.append(replace(walk, taken=_decide(ctx, walk, setting, {}, shape),
                            input_shape=shape))
+    return out
+
+
+def _merged_flows(flows: Iterable[GradFlow | None]) -> GradFlow | None:
+    out: GradFlow | None = None
+    for flow in flows:
+        if flow is not None:
+            out = flow if out is None else out.merged(flow)
     return out
 
 

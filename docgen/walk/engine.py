@@ -1,0 +1,234 @@
+"""The autograd engine's own work in backward, beyond each node's derivatives.yaml formula.
+
+Two things the engine does for every graph, read in its C++ sources and decided here from
+the forward data flow that the one model reader gives (docgen.models.reader: the values each
+step reads and returns):
+
+- **Gradient accumulation** (torch/csrc/autograd/input_buffer.cpp, `accumulate`, read at
+  cyyever/pytorch@391c99a6f7e4): a value read by several autograd nodes gets one gradient
+  from each; the first is stored in the input buffer of the node that produced the value,
+  each later one is added to it, `old_var.add_(var)` when the stored gradient is a dense
+  tensor nobody else holds, else `old_var + var` (`aten::add`), and always `+` when grad
+  mode is on during backward (`create_graph=True`). The walk assumes a plain `backward()`
+  and a stored gradient held by nobody else, as for every model traced: `aten::add_`.
+- **Reduction of broadcast gradients** (torch/csrc/autograd/engine.cpp, `validate_outputs`,
+  read at cyyever/pytorch@521a8aeb648c): a formula that returns a gradient of the output's
+  shape for an input of another shape (a bias broadcast over the batch, `scale * x` with
+  `scale` of shape N,C,1,1) has it reduced by `InputMetadata::reduce_grad` -> `at::sum_to`
+  (ATen/ExpandUtils.h in the wheel), which calls `tensor.sum(reduce_dims, keepdim=True)`:
+  `aten::sum.dim_IntList`.
+
+Attribution follows the profiler (tests/oracles/README.md): both run inside the engine's
+`evaluate_function` of the node that produced the gradient, so they belong to the layer whose
+forward created that node. Nodes run in decreasing sequence number, that is in reverse
+forward order, so the gradient of the *last* reader in forward order is the one stored and
+every earlier reader's node does one accumulation.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from docgen.models.reader import ForwardStep, ModelReading
+from docgen.models.steps import MODULE
+
+ACCUMULATE = "add_.Tensor"
+REDUCE = "sum.dim_IntList"
+INPUT_BUFFER = ("torch/csrc/autograd/input_buffer.cpp: accumulate "
+                "(cyyever/pytorch@391c99a6f7e4)")
+VALIDATE_OUTPUTS = ("torch/csrc/autograd/engine.cpp: validate_outputs -> "
+                    "at::sum_to in ATen/ExpandUtils.h (cyyever/pytorch@521a8aeb648c)")
+FUNCTIONAL = ":functional"
+
+# The Python operators and Tensor methods a step names -> the ATen operator they call.
+_STEP_OPERATORS = {"operator.add": "add", "operator.iadd": "add_", "operator.sub": "sub",
+                   "operator.isub": "sub_", "operator.mul": "mul", "operator.imul": "mul_",
+                   "operator.truediv": "div", "operator.itruediv": "div_"}
+
+
+@dataclass(frozen=True)
+class Operand:
+    """A tensor requiring grad that a layer's operator reads with a shape other than the
+    output's: its gradient comes out of an elementwise formula with the output's shape."""
+
+    operator: str  # the ATen operator the step calls ("mul"); "" for a module's parameter
+    position: int | None  # its place among the step's tensor arguments; None: a parameter
+    shape: tuple[int, ...]
+    output: tuple[int, ...]
+    name: str  # `#1`, or the parameter's name
+
+    @property
+    def text(self) -> str:
+        shape = "x".join(map(str, self.shape))
+        output = "x".join(map(str, self.output))
+        return f"{self.name} ({shape}) gets a gradient of the output's shape ({output})"
+
+
+@dataclass(frozen=True)
+class GradFlow:
+    """What the engine does with the gradients of one layer's nodes."""
+
+    accumulations: tuple[str, ...] = ()  # one per gradient its nodes add into a buffer
+    operands: tuple[Operand, ...] = ()
+    returns_output: bool = False  # it returns the model's output: the loss's gradient
+
+    def merged(self, other: GradFlow) -> GradFlow:
+        return GradFlow(self.accumulations + other.accumulations,
+                        self.operands + other.operands,
+                        self.returns_output or other.returns_output)
+
+
+@dataclass
+class _Reader:
+    """A step that autograd records under one layer: a leaf module's call, or a function
+    a container's forward calls."""
+
+    index: int
+    layer: str
+    step: ForwardStep
+    grad_reads: list[int] = field(default_factory=list)
+
+
+def read_grad_flows(reading: ModelReading) -> dict[int, GradFlow]:
+    """index of a step in `reading.steps` -> the GradFlow of the node(s) it records (steps of
+    a leaf module's call, or functions a container calls; nothing for the others)."""
+    leaves = {layer.path for layer in reading.layers if not layer.children}
+    tensors = {layer.path: layer.tensors for layer in reading.layers}
+    needs_grad = set(reading.grad_leaves)
+    readers: list[_Reader] = []
+    for index, step in enumerate(reading.steps):
+        layer = _layer_of(step, leaves)
+        if layer is None or not step.writes:
+            continue  # inside a leaf's own forward, or no tensor out (x.size(), x.dim())
+        reader = _Reader(index, layer, step, [v for v in step.reads if v in needs_grad])
+        trains = step.kind == MODULE and any(
+            t.is_trainable and not t.is_buffer for t in tensors.get(step.target, ()))
+        if reader.grad_reads or trains:
+            needs_grad.update(step.writes)  # its output requires grad
+            readers.append(reader)
+    flows: dict[int, GradFlow] = {}
+    for index, why in _accumulations(readers):
+        flows[index] = flows.get(index, GradFlow()).merged(GradFlow((why,)))
+    outputs = set(reading.output_values)
+    for reader in readers:
+        operands = _operands(reader, needs_grad, tensors.get(reader.step.target, ()))
+        returns = bool(outputs.intersection(reader.step.writes))
+        if operands or returns:
+            flows[reader.index] = flows.get(reader.index, GradFlow()).merged(
+                GradFlow((), operands, returns))
+    return flows
+
+
+def _layer_of(step: ForwardStep, leaves: set[str]) -> str | None:
+    if step.kind == MODULE:
+        return step.target if step.target in leaves else None
+    if step.caller in leaves:
+        return None
+    return f"{step.caller}{FUNCTIONAL}"
+
+
+def _accumulations(readers: list[_Reader]) -> list[tuple[int, str]]:
+    """(step index, why) for every gradient added into a buffer: per value, the readers'
+    gradients arrive in reverse forward order (a node's own outputs in argument order); the
+    first is stored, each later one accumulated by the node that produced it."""
+    arrivals: dict[int, list[tuple[int, int, _Reader]]] = {}
+    for reader in readers:
+        for position, value in enumerate(reader.grad_reads):
+            arrivals.setdefault(value, []).append((-reader.index, position, reader))
+    out: list[tuple[int, str]] = []
+    for items in arrivals.values():
+        if len(items) < 2:
+            continue
+        items.sort(key=lambda item: (item[0], item[1]))
+        stored = items[0][2]
+        for _, _, reader in items[1:]:
+            out.append((reader.index, f"the gradient of a value also read by "
+                        f"{_name(stored)} is added to the one stored ({INPUT_BUFFER})"))
+    return out
+
+
+def _name(reader: _Reader) -> str:
+    step = reader.step
+    if step.kind == MODULE:
+        return step.target
+    return f"`{step.text or step.target}` in the forward of {step.caller or 'the model'}"
+
+
+def _operands(reader: _Reader, needs_grad: set[int], params: tuple) -> tuple[Operand, ...]:
+    step = reader.step
+    output = step.output_shapes[0] if step.output_shapes else None
+    if output is None:
+        return ()
+    if step.kind == MODULE:
+        return tuple(Operand("", None, t.shape, output, t.name) for t in params
+                     if t.shape is not None and not t.is_buffer and t.is_trainable
+                     and t.shape != output and broadcasts(t.shape, output))
+    shapes = step.input_shapes or ()
+    if len(shapes) != len(step.reads):
+        return ()
+    operator = _STEP_OPERATORS.get(step.target, step.target.rsplit(".", 1)[-1])
+    return tuple(Operand(operator, i, shape, output, f"#{i}")
+                 for i, (value, shape) in enumerate(zip(step.reads, shapes, strict=True))
+                 if value in needs_grad and shape != output and broadcasts(shape, output))
+
+
+def broadcasts(shape: tuple[int, ...], target: tuple[int, ...]) -> bool:
+    """Whether `shape` expands to `target` (at::is_expandable_to)."""
+    if len(shape) > len(target):
+        return False
+    return all(a in (1, b) for a, b in zip(reversed(shape), reversed(target), strict=False))
+
+
+# ------------------------------------------------------------------ formulas
+
+# FunctionsManual.cpp helpers (cyyever/pytorch@1910bf1919fa) whose result is elementwise in
+# the gradient they are given, so of its shape: `handle_r_to_c` (returns it, or its real
+# part), `maybe_multiply` (`t` or `t * s` for a scalar s), `mul_tensor_backward`
+# (`grad * other.conj()`), `div_tensor_self_backward` (`grad / other.conj()`),
+# `div_tensor_other_backward` (`-grad * (self / other) / other`, conjugated); `conj`,
+# `scalar_type` and `neg` keep a shape or only read the dtype.
+ELEMENTWISE_HELPERS = frozenset({
+    "handle_r_to_c", "maybe_multiply", "mul_tensor_backward", "div_tensor_self_backward",
+    "div_tensor_other_backward", "conj", "scalar_type", "neg"})
+_CALLED = re.compile(r"([A-Za-z_]\w*)\s*\(")
+
+
+def is_grad_shaped(formula: str) -> bool:
+    """Whether a derivatives.yaml formula returns `grad` transformed elementwise only (so a
+    gradient of the output's shape): it reads `grad` and calls nothing but
+    ELEMENTWISE_HELPERS and arithmetic."""
+    if not re.search(r"\bgrad\b", formula):
+        return False
+    return all(name in ELEMENTWISE_HELPERS for name in _CALLED.findall(formula))
+
+
+def schema_tensors(schema: str) -> list[str]:
+    """The names of an operator schema's Tensor arguments, in order."""
+    inside = schema.split("(", 1)[1].rsplit(")", 2)[0]
+    names = []
+    for part in inside.split(","):
+        words = part.strip().split("=")[0].split()
+        if len(words) == 2 and words[0].startswith("Tensor") and "[]" not in words[0]:
+            names.append(words[1])
+    return names
+
+
+def reduced_operands(flow: GradFlow, operator: str, schema: str,
+                     formulas: tuple[tuple[str, str], ...]) -> list[Operand]:
+    """The operands of `flow` whose gradient the engine reduces after the node of the
+    recorded operator `operator` (`aten::mul.Tensor`) ran its formulas."""
+    shaped = {name.strip() for inputs, formula in formulas if not inputs.startswith("result")
+              and is_grad_shaped(formula) for name in inputs.split(",")}
+    if not shaped:
+        return []
+    base = operator.removeprefix("aten::").split(".")[0]
+    tensors = schema_tensors(schema)
+    out = []
+    for operand in flow.operands:
+        if operand.position is None:
+            out.append(operand)  # a module parameter: bound to the elementwise input
+        elif operand.operator.rstrip("_") == base.rstrip("_") \
+                and operand.position < len(tensors) and tensors[operand.position] in shaped:
+            out.append(operand)
+    return out

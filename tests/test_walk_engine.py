@@ -1,0 +1,241 @@
+"""The autograd engine's own backward work (walk/engine.py): gradient accumulation and the
+reduction of broadcast gradients, decided from the model reader's data flow."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from docgen.classes.resolve import ModuleIndex, Resolver
+from docgen.models.reader import ModelReading, read_model
+from docgen.sources.locate import SourceSet, SourceSpec, open_source
+from docgen.walk.decide import Decider, LayerFacts
+from docgen.walk.engine import (
+    GradFlow,
+    Operand,
+    broadcasts,
+    is_grad_shaped,
+    read_grad_flows,
+    reduced_operands,
+    schema_tensors,
+)
+from docgen.walk.setting import Setting
+from docgen.walk.upstream import load_shipped_edges
+from docgen.walk.walker import open_context, walk_model
+
+NET = '''
+import torch
+import torch.nn as nn
+
+
+class Net(nn.Module):
+    """x read by conv (first) and `out += x` (last), with an in-place relu between; the
+    sum read by the pool (first) and `scale * out` (last); a parameter broadcast."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Conv2d(3, 8, 3, padding=1)
+        self.conv = nn.Conv2d(8, 8, 3, padding=1)
+        self.relu = nn.ReLU(inplace=True)
+        self.conv2 = nn.Conv2d(8, 8, 3, padding=1)
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Conv2d(8, 8, 1)
+        self.offset = nn.Parameter(torch.zeros(1, 8, 1, 1))
+        self.head = nn.Linear(8 * 16 * 16, 5)
+
+    def forward(self, x):
+        x = self.stem(x)
+        out = self.relu(self.conv(x))
+        out = self.conv2(out)
+        out += x
+        scale = torch.sigmoid(self.fc(self.pool(out)))
+        y = scale * out + self.offset
+        return self.head(torch.flatten(y, 1))
+'''
+
+
+@pytest.fixture(scope="module")
+def sources(tmp_path_factory: pytest.TempPathFactory, real_sources: SourceSet) -> SourceSet:
+    folder: Path = tmp_path_factory.mktemp("engine")
+    (folder / "eng").mkdir()
+    (folder / "eng" / "__init__.py").write_text("")
+    (folder / "eng" / "net.py").write_text(textwrap.dedent(NET))
+    return SourceSet([open_source(SourceSpec("eng", str(folder))), *real_sources.trees])
+
+
+@pytest.fixture(scope="module")
+def reading(sources: SourceSet) -> ModelReading:
+    return read_model(Resolver(ModuleIndex(sources)), "eng.net:Net", (2, 3, 16, 16))
+
+
+def _by_layer(reading: ModelReading) -> dict[str, GradFlow]:
+    out: dict[str, GradFlow] = {}
+    for index, flow in read_grad_flows(reading).items():
+        step = reading.steps[index]
+        key = step.target if step.kind == "module" else f"{step.caller}:functional"
+        out[key] = out[key].merged(flow) if key in out else flow
+    return out
+
+
+@pytest.mark.wheels
+def test_every_reader_but_the_last_accumulates(reading: ModelReading) -> None:
+    flows = _by_layer(reading)
+    accumulating = {k for k, f in flows.items() if f.accumulations}
+    # conv reads x before `out += x`; the pool reads the sum before `scale * out`
+    assert accumulating == {"conv", "pool"}
+    assert all(len(flows[k].accumulations) == 1 for k in accumulating)
+    # the in-place relu returns a new version of conv's output: no second reader of it
+    assert not flows.get("relu", GradFlow()).accumulations
+
+
+@pytest.mark.wheels
+def test_operands_of_another_shape_than_the_output(reading: ModelReading) -> None:
+    flows = _by_layer(reading)
+    root = flows[":functional"].operands
+    assert [(o.operator, o.position, o.shape) for o in root] == [
+        ("mul", 0, (2, 8, 1, 1)), ("add", 1, (1, 8, 1, 1))]
+    head = flows["head"]
+    assert [(o.name, o.shape) for o in head.operands] == [("bias", (5,))]
+    assert head.returns_output and not flows["conv"].returns_output
+
+
+def test_grad_shaped_formulas() -> None:
+    assert is_grad_shaped("grad")
+    assert is_grad_shaped("maybe_multiply(grad, beta.conj())")
+    assert is_grad_shaped("mul_tensor_backward(grad, other, self.scalar_type())")
+    assert is_grad_shaped("handle_r_to_c(other.scalar_type(), maybe_multiply(-grad, alpha))")
+    assert not is_grad_shaped("mm_mat1_backward(grad, mat2, self.sym_sizes(), self.sym_strides())")
+    assert not is_grad_shaped("at::sum_to(grad, self.sym_sizes())")
+    assert not is_grad_shaped("zeros_like(self)")
+
+
+def test_broadcasting_and_schema_tensors() -> None:
+    assert broadcasts((5,), (2, 5)) and broadcasts((2, 8, 1, 1), (2, 8, 4, 4))
+    assert not broadcasts((5, 3), (2, 5)) and not broadcasts((2, 2, 5), (2, 5))
+    assert schema_tensors("addmm(Tensor self, Tensor mat1, Tensor mat2, *, Scalar beta=1, "
+                          "Scalar alpha=1) -> Tensor") == ["self", "mat1", "mat2"]
+    assert schema_tensors("cat(Tensor[] tensors, int dim=0) -> Tensor") == []
+
+
+def test_reduced_operands_follow_the_formula_of_the_bound_input() -> None:
+    mul = (("self", "mul_tensor_backward(grad, other, self.scalar_type())"),
+           ("other", "mul_tensor_backward(grad, self, other.scalar_type())"))
+    first = Operand("mul", 0, (2, 8, 1, 1), (2, 8, 4, 4), "#0")
+    flow = GradFlow((), (first,))
+    schema = "mul.Tensor(Tensor self, Tensor other) -> Tensor"
+    assert reduced_operands(flow, "aten::mul.Tensor", schema, mul) == [first]
+    assert reduced_operands(flow, "aten::add.Tensor", schema, mul) == []  # another step's op
+    mm = (("self", "mm_mat1_backward(grad, mat2, self.sym_sizes(), self.sym_strides())"),)
+    bias = GradFlow((), (Operand("", None, (5,), (2, 5), "bias"),))
+    assert reduced_operands(bias, "aten::mm", "mm(Tensor self, Tensor mat2) -> Tensor",
+                            mm) == []
+
+
+def test_gradient_contiguity_decides_kernel_branches() -> None:
+    condition = "is_contiguous_in_any_format(input) && is_contiguous_in_any_format(grad_out_)"
+    facts = LayerFacts(Setting())
+    assert Decider(facts).decide(condition).value is True
+    facts.grad_contiguous = False
+    assert Decider(facts).decide(condition).value is False
+    assert Decider(facts).decide("grad_output.is_contiguous()").value is False
+    assert Decider(facts).decide("input.is_contiguous()").value is True
+
+
+@pytest.mark.wheels
+def test_walk_adds_the_engine_work_to_the_layers_backward(sources: SourceSet) -> None:
+    ctx = open_context(sources, load_shipped_edges(), ("CPU",))
+    report = walk_model(ctx, "eng.net:Net", setting=Setting(input_shape=(2, 3, 16, 16)))
+    taken = {w.path: w.taken for w in report.layers}
+    assert "aten::add_.Tensor" in taken["conv"].backward
+    assert "aten::add_.Tensor" in taken["pool"].backward
+    assert "aten::add_.Tensor" not in taken["conv2"].backward
+    assert "aten::sum.dim_IntList" in taken["head"].backward
+    assert taken[":functional"].backward.count("aten::sum.dim_IntList") == 2
+    assert any("autograd engine" in line[1] for line in taken["head"].backward_lines)
+    no_grad = walk_model(ctx, "eng.net:Net", setting=Setting(input_shape=(2, 3, 16, 16),
+                                                             grad=False))
+    assert all(not w.taken.backward for w in no_grad.layers)
+
+
+def test_cpp_operators_on_tensors_are_calls_of_their_aten_operators() -> None:
+    from docgen.walk.upstream import expression_operators, scan_source
+
+    source = """
+namespace at::native {
+Tensor helper(const Tensor& t) { return t; }
+Tensor k(const Tensor& grad, const T& other, int64_t n, c10::SymInt numel) {
+  int64_t m = n * 3 - 1;
+  auto scaled = numel * 2;
+  auto out = grad * other.conj();
+  Tensor acc = at::zeros({m});
+  acc += out;
+  return helper(acc) / std::move(scaled);
+}
+}
+"""
+    found = [(e.callee, e.location.line) for e in scan_source(source, "k.cpp", "c")
+             if e.callee in ("mul", "div", "add_", "sub")]
+    assert found == [("mul", 7), ("add_", 9), ("div", 10)]
+    # derivatives.yaml formulas: grad, result and the schema's tensors are Tensors
+    assert [op for op, _ in expression_operators(
+        "grad.expand_symint(self.sym_sizes()) / self.sym_numel()", {"grad", "self"})] == ["div"]
+    assert expression_operators("self.sym_numel() - 1", {"grad"}) == []
+
+
+@pytest.mark.wheels
+def test_shipped_helpers_multiply_and_divide() -> None:
+    edges = load_shipped_edges().edges
+    assert any(e.callee == "mul" for e in edges["autograd::mul_tensor_backward"])
+    assert any(e.callee == "div" for e in edges["autograd::mean_backward"])
+
+
+def test_a_call_in_a_condition_runs_when_evaluation_reaches_it() -> None:
+    from docgen.walk.upstream import scan_source, short_circuit
+
+    assert short_circuit("a || (b && f(") == ["!(a)", "b"]
+    assert short_circuit("x(p, q && ") == ["q"]
+    assert short_circuit("a && b || ") == ["!(a && b)"]
+    source = """
+namespace at::native {
+Tensor k(const Tensor& input, bool flag) {
+  if (flag && at::_nnpack_available()) {
+    return at::relu(input);
+  } else if (at::cudnn_is_acceptable(input) || input.dim() == 3) {
+    return at::tanh(input);
+  }
+  return input;
+}
+}
+"""
+    found = {e.callee: e.condition for e in scan_source(source, "k.cpp", "c")}
+    assert found["_nnpack_available"] == "flag"
+    assert found["cudnn_is_acceptable"] == "!(flag && at::_nnpack_available())"
+    assert found["method:dim"].startswith("!(at::cudnn_is_acceptable(input))")
+
+
+def test_a_template_called_with_types_only_is_the_template() -> None:
+    from docgen.walk.upstream import scan_source
+
+    source = """
+namespace at::native {
+template <typename scalar_t, typename param_t>
+Tensor backward_template(const Tensor& grad_out_) {
+  return at::sum(grad_out_);
+}
+Tensor backward_cpu(const Tensor& grad_out) {
+  return AT_DISPATCH_FLOATING_TYPES(grad_out.scalar_type(), "b", [&] {
+    return backward_template<scalar_t, opmath_t>(grad_out);
+  });
+}
+template <bool inplace>
+Tensor multiply(const Tensor& a) { return a.mul(a); }
+template <bool inplace>
+Tensor drop(const Tensor& a) { return multiply<inplace>(a); }
+}
+"""
+    calls = {(e.caller, e.callee) for e in scan_source(source, "b.cpp", "c")}
+    assert ("backward_cpu", "call:backward_template") in calls
+    # a template argument of the caller is bound where the caller is specialised
+    assert ("drop", "call:multiply<inplace>") in calls
