@@ -198,9 +198,11 @@ def _visit(state: _State, node: OpNode, key: str, parent_kernels: set[str] | Non
     for i, child in enumerate(node.children):
         if i in merged:
             found = merged[i]
-            if found is None:
+            if isinstance(found, int):  # decided as the first arm's call, counted there
+                first = next((e for e in reversed(state.edges) if e.key == f"{key}/{found}"),
+                             None)
                 state.edges.append(EdgeDecision(
-                    f"{key}/{i}", child.name, "taken",
+                    f"{key}/{i}", child.name, first.decision if first else "undecided",
                     "the same call is made on the other arm of this if/else: counted there"))
                 continue
             child = found
@@ -211,13 +213,13 @@ def _visit(state: _State, node: OpNode, key: str, parent_kernels: set[str] | Non
         state.work.append(node.name)  # a leaf of the taken path (a composite kernel's work)
 
 
-def merge_complementary(children: tuple[OpNode, ...]) -> dict[int, OpNode | None]:
+def merge_complementary(children: tuple[OpNode, ...]) -> dict[int, OpNode | int]:
     """Calls of one operator made on both arms of an if/else run whichever arm is taken:
     two sibling edges to the same callee, read in the same body, whose conditions differ
     only in one `&&` term that one has and the other negates (`A && B`, `A && !(B)`), are
     one call under their common terms (`A`). index -> the merged edge (for the first) or
-    None (for the second, counted with the first)."""
-    out: dict[int, OpNode | None] = {}
+    the first's index (for the second, decided and counted with the first)."""
+    out: dict[int, OpNode | int] = {}
     for i, a in enumerate(children):
         if i in out or not a.condition:
             continue
@@ -228,7 +230,7 @@ def merge_complementary(children: tuple[OpNode, ...]) -> dict[int, OpNode | None
             common = _complementary(a.condition, b.condition)
             if common is not None:
                 out[i] = replace(a, condition=" && ".join(common))
-                out[j] = None
+                out[j] = i
                 break
     return out
 
