@@ -19,6 +19,7 @@ from docgen.models.frames import (
     ReturnSignal,
     SuperProxy,
 )
+from docgen.models.layout import view_strides
 from docgen.models.shapes import apply_op
 from docgen.models.steps import (
     FUNCTION,
@@ -100,6 +101,8 @@ class Calls(EvaluatorCore):
         if owner is not None:
             owner.ops.append(op)
             owner.macs += macs
+        if isinstance(result, SymTensor) and all(result is not a for a in args):
+            result.strides = view_strides(op, args, kwargs, result)
         return result
 
     def call_module(self, module: ModuleInstance, args: tuple[Any, ...],

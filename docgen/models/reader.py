@@ -22,7 +22,12 @@ Records (frozen; values as short text, other objects by path):
   "operator.add", "operator.iadd"), `arguments` (keyword name or "#0", "#1"; tensors as
   "Tensor[2, 64, 55, 55] float32"), `input_shapes`/`output_shapes` (None when not known),
   `location`, `text` (the call as written, or the operator), `macs` (function steps: the
-  multiply-accumulates counted while it ran; None when not derived), `notes`.
+  multiply-accumulates counted while it ran; None when not derived), `notes`, `inner` (a
+  library function's step: the calls it made while it ran, each a ForwardStep of the same
+  caller with its own `inner`, in call order; what the walk follows to the operators), and
+  `contiguous` (per tensor input: whether it is row-major, from models/layout.py). Kind
+  "index" is basic indexing of a tensor (`x[:, 0]`, target "operator.getitem", arguments the
+  tensor and the key, slices written as in Python).
 - `ModelReading`: `model`, `input_shape`, `layers`, `steps`, `diagnostics` (sorted: warnings
   first), `output_shapes` of the model.
 
@@ -53,6 +58,7 @@ from docgen.models.frames import (
     Partial,
     SourceModule,
 )
+from docgen.models.layout import is_contiguous
 from docgen.models.shapes import counts_macs
 from docgen.models.steps import FUNCTION, MODULE, StepRecord
 from docgen.models.values import (
@@ -108,6 +114,8 @@ class ForwardStep:
     text: str = ""
     macs: int | None = None
     notes: tuple[str, ...] = ()
+    inner: tuple[ForwardStep, ...] = ()
+    contiguous: tuple[bool, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -343,7 +351,17 @@ def _step(record: StepRecord, paths: dict[int, str]) -> ForwardStep:
         caller=caller, kind=record.kind, target=target,
         arguments=tuple((name, value_text(value)) for name, value in record.arguments),
         input_shapes=_input_shapes(inputs), output_shapes=output,
-        location=record.location, text=record.text, macs=macs, notes=tuple(notes))
+        location=record.location, text=record.text, macs=macs, notes=tuple(notes),
+        inner=tuple(_step(r, paths) for r in record.inner),
+        contiguous=tuple(is_contiguous(v) for v in _tensors(inputs)))
+
+
+def _tensors(values: list[Any]) -> list[SymTensor]:
+    out: list[SymTensor] = []
+    for value in values:
+        items = value if isinstance(value, (list, tuple)) else [value]
+        out.extend(v for v in items if isinstance(v, SymTensor))
+    return out
 
 
 def _input_shapes(values: list[Any]) -> Shapes | None:
@@ -395,6 +413,10 @@ def _text(value: Any, depth: int) -> str:
         return f"partial({', '.join(inner)})"
     if isinstance(value, Unknown):
         return "?"
+    if isinstance(value, slice):
+        parts = ["" if v is None else _text(v, depth + 1)
+                 for v in (value.start, value.stop, value.step)]
+        return ":".join(parts[:2] if value.step is None else parts)
     if isinstance(value, (External, ModuleRef)):
         return short_name(value.path if isinstance(value, External) else value.name)
     if isinstance(value, tuple):

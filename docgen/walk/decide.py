@@ -20,6 +20,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from docgen.walk import sdp
 from docgen.walk.setting import Setting, build_fact
 
 UNKNOWN = None
@@ -34,6 +35,9 @@ _TENSORS = ("input", "self", "weight", "grad_output", "grad", "output", "result"
 _ARM = re.compile(r"(\w+):(\d+)(?: when (.*))?$")
 _CHOSEN = re.compile(r"(?:case |\w == )(\w+(?:::\w+)+) \[chosen in ")
 # `backend == E::X [chosen in ...]`: a selector's result compared with one label
+_CASE = re.compile(r"case (\w+(?:::\w+)+)")
+_DEVICE_CONSTANTS = {"kCPU": "CPU", "kCUDA": "CUDA", "kMPS": "MPS", "kXPU": "XPU",
+                     "kMeta": "Meta", "kPrivateUse1": "PrivateUse1"}
 _EQ_CHOSEN = re.compile(r"\w+ == (\w+(?:::\w+)+) \[chosen in .*\]", re.S)
 
 
@@ -60,6 +64,7 @@ class LayerFacts:
     input_shape: tuple[int, ...] | None = None
     choices: dict[str, tuple[str | None, str]] = field(default_factory=dict)
     # per enum selector: (chosen label or None, why)
+    contiguous: bool | None = True  # whether the input is row-major (a module's input is)
 
     # -------------------------------------------------------------- module values
 
@@ -294,7 +299,7 @@ class Decider:
         return Decision(value, self._reason(condition, value))
 
     def _reason(self, condition: str, value: bool) -> str:
-        choice = _CHOSEN.search(condition)
+        choice = _CHOSEN.search(condition) or _CASE.search(condition)
         if choice:
             enum = choice.group(1).split("::")[0]
             chosen, why = self.facts.choices.get(enum, (None, ""))
@@ -396,9 +401,18 @@ class Decider:
         if a in ("true", "false"):
             return a == "true"
         if "::" in a and "(" not in a and "." not in a:
-            return a.rsplit("::", 1)[-1]  # a constant: c10::kStrided -> kStrided
+            name = a.rsplit("::", 1)[-1]  # a constant: c10::kStrided -> kStrided
+            return _DEVICE_CONSTANTS.get(name, name)  # DeviceType::CUDA, c10::kCUDA: CUDA
         if re.fullmatch(r"k[A-Z]\w*", a):
-            return a  # a constant named as c10 names them: kSparseCsr, kFloat
+            return _DEVICE_CONSTANTS.get(a, a)  # as c10 names them: kSparseCsr, kFloat
+        if re.fullmatch(r"\w*device_type|\w+\.device\(\)\.type\(\)", a):
+            return s.backend  # `query_device_type = query_.device().type()`
+        m = re.fullmatch(r"TORCH_GUARD_OR_FALSE\((\w+)\.sym_numel\(\)\.sym_eq\(0\)\)", a)
+        if m and f.input_shape is not None:
+            # tensors computed from a non-empty input are non-empty
+            return 0 in f.input_shape
+        if a == "at::GradMode::is_enabled()":
+            return s.grad
         m = re.fullmatch(r"at::symint::size<\w+>\((\w+),(-?\d+)\)", a)
         if m:
             a = f"{m.group(1)}.size({m.group(2)})"
@@ -409,12 +423,16 @@ class Decider:
                 return s.backend == _DEVICE_OF[what]
             if what in _PLAIN_FALSE:
                 return False
-            if what in ("is_contiguous", "is_contiguous_or_false", "is_non_overlapping_and_dense"):
+            if what in ("is_contiguous", "is_contiguous_or_false"):
+                return f.contiguous if m.group(1) in ("input", "self") else True
+            if what == "is_non_overlapping_and_dense":
                 return True
             if what == "is_floating_point":
                 return True
         m = re.fullmatch(r"(\w+)\.is_contiguous\((?:at::|c10::)?MemoryFormat::(\w+)\)", a)
         if m:
+            if m.group(2) == "Contiguous" and m.group(1) in ("input", "self"):
+                return f.contiguous
             return m.group(2) == "Contiguous"
         m = re.fullmatch(r"(\w+)\.(defined|has_value)\(\)", a)
         if m:
@@ -508,6 +526,8 @@ class Decider:
                 return predicate()
             if m.group(1) == "_nnpack_available":
                 return _fact("CPU", "nnpack_available")
+            if m.group(1) == "parseLinearFlatten3d":
+                return _fact(s.backend, "linear_flatten_3d")
         return None
 
 
@@ -580,4 +600,5 @@ def choose(arms: list[Arm], facts: LayerFacts) -> dict[str, tuple[str | None, st
                           f"{arm.selector}:{arm.line} when {arm.condition or 'always'}")
                 break
         out[enum] = result
+    out.setdefault(sdp.ENUM, sdp.sdp_backend(facts))
     return out

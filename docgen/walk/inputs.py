@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from docgen.classes.resolve import Resolver
 from docgen.core.errors import DocgenError
 from docgen.core.records import Location
-from docgen.models.reader import read_model
+from docgen.models.reader import ForwardStep, read_model
+from docgen.models.steps import FUNCTION, INDEX
 
 
 @dataclass(frozen=True)
@@ -36,13 +37,17 @@ class LayerInput:
 @dataclass(frozen=True)
 class FunctionalStep:
     """A library function a module's forward calls on tensors (`torch.flatten`, `out += x`
-    as `operator.iadd`), with the shapes it gets."""
+    as `operator.iadd`, `x[:, 0]` as `operator.getitem`), with the shapes it gets, the values
+    it is passed and, for a Python library function, the calls it made while it ran."""
 
     caller: str  # path of the module whose forward makes the call ("" for the model)
     target: str  # torch.flatten, operator.iadd, torch.Tensor.view
     text: str
     location: Location | None
     input_shapes: tuple[tuple[int, ...], ...] | None
+    arguments: tuple[tuple[str, str], ...] = ()  # "#0" or keyword -> value as text
+    contiguous: tuple[bool, ...] = ()  # per tensor input
+    inner: tuple[FunctionalStep, ...] = ()
 
 
 def _value(text: str) -> object:
@@ -50,6 +55,12 @@ def _value(text: str) -> object:
         return ast.literal_eval(text)
     except (ValueError, SyntaxError, MemoryError, RecursionError):
         return text
+
+
+def _functional(step: ForwardStep) -> FunctionalStep:
+    return FunctionalStep(step.caller, step.target, step.text, step.location,
+                          step.input_shapes, step.arguments, step.contiguous,
+                          tuple(_functional(s) for s in step.inner))
 
 
 def read_layer_inputs(resolver: Resolver, model: str, input_shape: tuple[int, ...],
@@ -62,8 +73,7 @@ def read_layer_inputs(resolver: Resolver, model: str, input_shape: tuple[int, ..
         reading = read_model(resolver, model, tuple(input_shape))
     except (DocgenError, RecursionError):
         return {}, []
-    steps = [FunctionalStep(s.caller, s.target, s.text, s.location, s.input_shapes)
-             for s in reading.steps if s.kind == "function"]
+    steps = [_functional(s) for s in reading.steps if s.kind in (FUNCTION, INDEX)]
     inputs: dict[str, tuple[int, ...] | None] = {}
     passed: dict[str, tuple[tuple[str, str], ...]] = {}
     for step in reading.steps:

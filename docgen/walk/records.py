@@ -193,6 +193,16 @@ class OpNode:
 
 
 @dataclass(frozen=True)
+class OperatorInput:
+    """What one call of a functional step got: its first tensor input's shape and layout and
+    the values passed, by the operator's parameter names (`bias`: False when None)."""
+
+    shape: tuple[int, ...] | None
+    contiguous: bool | None
+    attrs: tuple[tuple[str, object], ...] = ()
+
+
+@dataclass(frozen=True)
 class LayerWalk:
     """One layer of the model (or a tensor op of its forward) walked to the kernels."""
 
@@ -207,6 +217,8 @@ class LayerWalk:
     taken: Any = None  # taken.Taken for the report's setting (None: no setting given)
     input_shape: tuple[int, ...] | None = None
     attrs: tuple[tuple[str, object], ...] = ()  # the values its branches were decided from
+    # per top operator of a functional walk: the input its call got (same order)
+    operator_inputs: tuple[OperatorInput, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -83,6 +83,7 @@ class _State:
     undecided: dict[tuple[str, str], Undecided] = field(default_factory=dict)
     edges: list[EdgeDecision] = field(default_factory=list)
     recorded: list[OpNode] = field(default_factory=list)
+    recorded_by: list[Decider] = field(default_factory=list)  # the facts each was decided by
     lines: list[tuple[int, str, str, str]] = field(default_factory=list)
     work: list[str] = field(default_factory=list)
 
@@ -154,6 +155,7 @@ def _visit(state: _State, node: OpNode, key: str, parent_kernels: set[str] | Non
         if recording and key_ != IMPLICIT and node.derivative is not None \
                 and not node.derivative.via_decomposition:
             state.recorded.append(node)
+            state.recorded_by.append(state.decider)
             recording = False
     before = len(forward)
     for i, child in enumerate(node.children):
@@ -164,16 +166,22 @@ def _visit(state: _State, node: OpNode, key: str, parent_kernels: set[str] | Non
         state.work.append(node.name)  # a leaf of the taken path (a composite kernel's work)
 
 
-def decide_layer(layer: LayerWalk, facts: LayerFacts, backward_ops: BackwardOps) -> Taken:
-    """The taken path of `layer` for `facts.setting`."""
+def decide_layer(layer: LayerWalk, facts: LayerFacts, backward_ops: BackwardOps,
+                 node_facts: list[LayerFacts] | None = None) -> Taken:
+    """The taken path of `layer` for `facts.setting`; with `node_facts`, each top operator
+    (one call of a functional step) is decided by its own input's facts."""
     setting = facts.setting
     state = _State(Decider(facts), setting.backend)
+    deciders = [Decider(f) for f in node_facts] if node_facts else []
     for i, node in enumerate(layer.operators):
+        if i < len(deciders):
+            state.decider = deciders[i]
         _visit(state, node, str(i), None, setting.grad, state.forward, True)
     backward: list[str] = []
     sub_state = _State(state.decider, setting.backend)
     if setting.grad:
-        for node in state.recorded:
+        for node, decider in zip(state.recorded, state.recorded_by, strict=True):
+            sub_state.decider = decider
             sub_state.lines.append((0, f"{node.name} backward", "", node.derivative.location
                                     .path + f":{node.derivative.location.line}"
                                     if node.derivative else ""))
