@@ -375,6 +375,10 @@ def function_target(func: Any) -> str | None:
         return f"{func.module.name}.{func.name}"
     if isinstance(func, Partial):
         return function_target(func.func)
+    if isinstance(func, External) and func.path.split(".")[0] in LIBRARY_ROOTS:
+        # a binding no shape rule knows (`torch._native_multi_head_attention`): a step that
+        # fails, so the call that was made is on record
+        return func.path
     return None
 
 

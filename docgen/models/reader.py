@@ -137,16 +137,21 @@ class ModelReading:
 
 
 def read_model(resolver: Resolver, model: str, input_shape: tuple[int, ...],
-               module_root: str = DEFAULT_MODULE_ROOT) -> ModelReading:
+               module_root: str = DEFAULT_MODULE_ROOT, *, training: bool = False,
+               grad: bool = True) -> ModelReading:
     """Build `model` (`package.module:Name`, a builder or a class) and run its forward.
 
-    `module_root` is the class that stands for torch.nn.Module (the configuration's).
+    `module_root` is the class that stands for torch.nn.Module (the configuration's). The
+    forward runs in eval mode with autograd on unless `training` / `grad` say otherwise
+    (`model.train()`, `torch.no_grad()`): the branches a library function takes on them
+    (`F.multi_head_attention_forward`'s dropout, MultiheadAttention's fast path) follow.
     """
     evaluator = Evaluator(resolver, module_root)
+    evaluator.grad_enabled = grad
     root = build_model(evaluator, model)
     built = not any(d.severity == Severity.WARNING for d in evaluator.diagnostics)
     for _, module in root.walk():
-        module.training = False  # model.eval(): the inference graph, as torchvision counts it
+        module.training = training  # model.eval() unless asked: as torchvision counts it
     output = evaluator.call_module(root, (SymTensor(tuple(input_shape)),), {})
     paths = {id(module): path for path, module in root.walk()}
     layers = tuple(_layer(path, module) for path, module in root.walk())

@@ -299,7 +299,10 @@ class Decider:
         return Decision(value, self._reason(condition, value))
 
     def _reason(self, condition: str, value: bool) -> str:
-        choice = _CHOSEN.search(condition) or _CASE.search(condition)
+        choice = _CHOSEN.search(condition)
+        case = _CASE.search(condition)
+        if choice is None and case is not None and case.group(1).startswith(sdp.ENUM + "::"):
+            choice = case  # an enum chosen by a predicate of its own (walk/sdp.py)
         if choice:
             enum = choice.group(1).split("::")[0]
             chosen, why = self.facts.choices.get(enum, (None, ""))

@@ -64,15 +64,19 @@ def _functional(step: ForwardStep) -> FunctionalStep:
 
 
 def read_layer_inputs(resolver: Resolver, model: str, input_shape: tuple[int, ...],
-                      training: bool) -> tuple[dict[str, LayerInput], list[FunctionalStep]]:
+                      training: bool, grad: bool = True
+                      ) -> tuple[dict[str, LayerInput], list[FunctionalStep]]:
     """path -> LayerInput for every module of `model`, and the functional steps of the
     forwards; ({}, []) when it cannot be read (the walk then keeps its literal reading of
     the model's `__init__`)."""
-    del training  # shapes do not depend on the mode for the layers read here
     try:
-        reading = read_model(resolver, model, tuple(input_shape))
+        reading = read_model(resolver, model, tuple(input_shape), training=training,
+                             grad=grad)
     except (DocgenError, RecursionError):
-        return {}, []
+        try:  # a forward that cannot be read in this mode: the eval reading, as a summary
+            reading = read_model(resolver, model, tuple(input_shape))
+        except (DocgenError, RecursionError):
+            return {}, []
     steps = [_functional(s) for s in reading.steps if s.kind in (FUNCTION, INDEX)]
     inputs: dict[str, tuple[int, ...] | None] = {}
     passed: dict[str, tuple[tuple[str, str], ...]] = {}

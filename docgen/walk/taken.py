@@ -39,6 +39,9 @@ def is_utility(name: str) -> bool:
 
 
 _FORMULA_CALL = re.compile(r"(?<![\w.:])([a-z_][a-z0-9_]*)\s*\(")
+# a call in a formula: a function (`mm_mat1_backward(`) or a Tensor method (`grad.bmm(`)
+_FORMULA_ANY_CALL = re.compile(r"(?:(\.)|(?<![\w:.]))([a-z_][a-z0-9_]*)\s*\(")
+METHOD = "method:"
 
 
 @dataclass(frozen=True)
@@ -222,7 +225,9 @@ class BackwardOps:
         for inputs, formula in derivative.formulas:
             if inputs.startswith("result"):
                 continue
-            for name in dict.fromkeys(_FORMULA_CALL.findall(formula)):
+            calls = [(METHOD if dot else "") + name
+                     for dot, name in _FORMULA_ANY_CALL.findall(formula)]
+            for name in dict.fromkeys(calls):
                 made = self.make_node(name, Reached.YAML, "", derivative.location, "")
                 if made is not None and made.name not in seen:
                     seen.add(made.name)

@@ -52,7 +52,7 @@ from docgen.walk.records import (
     WalkReport,
 )
 from docgen.walk.setting import Setting, python_env
-from docgen.walk.taken import BackwardOps, Taken, decide_layer
+from docgen.walk.taken import METHOD, BackwardOps, Taken, decide_layer
 from docgen.walk.upstream import AUTOGRAD_PREFIX, CALL_PREFIX, METHOD_PREFIX
 
 MAX_OP_DEPTH = 8
@@ -344,7 +344,7 @@ def walk_model(ctx: WalkContext, model: str, *, layer: str | None = None,
     steps: list[FunctionalStep] = []
     if setting is not None:
         inputs, steps = read_layer_inputs(ctx.resolver, model, setting.input_shape,
-                                          setting.training)
+                                          setting.training, setting.grad)
         specs = _evaluated_specs(ctx, specs, inputs)
     walks = [walk_layer(ctx, spec, setting, inputs.get(spec.path)) for spec in specs
              if layer in (None, spec.path)]
@@ -378,8 +378,10 @@ def _evaluated_specs(ctx: WalkContext, specs: list[LayerSpec],
     if not inputs:
         return specs
     literal_specs = {s.path: s for s in specs}
-    if any(path not in inputs or inputs[path].has_children for path in literal_specs):
-        # the evaluated model does not have the layers read literally: keep those
+    if any(path not in inputs for path in literal_specs):
+        # the evaluated model does not have the layers read literally: keep those (a layer
+        # read literally that is a container, `self.m = nn.TransformerEncoderLayer(...)`,
+        # is replaced by the leaves the evaluated model has under it)
         return [replace(s, env=(*s.env, *(
             (f"self.{k}", v) for k, v in inputs[s.path].attrs)))
             if s.path in inputs else s for s in specs]
@@ -455,7 +457,10 @@ def _backward_ops(ctx: WalkContext) -> BackwardOps:
     if cached is None:
         def make(name: str, reached: Reached, condition: str, location: Location,
                  source: str) -> OpNode | None:
-            found = _plain_operator(ctx, _operator_name(ctx, name))
+            if name.startswith(METHOD):  # `grad.bmm(...)` in a formula: a Tensor method
+                found = _method_operator(ctx, name.removeprefix(METHOD))
+            else:
+                found = _plain_operator(ctx, _operator_name(ctx, name))
             if found is None:
                 return None
             return operator_node(ctx, found, reached, edge=location, condition=condition,
