@@ -160,6 +160,9 @@ def test_need_weights_passed_false_takes_sdpa(walk_module) -> None:  # type: ign
             "unflatten", "select", "matmul", "addmm"} <= ops
     assert "bmm" not in ops and "softmax" not in ops
     assert "_scaled_dot_product_flash_attention_for_cpu_backward" in _names(taken.backward)
+    # the call passed no mask: `attn_mask.has_value()` in attention.cpp is decided false
+    assert not any("attn_mask" in u.depends_on for u in taken.undecided)
+    assert not any("SDPBackend" in u.condition for u in taken.undecided)
 
 
 def test_need_weights_default_takes_the_explicit_softmax(walk_module) -> None:  # type: ignore[no-untyped-def]

@@ -65,6 +65,8 @@ class LayerFacts:
     choices: dict[str, tuple[str | None, str]] = field(default_factory=dict)
     # per enum selector: (chosen label or None, why)
     contiguous: bool | None = True  # whether the input is row-major (a module's input is)
+    # one call of a functional step: the scalars it passed, by the operator's parameter names
+    call_values: dict[str, object] = field(default_factory=dict)
 
     # -------------------------------------------------------------- module values
 
@@ -380,9 +382,11 @@ class Decider:
         if not labels:
             return True  # `default:`
         enum = labels[0].split("::")[0]
-        chosen, _ = self.facts.choices.get(enum, (None, ""))
+        chosen, why = self.facts.choices.get(enum, (None, ""))
         if chosen is None:
-            self.unknown.append(f"which {enum} the selector returns")
+            # a predicate-chosen enum says what its choice depends on (walk/sdp.py)
+            self.unknown.append(why if enum == sdp.ENUM and why
+                                else f"which {enum} the selector returns")
             return None
         names = [label.split("::", 1)[1] for label in labels]
         return chosen in names
@@ -443,6 +447,10 @@ class Decider:
                 # a kernel's grad_bias is allocated when output_mask[2] asks for it: the bias
                 # requires grad exactly when the layer has one
                 return f.has_bias
+            given = f.attrs.get(m.group(1).rstrip("_"), UNKNOWN)
+            if given is False or hasattr(given, "shape"):
+                # an optional tensor the call passed (`attn_mask_`): None is False
+                return given is not False
             if m.group(1) in _TENSORS:
                 return True
             if m.group(1) == "train":
@@ -488,6 +496,8 @@ class Decider:
             return False
         if a in ("train", "training", "train.value()"):
             return s.training
+        if a in f.call_values:
+            return f.call_values[a]  # `dim0 == dim1` of transpose(x, 1, 0)
         if a in ("k", "input_dim", "dim", "ndim"):
             return f.rank
         if a in ("transposed",):
