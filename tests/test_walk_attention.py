@@ -91,8 +91,8 @@ def test_argument_values() -> None:
 def _facts(backend: str = "CPU", **attrs: object) -> LayerFacts:
     q = TensorAttr((2, 4, 5, 8), False)
     base: dict[str, object] = {"query": q, "key": q, "value": q, "attn_mask": False,
-                               "dropout_p": 0.0, "query:contiguous": True,
-                               "key:contiguous": True, "value:contiguous": True}
+                               "dropout_p": 0.0, "query:last_stride": 1,
+                               "key:last_stride": 1, "value:last_stride": 1}
     base.update(attrs)
     return LayerFacts(Setting(backend), base, (2, 4, 5, 8))
 
@@ -110,6 +110,11 @@ def test_cpu_dropout_falls_back_to_math() -> None:
 def test_cpu_3d_inputs_fall_back_to_math() -> None:
     q = TensorAttr((8, 5, 8), False)
     assert sdp_backend(_facts(query=q, key=q, value=q))[0] == "math"
+
+
+def test_cpu_last_stride_not_one_falls_back_to_math() -> None:
+    label, why = sdp_backend(_facts(**{"key:last_stride": 64}))
+    assert label == "math" and "stride" in why
 
 
 def test_a_mask_and_a_gpu_stay_undecided_with_the_reason() -> None:
@@ -186,3 +191,45 @@ def test_eval_without_grad_takes_the_fused_fast_path(walk_module) -> None:  # ty
     assert "_native_multi_head_attention" in _names(fast.forward)
     slow = walk_module(call, (2, 5, 32), mode="eval", grad=True)["m:functional"]
     assert "_native_multi_head_attention" not in _names(slow.forward)
+
+
+DIRECT_SDPA = """
+from torch import nn
+import torch.nn.functional as F
+
+
+class Attention(nn.Module):
+    def __init__(self, dim=32, heads=4):
+        super().__init__()
+        self.heads = heads
+        self.qkv = nn.Linear(dim, dim * 3)
+        self.proj = nn.Linear(dim, dim)
+
+    def forward(self, x):
+        B, N, C = x.shape
+        qkv = self.qkv(x).reshape(B, N, 3, self.heads, C // self.heads).permute(2, 0, 3, 1, 4)
+        q, k, v = qkv.unbind(0)
+        x = F.scaled_dot_product_attention(q, k, v, dropout_p=0.0)
+        return self.proj(x.transpose(1, 2).reshape(B, N, C))
+"""
+
+
+def test_a_model_calling_sdpa_directly(tmp_path: Path) -> None:
+    """timm's Attention pattern: permuted q/k/v (not contiguous, last stride 1) reach
+    flash attention on CPU; the model's own unbind and reshape are on the path."""
+    from docgen.classes.project import open_project_sources
+    from docgen.core.config import config_from_options
+    from docgen.walk.upstream import load_shipped_edges
+    from docgen.walk.walker import open_context, walk_model
+
+    (tmp_path / "attn_model.py").write_text(DIRECT_SDPA)
+    cfg = config_from_options({"model": f"{tmp_path / 'attn_model.py'}:Attention"})
+    try:
+        sources = open_project_sources(cfg)
+    except Exception as exc:
+        pytest.skip(f"torch wheels not available: {exc}")
+    ctx = open_context(sources, load_shipped_edges(), ("CPU",))
+    report = walk_model(ctx, cfg.model, setting=Setting("CPU", input_shape=(2, 5, 32)))
+    taken = {w.path: w.taken for w in report.layers}[":functional"]
+    assert {"unbind", "scaled_dot_product_attention",
+            "_scaled_dot_product_flash_attention_for_cpu"} <= _names(taken.forward)

@@ -103,6 +103,11 @@ class Calls(EvaluatorCore):
             owner.macs += macs
         if isinstance(result, SymTensor) and all(result is not a for a in args):
             result.strides = view_strides(op, args, kwargs, result)
+        elif isinstance(result, tuple) and op == "aten::unbind":
+            for i, part in enumerate(result):  # each part is select(dim, i)
+                if isinstance(part, SymTensor):
+                    part.strides = view_strides("aten::select", (args[0], *args[1:2], i),
+                                                kwargs, part)
         return result
 
     def call_module(self, module: ModuleInstance, args: tuple[Any, ...],

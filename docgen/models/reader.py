@@ -25,7 +25,8 @@ Records (frozen; values as short text, other objects by path):
   multiply-accumulates counted while it ran; None when not derived), `notes`, `inner` (a
   library function's step: the calls it made while it ran, each a ForwardStep of the same
   caller with its own `inner`, in call order; what the walk follows to the operators), and
-  `contiguous` (per tensor input: whether it is row-major, from models/layout.py). Kind
+  `contiguous` / `strides` (per tensor input: whether it is row-major, its element strides,
+  from models/layout.py). Kind
   "index" is basic indexing of a tensor (`x[:, 0]`, target "operator.getitem", arguments the
   tensor and the key, slices written as in Python).
 - `ModelReading`: `model`, `input_shape`, `layers`, `steps`, `diagnostics` (sorted: warnings
@@ -58,7 +59,7 @@ from docgen.models.frames import (
     Partial,
     SourceModule,
 )
-from docgen.models.layout import is_contiguous
+from docgen.models.layout import is_contiguous, strides_of
 from docgen.models.shapes import counts_macs
 from docgen.models.steps import FUNCTION, MODULE, StepRecord
 from docgen.models.values import (
@@ -116,6 +117,7 @@ class ForwardStep:
     notes: tuple[str, ...] = ()
     inner: tuple[ForwardStep, ...] = ()
     contiguous: tuple[bool, ...] = ()
+    strides: tuple[tuple[int, ...], ...] = ()  # per tensor input: its element strides
 
 
 @dataclass(frozen=True)
@@ -358,7 +360,8 @@ def _step(record: StepRecord, paths: dict[int, str]) -> ForwardStep:
         input_shapes=_input_shapes(inputs), output_shapes=output,
         location=record.location, text=record.text, macs=macs, notes=tuple(notes),
         inner=tuple(_step(r, paths) for r in record.inner),
-        contiguous=tuple(is_contiguous(v) for v in _tensors(inputs)))
+        contiguous=tuple(is_contiguous(v) for v in _tensors(inputs)),
+        strides=tuple(strides_of(v) for v in _tensors(inputs)))
 
 
 def _tensors(values: list[Any]) -> list[SymTensor]:

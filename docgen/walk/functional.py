@@ -56,6 +56,7 @@ class Leaf:
     arguments: tuple[tuple[str, object], ...]
     via: str = ""  # how Python reached it (the library functions on the way)
     layouts: tuple[bool, ...] = ()  # per tensor input, in order: row-major or not
+    strides: tuple[tuple[int, ...], ...] = ()  # per tensor input, in order
 
 
 def argument_value(text: str) -> object:
@@ -84,7 +85,7 @@ def leaves(step: FunctionalStep, via: str = "") -> list[Leaf]:
     args = tuple((k, argument_value(v)) for k, v in step.arguments)
     if step.target == GETITEM:
         return [Leaf(name, "torch._C.TensorBase", step.text, step.location, shape, contiguous,
-                     args, via or INDEXING_SOURCE, step.contiguous)
+                     args, via or INDEXING_SOURCE, step.contiguous, step.strides)
                 for name in indexing_operators(step.arguments[1][1] if len(
                     step.arguments) > 1 else "", shape)]
     method = OPERATOR_METHODS.get(step.target)
@@ -92,10 +93,10 @@ def leaves(step: FunctionalStep, via: str = "") -> list[Leaf]:
         method = step.target.removeprefix(TENSOR_METHOD)
     if method is not None:
         return [Leaf(method, "torch._C.TensorBase", step.text, step.location, shape,
-                     contiguous, args, via, step.contiguous)]
+                     contiguous, args, via, step.contiguous, step.strides)]
     namespace, _, name = step.target.rpartition(".")
     return [Leaf(name, namespace, step.text, step.location, shape, contiguous, args, via,
-                 step.contiguous)]
+                 step.contiguous, step.strides)]
 
 
 def indexing_operators(key: str, shape: tuple[int, ...] | None) -> list[str]:

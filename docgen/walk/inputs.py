@@ -47,6 +47,7 @@ class FunctionalStep:
     input_shapes: tuple[tuple[int, ...], ...] | None
     arguments: tuple[tuple[str, str], ...] = ()  # "#0" or keyword -> value as text
     contiguous: tuple[bool, ...] = ()  # per tensor input
+    strides: tuple[tuple[int, ...], ...] = ()  # per tensor input
     inner: tuple[FunctionalStep, ...] = ()
 
 
@@ -60,7 +61,7 @@ def _value(text: str) -> object:
 def _functional(step: ForwardStep) -> FunctionalStep:
     return FunctionalStep(step.caller, step.target, step.text, step.location,
                           step.input_shapes, step.arguments, step.contiguous,
-                          tuple(_functional(s) for s in step.inner))
+                          step.strides, tuple(_functional(s) for s in step.inner))
 
 
 def read_layer_inputs(resolver: Resolver, model: str, input_shape: tuple[int, ...],

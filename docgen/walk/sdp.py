@@ -59,13 +59,11 @@ def _flash_cpu(facts: LayerFacts) -> tuple[bool | None, str]:
         return False, "head dims differ (check_head_dim_size_cpp)"
     if q[-2] == 0 or k[-2] == 0:
         return False, "an empty sequence (check_nonzero_sequence_lengths)"
-    layouts = [facts.attrs.get(f"{n}:contiguous") for n in ("query", "key", "value")]
-    if any(lay is None for lay in layouts):
+    last = [facts.attrs.get(f"{n}:last_stride") for n in ("query", "key", "value")]
+    if any(s is None for s in last):
         return None, "the last-dimension strides are not known (check_last_dim_stride_equals_1)"
-    if not all(layouts):
-        # a row-major tensor has last stride 1; a permuted one may not
-        return None, "a non-contiguous input: its last-dimension stride is not derived " \
-                     "(check_last_dim_stride_equals_1)"
+    if any(s != 1 for s in last):
+        return False, "a last-dimension stride is not 1 (check_last_dim_stride_equals_1)"
     if facts.setting.dtype not in _CPU_DTYPES:
         return False, f"{facts.setting.dtype} is not a flash dtype (check_tensor_dtype)"
     return True, "4-D dense inputs, no dropout, no mask, equal head dims, " \

@@ -578,6 +578,9 @@ def _leaf_input(ctx: WalkContext, leaf: Leaf, made: list[OpNode]) -> OperatorInp
         tensors = [name for name, value in attrs.items() if isinstance(value, TensorAttr)]
         for name, row_major in zip(tensors, leaf.layouts, strict=False):
             attrs[f"{name}:contiguous"] = row_major
+        for name, strides in zip(tensors, leaf.strides, strict=False):
+            if strides:
+                attrs[f"{name}:last_stride"] = strides[-1]
     return OperatorInput(leaf.shape, leaf.contiguous, tuple(attrs.items()))
 
 
