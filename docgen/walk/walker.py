@@ -436,8 +436,8 @@ def _decide(ctx: WalkContext, walk: LayerWalk, setting: Setting, attrs: dict[str
     facts.choices = choose(_arms(ctx), facts)
     node_facts: list[LayerFacts] = []
     for given in walk.operator_inputs:
-        scalars = {k: v for k, v in given.attrs if ":" not in k
-                   and isinstance(v, (bool, int, float))}
+        scalars: dict[str, object] = {k: v for k, v in given.attrs if ":" not in k
+                                      and isinstance(v, (bool, int, float))}
         one = LayerFacts(setting, {**attrs, **dict(given.attrs)}, given.shape,
                          contiguous=given.contiguous, call_values=scalars)
         one.choices = choose(_arms(ctx), one)
