@@ -15,8 +15,9 @@ from docgen.models.frames import (
     FunctionRef,
     SuperProxy,
 )
+from docgen.models.layout import index_strides
 from docgen.models.shapes import index_shape
-from docgen.models.steps import TensorMethod
+from docgen.models.steps import INDEX, TensorMethod
 from docgen.models.syntax import (
     is_dataclass,
     is_decorated,
@@ -157,7 +158,13 @@ class Attributes(EvaluatorCore):
         if isinstance(container, (ClassRef, External)) or container in (list, dict, tuple):
             return container  # a type annotation such as list[int]
         if isinstance(container, SymTensor):
-            return SymTensor(index_shape(container.shape, key))
+            result = SymTensor(index_shape(container.shape, key))
+            result.strides = index_strides(container, key, result)
+            record = self.recorder.begin(self.module_stack[-1] if self.module_stack else None,
+                                         INDEX, "operator.getitem", None, (container, key), {},
+                                         "[]", None)
+            self.recorder.end(record, result)
+            return result
         try:
             return container[key]
         except Exception as exc:

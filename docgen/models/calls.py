@@ -19,6 +19,7 @@ from docgen.models.frames import (
     ReturnSignal,
     SuperProxy,
 )
+from docgen.models.layout import view_strides
 from docgen.models.shapes import apply_op
 from docgen.models.steps import (
     FUNCTION,
@@ -100,6 +101,13 @@ class Calls(EvaluatorCore):
         if owner is not None:
             owner.ops.append(op)
             owner.macs += macs
+        if isinstance(result, SymTensor) and all(result is not a for a in args):
+            result.strides = view_strides(op, args, kwargs, result)
+        elif isinstance(result, tuple) and op == "aten::unbind":
+            for i, part in enumerate(result):  # each part is select(dim, i)
+                if isinstance(part, SymTensor):
+                    part.strides = view_strides("aten::select", (args[0], *args[1:2], i),
+                                                kwargs, part)
         return result
 
     def call_module(self, module: ModuleInstance, args: tuple[Any, ...],
@@ -372,6 +380,10 @@ def function_target(func: Any) -> str | None:
         return f"{func.module.name}.{func.name}"
     if isinstance(func, Partial):
         return function_target(func.func)
+    if isinstance(func, External) and func.path.split(".")[0] in LIBRARY_ROOTS:
+        # a binding no shape rule knows (`torch._native_multi_head_attention`): a step that
+        # fails, so the call that was made is on record
+        return func.path
     return None
 
 

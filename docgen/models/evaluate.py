@@ -43,6 +43,8 @@ from docgen.models.steps import StepRecorder
 
 __all__ = ["Evaluator", "FunctionRef", "ModelRaise"]
 
+GRAD_MODE = frozenset({"torch.is_grad_enabled", "torch._C.is_grad_enabled"})
+
 
 class Evaluator(Namespace, Calls, Attributes, Builtins, Statements, Expressions):
     """The static evaluator: one object holding the state all its parts share."""
@@ -58,6 +60,7 @@ class Evaluator(Namespace, Calls, Attributes, Builtins, Statements, Expressions)
         self.recorder = StepRecorder()
         self.building = []
         self.enum_members = {}
+        self.grad_enabled = True
         self.builtins = builtin_names()
         self.builtins.update({name: getattr(self, f"builtin_{name}")
                               for name in WRAPPED_BUILTINS})
@@ -67,5 +70,7 @@ class Evaluator(Namespace, Calls, Attributes, Builtins, Statements, Expressions)
                               "dir": self.builtin_dir})
 
     def native(self, path: str) -> Any:
+        if path in GRAD_MODE:
+            return lambda: self.grad_enabled  # torch.no_grad() when the reading asks for it
         found = self.library_native(path)
         return found if found is not None else lookup_native(path)

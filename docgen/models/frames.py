@@ -147,6 +147,7 @@ class EvaluatorCore:
     builtins: dict[str, Any]
     recorder: StepRecorder
     enum_members: dict[str, Instance]
+    grad_enabled: bool  # what torch.is_grad_enabled() answers (False under torch.no_grad())
     building: list[ModuleInstance]  # modules whose __init__ runs, innermost last
 
     def __init__(self) -> None:

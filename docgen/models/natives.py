@@ -194,6 +194,8 @@ NATIVES: dict[str, Any] = {
     "torch._C._has_torch_function": _false,
     "torch._C._has_torch_function_unary": _false,
     "torch._C._has_torch_function_variadic": _false,
+    # No __torch_dispatch__ mode (make_fx, FakeTensorMode) is active in a plain eager call.
+    "torch._C._len_torch_dispatch_stack": lambda: 0,
     # TorchScript and tracing switches: docgen evaluates eager Python.
     "torch.jit.annotate": _second,
     "torch.jit._script.annotate": _second,

@@ -22,7 +22,13 @@ Records (frozen; values as short text, other objects by path):
   "operator.add", "operator.iadd"), `arguments` (keyword name or "#0", "#1"; tensors as
   "Tensor[2, 64, 55, 55] float32"), `input_shapes`/`output_shapes` (None when not known),
   `location`, `text` (the call as written, or the operator), `macs` (function steps: the
-  multiply-accumulates counted while it ran; None when not derived), `notes`.
+  multiply-accumulates counted while it ran; None when not derived), `notes`, `inner` (a
+  library function's step: the calls it made while it ran, each a ForwardStep of the same
+  caller with its own `inner`, in call order; what the walk follows to the operators), and
+  `contiguous` / `strides` (per tensor input: whether it is row-major, its element strides,
+  from models/layout.py). Kind
+  "index" is basic indexing of a tensor (`x[:, 0]`, target "operator.getitem", arguments the
+  tensor and the key, slices written as in Python).
 - `ModelReading`: `model`, `input_shape` (of forward's first input; `more_inputs` the
   others'), `layers`, `steps`, `diagnostics` (sorted: warnings first), `output_shapes` of the
   model.
@@ -54,6 +60,7 @@ from docgen.models.frames import (
     Partial,
     SourceModule,
 )
+from docgen.models.layout import is_contiguous, strides_of
 from docgen.models.shapes import counts_macs
 from docgen.models.steps import FUNCTION, MODULE, StepRecord
 from docgen.models.values import (
@@ -113,6 +120,9 @@ class ForwardStep:
     notes: tuple[str, ...] = ()
     reads: tuple[int, ...] = ()  # the tensor values it reads, in argument order (data flow)
     writes: tuple[int, ...] = ()  # the tensor values it returns
+    inner: tuple[ForwardStep, ...] = ()
+    contiguous: tuple[bool, ...] = ()
+    strides: tuple[tuple[int, ...], ...] = ()  # per tensor input: its element strides
 
 
 @dataclass(frozen=True)
@@ -138,19 +148,24 @@ class ModelReading:
 
 
 def read_model(resolver: Resolver, model: str, input_shape: InputShapes | None = None,
-               module_root: str = DEFAULT_MODULE_ROOT) -> ModelReading:
+               module_root: str = DEFAULT_MODULE_ROOT, *, training: bool = False,
+               grad: bool = True) -> ModelReading:
     """Build `model` (`package.module:Name`, a builder or a class) and run its forward.
 
     `input_shape` is one shape (`(1, 3, 224, 224)`) or one per input of forward
     (`((1, 3, 520, 960), (1, 3, 520, 960))` for RAFT's two images); None: the input size the
     model declares (see `declared_input`), else DEFAULT_INPUT. `module_root` is the class
-    that stands for torch.nn.Module (the configuration's).
+    that stands for torch.nn.Module (the configuration's). The forward runs in eval mode
+    with autograd on unless `training` / `grad` say otherwise (`model.train()`,
+    `torch.no_grad()`): the branches a library function takes on them
+    (`F.multi_head_attention_forward`'s dropout, MultiheadAttention's fast path) follow.
     """
     evaluator = Evaluator(resolver, module_root)
+    evaluator.grad_enabled = grad
     root = build_model(evaluator, model)
     built = not any(d.severity == Severity.WARNING for d in evaluator.diagnostics)
     for _, module in root.walk():
-        module.training = False  # model.eval(): the inference graph, as torchvision counts it
+        module.training = training  # model.eval() unless asked: as torchvision counts it
     given = input_shapes(input_shape) if input_shape is not None \
         else (declared_input(evaluator, root),)
     shapes = forward_inputs(evaluator, root, given)
@@ -478,6 +493,9 @@ def _step(record: StepRecord, paths: dict[int, str], flow: _DataFlow | None = No
         arguments=tuple((name, value_text(value)) for name, value in record.arguments),
         input_shapes=_input_shapes(inputs), output_shapes=output,
         location=record.location, text=record.text, macs=macs, notes=tuple(notes),
+        inner=tuple(_step(r, paths) for r in record.inner),
+        contiguous=tuple(is_contiguous(v) for v in _tensors(inputs)),
+        strides=tuple(strides_of(v) for v in _tensors(inputs)),
         **_flow_ids(record, flow))
 
 
@@ -548,6 +566,10 @@ def _text(value: Any, depth: int) -> str:
         return f"partial({', '.join(inner)})"
     if isinstance(value, Unknown):
         return "?"
+    if isinstance(value, slice):
+        parts = ["" if v is None else _text(v, depth + 1)
+                 for v in (value.start, value.stop, value.step)]
+        return ":".join(parts[:2] if value.step is None else parts)
     if isinstance(value, (External, ModuleRef)):
         return short_name(value.path if isinstance(value, External) else value.name)
     if isinstance(value, tuple):

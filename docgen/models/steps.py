@@ -7,6 +7,12 @@ a `torch.*` function read from source (`torch.nn.functional.relu`), a tensor met
 what it does inside is its own business, so nothing under it is recorded. Each step keeps the
 values it received and returned and the multiply-accumulates counted while it ran.
 
+What a library function calls while it runs (the operators, tensor methods, Python operators
+and tensor indexing inside `F.multi_head_attention_forward`, and the library functions it
+calls, each with their own) is kept in its step's `inner`, in call order: not steps of the
+model, but the evaluated route the walk follows down to the operators. Tensor indexing
+(`x[:, 0]`) is a step of its own kind, INDEX.
+
 This module holds the recorder and its mutable records; reader.py turns them into the frozen
 records other features use.
 """
@@ -21,6 +27,7 @@ from docgen.models.values import ModuleInstance, SymTensor
 
 MODULE = "module"
 FUNCTION = "function"
+INDEX = "index"  # basic indexing of a tensor (`x[:, 0]`): target operator.getitem
 LIBRARY_ROOTS = ("torch",)
 
 
@@ -52,6 +59,7 @@ class StepRecord:
     macs: int = 0
     macs_unknown: list[tuple[str, str]] = field(default_factory=list)
     macs_before: tuple[int, int] = (0, 0)
+    inner: list[StepRecord] = field(default_factory=list)  # calls made while it ran
 
 
 class StepRecorder:
@@ -60,24 +68,32 @@ class StepRecorder:
     def __init__(self) -> None:
         self.records: list[StepRecord] = []
         self.opaque = 0  # > 0 while a library function runs: its insides are not steps
+        self.open: list[StepRecord] = []  # the library steps running, outermost first
         self.location: Location | None = None  # the statement being evaluated
         self.call_site: tuple[str, Location] | None = None  # the call expression of a layer
 
     def begin(self, caller: ModuleInstance | None, kind: str, target: str,
               module: ModuleInstance | None, args: tuple[Any, ...], kwargs: dict[str, Any],
               text: str, location: Location | None) -> StepRecord | None:
-        if caller is None or self.opaque:
+        if caller is None or (self.opaque and (not self.open or kind == MODULE)):
             return None
         arguments = tuple((f"#{i}", v) for i, v in enumerate(args)) + tuple(kwargs.items())
         record = StepRecord(caller, kind, target, module, arguments, text,
                             location or self.location)
         record.macs_before = (caller.macs, len(caller.macs_unknown))
-        self.records.append(record)
+        if self.opaque:
+            self.open[-1].inner.append(record)
+        else:
+            self.records.append(record)
+        if kind != MODULE:
+            self.open.append(record)
         return record
 
     def end(self, record: StepRecord | None, result: Any, failure: str | None = None) -> None:
         if record is None:
             return
+        if record in self.open:
+            del self.open[self.open.index(record):]
         record.result = result
         record.failure = failure
         caller = record.caller

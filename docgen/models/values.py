@@ -65,6 +65,8 @@ class SymTensor:
     # The elements of a small 1-d tensor whose values are known (torch.arange(4) * 8 + 32,
     # torch.tensor([1, 2])): configuration arithmetic done with tensors. None otherwise.
     values: list[Any] | None = None
+    # Element strides when a view left it non-contiguous (models/layout.py); None: row-major.
+    strides: tuple[int, ...] | None = None
 
     def numel(self) -> int:
         count = 1

@@ -20,6 +20,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from docgen.walk import sdp
 from docgen.walk.setting import Setting, build_fact
 
 UNKNOWN = None
@@ -37,6 +38,9 @@ _GRADIENTS = frozenset({"grad", "grad_", "grad_out", "grad_out_", "grad_output",
 _ARM = re.compile(r"(\w+):(\d+)(?: when (.*))?$")
 _CHOSEN = re.compile(r"(?:case |\w == )(\w+(?:::\w+)+) \[chosen in ")
 # `backend == E::X [chosen in ...]`: a selector's result compared with one label
+_CASE = re.compile(r"case (\w+(?:::\w+)+)")
+_DEVICE_CONSTANTS = {"kCPU": "CPU", "kCUDA": "CUDA", "kMPS": "MPS", "kXPU": "XPU",
+                     "kMeta": "Meta", "kPrivateUse1": "PrivateUse1"}
 _EQ_CHOSEN = re.compile(r"\w+ == (\w+(?:::\w+)+) \[chosen in .*\]", re.S)
 
 
@@ -63,14 +67,19 @@ class LayerFacts:
     input_shape: tuple[int, ...] | None = None
     choices: dict[str, tuple[str | None, str]] = field(default_factory=dict)
     # per enum selector: (chosen label or None, why)
+    contiguous: bool | None = True  # whether the input is row-major (a module's input is)
+    # one call of a functional step: the scalars it passed, by the operator's parameter names
+    call_values: dict[str, object] = field(default_factory=dict)
     # whether the gradient reaching the layer's backward is contiguous: the layer that
     # returns the model's output gets the loss's gradient (Setting.loss_gradient)
     grad_contiguous: bool | None = True
 
     def is_contiguous(self, tensor: str) -> bool | None:
-        """A layer's inputs and parameters are dense and contiguous; a gradient is when
-        grad_contiguous says so."""
-        return self.grad_contiguous if tensor in _GRADIENTS else True
+        """A layer's parameters are dense and contiguous; its input when `contiguous` says so,
+        a gradient when grad_contiguous does."""
+        if tensor in _GRADIENTS:
+            return self.grad_contiguous
+        return self.contiguous if tensor in ("input", "self") else True
 
     # -------------------------------------------------------------- module values
 
@@ -306,6 +315,9 @@ class Decider:
 
     def _reason(self, condition: str, value: bool) -> str:
         choice = _CHOSEN.search(condition)
+        case = _CASE.search(condition)
+        if choice is None and case is not None and case.group(1).startswith(sdp.ENUM + "::"):
+            choice = case  # an enum chosen by a predicate of its own (walk/sdp.py)
         if choice:
             enum = choice.group(1).split("::")[0]
             chosen, why = self.facts.choices.get(enum, (None, ""))
@@ -383,9 +395,11 @@ class Decider:
         if not labels:
             return True  # `default:`
         enum = labels[0].split("::")[0]
-        chosen, _ = self.facts.choices.get(enum, (None, ""))
+        chosen, why = self.facts.choices.get(enum, (None, ""))
         if chosen is None:
-            self.unknown.append(f"which {enum} the selector returns")
+            # a predicate-chosen enum says what its choice depends on (walk/sdp.py)
+            self.unknown.append(why if enum == sdp.ENUM and why
+                                else f"which {enum} the selector returns")
             return None
         names = [label.split("::", 1)[1] for label in labels]
         return chosen in names
@@ -406,8 +420,8 @@ class Decider:
         m = re.fullmatch(r"at::symint::size<\w+>\((\w+),(-?\d+)\)", a)
         if m:
             a = f"{m.group(1)}.size({m.group(2)})"
-        for read in (_constant, self._tensor_property, self._tensor_value, self._setting_value,
-                     self._module_value, self._predicate):
+        for read in (_constant, self._runtime_value, self._tensor_property, self._tensor_value,
+                     self._setting_value, self._module_value, self._predicate):
             found = read(a)
             if found is not None:
                 return found
@@ -444,6 +458,10 @@ class Decider:
                 # a kernel's grad_bias is allocated when output_mask[2] asks for it: the bias
                 # requires grad exactly when the layer has one
                 return f.has_bias
+            given = f.attrs.get(m.group(1).rstrip("_"), UNKNOWN)
+            if given is False or hasattr(given, "shape"):
+                # an optional tensor the call passed (`attn_mask_`): None is False
+                return given is not False
             if m.group(1) in _TENSORS or m.group(1) == "train":
                 return True
         if re.fullmatch(r"\w+\._fw_grad\(\d*\)\.defined\(\)", a):
@@ -494,6 +512,8 @@ class Decider:
             return False
         if a in ("train", "training", "train.value()"):
             return s.training
+        if a in f.call_values:
+            return f.call_values[a]  # `dim0 == dim1` of transpose(x, 1, 0)
         if a in ("k", "input_dim", "dim", "ndim"):
             return f.rank
         return None
@@ -551,6 +571,21 @@ class Decider:
             return predicate()
         if m.group(1) == "_nnpack_available":
             return _fact("CPU", "nnpack_available")
+        if m.group(1) == "parseLinearFlatten3d":
+            return _fact(self.facts.setting.backend, "linear_flatten_3d")
+        return None
+
+    def _runtime_value(self, a: str) -> object:
+        """What the setting says of the running process: the device a tensor is on, grad
+        mode, and that tensors computed from a non-empty input are non-empty."""
+        f, s = self.facts, self.facts.setting
+        if re.fullmatch(r"\w*device_type|\w+\.device\(\)\.type\(\)", a):
+            return s.backend  # `query_device_type = query_.device().type()`
+        m = re.fullmatch(r"TORCH_GUARD_OR_FALSE\((\w+)\.sym_numel\(\)\.sym_eq\(0\)\)", a)
+        if m and f.input_shape is not None:
+            return 0 in f.input_shape
+        if a == "at::GradMode::is_enabled()":
+            return s.grad
         return None
 
 
@@ -559,9 +594,10 @@ def _constant(a: str) -> object:
     if a in ("true", "false"):
         return a == "true"
     if "::" in a and "(" not in a and "." not in a:
-        return a.rsplit("::", 1)[-1]  # a constant: c10::kStrided -> kStrided
+        name = a.rsplit("::", 1)[-1]  # a constant: c10::kStrided -> kStrided
+        return _DEVICE_CONSTANTS.get(name, name)  # DeviceType::CUDA, c10::kCUDA: CUDA
     if re.fullmatch(r"k[A-Z]\w*", a):
-        return a  # a constant named as c10 names them: kSparseCsr, kFloat
+        return _DEVICE_CONSTANTS.get(a, a)  # as c10 names them: kSparseCsr, kFloat
     return None
 
 
@@ -634,4 +670,5 @@ def choose(arms: list[Arm], facts: LayerFacts) -> dict[str, tuple[str | None, st
                           f"{arm.selector}:{arm.line} when {arm.condition or 'always'}")
                 break
         out[enum] = result
+    out.setdefault(sdp.ENUM, sdp.sdp_backend(facts))
     return out

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from docgen.classes.resolve import Resolver
 from docgen.core.errors import DocgenError
 from docgen.core.records import Location
-from docgen.models.reader import read_model
+from docgen.models.reader import ForwardStep, read_model
+from docgen.models.steps import FUNCTION, INDEX
 from docgen.walk.engine import GradFlow, read_grad_flows
 
 
@@ -38,13 +39,18 @@ class LayerInput:
 @dataclass(frozen=True)
 class FunctionalStep:
     """A library function a module's forward calls on tensors (`torch.flatten`, `out += x`
-    as `operator.iadd`), with the shapes it gets."""
+    as `operator.iadd`, `x[:, 0]` as `operator.getitem`), with the shapes it gets, the values
+    it is passed and, for a Python library function, the calls it made while it ran."""
 
     caller: str  # path of the module whose forward makes the call ("" for the model)
     target: str  # torch.flatten, operator.iadd, torch.Tensor.view
     text: str
     location: Location | None
     input_shapes: tuple[tuple[int, ...], ...] | None
+    arguments: tuple[tuple[str, str], ...] = ()  # "#0" or keyword -> value as text
+    contiguous: tuple[bool, ...] = ()  # per tensor input
+    strides: tuple[tuple[int, ...], ...] = ()  # per tensor input
+    inner: tuple[FunctionalStep, ...] = ()
     grad_flow: GradFlow | None = None  # what the autograd engine adds to its backward
 
 
@@ -55,20 +61,29 @@ def _value(text: str) -> object:
         return text
 
 
+def _functional(step: ForwardStep, flow: GradFlow | None = None) -> FunctionalStep:
+    return FunctionalStep(step.caller, step.target, step.text, step.location,
+                          step.input_shapes, step.arguments, step.contiguous,
+                          step.strides, tuple(_functional(s) for s in step.inner), flow)
+
+
 def read_layer_inputs(resolver: Resolver, model: str, input_shape: tuple[int, ...],
-                      training: bool) -> tuple[dict[str, LayerInput], list[FunctionalStep]]:
+                      training: bool, grad: bool = True
+                      ) -> tuple[dict[str, LayerInput], list[FunctionalStep]]:
     """path -> LayerInput for every module of `model`, and the functional steps of the
     forwards; ({}, []) when it cannot be read (the walk then keeps its literal reading of
     the model's `__init__`)."""
-    del training  # shapes do not depend on the mode for the layers read here
     try:
-        reading = read_model(resolver, model, tuple(input_shape))
+        reading = read_model(resolver, model, tuple(input_shape), training=training,
+                             grad=grad)
     except (DocgenError, RecursionError):
-        return {}, []
+        try:  # a forward that cannot be read in this mode: the eval reading, as a summary
+            reading = read_model(resolver, model, tuple(input_shape))
+        except (DocgenError, RecursionError):
+            return {}, []
     flows = read_grad_flows(reading)
-    steps = [FunctionalStep(s.caller, s.target, s.text, s.location, s.input_shapes,
-                            flows.get(i)) for i, s in enumerate(reading.steps)
-             if s.kind == "function"]
+    steps = [_functional(s, flows.get(i)) for i, s in enumerate(reading.steps)
+             if s.kind in (FUNCTION, INDEX)]
     inputs: dict[str, tuple[int, ...] | None] = {}
     passed: dict[str, tuple[tuple[str, str], ...]] = {}
     module_flows: dict[str, GradFlow] = {}

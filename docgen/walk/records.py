@@ -193,6 +193,16 @@ class OpNode:
 
 
 @dataclass(frozen=True)
+class OperatorInput:
+    """What one call of a functional step got: its first tensor input's shape and layout and
+    the values passed, by the operator's parameter names (`bias`: False when None)."""
+
+    shape: tuple[int, ...] | None
+    contiguous: bool | None
+    attrs: tuple[tuple[str, object], ...] = ()
+
+
+@dataclass(frozen=True)
 class LayerWalk:
     """One layer of the model (or a tensor op of its forward) walked to the kernels."""
 
@@ -208,6 +218,8 @@ class LayerWalk:
     input_shape: tuple[int, ...] | None = None
     attrs: tuple[tuple[str, object], ...] = ()  # the values its branches were decided from
     grad_flow: Any = None  # engine.GradFlow: what the autograd engine adds to its backward
+    # per top operator of a functional walk: the input its call got (same order)
+    operator_inputs: tuple[OperatorInput, ...] = ()
 
 
 @dataclass(frozen=True)

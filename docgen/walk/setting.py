@@ -71,6 +71,11 @@ class BuildFact:
     why: str
 
 
+# The process environment of a plain run: Linear.cpp's parseLinearFlatten3d() reads it.
+_UNSET_LINEAR_FLATTEN_3D = BuildFact(
+    "linear_flatten_3d", False, "TORCH_LINEAR_FLATTEN_3D is not set in a default environment "
+    "(parseLinearFlatten3d() is false)")
+
 # What only the running process knows, keyed by backend: how the official wheels are built.
 # `docgen walk` decides every branch that depends on these from this table and names the row.
 BUILD_FACTS: dict[str, tuple[BuildFact, ...]] = {
@@ -83,12 +88,14 @@ BUILD_FACTS: dict[str, tuple[BuildFact, ...]] = {
                   "(the default intra-op pool has one thread per core)"),
         BuildFact("bf16_device", False, "oneDNN's bf16/fp16 device checks need AVX512-BF16 / "
                   "AMX; not assumed"),
+        _UNSET_LINEAR_FLATTEN_3D,
     ),
     "CUDA": (
         BuildFact("cudnn_compiled", True, "the CUDA wheels ship cuDNN "
                   "(torch.backends.cudnn.is_available() is True)"),
         BuildFact("miopen_compiled", False, "MIOpen exists only in ROCm builds, not in CUDA "
                   "ones (getCUDAHooks().compiledWithMIOpen() is false)"),
+        _UNSET_LINEAR_FLATTEN_3D,
     ),
 }
 

@@ -53,7 +53,9 @@ def is_utility(name: str) -> bool:
     return name.removeprefix("aten::").split(".")[0] in UTILITY_OPERATORS
 
 
-_FORMULA_CALL = re.compile(r"(?<![\w.:])([a-z_][a-z0-9_]*)\s*\(")
+# a call in a formula: a function (`mm_mat1_backward(`) or a Tensor method (`grad.bmm(`)
+_FORMULA_ANY_CALL = re.compile(r"(?:(\.)|(?<![\w:.]))([a-z_][a-z0-9_]*)\s*\(")
+METHOD = "method:"
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,7 @@ class _State:
     undecided: dict[tuple[str, str], Undecided] = field(default_factory=dict)
     edges: list[EdgeDecision] = field(default_factory=list)
     recorded: list[OpNode] = field(default_factory=list)
+    recorded_by: list[Decider] = field(default_factory=list)  # the facts each was decided by
     lines: list[tuple[int, str, str, str]] = field(default_factory=list)
     work: list[str] = field(default_factory=list)
     scopes: ScopeTracker | None = None  # C++ locals and bound helper arguments on the path
@@ -192,6 +195,7 @@ def _visit(state: _State, node: OpNode, key: str, parent_kernels: set[str] | Non
         if recording and key_ != IMPLICIT and node.derivative is not None \
                 and not node.derivative.via_decomposition:
             state.recorded.append(node)
+            state.recorded_by.append(state.decider)
             recording = False
     before = len(forward)
     merged = merge_complementary(node.children)
@@ -273,18 +277,24 @@ def _balanced(text: str) -> bool:
 
 
 def decide_layer(layer: LayerWalk, facts: LayerFacts, backward_ops: BackwardOps,
-                 scopes: LocalsSet | None = None) -> Taken:
+                 scopes: LocalsSet | None = None,
+                 node_facts: list[LayerFacts] | None = None) -> Taken:
     """The taken path of `layer` for `facts.setting`; `scopes` the C++ local definitions
-    that conditions are rewritten with."""
+    that conditions are rewritten with; with `node_facts`, each top operator (one call of a
+    functional step) is decided by its own input's facts."""
     setting = facts.setting
     state = _State(Decider(facts), setting.backend,
                    scopes=ScopeTracker(scopes) if scopes is not None else None)
+    deciders = [Decider(f) for f in node_facts] if node_facts else []
     for i, node in enumerate(layer.operators):
+        if i < len(deciders):
+            state.decider = deciders[i]
         _visit(state, node, str(i), None, setting.grad, state.forward, True)
     backward: list[str] = []
     sub_state = _State(state.decider, setting.backend, scopes=state.scopes)
     if setting.grad:
-        for node in state.recorded:
+        for node, decider in zip(state.recorded, state.recorded_by, strict=True):
+            sub_state.decider = decider
             sub_state.lines.append((0, f"{node.name} backward", "", node.derivative.location
                                     .path + f":{node.derivative.location.line}"
                                     if node.derivative else ""))
@@ -366,7 +376,9 @@ class BackwardOps:
         for inputs, formula in derivative.formulas:
             if inputs.startswith("result"):
                 continue
-            names = [*_FORMULA_CALL.findall(formula), *_formula_operators(
+            calls = [(METHOD if dot else "") + name
+                     for dot, name in _FORMULA_ANY_CALL.findall(formula)]
+            names = [*calls, *_formula_operators(
                 formula, inputs, node.operator.schema if node.operator else "")]
             for name in dict.fromkeys(names):
                 made = self.make_node(name, Reached.YAML, "", derivative.location, "")

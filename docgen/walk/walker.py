@@ -25,8 +25,9 @@ from docgen.walk.bodies import bodies_not_read
 from docgen.walk.context import DEFAULT_BACKENDS, WalkContext, open_context
 from docgen.walk.decide import Arm, LayerFacts, choose, read_arms
 from docgen.walk.engine import GradFlow
+from docgen.walk.functional import Leaf, leaves
 from docgen.walk.glue import glue_facts, glue_hops
-from docgen.walk.inputs import FunctionalStep, LayerInput, read_layer_inputs
+from docgen.walk.inputs import FunctionalStep, LayerInput, TensorAttr, read_layer_inputs
 from docgen.walk.locals import LocalsSet, load_shipped_locals
 from docgen.walk.python_route import (
     UNKNOWN,
@@ -44,9 +45,11 @@ from docgen.walk.records import (
     BackwardCall,
     CallSite,
     DerivativeDoc,
+    FlowExpr,
     FunctionFlow,
     KernelChoice,
     LayerWalk,
+    OperatorInput,
     OpNode,
     PyHop,
     Reached,
@@ -54,7 +57,7 @@ from docgen.walk.records import (
     WalkReport,
 )
 from docgen.walk.setting import Setting, python_env
-from docgen.walk.taken import BackwardOps, Taken, decide_layer
+from docgen.walk.taken import METHOD, BackwardOps, Taken, decide_layer
 from docgen.walk.upstream import AUTOGRAD_PREFIX, CALL_PREFIX, METHOD_PREFIX
 
 MAX_OP_DEPTH = 8
@@ -346,7 +349,7 @@ def walk_model(ctx: WalkContext, model: str, *, layer: str | None = None,
     steps: list[FunctionalStep] = []
     if setting is not None:
         inputs, steps = read_layer_inputs(ctx.resolver, model, setting.input_shape,
-                                          setting.training)
+                                          setting.training, setting.grad)
         specs = _evaluated_specs(ctx, specs, inputs)
     walks = [walk_layer(ctx, spec, setting, inputs.get(spec.path)) for spec in specs
              if layer in (None, spec.path)]
@@ -380,8 +383,10 @@ def _evaluated_specs(ctx: WalkContext, specs: list[LayerSpec],
     if not inputs:
         return specs
     literal_specs = {s.path: s for s in specs}
-    if any(path not in inputs or inputs[path].has_children for path in literal_specs):
-        # the evaluated model does not have the layers read literally: keep those
+    if any(path not in inputs for path in literal_specs):
+        # the evaluated model does not have the layers read literally: keep those (a layer
+        # read literally that is a container, `self.m = nn.TransformerEncoderLayer(...)`,
+        # is replaced by the leaves the evaluated model has under it)
         return [replace(s, env=(*s.env, *(
             (f"self.{k}", v) for k, v in inputs[s.path].attrs)))
             if s.path in inputs else s for s in specs]
@@ -406,7 +411,7 @@ def walk_layer(ctx: WalkContext, spec: LayerSpec, setting: Setting | None = None
         spec = replace(spec, env=(*python_env(setting).items(), *spec.env))
     hops, uses, stopped = walk_layer_python(ctx, spec)
     walk = LayerWalk(spec.path, spec.type_text, spec.qualname, spec.arguments, spec.location,
-                     hops, _operators(ctx, uses), stopped)
+                     hops, tuple(_operators(ctx, uses)), stopped)
     if setting is None:
         return walk
     attrs = {k.removeprefix("self."): v for k, v in spec.env if k.startswith("self.")}
@@ -437,7 +442,16 @@ def _decide(ctx: WalkContext, walk: LayerWalk, setting: Setting, attrs: dict[str
     if walk.grad_flow is not None and walk.grad_flow.returns_output:
         facts.grad_contiguous = setting.loss_gradient != "expanded"
     facts.choices = choose(_arms(ctx), facts)
-    taken = decide_layer(walk, facts, _backward_ops(ctx), _locals(ctx))
+    node_facts: list[LayerFacts] = []
+    for given in walk.operator_inputs:
+        scalars: dict[str, object] = {k: v for k, v in given.attrs if ":" not in k
+                                      and isinstance(v, (bool, int, float))}
+        one = LayerFacts(setting, {**attrs, **dict(given.attrs)}, given.shape,
+                         contiguous=given.contiguous, call_values=scalars,
+                         grad_contiguous=facts.grad_contiguous)
+        one.choices = choose(_arms(ctx), one)
+        node_facts.append(one)
+    taken = decide_layer(walk, facts, _backward_ops(ctx), _locals(ctx), node_facts or None)
     return replace(taken, glue=glue_hops(walk, taken, setting.grad, ctx.table,
                                          glue_facts(ctx)),
                    unread=bodies_not_read(taken, lambda k: bool(ctx.edges.calls_of(k)),
@@ -468,7 +482,10 @@ def _backward_ops(ctx: WalkContext) -> BackwardOps:
     if cached is None:
         def make(name: str, reached: Reached, condition: str, location: Location,
                  source: str) -> OpNode | None:
-            found = _plain_operator(ctx, _operator_name(ctx, name))
+            if name.startswith(METHOD):  # `grad.bmm(...)` in a formula: a Tensor method
+                found = _method_operator(ctx, name.removeprefix(METHOD))
+            else:
+                found = _plain_operator(ctx, _operator_name(ctx, name))
             if found is None:
                 return None
             return operator_node(ctx, found, reached, edge=location, condition=condition,
@@ -478,7 +495,7 @@ def _backward_ops(ctx: WalkContext) -> BackwardOps:
     return cached  # type: ignore[return-value]
 
 
-def _operators(ctx: WalkContext, uses: list[BindingUse]) -> tuple[OpNode, ...]:
+def _operators(ctx: WalkContext, uses: list[BindingUse]) -> list[OpNode]:
     out: list[OpNode] = []
     seen: set[str] = set()
     for use in uses:
@@ -494,56 +511,47 @@ def _operators(ctx: WalkContext, uses: list[BindingUse]) -> tuple[OpNode, ...]:
             if use.on_buffer:
                 node = replace(node, note=ON_BUFFER)
             out.append(node)
-    return tuple(out)
+    return out
 
 
-# Python operators on tensors as the reader names them -> the Tensor method they call.
-_OPERATOR_METHODS = {"operator.add": "add", "operator.iadd": "add_", "operator.sub": "sub",
-                     "operator.isub": "sub_", "operator.mul": "mul", "operator.imul": "mul_",
-                     "operator.truediv": "div", "operator.itruediv": "div_",
-                     "operator.matmul": "matmul", "operator.neg": "neg"}
 FUNCTIONAL = ":functional"
 
 
 def _functional_walks(ctx: WalkContext, model: str, steps: list[FunctionalStep],
                       setting: Setting) -> list[LayerWalk]:
-    """The functional steps of each module's forward (`torch.flatten(x, 1)`, `out += x`),
-    one walk per calling module, named `<path>:functional` as the traces name them."""
+    """The functional steps of each module's forward (`torch.flatten(x, 1)`, `out += x`,
+    `F.multi_head_attention_forward(...)`), one walk per calling module, named
+    `<path>:functional` as the traces name them. A step is followed through the calls the
+    model reader saw it make (functional.py), each call decided for its own input."""
     module = model.partition(":")[0]
     by_caller: dict[str, list[FunctionalStep]] = {}
     for step in steps:
         by_caller.setdefault(step.caller, []).append(step)
     out: list[LayerWalk] = []
     for caller, group in by_caller.items():
-        uses: list[BindingUse] = []
+        nodes: list[OpNode] = []
+        node_inputs: list[OperatorInput] = []
         hops: list[PyHop] = []
         stopped: list[str] = []
         for step in group:
-            line = step.location.line if step.location else 0
-            method = _OPERATOR_METHODS.get(step.target)
-            if step.target.startswith("torch.Tensor."):
-                method = step.target.removeprefix("torch.Tensor.")
-            if method is not None:
-                uses.append(BindingUse(method, "torch._C.TensorBase", None, False))
-                hops.append(PyHop(f"torch._C.TensorBase.{method}", "binding", step.location,
-                                  step.text or step.target, note="Tensor method"))
-                continue
-            if step.target.startswith("operator."):
-                continue  # indexing, comparisons: no operator of their own here
-            call = CallSite(step.target, line, (), (), ())
-            hop, found, why = walk_call(ctx, module, call)
-            if hop is not None:
-                hops.append(hop)
-            uses.extend(found)
-            if why:
-                stopped.append(why)
-        if not uses:
+            for leaf in leaves(step):
+                uses, hop, why = _leaf_route(ctx, module, leaf)
+                if hop is not None:
+                    hops.append(hop)
+                if why:
+                    stopped.append(why)
+                made = _operators(ctx, uses)
+                given = _leaf_input(ctx, leaf, made)
+                nodes.extend(made)
+                node_inputs.extend([given] * len(made))
+        if not nodes:
             continue
         first = group[0]
         walk = LayerWalk(f"{caller}{FUNCTIONAL}", "functional", None,
                          tuple((f"#{i}", s.text or s.target) for i, s in enumerate(group)),
-                         first.location or Location("", 0), tuple(hops),
-                         _operators(ctx, uses), "; ".join(stopped),
+                         first.location or Location("", 0), tuple(hops), tuple(nodes),
+                         "; ".join(dict.fromkeys(stopped)),
+                         operator_inputs=tuple(node_inputs),
                          grad_flow=_merged_flows(s.grad_flow for s in group))
         shape = first.input_shapes[0] if first.input_shapes else None
         out.append(replace(walk, taken=_decide(ctx, walk, setting, {}, shape),
@@ -556,6 +564,72 @@ def _merged_flows(flows: Iterable[GradFlow | None]) -> GradFlow | None:
     for flow in flows:
         if flow is not None:
             out = flow if out is None else out.merged(flow)
+    return out
+
+
+def _leaf_route(ctx: WalkContext, module: str, leaf: Leaf
+                ) -> tuple[list[BindingUse], PyHop | None, str]:
+    """The binding one call reaches: a Tensor method directly, a `torch.*` function through
+    the Python route (stub-confirmed, `_VF` forwarded)."""
+    args = tuple(_flow_value(v) for k, v in leaf.arguments if k.startswith("#"))
+    kwargs = tuple((k, _flow_value(v)) for k, v in leaf.arguments if not k.startswith("#"))
+    line = leaf.location.line if leaf.location else 0
+    if leaf.namespace == "torch._C.TensorBase":
+        call = CallSite(f"Tensor.{leaf.name}", line, args[1:], kwargs, ())
+        use = BindingUse(leaf.name, leaf.namespace, call, False)
+        note = "Tensor method" + (f", reached through {leaf.via}" if leaf.via else "")
+        return [use], PyHop(f"torch._C.TensorBase.{leaf.name}", "binding", leaf.location,
+                            leaf.text or leaf.name, note=note), ""
+    call = CallSite(f"{leaf.namespace}.{leaf.name}", line, args, kwargs, ())
+    hop, uses, why = walk_call(ctx, module, call)
+    if hop is not None and leaf.via:
+        hop = replace(hop, note=f"{hop.note}; reached through {leaf.via}".lstrip("; "))
+    return uses, hop, why
+
+
+def _flow_value(value: object) -> FlowExpr:
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return FlowExpr("const", repr(value))
+    return FlowExpr("name", str(value))
+
+
+def _leaf_input(ctx: WalkContext, leaf: Leaf, made: list[OpNode]) -> OperatorInput:
+    """The input facts of one call: values bound to the parameter names of the operator
+    reached (its schema), a None optional tensor as False (`bias->defined()` is false)."""
+    attrs: dict[str, object] = {}
+    op = made[0].operator if made else None
+    if op is not None:
+        params = schema_params(op.schema)
+        positional = [v for k, v in leaf.arguments if k.startswith("#")]
+        for (name, typ), value in zip(params, positional, strict=False):
+            attrs[name] = _param_value(typ, value)
+        names = dict(params)
+        for key, value in leaf.arguments:
+            if not key.startswith("#") and key in names:
+                attrs[key] = _param_value(names[key], value)
+        tensors = [name for name, value in attrs.items() if isinstance(value, TensorAttr)]
+        for name, row_major in zip(tensors, leaf.layouts, strict=False):
+            attrs[f"{name}:contiguous"] = row_major
+        for name, strides in zip(tensors, leaf.strides, strict=False):
+            if strides:
+                attrs[f"{name}:last_stride"] = strides[-1]
+    return OperatorInput(leaf.shape, leaf.contiguous, tuple(attrs.items()))
+
+
+def _param_value(typ: str, value: object) -> object:
+    if value is None and typ.startswith("Tensor"):
+        return False
+    return value
+
+
+def schema_params(schema: str) -> list[tuple[str, str]]:
+    """`linear(Tensor input, Tensor weight, Tensor? bias=None)` -> [(input, Tensor), ...]."""
+    inside = schema.split("(", 1)[1].rsplit(") ->", 1)[0] if "(" in schema else ""
+    out: list[tuple[str, str]] = []
+    for part in inside.split(","):
+        words = part.strip().split("=")[0].split()
+        if len(words) >= 2:
+            out.append((words[-1], words[0]))
     return out
 
 
@@ -572,8 +646,8 @@ def _forward_ops(ctx: WalkContext, forward: FunctionFlow,
             continue
         walk = LayerWalk(f"forward:{call.callee}", call.callee, None,
                          tuple((f"#{i}", a.text) for i, a in enumerate(call.args)),
-                         Location(forward.path, call.line), (hop,), _operators(ctx, uses),
-                         stopped)
+                         Location(forward.path, call.line), (hop,),
+                         tuple(_operators(ctx, uses)), stopped)
         if setting is not None:
             walk = replace(walk, taken=_decide(ctx, walk, setting, {}, None))
         out.append(walk)

@@ -64,6 +64,16 @@ TARGETS: dict[str, Target] = {t.name: t for t in [
            lambda: (torch.randn(2, 5, 32),) * 3,
            "nn.MultiheadAttention(32, 4, batch_first=True)(x, x, x, need_weights=False)",
            {"need_weights": False}),
+    # the need_weights branch (bmm/baddbmm, softmax, dropout), sequence-first input
+    Target("mha_weights", lambda: nn.MultiheadAttention(32, 4, dropout=0.1),
+           lambda: (torch.randn(5, 2, 32),) * 3,
+           "nn.MultiheadAttention(32, 4, dropout=0.1)(x, x, x)"),
+    Target("transformerencoderlayer",
+           lambda: nn.TransformerEncoderLayer(32, 4, dim_feedforward=64, dropout=0.0,
+                                              batch_first=True),
+           lambda: (torch.randn(2, 5, 32),),
+           "nn.TransformerEncoderLayer(32, 4, dim_feedforward=64, dropout=0.0, "
+           "batch_first=True)(x)"),
 ]}
 
 SETTINGS = [{"backend": "CPU", "dtype": "float32", "mode": mode, "mkldnn": mkldnn, "grad": True}
