@@ -73,25 +73,72 @@ def choose_overload(ctx: WalkContext, use: BindingUse) -> str | None:
     if plain is not None:
         return plain.name
     for op in overloads:
-        if use.call is None or _accepts(op.schema, use.call):
+        if use.call is None or _accepts(op.schema, use.call, use.values):
             return op.name
     return overloads[0].name if overloads else None
 
 
-def _accepts(schema: str, call: CallSite) -> bool:
-    params = schema.split("(", 1)[1].rsplit(")", 2)[0].split(",")
-    types = [p.strip().split(" ")[0] for p in params if p.strip() and p.strip() != "*"]
-    for arg, typ in zip(call.args, types, strict=False):
-        value = literal(arg)
+def schema_params(schema: str) -> list[tuple[str, str]]:
+    """`lstm.input(Tensor input, Tensor[] hx, ...)` -> [(Tensor, input), (Tensor[], hx),
+    ...]: the positional and keyword parameters, in order (`*` left out)."""
+    inner = schema.split("(", 1)[1].rsplit(")", 2)[0] if "(" in schema else ""
+    out = []
+    for part in inner.split(","):
+        words = part.split("=")[0].split()
+        if len(words) >= 2:
+            out.append((words[0], words[-1]))
+    return out
+
+
+def _accepts(schema: str, call: CallSite, values: tuple[object, ...] = ()) -> bool:
+    """Whether the schema takes the call's arguments whose values are known (literals, or
+    the layer's evaluated values such as `self.bias`), as the dispatcher's overload
+    resolution does by type: a bool never binds a Tensor or an int parameter."""
+    types = [typ for typ, _ in schema_params(schema)]
+    for i, (arg, typ) in enumerate(zip(call.args, types, strict=False)):
+        value = values[i] if i < len(values) and values[i] is not UNKNOWN else literal(arg)
         if value is UNKNOWN:
             continue
         if isinstance(value, bool) and not typ.startswith("bool"):
             return False
-        if isinstance(value, int) and not typ.startswith(("int", "SymInt", "Scalar", "float")):
+        if isinstance(value, int) and not isinstance(value, bool) and not typ.startswith(
+                ("int", "SymInt", "Scalar", "float")):
+            return False
+        if isinstance(value, float) and not typ.startswith(("float", "Scalar")):
             return False
         if isinstance(value, str) and not typ.startswith("str"):
             return False
     return True
+
+
+ARGUMENT_PREFIX = "arg:"
+
+
+def call_arguments(ctx: WalkContext, uses: list[BindingUse]) -> dict[str, object]:
+    """`arg:<schema parameter>` -> the value the Python call passes (`arg:bidirectional` ->
+    False from `self.bidirectional`), for every binding call on the route: what the C++
+    kernel body's conditions on its parameters are decided from. A name two calls pass
+    different values for is left out."""
+    out: dict[str, object] = {}
+    clash: set[str] = set()
+    for use in uses:
+        if use.is_pruned or use.call is None:
+            continue
+        name = choose_overload(ctx, use)
+        op = ctx.table.find(name) if name else None
+        if op is None:
+            continue
+        params = schema_params(op.schema)
+        given = list(zip((p for _, p in params), use.values, strict=False))
+        given += list(use.keywords)
+        for param, value in given:
+            if value is UNKNOWN or not isinstance(value, (bool, int, float)):
+                continue
+            key = ARGUMENT_PREFIX + param
+            if key in out and out[key] != value:
+                clash.add(key)
+            out[key] = value
+    return {k: v for k, v in out.items() if k not in clash}
 
 
 def operator_node(ctx: WalkContext, name: str, reached: Reached, *, edge: Location | None = None,
@@ -405,6 +452,7 @@ def walk_layer(ctx: WalkContext, spec: LayerSpec, setting: Setting | None = None
     if setting is None:
         return walk
     attrs = {k.removeprefix("self."): v for k, v in spec.env if k.startswith("self.")}
+    attrs.update(call_arguments(ctx, uses))
     if "transposed" not in attrs and spec.qualname:
         attrs["transposed"] = "Transpose" in spec.qualname.rsplit(".", 1)[-1]
     shape = found.input_shape if found is not None else None
