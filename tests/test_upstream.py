@@ -72,8 +72,9 @@ def test_function_bodies_skip_classes_and_lambdas() -> None:
             "\nTensor g() {\n  auto l = [&]() { return at::inner(); };\n  return l();\n}\n}}\n")
     clean = blank_comments_and_strings(text)
     assert [b.name for b in function_bodies(clean)] == ["g"]
+    # a member function is read under its struct's name; a lambda stays part of its function
     assert [(e.caller, e.callee) for e in scan_source(text, "g.cpp", "")] == [
-        ("g", "inner"), ("g", "call:l")]
+        ("P::f", "no"), ("g", "inner"), ("g", "call:l")]
 
 
 def test_method_and_unqualified_calls_are_marked() -> None:

@@ -157,6 +157,27 @@ class LayerFacts:
                      None if not isinstance(self.weight_size(0), int) or not channels
                      else self.weight_size(0) % channels == 0])  # type: ignore[operator]
 
+    def cudnn_acceptable(self) -> bool | None:
+        """at::cudnn_is_acceptable(t) (TypeProperties.cpp): cuDNN enabled, a CUDA tensor of
+        a dtype cuDNN takes (double, float, half), and a build with cuDNN."""
+        s = self.setting
+        if s.backend != "CUDA" or not s.cudnn:
+            return False
+        return s.dtype in ("float32", "float16") and _fact("CUDA", "cudnn_compiled")
+
+    def rnn_use_mkldnn(self) -> bool | None:
+        """use_mkldnn(input, params, hx) of RNN.cpp (cyyever/pytorch@971458788564): oneDNN
+        compiled and enabled, CPU tensors, float32 (bfloat16 / float16 need the device
+        checks of BUILD_FACTS, float16 also no grad), and a non-empty input."""
+        s = self.setting
+        if s.backend != "CPU" or not s.mkldnn or not _fact("CPU", "mkldnn_compiled"):
+            return False
+        if s.dtype == "float32":
+            return _ne(_numel(self.input_shape), 0) if self.input_shape else True
+        if s.dtype == "float16" and s.grad:
+            return False
+        return _fact("CPU", "bf16_device")
+
     def use_miopen(self) -> bool | None:
         return self.setting.backend == "CUDA" and _fact("CUDA", "miopen_compiled")
 
@@ -184,6 +205,18 @@ def _fact(backend: str, name: str) -> bool:
     """A row of BUILD_FACTS (false when the table has none for the backend)."""
     found = build_fact(backend, name)
     return bool(found and found.value)
+
+
+def _size_of(tensors: tuple[object, ...], index: int, dim: int) -> int | None:
+    """Size `dim` of tensor `index` of a list argument whose shapes the Python code fixed
+    (`hx = (torch.zeros(L, N, H), ...)`)."""
+    if not 0 <= index < len(tensors):
+        return None
+    shape = getattr(tensors[index], "shape", None)
+    if not isinstance(shape, tuple) or not -len(shape) <= dim < len(shape):
+        return None
+    value = shape[dim]
+    return value if isinstance(value, int) else None
 
 
 def _numel(shape: tuple[int, ...] | None) -> int | None:
@@ -467,6 +500,16 @@ class Decider:
             return False
         if a in ("train", "training", "train.value()"):
             return s.training
+        if f"arg:{a}" in f.attrs:
+            return f.attrs[f"arg:{a}"]  # a parameter of the operator the Python code calls
+        m = re.fullmatch(r"(\w+)\[(\d+)\]\.(?:sym_)?size\((-?\d+)\)", a)
+        if m and isinstance(f.attrs.get(f"arg:{m.group(1)}"), tuple):
+            return _size_of(f.attrs[f"arg:{m.group(1)}"], int(m.group(2)), int(m.group(3)))
+        if re.fullmatch(r".*\.unsafeGetTensorImpl\(\)\.has_symbolic_sizes_strides\(\)", a):
+            return False  # eager tensors have concrete sizes (no torch.compile tracing)
+        m = re.fullmatch(r"(?:at::)?cudnn_is_acceptable\(\w+\)", a)
+        if m:
+            return f.cudnn_acceptable()
         if a in ("k", "input_dim", "dim", "ndim"):
             return f.rank
         if a in ("transposed",):
@@ -495,6 +538,8 @@ class Decider:
             return f.has_bias if m.group(1) == "2" else True
         m = re.fullmatch(r"(\w+)\([^()]*(?:\([^()]*\)[^()]*)*\)", a)
         if m:
+            if m.group(1) == "use_mkldnn" and a.count(",") == 2:
+                return f.rnn_use_mkldnn()
             predicate = {"use_mkldnn": f.use_mkldnn, "use_cudnn": f.use_cudnn,
                          "is_depthwise": f.is_depthwise, "use_miopen": f.use_miopen,
                          "use_mps": f.use_mps, "use_cudnn_depthwise": f.use_cudnn_depthwise,

@@ -506,13 +506,132 @@ def scan_source(text: str, path: str, commit: str, repo: str = "") -> list[Upstr
     params = {b.name: _template_params(u.clean, b) for u in units for b in u.bodies}
     edges: list[UpstreamEdge] = []
     wanted: dict[str, tuple[str, dict[str, str]]] = {}
+    where = (path, commit, repo)
     for unit in units:
         for body in unit.bodies:
-            edges.extend(_body_edges(unit.clean, body, chosen, params, wanted,
-                                     (path, commit, repo)))
+            edges.extend(_body_edges(unit.clean, body, chosen, params, wanted, where))
     edges.extend(_specialisations(edges, wanted, params))
+    edges = _typed_calls(units, edges, chosen, where)
+    edges.extend(_stub_registrations(clean, where))
     edges.sort(key=lambda e: (e.location.line, e.callee))
     return edges
+
+
+_REGISTER = re.compile(r"\bREGISTER_(\w*?)_?DISPATCH\s*\(\s*(\w+)\s*,\s*&?\s*([\w:]+)\s*\)")
+# the device a DispatchStub registration serves, as a condition the walk decides
+_STUB_DEVICE = {"ALL_CPU": "device.is_cpu()", "ARCH": "device.is_cpu()", "": "device.is_cpu()",
+                "AVX512": "device.is_cpu()", "AVX2": "device.is_cpu()",
+                "CUDA": "device.is_cuda()", "HIP": "device.is_cuda()",
+                "MPS": "device.is_mps()", "PRIVATEUSE1": "device.is_privateuseone()"}
+
+
+def _stub_registrations(clean: str, where: tuple[str, str, str]) -> list[UpstreamEdge]:
+    """`REGISTER_ALL_CPU_DISPATCH(lstm_mkldnn_stub, &lstm_mkldnn)`: calling the DispatchStub
+    `lstm_mkldnn_stub(device_type, ...)` runs `lstm_mkldnn` on that device; an edge from the
+    stub to the function, under the device it serves."""
+    path, commit, repo = where
+    out = []
+    for m in _REGISTER.finditer(clean):
+        device = _STUB_DEVICE.get(m.group(1))
+        if device is None:
+            continue
+        line = clean.count("\n", 0, m.start()) + 1
+        out.append(UpstreamEdge(m.group(2), CALL_PREFIX + m.group(3).rsplit("::", 1)[-1],
+                                Location(path, line), device, commit, repo))
+    return out
+
+
+def _typed_calls(units: list[_Unit], edges: list[UpstreamEdge], chosen: dict[str, list[str]],
+                 where: tuple[str, str, str]) -> list[UpstreamEdge]:
+    """`edges` with member functions' bodies, Tensor operators in expressions, and the
+    specialisations reached through type-parameterised templates, member calls and function
+    objects (cxx_calls.py) added; a regular `call:` edge to a template that a specialisation
+    resolves at the same line is replaced by the resolved one."""
+    from docgen.walk.cxx_calls import FileCalls, specialised_edges
+
+    path, commit, repo = where
+    main = FileCalls(units[0].clean)
+    regular = list(edges)
+    for member in main.members():
+        body = FunctionBody(member.name, member.start, member.end)
+        regular.extend(_body_edges(units[0].clean, body, chosen, {}, {}, where))
+    resolved_at: set[tuple[str, int]] = set()
+    routes = {}
+    entries = []
+    for index, unit in enumerate(units):
+        calls = main if index == 0 else FileCalls(unit.clean, main.types, index)
+        own = [f for fs in calls.types.functions.values() for f in fs if f.unit == index]
+        if index:
+            own = [f for f in own if any(b.start == f.start for b in unit.bodies)]
+        entries.extend(f for f in own if not f.template)
+        for fn in own + (main.members() if index == 0 else []):
+            for offset, op in calls.operator_calls(fn):
+                cond = _bound_condition(unit.clean, fn.start, fn.end, offset, {}, chosen)
+                line = unit.clean.count("\n", 0, offset) + 1
+                regular.append(UpstreamEdge(fn.name, METHOD_PREFIX + op, Location(path, line),
+                                            cond or "", commit, repo))
+        routes[index] = (calls, _Copier(regular, unit.clean, calls),
+                         _Resolved(unit.clean, chosen, where, resolved_at))
+    mine = specialised_edges(routes, entries)  # type: ignore[arg-type]
+    typed = {name for name in main.types.functions if main.is_typed_template(name)}
+    kept = [e for e in regular if not (
+        e.callee.startswith(CALL_PREFIX) and (e.caller, e.location.line) in resolved_at
+        and e.callee.removeprefix(CALL_PREFIX).split("<")[0] in typed)]
+    return kept + mine  # type: ignore[operator]
+
+
+def _bound_condition(clean: str, start: int, end: int, offset: int, binding: dict[str, str],
+                     chosen: dict[str, list[str]]) -> str | None:
+    text = _with_choice(_condition(clean, FunctionBody("", start, end), offset), chosen)
+    literal = {k: v for k, v in binding.items() if _LITERAL.fullmatch(v)}
+    return bind_condition(text, literal) if literal else text
+
+
+@dataclass
+class _Copier:
+    """The regular edges of one body, under a specialisation's name."""
+
+    edges: list[UpstreamEdge]
+    clean: str
+    calls: object
+
+    def __call__(self, fn: object, caller: str, binding: dict[str, str]) -> list[UpstreamEdge]:
+        first = self.clean.count("\n", 0, fn.start) + 1  # type: ignore[attr-defined]
+        last = self.clean.count("\n", 0, fn.end) + 1  # type: ignore[attr-defined]
+        literal = {k: v for k, v in binding.items() if _LITERAL.fullmatch(v)}
+        made = []
+        for e in self.edges:
+            if e.caller != fn.name or not first <= e.location.line <= last:  # type: ignore
+                continue
+            if e.callee.startswith(CALL_PREFIX) and self.calls.is_typed_template(  # type: ignore
+                    e.callee.removeprefix(CALL_PREFIX).split("<")[0]):
+                continue
+            cond = bind_condition(e.condition, literal) if literal else e.condition
+            if cond is not None:
+                made.append(replace(e, caller=caller, condition=cond))
+        return made
+
+
+@dataclass
+class _Resolved:
+    """An edge to a resolved specialisation, with the condition it is called under."""
+
+    clean: str
+    chosen: dict[str, list[str]]
+    where: tuple[str, str, str]
+    resolved_at: set[tuple[str, int]]
+
+    def __call__(self, fn: object, caller: str, offset: int, callee: str,
+                 binding: dict[str, str]) -> UpstreamEdge | None:
+        cond = _bound_condition(self.clean, fn.start, fn.end, offset,  # type: ignore
+                                binding, self.chosen)
+        if cond is None:
+            return None
+        path, commit, repo = self.where
+        line = self.clean.count("\n", 0, offset) + 1
+        self.resolved_at.add((caller, line))
+        return UpstreamEdge(caller, CALL_PREFIX + callee, Location(path, line), cond,
+                            commit, repo)
 
 
 def _body_edges(clean: str, body: FunctionBody, chosen: dict[str, list[str]],
@@ -560,7 +679,7 @@ def _macro_units(text: str, clean: str, bodies: tuple[FunctionBody, ...]) -> lis
             if len(args) != len(params):
                 continue
             binding = dict(zip(params, args, strict=True))
-            expanded = prefix + _substitute(body, binding)
+            expanded = re.sub(r"[ \t]*##[ \t]*", "", prefix + _substitute(body, binding))
             found = tuple(b for b in function_bodies(expanded) if b.name in args)
             if found:
                 out.append(_Unit(expanded, found))

@@ -52,7 +52,7 @@ from docgen.walk.setting import Setting, python_env
 from docgen.walk.taken import BackwardOps, Taken, decide_layer
 from docgen.walk.upstream import AUTOGRAD_PREFIX, CALL_PREFIX, METHOD_PREFIX
 
-MAX_OP_DEPTH = 8
+MAX_OP_DEPTH = 16  # RNN.cpp: kernel -> 6 template / member / functor hops -> operators
 MAX_HELPER_DEPTH = 3
 NATIVE_PREFIX = "native::"
 HELPER_NOTE = "C++ helper, not an operator"
