@@ -112,8 +112,10 @@ class FileCalls:
             args = self._args(body, m.end() - 1)
             out.append(Site(fn.start + 1 + m.start(), "this", "operator()", "this",
                             fn.owner, (), args))
+        owner = self.types.structs.get(fn.owner)
+        params = set(fn.template) | set(owner.template if owner else ())
         for m in re.finditer(r"(?<![\w.:>])([A-Za-z_]\w*)", body):
-            site = self._site(body, m, scope, fn.start + 1)
+            site = self._site(body, m, scope, fn.start + 1, params)
             if site is not None:
                 out.append(site)
         return out
@@ -122,7 +124,7 @@ class FileCalls:
         return tuple(split_args(body[open_ + 1:balanced_end(body, open_, "(", ")")]))
 
     def _site(self, body: str, m: re.Match[str], scope: dict[str, str],
-              base: int) -> Site | None:
+              base: int, params: set[str] = frozenset()) -> Site | None:  # type: ignore[assignment]
         name = m.group(1)
         if name in ("return", "if", "for", "while", "switch", "sizeof", "operator", "this",
                     "new", "delete", "static_cast", "decltype", "template", "typename"):
@@ -144,7 +146,7 @@ class FileCalls:
         temporary = False
         rest = body[i:]
         lead = len(rest) - len(rest.lstrip())
-        if rest.lstrip().startswith("{") and (name in self.types.structs
+        if rest.lstrip().startswith("{") and (name in self.types.structs or name in params
                                              or f"using:{name}" in scope or targs):
             close = balanced_end(body, i + lead, "{", "}")
             i, temporary = close + 1, True
@@ -181,7 +183,9 @@ class FileCalls:
         receiver_type, dynamic = self._receiver(fn, site, binding, objects, scope)
         if not receiver_type:
             return []
-        return self._method(site, receiver_type, dynamic, binding, context, scope)
+        # a call on `this` or on a field keeps the object's fields' concrete types
+        return self._method(site, receiver_type, dynamic, binding, context, scope,
+                            objects if site.kind in ("this", "functor", "member") else None)
 
     def _receiver(self, fn: Function, site: Site, binding: dict[str, str],
                   objects: dict[str, str], scope: dict[str, str]) -> tuple[str, str]:
@@ -213,7 +217,8 @@ class FileCalls:
         return resolved(substitute(struct.fields[name], inner), scope, self.types)
 
     def _method(self, site: Site, static: str, dynamic: str, binding: dict[str, str],
-                context: tuple[str, ...], scope: dict[str, str]) -> list[Call]:
+                context: tuple[str, ...], scope: dict[str, str],
+                objects: dict[str, str] | None = None) -> list[Call]:
         head = type_tree(static)[0]
         struct = self.types.structs.get(head)
         if struct is None:
@@ -244,10 +249,12 @@ class FileCalls:
                 overloads = [f for f in overloads if f.is_override] or overloads
             inner = dict(zip(found.template, t_args, strict=False))
             spelled = f"{t_head}<{', '.join(t_args)}>" if found.template else t_head
+            kept = {k: v for k, v in (objects or {}).items() if k in found.fields}
             for f in overloads:
                 suffix = f"({len(f.params)})" if len(found.methods[site.name]) > 1 else ""
-                name = f"{spelled}::{site.name}{suffix}"
-                out.append(Call(site.offset, f, name, tuple(inner.items()), (),
+                name = f"{spelled}::{site.name}{suffix}{_objects_suffix(kept)}"
+                out.append(Call(site.offset, f, name, tuple(inner.items()),
+                                tuple(kept.items()),
                                 (*context, *(v for v in inner.values()))))
         return out
 
@@ -271,13 +278,48 @@ class FileCalls:
                     unify(ptype, typ, cand.template, bound)
                     if type_tree(typ)[0] in self.types.structs:
                         passed[pname] = typ
+                        passed.update(self._fields(arg, binding, objects, scope))
             spelled = ", ".join(bound.get(p, p) for p in cand.template)
             name = f"{cand.name}<{spelled}>"
-            if passed:
-                name += "[" + ", ".join(f"{k}: {v}" for k, v in passed.items()) + "]"
-            out.append(Call(site.offset, cand, name, tuple(bound.items()),
-                            tuple(passed.items()),
+            merged = {**objects, **passed}
+            out.append(Call(site.offset, cand, name + _objects_suffix(merged),
+                            tuple(bound.items()), tuple(merged.items()),
                             (*context, *bound.values(), *passed.values())))
+        return out
+
+    def _fields(self, arg: str, binding: dict[str, str], objects: dict[str, str],
+                scope: dict[str, str], depth: int = 0) -> dict[str, str]:
+        """The concrete types a temporary's constructor stores in its fields:
+        `FullLayer<...>{cell}` with `FullLayer(Cell<...>& cell) : cell_(cell)` stores `cell`
+        (a `CellType cell;`, bound to `GRUCell<CellParams>`) as `cell_`; a field that is
+        itself constructed from a parameter (`layer_(cell)`) passes it on."""
+        temp = re.match(r"^([A-Za-z_][\w:]*(?:<.*>)?)\s*\{(.*)\}$", arg.strip(), re.S)
+        if temp is None or depth > 4:
+            return {}
+        typ = concrete(temp.group(1), binding, scope, self.types)
+        struct = self.types.structs.get(type_tree(typ)[0])
+        if struct is None:
+            return {}
+        args = split_args(temp.group(2))
+        out: dict[str, str] = {}
+        for ctor in struct.methods.get(struct.name, ()):
+            if not _arity(ctor, len(args)):
+                continue
+            names = [p for _, p in ctor.params]
+            for field_name, expr in ctor.inits:
+                if expr not in names or names.index(expr) >= len(args):
+                    continue
+                given = args[names.index(expr)]
+                found = self._argument_type(given, binding, objects, scope)
+                if found and type_tree(found)[0] in self.types.structs:
+                    declared = struct.fields.get(field_name, "")
+                    if type_tree(declared)[0] in self.types.structs and declared.strip()[-1:] \
+                            != "&":
+                        # a field object built from the argument: its own fields get it
+                        inner = f"{type_tree(declared)[0]}{{{given}}}"
+                        out.update(self._fields(inner, binding, objects, scope, depth + 1))
+                    else:
+                        out[field_name] = found
         return out
 
     def _argument_type(self, arg: str, binding: dict[str, str], objects: dict[str, str],
@@ -285,6 +327,9 @@ class FileCalls:
         arg = arg.strip()
         if IDENT.fullmatch(arg) and arg in objects:
             return objects[arg]
+        temp = re.match(r"^([A-Za-z_][\w:]*(?:<.*>)?)\s*\{", arg)
+        if temp and f"using:{temp.group(1)}" in scope:
+            return concrete(temp.group(1), binding, scope, self.types)
         typ = expression_type(arg, scope, self.types)
         return concrete(typ, binding, scope, self.types) if typ else ""
 
@@ -315,6 +360,11 @@ class FileCalls:
             if is_tensor_type(typ) and not is_tensor_list(typ):
                 out.append((fn.start + 1 + m.start(), "select"))
         return out
+
+
+def _objects_suffix(objects: dict[str, str]) -> str:
+    return "[" + ", ".join(f"{k}: {v}" for k, v in sorted(objects.items())) + "]" \
+        if objects else ""
 
 
 def merged_types(own: FileTypes, shared: FileTypes) -> FileTypes:
@@ -406,14 +456,15 @@ def specialised_edges(units: dict[int, tuple[FileCalls, Copier, Maker]],
     and functor calls resolved (`edge(fn, caller, offset, callee, binding)`); a function's
     `unit` says which text (the file or a macro expansion) its body is read from."""
     out: list[object] = []
-    done: set[str] = set()
+    done: set[tuple[str, int, int]] = set()
     pending: list[tuple[Function, str, dict[str, str], dict[str, str], tuple[str, ...]]] = [
         (fn, fn.name, {}, {}, ()) for fn in entries]
     while pending and len(done) < MAX_SPECIALISATIONS:
         fn, name, binding, objects, context = pending.pop(0)
-        if name in done or fn.unit not in units:
+        key = (name, fn.unit, fn.start)  # overloads share a name, not a body
+        if key in done or fn.unit not in units:
             continue
-        done.add(name)
+        done.add(key)
         calls, regular, edge = units[fn.unit]
         if name != fn.name:
             out.extend(regular(fn, name, binding))
@@ -422,7 +473,7 @@ def specialised_edges(units: dict[int, tuple[FileCalls, Copier, Maker]],
                 made = edge(fn, name, call.offset, call.name, binding)
                 if made is not None:
                     out.append(made)
-                if call.name not in done:
+                if (call.name, call.function.unit, call.function.start) not in done:
                     pending.append((call.function, call.name, dict(call.binding),
                                     dict(call.objects), call.context))
     return out

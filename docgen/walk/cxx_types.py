@@ -135,6 +135,7 @@ class Function:
     returns: str
     is_override: bool = False
     unit: int = 0  # which text its offsets are in: 0 the file, n a macro expansion
+    inits: tuple[tuple[str, str], ...] = ()  # a constructor's `: field_(expr)` list
 
 
 @dataclass
@@ -267,8 +268,16 @@ def _function(header: str, start: int, end: int, owner: str) -> Function | None:
             required += 1
     returns = text[:text.find(name) if not op else op.start()].strip()
     qualified = f"{owner}::{name}" if owner else name.rsplit("::", 1)[-1]
+    inits: list[tuple[str, str]] = []
+    tail = re.match(r"\s*(?:noexcept\s*)?:\s*(.*)$", text[close + 1:])
+    if owner and name == owner and tail:
+        for part in split_args(tail.group(1)):
+            found = re.match(r"(\w+)\s*[({]\s*(.*?)\s*[)}]$", part)
+            if found:
+                inits.append((found.group(1), found.group(2)))
     return Function(qualified, name, owner, start, end, params, required, template,
-                    normalise(returns), bool(re.search(r"\boverride\b", text[close:])))
+                    normalise(returns), bool(re.search(r"\boverride\b", text[close:])),
+                    inits=tuple(inits))
 
 
 def _member_declaration(struct: Struct | None, text: str) -> None:
@@ -389,8 +398,55 @@ def resolved(typ: str, scope: dict[str, str], types: FileTypes) -> str:
             params, target = types.aliases[head]
             typ = _substitute(target, dict(zip(params, args, strict=False)))
             continue
+        member = re.fullmatch(r"(.+)::(\w+)", normalise(typ))
+        if member and "<" in member.group(1):
+            owner, owner_args = type_tree(member.group(1))
+            struct = types.structs.get(owner)
+            if struct is not None and member.group(2) in struct.aliases:
+                typ = _substitute(struct.aliases[member.group(2)],
+                                  dict(zip(struct.template, owner_args, strict=False)))
+                continue
         break
     return normalise(typ)
+
+
+_KINDS = (
+    (re.compile(r"^(?:std::)?optional<Tensor>$"), "Tensor?"),
+    (re.compile(r"^Tensor$|^TensorBase$"), "Tensor"),
+    (re.compile(r"^(?:TensorList|ITensorListRef|(?:std::)?vector<Tensor>|ArrayRef<Tensor>)$"),
+     "Tensor[]"),
+    (re.compile(r"^(?:int64_t|int|SymInt|c10::SymInt)$"), "int"),
+    (re.compile(r"^(?:double|float)$"), "float"),
+    (re.compile(r"^bool$"), "bool"),
+    (re.compile(r"^(?:IntArrayRef|SymIntArrayRef|c10::SymIntArrayRef|OptionalIntArrayRef)$"),
+     "int[]"),
+    (re.compile(r"^(?:Scalar|c10::Scalar)$"), "Scalar"),
+)
+
+
+def kind_of(typ: str) -> str:
+    """A C++ parameter type as native_functions.yaml spells it (`const Tensor&` -> Tensor,
+    `TensorList` -> Tensor[], `int64_t` -> int, `double` -> float); other types as written."""
+    text = normalise(typ)
+    for pattern, kind in _KINDS:
+        if pattern.match(text):
+            return kind
+    return text
+
+
+def parameter_kinds(params: list[tuple[str, str]]) -> str:
+    return ", ".join(kind_of(t) for t, _ in params)
+
+
+def schema_kinds(types: list[str]) -> str:
+    """Schema types (`Tensor(a)`, `SymInt[]`, `int[2]`) in the same spelling."""
+    out = []
+    for typ in types:
+        typ = re.sub(r"\([a-z!|>*\s-]*\)", "", typ)
+        typ = re.sub(r"^SymInt", "int", typ)
+        typ = re.sub(r"\[\d+\]", "[]", typ)
+        out.append(typ)
+    return ", ".join(out)
 
 
 def is_tensor_type(typ: str) -> bool:
@@ -417,14 +473,19 @@ def is_tensor(expr: str, scope: dict[str, str], types: FileTypes, depth: int = 0
     if index and _closes_at_end(expr, index.end() - 1, "[", "]"):
         typ = resolved(scope.get(index.group(1), ""), scope, types)
         return is_tensor_list(typ) or is_tensor_type(typ)
-    method = re.search(r"(?:\.|->)\s*(\w+)\s*\(", expr)
-    if method and _closes_at_end(expr, method.end() - 1):
+    if expr.endswith(")"):
         last = _last_method(expr)
         if last is not None:
             name, receiver = last
-            return name not in _NOT_TENSOR and name not in _TENSOR_VECTORS \
-                and not name.startswith("is_") and is_tensor(receiver, scope, types,
-                                                             depth + 1)
+            if name in _NOT_TENSOR or name in _TENSOR_VECTORS or name.startswith("is_"):
+                return False
+            if is_tensor(receiver, scope, types, depth + 1):
+                return True
+            # a member function of the file's structs (`params.linear_hh(h)`): its declared
+            # return type, when every struct that has one agrees
+            returns = {f.returns for st in types.structs.values()
+                       for f in st.methods.get(name, ())}
+            return bool(returns) and all(is_tensor_type(r) for r in returns)
     call = re.match(r"^at::(\w+)\s*\(", expr)
     if call and _closes_at_end(expr, call.end() - 1):
         return call.group(1) not in _TENSOR_VECTORS and not call.group(1).startswith("_thnn")

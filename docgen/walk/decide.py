@@ -228,9 +228,29 @@ def _numel(shape: tuple[int, ...] | None) -> int | None:
     return out
 
 
+class _Positive:
+    """A size known only to be at least 1."""
+
+    def __repr__(self) -> str:
+        return "a positive size"
+
+
+POSITIVE = _Positive()
+
+
 def _cmp(a: object, b: object, op: str) -> bool | None:
     if a is None or b is None:
         return None
+    if a is POSITIVE or b is POSITIVE:
+        other, flip = (b, False) if a is POSITIVE else (a, True)
+        if not isinstance(other, int) or other > 1 or isinstance(other, bool):
+            return None
+        if flip:
+            op = {"<": ">", ">": "<", "<=": ">=", ">=": "<="}.get(op, op)
+        # POSITIVE op other, with other <= 1
+        return {"==": None if other == 1 else False, "!=": None if other == 1 else True,
+                ">": None if other == 1 else True, ">=": True,
+                "<": False, "<=": None if other == 1 else False}[op]
     try:
         return {"==": a == b, "!=": a != b, "<": a < b, ">": a > b,  # type: ignore[operator]
                 "<=": a <= b, ">=": a >= b}[op]  # type: ignore[operator]
@@ -455,8 +475,8 @@ class Decider:
                 # a kernel's grad_bias is allocated when output_mask[2] asks for it: the bias
                 # requires grad exactly when the layer has one
                 return f.has_bias
-            if m.group(1) in _TENSORS:
-                return True
+            if m.group(1) in _TENSORS or m.group(1).startswith("grad_output"):
+                return True  # the gradient of a layer's output reaches its backward
             if m.group(1) == "train":
                 return True
         m = re.fullmatch(r"(\w+)\.(?:dim|ndimension)\(\)", a)
@@ -470,6 +490,12 @@ class Decider:
         m = re.fullmatch(r"(\w+)\.(?:sym_)?size\((-?\d+)\)", a)
         if m and m.group(1) in ("input", "self"):
             return f.input_size(int(m.group(2)))
+        m = re.fullmatch(r"(\w+)\.(?:sym_)?size\((\w+)\)", a)
+        if m and m.group(1) in _TENSORS and f.input_shape and all(
+                d > 0 for d in f.input_shape):
+            # one size of a tensor the layer computes on: a module's tensors are not empty
+            # when its input is not
+            return POSITIVE
         m = re.fullmatch(r"(\w+)\.scalar_type\(\)", a)
         if m and m.group(1) in _TENSORS:
             return _DTYPE_SYMBOL.get(s.dtype)
@@ -502,6 +528,12 @@ class Decider:
             return s.training
         if f"arg:{a}" in f.attrs:
             return f.attrs[f"arg:{a}"]  # a parameter of the operator the Python code calls
+        if re.fullmatch(r"static_cast<ideep::rnn_kind>\(\w+\)|(?:rnn\.)?mode", a) and \
+                isinstance(f.attrs.get("mode"), str):
+            # the RNN kind a oneDNN kernel is given (ideep::rnn_kind::LSTM from lstm_mkldnn)
+            # is the one the module's `mode` (RNNBase: LSTM, GRU, RNN_TANH, RNN_RELU) chose
+            # its _VF function by
+            return f.attrs["mode"]
         m = re.fullmatch(r"(\w+)\[(\d+)\]\.(?:sym_)?size\((-?\d+)\)", a)
         if m and isinstance(f.attrs.get(f"arg:{m.group(1)}"), tuple):
             return _size_of(f.attrs[f"arg:{m.group(1)}"], int(m.group(2)), int(m.group(3)))
@@ -560,10 +592,11 @@ _NOT_A_COMPARISON = object()
 
 
 def _template_angle(text: str, i: int) -> bool:
-    """`size<T>(`: an angle bracket of a template argument list, not a comparison."""
+    """`size<T>(`, `static_cast<ideep::rnn_kind>(`: an angle bracket of a template argument
+    list, not a comparison."""
     if text[i] == "<":
-        return bool(re.match(r"<\s*\w+\s*>\s*\(", text[i:]))
-    return bool(re.search(r"<\s*\w+\s*$", text[:i])) and text[i + 1:i + 2] == "("
+        return bool(re.match(r"<\s*[\w:]+\s*>\s*\(", text[i:]))
+    return bool(re.search(r"<\s*[\w:]+\s*$", text[:i])) and text[i + 1:i + 2] == "("
 
 
 def _normalise(condition: str) -> str:

@@ -41,10 +41,21 @@ def flow_expr(node: nodes.NodeNG) -> FlowExpr:
         return FlowExpr("not", text, (flow_expr(node.operand),))
     if isinstance(node, nodes.Call):
         func = dotted_text(node.func) or ""
-        if func == "isinstance" and len(node.args) == 2:
+        if (func == "isinstance" and len(node.args) == 2) or func in TENSOR_FACTORIES:
             return FlowExpr("call", text, tuple(flow_expr(a) for a in node.args), func)
         return FlowExpr("call", text, op=func)
+    if isinstance(node, nodes.IfExp):
+        return FlowExpr("ifexp", text, (flow_expr(node.test), flow_expr(node.body),
+                                        flow_expr(node.orelse)))
+    if isinstance(node, nodes.BinOp) and node.op in ("+", "-", "*", "//"):
+        return FlowExpr("binop", text, (flow_expr(node.left), flow_expr(node.right)), node.op)
+    if isinstance(node, nodes.Tuple | nodes.List):
+        return FlowExpr("tuple", text, tuple(flow_expr(e) for e in node.elts))
     return FlowExpr("other", text)
+
+
+# `torch.zeros(2, n, 20)`: calls whose positional arguments are the new tensor's sizes
+TENSOR_FACTORIES = ("torch.zeros", "torch.ones", "torch.empty", "torch.randn", "torch.rand")
 
 
 def _is_guard(test: nodes.NodeNG) -> bool:
@@ -90,6 +101,9 @@ class _BodyReader:
                    guard or is_guard)
         self.block(stmt.orelse, (*conds, Condition(test, stmt.lineno, False, at)), guard)
         if _terminates(stmt.body) and not stmt.orelse and not is_guard:
+            if isinstance(stmt.body[-1], nodes.Raise):
+                # `if c: raise ...`: a check; the walk follows the run that passes it
+                return conds
             # Code after `if c: return ...` only runs when c is false.
             return (*conds, Condition(test, stmt.lineno, False, at))
         return conds

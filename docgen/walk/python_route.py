@@ -19,7 +19,7 @@ from docgen.classes.parse import parse_module
 from docgen.core.errors import SourceError
 from docgen.core.records import Location
 from docgen.walk.context import WalkContext
-from docgen.walk.flow import layer_calls
+from docgen.walk.flow import TENSOR_FACTORIES, layer_calls
 from docgen.walk.records import (
     Branch,
     CallSite,
@@ -164,8 +164,40 @@ def bind_arguments(fn: FunctionFlow, call: CallSite, caller_env: Env,
     return {k: v for k, v in env.items() if v is not UNKNOWN}
 
 
+@dataclass(frozen=True)
+class TensorShape:
+    """A tensor the Python code creates with sizes it writes (`torch.zeros(L, N, H)`);
+    None for a size not read."""
+
+    shape: tuple[int | None, ...]
+
+
+_ARITHMETIC = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b,
+               "//": lambda a, b: a // b}
+
+
 def _value(expr: FlowExpr, env: Env) -> object:
-    return literal(expr) if expr.kind == "const" else env.get(expr.text, UNKNOWN)
+    if expr.kind == "const":
+        return literal(expr)
+    if expr.kind == "ifexp":
+        test = evaluate(expr.parts[0], env)
+        return UNKNOWN if test is UNKNOWN else _value(expr.parts[1 if test else 2], env)
+    if expr.kind == "binop" and expr.op in _ARITHMETIC:
+        left, right = (_value(p, env) for p in expr.parts)
+        if isinstance(left, int) and isinstance(right, int) and not isinstance(
+                left, bool) and not isinstance(right, bool):
+            return _ARITHMETIC[expr.op](left, right)
+        return UNKNOWN
+    if expr.kind == "tuple":
+        items = tuple(_value(p, env) for p in expr.parts)
+        return items if all(isinstance(i, TensorShape) for i in items) and items else UNKNOWN
+    if expr.kind == "call" and expr.op in TENSOR_FACTORIES and expr.parts:
+        sizes = [_value(p, env) for p in expr.parts]
+        if len(sizes) == 1 and isinstance(sizes[0], tuple):
+            sizes = list(sizes[0])
+        return TensorShape(tuple(s if isinstance(s, int) and not isinstance(s, bool)
+                                 else None for s in sizes))
+    return env.get(expr.text, UNKNOWN)
 
 
 # ---------------------------------------------------------------- layers of the model

@@ -39,6 +39,8 @@ def is_utility(name: str) -> bool:
 
 
 _FORMULA_CALL = re.compile(r"(?<![\w.:])([a-z_][a-z0-9_]*)\s*\(")
+# a formula negating a tensor: `maybe_multiply(-grad, alpha.conj())`
+_UNARY_MINUS = re.compile(r"(?:^|[(,?:=])\s*-\s*(?:grad|grads\[\d+\]|result|self|other)\b")
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,22 @@ class _State:
     recorded: list[OpNode] = field(default_factory=list)
     lines: list[tuple[int, str, str, str]] = field(default_factory=list)
     work: list[str] = field(default_factory=list)
+    both_arms: set[tuple[str, str]] = field(default_factory=set)
+
+
+def _on_both_arms(children: tuple[OpNode, ...]) -> set[tuple[str, str]]:
+    """(operator, condition) of the calls a body makes both under `c` and under `!(c)`
+    (`if (c) { at::cat(...) } else { at::cat(...) }`): whichever arm runs, it is called."""
+    by_name: dict[str, set[str]] = {}
+    for child in children:
+        if child.condition:
+            by_name.setdefault(child.name, set()).add(child.condition)
+    out: set[tuple[str, str]] = set()
+    for name, conditions in by_name.items():
+        for c in conditions:
+            if f"!({c})" in conditions:
+                out.update({(name, c), (name, f"!({c})")})
+    return out
 
 
 def _kernel(node: OpNode, backend: str) -> tuple[str | None, str | None]:
@@ -125,6 +143,8 @@ def _visit(state: _State, node: OpNode, key: str, parent_kernels: set[str] | Non
             f"not the {state.backend} kernel on this path"))
         return
     decision = _python_decision(node) if top else state.decider.decide(node.condition)
+    if decision.value is None and (node.name, node.condition) in state.both_arms:
+        decision = Decision(True, f"called on both arms of `{node.condition}`")
     state.edges.append(EdgeDecision(key, node.name, decision.label, decision.reason))
     if decision.value is None:
         for dep in decision.depends_on or (node.condition,):
@@ -156,6 +176,7 @@ def _visit(state: _State, node: OpNode, key: str, parent_kernels: set[str] | Non
             state.recorded.append(node)
             recording = False
     before = len(forward)
+    state.both_arms.update(_on_both_arms(node.children))
     for i, child in enumerate(node.children):
         _visit(state, child, f"{key}/{i}", below, recording, forward, False, depth + 1,
                in_work)
@@ -214,7 +235,10 @@ class BackwardOps:
         for inputs, formula in derivative.formulas:
             if inputs.startswith("result"):
                 continue
-            for name in dict.fromkeys(_FORMULA_CALL.findall(formula)):
+            names = list(_FORMULA_CALL.findall(formula))
+            if _UNARY_MINUS.search(formula):
+                names.append("neg")  # `-grad`: Tensor's unary operator- is aten::neg
+            for name in dict.fromkeys(names):
                 made = self.make_node(name, Reached.YAML, "", derivative.location, "")
                 if made is not None and made.name not in seen:
                     seen.add(made.name)

@@ -79,8 +79,15 @@ class EdgeSet:
     def add(self, edge: UpstreamEdge) -> None:
         self.edges.setdefault(edge.caller, []).append(edge)
 
-    def calls_of(self, kernel: str) -> list[UpstreamEdge]:
+    def calls_of(self, kernel: str, signature: str = "") -> list[UpstreamEdge]:
+        """The calls in the body of `kernel`; where a file defines several C++ overloads
+        of that name (`lstm(Tensor, Tensor[], ...)` and `lstm(Tensor, Tensor, ...)`), the
+        one whose parameter kinds are `signature`, else all of them."""
         out = list(self.edges.get(kernel, ()))
+        if not out and "(" not in kernel:
+            variants = [k for k in self.edges if k.startswith(kernel + "(")]
+            chosen = [k for k in variants if k == f"{kernel}({signature})"] or variants
+            out = [e for k in chosen for e in self.edges[k]]
         if not out and kernel.endswith("_symint"):
             out = list(self.edges.get(kernel.removesuffix("_symint"), ()))
         if not out and "<" in kernel:
@@ -240,11 +247,19 @@ _LOCAL_BOOL = re.compile(r"\b(?:const\s+)?(?:auto|bool)\s+(\w+)\s*=\s*([^;]*?(?:
                          r"\bis_\w+\(|\.defined\(\))[^;]*);")
 
 
+# `const auto dim_size = self.size(dim);`: a local holding one size of a tensor
+_LOCAL_SIZE = re.compile(r"\b(?:const\s+)?(?:auto|int64_t|c10::SymInt|SymInt)\s+(\w+)\s*=\s*"
+                         r"(\w+\s*\.\s*(?:sym_)?size\s*\(\s*\w+\s*\))\s*;")
+
+
 def _with_locals(condition: str, clean: str, body: FunctionBody, at: int) -> str:
     """`is_bias_likely_fusable && ...` -> `(bias->defined() && ...) && ...`: a local boolean
-    defined earlier in the function replaced by the expression it was set to."""
+    (or a local holding a tensor's size, `dim_size` -> `self.size(dim)`) defined earlier in
+    the function replaced by the expression it was set to."""
     names = {m.group(1): " ".join(m.group(2).split())
              for m in _LOCAL_BOOL.finditer(clean, body.start, at)}
+    names.update((m.group(1), "".join(m.group(2).split()))
+                 for m in _LOCAL_SIZE.finditer(clean, body.start, at))
     if not names:
         return condition
     return re.sub(r"(?<![\w.>])(\w+)\b(?!\s*\()",
@@ -447,19 +462,36 @@ def _early_returns(clean: str, open_brace: int, stop: int) -> list[str]:
             while previous != flat:
                 previous = flat
                 flat = re.sub(r"\{[^{}]*\}", " ", flat)
-            statements = [x.strip() for x in flat.split(";") if x.strip()]
-            if statements and re.match(r"return\b", statements[-1]):
-                out.append(condition)
-            else:
-                inner = _early_returns(clean, rest, end)
-                if inner:  # returns only on some paths inside: those paths
-                    joined = " || ".join(f"({c})" if "||" in c else c for c in inner)
-                    out.append(f"{condition} && ({joined})" if len(inner) > 1
-                               else f"{condition} && {joined}")
+            out.extend(_returning(clean, rest, end, condition))
             i = end + 1
+            after = re.match(r"\s*else\s*\{", clean[i:stop])
+            if after:  # `else { ...; return ...; }`: returns when the `if` does not hold
+                open_else = i + after.end() - 1
+                close_else = _closing(clean, open_else, "{", "}")
+                if close_else < stop:
+                    out.extend(_returning(clean, open_else, close_else, f"!({condition})"))
+                    i = close_else + 1
             continue
         i = close + 1
     return out
+
+
+def _returning(clean: str, open_: int, close: int, condition: str) -> list[str]:
+    """The conditions under which the block `{...}` at `open_`, entered when `condition`
+    holds, returns: always (its last statement is a return) or on some inner paths."""
+    flat = clean[open_ + 1:close]
+    previous = None
+    while previous != flat:
+        previous = flat
+        flat = re.sub(r"\{[^{}]*\}", " ", flat)
+    statements = [x.strip() for x in flat.split(";") if x.strip()]
+    if statements and re.match(r"return\b", statements[-1]):
+        return [condition]
+    inner = _early_returns(clean, open_, close)
+    if not inner:
+        return []
+    joined = " || ".join(f"({c})" if "||" in c else c for c in inner)
+    return [f"{condition} && ({joined})" if len(inner) > 1 else f"{condition} && {joined}"]
 
 
 def _previous_if(clean: str, lo: int, else_brace: int) -> str:
@@ -577,7 +609,42 @@ def _typed_calls(units: list[_Unit], edges: list[UpstreamEdge], chosen: dict[str
     kept = [e for e in regular if not (
         e.callee.startswith(CALL_PREFIX) and (e.caller, e.location.line) in resolved_at
         and e.callee.removeprefix(CALL_PREFIX).split("<")[0] in typed)]
-    return kept + mine  # type: ignore[operator]
+    return _overloads_named(kept + mine, units, routes)  # type: ignore[operator]
+
+
+def _overloads_named(edges: list[UpstreamEdge], units: list[_Unit],
+                     routes: dict[int, tuple[object, ...]]) -> list[UpstreamEdge]:
+    """Edges of a free function the file overloads (two `lstm` bodies) under
+    `name(<parameter kinds>)`, so a walk picks the body of the operator overload it
+    follows (`lstm.input` vs `lstm.data`) by the schema's types."""
+    from docgen.walk.cxx_types import parameter_kinds
+
+    spans: list[tuple[str, int, int, str]] = []
+    for index, unit in enumerate(units):
+        calls = routes[index][0]
+        own: dict[str, list[object]] = {}
+        for fs in calls.types.functions.values():  # type: ignore[attr-defined]
+            for f in fs:
+                if f.unit == index and not f.template and not f.owner:
+                    own.setdefault(f.name, []).append(f)
+        for name, fs in own.items():
+            kinds = {parameter_kinds(f.params) for f in fs}  # type: ignore[attr-defined]
+            if len(fs) < 2 or len(kinds) < len(fs):
+                continue
+            for f in fs:
+                first = unit.clean.count("\n", 0, f.start) + 1  # type: ignore[attr-defined]
+                last = unit.clean.count("\n", 0, f.end) + 1  # type: ignore[attr-defined]
+                spans.append((name, first, last, parameter_kinds(f.params)))  # type: ignore
+    if not spans:
+        return edges
+    out = []
+    for e in edges:
+        for name, first, last, kinds in spans:
+            if e.caller == name and first <= e.location.line <= last:
+                e = replace(e, caller=f"{name}({kinds})")
+                break
+        out.append(e)
+    return out
 
 
 def _bound_condition(clean: str, start: int, end: int, offset: int, binding: dict[str, str],

@@ -21,6 +21,7 @@ from docgen.walk.aten import (
     select_kernel,
 )
 from docgen.walk.context import DEFAULT_BACKENDS, WalkContext, open_context
+from docgen.walk.cxx_types import schema_kinds
 from docgen.walk.decide import Arm, LayerFacts, choose, read_arms
 from docgen.walk.inputs import FunctionalStep, LayerInput, read_layer_inputs
 from docgen.walk.python_route import (
@@ -129,11 +130,14 @@ def call_arguments(ctx: WalkContext, uses: list[BindingUse]) -> dict[str, object
         if op is None:
             continue
         params = schema_params(op.schema)
+        positional = op.schema.split("(", 1)[-1].split("*")[0].count(",") + 1
+        if len(use.values) > positional:
+            continue  # `torch.zeros(2, 3, 20)`: sizes as varargs, not one per parameter
         given = list(zip((p for _, p in params), use.values, strict=False))
         given += list(use.keywords)
         for param, value in given:
-            if value is UNKNOWN or not isinstance(value, (bool, int, float)):
-                continue
+            if value is UNKNOWN or not isinstance(value, (bool, int, float, tuple)):
+                continue  # tuples: of tensors with known sizes (`hx`, TensorShape)
             key = ARGUMENT_PREFIX + param
             if key in out and out[key] != value:
                 clash.add(key)
@@ -168,7 +172,8 @@ def operator_node(ctx: WalkContext, name: str, reached: Reached, *, edge: Locati
             derivative = replace(derivative, calls=calls)
     children: list[OpNode] = []
     if depth < MAX_OP_DEPTH and op.name not in seen:
-        children = _callees(ctx, kernels, seen | {op.name}, depth)
+        signature = schema_kinds([t for t, _ in schema_params(op.schema)])
+        children = _callees(ctx, kernels, seen | {op.name}, depth, signature)
     return OpNode(qualified, op, reached, edge, condition, kernels, derivative, tuple(children),
                   note, source)
 
@@ -236,7 +241,7 @@ def _cpp_overload(ctx: WalkContext, name: str) -> str | None:
 
 
 def _callees(ctx: WalkContext, kernels: tuple[KernelChoice, ...], seen: frozenset[str],
-             depth: int) -> list[OpNode]:
+             depth: int, signature: str = "") -> list[OpNode]:
     """What each selected kernel calls; below a CompositeImplicitAutograd kernel that is a
     decomposition (autograd sees it), below any other kernel it runs inside the kernel."""
     out: list[OpNode] = []
@@ -245,7 +250,7 @@ def _callees(ctx: WalkContext, kernels: tuple[KernelChoice, ...], seen: frozense
         if k.kernel:
             chosen[k.kernel] = chosen.get(k.kernel, False) or k.key == IMPLICIT
     for kernel, implicit in chosen.items():
-        out.extend(_edges_below(ctx, kernel, implicit, seen, depth))
+        out.extend(_edges_below(ctx, kernel, implicit, seen, depth, signature))
     return out
 
 
@@ -292,11 +297,12 @@ def _method_operator(ctx: WalkContext, name: str) -> str | None:
 
 
 def _edges_below(ctx: WalkContext, function: str, implicit: bool, seen: frozenset[str],
-                 depth: int) -> list[OpNode]:
-    """Operators called in the C++ body of `function` (a kernel or a C++ helper)."""
+                 depth: int, signature: str = "") -> list[OpNode]:
+    """Operators called in the C++ body of `function` (a kernel or a C++ helper; of the
+    C++ overload whose parameter kinds are `signature` where the file has several)."""
     out: list[OpNode] = []
     done: set[tuple[str, str]] = set()
-    for edge in ctx.edges.calls_of(function):
+    for edge in ctx.edges.calls_of(function, signature):
         callee = edge.callee
         if (callee, edge.condition) in done:
             continue
