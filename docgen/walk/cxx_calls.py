@@ -52,6 +52,7 @@ class Site:
     receiver_type: str  # its declared type (unsubstituted), or the temporary's type
     targs: tuple[str, ...]
     args: tuple[str, ...]
+    built: str = ""  # a temporary's braces, `{step}` of `LoopT<...>{step}(...)`
 
 
 @dataclass(frozen=True)
@@ -144,11 +145,13 @@ class FileCalls:
             targs = tuple(split_args(body[j + 1:end]))
             i = end + 1
         temporary = False
+        built = ""
         rest = body[i:]
         lead = len(rest) - len(rest.lstrip())
         if rest.lstrip().startswith("{") and (name in self.types.structs or name in params
                                              or f"using:{name}" in scope or targs):
             close = balanced_end(body, i + lead, "{", "}")
+            built = body[i + lead:close + 1]
             i, temporary = close + 1, True
             rest = body[i:]
             lead = len(rest) - len(rest.lstrip())
@@ -157,7 +160,8 @@ class FileCalls:
             args = self._args(body, open_)
             typed = f"{name}<{', '.join(targs)}>" if targs else name
             if temporary:
-                return Site(base + m.start(), "functor", "operator()", "", typed, (), args)
+                return Site(base + m.start(), "functor", "operator()", "", typed, (), args,
+                            built)
             if name in self.types.functions and self.is_typed_template(name):
                 return Site(base + m.start(), "func", name, "", "", targs, args)
             if name in scope and not targs:
@@ -183,6 +187,9 @@ class FileCalls:
         receiver_type, dynamic = self._receiver(fn, site, binding, objects, scope)
         if not receiver_type:
             return []
+        if site.built:  # a temporary called at once: its constructor's fields
+            objects = {**objects, **self._fields(site.receiver_type + site.built, binding,
+                                                 objects, scope)}
         # a call on `this` or on a field keeps the object's fields' concrete types
         return self._method(site, receiver_type, dynamic, binding, context, scope,
                             objects if site.kind in ("this", "functor", "member") else None)

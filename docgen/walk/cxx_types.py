@@ -100,7 +100,8 @@ def template_params(header: str) -> list[str]:
     start = found[0].end() - 1
     end = _angle_end(header, start)
     out = []
-    for part in split_args(header[start + 1:end]):
+    inner = re.sub(r"template\s*<[^<>]*>", "template<>", header[start + 1:end])
+    for part in split_args(inner):
         part = re.sub(r"^template\s*<.*>\s*", "", part.split("=")[0].strip())
         names = IDENT.findall(part)
         if names:
