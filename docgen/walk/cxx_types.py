@@ -184,7 +184,7 @@ def read_file_types(clean: str) -> FileTypes:
         elif ch == "{":
             header = clean[last:i]
             kind, made = _open(out, header, stack, i, clean)
-            if kind == "function":
+            if kind == "function" and isinstance(made, int):
                 i = made  # skip the body: its end
                 last = i + 1
                 i += 1

@@ -535,8 +535,9 @@ class Decider:
             # its _VF function by
             return f.attrs["mode"]
         m = re.fullmatch(r"(\w+)\[(\d+)\]\.(?:sym_)?size\((-?\d+)\)", a)
-        if m and isinstance(f.attrs.get(f"arg:{m.group(1)}"), tuple):
-            return _size_of(f.attrs[f"arg:{m.group(1)}"], int(m.group(2)), int(m.group(3)))
+        listed = f.attrs.get(f"arg:{m.group(1)}") if m else None
+        if m and isinstance(listed, tuple):
+            return _size_of(listed, int(m.group(2)), int(m.group(3)))
         if re.fullmatch(r".*\.unsafeGetTensorImpl\(\)\.has_symbolic_sizes_strides\(\)", a):
             return False  # eager tensors have concrete sizes (no torch.compile tracing)
         m = re.fullmatch(r"(?:at::)?cudnn_is_acceptable\(\w+\)", a)

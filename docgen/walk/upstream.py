@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from docgen.core.errors import SourceError
 from docgen.core.jsonio import schema_of
@@ -588,8 +589,8 @@ def _typed_calls(units: list[_Unit], edges: list[UpstreamEdge], chosen: dict[str
         body = FunctionBody(member.name, member.start, member.end)
         regular.extend(_body_edges(units[0].clean, body, chosen, {}, {}, where))
     resolved_at: set[tuple[str, int]] = set()
-    routes = {}
-    entries = []
+    routes: dict[int, Any] = {}
+    entries: list[Any] = []
     for index, unit in enumerate(units):
         calls = main if index == 0 else FileCalls(unit.clean, main.types, index)
         own = [f for fs in calls.types.functions.values() for f in fs if f.unit == index]
@@ -604,7 +605,7 @@ def _typed_calls(units: list[_Unit], edges: list[UpstreamEdge], chosen: dict[str
                                             cond or "", commit, repo))
         routes[index] = (calls, _Copier(regular, unit.clean, calls),
                          _Resolved(unit.clean, chosen, where, resolved_at))
-    mine = specialised_edges(routes, entries)  # type: ignore[arg-type]
+    mine = specialised_edges(routes, entries)
     typed = {name for name in main.types.functions if main.is_typed_template(name)}
     kept = [e for e in regular if not (
         e.callee.startswith(CALL_PREFIX) and (e.caller, e.location.line) in resolved_at
@@ -613,7 +614,7 @@ def _typed_calls(units: list[_Unit], edges: list[UpstreamEdge], chosen: dict[str
 
 
 def _overloads_named(edges: list[UpstreamEdge], units: list[_Unit],
-                     routes: dict[int, tuple[object, ...]]) -> list[UpstreamEdge]:
+                     routes: dict[int, Any]) -> list[UpstreamEdge]:
     """Edges of a free function the file overloads (two `lstm` bodies) under
     `name(<parameter kinds>)`, so a walk picks the body of the operator overload it
     follows (`lstm.input` vs `lstm.data`) by the schema's types."""
@@ -623,7 +624,7 @@ def _overloads_named(edges: list[UpstreamEdge], units: list[_Unit],
     for index, unit in enumerate(units):
         calls = routes[index][0]
         own: dict[str, list[object]] = {}
-        for fs in calls.types.functions.values():  # type: ignore[attr-defined]
+        for fs in calls.types.functions.values():
             for f in fs:
                 if f.unit == index and not f.template and not f.owner:
                     own.setdefault(f.name, []).append(f)
@@ -639,9 +640,9 @@ def _overloads_named(edges: list[UpstreamEdge], units: list[_Unit],
         return edges
     out = []
     for e in edges:
-        for name, first, last, kinds in spans:
+        for name, first, last, spelled in spans:
             if e.caller == name and first <= e.location.line <= last:
-                e = replace(e, caller=f"{name}({kinds})")
+                e = replace(e, caller=f"{name}({spelled})")
                 break
         out.append(e)
     return out
