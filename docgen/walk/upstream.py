@@ -941,7 +941,7 @@ def autograd_namespaced(edges: list[UpstreamEdge]) -> list[UpstreamEdge]:
     """Edges of torch/csrc/autograd/FunctionsManual.cpp with its function names prefixed
     `autograd::` (`autograd::mm_mat1_backward`), calls between them too: its helpers share
     names with ATen kernels (`norm_backward`) but are other functions."""
-    own = {e.caller for e in edges}
+    own = {re.sub(r"^([A-Za-z_]\w*)\(.*\)$", r"\1", e.caller) for e in edges}  # `f(Tensor)`
     out = []
     for edge in edges:
         callee = edge.callee
