@@ -64,14 +64,14 @@ def _helpers(edges: list[UpstreamEdge], operators: set[str] | None = None) -> se
     (`multiply<false>` -> `input.mul(noise)`), or call a function that does
     (`_dropout<false>` -> `_dropout_impl<false, false, inplace>`): the walk goes through
     them."""
-    found = {e.caller for e in edges if not e.callee.startswith((METHOD_PREFIX, CALL_PREFIX,
-                                                                  "native::"))}
+    found = {_base(e.caller) for e in edges if not e.callee.startswith(
+        (METHOD_PREFIX, CALL_PREFIX, "native::"))}
     if operators is not None:
-        found |= {e.caller for e in edges if e.callee.startswith(METHOD_PREFIX)
+        found |= {_base(e.caller) for e in edges if e.callee.startswith(METHOD_PREFIX)
                   and e.callee.removeprefix(METHOD_PREFIX).removesuffix("_symint")
                   in operators}
     while True:
-        more = {e.caller for e in edges if e.callee.removeprefix(CALL_PREFIX) in found
+        more = {_base(e.caller) for e in edges if e.callee.removeprefix(CALL_PREFIX) in found
                 and e.callee.startswith(CALL_PREFIX)} - found
         if not more:
             return found
@@ -79,6 +79,12 @@ def _helpers(edges: list[UpstreamEdge], operators: set[str] | None = None) -> se
 
 
 _FORMULA_CALL = re.compile(r"(?<![\w.])([a-z_][a-z0-9_]*)\s*\(")
+
+
+def _base(caller: str) -> str:
+    """`handle_r_to_c(ScalarType, Tensor)`, one C++ overload of a name: the name."""
+    found = re.fullmatch(r"([A-Za-z_]\w*)\(.*\)", caller)
+    return found.group(1) if found else caller
 
 
 def _formula_reachable(edges: list[UpstreamEdge], derivatives: Iterable[DerivativeDoc]
@@ -89,7 +95,7 @@ def _formula_reachable(edges: list[UpstreamEdge], derivatives: Iterable[Derivati
     reached: set[str] = set()
     by_caller: dict[str, list[UpstreamEdge]] = {}
     for edge in edges:
-        by_caller.setdefault(edge.caller, []).append(edge)
+        by_caller.setdefault(_base(edge.caller), []).append(edge)
     while todo:
         name = todo.pop()
         if name in reached or name not in by_caller:

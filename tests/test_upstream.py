@@ -72,8 +72,9 @@ def test_function_bodies_skip_classes_and_lambdas() -> None:
             "\nTensor g() {\n  auto l = [&]() { return at::inner(); };\n  return l();\n}\n}}\n")
     clean = blank_comments_and_strings(text)
     assert [b.name for b in function_bodies(clean)] == ["g"]
+    # a member function is read under its struct's name; a lambda stays part of its function
     assert [(e.caller, e.callee) for e in scan_source(text, "g.cpp", "")] == [
-        ("g", "inner"), ("g", "call:l")]
+        ("P::f", "no"), ("g", "inner"), ("g", "call:l")]
 
 
 def test_method_and_unqualified_calls_are_marked() -> None:
@@ -431,3 +432,112 @@ Tensor f(const Tensor& x, bool b) {
   return std::make_tuple(b ? x : x.unsqueeze(0), b);
 }""")
     assert found["method:unsqueeze"] == "!(b)"
+
+
+# A recurrent kernel in the shape RNN.cpp has: a template picks the layer, the layer calls
+# its cell through a base reference, the cell calls its parameters through a template type.
+RECURRENT_CPP = """namespace at::native {
+namespace {
+struct Params {
+  const Tensor& w;
+  Tensor project(const Tensor& x) const { return at::linear(x, w); }
+};
+template <typename hidden_t, typename params_t>
+struct Step {
+  virtual hidden_t operator()(const Tensor& x, const hidden_t& h, const params_t& p) const = 0;
+};
+template <typename params_t>
+struct Gated : Step<Tensor, params_t> {
+  Tensor operator()(const Tensor& x, const Tensor& h, const params_t& p) const override {
+    auto gates = p.project(x).sigmoid_();
+    return gates * h;
+  }
+};
+template <typename params_t>
+struct Plain : Step<Tensor, params_t> {
+  Tensor operator()(const Tensor& x, const Tensor& h, const params_t& p) const override {
+    return p.project(x).relu();
+  }
+};
+template <typename hidden_t, typename params_t>
+struct Loop {
+  Loop(Step<hidden_t, params_t>& step) : step_(step) {}
+  hidden_t operator()(const Tensor& x, const hidden_t& h, const params_t& p) const {
+    return step_(x, h, p);
+  }
+  Step<hidden_t, params_t>& step_;
+};
+std::vector<Params> collect(TensorList ws) { return {}; }
+template <typename StepT, template <typename, typename> class LoopT, typename params_t>
+Tensor run(const Tensor& x, const Tensor& h, const std::vector<params_t>& ps) {
+  StepT step;
+  return LoopT<Tensor, params_t>{step}(x, h, ps[0]);
+}
+}  // namespace
+DEFINE_DISPATCH(fast_stub);
+Tensor recurrent(const Tensor& x, const Tensor& h, TensorList ws) {
+  if (at::cudnn_is_acceptable(x)) {
+    Tensor out;
+    fast_stub(x.device().type(), out, x);
+    return out;
+  }
+  auto ps = collect(ws);
+  auto out = run<Gated<Params>, Loop>(x, h, ps);
+  return out[0];
+}
+Tensor recurrent(const Tensor& x, const Tensor& lengths, const Tensor& h, TensorList ws) {
+  auto ps = collect(ws);
+  return run<Plain<Params>, Loop>(x, h, ps);
+}
+void fast_kernel(Tensor& out, const Tensor& x) { out = at::tanh(x); }
+REGISTER_ALL_CPU_DISPATCH(fast_stub, &fast_kernel)
+}  // namespace at::native
+"""
+
+
+def _callees_below(edges: list, caller: str) -> list[str]:
+    return [e.callee for e in edges if e.caller == caller]
+
+
+def test_templates_members_and_function_objects_are_resolved() -> None:
+    edges = scan_source(RECURRENT_CPP, "aten/src/ATen/native/Recurrent.cpp", "c0ffee", "o/r")
+    by_caller: dict[str, list[str]] = {}
+    for e in edges:
+        by_caller.setdefault(e.caller, []).append(e.callee)
+    first = "recurrent(Tensor, Tensor, Tensor[])"
+    # the two C++ overloads of one kernel name are told apart by their parameter kinds
+    assert first in by_caller and "recurrent(Tensor, Tensor, Tensor, Tensor[])" in by_caller
+    run = next(c for c in by_caller[first] if c.startswith("call:run<"))
+    # explicit template arguments, and params_t deduced from `collect`'s return type
+    assert run == "call:run<Gated<Params>, Loop, Params>"
+    loop = next(c for c in by_caller[run.removeprefix("call:")] if "Loop" in c)
+    # the temporary `LoopT<...>{step}` keeps which concrete step it was built with
+    assert loop == "call:Loop<Tensor, Params>::operator()[step_: Gated<Params>]"
+    # a virtual call through `Step<...>&` runs the step bound on the way, not Plain
+    step = by_caller[loop.removeprefix("call:")]
+    assert "call:Gated<Params>::operator()" in step
+    assert not any("Plain" in c for c in step)
+    gated = by_caller["Gated<Params>::operator()"]
+    assert "call:Params::project" in gated and "method:sigmoid_" in gated
+    assert "method:mul" in gated  # `gates * h`: Tensor operator* is aten::mul
+    assert by_caller["Params::project"] == ["linear"]
+    # a DispatchStub call reaches the function registered for it, under its device
+    stub = [e for e in edges if e.caller == "fast_stub"]
+    assert [(e.callee, e.condition) for e in stub] == [("call:fast_kernel", "device.is_cpu()")]
+
+
+def test_code_after_a_nested_return_runs_only_where_it_did_not_return() -> None:
+    text = ("Tensor f(const Tensor& x, bool a, bool b) {\n  if (a) {\n    if (b) {\n"
+            "      at::warn_only(x);\n    } else {\n      return at::fast(x);\n    }\n  }\n"
+            "  return at::slow(x);\n}\n")
+    found = {e.callee: e.condition for e in scan_source(text, "f.cpp", "")}
+    assert found["fast"] == "!(b) && a"
+    assert found["slow"] == "!(a && !(b))"
+
+
+def test_a_local_size_is_read_as_the_size_it_holds() -> None:
+    text = ("std::vector<Tensor> f(const Tensor& self, int64_t dim) {\n"
+            "  const auto n = self.size(dim);\n  if (n == 0) {\n    return {};\n  }\n"
+            "  return self.unsafe_split(1, dim);\n}\n")
+    found = {e.callee: e.condition for e in scan_source(text, "f.cpp", "")}
+    assert found["method:unsafe_split"] == "!((self.size(dim)) == 0)"

@@ -515,3 +515,62 @@ def test_backward_formula_helpers_show_what_they_call(write_package) -> None:
     assert first.condition == "grad.is_cuda()" and first.location.path == path
     assert first.location.line == lines.index("    return at::cudnn_convolution(grad, weight);") + 1
     assert calls[("half", "aten::addmm")].location.line == 3
+
+
+RECURRENT_PY = '''
+from typing import NamedTuple, overload
+
+from torch import _VF
+from .module import Module
+
+
+class Packed(NamedTuple):
+    data: object
+    sizes: object
+
+
+class Rec(Module):
+    def __init__(self, width, bias=True):
+        self.bias = bias
+
+    @overload
+    def forward(self, input, hx=None):
+        pass
+
+    def forward(self, input, hx=None):
+        orig_input = input
+        sizes = None
+        if isinstance(orig_input, Packed):
+            input, sizes = input
+        if hx is None:
+            hx = (torch.zeros(1, 2, 3), torch.zeros(1, 2, 3))
+        if sizes is None:
+            result = _VF.rec(input, hx, self.bias, self.training)
+        else:
+            result = _VF.rec(input, sizes, hx, self.bias)
+        return result[0]
+'''
+
+
+def test_a_recurrent_forward_reaches_the_overload_its_arguments_fit(write_package) -> None:
+    files = torch_files()
+    files["torch/nn/modules/recurrent.py"] = RECURRENT_PY
+    files["torch/nn/modules/__init__.py"] = files["torch/nn/modules/__init__.py"].replace(
+        "'Linear']", "'Linear', 'Rec']") + "from .recurrent import Rec\n"
+    files["torch/_C/_VariableFunctions.pyi"] += "def rec(*args): ...\ndef zeros(*size): ...\n"
+    files["torchgen/packaged/ATen/native/native_functions.yaml"] += (
+        "\n- func: rec.data(Tensor data, Tensor batch_sizes, Tensor[] hx, bool has_biases)"
+        " -> (Tensor, Tensor)\n"
+        "\n- func: rec.input(Tensor input, Tensor[] hx, bool has_biases, bool train)"
+        " -> (Tensor, Tensor)\n")
+    files["zoo/net.py"] = ("import torch.nn as nn\n\n\nclass Net(nn.Module):\n"
+                           "    def __init__(self):\n        super().__init__()\n"
+                           "        self.rec = nn.Rec(4)\n\n"
+                           "    def forward(self, x):\n        return self.rec(x)\n")
+    layer = _layer(_walk(write_package, files), "rec")
+    rec = [h for h in _all(layer) if h.kind == "binding" and h.name.endswith(".rec")]
+    # the @overload stub is skipped; `sizes` stays None because a tensor is no Packed
+    assert [h.is_pruned for h in rec] == [False]
+    assert [(b.condition, b.taken) for b in rec[0].branches] == [("sizes is None", True)]
+    # `self.bias` is a bool: it cannot bind `Tensor[] hx` of rec.data
+    assert [o.name for o in layer.operators if "rec" in o.name] == ["aten::rec.input"]

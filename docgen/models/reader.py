@@ -98,6 +98,9 @@ class LayerNode:
     ops: tuple[str, ...] = ()
     output_shapes: Shapes | None = None
     notes: tuple[str, ...] = ()
+    # plain instance attributes whose evaluated value is a scalar (`self.bidirectional`,
+    # `self.mode`), as Python literals: what a forward's branches test
+    values: tuple[tuple[str, str], ...] = ()
 
     @property
     def depth(self) -> int:
@@ -336,7 +339,16 @@ def _layer(path: str, module: ModuleInstance) -> LayerNode:
         arguments=tuple((name, value_text(value)) for name, value in module.init_arguments or ()),
         location=site.location if site else None, children=children, tensors=tensors,
         params=params, trainable=trainable, macs=macs, ops=tuple(dict.fromkeys(module.ops)),
-        output_shapes=shapes, notes=tuple(notes))
+        output_shapes=shapes, notes=tuple(notes), values=_scalar_values(module))
+
+
+_SCALARS = (bool, int, float, str, type(None))
+
+
+def _scalar_values(module: ModuleInstance) -> tuple[tuple[str, str], ...]:
+    return tuple((name, repr(value)) for name, value in module.attrs.items()
+                 if isinstance(value, _SCALARS) and name.isidentifier()
+                 and name not in module.parameters and name not in module.buffers)
 
 
 def _loses_macs(op: str, reason: str) -> bool:

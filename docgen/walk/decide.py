@@ -177,6 +177,27 @@ class LayerFacts:
                      None if not isinstance(self.weight_size(0), int) or not channels
                      else self.weight_size(0) % channels == 0])  # type: ignore[operator]
 
+    def cudnn_acceptable(self) -> bool | None:
+        """at::cudnn_is_acceptable(t) (TypeProperties.cpp): cuDNN enabled, a CUDA tensor of
+        a dtype cuDNN takes (double, float, half), and a build with cuDNN."""
+        s = self.setting
+        if s.backend != "CUDA" or not s.cudnn:
+            return False
+        return s.dtype in ("float32", "float16") and _fact("CUDA", "cudnn_compiled")
+
+    def rnn_use_mkldnn(self) -> bool | None:
+        """use_mkldnn(input, params, hx) of RNN.cpp (cyyever/pytorch@971458788564): oneDNN
+        compiled and enabled, CPU tensors, float32 (bfloat16 / float16 need the device
+        checks of BUILD_FACTS, float16 also no grad), and a non-empty input."""
+        s = self.setting
+        if s.backend != "CPU" or not s.mkldnn or not _fact("CPU", "mkldnn_compiled"):
+            return False
+        if s.dtype == "float32":
+            return _ne(_numel(self.input_shape), 0) if self.input_shape else True
+        if s.dtype == "float16" and s.grad:
+            return False
+        return _fact("CPU", "bf16_device")
+
     def use_miopen(self) -> bool | None:
         return self.setting.backend == "CUDA" and _fact("CUDA", "miopen_compiled")
 
@@ -206,6 +227,18 @@ def _fact(backend: str, name: str) -> bool:
     return bool(found and found.value)
 
 
+def _size_of(tensors: tuple[object, ...], index: int, dim: int) -> int | None:
+    """Size `dim` of tensor `index` of a list argument whose shapes the Python code fixed
+    (`hx = (torch.zeros(L, N, H), ...)`)."""
+    if not 0 <= index < len(tensors):
+        return None
+    shape = getattr(tensors[index], "shape", None)
+    if not isinstance(shape, tuple) or not -len(shape) <= dim < len(shape):
+        return None
+    value = shape[dim]
+    return value if isinstance(value, int) else None
+
+
 def _numel(shape: tuple[int, ...] | None) -> int | None:
     if shape is None:
         return None
@@ -215,9 +248,29 @@ def _numel(shape: tuple[int, ...] | None) -> int | None:
     return out
 
 
+class _Positive:
+    """A size known only to be at least 1."""
+
+    def __repr__(self) -> str:
+        return "a positive size"
+
+
+POSITIVE = _Positive()
+
+
 def _cmp(a: object, b: object, op: str) -> bool | None:
     if a is None or b is None:
         return None
+    if a is POSITIVE or b is POSITIVE:
+        other, flip = (b, False) if a is POSITIVE else (a, True)
+        if not isinstance(other, int) or other > 1 or isinstance(other, bool):
+            return None
+        if flip:
+            op = {"<": ">", ">": "<", "<=": ">=", ">=": "<="}.get(op, op)
+        # POSITIVE op other, with other <= 1
+        return {"==": None if other == 1 else False, "!=": None if other == 1 else True,
+                ">": None if other == 1 else True, ">=": True,
+                "<": False, "<=": None if other == 1 else False}[op]
     try:
         return {"==": a == b, "!=": a != b, "<": a < b, ">": a > b,  # type: ignore[operator]
                 "<=": a <= b, ">=": a >= b}[op]  # type: ignore[operator]
@@ -462,7 +515,9 @@ class Decider:
             if given is False or hasattr(given, "shape"):
                 # an optional tensor the call passed (`attn_mask_`): None is False
                 return given is not False
-            if m.group(1) in _TENSORS or m.group(1) == "train":
+            if m.group(1) in _TENSORS or m.group(1).startswith("grad_output"):
+                return True  # the gradient of a layer's output reaches its backward
+            if m.group(1) == "train":
                 return True
         if re.fullmatch(r"\w+\._fw_grad\(\d*\)\.defined\(\)", a):
             return False  # no forward-mode AD in a plain forward/backward
@@ -488,6 +543,12 @@ class Decider:
         m = re.fullmatch(r"(\w+)\.(?:sym_)?size\((-?\d+)\)", a)
         if m and m.group(1) in ("input", "self"):
             return f.input_size(int(m.group(2)))
+        m = re.fullmatch(r"(\w+)\.(?:sym_)?size\((\w+)\)", a)
+        if m and m.group(1) in _TENSORS and f.input_shape and all(
+                d > 0 for d in f.input_shape):
+            # one size of a tensor the layer computes on: a module's tensors are not empty
+            # when its input is not
+            return POSITIVE
         m = re.fullmatch(r"(\w+)\.scalar_type\(\)", a)
         if m and m.group(1) in _TENSORS:
             return _DTYPE_SYMBOL.get(s.dtype)
@@ -514,6 +575,23 @@ class Decider:
             return s.training
         if a in f.call_values:
             return f.call_values[a]  # `dim0 == dim1` of transpose(x, 1, 0)
+        if f"arg:{a}" in f.attrs:
+            return f.attrs[f"arg:{a}"]  # a parameter of the operator the Python code calls
+        if re.fullmatch(r"static_cast<ideep::rnn_kind>\(\w+\)|(?:rnn\.)?mode", a) and \
+                isinstance(f.attrs.get("mode"), str):
+            # the RNN kind a oneDNN kernel is given (ideep::rnn_kind::LSTM from lstm_mkldnn)
+            # is the one the module's `mode` (RNNBase: LSTM, GRU, RNN_TANH, RNN_RELU) chose
+            # its _VF function by
+            return f.attrs["mode"]
+        m = re.fullmatch(r"(\w+)\[(\d+)\]\.(?:sym_)?size\((-?\d+)\)", a)
+        listed = f.attrs.get(f"arg:{m.group(1)}") if m else None
+        if m and isinstance(listed, tuple):
+            return _size_of(listed, int(m.group(2)), int(m.group(3)))
+        if re.fullmatch(r".*\.unsafeGetTensorImpl\(\)\.has_symbolic_sizes_strides\(\)", a):
+            return False  # eager tensors have concrete sizes (no torch.compile tracing)
+        m = re.fullmatch(r"(?:at::)?cudnn_is_acceptable\(\w+\)", a)
+        if m:
+            return f.cudnn_acceptable()
         if a in ("k", "input_dim", "dim", "ndim"):
             return f.rank
         return None
@@ -555,6 +633,8 @@ class Decider:
         m = re.fullmatch(r"(\w+)\([^()]*(?:\([^()]*\)[^()]*)*\)", a)
         if not m:
             return None
+        if m.group(1) == "use_mkldnn" and a.count(",") == 2:
+            return f.rnn_use_mkldnn()  # RNN.cpp's use_mkldnn(input, params, hx)
         predicate = {"use_mkldnn": f.use_mkldnn, "use_cudnn": f.use_cudnn,
                      "is_depthwise": f.is_depthwise, "use_miopen": f.use_miopen,
                      "use_mps": f.use_mps, "use_cudnn_depthwise": f.use_cudnn_depthwise,
@@ -605,10 +685,11 @@ _NOT_A_COMPARISON = object()
 
 
 def _template_angle(text: str, i: int) -> bool:
-    """`size<T>(`: an angle bracket of a template argument list, not a comparison."""
+    """`size<T>(`, `static_cast<ideep::rnn_kind>(`: an angle bracket of a template argument
+    list, not a comparison."""
     if text[i] == "<":
-        return bool(re.match(r"<\s*\w+\s*>\s*\(", text[i:]))
-    return bool(re.search(r"<\s*\w+\s*$", text[:i])) and text[i + 1:i + 2] == "("
+        return bool(re.match(r"<\s*[\w:]+\s*>\s*\(", text[i:]))
+    return bool(re.search(r"<\s*[\w:]+\s*$", text[:i])) and text[i + 1:i + 2] == "("
 
 
 def _normalise(condition: str) -> str:

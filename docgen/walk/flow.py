@@ -40,8 +40,22 @@ def flow_expr(node: nodes.NodeNG) -> FlowExpr:
     if isinstance(node, nodes.UnaryOp) and node.op == "not":
         return FlowExpr("not", text, (flow_expr(node.operand),))
     if isinstance(node, nodes.Call):
-        return FlowExpr("call", text, op=dotted_text(node.func) or "")
+        func = dotted_text(node.func) or ""
+        if (func == "isinstance" and len(node.args) == 2) or func in TENSOR_FACTORIES:
+            return FlowExpr("call", text, tuple(flow_expr(a) for a in node.args), func)
+        return FlowExpr("call", text, op=func)
+    if isinstance(node, nodes.IfExp):
+        return FlowExpr("ifexp", text, (flow_expr(node.test), flow_expr(node.body),
+                                        flow_expr(node.orelse)))
+    if isinstance(node, nodes.BinOp) and node.op in ("+", "-", "*", "//"):
+        return FlowExpr("binop", text, (flow_expr(node.left), flow_expr(node.right)), node.op)
+    if isinstance(node, nodes.Tuple | nodes.List):
+        return FlowExpr("tuple", text, tuple(flow_expr(e) for e in node.elts))
     return FlowExpr("other", text)
+
+
+# `torch.zeros(2, n, 20)`: calls whose positional arguments are the new tensor's sizes
+TENSOR_FACTORIES = ("torch.zeros", "torch.ones", "torch.empty", "torch.randn", "torch.rand")
 
 
 def _is_guard(test: nodes.NodeNG) -> bool:
@@ -59,6 +73,7 @@ class _BodyReader:
     def __init__(self) -> None:
         self.calls: list[CallSite] = []
         self.aliases: dict[str, nodes.NodeNG] = {}
+        self.assigned: list[tuple[str, FlowExpr | None, tuple[Condition, ...]]] = []
 
     def block(self, stmts: Iterable[nodes.NodeNG], conds: tuple[Condition, ...],
               guard: bool) -> None:
@@ -81,11 +96,16 @@ class _BodyReader:
             guard: bool) -> tuple[Condition, ...]:
         is_guard = _is_guard(stmt.test)
         test = flow_expr(stmt.test)
-        self.block(stmt.body, (*conds, Condition(test, stmt.lineno, True)), guard or is_guard)
-        self.block(stmt.orelse, (*conds, Condition(test, stmt.lineno, False)), guard)
+        at = len(self.assigned)
+        self.block(stmt.body, (*conds, Condition(test, stmt.lineno, True, at)),
+                   guard or is_guard)
+        self.block(stmt.orelse, (*conds, Condition(test, stmt.lineno, False, at)), guard)
         if _terminates(stmt.body) and not stmt.orelse and not is_guard:
+            if isinstance(stmt.body[-1], nodes.Raise):
+                # `if c: raise ...`: a check; the walk follows the run that passes it
+                return conds
             # Code after `if c: return ...` only runs when c is false.
-            return (*conds, Condition(test, stmt.lineno, False))
+            return (*conds, Condition(test, stmt.lineno, False, at))
         return conds
 
     def _assign(self, stmt: nodes.Assign | nodes.AnnAssign, conds: tuple[Condition, ...],
@@ -97,12 +117,19 @@ class _BodyReader:
                 stmt.value, nodes.Name | nodes.Attribute | nodes.IfExp):
             self.aliases[targets[0].name] = stmt.value
         self.expr(stmt.value, conds, guard)
+        for target in targets:
+            if isinstance(target, nodes.AssignName):
+                self.assigned.append((target.name, flow_expr(stmt.value), conds))
+            elif isinstance(target, nodes.Tuple | nodes.List):
+                self.assigned.extend((t.name, None, conds) for t in target.elts
+                                     if isinstance(t, nodes.AssignName))
 
     def expr(self, node: nodes.NodeNG, conds: tuple[Condition, ...], guard: bool) -> None:
         if isinstance(node, nodes.IfExp):
             test = flow_expr(node.test)
-            self.expr(node.body, (*conds, Condition(test, node.lineno, True)), guard)
-            self.expr(node.orelse, (*conds, Condition(test, node.lineno, False)), guard)
+            at = len(self.assigned)
+            self.expr(node.body, (*conds, Condition(test, node.lineno, True, at)), guard)
+            self.expr(node.orelse, (*conds, Condition(test, node.lineno, False, at)), guard)
             return
         if isinstance(node, nodes.Call):
             self._call(node, conds, guard)
@@ -119,7 +146,7 @@ class _BodyReader:
         kwargs = tuple((k.arg, flow_expr(k.value)) for k in node.keywords or () if k.arg)
         for callee, extra in self._callees(node.func):
             self.calls.append(CallSite(callee, node.lineno, args, kwargs, (*conds, *extra),
-                                       guard))
+                                       guard, len(self.assigned)))
 
     def _callees(self, func: nodes.NodeNG) -> list[tuple[str, tuple[Condition, ...]]]:
         """The dotted callees of `func`; a local alias (`forward_call = a if c else b`) is
@@ -143,7 +170,8 @@ class _BodyReader:
 def function_flow(fn: nodes.FunctionDef, qualname: str, path: str) -> FunctionFlow:
     reader = _BodyReader()
     reader.block(fn.body, (), False)
-    return FunctionFlow(qualname, path, fn.lineno, _params(fn.args), tuple(reader.calls))
+    return FunctionFlow(qualname, path, fn.lineno, _params(fn.args), tuple(reader.calls),
+                        tuple(reader.assigned))
 
 
 def _params(args: nodes.Arguments) -> tuple[tuple[str, FlowExpr | None], ...]:
@@ -156,9 +184,21 @@ def _params(args: nodes.Arguments) -> tuple[tuple[str, FlowExpr | None], ...]:
     return tuple(out)
 
 
+def is_overload_stub(fn: nodes.FunctionDef) -> bool:
+    """`@overload def forward(...)`: a typing stub; the implementation is the plain `def` of
+    the same name that follows it."""
+    for decorator in fn.decorators.nodes if fn.decorators else ():
+        text = dotted_text(decorator) or ""
+        if text in ("overload", "typing.overload", "typing_extensions.overload"):
+            return True
+    return False
+
+
 def _class_facts(cls: nodes.ClassDef, module: str, path: str, functions: list[FunctionFlow],
                  aliases: list[tuple[str, str, int]], forwarders: list[tuple[str, int]]) -> None:
     for item in cls.body:
+        if isinstance(item, nodes.FunctionDef) and is_overload_stub(item):
+            continue
         if isinstance(item, nodes.FunctionDef):
             functions.append(function_flow(item, f"{module}.{cls.name}.{item.name}", path))
         elif isinstance(item, nodes.Assign | nodes.AnnAssign) and item.value is not None:
@@ -181,6 +221,8 @@ def module_flow(tree: nodes.Module, module: str, path: str) -> ModuleFlow:
     aliases: list[tuple[str, str, int]] = []
     forwarders: list[tuple[str, int]] = []
     for item in tree.body:
+        if isinstance(item, nodes.FunctionDef) and is_overload_stub(item):
+            continue
         if isinstance(item, nodes.FunctionDef):
             functions.append(function_flow(item, f"{module}.{item.name}", path))
         elif isinstance(item, nodes.ClassDef):

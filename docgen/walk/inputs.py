@@ -96,7 +96,8 @@ def read_layer_inputs(resolver: Resolver, model: str, input_shape: tuple[int, ..
             passed[step.target] = step.arguments
     out: dict[str, LayerInput] = {}
     for node in reading.layers:
-        attrs: dict[str, object] = {name: _value(text) for name, text in node.arguments}
+        attrs: dict[str, object] = {name: _value(text) for name, text in node.values}
+        attrs.update((name, _value(text)) for name, text in node.arguments)
         for tensor in node.tensors:
             attrs[tensor.name] = TensorAttr(tensor.shape, tensor.is_buffer)
         if any(t.name == "bias" for t in node.tensors):

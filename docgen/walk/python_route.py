@@ -12,13 +12,14 @@ only: a small, local reader, meant to be unified later with the constructor eval
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from docgen.classes.parse import parse_module
 from docgen.core.errors import SourceError
 from docgen.core.records import Location
 from docgen.walk.context import WalkContext
-from docgen.walk.flow import layer_calls
+from docgen.walk.flow import TENSOR_FACTORIES, layer_calls
 from docgen.walk.records import (
     Branch,
     CallSite,
@@ -51,23 +52,40 @@ def literal(expr: FlowExpr | None) -> object:
 
 Env = dict[str, object]
 
+
+class _Tensor:
+    """The value of a layer's input: a tensor (`isinstance(input, PackedSequence)` is false)."""
+
+    def __repr__(self) -> str:
+        return "Tensor"
+
+
+TENSOR = _Tensor()
+# `isinstance(x, C)` with x a tensor: C's text -> whether C is a tensor class (None: unknown)
+TensorClass = Callable[[str], "bool | None"]
+
 _COMPARE = {"==": lambda a, b: a == b, "!=": lambda a, b: a != b,
             "is": lambda a, b: a is b, "is not": lambda a, b: a is not b,
             "<": lambda a, b: a < b, ">": lambda a, b: a > b,
             "<=": lambda a, b: a <= b, ">=": lambda a, b: a >= b}
 
 
-def evaluate(expr: FlowExpr, env: Env) -> object:
+def evaluate(expr: FlowExpr, env: Env, tensor_class: TensorClass | None = None) -> object:
     """The value of a condition when the constructor arguments decide it, else UNKNOWN."""
     if expr.kind == "const":
         return literal(expr)
+    if expr.kind == "call" and expr.op == "isinstance" and len(expr.parts) == 2:
+        if env.get(expr.parts[0].text, UNKNOWN) is TENSOR and tensor_class is not None:
+            found = tensor_class(expr.parts[1].text)
+            return UNKNOWN if found is None else found
+        return UNKNOWN
     if expr.kind in ("name", "attr", "call"):
         return env.get(expr.text, UNKNOWN)
     if expr.kind == "not":
-        value = evaluate(expr.parts[0], env)
+        value = evaluate(expr.parts[0], env, tensor_class)
         return UNKNOWN if value is UNKNOWN else not value
     if expr.kind == "compare" and expr.op in _COMPARE:
-        left, right = (evaluate(p, env) for p in expr.parts)
+        left, right = (evaluate(p, env, tensor_class) for p in expr.parts)
         if left is UNKNOWN or right is UNKNOWN:
             return UNKNOWN
         try:
@@ -75,7 +93,7 @@ def evaluate(expr: FlowExpr, env: Env) -> object:
         except TypeError:
             return UNKNOWN
     if expr.kind in ("and", "or"):
-        values = [evaluate(p, env) for p in expr.parts]
+        values = [evaluate(p, env, tensor_class) for p in expr.parts]
         decisive = expr.kind == "or"
         if any(v is not UNKNOWN and bool(v) is decisive for v in values):
             return decisive
@@ -83,14 +101,53 @@ def evaluate(expr: FlowExpr, env: Env) -> object:
     return UNKNOWN
 
 
-def branches(conditions: tuple[Condition, ...], env: Env, path: str) -> tuple[Branch, ...]:
+def branches(conditions: tuple[Condition, ...], env: Env, path: str,
+             env_at: Callable[[int], Env] | None = None,
+             tensor_class: TensorClass | None = None) -> tuple[Branch, ...]:
+    """Each condition decided where it is tested: with `env_at(n)`, the values after the
+    first n local assignments of the function."""
     out = []
     for cond in conditions:
-        value = evaluate(cond.test, env)
+        here = env_at(cond.assigned) if env_at is not None and cond.assigned >= 0 else env
+        value = evaluate(cond.test, here, tensor_class)
         taken = None if value is UNKNOWN else bool(value) is cond.holds
         text = cond.test.text if cond.holds else f"not ({cond.test.text})"
         out.append(Branch(text, Location(path, cond.line), taken))
     return tuple(out)
+
+
+class _Locals:
+    """The values of a function's local names after its first n assignments: an assignment
+    counts where its conditions hold, makes the name unknown where they are undecided."""
+
+    def __init__(self, fn: FunctionFlow, env: Env, tensor_class: TensorClass | None) -> None:
+        self.fn, self.tensor_class = fn, tensor_class
+        self.states: list[Env] = [env]
+
+    def __call__(self, n: int) -> Env:
+        assigned = self.fn.assigned
+        while len(self.states) <= min(n, len(assigned)):
+            state = dict(self.states[-1])
+            name, value, conds = assigned[len(self.states) - 1]
+            self.states.append(self._assign(state, name, value, conds))
+        return self.states[min(n, len(assigned))]
+
+    def _assign(self, state: Env, name: str, value: FlowExpr | None,
+                conds: tuple[Condition, ...]) -> Env:
+        known = True
+        for cond in conds:
+            here = self(cond.assigned) if 0 <= cond.assigned < len(self.states) else state
+            got = evaluate(cond.test, here, self.tensor_class)
+            if got is UNKNOWN:
+                known = False
+            elif bool(got) is not cond.holds:
+                return state  # not run on this path
+        found = UNKNOWN if value is None or not known else _value(value, state)
+        if found is UNKNOWN:
+            state.pop(name, None)
+        else:
+            state[name] = found
+        return state
 
 
 def bind_arguments(fn: FunctionFlow, call: CallSite, caller_env: Env,
@@ -107,8 +164,40 @@ def bind_arguments(fn: FunctionFlow, call: CallSite, caller_env: Env,
     return {k: v for k, v in env.items() if v is not UNKNOWN}
 
 
+@dataclass(frozen=True)
+class TensorShape:
+    """A tensor the Python code creates with sizes it writes (`torch.zeros(L, N, H)`);
+    None for a size not read."""
+
+    shape: tuple[int | None, ...]
+
+
+_ARITHMETIC = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b,
+               "//": lambda a, b: a // b}
+
+
 def _value(expr: FlowExpr, env: Env) -> object:
-    return literal(expr) if expr.kind == "const" else env.get(expr.text, UNKNOWN)
+    if expr.kind == "const":
+        return literal(expr)
+    if expr.kind == "ifexp":
+        test = evaluate(expr.parts[0], env)
+        return UNKNOWN if test is UNKNOWN else _value(expr.parts[1 if test else 2], env)
+    if expr.kind == "binop" and expr.op in _ARITHMETIC:
+        left, right = (_value(p, env) for p in expr.parts)
+        if isinstance(left, int) and isinstance(right, int) and not isinstance(
+                left, bool) and not isinstance(right, bool):
+            return _ARITHMETIC[expr.op](left, right)
+        return UNKNOWN
+    if expr.kind == "tuple":
+        items = tuple(_value(p, env) for p in expr.parts)
+        return items if all(isinstance(i, TensorShape) for i in items) and items else UNKNOWN
+    if expr.kind == "call" and expr.op in TENSOR_FACTORIES and expr.parts:
+        sizes = [_value(p, env) for p in expr.parts]
+        if len(sizes) == 1 and isinstance(sizes[0], tuple):
+            sizes = list(sizes[0])
+        return TensorShape(tuple(s if isinstance(s, int) and not isinstance(s, bool)
+                                 else None for s in sizes))
+    return env.get(expr.text, UNKNOWN)
 
 
 # ---------------------------------------------------------------- layers of the model
@@ -210,6 +299,8 @@ class BindingUse:
     is_pruned: bool
     undecided: tuple[Branch, ...] = ()  # Python conditions on the way nothing decided
     on_buffer: bool = False  # a Tensor method on a buffer: autograd records nothing
+    values: tuple[object, ...] = ()  # the positional arguments' values (UNKNOWN if not read)
+    keywords: tuple[tuple[str, object], ...] = ()
 
 
 @dataclass
@@ -280,16 +371,19 @@ def _function_hop(route: _Route, fn: FunctionFlow, env: Env, kind: str, via: str
     children: list[PyHop] = []
     overrides: list[str] = []
     module = module_of(fn.path)
+    kinds = _tensor_class(route.ctx, module)
+    env_at = _Locals(fn, env, kinds)
     for call in fn.calls:
         if call.is_override_path:
             if call.callee.endswith("handle_torch_function"):
                 overrides.append(f"{fn.path}:{call.line}")
             continue
-        call_brs = branches(call.conditions, env, fn.path)
+        here = env_at(call.assigned)
+        call_brs = branches(call.conditions, here, fn.path, env_at, kinds)
         call_pruned = pruned or any(b.taken is False for b in call_brs)
         open_brs = [b for b in call_brs if b.taken is None]
         route.pending.extend(open_brs)
-        child = _follow(route, module, call, env, call_brs, call_pruned)
+        child = _follow(route, module, call, here, call_brs, call_pruned)
         del route.pending[len(route.pending) - len(open_brs):]
         # The same call reached on two branches (with and without hooks) is shown once.
         if child is not None and all((c.name, c.via) != (child.name, child.via)
@@ -300,6 +394,26 @@ def _function_hop(route: _Route, fn: FunctionFlow, env: Env, kind: str, via: str
         if overrides else ""
     return PyHop(fn.qualname, kind, Location(fn.path, fn.line), via, brs, pruned, note,
                  tuple(children))
+
+
+TENSOR_CLASSES = ("torch.Tensor", "torch._tensor.Tensor", "torch._C.TensorBase",
+                  "torch.nn.parameter.Parameter")
+
+
+def _tensor_class(ctx: WalkContext, module: str) -> TensorClass:
+    """Whether a class named in `module` is a tensor class: a class read in the sources
+    that is neither one nor derived from one is not (PackedSequence, a NamedTuple)."""
+    def decide(text: str) -> bool | None:
+        target = ctx.resolver.resolve_in(module, text)
+        name = target.qualname if target is not None else ctx.resolver.expand(module, text)
+        if name in TENSOR_CLASSES:
+            return True
+        if target is None or target.kind != "class":
+            return None
+        chain = class_chain(ctx, target.qualname)
+        return any(c in TENSOR_CLASSES for c in chain) or (
+            None if any(ctx.resolver.find_class(c) is None for c in chain) else False)
+    return decide
 
 
 def _follow(route: _Route, module: str, call: CallSite, env: Env, brs: tuple[Branch, ...],
@@ -327,7 +441,7 @@ def _follow(route: _Route, module: str, call: CallSite, env: Env, brs: tuple[Bra
         flow = ctx.flow(owner)  # a module that should define it: its warnings say why not
         where = Location(flow.path if flow else owner.replace(".", "/") + ".py", 1)
         return _stop(f"{absolute}: not found in the source of {owner}", where, callee)
-    return _binding_hop(route, absolute, call, brs, pruned)
+    return _binding_hop(route, absolute, call, brs, pruned, env)
 
 
 def _call_text(call: CallSite) -> str:
@@ -350,6 +464,9 @@ def _self_call(route: _Route, name: str, call: CallSite, env: Env, brs: tuple[Br
         if cls == MODULE_CLASS and name not in CALL_CHAIN:
             return None  # Module's bookkeeping (hooks, tracing) is not on the route
         callee_env = {**route.self_env, **bind_arguments(fn, call, env, True)}
+        if name == "forward" and len(fn.params) > 1:
+            # the layer is called on a tensor: `layer(x)`
+            callee_env.setdefault(fn.params[1][0], TENSOR)
         return _function_hop(route, fn, callee_env, "method", _call_text(call), brs, pruned)
     if name in CALL_CHAIN:
         return _stop(f"self.{name}: not defined in {', '.join(route.chain)}", via=call.callee)
@@ -427,7 +544,7 @@ def _dispatch_hop(route: _Route, module: str, qualname: str, site: CallSite, cal
 
 
 def _binding_hop(route: _Route, absolute: str, call: CallSite | None,
-                 brs: tuple[Branch, ...], pruned: bool) -> PyHop:
+                 brs: tuple[Branch, ...], pruned: bool, env: Env | None = None) -> PyHop:
     """`torch.X`, `torch._VF.X`, `torch._C._nn.X`: the C++ binding, confirmed in a stub."""
     ctx = route.ctx
     namespace, _, name = absolute.rpartition(".")
@@ -453,8 +570,11 @@ def _binding_hop(route: _Route, absolute: str, call: CallSite | None,
     else:
         hop = PyHop(f"{namespace}.{name}", "binding", Location(stub_path, stub[name]), via,
                     brs, pruned)
+        values = tuple(_value(a, env or {}) for a in call.args) if call else ()
+        keywords = tuple((k, _value(v, env or {})) for k, v in call.kwargs) if call else ()
         route.bindings.append(BindingUse(name, namespace, call, pruned,
-                                         tuple(dict.fromkeys(route.pending))))
+                                         tuple(dict.fromkeys(route.pending)),
+                                         values=values, keywords=keywords))
     if forwarder is not None:
         return PyHop(forwarder.name, forwarder.kind, forwarder.location, via, brs, pruned,
                      forwarder.via, (hop,))

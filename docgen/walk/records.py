@@ -44,6 +44,7 @@ class Condition:
     test: FlowExpr
     line: int
     holds: bool
+    assigned: int = -1  # local assignments made before the test (FunctionFlow.assigned)
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,7 @@ class CallSite:
     kwargs: tuple[tuple[str, FlowExpr], ...]
     conditions: tuple[Condition, ...]
     is_override_path: bool = False  # under a `has_torch_function...` guard
+    assigned: int = 0  # local assignments made before the call (FunctionFlow.assigned)
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,9 @@ class FunctionFlow:
     line: int
     params: tuple[tuple[str, FlowExpr | None], ...]
     calls: tuple[CallSite, ...]
+    # `name = value` statements in order, each with the conditions it runs under; value None
+    # where the name gets a value the walk does not read (tuple unpacking)
+    assigned: tuple[tuple[str, FlowExpr | None, tuple[Condition, ...]], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -56,6 +56,8 @@ def is_utility(name: str) -> bool:
 # a call in a formula: a function (`mm_mat1_backward(`) or a Tensor method (`grad.bmm(`)
 _FORMULA_ANY_CALL = re.compile(r"(?:(\.)|(?<![\w:.]))([a-z_][a-z0-9_]*)\s*\(")
 METHOD = "method:"
+# a formula negating a tensor: `maybe_multiply(-grad, alpha.conj())`
+_UNARY_MINUS = re.compile(r"(?:^|[(,?:=])\s*-\s*(?:grad|grads\[\d+\]|result|self|other)\b")
 
 
 @dataclass(frozen=True)
@@ -380,6 +382,8 @@ class BackwardOps:
                      for dot, name in _FORMULA_ANY_CALL.findall(formula)]
             names = [*calls, *_formula_operators(
                 formula, inputs, node.operator.schema if node.operator else "")]
+            if _UNARY_MINUS.search(formula):
+                names.append("neg")  # `-grad`: Tensor's unary operator- is aten::neg
             for name in dict.fromkeys(names):
                 made = self.make_node(name, Reached.YAML, "", derivative.location, "")
                 if made is not None and made.name not in seen:

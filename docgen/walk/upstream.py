@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from docgen.core.errors import SourceError
 from docgen.core.jsonio import schema_of
@@ -79,8 +80,15 @@ class EdgeSet:
     def add(self, edge: UpstreamEdge) -> None:
         self.edges.setdefault(edge.caller, []).append(edge)
 
-    def calls_of(self, kernel: str) -> list[UpstreamEdge]:
+    def calls_of(self, kernel: str, signature: str = "") -> list[UpstreamEdge]:
+        """The calls in the body of `kernel`; where a file defines several C++ overloads
+        of that name (`lstm(Tensor, Tensor[], ...)` and `lstm(Tensor, Tensor, ...)`), the
+        one whose parameter kinds are `signature`, else all of them."""
         out = list(self.edges.get(kernel, ()))
+        if not out and "(" not in kernel:
+            variants = [k for k in self.edges if k.startswith(kernel + "(")]
+            chosen = [k for k in variants if k == f"{kernel}({signature})"] or variants
+            out = [e for k in chosen for e in self.edges[k]]
         if not out and kernel.endswith("_symint"):
             out = list(self.edges.get(kernel.removesuffix("_symint"), ()))
         if not out and "<" in kernel:
@@ -280,11 +288,19 @@ _LOCAL_BOOL = re.compile(r"\b(?:const\s+)?(?:auto|bool)\s+(\w+)\s*=\s*([^;]*?(?:
                          r"\bis_\w+\(|\.defined\(\))[^;]*);")
 
 
+# `const auto dim_size = self.size(dim);`: a local holding one size of a tensor
+_LOCAL_SIZE = re.compile(r"\b(?:const\s+)?(?:auto|int64_t|c10::SymInt|SymInt)\s+(\w+)\s*=\s*"
+                         r"(\w+\s*\.\s*(?:sym_)?size\s*\(\s*\w+\s*\))\s*;")
+
+
 def _with_locals(condition: str, clean: str, body: FunctionBody, at: int) -> str:
     """`is_bias_likely_fusable && ...` -> `(bias->defined() && ...) && ...`: a local boolean
-    defined earlier in the function replaced by the expression it was set to."""
+    (or a local holding a tensor's size, `dim_size` -> `self.size(dim)`) defined earlier in
+    the function replaced by the expression it was set to."""
     names = {m.group(1): " ".join(m.group(2).split())
              for m in _LOCAL_BOOL.finditer(clean, body.start, at)}
+    names.update((m.group(1), "".join(m.group(2).split()))
+                 for m in _LOCAL_SIZE.finditer(clean, body.start, at))
     if not names:
         return condition
     return re.sub(r"(?<![\w.>])(\w+)\b(?!\s*\()",
@@ -487,19 +503,36 @@ def _early_returns(clean: str, open_brace: int, stop: int) -> list[str]:
             while previous != flat:
                 previous = flat
                 flat = re.sub(r"\{[^{}]*\}", " ", flat)
-            statements = [x.strip() for x in flat.split(";") if x.strip()]
-            if statements and re.match(r"return\b", statements[-1]):
-                out.append(condition)
-            else:
-                inner = _early_returns(clean, rest, end)
-                if inner:  # returns only on some paths inside: those paths
-                    joined = " || ".join(f"({c})" if "||" in c else c for c in inner)
-                    out.append(f"{condition} && ({joined})" if len(inner) > 1
-                               else f"{condition} && {joined}")
+            out.extend(_returning(clean, rest, end, condition))
             i = end + 1
+            after = re.match(r"\s*else\s*\{", clean[i:stop])
+            if after:  # `else { ...; return ...; }`: returns when the `if` does not hold
+                open_else = i + after.end() - 1
+                close_else = _closing(clean, open_else, "{", "}")
+                if close_else < stop:
+                    out.extend(_returning(clean, open_else, close_else, f"!({condition})"))
+                    i = close_else + 1
             continue
         i = close + 1
     return out
+
+
+def _returning(clean: str, open_: int, close: int, condition: str) -> list[str]:
+    """The conditions under which the block `{...}` at `open_`, entered when `condition`
+    holds, returns: always (its last statement is a return) or on some inner paths."""
+    flat = clean[open_ + 1:close]
+    previous = None
+    while previous != flat:
+        previous = flat
+        flat = re.sub(r"\{[^{}]*\}", " ", flat)
+    statements = [x.strip() for x in flat.split(";") if x.strip()]
+    if statements and re.match(r"return\b", statements[-1]):
+        return [condition]
+    inner = _early_returns(clean, open_, close)
+    if not inner:
+        return []
+    joined = " || ".join(f"({c})" if "||" in c else c for c in inner)
+    return [f"{condition} && ({joined})" if len(inner) > 1 else f"{condition} && {joined}"]
 
 
 def _previous_if(clean: str, lo: int, else_brace: int) -> str:
@@ -546,13 +579,167 @@ def scan_source(text: str, path: str, commit: str, repo: str = "") -> list[Upstr
     params = {b.name: _template_params(u.clean, b) for u in units for b in u.bodies}
     edges: list[UpstreamEdge] = []
     wanted: dict[str, tuple[str, dict[str, str]]] = {}
+    where = (path, commit, repo)
     for unit in units:
         for body in unit.bodies:
-            edges.extend(_body_edges(unit.clean, body, chosen, params, wanted,
-                                     (path, commit, repo)))
+            edges.extend(_body_edges(unit.clean, body, chosen, params, wanted, where))
     edges.extend(_specialisations(edges, wanted, params))
+    edges = _typed_calls(units, edges, chosen, where)
+    edges.extend(_stub_registrations(clean, where))
     edges.sort(key=lambda e: (e.location.line, e.callee))
     return edges
+
+
+_REGISTER = re.compile(r"\bREGISTER_(\w*?)_?DISPATCH\s*\(\s*(\w+)\s*,\s*&?\s*([\w:]+)\s*\)")
+# the device a DispatchStub registration serves, as a condition the walk decides
+_STUB_DEVICE = {"ALL_CPU": "device.is_cpu()", "ARCH": "device.is_cpu()", "": "device.is_cpu()",
+                "AVX512": "device.is_cpu()", "AVX2": "device.is_cpu()",
+                "CUDA": "device.is_cuda()", "HIP": "device.is_cuda()",
+                "MPS": "device.is_mps()", "PRIVATEUSE1": "device.is_privateuseone()"}
+
+
+def _stub_registrations(clean: str, where: tuple[str, str, str]) -> list[UpstreamEdge]:
+    """`REGISTER_ALL_CPU_DISPATCH(lstm_mkldnn_stub, &lstm_mkldnn)`: calling the DispatchStub
+    `lstm_mkldnn_stub(device_type, ...)` runs `lstm_mkldnn` on that device; an edge from the
+    stub to the function, under the device it serves."""
+    path, commit, repo = where
+    out = []
+    for m in _REGISTER.finditer(clean):
+        device = _STUB_DEVICE.get(m.group(1))
+        if device is None:
+            continue
+        line = clean.count("\n", 0, m.start()) + 1
+        out.append(UpstreamEdge(m.group(2), CALL_PREFIX + m.group(3).rsplit("::", 1)[-1],
+                                Location(path, line), device, commit, repo))
+    return out
+
+
+def _typed_calls(units: list[_Unit], edges: list[UpstreamEdge], chosen: dict[str, list[str]],
+                 where: tuple[str, str, str]) -> list[UpstreamEdge]:
+    """`edges` with member functions' bodies, Tensor operators in expressions, and the
+    specialisations reached through type-parameterised templates, member calls and function
+    objects (cxx_calls.py) added; a regular `call:` edge to a template that a specialisation
+    resolves at the same line is replaced by the resolved one."""
+    from docgen.walk.cxx_calls import FileCalls, specialised_edges
+
+    path, commit, repo = where
+    main = FileCalls(units[0].clean)
+    regular = list(edges)
+    for member in main.members():
+        body = FunctionBody(member.name, member.start, member.end)
+        regular.extend(_body_edges(units[0].clean, body, chosen, {}, {}, where))
+    resolved_at: set[tuple[str, int]] = set()
+    routes: dict[int, Any] = {}
+    entries: list[Any] = []
+    for index, unit in enumerate(units):
+        calls = main if index == 0 else FileCalls(unit.clean, main.types, index)
+        own = [f for fs in calls.types.functions.values() for f in fs if f.unit == index]
+        if index:
+            own = [f for f in own if any(b.start == f.start for b in unit.bodies)]
+        entries.extend(f for f in own if not f.template)
+        for fn in own + (main.members() if index == 0 else []):
+            for offset, op in calls.operator_calls(fn):
+                cond = _bound_condition(unit.clean, fn.start, fn.end, offset, {}, chosen)
+                line = unit.clean.count("\n", 0, offset) + 1
+                regular.append(UpstreamEdge(fn.name, METHOD_PREFIX + op, Location(path, line),
+                                            cond or "", commit, repo))
+        routes[index] = (calls, _Copier(regular, unit.clean, calls),
+                         _Resolved(unit.clean, chosen, where, resolved_at))
+    mine = specialised_edges(routes, entries)
+    typed = {name for name in main.types.functions if main.is_typed_template(name)}
+    kept = [e for e in regular if not (
+        e.callee.startswith(CALL_PREFIX) and (e.caller, e.location.line) in resolved_at
+        and e.callee.removeprefix(CALL_PREFIX).split("<")[0] in typed)]
+    return _overloads_named(kept + mine, units, routes)  # type: ignore[operator]
+
+
+def _overloads_named(edges: list[UpstreamEdge], units: list[_Unit],
+                     routes: dict[int, Any]) -> list[UpstreamEdge]:
+    """Edges of a free function the file overloads (two `lstm` bodies) under
+    `name(<parameter kinds>)`, so a walk picks the body of the operator overload it
+    follows (`lstm.input` vs `lstm.data`) by the schema's types."""
+    from docgen.walk.cxx_types import parameter_kinds
+
+    spans: list[tuple[str, int, int, str]] = []
+    for index, unit in enumerate(units):
+        calls = routes[index][0]
+        own: dict[str, list[object]] = {}
+        for fs in calls.types.functions.values():
+            for f in fs:
+                if f.unit == index and not f.template and not f.owner:
+                    own.setdefault(f.name, []).append(f)
+        for name, fs in own.items():
+            kinds = {parameter_kinds(f.params) for f in fs}  # type: ignore[attr-defined]
+            if len(fs) < 2 or len(kinds) < len(fs):
+                continue
+            for f in fs:
+                first = unit.clean.count("\n", 0, f.start) + 1  # type: ignore[attr-defined]
+                last = unit.clean.count("\n", 0, f.end) + 1  # type: ignore[attr-defined]
+                spans.append((name, first, last, parameter_kinds(f.params)))  # type: ignore
+    if not spans:
+        return edges
+    out = []
+    for e in edges:
+        for name, first, last, spelled in spans:
+            if e.caller == name and first <= e.location.line <= last:
+                e = replace(e, caller=f"{name}({spelled})")
+                break
+        out.append(e)
+    return out
+
+
+def _bound_condition(clean: str, start: int, end: int, offset: int, binding: dict[str, str],
+                     chosen: dict[str, list[str]]) -> str | None:
+    text = _with_choice(_condition(clean, FunctionBody("", start, end), offset), chosen)
+    literal = {k: v for k, v in binding.items() if _LITERAL.fullmatch(v)}
+    return bind_condition(text, literal) if literal else text
+
+
+@dataclass
+class _Copier:
+    """The regular edges of one body, under a specialisation's name."""
+
+    edges: list[UpstreamEdge]
+    clean: str
+    calls: object
+
+    def __call__(self, fn: object, caller: str, binding: dict[str, str]) -> list[UpstreamEdge]:
+        first = self.clean.count("\n", 0, fn.start) + 1  # type: ignore[attr-defined]
+        last = self.clean.count("\n", 0, fn.end) + 1  # type: ignore[attr-defined]
+        literal = {k: v for k, v in binding.items() if _LITERAL.fullmatch(v)}
+        made = []
+        for e in self.edges:
+            if e.caller != fn.name or not first <= e.location.line <= last:  # type: ignore
+                continue
+            if e.callee.startswith(CALL_PREFIX) and self.calls.is_typed_template(  # type: ignore
+                    e.callee.removeprefix(CALL_PREFIX).split("<")[0]):
+                continue
+            cond = bind_condition(e.condition, literal) if literal else e.condition
+            if cond is not None:
+                made.append(replace(e, caller=caller, condition=cond))
+        return made
+
+
+@dataclass
+class _Resolved:
+    """An edge to a resolved specialisation, with the condition it is called under."""
+
+    clean: str
+    chosen: dict[str, list[str]]
+    where: tuple[str, str, str]
+    resolved_at: set[tuple[str, int]]
+
+    def __call__(self, fn: object, caller: str, offset: int, callee: str,
+                 binding: dict[str, str]) -> UpstreamEdge | None:
+        cond = _bound_condition(self.clean, fn.start, fn.end, offset,  # type: ignore
+                                binding, self.chosen)
+        if cond is None:
+            return None
+        path, commit, repo = self.where
+        line = self.clean.count("\n", 0, offset) + 1
+        self.resolved_at.add((caller, line))
+        return UpstreamEdge(caller, CALL_PREFIX + callee, Location(path, line), cond,
+                            commit, repo)
 
 
 def _body_edges(clean: str, body: FunctionBody, chosen: dict[str, list[str]],
@@ -725,7 +912,7 @@ def _macro_units(text: str, clean: str, bodies: tuple[FunctionBody, ...]) -> lis
             if len(args) != len(params):
                 continue
             binding = dict(zip(params, args, strict=True))
-            expanded = prefix + _substitute(body, binding)
+            expanded = re.sub(r"[ \t]*##[ \t]*", "", prefix + _substitute(body, binding))
             found = tuple(b for b in function_bodies(expanded) if b.name in args)
             if found:
                 out.append(_Unit(expanded, found))
@@ -924,7 +1111,7 @@ def autograd_namespaced(edges: list[UpstreamEdge]) -> list[UpstreamEdge]:
     """Edges of torch/csrc/autograd/FunctionsManual.cpp with its function names prefixed
     `autograd::` (`autograd::mm_mat1_backward`), calls between them too: its helpers share
     names with ATen kernels (`norm_backward`) but are other functions."""
-    own = {e.caller for e in edges}
+    own = {re.sub(r"^([A-Za-z_]\w*)\(.*\)$", r"\1", e.caller) for e in edges}  # `f(Tensor)`
     out = []
     for edge in edges:
         callee = edge.callee

@@ -23,6 +23,7 @@ from docgen.walk.aten import (
 )
 from docgen.walk.bodies import bodies_not_read
 from docgen.walk.context import DEFAULT_BACKENDS, WalkContext, open_context
+from docgen.walk.cxx_types import schema_kinds
 from docgen.walk.decide import Arm, LayerFacts, choose, read_arms
 from docgen.walk.engine import GradFlow
 from docgen.walk.functional import Leaf, leaves
@@ -60,7 +61,7 @@ from docgen.walk.setting import Setting, python_env
 from docgen.walk.taken import METHOD, BackwardOps, Taken, decide_layer
 from docgen.walk.upstream import AUTOGRAD_PREFIX, CALL_PREFIX, METHOD_PREFIX
 
-MAX_OP_DEPTH = 8
+MAX_OP_DEPTH = 16  # RNN.cpp: kernel -> 6 template / member / functor hops -> operators
 MAX_HELPER_DEPTH = 3
 NATIVE_PREFIX = "native::"
 HELPER_NOTE = "C++ helper, not an operator"
@@ -81,25 +82,76 @@ def choose_overload(ctx: WalkContext, use: BindingUse) -> str | None:
     if plain is not None:
         return plain.name
     for op in overloads:
-        if use.call is None or _accepts(op.schema, use.call):
+        if use.call is None or _accepts(op.schema, use.call, use.values):
             return op.name
     return overloads[0].name if overloads else None
 
 
-def _accepts(schema: str, call: CallSite) -> bool:
-    params = schema.split("(", 1)[1].rsplit(")", 2)[0].split(",")
-    types = [p.strip().split(" ")[0] for p in params if p.strip() and p.strip() != "*"]
-    for arg, typ in zip(call.args, types, strict=False):
-        value = literal(arg)
+def schema_params(schema: str) -> list[tuple[str, str]]:
+    """`lstm.input(Tensor input, Tensor[] hx, ...)` -> [(Tensor, input), (Tensor[], hx),
+    ...]: the positional and keyword parameters, in order (`*` left out)."""
+    inner = schema.split("(", 1)[1] if "(" in schema else ""
+    inner = inner.rsplit(") ->", 1)[0] if ") ->" in inner else inner.rsplit(")", 1)[0]
+    out = []
+    for part in inner.split(","):
+        words = part.split("=")[0].split()
+        if len(words) >= 2:
+            out.append((words[0], words[-1]))
+    return out
+
+
+def _accepts(schema: str, call: CallSite, values: tuple[object, ...] = ()) -> bool:
+    """Whether the schema takes the call's arguments whose values are known (literals, or
+    the layer's evaluated values such as `self.bias`), as the dispatcher's overload
+    resolution does by type: a bool never binds a Tensor or an int parameter."""
+    types = [typ for typ, _ in schema_params(schema)]
+    for i, (arg, typ) in enumerate(zip(call.args, types, strict=False)):
+        value = values[i] if i < len(values) and values[i] is not UNKNOWN else literal(arg)
         if value is UNKNOWN:
             continue
         if isinstance(value, bool) and not typ.startswith("bool"):
             return False
-        if isinstance(value, int) and not typ.startswith(("int", "SymInt", "Scalar", "float")):
+        if isinstance(value, int) and not isinstance(value, bool) and not typ.startswith(
+                ("int", "SymInt", "Scalar", "float")):
+            return False
+        if isinstance(value, float) and not typ.startswith(("float", "Scalar")):
             return False
         if isinstance(value, str) and not typ.startswith("str"):
             return False
     return True
+
+
+ARGUMENT_PREFIX = "arg:"
+
+
+def call_arguments(ctx: WalkContext, uses: list[BindingUse]) -> dict[str, object]:
+    """`arg:<schema parameter>` -> the value the Python call passes (`arg:bidirectional` ->
+    False from `self.bidirectional`), for every binding call on the route: what the C++
+    kernel body's conditions on its parameters are decided from. A name two calls pass
+    different values for is left out."""
+    out: dict[str, object] = {}
+    clash: set[str] = set()
+    for use in uses:
+        if use.is_pruned or use.call is None:
+            continue
+        name = choose_overload(ctx, use)
+        op = ctx.table.find(name) if name else None
+        if op is None:
+            continue
+        params = schema_params(op.schema)
+        positional = op.schema.split("(", 1)[-1].split("*")[0].count(",") + 1
+        if len(use.values) > positional:
+            continue  # `torch.zeros(2, 3, 20)`: sizes as varargs, not one per parameter
+        given = list(zip((p for _, p in params), use.values, strict=False))
+        given += list(use.keywords)
+        for param, value in given:
+            if value is UNKNOWN or not isinstance(value, (bool, int, float, tuple)):
+                continue  # tuples: of tensors with known sizes (`hx`, TensorShape)
+            key = ARGUMENT_PREFIX + param
+            if key in out and out[key] != value:
+                clash.add(key)
+            out[key] = value
+    return {k: v for k, v in out.items() if k not in clash}
 
 
 def operator_node(ctx: WalkContext, name: str, reached: Reached, *, edge: Location | None = None,
@@ -129,7 +181,8 @@ def operator_node(ctx: WalkContext, name: str, reached: Reached, *, edge: Locati
             derivative = replace(derivative, calls=calls)
     children: list[OpNode] = []
     if depth < MAX_OP_DEPTH and op.name not in seen:
-        children = _callees(ctx, kernels, seen | {op.name}, depth)
+        signature = schema_kinds([t for t, _ in schema_params(op.schema)])
+        children = _callees(ctx, kernels, seen | {op.name}, depth, signature)
     return OpNode(qualified, op, reached, edge, condition, kernels, derivative, tuple(children),
                   note, source)
 
@@ -197,7 +250,7 @@ def _cpp_overload(ctx: WalkContext, name: str) -> str | None:
 
 
 def _callees(ctx: WalkContext, kernels: tuple[KernelChoice, ...], seen: frozenset[str],
-             depth: int) -> list[OpNode]:
+             depth: int, signature: str = "") -> list[OpNode]:
     """What each selected kernel calls; below a CompositeImplicitAutograd kernel that is a
     decomposition (autograd sees it), below any other kernel it runs inside the kernel."""
     out: list[OpNode] = []
@@ -206,7 +259,7 @@ def _callees(ctx: WalkContext, kernels: tuple[KernelChoice, ...], seen: frozense
         if k.kernel:
             chosen[k.kernel] = chosen.get(k.kernel, False) or k.key == IMPLICIT
     for kernel, implicit in chosen.items():
-        out.extend(_edges_below(ctx, kernel, implicit, seen, depth))
+        out.extend(_edges_below(ctx, kernel, implicit, seen, depth, signature))
     return out
 
 
@@ -253,11 +306,12 @@ def _method_operator(ctx: WalkContext, name: str) -> str | None:
 
 
 def _edges_below(ctx: WalkContext, function: str, implicit: bool, seen: frozenset[str],
-                 depth: int) -> list[OpNode]:
-    """Operators called in the C++ body of `function` (a kernel or a C++ helper)."""
+                 depth: int, signature: str = "") -> list[OpNode]:
+    """Operators called in the C++ body of `function` (a kernel or a C++ helper; of the
+    C++ overload whose parameter kinds are `signature` where the file has several)."""
     out: list[OpNode] = []
     done: set[tuple[str, str]] = set()
-    for edge in ctx.edges.calls_of(function):
+    for edge in ctx.edges.calls_of(function, signature):
         callee = edge.callee
         if (callee, edge.condition) in done:
             continue
@@ -415,6 +469,7 @@ def walk_layer(ctx: WalkContext, spec: LayerSpec, setting: Setting | None = None
     if setting is None:
         return walk
     attrs = {k.removeprefix("self."): v for k, v in spec.env if k.startswith("self.")}
+    attrs.update(call_arguments(ctx, uses))
     if "transposed" not in attrs and spec.qualname:
         attrs["transposed"] = "Transpose" in spec.qualname.rsplit(".", 1)[-1]
     shape = found.input_shape if found is not None else None
@@ -599,7 +654,7 @@ def _leaf_input(ctx: WalkContext, leaf: Leaf, made: list[OpNode]) -> OperatorInp
     attrs: dict[str, object] = {}
     op = made[0].operator if made else None
     if op is not None:
-        params = schema_params(op.schema)
+        params = [(name, typ) for typ, name in schema_params(op.schema)]
         positional = [v for k, v in leaf.arguments if k.startswith("#")]
         for (name, typ), value in zip(params, positional, strict=False):
             attrs[name] = _param_value(typ, value)
@@ -620,17 +675,6 @@ def _param_value(typ: str, value: object) -> object:
     if value is None and typ.startswith("Tensor"):
         return False
     return value
-
-
-def schema_params(schema: str) -> list[tuple[str, str]]:
-    """`linear(Tensor input, Tensor weight, Tensor? bias=None)` -> [(input, Tensor), ...]."""
-    inside = schema.split("(", 1)[1].rsplit(") ->", 1)[0] if "(" in schema else ""
-    out: list[tuple[str, str]] = []
-    for part in inside.split(","):
-        words = part.strip().split("=")[0].split()
-        if len(words) >= 2:
-            out.append((words[-1], words[0]))
-    return out
 
 
 def _forward_ops(ctx: WalkContext, forward: FunctionFlow,
