@@ -142,3 +142,4 @@ def test_alexnet_and_resnet18_on_one_site_from_the_wheels(real_wheels: dict[str,
     assert "aten::" in resnet
     # a class only the second model uses has its page, listed in the walk index
     assert "batchnorm2d.md" in files["walk/index.md"] and "conv2d.md" in files["walk/index.md"]
+    assert "the site's models (AlexNet, ResNet)" in files["walk/index.md"]

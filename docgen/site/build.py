@@ -234,12 +234,14 @@ def _start_study(cfg: Config, sources: SourceSet, cache: AnalysisCache | None,
     hit = _cached_study(cfg, sources, cache) if cache is not None else None
     if hit is not None or jobs == 1 or (os.cpu_count() or 1) == 1:
         return hit
+    import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
-    from multiprocessing import get_context
 
-    # spawn: a clean process that opens the sources itself (a forked one would share the
-    # open wheels' file offsets with this process, which keeps reading them)
-    pool = ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn"))
+    # Forked like the analysis workers (a spawned one would import the caller's main module
+    # again); it opens the sources itself, never reading this process's open wheels, whose
+    # file offsets it would share.
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
+    pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context(method))
     try:
         return pool.submit(_study_in_worker, cfg, cache.base if cache is not None else None)
     finally:

@@ -165,7 +165,8 @@ def input_fingerprint(cfg: Config, *, config_file: Path | None, raw: Mapping[str
                           else _stat_line(extra, str(extra)).encode() if extra.is_file()
                           else f"missing {extra}".encode())
     if docs_dir is not None and docs_dir.is_dir():
-        digest.update(folder_stats(docs_dir, skip=[output]).encode())
+        skip = [output] if site_dir is None else [output, site_dir]
+        digest.update(folder_stats(docs_dir, skip=skip).encode())
     if templates is not None:
         digest.update(folder_stats(templates).encode())
     return digest.hexdigest()

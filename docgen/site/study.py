@@ -226,5 +226,6 @@ def group_walks_by_model(pages: dict[str, str], models: list[ModelWalk], env: An
     for model in reversed(models):
         every.update(walk_pages(model.study))
     out[WALK_INDEX] = env.get_template("walk_index.md.j2").render(
-        report=first.study.walk, pages=every, backends=BACKENDS_PAGE)
+        report=first.study.walk, pages=every, backends=BACKENDS_PAGE,
+        models=[m.title for m in models if m.study.walk is not None])
     return out
