@@ -125,7 +125,12 @@ def test_reduced_operands_follow_the_formula_of_the_bound_input() -> None:
     first = Operand("mul", 0, (2, 8, 1, 1), (2, 8, 4, 4), "#0")
     flow = GradFlow((), (first,))
     schema = "mul.Tensor(Tensor self, Tensor other) -> Tensor"
-    assert reduced_operands(flow, "aten::mul.Tensor", schema, mul) == [first]
+    assert reduced_operands(flow, "aten::mul.Tensor", schema, mul) == [(first, False)]
+    expand = (("self", "at::sum_to(grad, self.sym_sizes())"),)
+    token = Operand("expand", 0, (1, 1, 8), (2, 1, 8), "#0")
+    assert reduced_operands(GradFlow((), (token,)), "aten::expand", "expand(Tensor(a) self, "
+                            "SymInt[] size, *, bool implicit=False) -> Tensor(a)",
+                            expand) == [(token, True)]
     assert reduced_operands(flow, "aten::add.Tensor", schema, mul) == []  # another step's op
     mm = (("self", "mm_mat1_backward(grad, mat2, self.sym_sizes(), self.sym_strides())"),)
     bias = GradFlow((), (Operand("", None, (5,), (2, 5), "bias"),))

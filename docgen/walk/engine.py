@@ -39,6 +39,7 @@ INPUT_BUFFER = ("torch/csrc/autograd/input_buffer.cpp: accumulate "
                 "(cyyever/pytorch@391c99a6f7e4)")
 VALIDATE_OUTPUTS = ("torch/csrc/autograd/engine.cpp: validate_outputs -> "
                     "at::sum_to in ATen/ExpandUtils.h (cyyever/pytorch@521a8aeb648c)")
+SUM_TO = "torch/include/ATen/ExpandUtils.h: at::sum_to (the wheel's header)"
 FUNCTIONAL = ":functional"
 
 # The Python operators and Tensor methods a step names -> the ATen operator they call.
@@ -194,6 +195,12 @@ ELEMENTWISE_HELPERS = frozenset({
 _CALLED = re.compile(r"([A-Za-z_]\w*)\s*\(")
 
 
+# `at::sum_to(grad, self.sym_sizes())` (expand, expand_as, broadcast_to): the formula
+# reduces the gradient itself, by the same `tensor.sum(reduce_dims, keepdim=True)` of
+# ATen/ExpandUtils.h (in the wheel), exactly when the shapes differ.
+_SUM_TO = re.compile(r"\bsum_to\s*\(\s*grad\b")
+
+
 def is_grad_shaped(formula: str) -> bool:
     """Whether a derivatives.yaml formula returns `grad` transformed elementwise only (so a
     gradient of the output's shape): it reads `grad` and calls nothing but
@@ -215,11 +222,17 @@ def schema_tensors(schema: str) -> list[str]:
 
 
 def reduced_operands(flow: GradFlow, operator: str, schema: str,
-                     formulas: tuple[tuple[str, str], ...]) -> list[Operand]:
-    """The operands of `flow` whose gradient the engine reduces after the node of the
-    recorded operator `operator` (`aten::mul.Tensor`) ran its formulas."""
-    shaped = {name.strip() for inputs, formula in formulas if not inputs.startswith("result")
-              and is_grad_shaped(formula) for name in inputs.split(",")}
+                     formulas: tuple[tuple[str, str], ...]) -> list[tuple[Operand, bool]]:
+    """The operands of `flow` whose gradient is reduced for the node of the recorded
+    operator `operator` (`aten::mul.Tensor`): (operand, whether its formula reduces it
+    itself with `sum_to`; else the engine does, after the formula)."""
+    shaped: dict[str, bool] = {}
+    for inputs, formula in formulas:
+        if inputs.startswith("result"):
+            continue
+        in_formula = bool(_SUM_TO.search(formula))
+        if in_formula or is_grad_shaped(formula):
+            shaped.update((name.strip(), in_formula) for name in inputs.split(","))
     if not shaped:
         return []
     base = operator.removeprefix("aten::").split(".")[0]
@@ -227,8 +240,9 @@ def reduced_operands(flow: GradFlow, operator: str, schema: str,
     out = []
     for operand in flow.operands:
         if operand.position is None:
-            out.append(operand)  # a module parameter: bound to the elementwise input
+            # a module parameter: bound to the elementwise input
+            out.append((operand, all(shaped.values())))
         elif operand.operator.rstrip("_") == base.rstrip("_") \
                 and operand.position < len(tensors) and tensors[operand.position] in shaped:
-            out.append(operand)
+            out.append((operand, shaped[tensors[operand.position]]))
     return out

@@ -28,6 +28,7 @@ from docgen.walk.engine import (
     ACCUMULATE,
     INPUT_BUFFER,
     REDUCE,
+    SUM_TO,
     VALIDATE_OUTPUTS,
     GradFlow,
     Operand,
@@ -325,25 +326,31 @@ def _engine_work(state: _State, flow: GradFlow, recorded: list[OpNode],
     for node in recorded:
         if node.derivative is None or node.operator is None:
             continue
-        for operand in reduced_operands(flow, node.name, node.operator.schema,
-                                        node.derivative.formulas):
+        for operand, in_formula in reduced_operands(flow, node.name, node.operator.schema,
+                                                    node.derivative.formulas):
             if operand in reduced:
                 continue
             reduced.add(operand)
-            _engine_op(state, backward_ops, backward, REDUCE, VALIDATE_OUTPUTS,
-                       f"{node.name} backward: {operand.text}; the engine sums it to "
-                       f"{'x'.join(map(str, operand.shape))}")
+            shape = "x".join(map(str, operand.shape))
+            if in_formula:
+                _engine_op(state, backward_ops, backward, REDUCE, SUM_TO,
+                           f"{node.name} backward: its formula sums the gradient of "
+                           f"{operand.name} to {shape} (sum_to)", engine=False)
+            else:
+                _engine_op(state, backward_ops, backward, REDUCE, VALIDATE_OUTPUTS,
+                           f"{node.name} backward: {operand.text}; the engine sums it to "
+                           f"{shape}")
     for why in flow.accumulations:
         _engine_op(state, backward_ops, backward, ACCUMULATE, INPUT_BUFFER, why)
 
 
 def _engine_op(state: _State, backward_ops: BackwardOps, backward: list[str], name: str,
-               where: str, why: str) -> None:
+               where: str, why: str, engine: bool = True) -> None:
     path = where.split(":", 1)[0]
     made = backward_ops.make_node(name, Reached.UPSTREAM, "", Location(path, 0), "")
     if made is None:
         return
-    state.lines.append((0, f"autograd engine: {why}", "", where))
+    state.lines.append((0, f"autograd engine: {why}" if engine else why, "", where))
     _visit(state, replace(made, note=why), f"engine:{name}", None, False, backward, False, 1)
 
 
