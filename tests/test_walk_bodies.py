@@ -133,3 +133,10 @@ def test_cuda_kernels_show_no_cpu_body_and_say_when_theirs_was_not_read(
     assert not any(op.startswith("aten::bernoulli_") for op in dropout.forward)
     assert dict(dropout.unread)["aten::native_dropout"].startswith("CUDA body not read")
     assert find_derivative(ctx.table, "native_dropout") is not None
+
+
+def test_a_ufunc_kernel_body_is_named_as_generated() -> None:
+    top = _node("add_", {"CUDA": "ufunc_add_out (generated from ufunc_inner_loop)"})
+    taken = decide_layer(_layer(top), LayerFacts(Setting("CUDA", grad=False)), lambda n: ())
+    note = dict(bodies_not_read(taken, lambda k: False, "CUDA"))["aten::add_"]
+    assert note.startswith("CUDA body generated at build time from the ufunc_inner_loop")
