@@ -23,7 +23,7 @@ import tempfile
 import time
 import zipfile
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,6 +37,7 @@ class Result:
     seconds: list[float]
     peak_mb: list[float]
     note: str = ""
+    cpu_seconds: list[float] = field(default_factory=list)
 
     @property
     def median(self) -> float:
@@ -51,14 +52,20 @@ class Result:
 _WRAPPER = """
 import resource, subprocess, sys
 code = subprocess.run(sys.argv[1:]).returncode
-sys.stderr.write("\\nMAXRSS_KB=%d\\n" % resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+sys.stderr.write("\\nMAXRSS_KB=%d\\n" % usage.ru_maxrss)
+sys.stderr.write("CPU_S=%f\\n" % (usage.ru_utime + usage.ru_stime))
 sys.exit(code)
 """
 
 
+# (wall seconds, peak MB, stdout, CPU seconds of the whole process tree)
+Run = tuple[float, float, str, float]
+
+
 def run_child(code: str, env: dict[str, str] | None = None, cwd: Path | None = None,
-              argv: list[str] | None = None) -> tuple[float, float, str]:
-    """Run python `code` (or `argv`) in a child; returns (seconds, peak MB, stdout).
+              argv: list[str] | None = None) -> Run:
+    """Run python `code` (or `argv`) in a child; returns (seconds, peak MB, stdout, CPU s).
 
     Python children print `SECONDS=<float>` for the timed part; other commands are timed
     around the whole process. Peak memory is the largest process of the child's tree.
@@ -75,22 +82,25 @@ def run_child(code: str, env: dict[str, str] | None = None, cwd: Path | None = N
     for line in proc.stdout.splitlines():
         if line.startswith("SECONDS="):
             seconds = float(line.split("=", 1)[1])
-    peak = 0.0
+    peak = cpu = 0.0
     for line in proc.stderr.splitlines():
         if line.startswith("MAXRSS_KB="):
             peak = int(line.split("=", 1)[1]) / 1024
-    return seconds, peak, proc.stdout
+        elif line.startswith("CPU_S="):
+            cpu = float(line.split("=", 1)[1])
+    return seconds, peak, proc.stdout, cpu
 
 
-def measure(name: str, runs: int, make: Callable[[], tuple[float, float, str]],
-            note: str = "") -> Result:
-    seconds, peaks = [], []
+def measure(name: str, runs: int, make: Callable[[], Run], note: str = "") -> Result:
+    seconds, peaks, cpus = [], [], []
     for _ in range(runs):
-        s, p, _ = make()
+        s, p, _, c = make()
         seconds.append(s)
         peaks.append(p)
-    res = Result(name, seconds, peaks, note)
-    print(f"  {name:<38} median {res.median:8.3f} s   peak {res.peak:8.1f} MB", flush=True)
+        cpus.append(c)
+    res = Result(name, seconds, peaks, note, cpus)
+    print(f"  {name:<38} median {res.median:8.3f} s   peak {res.peak:8.1f} MB   "
+          f"CPU {statistics.median(cpus):8.3f} s   load {os.getloadavg()[0]:.1f}", flush=True)
     return res
 
 
@@ -161,7 +171,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale", default=None, metavar="PACKAGE=WHEEL",
                         help="also snapshot a large package cold (transformers: "
                              "pip download --no-deps transformers)")
+    parser.add_argument("--scale-only", action="store_true",
+                        help="measure only the --scale rows and their peers")
     args = parser.parse_args(argv)
+    if args.scale_only:
+        if not args.scale:
+            parser.error("--scale-only needs --scale PACKAGE=WHEEL")
+        return scale_main(args)
 
     sys.path.insert(0, str(ROOT))
     from docgen.sources.locate import cache_dir, fetch_requirement
@@ -215,13 +231,27 @@ def main(argv: list[str] | None = None) -> int:
         results["torch_warm"] = measure("docgen whole torch warm", runs, lambda: run_child(
             "", env=torch_env, argv=[sys.executable, "-c", DOCGEN, whole]))
     if args.scale:
-        results["scale"] = measure_scale(args.scale, max(1, runs - 1), fresh_cache)
+        results.update(measure_scale(args.scale, max(1, runs - 1), fresh_cache,
+                                     peers=not args.no_peers))
     report(results, args.json)
     if not args.no_startup:
         from benchmarks.startup import measure_startup
         from benchmarks.startup import report as startup_report
 
         print("\n" + "\n".join(startup_report(measure_startup(max(10, runs * 5)))))
+    return 0
+
+
+def scale_main(args: argparse.Namespace) -> int:
+    sys.path.insert(0, str(ROOT))
+
+    def fresh_cache() -> dict[str, str]:
+        d = tempfile.mkdtemp(prefix="docgen-bench-cache-")
+        os.makedirs(f"{d}/wheels")
+        return {"DOCGEN_CACHE_DIR": d}
+
+    report(measure_scale(args.scale, args.runs, fresh_cache, peers=not args.no_peers),
+           args.json)
     return 0
 
 
@@ -259,14 +289,32 @@ def measure_summaries(runs: int, wheels: dict[str, str]) -> dict[str, Result]:
         out[key] = measure(f"docgen summary {model.rsplit(':', 1)[-1]} warm", runs,
                            lambda argv=argv: run_child("", env=env, argv=argv))
     return out
-def measure_scale(spec: str, runs: int, fresh_cache: Callable[[], dict[str, str]]) -> Result:
-    """`docgen snapshot` of a whole large package from its wheel, with an empty cache."""
+def measure_scale(spec: str, runs: int, fresh_cache: Callable[[], dict[str, str]],
+                  peers: bool = True) -> dict[str, Result]:
+    """`docgen snapshot` of a whole large package from its wheel, with an empty cache, and
+    beside it, on the same files extracted: the ast.parse floor and `griffe dump` (one
+    process, no alias resolution, no docstring parsing: its fastest configuration)."""
+    from docgen.sources.locate import cache_dir
+
     package, _, wheel = spec.partition("=")
-    out = Path(tempfile.mkdtemp(prefix="docgen-bench-scale-")) / "snapshot.json"
+    version = Path(wheel).name.split("-")[1]
+    scratch = cache_dir() / "bench" / f"scale-{package}-{version}"
+    extract(Path(wheel), scratch, (f"{package}/",))
+    out_dir = Path(tempfile.mkdtemp(prefix="docgen-bench-scale-"))
     argv = [sys.executable, "-m", "docgen", "-q", "snapshot", "--source", spec, "--packages",
-            package, "--model", "", "--no-cache", "--out", str(out)]
-    return measure(f"docgen snapshot {package} cold ({Path(wheel).name.split('-')[1]})", runs,
-                   lambda: run_child("", env=fresh_cache(), argv=argv))
+            package, "--model", "", "--no-cache", "--out", str(out_dir / "snapshot.json")]
+    out = {"scale_floor": measure(f"ast.parse floor ({package} {version})", runs,
+                                  lambda: run_child("", argv=[sys.executable, "-c", PARSE_FLOOR,
+                                                              str(scratch / package)]))}
+    griffe = shutil.which("griffe", path=str(Path(sys.executable).parent))
+    if peers and griffe:
+        out["scale_griffe"] = measure(
+            f"griffe dump {package}", runs, lambda: run_child("", argv=[
+                griffe, "dump", package, "-s", str(scratch), "-o", str(out_dir / "griffe.json")]))
+    out["scale"] = measure(f"docgen snapshot {package} cold ({version})", runs,
+                           lambda: run_child("", env=fresh_cache(), argv=argv))
+    shutil.rmtree(out_dir, ignore_errors=True)
+    return out
 
 
 def measure_touch(scratch: Path, runs: int, fresh_cache: Callable[[], dict[str, str]]) -> Result:
@@ -281,7 +329,7 @@ def measure_touch(scratch: Path, runs: int, fresh_cache: Callable[[], dict[str, 
         run_child("", env=env, argv=[sys.executable, "-c", DOCGEN, spec])
         conv = work / "torch" / "nn" / "modules" / "conv.py"
         conv.write_text(conv.read_text() + f"\n# touched {i}\n")
-        s, p, out = run_child("", env=env, argv=[sys.executable, "-c", DOCGEN, spec])
+        s, p, out, _ = run_child("", env=env, argv=[sys.executable, "-c", DOCGEN, spec])
         seconds.append(s)
         peaks.append(p)
         notes.append(next(x for x in out.split() if x.startswith("MISSES=")))
@@ -300,7 +348,7 @@ def measure_build(runs: int, fresh_cache: Callable[[], dict[str, str]]) -> dict[
         return {}
     project = Path(tempfile.mkdtemp(prefix="docgen-bench-build-"))
 
-    def build(env: dict[str, str]) -> tuple[float, float, str]:
+    def build(env: dict[str, str]) -> Run:
         return run_child("", env=env, cwd=project, argv=[exe, "-q", "build"])
 
     out = {"build_cold": measure("docgen build cold", max(1, runs - 1),
@@ -317,16 +365,27 @@ def report(results: dict[str, Result], json_path: Path | None) -> None:
             return f"{results[a].median / results[b].median:.2f}"
         return "n/a"
 
-    print("\n| measurement | median s | peak MB | runs |")
-    print("|---|---:|---:|---:|")
+    print("\n| measurement | median s | median CPU s | peak MB | runs |")
+    print("|---|---:|---:|---:|---:|")
     for r in results.values():
-        print(f"| {r.name} | {r.median:.3f} | {r.peak:.0f} | {len(r.seconds)} |")
+        cpu = f"{statistics.median(r.cpu_seconds):.3f}" if r.cpu_seconds else "n/a"
+        print(f"| {r.name} | {r.median:.3f} | {cpu} | {r.peak:.0f} | {len(r.seconds)} |")
+    def cpu_ratio(a: str, b: str) -> str:
+        if a in results and b in results and results[a].cpu_seconds and results[b].cpu_seconds:
+            value = statistics.median(results[a].cpu_seconds) / \
+                statistics.median(results[b].cpu_seconds)
+            return f"{value:.2f}"
+        return "n/a"
+
     ratios = {
         "docgen_cold/pyreverse": ratio("cold", "pyreverse"),
         "docgen_cold/griffe": ratio("cold", "griffe"),
         "docgen_cold/floor": ratio("cold", "floor"),
         "docgen_warm/floor": ratio("warm", "floor"),
         **{f"{key}/python": ratio(key, "python") for key in SUMMARY_MODELS},
+        "docgen_scale/griffe": ratio("scale", "scale_griffe"),
+        "docgen_scale_cpu/griffe_cpu": cpu_ratio("scale", "scale_griffe"),
+        "docgen_scale/floor": ratio("scale", "scale_floor"),
     }
     print("\nratios: " + ", ".join(f"{k} = {v}" for k, v in ratios.items()))
     if json_path is not None:

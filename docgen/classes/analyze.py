@@ -74,11 +74,20 @@ def analyze_module(tree: nodes.Module, *, name: str, path: str, distribution: st
     # A class statement sees the module as it is then (`class Base(Base)` after
     # `from .x import Base`): the names bound otherwise than at the end go with the class.
     so_far = _SymbolCollector(ctx, quiet=True)
+    so_far.touched = set()
+    differing: dict[str, Binding] = {}  # kept up to date from the names each statement binds
     classes: list[ClassDoc] = []
     for node in tree.body:
-        shadowed = tuple(sorted((n, b) for n, b in so_far.bindings.items() if final.get(n) != b))
+        shadowed = tuple(sorted(differing.items()))
         classes.extend(_classes_in(node, ctx, name, shadowed, shadowed))
         so_far.add(node)
+        for n in so_far.touched:
+            bound = so_far.bindings.get(n)
+            if bound is not None and final.get(n) != bound:
+                differing[n] = bound
+            else:
+                differing.pop(n, None)
+        so_far.touched.clear()
     module = ModuleDoc(name=name, path=path, distribution=distribution, classes=tuple(classes),
                        is_package=is_package)
     return ModuleAnalysis(module, symbols, tuple(ctx.diagnostics))
@@ -100,6 +109,9 @@ class _ModuleContext:
         self.diagnostics.append(Diagnostic(self.path, node.lineno or 0, message))
 
 
+_HOLDS_CLASSES = (nodes.ClassDef, nodes.If, nodes.Try, nodes.With, nodes.ExceptHandler)
+
+
 def _classes_in(node: nodes.NodeNG, ctx: _ModuleContext, prefix: str,
                 shadowed: tuple[tuple[str, Binding], ...],
                 scope: tuple[tuple[str, Binding], ...]) -> Iterator[ClassDoc]:
@@ -114,8 +126,10 @@ def _classes_in(node: nodes.NodeNG, ctx: _ModuleContext, prefix: str,
         yield replace(_analyze_class(node, ctx, qualname), scope=scope)
         body = _SymbolCollector(ctx, qualname, quiet=True)
         for child in node.body:
-            inner = {**dict(shadowed), **body.bindings}
-            yield from _classes_in(child, ctx, qualname, shadowed, tuple(sorted(inner.items())))
+            if isinstance(child, _HOLDS_CLASSES):  # the scope is built only where it is read
+                inner = {**dict(shadowed), **body.bindings}
+                yield from _classes_in(child, ctx, qualname, shadowed,
+                                       tuple(sorted(inner.items())))
             body.add(child)
     elif isinstance(node, nodes.If | nodes.Try | nodes.With):
         for child in node.get_children():
@@ -663,9 +677,12 @@ class _SymbolCollector:
         self.exported: list[str] | None = None
         self.static = StaticScope(ctx.name, ctx.is_package)
         self.choices: list[BranchChoice] = []
+        self.touched: set[str] | None = None  # when a set: every name `bind` was called for
 
     def bind(self, name: str, kind: str, target: str, line: int) -> None:
         self.static.constants.pop(name, None)
+        if self.touched is not None:
+            self.touched.add(name)
         old = self.bindings.get(name)
         if kind == "value" and old is not None and old.kind != "value":
             return
