@@ -113,6 +113,20 @@ class Tricks(nn.Module):
         return out
 
 
+class Probe(nn.Module):
+    """Runs its body once while being built to learn its width (as SSD's backbone probe)."""
+
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Conv2d(3, 4, 3)
+        with torch.no_grad():
+            probe = self.body(torch.zeros(1, 3, 32, 32))
+        self.head = nn.Linear(probe.shape[1], 2)
+
+    def forward(self, x):
+        return self.head(self.body(x).mean((2, 3)))
+
+
 class Flow(nn.Module):
     def __init__(self):
         super().__init__()
@@ -291,3 +305,12 @@ def test_try_except_type_error_rebinding_data_and_an_instance_forward(
     assert reading.output_shapes == ((2, 5, 6),)
     lstm = 4 * 6 * 4 + 4 * 6 * 6 + 2 * 4 * 6
     assert summary_from_reading(reading).total_params == (24 * 4 + 4) + lstm
+
+
+def test_calls_made_while_building_are_not_counted(resolver: Resolver) -> None:
+    reading = read_model(resolver, "fm.models:Probe", (1, 3, 8, 8))
+    assert reading.is_complete, [str(d) for d in reading.diagnostics]
+    body = next(layer for layer in reading.layers if layer.path == "body")
+    assert body.output_shapes == ((1, 4, 6, 6),) and not body.notes  # one call, the forward's
+    assert summary_from_reading(reading).total_macs == 4 * 6 * 6 * 3 * 9 + 2 * 4
+    assert [s.target for s in reading.steps if s.kind == "module"] == ["body", "head"]
