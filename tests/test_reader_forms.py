@@ -21,7 +21,9 @@ from docgen.sources.locate import SourceSet, SourceSpec, open_source
 from docgen.summary.summarize import summary_from_reading
 
 FORMS = '''
+import operator
 from collections import OrderedDict
+from functools import reduce
 
 import torch
 import torch.nn as nn
@@ -75,6 +77,54 @@ class Seg(nn.Module):
         out = self.head(features["out"])
         result["out"] = F.interpolate(out, size=size, mode="bilinear", align_corners=False)
         return result
+
+
+def prod(values):
+    return reduce(operator.mul, values, 1)
+
+
+class NoInplace(nn.Module):
+    def forward(self, x):
+        return x
+
+
+def make_act(layer, inplace=True):
+    try:
+        return layer(inplace=inplace)
+    except TypeError:  # the layer takes no `inplace`
+        return layer()
+
+
+SIZES = [2, 3]
+SIZES = SIZES + [4]  # a rebinding reads the earlier value
+
+
+class Tricks(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.proj = nn.Linear(prod(SIZES), 4)
+        self.proj.weight.data *= 0.5
+        self.act = make_act(NoInplace)
+        self.rnn = nn.LSTM(4, 6, batch_first=True)
+        self.forward = self.forward_fast
+
+    def forward_fast(self, x):
+        out, _ = self.rnn(self.act(self.proj(x)))
+        return out
+
+
+class Probe(nn.Module):
+    """Runs its body once while being built to learn its width (as SSD's backbone probe)."""
+
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Conv2d(3, 4, 3)
+        with torch.no_grad():
+            probe = self.body(torch.zeros(1, 3, 32, 32))
+        self.head = nn.Linear(probe.shape[1], 2)
+
+    def forward(self, x):
+        return self.head(self.body(x).mean((2, 3)))
 
 
 class Flow(nn.Module):
@@ -240,3 +290,27 @@ def test_without_a_declared_input_the_default_is_used_and_said(resolver: Resolve
     assert reading.input_shape == (1, 3, 224, 224)
     assert any("the default" in d.message and d.severity == Severity.INFO
                for d in reading.diagnostics)
+
+
+def test_try_except_type_error_rebinding_data_and_an_instance_forward(
+        resolver: Resolver) -> None:
+    """`except TypeError` catches a call with unfitting arguments (timm's create_act), a
+    top-level rebinding reads the earlier value, `w.data *= s` keeps the shape, an instance's
+    own `forward` attribute is what its call runs, and nn.LSTM's `_VF.lstm` has its shapes."""
+    reading = read_model(resolver, "fm.models:Tricks", (2, 5, 24))
+    assert reading.is_complete, [str(d) for d in reading.diagnostics]
+    by_path = {layer.path: layer for layer in reading.layers}
+    assert dict(by_path["proj"].arguments)["in_features"] == str(2 * 3 * 4)
+    assert by_path["act"].qualname == "fm.models.NoInplace"
+    assert reading.output_shapes == ((2, 5, 6),)
+    lstm = 4 * 6 * 4 + 4 * 6 * 6 + 2 * 4 * 6
+    assert summary_from_reading(reading).total_params == (24 * 4 + 4) + lstm
+
+
+def test_calls_made_while_building_are_not_counted(resolver: Resolver) -> None:
+    reading = read_model(resolver, "fm.models:Probe", (1, 3, 8, 8))
+    assert reading.is_complete, [str(d) for d in reading.diagnostics]
+    body = next(layer for layer in reading.layers if layer.path == "body")
+    assert body.output_shapes == ((1, 4, 6, 6),) and not body.notes  # one call, the forward's
+    assert summary_from_reading(reading).total_macs == 4 * 6 * 6 * 3 * 9 + 2 * 4
+    assert [s.target for s in reading.steps if s.kind == "module"] == ["body", "head"]

@@ -198,3 +198,37 @@ def test_layout_predicates_answer_for_a_dense_tensor() -> None:
     assert apply_op("aten::is_complex", (t(2, 3),), {}) == (False, 0)
     with pytest.raises(CannotEvaluate):
         apply_op("aten::is_contiguous", (Unknown("x"),), {})
+
+
+@pytest.mark.parametrize(("op", "args", "kwargs", "expected"), [
+    # Tensor.unfold(dim, size, step): windows along dim, a new last dim of size
+    ("aten::unfold", (t(1, 8, 10), 2, 4, 2), {}, (1, 8, 4, 4)),
+    # F.fold: (N, C * 3 * 3, L) back to (N, C, 6, 10), L = 6 * 10 blocks with padding 1
+    ("aten::col2im", (t(1, 18, 60), (6, 10), (3, 3), (1, 1), (1, 1), (1, 1)), {}, (1, 2, 6, 10)),
+    ("aten::flip", (t(2, 3), (0,)), {}, (2, 3)),
+])
+def test_unfold_fold_and_flip(op: str, args: tuple[object, ...], kwargs: dict[str, object],
+                              expected: tuple[int, ...]) -> None:
+    assert shape_of(op, *args, **kwargs) == expected
+
+
+@pytest.mark.parametrize(("batch_first", "bidirectional"), [(False, False), (True, True)])
+def test_lstm_outputs_and_states(batch_first: bool, bidirectional: bool) -> None:
+    hidden, proj, layers, directions = 20, 7, 2, 1 + bidirectional
+    weights = [t(4 * hidden, 10), t(4 * hidden, proj), t(4 * hidden), t(4 * hidden),
+               t(proj, hidden)]
+    x = t(3, 5, 10)  # (L, N, in), or (N, L, in) with batch_first
+    (out, h_n, c_n), macs = apply_op(
+        "aten::lstm", (x, (None, None), weights, True, layers, 0.0, False, bidirectional,
+                       batch_first), {})
+    assert out.shape == (3, 5, directions * proj)
+    n = 3 if batch_first else 5
+    assert h_n.shape == (directions * layers, n, proj)
+    assert c_n.shape == (directions * layers, n, hidden)
+    assert macs == 0  # flop_counter counts no recurrent operator: neither does `_ops`
+
+
+def test_gru_has_no_cell_state() -> None:
+    (out, h_n), _ = apply_op("aten::gru", (t(4, 6), None, [t(3 * 8, 6), t(3 * 8, 8)], True, 1,
+                                           0.0, False, False, False), {})
+    assert out.shape == (4, 8) and h_n.shape == (1, 8)  # unbatched input

@@ -2,9 +2,8 @@
 
 The oracle was recorded in a test-only venv with torch and timm (`timm.create_model(name)`,
 parameters and MACs by torch.utils.flop_counter); docgen reads the same models statically.
-What is held here: no model is wrong while the summary says it is complete, every model that
-is not exact says so (warnings, no exact total), and the exact ones stay exact (a floor that
-only rises as the evaluator grows).
+What is held here: every model is exact except those in NOT_EXACT, which stay honestly
+incomplete (warnings, no wrong total); each model is read at the input it declares.
 """
 
 from __future__ import annotations
@@ -29,7 +28,12 @@ from docgen.sources.locate import (
 from docgen.summary.summarize import summary_from_reading
 
 ORACLE = Path(__file__).parent / "data" / "oracles" / "counts" / "timm-1.0.31.json"
-EXACT_FLOOR = 37  # measured: 37 of 38 exact; the rest honestly incomplete or a clear error
+# The models not exact yet, with why: each stays honestly incomplete (warnings, no wrong total)
+# and every other model of the oracle is exact. Measured: 102 of 103 exact.
+NOT_EXACT = {
+    "eva02_tiny_patch14_224": "torch.get_default_dtype() and torch.finfo(dtype).bits: dtypes "
+                              "are not modelled, so the rotary embedding's buffers are unknown",
+}
 
 
 def _models() -> dict[str, Any]:
@@ -91,32 +95,35 @@ def entrypoints(timm_tree: SourceTree) -> dict[str, str]:
 
 
 @pytest.mark.wheels
-def test_timm_models_are_exact_or_honest(resolver: Resolver,
-                                        entrypoints: dict[str, str]) -> None:
-    exact, problems = [], []
-    for name, record in sorted(_models().items()):
-        spec = f"{entrypoints[name]}:{name}"
-        try:
-            # No input given: the model's own registered default cfg decides it, as the
-            # oracle's `pretrained_cfg["input_size"]` did (crossvit_tiny_240: 240x240).
-            reading = read_model(resolver, spec, None)
-        except DocgenError as exc:
-            assert str(exc) and "Traceback" not in str(exc)
-            continue
-        if reading.input_shape != tuple(record["input"]):
-            problems.append(f"{name}: input {reading.input_shape}, oracle {record['input']}")
-            continue
-        summary = summary_from_reading(reading)
-        if summary.total_params == record["num_params"] and summary.total_macs == record["macs"]:
-            exact.append(name)
-        elif summary.is_complete:
-            problems.append(f"{name}: complete but {summary.total_params} params, "
-                            f"{summary.total_macs} MACs; oracle {record['num_params']}, "
-                            f"{record['macs']}")
-        else:
-            assert summary.total_params is None or summary.total_macs is None \
-                or summary.total_params != record["num_params"] \
-                or summary.total_macs != record["macs"]
-            assert any(d.severity.value == "warning" for d in summary.diagnostics), name
-    assert not problems
-    assert len(exact) >= EXACT_FLOOR, exact
+@pytest.mark.parametrize("name", sorted(_models()))
+def test_timm_model_is_exact_or_honest(resolver: Resolver, entrypoints: dict[str, str],
+                                       name: str) -> None:
+    record = _models()[name]
+    spec = f"{entrypoints[name]}:{name}"
+    try:
+        # No input given: the model's own registered default cfg decides it, as the oracle's
+        # `pretrained_cfg["input_size"]` did (crossvit_tiny_240, flexivit_small: 240x240).
+        reading = read_model(resolver, spec, None)
+    except DocgenError as exc:
+        assert name in NOT_EXACT, str(exc)
+        assert str(exc) and "Traceback" not in str(exc)
+        return
+    assert reading.input_shape == tuple(record["input"])
+    summary = summary_from_reading(reading)
+    exact = summary.total_params == record["num_params"] and summary.total_macs == record["macs"]
+    if name not in NOT_EXACT:
+        warnings = [str(d) for d in summary.diagnostics if d.severity.value == "warning"]
+        assert exact, (summary.total_params, summary.total_macs, warnings[:3])
+        return
+    # Not exact yet: honestly so, never a wrong figure given as a total.
+    assert not summary.is_complete
+    assert summary.total_params in (None, record["num_params"])
+    assert summary.total_macs in (None, record["macs"])
+    assert any(d.severity.value == "warning" for d in summary.diagnostics)
+
+
+def test_the_oracle_covers_families_and_most_are_exact() -> None:
+    models = _models()
+    assert len(models) >= 30
+    assert not set(NOT_EXACT) - set(models)
+    assert (len(models) - len(NOT_EXACT)) / len(models) >= 0.9

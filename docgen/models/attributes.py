@@ -96,6 +96,13 @@ class Attributes(EvaluatorCore):
             obj.attrs[name] = value
         elif isinstance(obj, Unknown):
             return  # nothing known can change through an unknown object
+        elif isinstance(obj, SymTensor) and name == "data":
+            # `w.data *= s`, `w.data = t`: new values in place; the shape must stay.
+            if isinstance(value, SymTensor) and value.shape != obj.shape:
+                raise CannotEvaluate(f"sets data of shape {value.shape} on {obj.shape}")
+            obj.values = value.values if isinstance(value, SymTensor) else None
+        elif isinstance(obj, SymTensor) and name == "requires_grad" and isinstance(value, bool):
+            obj.requires_grad = value
         else:
             raise CannotEvaluate(f"sets attribute {name} on {type(obj).__name__}")
 

@@ -34,6 +34,7 @@ from docgen.models.syntax import (
 )
 from docgen.models.valued import apply_value_op, is_missing
 from docgen.models.values import (
+    ArgumentMismatch,
     AtenOp,
     CallSite,
     CannotEvaluate,
@@ -114,6 +115,8 @@ class Calls(EvaluatorCore):
                     kwargs: dict[str, Any]) -> Any:
         """Module.__call__ -> forward, recording what the call returned."""
         found, forward, _ = self.class_attribute(module.cls, "forward")
+        if "forward" in module.attrs:  # `self.forward = self.forward_slicing` in __init__
+            found, forward = True, module.attrs["forward"]
         recorder = self.recorder
         if not found:
             where = recorder.call_site[1] if recorder.call_site else recorder.location \
@@ -131,7 +134,8 @@ class Calls(EvaluatorCore):
         self.module_stack.append(module)
         opaque, recorder.opaque = recorder.opaque, 0
         try:
-            result = self.call(forward, (module, *args), kwargs)
+            bound = forward if "forward" in module.attrs else BoundMethod(forward, module)
+            result = self.call(bound, args, kwargs)
         except CannotEvaluate as exc:
             if exc.cause is None:  # not an unknown input passed on: the call itself failed
                 where = location or (module.call_site.location if module.call_site else None)
@@ -189,23 +193,23 @@ class Calls(EvaluatorCore):
             elif i >= first_default:
                 names[arg.arg] = self.expr(defaults[i - first_default], defining)
             else:
-                raise CannotEvaluate(f"{func.name}() missing argument {arg.arg!r}")
+                raise ArgumentMismatch(f"{func.name}() missing argument {arg.arg!r}")
         extra = tuple(args[len(positional):])
         if spec.vararg is not None:
             names[spec.vararg.arg] = extra
         elif extra:
-            raise CannotEvaluate(f"{func.name}() takes {len(positional)} positional arguments")
+            raise ArgumentMismatch(f"{func.name}() takes {len(positional)} positional arguments")
         for arg, default in zip(spec.kwonlyargs, spec.kw_defaults, strict=True):
             if arg.arg in kwargs:
                 names[arg.arg] = kwargs.pop(arg.arg)
             elif default is not None:
                 names[arg.arg] = self.expr(default, defining)
             else:
-                raise CannotEvaluate(f"{func.name}() missing keyword argument {arg.arg!r}")
+                raise ArgumentMismatch(f"{func.name}() missing keyword argument {arg.arg!r}")
         if spec.kwarg is not None:
             names[spec.kwarg.arg] = kwargs
         elif kwargs:
-            raise CannotEvaluate(f"{func.name}() got unexpected arguments {sorted(kwargs)}")
+            raise ArgumentMismatch(f"{func.name}() got unexpected arguments {sorted(kwargs)}")
 
     def instantiate(self, cls: ClassRef, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         is_module = any(c.qualname == self.module_root for c in cls.mro)

@@ -170,6 +170,8 @@ class Expressions(EvaluatorCore):
         try:
             return self.expr(node, frame)
         except CannotEvaluate as exc:
+            if self.is_caught(exc):
+                raise
             location = self.location(frame, node)
             text = first_line(frame.module.segment(node) or "")
             self.report(location, f"cannot evaluate argument `{text}`: {exc.reason}",

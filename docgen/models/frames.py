@@ -14,7 +14,14 @@ from typing import Any
 from docgen.classes.resolve import Resolver
 from docgen.core.records import Diagnostic, Location, Severity
 from docgen.models.steps import StepRecorder
-from docgen.models.values import ClassRef, Instance, ModuleInstance, ModuleRef
+from docgen.models.values import (
+    ArgumentMismatch,
+    CannotEvaluate,
+    ClassRef,
+    Instance,
+    ModuleInstance,
+    ModuleRef,
+)
 
 MAX_LOOP = 10_000
 
@@ -28,6 +35,9 @@ class SourceModule:
     text: str
     tree: ast.Module
     defs: dict[str, ast.stmt] = field(default_factory=dict)
+    # Every top-level statement binding a name, in order (defs holds the last one): a later
+    # `default_cfgs = generate_default_cfgs(default_cfgs)` reads the earlier value.
+    bindings: dict[str, list[ast.stmt]] = field(default_factory=dict)
     values: dict[str, Any] = field(default_factory=dict)
     imports: set[str] = field(default_factory=set)  # names bound by `from ... import`
     _lines: list[str] | None = None
@@ -152,6 +162,13 @@ class EvaluatorCore:
 
     def __init__(self) -> None:
         self.diagnostics: list[Diagnostic] = []
+        # `try` blocks running now whose handlers catch TypeError: a call with unfitting
+        # arguments inside them propagates to the handler instead of being skipped.
+        self.type_error_handlers = 0
+
+    def is_caught(self, exc: CannotEvaluate) -> bool:
+        """Whether a failure must propagate to an enclosing `except TypeError`."""
+        return isinstance(exc, ArgumentMismatch) and self.type_error_handlers > 0
 
     def report(self, location: Location | None, message: str,
                severity: Severity = Severity.WARNING) -> None:

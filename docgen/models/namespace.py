@@ -117,6 +117,7 @@ class Namespace(EvaluatorCore):
         for stmt in top_level(tree.body):
             for target in bound_names(stmt):
                 module.defs[target] = stmt
+                module.bindings.setdefault(target, []).append(stmt)
             if isinstance(stmt, ast.ImportFrom):
                 module.imports.update(a.asname or a.name for a in stmt.names if a.name != "*")
         return module
@@ -134,7 +135,6 @@ class Namespace(EvaluatorCore):
         if name == "__name__":
             return module.name
         stmt = module.defs.get(name)
-        frame = Frame(module)
         if isinstance(stmt, ast.ClassDef):
             return self.class_ref(f"{module.name}.{name}")
         if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -142,18 +142,30 @@ class Namespace(EvaluatorCore):
             self._run_decorators(module, stmt, function)
             return function
         if isinstance(stmt, (ast.Assign, ast.AnnAssign)) and stmt.value is not None:
-            try:
-                value = self.expr(stmt.value, frame)
-            except CannotEvaluate as exc:
-                return as_unknown(exc, self.location(frame, stmt))
-            targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
-            scratch = Frame(module)
-            for target in targets:
-                self.assign(target, value, scratch)
-            return scratch.names.get(name, Unknown(f"{name} not bound"))
+            return self._assigned(module, name, len(module.bindings.get(name, [stmt])) - 1)
         if name in self.builtins and stmt is None:
             return self.builtins[name]
         return self.imported(module.name, name)
+
+    def _assigned(self, module: SourceModule, name: str, index: int) -> Any:
+        """The value the `index`-th top-level binding of `name` gives it; when that statement
+        reads the name itself (`x = f(x)`), the binding before it runs first."""
+        stmt = module.bindings[name][index]
+        if not isinstance(stmt, (ast.Assign, ast.AnnAssign)) or stmt.value is None:
+            return Unknown(f"{module.name}.{name} is bound by a {type(stmt).__name__}")
+        if index > 0 and any(isinstance(n, ast.Name) and n.id == name
+                             for n in ast.walk(stmt.value)):
+            module.values[name] = self._assigned(module, name, index - 1)
+        frame = Frame(module)
+        try:
+            value = self.expr(stmt.value, frame)
+        except CannotEvaluate as exc:
+            return as_unknown(exc, self.location(frame, stmt))
+        targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+        scratch = Frame(module)
+        for target in targets:
+            self.assign(target, value, scratch)
+        return scratch.names.get(name, Unknown(f"{name} not bound"))
 
     def imported(self, module: str, dotted: str) -> Any:
         """A name bound by an import (or a star import) in `module`."""

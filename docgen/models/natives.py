@@ -182,11 +182,17 @@ NATIVES: dict[str, Any] = {
     "itertools.chain": itertools.chain,
     "itertools.product": itertools.product,
     "operator.index": operator.index,
+    **{f"operator.{name}": getattr(operator, name) for name in (
+        "add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "neg", "and_", "or_",
+        "xor", "not_", "eq", "ne", "lt", "le", "gt", "ge", "getitem", "itemgetter",
+        "attrgetter")},
     "functools.reduce": functools.reduce,
     "typing.cast": _second,
     "warnings.warn": _nothing,
     "copy.deepcopy": _deepcopy,
     "copy.copy": _shallow_copy,
+    # A weak reference to an object the model keeps alive: calling it gives the object.
+    "weakref.ref": lambda obj, callback=None: (lambda: obj),
     # The __torch_function__ override route: a side path, never taken for plain tensors.
     "torch.overrides.has_torch_function": _false,
     "torch.overrides.has_torch_function_unary": _false,

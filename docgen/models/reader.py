@@ -169,6 +169,8 @@ def read_model(resolver: Resolver, model: str, input_shape: InputShapes | None =
     built = not any(d.severity == Severity.WARNING for d in evaluator.diagnostics)
     for _, module in root.walk():
         module.training = training  # model.eval() unless asked: as torchvision counts it
+        forget_calls(module)  # what ran while building (SSD probes its backbone) is no step
+    evaluator.recorder.records.clear()
     given = input_shapes(input_shape) if input_shape is not None \
         else (declared_input(evaluator, root),)
     shapes = forward_inputs(evaluator, root, given)
@@ -187,6 +189,16 @@ def read_model(resolver: Resolver, model: str, input_shape: InputShapes | None =
     return ModelReading(model, shapes[0], layers, steps, diagnostics, shapes_of(output), built,
                         shapes[1:], tuple(sorted(flow.grad_leaves)),
                         tuple(flow.value(t) for t in _tensors([output])))
+
+
+def forget_calls(module: ModuleInstance) -> None:
+    """Drop what calls made while the model was built left on a layer (its outputs, operators
+    and MACs): the summary is of the one forward call, as a flop counter around it counts."""
+    module.outputs.clear()
+    module.ops.clear()
+    module.macs = 0
+    module.macs_unknown.clear()
+    module.failures.clear()
 
 
 def declared_input(evaluator: Evaluator, root: ModuleInstance) -> tuple[int, ...]:

@@ -583,6 +583,72 @@ def _im2col(a: dict[str, Any]) -> RuleResult:
     return SymTensor((*x.shape[:-3], x.shape[-3] * _numel(kernel), blocks)), 0
 
 
+def _unfold(a: dict[str, Any]) -> RuleResult:
+    """`x.unfold(dim, size, step)`: dim becomes the number of windows, a last dim of size."""
+    x = _tensor(a["input"], "input")
+    dim = _dim(a["dimension"], len(x.shape))
+    size, step = a["size"], a["step"]
+    windows = (x.shape[dim] - size) // step + 1
+    if windows <= 0 or step <= 0:
+        raise CannotEvaluate(f"unfold of size {size} along a dim of {x.shape[dim]}")
+    shape = list(x.shape)
+    shape[dim] = windows
+    return SymTensor((*shape, size)), 0
+
+
+def _col2im(a: dict[str, Any]) -> RuleResult:
+    """F.fold: (N, C * kh * kw, L) -> (N, C, *output_size); L must match the block count."""
+    x = _tensor(a["input"], "input")
+    out = _ints(a["output_size"], 2, "output_size")
+    kernel = _ints(a["kernel_size"], 2, "kernel_size")
+    dilation = _ints(a["dilation"], 2, "dilation")
+    pad = _ints(a["padding"], 2, "padding")
+    stride = _ints(a["stride"], 2, "stride")
+    blocks = 1
+    for size, k, d, p, s in zip(out, kernel, dilation, pad, stride, strict=True):
+        blocks *= (size + 2 * p - d * (k - 1) - 1) // s + 1
+    cells = _numel(kernel)
+    if len(x.shape) not in (2, 3) or x.shape[-2] % cells or x.shape[-1] != blocks:
+        raise CannotEvaluate(f"col2im of {x.shape} into {out} with kernel {kernel}")
+    return SymTensor((*x.shape[:-2], x.shape[-2] // cells, *out)), 0
+
+
+def _recurrent(gates: int, cell_state: bool) -> Callable[[dict[str, Any]], RuleResult]:
+    """`_VF.lstm / gru / rnn_tanh(input, hx, flat_weights, ...)`: (output, h_n[, c_n]). The
+    hidden size comes from weight_ih_l0 (gates * hidden rows), the output size from
+    weight_hh_l0's columns (the projection size when there is one). flop_counter counts none
+    of these operators' products, so neither does docgen (the convention of `_ops`)."""
+    def rule(a: dict[str, Any]) -> RuleResult:
+        x = _tensor(a["input"], "input")
+        weights = [_tensor(w, "weight") for w in a["params"]]
+        layers, bidirectional = a["num_layers"], bool(a["bidirectional"])
+        if not weights or len(weights[0].shape) != 2 or len(weights[1].shape) != 2 \
+                or len(x.shape) not in (2, 3) or x.shape[-1] != weights[0].shape[1]:
+            raise CannotEvaluate(f"recurrent layer over {x.shape} with weights "
+                                 f"{[w.shape for w in weights[:2]]}")
+        hidden, out = weights[0].shape[0] // gates, weights[1].shape[1]
+        directions = 2 if bidirectional else 1
+        if len(x.shape) == 2:
+            seq_first: tuple[int, ...] = (x.shape[0],)
+            states: tuple[int, ...] = (directions * layers,)
+            batch: tuple[int, ...] = ()
+        else:
+            first = not a.get("batch_first", False)
+            length, n = (x.shape[0], x.shape[1]) if first else (x.shape[1], x.shape[0])
+            seq_first = (length, n) if first else (n, length)
+            states, batch = (directions * layers, n), (n,)
+        output = SymTensor((*seq_first, directions * out))
+        h_n = SymTensor((*states[:1], *batch, out))
+        if cell_state:
+            return (output, h_n, SymTensor((*states[:1], *batch, hidden))), 0
+        return (output, h_n), 0
+    return rule
+
+
+_RNN_PARAMS = ("input", "hx", "params", "has_biases", "num_layers", "dropout", "train",
+               "bidirectional", "batch_first")
+
+
 def _flag(value: bool) -> Callable[[dict[str, Any]], RuleResult]:
     """A layout or dtype predicate of a symbolic tensor: dense, contiguous, float32 (the
     same stated assumption as the tensor flags the evaluator answers)."""
@@ -698,6 +764,15 @@ SHAPE_RULES: dict[str, ShapeRule] = {
     "aten::constant_pad_nd": ShapeRule(_pad, ("input", "pad", "value"), "as aten::pad"),
     **{f"aten::{op}": ShapeRule(_same, ("input", "*rest"), "element-wise: shape unchanged")
        for op in _ELEMENTWISE},
+    **{f"aten::{op}": ShapeRule(_recurrent(gates, op == "lstm"), _RNN_PARAMS,
+                                "(output, h_n[, c_n]); sizes from weight_ih_l0 and weight_hh_l0")
+       for op, gates in (("lstm", 4), ("gru", 3), ("rnn_tanh", 1), ("rnn_relu", 1))},
+    "aten::unfold": ShapeRule(_unfold, ("input", "dimension", "size", "step"),
+                              "windows of size along a dim: (..., windows, ..., size)"),
+    "aten::col2im": ShapeRule(_col2im, ("input", "output_size", "kernel_size", "dilation",
+                                        "padding", "stride"),
+                              "F.fold: (N, C * kh * kw, L) -> (N, C, *output_size)"),
+    "aten::flip": ShapeRule(_same, ("input", "*dims"), "elements reversed: same shape"),
     "aten::repeat": ShapeRule(_repeat, ("input", "*repeats"),
                               "each dim times its count; more counts add leading dims"),
     "aten::repeat_interleave": ShapeRule(

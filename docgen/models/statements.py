@@ -27,6 +27,7 @@ from docgen.models.syntax import (
     is_structural,
 )
 from docgen.models.values import (
+    ArgumentMismatch,
     CannotEvaluate,
     Unknown,
     as_unknown,
@@ -51,6 +52,8 @@ class Statements(EvaluatorCore):
         try:
             handler(stmt, frame)
         except CannotEvaluate as exc:
+            if self.is_caught(exc):
+                raise
             self.undecided(stmt, frame, exc.reason)
         finally:
             recorder.location = outer
@@ -91,6 +94,8 @@ class Statements(EvaluatorCore):
         try:
             value = self.expr(stmt.value, frame)
         except CannotEvaluate as exc:
+            if self.is_caught(exc):
+                raise
             if is_structural(stmt):
                 self.undecided(stmt, frame, exc.reason)
             value = as_unknown(exc, self.location(frame, stmt))
@@ -140,6 +145,8 @@ class Statements(EvaluatorCore):
         try:
             value = self.expr(stmt.value, frame)
         except CannotEvaluate as exc:
+            if self.is_caught(exc):
+                raise
             value = as_unknown(exc, self.location(frame, stmt))
         raise ReturnSignal(value)
 
@@ -148,12 +155,22 @@ class Statements(EvaluatorCore):
         raise ModelRaise(first_line(text), self.location(frame, stmt))
 
     def stmt_Try(self, stmt: ast.Try, frame: Frame) -> None:
+        catching = any(_catches_type_error(h) for h in stmt.handlers)
+        self.type_error_handlers += catching
         try:
-            self.block(stmt.body, frame)
+            try:
+                self.block(stmt.body, frame)
+            finally:
+                self.type_error_handlers -= catching
         except ModelRaise:
             if not stmt.handlers:
                 raise
             self.block(stmt.handlers[0].body, frame)
+        except ArgumentMismatch:
+            handler = next((h for h in stmt.handlers if _catches_type_error(h)), None)
+            if handler is None:
+                raise
+            self.block(handler.body, frame)
         else:
             self.block(stmt.orelse, frame)
         finally:
@@ -257,3 +274,12 @@ class Statements(EvaluatorCore):
         self.assign(targets[star], items[star:len(items) - after], frame)
         for t, item in zip(targets[star + 1:], items[len(items) - after:], strict=False):
             self.assign(t, item, frame)
+
+
+def _catches_type_error(handler: ast.ExceptHandler) -> bool:
+    """Whether `except ...:` catches the TypeError a call with unfitting arguments raises."""
+    if handler.type is None:
+        return True
+    names = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
+    return any(ast.unparse(n).rsplit(".", 1)[-1] in ("TypeError", "Exception", "BaseException")
+               for n in names)

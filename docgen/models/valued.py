@@ -108,6 +108,8 @@ def apply_value_op(op: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> An
         return valued(distinct), valued(inverse), valued(counts)
     if name in _REDUCTIONS and len(args) == 1 and first:
         return SymTensor((), values=[_REDUCTIONS[name](first)])
+    if name == "flip" and len(operands[0].shape) == 1:
+        return valued(list(reversed(first)))
     if name == "diff":
         return valued([b - a for a, b in itertools.pairwise(first)])
     if name in _UNARY and len(args) == 1:

@@ -28,6 +28,11 @@ class CannotEvaluate(Exception):
         self.cause = cause  # the unknown input this failure merely passes on
 
 
+class ArgumentMismatch(CannotEvaluate):
+    """A call whose arguments do not fit the function's signature: Python's TypeError, which
+    evaluated code may catch (`try: act(inplace=True) except TypeError: act()`)."""
+
+
 class Unknown:
     """A value that could not be computed; any use that matters reports `reason`."""
 

@@ -38,6 +38,21 @@ TIMM_MODELS = [
     "xception41", "levit_128s", "poolformer_s12", "crossvit_tiny_240", "coat_lite_tiny",
     "efficientformer_l1", "mobilevit_xxs", "repvgg_a0", "rexnet_100", "tf_efficientnet_lite0",
     "lcnet_050", "edgenext_xx_small", "convmixer_768_32", "beit_base_patch16_224",
+    # more families, recorded 2026-11-30 (issue 13)
+    "botnet26t_256", "caformer_s18", "cait_xxs24_224", "coatnet_0_rw_224", "convit_tiny",
+    "convnextv2_atto", "cs3darknet_s", "davit_tiny", "deit3_small_patch16_224", "dm_nfnet_f0",
+    "eca_nfnet_l0", "efficientformerv2_s0", "efficientvit_b0", "efficientvit_m0",
+    "ese_vovnet19b_dw", "eva02_tiny_patch14_224", "fasternet_t0", "fastvit_t8", "fbnetc_100",
+    "flexivit_small", "focalnet_tiny_srf", "gcvit_xxtiny", "gernet_s", "ghostnetv2_100",
+    "gmlp_s16_224", "halonet26t", "hardcorenas_a", "hgnetv2_b0", "hiera_tiny_224",
+    "inception_next_tiny", "inception_v4", "lambda_resnet26t", "mambaout_femto",
+    "maxvit_tiny_tf_224", "mixnet_s", "mobilenetv4_conv_small", "mobileone_s0",
+    "mobilevitv2_050", "mvitv2_tiny", "nest_tiny", "nextvit_small", "pit_ti_224", "pvt_v2_b0",
+    "rdnet_tiny", "regnety_016", "regnetz_b16", "repghostnet_050", "repvit_m1",
+    "res2net50_14w_8s", "resnest14d", "resnetv2_50", "selecsls42b", "sequencer2d_s",
+    "skresnet18", "starnet_s1", "tf_efficientnetv2_b0", "tiny_vit_5m_224", "tnt_s_patch16_224",
+    "tresnet_m", "twins_svt_small", "vgg11", "visformer_tiny", "vit_tiny_patch16_224",
+    "volo_d1_224", "xcit_nano_12_p16_224",
 ]
 
 # Builders left out of the torchvision file: the largest, to keep its recording time down.
