@@ -109,6 +109,23 @@ class _State:
     lines: list[tuple[int, str, str, str]] = field(default_factory=list)
     work: list[str] = field(default_factory=list)
     scopes: ScopeTracker | None = None  # C++ locals and bound helper arguments on the path
+    both_arms: set[tuple[str, str]] = field(default_factory=set)
+
+
+def _on_both_arms(children: tuple[OpNode, ...]) -> set[tuple[str, str]]:
+    """(operator, condition) of the calls a body makes both under `c` and under `!(c)`
+    (`if (c) { at::cat(...) } else { at::cat(...) }`, `c` itself a conjunction): whichever
+    arm runs, it is called. merge_complementary covers arms differing in one term."""
+    by_name: dict[str, set[str]] = {}
+    for child in children:
+        if child.condition:
+            by_name.setdefault(child.name, set()).add(child.condition)
+    out: set[tuple[str, str]] = set()
+    for name, conditions in by_name.items():
+        for c in conditions:
+            if f"!({c})" in conditions:
+                out.update({(name, c), (name, f"!({c})")})
+    return out
 
 
 def _kernel(node: OpNode, backend: str) -> tuple[str | None, str | None]:
@@ -163,6 +180,8 @@ def _visit(state: _State, node: OpNode, key: str, parent_kernels: set[str] | Non
         return
     decision = _python_decision(node) if top else state.decider.decide(
         _with_locals(state, node))
+    if decision.value is None and (node.name, node.condition) in state.both_arms:
+        decision = Decision(True, f"called on both arms of `{node.condition}`")
     state.edges.append(EdgeDecision(key, node.name, decision.label,
                                     tidy_condition(decision.reason)))
     if decision.value is None:
@@ -201,6 +220,7 @@ def _visit(state: _State, node: OpNode, key: str, parent_kernels: set[str] | Non
             state.recorded_by.append(state.decider)
             recording = False
     before = len(forward)
+    state.both_arms.update(_on_both_arms(node.children))
     merged = merge_complementary(node.children)
     for i, child in enumerate(node.children):
         if i in merged:
