@@ -18,24 +18,21 @@ are read from the same files at the same commits as the shipped edges.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from dataclasses import dataclass, field, replace
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from docgen.core.jsonio import schema_of
 from docgen.walk.decide import split_top as split_args
 from docgen.walk.upstream import (
     AUTOGRAD_DIR,
     AUTOGRAD_PREFIX,
-    DATA_PACKAGE,
     FUNCTIONS_MANUAL,
     NATIVE_DIR,
     blank_comments_and_strings,
     function_bodies,
+    read_shipped_json,
     split_top,
 )
 
@@ -216,13 +213,8 @@ def locals_from_json(data: dict[str, Any], origin: str) -> LocalsSet:
 
 def load_shipped_locals() -> LocalsSet:
     """docgen/data/upstream_locals.json; an empty set when missing or of another schema."""
-    try:
-        text = resources.files(DATA_PACKAGE).joinpath(LOCALS_FILE).read_text(encoding="utf-8")
-    except (FileNotFoundError, OSError):
-        return LocalsSet()
-    data = json.loads(text)
-    if schema_of(data) != LOCALS_SCHEMA:
-        log.warning("%s: unsupported schema; local definitions not used", LOCALS_FILE)
+    data = read_shipped_json(LOCALS_FILE, LOCALS_SCHEMA, "local definitions not used")
+    if data is None:
         return LocalsSet()
     return locals_from_json(data, str(data.get("origin", "shipped locals")))
 

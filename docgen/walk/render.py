@@ -31,7 +31,7 @@ from docgen.walk.records import (
     WalkReport,
 )
 from docgen.walk.taken import is_utility
-from docgen.walk.upstream import split_top
+from docgen.walk.upstream import balanced, split_top
 
 UPSTREAM_MARK = "from upstream C++"
 GLUE_MARK = "generated:"
@@ -394,21 +394,13 @@ def sparse_only(condition: str) -> bool:
     sparse-layout test, or an `||` of such tests (the dense AlexNet path never takes it)."""
     for term in split_top(condition, "&&"):
         term = term.strip()
-        while term.startswith("(") and term.endswith(")") and _balanced(term[1:-1]):
+        while term.startswith("(") and term.endswith(")") and balanced(term[1:-1]):
             term = term[1:-1].strip()
         tests = split_top(term, "||")
         if tests and all(_SPARSE_TEST.fullmatch(t.strip()) for t in tests):
             return True
     return False
 
-
-def _balanced(text: str) -> bool:
-    depth = 0
-    for ch in text:
-        depth += {"(": 1, ")": -1}.get(ch, 0)
-        if depth < 0:
-            return False
-    return depth == 0
 
 
 def _signature(layer: LayerWalk) -> tuple[object, ...]:

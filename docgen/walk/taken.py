@@ -37,7 +37,7 @@ from docgen.walk.engine import (
 )
 from docgen.walk.locals import LocalsSet, ScopeTracker, tidy_condition
 from docgen.walk.records import LayerWalk, OpNode, Reached
-from docgen.walk.upstream import expression_operators
+from docgen.walk.upstream import balanced, expression_operators
 
 # Allocation, view and bookkeeping operators: never "the work" of a layer in an answer, and
 # left out of both sides when the oracle test compares static paths with profiler traces.
@@ -277,7 +277,7 @@ def _complementary(first: str, second: str) -> list[str] | None:
 
 def _bare(term: str) -> str:
     term = " ".join(term.split())
-    while term.startswith("(") and term.endswith(")") and _balanced(term[1:-1]):
+    while term.startswith("(") and term.endswith(")") and balanced(term[1:-1]):
         term = term[1:-1].strip()
     return term
 
@@ -289,14 +289,6 @@ def _negation(term: str) -> str | None:
         return _bare(term[1:])
     return None
 
-
-def _balanced(text: str) -> bool:
-    depth = 0
-    for ch in text:
-        depth += {"(": 1, ")": -1}.get(ch, 0)
-        if depth < 0:
-            return False
-    return depth == 0
 
 
 def decide_layer(layer: LayerWalk, facts: LayerFacts, backward_ops: BackwardOps,

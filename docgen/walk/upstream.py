@@ -945,6 +945,16 @@ def _substitute(text: str, binding: dict[str, str]) -> str:
     return re.sub(r"\b\w+\b", lambda m: binding.get(m.group(0), m.group(0)), text)
 
 
+def balanced(text: str) -> bool:
+    """Whether every `)` in `text` closes a `(` of it, and all are closed."""
+    depth = 0
+    for ch in text:
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        if depth < 0:
+            return False
+    return depth == 0
+
+
 def split_top(text: str, sep: str) -> list[str]:
     """`text` split at `sep` outside parentheses; blank parts dropped."""
     parts, depth, start, i = [], 0, 0, 0
@@ -1162,14 +1172,23 @@ def edges_from_json(data: dict[str, object], origin: str) -> EdgeSet:
     return edges
 
 
+def read_shipped_json(name: str, schema: int, unused: str) -> dict[str, Any] | None:
+    """A data file shipped in docgen/data, or None when it is missing or of another schema
+    (then logged: `unused` says what is left out)."""
+    try:
+        text = resources.files(DATA_PACKAGE).joinpath(name).read_text(encoding="utf-8")
+    except (FileNotFoundError, OSError):
+        return None
+    data = json.loads(text)
+    if schema_of(data) != schema:
+        log.warning("%s: unsupported schema; %s", name, unused)
+        return None
+    return data if isinstance(data, dict) else None
+
+
 def load_shipped_edges() -> EdgeSet:
     """The edge file shipped in docgen/data (made by benchmarks/upstream_edges.py)."""
-    try:
-        text = resources.files(DATA_PACKAGE).joinpath(EDGES_FILE).read_text(encoding="utf-8")
-    except (FileNotFoundError, OSError):
-        return EdgeSet()
-    data = json.loads(text)
-    if schema_of(data) != EDGES_SCHEMA:
-        log.warning("%s: unsupported edge file schema; upstream C++ edges not shown", EDGES_FILE)
+    data = read_shipped_json(EDGES_FILE, EDGES_SCHEMA, "upstream C++ edges not shown")
+    if data is None:
         return EdgeSet()
     return edges_from_json(data, str(data.get("origin", "shipped edges")))
