@@ -24,6 +24,7 @@ from docgen.walk.cxx_types import (
     Struct,
     balanced_end,
     body_types,
+    closing_index,
     concrete,
     expression_type,
     is_tensor,
@@ -139,8 +140,8 @@ class FileCalls:
             j = body.index("<", i)
             if re.search(r"\s", body[i:j]) and name not in self.types.functions:
                 return None
-            end = _angle(body, j)
-            if end < 0:
+            end = closing_index(body, j, stops=";{}")
+            if end is None:
                 return None
             targs = tuple(split_args(body[j + 1:end]))
             i = end + 1
@@ -378,18 +379,6 @@ def merged_types(own: FileTypes, shared: FileTypes) -> FileTypes:
     return FileTypes({**shared.functions, **own.functions}, shared.structs, shared.aliases)
 
 
-def _angle(text: str, start: int) -> int:
-    depth = 0
-    for j in range(start, len(text)):
-        if text[j] == "<":
-            depth += 1
-        elif text[j] == ">":
-            depth -= 1
-            if depth == 0:
-                return j
-        elif text[j] in ";{}":
-            return -1
-    return -1
 
 
 def _arity(fn: Function, n: int) -> bool:

@@ -79,16 +79,26 @@ def type_tree(text: str) -> tuple[str, list[str]]:
     return head, split_args(rest[:-1])
 
 
-def balanced_end(text: str, i: int, opening: str, closing: str) -> int:
+def closing_index(text: str, start: int, opening: str = "<", closing: str = ">",
+                  stops: str = "") -> int | None:
+    """The index of the `closing` that matches the first `opening` from `start`; None when
+    it is not closed, or a character of `stops` comes first."""
     depth = 0
-    for j in range(i, len(text)):
+    for j in range(start, len(text)):
         if text[j] == opening:
             depth += 1
         elif text[j] == closing:
             depth -= 1
             if depth == 0:
                 return j
-    return len(text) - 1
+        elif text[j] in stops:
+            return None
+    return None
+
+
+def balanced_end(text: str, i: int, opening: str, closing: str) -> int:
+    end = closing_index(text, i, opening, closing)
+    return len(text) - 1 if end is None else end
 
 
 def template_params(header: str) -> list[str]:
@@ -110,15 +120,8 @@ def template_params(header: str) -> list[str]:
 
 
 def _angle_end(text: str, start: int) -> int:
-    depth = 0
-    for j in range(start, len(text)):
-        if text[j] == "<":
-            depth += 1
-        elif text[j] == ">":
-            depth -= 1
-            if depth == 0:
-                return j
-    return len(text)
+    end = closing_index(text, start)
+    return len(text) if end is None else end
 
 
 @dataclass
