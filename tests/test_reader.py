@@ -245,19 +245,22 @@ def cli_sources(root: Path, real_wheels: dict[str, Path]) -> list[str]:
 
 
 @pytest.mark.parametrize("shape", ["1,4,32,32", "1,3,4,4", "1,1,3,32,32"])
-def test_summary_of_an_impossible_input_is_incomplete_and_strict_fails(
+def test_summary_of_an_impossible_input_is_an_error(
         cli_sources: list[str], shape: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """An input torch would raise on is bad input: exit 2 with or without --strict, the
+    table and the totals still printed, never complete."""
     import json
 
     from docgen.cli.main import main
 
-    assert main(["-q", "summary", "rd.net:Net", "--input", shape, "--json", *cli_sources]) == 0
+    assert main(["-q", "summary", "rd.net:Net", "--input", shape, "--json", *cli_sources]) == 2
     data = json.loads(capsys.readouterr().out)
     assert data["complete"] is False and data["total_macs"] is None
-    assert main(["-q", "summary", "rd.net:Net", "--input", shape, "--strict", *cli_sources]) == 1
+    assert main(["-q", "summary", "rd.net:Net", "--input", shape, "--strict", *cli_sources]) == 2
     out = capsys.readouterr()
     assert "Total MACs:        at least" in out.out and "Traceback" not in out.err
     assert "rd/net.py:" in out.out and "layer stem (Conv2d)" in out.out
+    assert "torch would raise" in out.out
 
 
 @pytest.mark.parametrize("text", ["1,3,x", "", "1,-3,32,32", "a"])

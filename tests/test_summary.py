@@ -527,6 +527,30 @@ def test_cli_rejects_bad_input_shape(capsys: pytest.CaptureFixture[str]) -> None
     assert main(["summary", "--input", "1,x,3", "--offline"]) == 2
 
 
+@pytest.mark.wheels
+@pytest.mark.parametrize(("shape", "why"), [
+    ("1,4,224,224", "has 4 channels; the convolution expects 3"),
+    ("1,3,1,1", "convolution output would be empty"),
+    ("1,3,62,62", "pooling output would be empty"),
+    ("1,3,224,224,2", "input of rank 5 for a 2-d convolution"),
+])
+def test_cli_input_the_model_rejects_is_an_error(shape: str, why: str,
+                                                  capsys: pytest.CaptureFixture[str],
+                                                  real_wheels: dict[str, Path]) -> None:
+    """An input torch would raise on: exit 2, an error naming the model's line and the
+    operator, the table still printed, and never `complete`."""
+    assert main(["summary", "--input", shape, "--offline"]) == 2
+    captured = capsys.readouterr()
+    errors = [line for line in captured.err.splitlines() if line.startswith("ERROR:")]
+    assert len(errors) == 1 and why in errors[0]
+    assert "torchvision/models/alexnet.py:" in errors[0] and "Traceback" not in captured.err
+    assert "features.0" in captured.out
+    assert main(["summary", "--input", shape, "--offline", "--json"]) == 2
+    data = json.loads(capsys.readouterr().out)
+    assert data["complete"] is False
+    assert [d["severity"] for d in data["diagnostics"]].count("error") == 1
+
+
 def test_json_has_totals_at_top_level() -> None:
     summary = ModelSummary("m:M", (1,), (), None, 3, 3, 0, 5, 12, ())
     data = summary_to_json(summary)

@@ -212,7 +212,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     from docgen.classes.project import find_view, load_project, open_project_sources
     from docgen.cli.options import config_from_args, report_diagnostics
-    from docgen.core.records import Severity
     from docgen.site.build import layer_targets, read_model
     from docgen.site.export import export_classes, export_closure
 
@@ -226,7 +225,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     else:
         model, problems = read_model(cfg, sources, cache)
         for problem in problems:
-            if problem.severity == Severity.WARNING:
+            if problem.severity.matters:
                 log.warning("%s", problem)
         roots = [model.qualname, *layer_targets(model)] if model else []
     text = export_classes(project, export_closure(project, roots), args.format)

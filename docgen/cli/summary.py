@@ -33,8 +33,9 @@ def cmd_summary(args: argparse.Namespace) -> int:
     shape = tuple(parse_input_shape(text) for text in args.input) if args.input else None
     cache = None if args.no_cache else AnalysisCache(cache_dir())
     summary = summarize_config(cfg, shape, cache)
+    emit = {Severity.ERROR: log.error, Severity.WARNING: log.warning}
     for diag in summary.diagnostics:
-        (log.warning if diag.severity == Severity.WARNING else log.debug)("%s", diag)
+        emit.get(diag.severity, log.debug)("%s", diag)
     if args.json:
         sys.stdout.write(dumps(summary_to_json(summary)))
     else:
@@ -42,6 +43,10 @@ def cmd_summary(args: argparse.Namespace) -> int:
         console = Console()
         console = Console(width=table_width(table, console.width, console.is_terminal))
         console.print(table)
+    # An input an operator rejects is bad input (exit 2, the table still printed); a figure
+    # left unevaluated is a warning (exit 1 with --strict).
+    if any(d.severity == Severity.ERROR for d in summary.diagnostics):
+        return 2
     warnings = [d for d in summary.diagnostics if d.severity == Severity.WARNING]
     return 1 if args.strict and warnings else 0
 

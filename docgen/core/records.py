@@ -34,8 +34,14 @@ class MethodKind(StrEnum):
 
 
 class Severity(StrEnum):
-    WARNING = "warning"
-    INFO = "info"
+    ERROR = "error"  # the input is wrong: the running program would raise here
+    WARNING = "warning"  # something that matters was not evaluated
+    INFO = "info"  # explains a figure; nothing is missing
+
+    @property
+    def matters(self) -> bool:
+        """An error or a warning: a figure it touches is wrong or missing."""
+        return self is not Severity.INFO
 
 
 @dataclass(frozen=True, order=True)

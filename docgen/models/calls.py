@@ -41,6 +41,7 @@ from docgen.models.values import (
     ClassRef,
     External,
     FieldSpec,
+    InputRejected,
     Instance,
     ModuleInstance,
     SymTensor,
@@ -96,7 +97,8 @@ class Calls(EvaluatorCore):
                 owner.ops.append(op)
                 owner.macs_unknown.append((op, exc.reason))
                 if exc.cause is None:  # this operator failed, not one before it
-                    owner.failures.append((op, exc.reason, self.recorder.location))
+                    owner.failures.append((op, exc.reason, self.recorder.location,
+                                           isinstance(exc, InputRejected)))
             # Pass an unknown input on as it is: the row shows the first cause, not a chain.
             return as_unknown(exc, reason=f"{op}: {exc.reason}")
         if owner is not None:

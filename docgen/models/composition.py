@@ -18,7 +18,6 @@ from docgen.core.records import (
     LayerDoc,
     Location,
     ModelDoc,
-    Severity,
 )
 from docgen.models.reader import LayerNode, ModelReading, read_model
 from docgen.models.steps import MODULE
@@ -40,7 +39,7 @@ def read_composition(resolver: Resolver, model: str,
         return None, (_problem(model, exc),)
     # Info lines (a skipped `init.*_` call, an input shape assumed) explain the figures; they
     # belong to the summary's notes, not to the site's warnings.
-    warnings = tuple(d for d in reading.diagnostics if d.severity == Severity.WARNING)
+    warnings = tuple(d for d in reading.diagnostics if d.severity.matters)
     return composition_from_reading(reading), warnings
 
 

@@ -147,7 +147,7 @@ class ModelReading:
     @property
     def is_complete(self) -> bool:
         """Nothing that could change the tree, a shape or a count was left undecided."""
-        return not any(d.severity == Severity.WARNING for d in self.diagnostics)
+        return not any(d.severity.matters for d in self.diagnostics)
 
 
 def read_model(resolver: Resolver, model: str, input_shape: InputShapes | None = None,
@@ -166,7 +166,7 @@ def read_model(resolver: Resolver, model: str, input_shape: InputShapes | None =
     evaluator = Evaluator(resolver, module_root)
     evaluator.grad_enabled = grad
     root = build_model(evaluator, model)
-    built = not any(d.severity == Severity.WARNING for d in evaluator.diagnostics)
+    built = not any(d.severity.matters for d in evaluator.diagnostics)
     for _, module in root.walk():
         module.training = training  # model.eval() unless asked: as torchvision counts it
         forget_calls(module)  # what ran while building (SSD probes its backbone) is no step
@@ -185,7 +185,7 @@ def read_model(resolver: Resolver, model: str, input_shape: InputShapes | None =
     failures += [_missing_figure(layer) for layer in layers
                  if layer.params is None or layer.macs is None]
     diagnostics = tuple(sorted(dict.fromkeys([*evaluator.diagnostics, *failures]),
-                               key=lambda d: (d.severity != Severity.WARNING, d.path, d.line)))
+                               key=lambda d: (not d.severity.matters, d.path, d.line)))
     return ModelReading(model, shapes[0], layers, steps, diagnostics, shapes_of(output), built,
                         shapes[1:], tuple(sorted(flow.grad_leaves)),
                         tuple(flow.value(t) for t in _tensors([output])))
@@ -408,14 +408,18 @@ def _missing_figure(layer: LayerNode) -> Diagnostic:
 
 
 def _failure(path: str, module: ModuleInstance,
-             failure: tuple[str, str, Location | None]) -> Diagnostic:
+             failure: tuple[str, str, Location | None, bool]) -> Diagnostic:
     """A warning at the line that built the layer (the model's own source), naming the layer;
-    the line of the operator call, often inside the library, is added."""
-    op, reason, location = failure
+    the line of the operator call, often inside the library, is added. An input the operator
+    rejects (torch would raise) is an error."""
+    op, reason, location, rejected = failure
     built = module.call_site.location if module.call_site else None
     loc = built or location or Location("<unknown>", 0)
     at = f" (called at {location})" if location and location != loc else ""
     layer = path or "(model)"
+    if rejected:
+        return Diagnostic(loc.path, loc.line, f"layer {layer} ({module.cls.name}): {op}: "
+                          f"{reason}{at}; torch would raise here", Severity.ERROR)
     return Diagnostic(loc.path, loc.line,
                       f"layer {layer} ({module.cls.name}): {op}: {reason}{at}", Severity.WARNING)
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from docgen.models.valued import KnownValues
-from docgen.models.values import CannotEvaluate, SymTensor, Unknown
+from docgen.models.values import CannotEvaluate, InputRejected, SymTensor, Unknown
 
 Args = tuple[Any, ...]
 Kwargs = dict[str, Any]
@@ -104,7 +104,7 @@ def _conv(transposed: bool) -> Callable[[dict[str, Any]], RuleResult]:
         w = _tensor(a["weight"], "weight")
         n = len(w.shape) - 2
         if len(x.shape) not in (n + 1, n + 2):
-            raise CannotEvaluate(f"input of rank {len(x.shape)} for a {n}-d convolution")
+            raise InputRejected(f"input of rank {len(x.shape)} for a {n}-d convolution")
         stride = _ints(a.get("stride", 1), n, "stride")
         dilation = _ints(a.get("dilation", 1), n, "dilation")
         groups = a.get("groups", 1)
@@ -112,7 +112,7 @@ def _conv(transposed: bool) -> Callable[[dict[str, Any]], RuleResult]:
         expected = w.shape[0] if transposed else w.shape[1] * groups
         if (len(x.shape) == n + 2 and x.shape[1] != expected) or \
                 (len(x.shape) == n + 1 and x.shape[0] != expected):
-            raise CannotEvaluate(f"input of shape {x.shape} has {x.shape[-n - 1]} channels; "
+            raise InputRejected(f"input of shape {x.shape} has {x.shape[-n - 1]} channels; "
                                  f"the convolution expects {expected}")
         spatial = x.shape[-n:]
         padding = a.get("padding", 0)
@@ -130,7 +130,7 @@ def _conv(transposed: bool) -> Callable[[dict[str, Any]], RuleResult]:
         channels = w.shape[1] * groups if transposed else w.shape[0]
         shape = (*x.shape[:-n - 1], channels, *out)
         if any(d <= 0 for d in out):
-            raise CannotEvaluate(f"convolution output would be empty: {shape}")
+            raise InputRejected(f"convolution output would be empty: {shape}")
         # Each output element of a direct convolution sums (C_in/groups) * prod(kernel)
         # products; a transposed one scatters each input element over the same count.
         if transposed:
@@ -145,7 +145,7 @@ def _linear(a: dict[str, Any]) -> RuleResult:
     x = _tensor(a["input"], "input")
     w = _tensor(a["weight"], "weight")
     if len(w.shape) != 2 or not x.shape or x.shape[-1] != w.shape[1]:
-        raise CannotEvaluate(f"linear: input {x.shape} does not match weight {w.shape}")
+        raise InputRejected(f"linear: input {x.shape} does not match weight {w.shape}")
     shape = (*x.shape[:-1], w.shape[0])
     return SymTensor(shape), _numel(shape) * w.shape[1]
 
@@ -172,7 +172,7 @@ def _pool_size(size: int, k: int, s: int, p: int, d: int, ceil_mode: bool) -> in
     if ceil_mode and (out - 1) * s >= size + p:
         out -= 1
     if out <= 0:
-        raise CannotEvaluate(f"pooling output would be empty (input {size}, kernel {k})")
+        raise InputRejected(f"pooling output would be empty (input {size}, kernel {k})")
     return out
 
 
@@ -223,7 +223,7 @@ def broadcast_shapes(shapes: Sequence[tuple[int, ...]]) -> tuple[int, ...]:
     for i in range(rank):
         dims = {s[i - rank + len(s)] for s in shapes if i - rank + len(s) >= 0} - {1}
         if len(dims) > 1:
-            raise CannotEvaluate(f"shapes {list(shapes)} do not broadcast")
+            raise InputRejected(f"shapes {list(shapes)} do not broadcast")
         out.append(dims.pop() if dims else 1)
     return tuple(out)
 
@@ -250,7 +250,7 @@ def _cat(a: dict[str, Any]) -> RuleResult:
     for t in tensors[1:]:
         if len(t.shape) != rank or any(i != dim and t.shape[i] != shape[i]
                                        for i in range(rank)):
-            raise CannotEvaluate(f"cat of shapes {[t.shape for t in tensors]} along {dim}")
+            raise InputRejected(f"cat of shapes {[t.shape for t in tensors]} along {dim}")
         shape[dim] += t.shape[dim]
     return SymTensor(tuple(shape)), 0
 
@@ -271,7 +271,7 @@ def _view(a: dict[str, Any]) -> RuleResult:
     total = _numel(x.shape)
     shape = tuple(total // known if s == -1 else s for s in sizes)
     if _numel(shape) != total:
-        raise CannotEvaluate(f"cannot view {x.shape} as {sizes}")
+        raise InputRejected(f"cannot view {x.shape} as {sizes}")
     return SymTensor(shape), 0
 
 
@@ -493,7 +493,7 @@ def _matmul(a: dict[str, Any]) -> RuleResult:
     x_shape = x.shape if len(x.shape) > 1 else (1, *x.shape)
     y_shape = y.shape if len(y.shape) > 1 else (*y.shape, 1)
     if not x.shape or not y.shape or x_shape[-1] != y_shape[-2]:
-        raise CannotEvaluate(f"matmul of {x.shape} and {y.shape}")
+        raise InputRejected(f"matmul of {x.shape} and {y.shape}")
     batch = broadcast_shapes([x_shape[:-2], y_shape[:-2]])
     shape = (*batch, x_shape[-2], y_shape[-1])
     macs = _numel(shape) * x_shape[-1]

@@ -28,6 +28,11 @@ class CannotEvaluate(Exception):
         self.cause = cause  # the unknown input this failure merely passes on
 
 
+class InputRejected(CannotEvaluate):
+    """Shapes known for certain that the operator itself rejects (torch raises a RuntimeError
+    there): the model's input does not fit it. Reported as an error, not as a gap."""
+
+
 class ArgumentMismatch(CannotEvaluate):
     """A call whose arguments do not fit the function's signature: Python's TypeError, which
     evaluated code may catch (`try: act(inplace=True) except TypeError: act()`)."""
@@ -167,8 +172,9 @@ class ModuleInstance(Instance):
     unknown: dict[str, Unknown] = field(default_factory=dict)
     # The outermost __init__'s arguments by parameter name (defaults included).
     init_arguments: tuple[tuple[str, Any], ...] | None = None
-    # Operators of its forward that failed on known inputs: (op, why, where).
-    failures: list[tuple[str, str, Location | None]] = field(default_factory=list)
+    # Operators of its forward that failed on known inputs: (op, why, where, whether the
+    # operator rejects its input, as torch would at run time).
+    failures: list[tuple[str, str, Location | None, bool]] = field(default_factory=list)
 
     def set_attribute(self, name: str, value: Any) -> None:
         """Module.__setattr__: parameters, submodules and buffers go to their registries."""

@@ -75,7 +75,7 @@ def study_model(cfg: Config, sources: SourceSet) -> StudyPages:
         clock = time.perf_counter()
         try:
             summary = _summary(cfg, sources)
-            diagnostics.extend(d for d in summary.diagnostics if d.severity == "warning")
+            diagnostics.extend(d for d in summary.diagnostics if d.severity.matters)
         except (DocgenError, RecursionError) as exc:
             diagnostics.append(_problem("summary", exc))
         timings["summary"] = time.perf_counter() - clock

@@ -330,11 +330,16 @@ def _totals_text(summary: ModelSummary) -> str:
 def _warning_lines(diagnostics: tuple[Diagnostic, ...]) -> list[Any]:
     from rich.text import Text
 
+    errors = [d for d in diagnostics if d.severity == Severity.ERROR]
     warnings = [d for d in diagnostics if d.severity == Severity.WARNING]
-    if not warnings:
-        return []
-    return [Text(f"{len(warnings)} thing(s) could not be evaluated:", style="yellow"),
-            *(Text(f"  {d}", style="yellow") for d in warnings)]
+    lines: list[Any] = []
+    if errors:
+        lines += [Text(f"{len(errors)} operator(s) reject the input (torch would raise):",
+                       style="red"), *(Text(f"  {d}", style="red") for d in errors)]
+    if warnings:
+        lines += [Text(f"{len(warnings)} thing(s) could not be evaluated:", style="yellow"),
+                  *(Text(f"  {d}", style="yellow") for d in warnings)]
+    return lines
 
 
 def render_summary_markdown(summary: ModelSummary, env: Any,
