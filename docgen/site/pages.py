@@ -349,36 +349,8 @@ class IndexPages(_PagePart):
                            total=len(pages))
 
 
-class ClassPages(_PagePart):
-    """A page per class (members, methods, inherited tables, docstring) and the Module
-    anatomy page."""
-
-    def class_page(self, qualname: str) -> str:
-        cls = self.content.classes[qualname]
-        view = self.content.views[qualname]
-        page = self.content.layout.class_page(qualname)
-        assert page is not None
-        tensors, own, inherited = self.member_sections(view, page)
-        methods = self.inherited_methods(view, page)
-        ancestors, more_ancestors = _listed(view.resolution_order)
-        subclasses, more_subclasses = _listed(view.subclasses)
-        return self.render("class.md.j2", page, cls=cls, view=view,
-                           ancestors=ancestors, more_ancestors=more_ancestors,
-                           subclasses=subclasses, more_subclasses=more_subclasses,
-                           source=self.source_link(cls.location, full=True),
-                           docstring=self.docstring(cls, page),
-                           tensors=tensors, members=own, inherited_members=inherited,
-                           groups=self.method_groups(view),
-                           inherited_methods=methods,
-                           inherited_members_html=self.fragment(
-                               page, "inherited-attributes", rows=inherited,
-                               title="Inherited attributes", methods=False),
-                           inherited_methods_html=self.fragment(
-                               page, "inherited-methods", rows=methods,
-                               title="Inherited methods", methods=True),
-                           external=[b.text for b in cls.bases if b.target is None],
-                           walk_page=self.content.walk_pages.get(qualname),
-                           show_inherited=self.content.show_inherited)
+class DocLinks(_PagePart):
+    """Docstrings as Markdown, with the dotted names they mention linked to class pages."""
 
     def docstring(self, cls: ClassDoc, page: str) -> str:
         """The class docstring as Markdown (roles, sections and math converted)."""
@@ -388,7 +360,7 @@ class ClassPages(_PagePart):
 
     def doc_linker(self, page: str) -> Callable[[str], str | None]:
         """A dotted name in a docstring (`torch.nn.Conv2d`, `Module`) -> its class page URL."""
-        names = self._doc_names()
+        names = self._doc_name_map
         layout = self.content.layout
 
         def find(dotted: str) -> str | None:
@@ -417,8 +389,8 @@ class ClassPages(_PagePart):
                     names.setdefault(public, q)
         return names
 
-    def _doc_names(self) -> dict[str, str]:
-        return self._doc_name_map
+class MemberTables(_PagePart):
+    """The rows of a class page's member and method tables, own and inherited."""
 
     def member_sections(self, view: ClassView, page: str) -> tuple[
             list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
@@ -533,12 +505,48 @@ class ClassPages(_PagePart):
                  "rows": sorted(own[g], key=lambda r: r["name"])}
                 for g in GROUP_ORDER if g in own]
 
+class ClassPages(_PagePart):
+    """A page per class (members, methods, inherited tables, docstring) and the Module
+    anatomy page."""
+
+    def __init__(self, kit: PageKit) -> None:
+        super().__init__(kit)
+        self.tables = MemberTables(kit)
+        self.docs = DocLinks(kit)
+
+    def class_page(self, qualname: str) -> str:
+        cls = self.content.classes[qualname]
+        view = self.content.views[qualname]
+        page = self.content.layout.class_page(qualname)
+        assert page is not None
+        tensors, own, inherited = self.tables.member_sections(view, page)
+        methods = self.tables.inherited_methods(view, page)
+        ancestors, more_ancestors = _listed(view.resolution_order)
+        subclasses, more_subclasses = _listed(view.subclasses)
+        return self.render("class.md.j2", page, cls=cls, view=view,
+                           ancestors=ancestors, more_ancestors=more_ancestors,
+                           subclasses=subclasses, more_subclasses=more_subclasses,
+                           source=self.source_link(cls.location, full=True),
+                           docstring=self.docs.docstring(cls, page),
+                           tensors=tensors, members=own, inherited_members=inherited,
+                           groups=self.tables.method_groups(view),
+                           inherited_methods=methods,
+                           inherited_members_html=self.fragment(
+                               page, "inherited-attributes", rows=inherited,
+                               title="Inherited attributes", methods=False),
+                           inherited_methods_html=self.fragment(
+                               page, "inherited-methods", rows=methods,
+                               title="Inherited methods", methods=True),
+                           external=[b.text for b in cls.bases if b.target is None],
+                           walk_page=self.content.walk_pages.get(qualname),
+                           show_inherited=self.content.show_inherited)
+
     def anatomy(self) -> str:
         cls = self.content.classes[MODULE_ROOT]
         view = self.content.views[MODULE_ROOT]
         state: dict[str, list[dict[str, Any]]] = {}
         for m in cls.members:
-            state.setdefault(state_group_of(m.name), []).append(self.member_row(m))
+            state.setdefault(state_group_of(m.name), []).append(self.tables.member_row(m))
         bypass = [m.name for m in cls.members
                   if any(a.via and a.via.endswith("__setattr__") for a in m.assignments)]
         setattr_method = next((m for m in cls.methods if m.name == "__setattr__"), None)
@@ -549,7 +557,7 @@ class ClassPages(_PagePart):
                            state_groups=state_groups, bypass=bypass,
                            setattr_source=self.source_link(setattr_method.location)
                            if setattr_method else "",
-                           groups=self.method_groups(view),
+                           groups=self.tables.method_groups(view),
                            source=self.source_link(cls.location, full=True),
                            class_page=self.content.layout.class_page(MODULE_ROOT))
 
