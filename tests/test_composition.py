@@ -84,3 +84,14 @@ def test_a_wrong_model_exits_2_in_build_and_summary(write_package, tmp_path, mod
               "--module-root", MODULE_ROOT]
     assert main(["-q", "build", "--project", str(project), *common]) == 2
     assert main(["-q", "summary", *common]) == 2
+
+
+def test_the_diagram_shows_what_a_written_name_evaluated_to(write_package) -> None:  # type: ignore[no-untyped-def]
+    """`self.head = nn.Conv(16, classes)` with `classes: int = 10`: the node reads
+    `Conv(16, classes)` and, below it, `= cout=10`; arguments written as values add nothing."""
+    from docgen.site.diagrams import composition_dot
+
+    model, _ = _model(write_package(PACKAGE))
+    dot = composition_dot(model, lambda qualname: None)
+    assert "16, classes" in dot and "= cout=10" in dot
+    assert "= cin=" not in dot and "= kernel_size=" not in dot

@@ -116,7 +116,7 @@ def test_fragments_replace_their_placeholder_and_never_climb_out() -> None:
 
 
 def test_evaluated_arguments_pair_positions_and_keywords() -> None:
-    from docgen.site.pages import evaluated_arguments
+    from docgen.models.composition import evaluated_arguments
 
     values = (("in_features", "9216"), ("out_features", "4096"), ("bias", "True"))
     assert evaluated_arguments("256 * 6 * 6, 4096", values) == [

@@ -8,6 +8,8 @@ reader's warnings reach the site (its info lines are the summary's notes).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from docgen.classes.resolve import Resolver
 from docgen.core.config import DEFAULT_MODULE_ROOT
 from docgen.core.errors import ConfigError, DocgenError
@@ -73,3 +75,54 @@ def _problem(model: str, exc: DocgenError) -> Diagnostic:
     if sep and colon and number.isdigit():
         path, line, text = where, int(number), rest
     return Diagnostic(path, line, f"cannot read the model {model}: {text}")
+
+
+def evaluated_arguments(written: str, values: Sequence[tuple[str, str]]
+                        ) -> list[tuple[str, str, str]]:
+    """(parameter, expression as written, evaluated value) for each written argument whose
+    text is not already its value: `p=dropout` -> ("p", "dropout", "0.5"). Positional
+    arguments pair with the parameters in signature order, keywords by name."""
+    if not values or not written.strip():
+        return []
+    names = [n for n, _ in values]
+    value_of = dict(values)
+    out = []
+    for i, arg in enumerate(_split_arguments(written)):
+        key, eq, expr = arg.partition("=")
+        if eq and key.strip().isidentifier() and not expr.startswith("="):
+            name, expr = key.strip(), expr.strip()
+        elif arg.startswith("*"):
+            continue
+        elif i < len(names):
+            name, expr = names[i], arg
+        else:
+            continue
+        value = value_of.get(name)
+        if value is not None and value != expr:
+            out.append((name, expr, value))
+    return out
+
+
+def _split_arguments(text: str) -> list[str]:
+    """`a, f(b, c), d=[1, 2]` -> ["a", "f(b, c)", "d=[1, 2]"] (top-level commas only)."""
+    parts: list[str] = []
+    current: list[str] = []
+    depth, quote = 0, ""
+    for ch in text:
+        if quote:
+            if ch == quote:
+                quote = ""
+        elif ch in "'\"":
+            quote = ch
+        elif ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            parts.append("".join(current).strip())
+            current = []
+            continue
+        current.append(ch)
+    if "".join(current).strip():
+        parts.append("".join(current).strip())
+    return parts

@@ -24,6 +24,7 @@ from docgen.core.errors import RenderError
 from docgen.core.escape import anchor, dot_label, dot_string, shorten
 from docgen.core.names import short_name as short
 from docgen.core.records import ClassDoc, ClassView, LayerDoc, MemberKind, ModelDoc
+from docgen.models.composition import evaluated_arguments
 from docgen.sources.store import BlobStore
 
 MAX_WIDTH_PX = 1360  # the content area of a 1440 px window, less its margins
@@ -175,6 +176,12 @@ def _layer_node(g: DotGraph, layer: LayerDoc, link: Linker) -> None:
     attrs["id"] = svg_id("layer", layer.path)
     label = (f'<FONT POINT-SIZE="9" COLOR="#555555">{dot_label(layer.path)}</FONT><BR/>'
              f"<B>{dot_label(layer.name)}</B>({dot_label(layer.arguments)})")
+    # An argument written as a name or an expression shows the value it evaluated to.
+    evaluated = ", ".join(f"{name}={value}" for name, _, value
+                          in evaluated_arguments(layer.arguments, layer.values))
+    if evaluated:
+        label += (f'<BR/><FONT POINT-SIZE="9" COLOR="#555555">'
+                  f"{dot_label(shorten('= ' + evaluated, 60))}</FONT>")
     g.html_node(layer.path, label, fillcolor="white", **attrs)
 
 

@@ -35,6 +35,7 @@ from docgen.core.records import (
     Project,
 )
 from docgen.core.templating import read_shipped_asset
+from docgen.models.composition import evaluated_arguments
 from docgen.site.docstrings import docstring_markdown
 from docgen.site.fragments import fragment_path, placeholder
 
@@ -627,57 +628,6 @@ def _flat_layers(layers: Sequence[LayerDoc], depth: int = 0) -> list[dict[str, A
                      "evaluated": evaluated_arguments(layer.arguments, layer.values)})
         rows.extend(_flat_layers(layer.children, depth + 1))
     return rows
-
-
-def evaluated_arguments(written: str, values: Sequence[tuple[str, str]]
-                        ) -> list[tuple[str, str, str]]:
-    """(parameter, expression as written, evaluated value) for each written argument whose
-    text is not already its value: `p=dropout` -> ("p", "dropout", "0.5"). Positional
-    arguments pair with the parameters in signature order, keywords by name."""
-    if not values or not written.strip():
-        return []
-    names = [n for n, _ in values]
-    value_of = dict(values)
-    out = []
-    for i, arg in enumerate(_split_arguments(written)):
-        key, eq, expr = arg.partition("=")
-        if eq and key.strip().isidentifier() and not expr.startswith("="):
-            name, expr = key.strip(), expr.strip()
-        elif arg.startswith("*"):
-            continue
-        elif i < len(names):
-            name, expr = names[i], arg
-        else:
-            continue
-        value = value_of.get(name)
-        if value is not None and value != expr:
-            out.append((name, expr, value))
-    return out
-
-
-def _split_arguments(text: str) -> list[str]:
-    """`a, f(b, c), d=[1, 2]` -> ["a", "f(b, c)", "d=[1, 2]"] (top-level commas only)."""
-    parts: list[str] = []
-    current: list[str] = []
-    depth, quote = 0, ""
-    for ch in text:
-        if quote:
-            if ch == quote:
-                quote = ""
-        elif ch in "'\"":
-            quote = ch
-        elif ch in "([{":
-            depth += 1
-        elif ch in ")]}":
-            depth -= 1
-        elif ch == "," and depth == 0:
-            parts.append("".join(current).strip())
-            current = []
-            continue
-        current.append(ch)
-    if "".join(current).strip():
-        parts.append("".join(current).strip())
-    return parts
 
 
 def _used_classes(model: ModelDoc) -> list[str]:
