@@ -657,11 +657,19 @@ def _sentence(layer: LayerWalk, taken: Any, setting: Any) -> str:
     kernel_text = ", ".join(md_code_text(kernels[w]) for w in taken.work if w in kernels)
     text = (f"On **{setting.label()}**, {md_code_text(layer.path)} runs {work}"
             + (f" (kernel {kernel_text})" if kernel_text else "") + ".")
-    if taken.recorded:
-        back = ", ".join(md_code_text(w) for w in dict.fromkeys(taken.backward_work))
-        first = md_code_text(taken.backward[0]) if taken.backward else ""
-        if first:
-            text += f" Backward: {first}" + (f" → {back}" if back else "") + "."
+    if taken.recorded and taken.backward:
+        bkernels = dict(taken.backward_kernels)
+        work_back = list(dict.fromkeys(taken.backward_work))
+        back = ", ".join(md_code_text(w) + (f" (kernel {md_code_text(bkernels[w].split(' (')[0])})"
+                                            if w in bkernels else "") for w in work_back)
+        # the formula's first operator, then the ones whose kernels do the work
+        first = taken.backward[0]
+        hops = ([] if first in work_back else [md_code_text(first)]) + ([back] if back else [])
+        text += " Backward: " + " → ".join(hops)
+        if taken.choices:
+            text += " (chosen: " + ", ".join(md_code_text(f"{e}::{v}")
+                                            for e, v in taken.choices) + ")"
+        text += "."
     if taken.undecided:
         text += f" {len(taken.undecided)} condition(s) depend on run-time facts (below)."
     return text
