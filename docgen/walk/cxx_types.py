@@ -459,15 +459,16 @@ def _plain_kind(kind: str) -> str:
     return re.sub(r"^(\w+)List$", r"\1[]", kind) if kind not in ("TensorList",) else "Tensor[]"
 
 
-def kinds_fit(signature: str, spelled: str) -> bool:
+def kinds_fit(signature: str, spelled: str, exact: bool = False) -> bool:
     """Whether a C++ function with parameter kinds `spelled` (parameter_kinds) implements an
     operator of schema kinds `signature` (schema_kinds): the same kinds in order, optional
-    or not; a structured kernel's trailing out= tensors may follow."""
+    or not; a structured kernel's trailing out= tensors may follow. With `exact`,
+    `signature` is a call's argument kinds (`?` unknown): one argument per parameter."""
     want = [_plain_kind(k) for k in signature.split(",") if k.strip()]
     have = [_plain_kind(k) for k in spelled.split(",") if k.strip()]
-    if len(have) < len(want):
+    if len(have) < len(want) or (exact and len(have) != len(want)):
         return False
-    return all(w == h for w, h in zip(want, have, strict=False)) and all(
+    return all(w in ("", h) for w, h in zip(want, have, strict=False)) and all(
         h == "Tensor" for h in have[len(want):])
 
 

@@ -235,9 +235,16 @@ def _visit(state: _State, node: OpNode, key: str, parent_kernels: set[str] | Non
             child = found
         _visit(state, child, f"{key}/{i}", below, recording, forward, False, depth + 1,
                in_work)
-    if is_operator and not in_work and not is_utility(node.name) and not any(
-            not is_utility(op) for op in forward[before:]):
+    if is_operator and not in_work and not is_utility(node.name) and _computes(node) \
+            and not any(not is_utility(op) for op in forward[before:]):
         state.work.append(node.name)  # a leaf of the taken path (a composite kernel's work)
+
+
+def _computes(node: OpNode) -> bool:
+    """Whether an operator returns a tensor: a query (`_nnpack_available() -> bool`) is on
+    the path but does none of the layer's work."""
+    schema = node.operator.schema if node.operator is not None else ""
+    return "->" not in schema or "Tensor" in schema.rsplit("->", 1)[1]
 
 
 def merge_complementary(children: tuple[OpNode, ...]) -> dict[int, OpNode | int]:

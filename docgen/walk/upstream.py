@@ -96,7 +96,9 @@ class EdgeSet:
             variants = [k for k in self.edges if k.startswith(kernel + "(")]
             chosen = [k for k in variants if k == f"{kernel}({signature})"] or [
                 k for k in variants if signature and kinds_fit(
-                    signature, k[len(kernel) + 1:-1])] or variants
+                    signature, k[len(kernel) + 1:-1],
+                    exact=any(part.strip() == "?" for part in signature.split(",")))] \
+                or variants
             out = [e for k in chosen for e in self.edges[k]]
         if not out and kernel.endswith("_symint"):
             out = list(self.edges.get(kernel.removesuffix("_symint"), ()))
@@ -778,7 +780,7 @@ def _body_edges(clean: str, body: FunctionBody, chosen: dict[str, list[str]],
             line = clean.count("\n", 0, offset) + 1
             condition = _with_choice(_condition(clean, body, offset), chosen)
             kinds = argument_kinds(clean, body, body.start + match.end() - 1) \
-                if pattern in (_CALL, _METHOD) else ""
+                if pattern in (_CALL, _METHOD, _UNQUALIFIED) else ""
             out.append((_call_order(segment, match), UpstreamEdge(
                 body.name, prefix + name, Location(path, line), condition, commit, repo,
                 kinds)))

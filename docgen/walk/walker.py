@@ -417,13 +417,21 @@ def _helper_node(ctx: WalkContext, function: str, helper: str, edge: UpstreamEdg
     body calls; None when it calls none or was already walked."""
     if depth >= MAX_OP_DEPTH or helper in seen or not ctx.edges.calls_of(helper):
         return None
-    children = _edges_below(ctx, helper, implicit, seen | {helper}, depth + 1)
+    # of a helper the file overloads, the body whose parameters the call's arguments fit
+    children = _edges_below(ctx, helper, implicit, seen | {helper}, depth + 1,
+                            _call_signature(edge.arguments))
     if not children:
         return None
     reached = Reached.DECOMPOSITION if implicit else Reached.UPSTREAM
     note = f"{_edge_note(ctx, function, edge.commit, edge.repo)}; {kind}"
     return OpNode(f"at::native::{helper}", None, reached, edge.location, edge.condition, (),
                   None, tuple(children), note, _source(edge), read_in=function)
+
+
+def _call_signature(arguments: str) -> str:
+    """A call's argument kinds as calls_of matches them against a helper's overloads: every
+    argument named, unknown ones `?`."""
+    return ", ".join(k.strip() for k in arguments.split(",")) if arguments else ""
 
 
 def _source(edge: UpstreamEdge) -> str:
