@@ -155,9 +155,9 @@ def main(argv: list[str] | None = None) -> int:
                              "of this derivatives.yaml calls them, directly or through "
                              "another (with --native-functions)")
     parser.add_argument("--update", type=Path, default=None, metavar="JSON",
-                        help="start from this edge file: the functions the --file(s) define "
-                             "replace their old edges (a file re-read in part, for a few "
-                             "functions, marked :partial), every other edge is kept")
+                        help="start from this edge file: a --file read in full replaces all "
+                             "the old edges of that file, one re-read in part (:partial) the "
+                             "old edges of the functions it defines; every other edge is kept")
     args = parser.parse_args(argv)
     roots = dict(item.split("=", 1) for item in args.src)
     operators: set[str] | None = None
@@ -190,6 +190,9 @@ def main(argv: list[str] | None = None) -> int:
         helpers |= _helpers([e for es in edges_from_json(old, "").edges.values() for e in es],
                             operators)
         redone = {(e.caller, e.location.path) for e in scanned}
+        # a file read again in full replaces every edge read in it before (functions the
+        # new version no longer has, or names differently, go with the old version)
+        replaced = {rel for rel, info in files.items() if info["complete"]}
         for rel, info in files.items():
             previous = old.get("files", {}).get(rel)
             if previous is not None and not info["complete"]:
@@ -201,7 +204,8 @@ def main(argv: list[str] | None = None) -> int:
         files = {**old.get("files", {}), **files}
         for edge in edges_from_json(old, "").edges.values():
             for e in edge:
-                if (e.caller, e.location.path) not in redone:
+                if (e.caller, e.location.path) not in redone \
+                        and e.location.path not in replaced:
                     edges.add(e)
     for edge in scanned:
         if _is_kept(edge.callee, operators, helpers):

@@ -82,7 +82,8 @@ def test_method_and_unqualified_calls_are_marked() -> None:
             "  if (x.dim() > 1) return _adaptive(x, static_cast<int>(1));\n"
             "  return x->mul_(t);\n}\n")
     callees = [e.callee for e in scan_source(text, "f.cpp", "")]
-    assert callees == ["method:t", "call:_adaptive", "method:dim", "method:mul_"]
+    # in the order they run: the if's condition before the call it guards
+    assert callees == ["method:t", "method:dim", "call:_adaptive", "method:mul_"]
 
 
 def test_blanking_keeps_offsets_and_lines() -> None:
@@ -541,3 +542,52 @@ def test_a_local_size_is_read_as_the_size_it_holds() -> None:
             "  return self.unsafe_split(1, dim);\n}\n")
     found = {e.callee: e.condition for e in scan_source(text, "f.cpp", "")}
     assert found["method:unsafe_split"] == "!((self.size(dim)) == 0)"
+
+
+def test_a_call_in_a_returned_conjunction_runs_when_evaluation_reaches_it() -> None:
+    # ConvParams::use_nnpack: `return enabled() && at::_nnpack_available() && ...;`
+    text = ("struct P {\n  bool use(const Tensor& input) const {\n"
+            "    return at::globalContext().userEnabledNNPACK() &&\n"
+            "           at::_nnpack_available() &&\n           input.dim() == 4;\n  }\n};\n")
+    found = {e.callee: e.condition for e in scan_source(text, "c.cpp", "")}
+    assert found["_nnpack_available"] == "at::globalContext().userEnabledNNPACK()"
+
+
+def test_sizes_of_a_tensor_are_no_tensor_operands() -> None:
+    # `auto k = w.ndimension(); int64_t dim = k - 2;` and `t.sizes()[d] / g` are integer
+    # arithmetic: no aten::sub / aten::div
+    text = ("Tensor f(const Tensor& w, const Tensor& t, int64_t d, int64_t g) {\n"
+            "  auto k = w.ndimension();\n  int64_t dim = k - 2;\n"
+            "  int64_t n = t.sizes()[d] / g;\n  return t * w;\n}\n")
+    callees = [e.callee for e in scan_source(text, "f.cpp", "")]
+    assert "sub" not in callees and "div" not in callees and "mul" in callees
+
+
+def test_calls_record_the_kinds_of_their_arguments() -> None:
+    text = ("Tensor f(const Tensor& input, int64_t n) {\n"
+            "  int64_t prod = 1;\n  auto out = input.mean({-1, -2}, /* keepdim = */ true);\n"
+            "  at::sum_out(out, input, n, false).div_(prod);\n  return out.mul(0.5);\n}\n")
+    edges = scan_source(text, "f.cpp", "")
+    kinds = {e.callee: e.arguments for e in edges}
+    assert kinds["method:mean"] == "int[], bool"
+    assert kinds["method:div_"] == "int"
+    assert kinds["sum_out"] == "?, Tensor, int, bool"
+    assert kinds["method:mul"] == "float"
+    # and in the order they run: the receiver's call before the method called on it
+    order = [e.callee for e in edges if e.location.line == 4]
+    assert order.index("sum_out") < order.index("method:div_")
+
+
+def test_structured_kernels_are_told_from_same_named_overloads() -> None:
+    text = ("TORCH_IMPL_FUNC(mean_out)\n(const Tensor& self, OptionalIntArrayRef opt_dim,"
+            " bool keepdim, std::optional<ScalarType> opt_dtype, const Tensor& result) {\n"
+            "  at::sum_out(result, self, opt_dim, keepdim).div_(2);\n}\n"
+            "Tensor& mean_out(const Tensor& self, DimnameList dim, bool keepdim,"
+            " std::optional<ScalarType> opt_dtype, Tensor& result) {\n"
+            "  return at::mean_out(result, self, dimnames_to_positions(self, dim), keepdim);\n}\n")
+    edges = EdgeSet()
+    for edge in scan_source(text, "r.cpp", ""):
+        edges.add(edge)
+    # mean.dim's kernel is the structured one: the operator's kinds pick its body
+    picked = {e.callee for e in edges.calls_of("mean_out", "Tensor, int[]?, bool, ScalarType?")}
+    assert "sum_out" in picked and "mean_out" not in picked

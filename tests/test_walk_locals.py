@@ -195,3 +195,14 @@ Tensor transpose(const Tensor& self, int64_t dim0, int64_t dim1) {
     bound = {"dim0": "0", "dim1": "1"}
     assert rewrite("dim0 == dim1 && n == 3", scope, 7, bound) == "dim0 == 1 && n == 3"
     assert rewrite("dim0 == dim1 && n == 3", scope, 4, bound) == "0 == 1 && n == 3"
+
+
+def test_a_helper_parameter_bound_to_a_callers_name_is_that_object() -> None:
+    # subtensor(input, 1, groups, g): `tensor.defined()` in its body is `input.defined()`;
+    # an object bound to an expression stays as written
+    from docgen.walk.locals import FunctionScope, rewrite
+
+    scope = FunctionScope("subtensor", "c.cpp", ("tensor", "dim"), (), (), ())
+    assert rewrite("!tensor.defined()", scope, 10, {"tensor": "input", "dim": "1"}) \
+        == "!input.defined()"
+    assert rewrite("tensor.defined()", scope, 10, {"tensor": "a.b()"}) == "tensor.defined()"

@@ -241,9 +241,11 @@ def test_cli_walk_tree_is_compact(capsys: pytest.CaptureFixture[str],
     assert any("Conv2d.forward" in line for line in lines[call_impl + 1:call_impl + 6])
     assert "same Python route and operators as features.0" in out
     # Sparse-layout branches are folded into one line each; TensorShape.cpp's view/reshape
-    # bodies, ConvolutionMM2d's direct calls and the backward calls of formula helpers
-    # (once per operator) make it ~1270 lines.
-    assert len(lines) < 1400, len(lines)
+    # bodies, ConvolutionMM2d's direct calls, the backward calls of formula helpers (once per
+    # operator) and Convolution.cpp read whole (the backend selector's predicates with the
+    # operators they call, `use_nnpack` -> `_nnpack_available`; the grouped slow path's
+    # `subtensor` -> `narrow` and `cat`) make it ~1580 lines.
+    assert len(lines) < 1700, len(lines)
     assert main(["walk", "--json", "--layer", "features.0", *_sources(real_wheels)]) == 0
     assert "_global_forward_pre_hooks" in capsys.readouterr().out
 

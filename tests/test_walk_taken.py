@@ -266,3 +266,79 @@ def test_a_call_on_both_arms_of_an_if_else_is_taken_either_way() -> None:
     assert set(merged) == {1, 2}
     first = merged[1]
     assert not isinstance(first, int) and first.condition == "k > 0" and merged[2] == 1
+
+
+def test_a_call_on_both_arms_of_an_if_with_a_conjunction_is_taken_either_way() -> None:
+    # `if (a && b.c() && d) { r.narrow(...) } else { r.narrow(...) }` under `e`: the if's
+    # terms are recorded one by one, the else arm holds their negated conjunction
+    from docgen.walk.records import OpNode, Reached
+    from docgen.walk.taken import merge_complementary
+
+    def edge(condition: str, name: str = "aten::narrow") -> OpNode:
+        return OpNode(name, None, Reached.UPSTREAM, None, condition, (), None, (),
+                      read_in="cat_out_cpu")
+
+    children = (edge("a && b.c(m) && d && !(e == 0)"), edge("!(a && b.c(m) && d) && !(e == 0)"),
+                edge("a && d && f"), edge("!(a && b.c(m) && d) && f"))
+    merged = merge_complementary(children)
+    assert set(merged) == {0, 1}
+    first = merged[0]
+    assert not isinstance(first, int) and first.condition == "!(e == 0)" and merged[1] == 0
+
+
+def test_a_cpp_call_reaches_the_overload_its_argument_kinds_fit() -> None:
+    # `input.mean({-1, -2}, true)` is mean.dim, `x.div_(n)` with an int64_t is div_.Scalar,
+    # as C++ overload resolution among the operator's overloads picks them
+    from docgen.walk.walker import takes_arguments
+
+    mean = "mean(Tensor self, *, ScalarType? dtype=None) -> Tensor"
+    mean_dim = ("mean.dim(Tensor self, int[1]? dim, bool keepdim=False, *, "
+                "ScalarType? dtype=None) -> Tensor")
+    names_dim = ("mean.names_dim(Tensor self, Dimname[1] dim, bool keepdim=False, *, "
+                 "ScalarType? dtype=None) -> Tensor")
+    assert [takes_arguments(s, "int[], bool", skip=1) for s in (mean, mean_dim, names_dim)] \
+        == [False, True, False]
+    div_tensor = "div_.Tensor(Tensor(a!) self, Tensor other) -> Tensor(a!)"
+    div_scalar = "div_.Scalar(Tensor(a!) self, Scalar other) -> Tensor(a!)"
+    assert not takes_arguments(div_tensor, "int", skip=1)
+    assert takes_arguments(div_scalar, "int", skip=1)
+    assert takes_arguments(div_tensor, "?", skip=1) and takes_arguments(div_tensor, "")
+    # a parameter left over without a default cannot be skipped
+    assert not takes_arguments("f(Tensor self, int a, int b) -> Tensor", "int", skip=1)
+
+
+def test_counts_known_only_by_a_lower_bound_compare_where_they_can() -> None:
+    from docgen.walk.decide import AtLeast, _cmp
+
+    threads = AtLeast(2)
+    assert _cmp(threads, 1, "==") is False and _cmp(threads, 1, ">") is True
+    assert _cmp(threads, 4, "==") is None and _cmp(1, threads, "<") is True
+    assert _cmp(AtLeast(1), 1, ">=") is True and _cmp(AtLeast(1), 1, "==") is None
+
+
+def test_a_functional_calls_result_size_is_what_it_returns() -> None:
+    # cat_out_cpu's serial fast path: `result.numel() < GRAIN_SIZE || get_num_threads() == 1`
+    # is the size of what cat returns, not of its first input; threads from BUILD_FACTS
+    from docgen.walk.decide import Decider, LayerFacts
+    from docgen.walk.setting import Setting
+
+    facts = LayerFacts(Setting("CPU"), {}, (2, 1, 768), output_shape=(2, 197, 768))
+    test = "result.numel() < at::internal::GRAIN_SIZE || at::get_num_threads() == 1"
+    assert Decider(facts).decide(test).value is False
+    small = LayerFacts(Setting("CPU"), {}, (2, 1, 768), output_shape=(2, 2, 768))
+    assert Decider(small).decide(test).value is True
+
+
+def test_use_nnpack_is_decided_from_its_definition() -> None:
+    # ConvParams::use_nnpack: CPU float32, not dilated or transposed, 4-D, kernel < 17,
+    # padding < kernel, and a batch of at least 16
+    from docgen.walk.decide import LayerFacts
+    from docgen.walk.setting import Setting
+
+    attrs = {"kernel_size": (3, 3), "padding": (1, 1), "stride": (1, 1), "dilation": (1, 1),
+             "groups": 1, "in_channels": 3, "out_channels": 8, "transposed": False}
+    assert LayerFacts(Setting("CPU"), attrs, (2, 3, 32, 32)).use_nnpack() is False
+    assert LayerFacts(Setting("CPU"), attrs, (16, 3, 32, 32)).use_nnpack() is True
+    dilated = {**attrs, "dilation": (2, 2)}
+    assert LayerFacts(Setting("CPU"), dilated, (16, 3, 32, 32)).use_nnpack() is False
+    assert LayerFacts(Setting("CUDA"), attrs, (16, 3, 32, 32)).use_nnpack() is False

@@ -22,11 +22,12 @@ _QUALIFIERS = re.compile(r"\b(?:const|typename|volatile|static|constexpr|inline|
 _TENSOR_TYPES = {"Tensor", "TensorBase"}
 _TENSOR_LISTS = {"TensorList", "ITensorListRef"}
 # Tensor methods whose result is no Tensor: sizes, flags, lists of tensors
-_NOT_TENSOR = {"size", "sizes", "sym_size", "sym_sizes", "strides", "stride", "dim", "numel",
-               "sym_numel", "options", "scalar_type", "dtype", "device", "defined", "item",
-               "data_ptr", "storage", "layout", "ndimension", "has_value", "value_or",
-               "suggest_memory_format", "nbytes", "element_size", "unsafeGetTensorImpl",
-               "requires_grad", "const_data_ptr", "mutable_data_ptr", "type"}
+NOT_TENSOR_METHODS = frozenset({
+    "size", "sizes", "sym_size", "sym_sizes", "strides", "stride", "dim", "numel",
+    "sym_numel", "options", "scalar_type", "dtype", "device", "defined", "item", "data_ptr",
+    "storage", "layout", "ndimension", "has_value", "value_or", "suggest_memory_format",
+    "nbytes", "element_size", "unsafeGetTensorImpl", "requires_grad", "const_data_ptr",
+    "mutable_data_ptr", "type"})
 _TENSOR_VECTORS = {"unbind", "unsafe_chunk", "chunk", "split", "unsafe_split",
                    "split_with_sizes", "unsafe_split_with_sizes", "tensor_split"}
 OPERATORS = {"*": "mul", "+": "add", "-": "sub", "/": "div"}
@@ -238,7 +239,8 @@ _OPERATOR_CALL = re.compile(r"\boperator\s*\(\s*\)\s*\(")
 
 def _function(header: str, start: int, end: int, owner: str) -> Function | None:
     lines = [line for line in header.split("\n") if not line.strip().startswith("#")]
-    while len(lines) > 1 and (not lines[0].strip() or _INVOCATION.fullmatch(lines[0])):
+    while len(lines) > 1 and (not lines[0].strip() or _INVOCATION.fullmatch(lines[0])) \
+            and not lines[0].strip().startswith("TORCH_IMPL_FUNC"):
         lines = lines[1:]  # `REGISTER_NO_CPU_DISPATCH(x)` before a definition a macro makes
     text = " ".join(lines)
     template = template_params(text)
@@ -246,8 +248,13 @@ def _function(header: str, start: int, end: int, owner: str) -> Function | None:
         cut = _angle_end(text, text.find("<", text.find("template")))
         text = text[cut + 1:]
     op = _OPERATOR_CALL.search(text)
+    structured = re.match(r"\s*TORCH_IMPL_FUNC\s*\(\s*(\w+)\s*\)\s*\(", text)
     if op:
         name, open_ = "operator()", op.end() - 1
+    elif structured:
+        # `TORCH_IMPL_FUNC(mean_out) (const Tensor& self, ...)`: the structured kernel
+        # `mean_out`, whose parameters are the second list
+        name, open_ = structured.group(1), structured.end() - 1
     else:
         found = None
         for m in re.finditer(r"(~?\w+)\s*\(", text):
@@ -270,7 +277,7 @@ def _function(header: str, start: int, end: int, owner: str) -> Function | None:
         params.append((declared.strip()[:declared.strip().rfind(names[-1])].strip(), names[-1]))
         if not has_default:
             required += 1
-    returns = text[:text.find(name) if not op else op.start()].strip()
+    returns = "void" if structured else text[:text.find(name) if not op else op.start()].strip()
     qualified = f"{owner}::{name}" if owner else name.rsplit("::", 1)[-1]
     inits: list[tuple[str, str]] = []
     tail = re.match(r"\s*(?:noexcept\s*)?:\s*(.*)$", text[close + 1:])
@@ -442,6 +449,29 @@ def parameter_kinds(params: list[tuple[str, str]]) -> str:
     return ", ".join(kind_of(t) for t, _ in params)
 
 
+def _plain_kind(kind: str) -> str:
+    """A kind with optionality and namespaces dropped, lists of names spelled as lists:
+    `std::optional<ScalarType>` and `ScalarType?` -> ScalarType, `DimnameList` ->
+    Dimname[], `at::OptionalIntArrayRef` -> int[]."""
+    kind = kind.strip().removesuffix("?")
+    kind = re.sub(r"^(?:\w+::)*optional<(.*)>$", r"\1", kind).rsplit("::", 1)[-1]
+    kind = {"OptionalIntArrayRef": "int[]", "OptionalSymIntArrayRef": "int[]"}.get(kind, kind)
+    return re.sub(r"^(\w+)List$", r"\1[]", kind) if kind not in ("TensorList",) else "Tensor[]"
+
+
+def kinds_fit(signature: str, spelled: str, exact: bool = False) -> bool:
+    """Whether a C++ function with parameter kinds `spelled` (parameter_kinds) implements an
+    operator of schema kinds `signature` (schema_kinds): the same kinds in order, optional
+    or not; a structured kernel's trailing out= tensors may follow. With `exact`,
+    `signature` is a call's argument kinds (`?` unknown): one argument per parameter."""
+    want = [_plain_kind(k) for k in signature.split(",") if k.strip()]
+    have = [_plain_kind(k) for k in spelled.split(",") if k.strip()]
+    if len(have) < len(want) or (exact and len(have) != len(want)):
+        return False
+    return all(w in ("", h) for w, h in zip(want, have, strict=False)) and all(
+        h == "Tensor" for h in have[len(want):])
+
+
 def schema_kinds(types: list[str]) -> str:
     """Schema types (`Tensor(a)`, `SymInt[]`, `int[2]`) in the same spelling."""
     out = []
@@ -481,7 +511,7 @@ def is_tensor(expr: str, scope: dict[str, str], types: FileTypes, depth: int = 0
         last = _last_method(expr)
         if last is not None:
             name, receiver = last
-            if name in _NOT_TENSOR or name in _TENSOR_VECTORS or name.startswith("is_"):
+            if name in NOT_TENSOR_METHODS or name in _TENSOR_VECTORS or name.startswith("is_"):
                 return False
             if is_tensor(receiver, scope, types, depth + 1):
                 return True

@@ -6,8 +6,10 @@ each atom is looked up in the layer's facts: the setting (backend, dtype, switch
 the layer's evaluated constructor values (groups, stride, bias, p, output_size), its input
 (rank, sizes, contiguity) and the BUILD_FACTS table. Predicates whose definitions were read
 in Convolution.cpp (ConvParams::use_mkldnn, use_cudnn, is_depthwise, use_miopen, use_mps,
-at cyyever/pytorch@021c4c1a30ae) are evaluated from those definitions here. An atom that
-nothing decides leaves its condition `undecided`, and the atom is what it depends on.
+use_nnpack, at cyyever/pytorch@021c4c1a30ae and @cc2cca1fce03) are evaluated from those
+definitions here; the operators a predicate's body calls (`at::_nnpack_available()` in
+use_nnpack) are edges of that body, taken when evaluation reaches them (upstream.py).
+An atom that nothing decides leaves its condition `undecided`, and the atom is what it depends on.
 
 A `case E::X` label is decided by the choice its selector makes: the `return E::X;` arms
 read in the selector (`_select_conv_backend`) are tried in source order and the first that
@@ -32,6 +34,7 @@ _PLAIN_FALSE = {"is_mkldnn", "is_quantized", "is_nested", "is_xla", "is_lazy", "
                 "is_sparse_csr", "is_vulkan", "is_complex", "is_conj", "is_neg", "is_hpu",
                 "is_ipu", "is_ve", "is_zero_tensor", "is_inference"}
 _TENSORS = ("input", "self", "weight", "grad_output", "grad", "output", "result", "x")
+_OUTPUTS = ("output", "result", "out")  # the names kernels give the tensor they return
 # the names kernels give the gradient they receive
 _GRADIENTS = frozenset({"grad", "grad_", "grad_out", "grad_out_", "grad_output",
                         "grad_output_", "grad_y", "dY", "gY"})
@@ -73,6 +76,8 @@ class LayerFacts:
     # whether the gradient reaching the layer's backward is contiguous: the layer that
     # returns the model's output gets the loss's gradient (Setting.loss_gradient)
     grad_contiguous: bool | None = True
+    # the shape of what one call returns (a functional step's `torch.cat`), when read
+    output_shape: tuple[int, ...] | None = None
 
     def is_contiguous(self, tensor: str) -> bool | None:
         """A layer's parameters are dense and contiguous; its input when `contiguous` says so,
@@ -155,6 +160,24 @@ class LayerFacts:
                   _and([_gt(self.weight_size(-1), 3), _gt(self.weight_size(-2), 3)]),
                   _gt(self.input_size(0), 1), _gt(_numel(self.input_shape), 20480)]
         return _and([_or(heuristics), _or(native)])
+
+    def use_nnpack(self) -> bool | None:
+        """ConvParams::use_nnpack (Convolution.cpp, cyyever/pytorch@cc2cca1fce03): NNPACK
+        enabled by the user (the default) and available, a CPU float32 input, neither
+        dilated nor transposed, 4-D input and weight, a kernel up to 16x16, padding smaller
+        than the kernel and a batch of at least 16."""
+        s = self.setting
+        if s.backend != "CPU" or s.dtype != "float32" or not _fact("CPU", "nnpack_available"):
+            return False
+        padding = self.ints("padding")
+        kernel = [self.weight_size(2), self.weight_size(3)]
+        pads = None if padding is None else (padding * 2 if len(padding) == 1 else padding)
+        return _and([_not(self.is_dilated()), _not(self.transposed()),
+                     None if self.rank is None else self.rank == 4,
+                     *(None if k is None else k < 17 for k in kernel),
+                     *(None if pads is None or k is None else pads[i] < k
+                       for i, k in enumerate(kernel)),
+                     _ge(self.input_size(0), 16)])
 
     def use_cudnn(self) -> bool | None:
         """ConvParams::use_cudnn: a CUDA input, cuDNN compiled and enabled, a dtype cuDNN
@@ -248,29 +271,35 @@ def _numel(shape: tuple[int, ...] | None) -> int | None:
     return out
 
 
-class _Positive:
-    """A size known only to be at least 1."""
+@dataclass(frozen=True)
+class AtLeast:
+    """A count known only to be at least `low` (a size of a non-empty tensor: 1; the
+    threads of a multi-core machine: 2)."""
+
+    low: int
 
     def __repr__(self) -> str:
-        return "a positive size"
+        return "a positive size" if self.low == 1 else f"at least {self.low}"
 
 
-POSITIVE = _Positive()
+POSITIVE = AtLeast(1)
 
 
 def _cmp(a: object, b: object, op: str) -> bool | None:
     if a is None or b is None:
         return None
-    if a is POSITIVE or b is POSITIVE:
-        other, flip = (b, False) if a is POSITIVE else (a, True)
-        if not isinstance(other, int) or other > 1 or isinstance(other, bool):
+    if isinstance(a, AtLeast) or isinstance(b, AtLeast):
+        bound, other, flip = (a, b, False) if isinstance(a, AtLeast) else (b, a, True)
+        if not isinstance(other, int) or isinstance(other, bool) or not isinstance(
+                bound, AtLeast):
             return None
         if flip:
             op = {"<": ">", ">": "<", "<=": ">=", ">=": "<="}.get(op, op)
-        # POSITIVE op other, with other <= 1
-        return {"==": None if other == 1 else False, "!=": None if other == 1 else True,
-                ">": None if other == 1 else True, ">=": True,
-                "<": False, "<=": None if other == 1 else False}[op]
+        low = bound.low  # `bound op other`, knowing only bound >= low
+        return {"==": False if other < low else None, "!=": True if other < low else None,
+                ">": True if other < low else None, ">=": True if other <= low else None,
+                "<": False if other <= low else None,
+                "<=": False if other < low else None}[op]
     try:
         return {"==": a == b, "!=": a != b, "<": a < b, ">": a > b,  # type: ignore[operator]
                 "<=": a <= b, ">=": a >= b}[op]  # type: ignore[operator]
@@ -538,6 +567,8 @@ class Decider:
         if m and m.group(1) == "bias" and f.has_bias:
             return 1  # a module's bias parameter is one value per output feature
         m = re.fullmatch(r"(\w+)\.(?:sym_)?(?:numel)\(\)", a)
+        if m and m.group(1) in _OUTPUTS and f.output_shape is not None:
+            return _numel(f.output_shape)  # `result.numel()` of a cat: what it returns
         if m and m.group(1) in _TENSORS:
             return _numel(f.input_shape)
         m = re.fullmatch(r"(\w+)\.(?:sym_)?size\((-?\d+)\)", a)
@@ -567,10 +598,17 @@ class Decider:
             return s.mkldnn
         if re.fullmatch(r"(?:at::)?globalContext\(\)\.userEnabledCuDNN\(\)", a):
             return s.cudnn
+        if re.fullmatch(r"(?:at::)?globalContext\(\)\.userEnabledNNPACK\(\)", a):
+            return True  # torch.backends.nnpack's switch: on unless set off (Context.h)
         if a in ("cudnn_enabled",):
             return s.cudnn
         if a in ("benchmark", "deterministic"):
             return False
+        if a == "need_backward":
+            # _select_conv_backend's argument: `GradMode::is_enabled() && (input.requires_grad()
+            # || weight.requires_grad() ...)` from _convolution, `true` from the backward; a
+            # layer's weight requires grad, so it is the grad mode
+            return s.grad
         if a in ("train", "training", "train.value()"):
             return s.training
         if a in f.call_values:
@@ -640,9 +678,10 @@ class Decider:
                      "use_mps": f.use_mps, "use_cudnn_depthwise": f.use_cudnn_depthwise,
                      "is_dilated": f.is_dilated, "is_strided": f.is_strided,
                      "is_fused_kernel_acceptable": f.fused_dropout,
-                     "use_nnpack": lambda: False if not _fact(
-                         "CPU", "nnpack_available") else None,
+                     "use_nnpack": f.use_nnpack,
                      "use_xnnpack": lambda: False,
+                     # compiled only for ARM NEON / RISC-V vector builds; false on x86-64
+                     "use_cpu_depthwise3x3_winograd": lambda: False,
                      # ConvUtils.h (in the wheel): channels-last only when the input or
                      # weight is channels-last; a model's tensors are contiguous
                      "thnn_conv_use_channels_last": lambda: False,
@@ -666,13 +705,24 @@ class Decider:
             return 0 in f.input_shape
         if a == "at::GradMode::is_enabled()":
             return s.grad
+        if re.fullmatch(r"(?:at::)?get_num_threads\(\)", a):
+            # the intra-op pool has one thread per core (BUILD_FACTS multithreaded)
+            return AtLeast(2) if _fact(s.backend, "multithreaded") else 1
         return None
+
+
+# Numeric constants of the wheel's ATen headers that kernel conditions compare with.
+_HEADER_CONSTANTS = {
+    "at::internal::GRAIN_SIZE": 32768,  # ATen/TensorIterator.h: constexpr int64_t GRAIN_SIZE
+}
 
 
 def _constant(a: str) -> object:
     """`true`, `c10::kStrided`, `kFloat`: a literal or a named constant."""
     if a in ("true", "false"):
         return a == "true"
+    if a in _HEADER_CONSTANTS or f"at::{a}" in _HEADER_CONSTANTS:
+        return _HEADER_CONSTANTS.get(a, _HEADER_CONSTANTS.get(f"at::{a}"))
     if "::" in a and "(" not in a and "." not in a:
         name = a.rsplit("::", 1)[-1]  # a constant: c10::kStrided -> kStrided
         return _DEVICE_CONSTANTS.get(name, name)  # DeviceType::CUDA, c10::kCUDA: CUDA

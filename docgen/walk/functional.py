@@ -57,6 +57,7 @@ class Leaf:
     via: str = ""  # how Python reached it (the library functions on the way)
     layouts: tuple[bool, ...] = ()  # per tensor input, in order: row-major or not
     strides: tuple[tuple[int, ...], ...] = ()  # per tensor input, in order
+    output_shape: tuple[int, ...] | None = None  # the first tensor it returns
 
 
 def argument_value(text: str) -> object:
@@ -81,11 +82,12 @@ def leaves(step: FunctionalStep, via: str = "") -> list[Leaf]:
             out.extend(leaves(inner, where))
         return out
     shape = step.input_shapes[0] if step.input_shapes else None
+    output = step.output_shapes[0] if step.output_shapes else None
     contiguous = step.contiguous[0] if step.contiguous else None
     args = tuple((k, argument_value(v)) for k, v in step.arguments)
     if step.target == GETITEM:
         return [Leaf(name, "torch._C.TensorBase", step.text, step.location, shape, contiguous,
-                     args, via or INDEXING_SOURCE, step.contiguous, step.strides)
+                     args, via or INDEXING_SOURCE, step.contiguous, step.strides, output)
                 for name in indexing_operators(step.arguments[1][1] if len(
                     step.arguments) > 1 else "", shape)]
     method = OPERATOR_METHODS.get(step.target)
@@ -93,10 +95,10 @@ def leaves(step: FunctionalStep, via: str = "") -> list[Leaf]:
         method = step.target.removeprefix(TENSOR_METHOD)
     if method is not None:
         return [Leaf(method, "torch._C.TensorBase", step.text, step.location, shape,
-                     contiguous, args, via, step.contiguous, step.strides)]
+                     contiguous, args, via, step.contiguous, step.strides, output)]
     namespace, _, name = step.target.rpartition(".")
     return [Leaf(name, namespace, step.text, step.location, shape, contiguous, args, via,
-                 step.contiguous, step.strides)]
+                 step.contiguous, step.strides, output)]
 
 
 def indexing_operators(key: str, shape: tuple[int, ...] | None) -> list[str]:

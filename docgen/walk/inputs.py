@@ -52,6 +52,7 @@ class FunctionalStep:
     strides: tuple[tuple[int, ...], ...] = ()  # per tensor input
     inner: tuple[FunctionalStep, ...] = ()
     grad_flow: GradFlow | None = None  # what the autograd engine adds to its backward
+    output_shapes: tuple[tuple[int, ...], ...] | None = None
 
 
 def _value(text: str) -> object:
@@ -64,7 +65,8 @@ def _value(text: str) -> object:
 def _functional(step: ForwardStep, flow: GradFlow | None = None) -> FunctionalStep:
     return FunctionalStep(step.caller, step.target, step.text, step.location,
                           step.input_shapes, step.arguments, step.contiguous,
-                          step.strides, tuple(_functional(s) for s in step.inner), flow)
+                          step.strides, tuple(_functional(s) for s in step.inner), flow,
+                          step.output_shapes)
 
 
 def read_layer_inputs(resolver: Resolver, model: str, input_shape: tuple[int, ...],

@@ -51,6 +51,8 @@ _DEFINITION = re.compile(r"(?:^|(?<=[;{}]))\s*(?:(?:const|constexpr|static)\s+)*
 # the object of a method call (`output.defined()`: an object, not a value to rewrite)
 _WORD = re.compile(r"(?<![\w.>:])([A-Za-z_]\w*)\b(?!\s*(?:\(|::|\.|->))")
 _COMPOUND = re.compile(r"[\s+\-*/%<>=!&|?]")
+_RECEIVER = re.compile(r"(?<![\w.>:])([A-Za-z_]\w*)(?=\s*(?:\.|->))")
+_PLAIN = re.compile(r"[A-Za-z_]\w*")
 
 
 @dataclass(frozen=True)
@@ -243,7 +245,13 @@ def rewrite(condition: str, scope: FunctionScope | None, line: int,
     for name, at in scope.assigned:
         if at < line:
             values.pop(name, None)  # set again above the condition: its value is not known
-    text = condition
+    # a parameter bound to a plain name of the caller is that object (`tensor.defined()` in
+    # subtensor(input, ...) is `input.defined()`); other objects stay as written
+    renamed = {p: a for p, a in (bound or {}).items()
+               if p not in values or values[p] == a}
+    renamed = {p: a for p, a in renamed.items() if _PLAIN.fullmatch(a) and p != a}
+    text = _RECEIVER.sub(lambda m: renamed.get(m.group(1), m.group(1)), condition) \
+        if renamed else condition
     for _ in range(MAX_ROUNDS):
         new = _substitute(text, values)
         if new == text or len(new) > MAX_TEXT:

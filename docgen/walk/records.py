@@ -177,6 +177,9 @@ class UpstreamEdge:
     condition: str  # `case ConvBackend::Cudnn`, or ""
     commit: str
     repo: str = ""  # owner/name the file was read from (a fork of pytorch/pytorch, or it)
+    # the kinds of the call's arguments as native_functions.yaml spells types (`int[], bool`
+    # for `x.mean({-1, -2}, true)`, `?` where unknown): the overload the call reaches
+    arguments: str = ""
 
 
 @dataclass(frozen=True)
@@ -205,6 +208,7 @@ class OperatorInput:
     shape: tuple[int, ...] | None
     contiguous: bool | None
     attrs: tuple[tuple[str, object], ...] = ()
+    output_shape: tuple[int, ...] | None = None  # the shape of what the call returns
 
 
 @dataclass(frozen=True)

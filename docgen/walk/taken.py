@@ -235,9 +235,16 @@ def _visit(state: _State, node: OpNode, key: str, parent_kernels: set[str] | Non
             child = found
         _visit(state, child, f"{key}/{i}", below, recording, forward, False, depth + 1,
                in_work)
-    if is_operator and not in_work and not is_utility(node.name) and not any(
-            not is_utility(op) for op in forward[before:]):
+    if is_operator and not in_work and not is_utility(node.name) and _computes(node) \
+            and not any(not is_utility(op) for op in forward[before:]):
         state.work.append(node.name)  # a leaf of the taken path (a composite kernel's work)
+
+
+def _computes(node: OpNode) -> bool:
+    """Whether an operator returns a tensor: a query (`_nnpack_available() -> bool`) is on
+    the path but does none of the layer's work."""
+    schema = node.operator.schema if node.operator is not None else ""
+    return "->" not in schema or "Tensor" in schema.rsplit("->", 1)[1]
 
 
 def merge_complementary(children: tuple[OpNode, ...]) -> dict[int, OpNode | int]:
@@ -268,11 +275,20 @@ def _complementary(first: str, second: str) -> list[str] | None:
     b = [t.strip() for t in split_top(second, "&&")]
     only_a = [t for t in a if t not in b]
     only_b = [t for t in b if t not in a]
-    if len(only_a) != 1 or len(only_b) != 1:
+    if not only_a or not only_b:
         return None
-    if _negation(only_a[0]) != _bare(only_b[0]) and _negation(only_b[0]) != _bare(only_a[0]):
-        return None
-    return [t for t in a if t in b]
+    if len(only_a) == 1 and len(only_b) == 1 and (
+            _negation(only_a[0]) == _bare(only_b[0])
+            or _negation(only_b[0]) == _bare(only_a[0])):
+        return [t for t in a if t in b]
+    # `if (X && Y && Z) {...} else {...}`: the if's terms are recorded one by one, the else
+    # arm holds their negated conjunction `!(X && Y && Z)`
+    for terms, other in ((only_a, only_b), (only_b, only_a)):
+        negated = _negation(other[0]) if len(other) == 1 else None
+        if negated is not None and len(terms) > 1 and \
+                [_bare(t) for t in split_top(negated, "&&")] == [_bare(t) for t in terms]:
+            return [t for t in a if t in b]
+    return None
 
 
 def _bare(term: str) -> str:

@@ -19,6 +19,13 @@ from typing import Any
 from docgen.core.errors import SourceError
 from docgen.core.jsonio import schema_of
 from docgen.core.records import Location
+from docgen.walk.cxx_types import (
+    NOT_TENSOR_METHODS,
+    closing_index,
+    kind_of,
+    kinds_fit,
+    split_args,
+)
 from docgen.walk.records import UpstreamEdge
 
 DATA_PACKAGE = "docgen.data"
@@ -87,7 +94,11 @@ class EdgeSet:
         out = list(self.edges.get(kernel, ()))
         if not out and "(" not in kernel:
             variants = [k for k in self.edges if k.startswith(kernel + "(")]
-            chosen = [k for k in variants if k == f"{kernel}({signature})"] or variants
+            chosen = [k for k in variants if k == f"{kernel}({signature})"] or [
+                k for k in variants if signature and kinds_fit(
+                    signature, k[len(kernel) + 1:-1],
+                    exact=any(part.strip() == "?" for part in signature.split(",")))] \
+                or variants
             out = [e for k in chosen for e in self.edges[k]]
         if not out and kernel.endswith("_symint"):
             out = list(self.edges.get(kernel.removesuffix("_symint"), ()))
@@ -234,11 +245,15 @@ def _condition(clean: str, body: FunctionBody, at: int) -> str:
     own = re.match(r"(?:else\s+)?if(?:\s+constexpr)?\s*\((.*)\)\s*(?:return\b.*)?$",
                    statement)
     header = re.match(r"(?:else\s+)?(?:if|while)(?:\s+constexpr)?\s*\((.*)$", statement)
+    returned = re.match(r"return\b(.*)$", statement)
     if own and "case " not in statement:
         parts.append(own.group(1).strip())
     elif header and "case " not in statement:
         # a call inside the condition of an `if`: run when evaluation reaches it
         parts.extend(short_circuit(header.group(1)))
+    elif returned and "case " not in statement and "?" not in statement:
+        # `return a && at::f() && ...`: the call runs when evaluation reaches it
+        parts.extend(short_circuit(returned.group(1)))
     else:
         parts.extend(_ternary(statement))
     parts.extend(_enclosing_conditions(clean, body, at))
@@ -586,7 +601,7 @@ def scan_source(text: str, path: str, commit: str, repo: str = "") -> list[Upstr
     edges.extend(_specialisations(edges, wanted, params))
     edges = _typed_calls(units, edges, chosen, where)
     edges.extend(_stub_registrations(clean, where))
-    edges.sort(key=lambda e: (e.location.line, e.callee))
+    edges.sort(key=lambda e: e.location.line)  # stable: a line's calls in the order made
     return edges
 
 
@@ -746,7 +761,7 @@ def _body_edges(clean: str, body: FunctionBody, chosen: dict[str, list[str]],
                 params: dict[str, list[str]], wanted: dict[str, tuple[str, dict[str, str]]],
                 where: tuple[str, str, str]) -> list[UpstreamEdge]:
     path, commit, repo = where
-    out: list[UpstreamEdge] = []
+    out: list[tuple[int, UpstreamEdge]] = []
     segment = clean[body.start:body.end]
     for pattern, prefix in ((_CALL, ""), (_NATIVE, "native::"), (_METHOD, METHOD_PREFIX),
                             (_UNQUALIFIED, CALL_PREFIX)):
@@ -764,14 +779,68 @@ def _body_edges(clean: str, body: FunctionBody, chosen: dict[str, list[str]],
                 continue
             line = clean.count("\n", 0, offset) + 1
             condition = _with_choice(_condition(clean, body, offset), chosen)
-            out.append(UpstreamEdge(body.name, prefix + name, Location(path, line),
-                                    condition, commit, repo))
+            kinds = argument_kinds(clean, body, body.start + match.end() - 1) \
+                if pattern in (_CALL, _METHOD, _UNQUALIFIED) else ""
+            out.append((_call_order(segment, match), UpstreamEdge(
+                body.name, prefix + name, Location(path, line), condition, commit, repo,
+                kinds)))
     for name, offset in tensor_operators(clean, body):
         line = clean.count("\n", 0, offset) + 1
         condition = _with_choice(_condition(clean, body, offset), chosen)
-        out.append(UpstreamEdge(body.name, name, Location(path, line), condition, commit,
-                                repo))
-    return out
+        out.append((offset - body.start, UpstreamEdge(body.name, name, Location(path, line),
+                                                      condition, commit, repo)))
+    out.sort(key=lambda pair: pair[0])
+    return [edge for _, edge in out]
+
+
+def _call_order(segment: str, match: re.Match[str]) -> int:
+    """Where a call runs among the calls of its statement: when its arguments are done,
+    so at its closing parenthesis (`at::sum_out(...).div_(d)`: sum_out, then div_;
+    `f(g(x))`: g, then f)."""
+    end = closing_index(segment, match.end() - 1, "(", ")")
+    return end if end is not None else match.start()
+
+
+_BRACED_INTS = re.compile(r"(?:(?:at::|c10::)?(?:IntArrayRef|SymIntArrayRef|DimVector)\s*)?"
+                          r"\{\s*-?\d+(?:\s*,\s*-?\d+)*\s*\}")
+_ARG_LITERALS = ((re.compile(r"true|false"), "bool"), (re.compile(r"-?\d+"), "int"),
+                 (re.compile(r"-?\d+\.\d*(?:e-?\d+)?f?"), "float"), (_BRACED_INTS, "int[]"))
+
+
+def argument_kinds(clean: str, body: FunctionBody, paren: int) -> str:
+    """The kinds of the arguments of the call whose `(` is at offset `paren`, as
+    native_functions.yaml spells types: a literal (`true` bool, `2` int, `0.5` float,
+    `{-1, -2}` int[]) or a name by the type the function declares it with before the call
+    (`int64_t dim_prod` int, `const Tensor& self` Tensor); `?` where unknown, "" when no
+    argument's kind is known. The dispatcher picks the overload of a C++ call by them."""
+    if paren >= len(clean) or clean[paren] != "(":
+        return ""
+    end = closing_index(clean, paren, "(", ")")
+    if end is None:
+        return ""
+    args = [a for a in split_args(clean[paren + 1:end]) if a]
+    kinds = [_argument_kind(a, clean, body, paren) for a in args]
+    return ", ".join(k or "?" for k in kinds) if any(kinds) else ""
+
+
+def _argument_kind(arg: str, clean: str, body: FunctionBody, at: int) -> str:
+    text = " ".join(re.sub(r"^/\*.*?\*/\s*", "", arg.strip()).split())
+    for pattern, kind in _ARG_LITERALS:
+        if pattern.fullmatch(text):
+            return kind
+    if not re.fullmatch(r"[A-Za-z_]\w*", text):
+        return ""
+    header = clean.rfind(")", 0, body.start)
+    opening = clean.rfind("(", 0, header)
+    scope = clean[max(opening, 0):at]
+    found = list(re.finditer(r"(?:^|[(,;{}]|\s)((?:const\s+)?(?:[\w:]+)(?:\s*<[^<>;()]*>)?)"
+                             r"\s*[&*]?\s*\b" + re.escape(text) + r"\s*(?=[=;,)({])", scope))
+    if not found:
+        return ""
+    declared = found[-1]  # the declaration nearest before the call
+    kind = kind_of(declared.group(1))
+    return kind if kind in ("Tensor", "int", "bool", "float", "int[]", "Scalar",
+                            "Tensor[]") else ""
 
 
 # `grad * other.conj()`, `sum_backward(...) / n`, `out += x`: C++ operators on Tensors call
@@ -879,6 +948,16 @@ def _operand_after(text: str, start: int) -> str:
     return text[i:j]
 
 
+def _methods(operand: str) -> list[str]:
+    """The methods a postfix expression calls on its head, outside argument lists:
+    `t.sizes()[d]` -> ["sizes"]."""
+    depth, flat = 0, []
+    for ch in operand:
+        depth += {"(": 1, "[": 1, ")": -1, "]": -1}.get(ch, 0)
+        flat.append(ch if depth == 0 or ch in "([" else " ")
+    return re.findall(r"(?:\.|->)\s*(\w+)\s*\(", "".join(flat))
+
+
 def _is_tensor(operand: str, tensors: set[str], returning: frozenset[str] | set[str]
                ) -> bool:
     """Whether an operand names a Tensor: its head is a Tensor name, or a call of an `at::`
@@ -886,6 +965,8 @@ def _is_tensor(operand: str, tensors: set[str], returning: frozenset[str] | set[
     head = re.match(r"(?:std::move\()?((?:at::)?\w+)\s*(\()?", operand)
     if head is None:
         return False
+    if any(m in NOT_TENSOR_METHODS or m.startswith("is_") for m in _methods(operand)):
+        return False  # `weight.ndimension()`, `t.sizes()[dim]`: a number, not a Tensor
     name, call = head.group(1), head.group(2)
     if call:
         return name.removeprefix("at::") in returning or (
@@ -1156,7 +1237,7 @@ def scan_tree(root: Path, files: Iterable[str] | None = None,
 def edges_to_json(edges: EdgeSet, meta: dict[str, object]) -> dict[str, object]:
     rows = [{"caller": e.caller, "callee": e.callee, "path": e.location.path,
              "line": e.location.line, "condition": e.condition, "commit": e.commit,
-             "repo": e.repo}
+             "repo": e.repo, **({"arguments": e.arguments} if e.arguments else {})}
             for caller in sorted(edges.edges) for e in edges.edges[caller]]
     return {**meta, "schema": EDGES_SCHEMA, "edges": rows}
 
@@ -1168,7 +1249,7 @@ def edges_from_json(data: dict[str, object], origin: str) -> EdgeSet:
         edges.add(UpstreamEdge(str(row["caller"]), str(row["callee"]),
                                Location(str(row["path"]), int(row["line"])),
                                str(row.get("condition", "")), str(row.get("commit", "")),
-                               str(row.get("repo", ""))))
+                               str(row.get("repo", "")), str(row.get("arguments", ""))))
     return edges
 
 

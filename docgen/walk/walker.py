@@ -235,13 +235,16 @@ def _plain_operator(ctx: WalkContext, name: str) -> str | None:
     return _cpp_overload(ctx, name)
 
 
-def _cpp_overload(ctx: WalkContext, name: str) -> str | None:
+def _cpp_overload(ctx: WalkContext, name: str, arguments: str = "") -> str | None:
     """The overload a C++ call `at::name(...)` reaches: the C++ API names out= overloads
     `name_out` / `name_outf`, so a plain call is one whose schema writes no argument
-    (`_slow_conv2d_backward.output_mask`, not `.grad_input`); first in yaml order."""
+    (`_slow_conv2d_backward.output_mask`, not `.grad_input`); of those, the first in yaml
+    order that takes the call's argument kinds."""
     overloads = ctx.table.overloads(name)
     if not overloads:
         return None
+    fitting = [op for op in overloads if takes_arguments(op.schema, arguments)]
+    overloads = fitting or overloads
     if not name.endswith("_"):
         for op in overloads:
             if "!" not in op.schema:
@@ -295,14 +298,52 @@ def _operator_name(ctx: WalkContext, callee: str) -> str:
     return callee
 
 
-def _method_operator(ctx: WalkContext, name: str) -> str | None:
-    """The operator a Tensor method call names, when the yaml gives it a method variant."""
+def _method_operator(ctx: WalkContext, name: str, arguments: str = "") -> str | None:
+    """The operator a Tensor method call names, when the yaml gives it a method variant:
+    of its overloads, the first that takes the call's argument kinds (after `self`)."""
     ops = [ctx.table.find(name)] if ctx.table.find(name) else ctx.table.overloads(name)
+    if arguments and "." not in name:
+        ops = ctx.table.overloads(name) or ops  # `mean` names mean, mean.dim, ...
     # A manual_cpp_binding method (`x.dim()`, `x.is_contiguous()`) is hand-written C++ that
     # answers without a dispatcher call.
-    found = next((op for op in ops if op is not None and "method" in op.variants
-                  and not op.is_manual_binding), None)
-    return found.name if found is not None else None
+    methods = [op for op in ops if op is not None and "method" in op.variants
+               and not op.is_manual_binding]
+    fitting = [op for op in methods if takes_arguments(op.schema, arguments, skip=1)]
+    chosen = fitting or methods
+    return chosen[0].name if chosen else None
+
+
+# what a C++ argument of one kind converts to, by the schema type's spelling (schema_kinds):
+# an int64_t binds int, SymInt, float and Scalar; a double float and Scalar; braces int[]
+_BINDS = {"int": ("int", "float", "Scalar"), "float": ("float", "Scalar"),
+          "bool": ("bool",), "int[]": ("int[]",), "Tensor": ("Tensor",),
+          "Scalar": ("Scalar",), "Tensor[]": ("Tensor[]",)}
+
+
+def takes_arguments(schema: str, arguments: str, skip: int = 0) -> bool:
+    """Whether the C++ function of `schema` takes a call with these argument kinds (from
+    upstream.argument_kinds, `?` unknown), as C++ overload resolution picks among the
+    operator's overloads: each known kind binds its parameter's type (optional or not),
+    the parameters left over have defaults. `skip` leading parameters are the receiver."""
+    if not arguments:
+        return True
+    kinds = [k.strip() for k in arguments.split(",")]
+    params = schema_params(schema)[skip:]
+    types = schema_kinds([t for t, _ in params]).split(", ") if params else []
+    if len(kinds) > len(types):
+        return False
+    inner = schema.split("(", 1)[1] if "(" in schema else ""
+    inner = inner.rsplit(") ->", 1)[0] if ") ->" in inner else inner.rsplit(")", 1)[0]
+    defaults = ["=" in part for part in inner.split(",")
+                if len(part.split("=")[0].split()) >= 2][skip:]
+    if any(not has for has in defaults[len(kinds):len(types)]):
+        return False
+    for kind, typ in zip(kinds, types, strict=False):
+        if kind == "?" or kind not in _BINDS:
+            continue
+        if typ.rstrip("?") not in _BINDS[kind]:
+            return False
+    return True
 
 
 def _edges_below(ctx: WalkContext, function: str, implicit: bool, seen: frozenset[str],
@@ -326,7 +367,7 @@ def _edges_below(ctx: WalkContext, function: str, implicit: bool, seen: frozense
             continue
         if callee.startswith(METHOD_PREFIX):
             name = _operator_name(ctx, callee.removeprefix(METHOD_PREFIX))
-            callee = _method_operator(ctx, name) or ""
+            callee = _method_operator(ctx, name, edge.arguments) or ""
             if not callee:
                 continue  # `x.sizes()`, `x.is_cuda()`: Tensor accessors, not operators
         elif callee.startswith(CALL_PREFIX):
@@ -346,7 +387,7 @@ def _edges_below(ctx: WalkContext, function: str, implicit: bool, seen: frozense
         reached = Reached.DECOMPOSITION if implicit else Reached.UPSTREAM
         note = _edge_note(ctx, function, edge.commit, edge.repo)
         if ctx.table.find(callee) is None and ctx.table.overloads(callee):
-            callee = _cpp_overload(ctx, callee) or callee
+            callee = _cpp_overload(ctx, callee, edge.arguments) or callee
         if ctx.table.find(callee) is not None:
             out.append(replace(operator_node(ctx, callee, reached, edge=edge.location,
                                              condition=edge.condition, seen=seen,
@@ -376,13 +417,21 @@ def _helper_node(ctx: WalkContext, function: str, helper: str, edge: UpstreamEdg
     body calls; None when it calls none or was already walked."""
     if depth >= MAX_OP_DEPTH or helper in seen or not ctx.edges.calls_of(helper):
         return None
-    children = _edges_below(ctx, helper, implicit, seen | {helper}, depth + 1)
+    # of a helper the file overloads, the body whose parameters the call's arguments fit
+    children = _edges_below(ctx, helper, implicit, seen | {helper}, depth + 1,
+                            _call_signature(edge.arguments))
     if not children:
         return None
     reached = Reached.DECOMPOSITION if implicit else Reached.UPSTREAM
     note = f"{_edge_note(ctx, function, edge.commit, edge.repo)}; {kind}"
     return OpNode(f"at::native::{helper}", None, reached, edge.location, edge.condition, (),
                   None, tuple(children), note, _source(edge), read_in=function)
+
+
+def _call_signature(arguments: str) -> str:
+    """A call's argument kinds as calls_of matches them against a helper's overloads: every
+    argument named, unknown ones `?`."""
+    return ", ".join(k.strip() for k in arguments.split(",")) if arguments else ""
 
 
 def _source(edge: UpstreamEdge) -> str:
@@ -503,7 +552,8 @@ def _decide(ctx: WalkContext, walk: LayerWalk, setting: Setting, attrs: dict[str
                                       and isinstance(v, (bool, int, float))}
         one = LayerFacts(setting, {**attrs, **dict(given.attrs)}, given.shape,
                          contiguous=given.contiguous, call_values=scalars,
-                         grad_contiguous=facts.grad_contiguous)
+                         grad_contiguous=facts.grad_contiguous,
+                         output_shape=given.output_shape)
         one.choices = choose(_arms(ctx), one)
         node_facts.append(one)
     taken = decide_layer(walk, facts, _backward_ops(ctx), _locals(ctx), node_facts or None)
@@ -668,7 +718,8 @@ def _leaf_input(ctx: WalkContext, leaf: Leaf, made: list[OpNode]) -> OperatorInp
         for name, strides in zip(tensors, leaf.strides, strict=False):
             if strides:
                 attrs[f"{name}:last_stride"] = strides[-1]
-    return OperatorInput(leaf.shape, leaf.contiguous, tuple(attrs.items()))
+    return OperatorInput(leaf.shape, leaf.contiguous, tuple(attrs.items()),
+                         leaf.output_shape)
 
 
 def _param_value(typ: str, value: object) -> object:
