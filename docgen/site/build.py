@@ -128,30 +128,35 @@ def generate_docs(cfg: Config, *, cache: AnalysisCache | None = None, jobs: int 
 
     # 2. composition: the model's layer tree and forward steps, from the model reader
     model, model_problems = read_model(cfg, sources, cache)
-
-    # 2b. study pages: summary table, walk to the kernels, changes between versions
-    say("summary, walk and changes")
-    study = _finish_study(pending, cfg, sources, cache) if summary is None \
-        else StudyPages(summary=summary)
-    timings.update(study.timings)
-    others, other_studies, other_problems = _more_models(cfg, sources, cache)
+    more, other_problems = _more_compositions(cfg, sources, cache)
     clock = time.perf_counter()
 
     # 3. layout: which classes get pages, which families are drawn
     page_classes = _page_classes(cfg, views, model)
-    for other in others:
-        page_classes |= _page_classes(replace(cfg, model=other.spec), views, other.composition)
+    for spec, composition in more:
+        page_classes |= _page_classes(replace(cfg, model=spec), views, composition)
     layout = SiteLayout(frozenset(page_classes), directory_urls)
     families = group_families(views)
 
-    # 4. diagrams: DOT for each, laid out to fit the width limit, drawn in parallel
+    # 4. diagrams: DOT for each, laid out to fit the width limit, drawn in parallel while the
+    # study worker still runs (the diagrams need nothing of it; the pages do)
     say(f"drawing diagrams for {len(layout.class_pages)} classes")
     jobs_dot = _diagram_jobs(project, views, model, families, layout)
-    for other in others:
-        jobs_dot[other.diagram_key] = [composition_dot(other.composition,
-                                                       layout.class_linker(other.page))]
+    for spec, composition in more:
+        page = ModelPage.page_for(spec)
+        jobs_dot[ModelPage(spec, page, composition).diagram_key] = [
+            composition_dot(composition, layout.class_linker(page))]
     diagrams, missing = _draw(jobs_dot, jobs, cache)
-    timings["diagrams"], clock = time.perf_counter() - clock, time.perf_counter()
+    timings["diagrams"] = time.perf_counter() - clock
+
+    # 4b. study pages: summary table, walk to the kernels, changes between versions
+    say("summary, walk and changes")
+    study = _finish_study(pending, cfg, sources, cache) if summary is None \
+        else StudyPages(summary=summary)
+    timings.update(study.timings)
+    others, other_studies, study_problems = _more_studies(cfg, more, sources, cache)
+    other_problems = [*other_problems, *study_problems]
+    clock = time.perf_counter()
 
     # 5. pages: the templates fill in the prepared rows
     say("rendering pages")
@@ -189,19 +194,30 @@ def generate_docs(cfg: Config, *, cache: AnalysisCache | None = None, jobs: int 
                                for o in others))
 
 
-def _more_models(cfg: Config, sources: SourceSet, cache: AnalysisCache | None,
-                 ) -> tuple[tuple[ModelPage, ...], list[StudyPages], list[Diagnostic]]:
-    """The page, summary and walks of each further model; the changes pages are the site's,
-    made once with the first model."""
-    pages: list[ModelPage] = []
-    studies: list[StudyPages] = []
+def _more_compositions(cfg: Config, sources: SourceSet, cache: AnalysisCache | None,
+                       ) -> tuple[list[tuple[str, ModelDoc]], list[Diagnostic]]:
+    """(spec, composition) of each further model that could be read."""
+    out: list[tuple[str, ModelDoc]] = []
     problems: list[Diagnostic] = []
     for spec in cfg.more_models:
         alone = replace(cfg, model=spec, more_models=(), changes=())
         composition, read_problems = read_model(alone, sources, cache)
         problems.extend(read_problems)
-        if composition is None:
-            continue
+        if composition is not None:
+            out.append((spec, composition))
+    return out, problems
+
+
+def _more_studies(cfg: Config, more: Sequence[tuple[str, ModelDoc]], sources: SourceSet,
+                  cache: AnalysisCache | None,
+                  ) -> tuple[tuple[ModelPage, ...], list[StudyPages], list[Diagnostic]]:
+    """The page, summary and walks of each further model; the changes pages are the site's,
+    made once with the first model."""
+    pages: list[ModelPage] = []
+    studies: list[StudyPages] = []
+    problems: list[Diagnostic] = []
+    for spec, composition in more:
+        alone = replace(cfg, model=spec, more_models=(), changes=())
         study = _study(alone, sources, cache)
         problems.extend(study.diagnostics)
         studies.append(study)
