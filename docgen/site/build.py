@@ -469,7 +469,7 @@ def _site_stamp(docs: GeneratedDocs, config_file: Path | None, docs_dir: Path | 
             digest.update(f"{name}=?\0".encode())
     digest.update(f"strict={request.strict}\0".encode())
     # the code MkDocs runs on docgen's behalf (hooks), which a checkout can change in place
-    for hook in ("mkdocs_hooks.py", "fragments.py"):
+    for hook in ("mkdocs_hooks.py", "fragments.py", "pagecache.py"):
         digest.update(Path(__file__).with_name(hook).read_bytes())
     for rel in sorted(docs.files):
         digest.update(f"{rel}\0{docs.files[rel]}\0".encode())
@@ -613,15 +613,16 @@ def _publish(request: BuildRequest, config_file: Path | None, folders: _Folders,
     # 7. site: mkdocs build into a fresh folder, swapped into site/
     clock = time.perf_counter()
     say("running mkdocs build")
+    page_cache = request.cache.base / "pages" if request.cache is not None else None
     if config_file is not None:
         css = f"{folders.output_rel}/{SiteLayout.CSS}".removeprefix("./")
         js = f"{folders.output_rel}/{SiteLayout.JS}".removeprefix("./")
         build_site(folders.site_dir, config_file=config_file, strict=request.strict,
                    extra_css=[css], extra_javascript=[js],
-                   docs_dir=built_docs if request.staging else None)
+                   docs_dir=built_docs if request.staging else None, page_cache=page_cache)
     else:
         build_site(folders.site_dir, builtin=builtin_site_config(built_docs, docs.nav()),
-                   strict=request.strict)
+                   strict=request.strict, page_cache=page_cache)
     if stamps is not None:
         stamps.store(stamp.key, stamp.value)
     return time.perf_counter() - clock
