@@ -162,3 +162,53 @@ def test_the_helper_converts_pages_the_same_way(  # type: ignore[no-untyped-def]
     assert used and used[0] > 0, "the helper converted nothing"
     monkeypatch.setattr(pagecache, "HELPER_MIN_PAGES", 10 ** 9)
     assert _tree(project / "site") == _uncached_site(args, project, tmp_path, monkeypatch)
+
+
+# ----------------------------------------------------------------------------------------------
+# the study of a model read from a folder: kept across a docstring edit, never across code
+
+
+def test_code_fingerprint_ignores_docstring_text_only() -> None:
+    from docgen.classes.parse import code_fingerprint
+
+    base = b'"""Mod."""\nclass A:\n    """Doc."""\n    def f(self):\n        """F."""\n' \
+           b'        return 1\n'
+    same = base.replace(b"Doc.", b"A much longer docstring.").replace(b"Mod.", b"M")
+    assert code_fingerprint(base, "m.py") == code_fingerprint(same, "m.py") is not None
+    changed = [base.replace(b"return 1", b"return 2"),  # code
+               base.replace(b'"""Doc."""', b'"""Doc.\n\n    More."""'),  # moves what follows
+               base.replace(b"return 1", b"return f.__doc__"),  # reads docstrings
+               base.replace(b"class A:", b"class A(")]  # does not parse
+    for text in changed:
+        assert code_fingerprint(text, "m.py") != code_fingerprint(base, "m.py")
+
+
+def test_the_study_is_kept_across_a_docstring_edit_of_the_model(  # type: ignore[no-untyped-def]
+        write_package, tmp_path, monkeypatch) -> None:
+    from docgen.site import build as build_module
+
+    root = write_package(PACKAGE)
+    project = tmp_path / "proj"
+    project.mkdir()
+    args = _args(root, project, "--no-mkdocs")
+    calls: list[int] = []
+    real = build_module.study_model
+
+    def counting(*a, **k):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        return real(*a, **k)
+
+    monkeypatch.setattr(build_module, "study_model", counting)
+    assert main(args) == 0
+    assert len(calls) == 1
+    net = root / "pkg" / "net.py"
+    text = net.read_text()
+    assert '"""' in text
+    first_doc = text.index('"""')
+    edited = text[:first_doc + 3] + "Edited. " + text[first_doc + 3:]
+    net.write_text(edited)
+    assert main(args) == 0
+    assert len(calls) == 1, "a docstring edit re-ran the study"
+    net.write_text(edited + "\nEXTRA = 1\n")  # code: the study runs again
+    assert main(args) == 0
+    assert len(calls) == 2

@@ -38,24 +38,59 @@ class StudyPages:
 
 
 def study_key(cfg: Config, sources: SourceSet) -> str | None:
-    """A key for the study pages when every source is a wheel (immutable once fetched): the
-    wheels, the options these pages depend on and docgen's own code. None: not cacheable."""
-    from docgen.sources.locate import WheelTree
+    """A key for the study pages: the sources, the options these pages depend on and
+    docgen's own code. None: not cacheable.
 
-    if not all(isinstance(t, WheelTree) for t in sources.trees):
+    Wheels count by name, size and time (immutable once fetched). A folder counts by the
+    content of its files, except that docstrings in the modules of the model's own package
+    do not count as long as every statement stays where it was (`code_fingerprint`): the
+    summary and the walk never read them, so `docgen serve` keeps the study when only a
+    docstring of the model changed."""
+    from docgen.sources.locate import FolderTree, WheelTree
+
+    if not all(isinstance(t, WheelTree | FolderTree) for t in sources.trees):
         return None
     digest = hashlib.sha256()
     here = Path(__file__).parent.parent  # all of docgen
     for code in sorted(here.glob("**/*.py")) + sorted((here / "data").glob("*.json")):
         digest.update(code.read_bytes())
+    own = cfg.model_module.split(".")[0] + "/" if cfg.model else None
     for tree in sources.trees:
-        assert isinstance(tree, WheelTree)
-        stat = tree.wheel.stat()
-        digest.update(f"{tree.wheel.name}\0{stat.st_size}\0{stat.st_mtime_ns}\0".encode())
+        if isinstance(tree, WheelTree):
+            stat = tree.wheel.stat()
+            digest.update(f"{tree.wheel.name}\0{stat.st_size}\0{stat.st_mtime_ns}\0".encode())
+        elif not _digest_folder(digest, tree, own):
+            return None
     options = (cfg.model, cfg.selected_packages, cfg.summary, cfg.walk, cfg.pytorch_src,
                cfg.change_pairs, cfg.offline)
     digest.update(repr(options).encode())
     return digest.hexdigest()
+
+
+# Files larger than this count by size and time (compiled libraries, which no study reads).
+_CONTENT_LIMIT = 4 << 20
+
+
+def _digest_folder(digest: Any, tree: Any, own: str | None) -> bool:
+    """Add a folder's files to `digest`; False when one cannot be read."""
+    from docgen.classes.parse import code_fingerprint
+
+    info = tree.info
+    digest.update(f"folder\0{tree.root}\0{info.name}\0{info.version}\0".encode())
+    for rel in tree.paths():
+        path = tree.root / rel
+        try:
+            stat = path.stat()
+            if stat.st_size > _CONTENT_LIMIT:
+                digest.update(f"{rel}\0{stat.st_size}\0{stat.st_mtime_ns}\0".encode())
+                continue
+            data = tree.read_bytes(rel)
+        except OSError:
+            return False
+        code = code_fingerprint(data, rel) if own is not None and rel.startswith(own) \
+            and rel.endswith(".py") else None
+        digest.update(f"{rel}\0{code or hashlib.sha256(data).hexdigest()}\0".encode())
+    return True
 
 
 def _problem(stage: str, exc: Exception) -> Diagnostic:
