@@ -198,6 +198,7 @@ def on_nav(config: Any, files: Any) -> None:
     if current is None:
         return
     current.salt = build_salt(config, files)
+    _cache_search_entries(current, config)
     pages = [f for f in files.documentation_pages()]
     if len(pages) < HELPER_MIN_PAGES or (os.cpu_count() or 1) < 2:
         return
@@ -215,6 +216,49 @@ def on_nav(config: Any, files: Any) -> None:
     if len(missing) < HELPER_MIN_PAGES:
         return
     _start_helper(current, config, files, missing)
+
+
+def _toc_text(items: Any) -> list[Any]:
+    return [[getattr(i, "id", None), getattr(i, "url", None), getattr(i, "title", None),
+             getattr(i, "level", None), _toc_text(getattr(i, "children", ()))]
+            for i in items or ()]
+
+
+def _cache_search_entries(current: Session, config: Any) -> None:
+    """Material's search index: a page's entries (its HTML parsed into sections) are kept
+    like its conversion, keyed by everything they are made of: the page's HTML, table of
+    contents, URL, title and front matter, and the plugin's version."""
+    versions = _library_versions()
+    for plugin in config.plugins.values():
+        index = getattr(plugin, "search_index", None)
+        if index is None or not type(plugin).__module__.startswith("material.plugins.search") \
+                or not callable(getattr(index, "add_entry_from_context", None)) \
+                or not isinstance(getattr(index, "entries", None), list):
+            continue
+        import sys
+
+        module = sys.modules.get(type(plugin).__module__)
+        jieba = getattr(module, "jieba", None) is not None
+        original = index.add_entry_from_context
+
+        def add(page: Any, index: Any = index, original: Any = original,
+                jieba: bool = jieba) -> None:
+            digest = hashlib.sha256(f"search\0{versions}\0{jieba}\0".encode())
+            parts = {"url": page.url, "title": str(page.title), "meta": page.meta,
+                     "toc": _toc_text(page.toc)}
+            digest.update(json.dumps(_jsonable(parts), sort_keys=True).encode())
+            digest.update((page.content or "").encode("utf-8", "surrogatepass"))
+            key = digest.hexdigest()
+            kept = current.store.load(key)
+            if isinstance(kept, list):
+                index.entries.extend(kept)
+                _touch(current.store, key)
+                return
+            before = len(index.entries)
+            original(page)
+            current.store.store(key, index.entries[before:])
+
+        index.add_entry_from_context = add
 
 
 def _probe_key(salt: str, file: Any, text: str) -> str:
