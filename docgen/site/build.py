@@ -50,11 +50,13 @@ from docgen.site.pages import (
 )
 from docgen.site.study import (
     BACKENDS_PAGE,
+    STUDY_PARTS,
     WALK_INDEX,
     ModelWalk,
     StudyPages,
     change_pages,
     group_walks_by_model,
+    join_studies,
     render_study_pages,
     study_key,
     study_model,
@@ -228,23 +230,31 @@ def _more_studies(cfg: Config, more: Sequence[tuple[str, ModelDoc]], sources: So
 
 def _study(cfg: Config, sources: SourceSet, cache: AnalysisCache | None) -> StudyPages:
     """The study pages' data, from the cache when the same wheels and options made it."""
-    key = study_key(cfg, sources) if cache is not None and not cfg.pytorch_src else None
-    store = cache.sibling("study") if cache is not None else None
     if cache is not None:
         hit = _cached_study(cfg, sources, cache)
         if hit is not None:
             return hit
-    study = study_model(cfg, sources)
-    if key is not None and store is not None and not study.diagnostics:
-        store.store(key, study)
+    return _keep_study(cfg, sources, cache, study_model(cfg, sources))
+
+
+def _keep_study(cfg: Config, sources: SourceSet, cache: AnalysisCache | None,
+                study: StudyPages) -> StudyPages:
+    key = study_key(cfg, sources) if cache is not None and not cfg.pytorch_src else None
+    if key is not None and cache is not None and not study.diagnostics:
+        cache.sibling("study").store(key, study)
     return study
 
 
+# The study's parts, grouped by process: the walk is the longest, the others follow each other.
+_STUDY_WORKERS = (("walk",), ("summary", "changes"))
+
+
 def _start_study(cfg: Config, sources: SourceSet, cache: AnalysisCache | None,
-                 jobs: int) -> StudyPages | Future[StudyPages] | None:
-    """The cached study; else the study computed in a process of its own while this one
-    analyses and draws; None (made later, here) when it is small (no torch to walk) or
-    parallel work is not wanted (jobs=1)."""
+                 jobs: int) -> StudyPages | list[Future[list[StudyPages]]] | None:
+    """The cached study; else the study computed in processes of their own (the walk in one,
+    the summary and the changes in another) while this one analyses and draws; None (made
+    later, here) when it is small (no torch to walk) or parallel work is not wanted
+    (jobs=1)."""
     if sources.find_module("torch.nn.modules.module") is None:
         return None
     hit = _cached_study(cfg, sources, cache) if cache is not None else None
@@ -254,33 +264,39 @@ def _start_study(cfg: Config, sources: SourceSet, cache: AnalysisCache | None,
     from concurrent.futures import ProcessPoolExecutor
 
     # Forked like the analysis workers (a spawned one would import the caller's main module
-    # again); it opens the sources itself, never reading this process's open wheels, whose
+    # again); each opens the sources itself, never reading this process's open wheels, whose
     # file offsets it would share.
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
-    pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context(method))
+    pool = ProcessPoolExecutor(max_workers=len(_STUDY_WORKERS),
+                               mp_context=multiprocessing.get_context(method))
     try:
-        return pool.submit(_study_in_worker, cfg, cache.base if cache is not None else None)
+        return [pool.submit(_study_in_worker, cfg, parts) for parts in _STUDY_WORKERS]
     finally:
         pool.shutdown(wait=False)
 
 
-def _study_in_worker(cfg: Config, cache_root: Path | None) -> StudyPages:
-    cache = AnalysisCache(cache_root) if cache_root is not None else None
-    return _study(cfg, open_project_sources(cfg), cache)
+def _study_in_worker(cfg: Config, parts: tuple[str, ...]) -> list[StudyPages]:
+    sources = open_project_sources(cfg)
+    return [study_model(cfg, sources, (part,)) for part in parts]
 
 
-def _finish_study(pending: StudyPages | Future[StudyPages] | None, cfg: Config,
+def _finish_study(pending: StudyPages | list[Future[list[StudyPages]]] | None, cfg: Config,
                   sources: SourceSet, cache: AnalysisCache | None) -> StudyPages:
-    """The study: cached, from its worker, or made here (no worker, or the worker died)."""
+    """The study: cached, from its workers, or made here (no worker, or a worker died)."""
     if isinstance(pending, StudyPages):
         return pending
     if pending is not None:
         from concurrent.futures.process import BrokenProcessPool
 
         try:
-            return pending.result()
+            made = [future.result() for future in pending]
         except BrokenProcessPool as exc:
             log.debug("study worker failed (%s); computing the study here", exc)
+        else:
+            by_part = {part: study for parts, studies in zip(_STUDY_WORKERS, made, strict=True)
+                       for part, study in zip(parts, studies, strict=True)}
+            return _keep_study(cfg, sources, cache, join_studies(
+                [by_part[part] for part in STUDY_PARTS if part in by_part]))
     return _study(cfg, sources, cache)
 
 

@@ -97,8 +97,14 @@ def _problem(stage: str, exc: Exception) -> Diagnostic:
     return Diagnostic("<" + stage + ">", 0, f"{stage} page skipped: {exc}")
 
 
-def study_model(cfg: Config, sources: SourceSet) -> StudyPages:
-    """Summary, walk and changes for the configured model; each one optional and isolated."""
+STUDY_PARTS = ("summary", "walk", "changes")
+
+
+def study_model(cfg: Config, sources: SourceSet,
+                parts: tuple[str, ...] = STUDY_PARTS) -> StudyPages:
+    """Summary, walk and changes for the configured model; each one optional and isolated.
+    `parts` names those to make (the others stay empty), so that they can be made in
+    processes of their own and joined with `join_studies`."""
     import time
 
     diagnostics: list[Diagnostic] = []
@@ -106,7 +112,7 @@ def study_model(cfg: Config, sources: SourceSet) -> StudyPages:
     summary = walk = backends = None
     # Both need torch's own sources: the layer classes' code, the operator tables.
     has_torch = sources.find_module("torch.nn.modules.module") is not None
-    if cfg.model and cfg.summary and has_torch:
+    if cfg.model and cfg.summary and has_torch and "summary" in parts:
         clock = time.perf_counter()
         try:
             summary = _summary(cfg, sources)
@@ -114,7 +120,7 @@ def study_model(cfg: Config, sources: SourceSet) -> StudyPages:
         except (DocgenError, RecursionError) as exc:
             diagnostics.append(_problem("summary", exc))
         timings["summary"] = time.perf_counter() - clock
-    if cfg.model and cfg.walk and has_torch and sources.has_file(
+    if cfg.model and cfg.walk and has_torch and "walk" in parts and sources.has_file(
             "torchgen/packaged/ATen/native/native_functions.yaml"):
         clock = time.perf_counter()
         try:
@@ -124,14 +130,27 @@ def study_model(cfg: Config, sources: SourceSet) -> StudyPages:
         timings["walk"] = time.perf_counter() - clock
     clock = time.perf_counter()
     diffs = []
-    for old, new in cfg.change_pairs:
+    for old, new in cfg.change_pairs if "changes" in parts else ():
         try:
             diffs.append(_diff(cfg, old, new))
         except DocgenError as exc:
             diagnostics.append(_problem(f"changes {old} -> {new}", exc))
-    if cfg.change_pairs:
+    if cfg.change_pairs and "changes" in parts:
         timings["changes"] = time.perf_counter() - clock
     return StudyPages(summary, walk, backends, tuple(diffs), tuple(diagnostics), timings)
+
+
+def join_studies(parts: list[StudyPages]) -> StudyPages:
+    """One study from studies of parts made apart (in STUDY_PARTS order): each field from the
+    part that made it, diagnostics and timings in that order."""
+    out = StudyPages()
+    for part in parts:
+        out = StudyPages(out.summary if out.summary is not None else part.summary,
+                         out.walk if out.walk is not None else part.walk,
+                         out.backends if out.backends is not None else part.backends,
+                         out.diffs + part.diffs, out.diagnostics + part.diagnostics,
+                         {**out.timings, **part.timings})
+    return out
 
 
 def _summary(cfg: Config, sources: SourceSet) -> ModelSummary:
