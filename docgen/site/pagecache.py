@@ -10,8 +10,9 @@ Markdown changed; the theme, the navigation, the search index and the sitemap ar
 by MkDocs from every page, so they stay right.
 
 On a build with many pages to convert, a forked helper process converts pages from the end of
-the list while MkDocs converts from the start; a page the helper has not begun is converted
-by MkDocs itself, and a helper's result is only used when its key is the page's key.
+the list while MkDocs converts from the start (and parses their HTML for Material's search
+index); a page the helper has not begun is converted by MkDocs itself, and a helper's result
+is only used when its key is the page's key.
 
 The session is set by `write.build_site` around one MkDocs build (`session`) and used by the
 hooks it adds (`mkdocs_hooks.on_nav`, `on_pre_page`); without a session nothing is cached.
@@ -61,6 +62,7 @@ class Session:
     salt: str = ""
     helper: dict[str, Future[list[tuple[str, Converted]]]] = field(default_factory=dict)
     pool: Any = None
+    search: list[Any] = field(default_factory=list)  # the search index's caching `add`s
     converted: int = 0
     reused: int = 0
     from_helper: int = 0
@@ -259,6 +261,7 @@ def _cache_search_entries(current: Session, config: Any) -> None:
             current.store.store(key, index.entries[before:])
 
         index.add_entry_from_context = add
+        current.search.append(add)
 
 
 def _probe_key(salt: str, file: Any, text: str) -> str:
@@ -316,11 +319,20 @@ def _convert_in_helper(srcs: list[str]) -> list[tuple[str, Converted]]:
             page.markdown = markdown
             done = convert(page, config, files, type(page).render.__get__(page))
         except Exception:  # the page is converted by MkDocs itself, which reports it
-            continue
-        finally:
             config._current_page = None
+            continue
         key = page_key(current.salt if current is not None else "", page, markdown)
         out.append((key, done))
+        # Its search entries too, kept in the store for MkDocs to find by their own key.
+        try:
+            page.content = config.plugins.on_page_content(page.content, page=page,
+                                                          config=config, files=files)
+            for add in current.search if current is not None else ():
+                add(page)
+        except Exception as exc:  # MkDocs makes them itself
+            log.debug("page helper: no search entries for %s (%s)", src, exc)
+        finally:
+            config._current_page = None
     return out
 
 
