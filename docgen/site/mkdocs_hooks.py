@@ -31,6 +31,12 @@ def on_pre_page(page: Any, *, config: Any, files: Any) -> Any:
     return page
 
 
+def on_env(env: Any, *, config: Any, files: Any) -> Any:
+    """The theme's compiled templates kept by the page cache's session."""
+    pagecache.on_env(env)
+    return env
+
+
 def on_post_page(output: str, *, page: Any, config: Any) -> str:
     docs = Path(config["docs_dir"])
 

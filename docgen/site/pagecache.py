@@ -220,6 +220,23 @@ def on_nav(config: Any, files: Any) -> None:
     _start_helper(current, config, files, missing)
 
 
+def on_env(env: Any) -> None:
+    """The theme's templates compiled once: Jinja's own bytecode cache (checked against each
+    template's source) in the page cache's folder, since MkDocs makes a new environment for
+    every build."""
+    current = _SESSION
+    if current is None or getattr(env, "bytecode_cache", None) is not None:
+        return
+    from jinja2 import FileSystemBytecodeCache
+
+    folder = current.store.root / "jinja"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return
+    env.bytecode_cache = FileSystemBytecodeCache(str(folder))
+
+
 def _toc_text(items: Any) -> list[Any]:
     return [[getattr(i, "id", None), getattr(i, "url", None), getattr(i, "title", None),
              getattr(i, "level", None), _toc_text(getattr(i, "children", ()))]
