@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 # Below this many pages to convert, a helper process costs more than it saves.
 HELPER_MIN_PAGES = 24
 _CHUNK = 6  # pages per helper task: small enough that MkDocs steals what the helper lags on
+_HELPER_PATIENCE = 60.0  # seconds to wait for one chunk before giving up on the helper
 _KEEP_DAYS = 14  # entries unused this long are removed after a build
 
 
@@ -98,10 +99,20 @@ def session(folder: Path | None) -> Iterator[Session | None]:
     finally:
         _SESSION = None
         if current.pool is not None:
-            current.pool.shutdown(wait=False, cancel_futures=True)
+            _stop_helper(current.pool)
         _prune(folder)
         log.debug("page cache: %d converted, %d reused, %d by the helper", current.converted,
                   current.reused, current.from_helper)
+
+
+def _stop_helper(pool: Any) -> None:
+    """The helper has nothing more to do once MkDocs converted every page: end it, even one
+    stuck (it would otherwise hold this process at exit)."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        with contextlib.suppress(Exception):
+            process.terminate()
 
 
 def _prune(folder: Path) -> None:
@@ -202,7 +213,12 @@ def on_nav(config: Any, files: Any) -> None:
     current.salt = build_salt(config, files)
     _cache_search_entries(current, config)
     pages = [f for f in files.documentation_pages()]
-    if len(pages) < HELPER_MIN_PAGES or (os.cpu_count() or 1) < 2:
+    # Forked only from the main thread: `docgen serve` rebuilds in a thread of its server,
+    # and a fork taken while other threads hold locks could hang.
+    import threading
+
+    if len(pages) < HELPER_MIN_PAGES or (os.cpu_count() or 1) < 2 \
+            or threading.current_thread() is not threading.main_thread():
         return
     # Which pages probably miss: their Markdown as read (plugins may still change it; the
     # real key decides when the page is converted).
@@ -388,11 +404,10 @@ def _from_helper(current: Session, src: str, key: str) -> Converted | None:
     if future is None or future.cancel():
         return None
     try:
-        results = future.result()
-    except Exception as exc:  # a dead helper: MkDocs converts the rest itself
-        log.debug("page helper failed (%s)", exc)
-        for other in [s for s, f in current.helper.items() if f is future]:
-            current.helper.pop(other, None)
+        results = future.result(timeout=_HELPER_PATIENCE)
+    except Exception as exc:  # a dead or stuck helper: MkDocs converts the rest itself
+        log.debug("page helper failed (%s); converting its pages here", exc)
+        current.helper.clear()
         return None
     for result_key, done in results:
         if result_key == key:
