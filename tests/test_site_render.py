@@ -8,6 +8,7 @@ import pytest
 
 from docgen.core.escape import dot_label, dot_string, md_cell, md_code, md_summary, md_text
 from docgen.core.templating import make_environment, shipped_templates
+from docgen.site import diagrams
 from docgen.site.build import generate_docs
 from docgen.site.pages import SiteLayout
 from tests.sitekit import EVIL, PACKAGE, broken_links, synthetic_config, with_diagrams
@@ -149,3 +150,22 @@ def test_undefined_template_variables_fail_loudly() -> None:
     env = make_environment()
     with pytest.raises(jinja2.UndefinedError):
         env.from_string("{{ missing }}").render()
+
+
+@pytest.mark.skipif(not diagrams.has_dot(), reason="Graphviz not installed")
+def test_a_layout_that_fits_is_not_staggered(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`unflatten` (a Graphviz run each) is tried only when the plain layout is too wide."""
+    calls: list[int] = []
+    real = diagrams.unflatten
+
+    def counting(dot: str, stagger: int) -> str:
+        calls.append(stagger)
+        return real(dot, stagger)
+
+    monkeypatch.setattr(diagrams, "unflatten", counting)
+    narrow = "digraph { a -> b }"
+    assert diagrams.fit_layout([narrow])[0] == narrow
+    assert calls == []
+    wide = "digraph { " + " ".join(f"r -> n{i};" for i in range(60)) + " }"
+    diagrams.fit_layout([wide], max_px=200)
+    assert calls == [2, 3, 5]

@@ -83,6 +83,36 @@ def _parse_python_cached(data: bytes, path: str) -> tuple[str, ast.Module]:
         raise SourceError(path, line, f"syntax error: {getattr(exc, 'msg', exc)}") from exc
 
 
+def code_fingerprint(data: bytes, path: str) -> str | None:
+    """A digest of a module's code in which its docstrings' text does not count, but where
+    every statement and expression sits does (line and column): two versions with the same
+    digest differ only inside docstrings that span the same lines. None when the file does
+    not parse or mentions `__doc__` (its docstrings may then be values it computes with)."""
+    if b"__doc__" in data:
+        return None
+    try:
+        text = decode_source(data, path)
+        tree = ast.parse(text, path)  # a tree of its own: the docstrings are blanked below
+    except (SourceError, SyntaxError, ValueError, MemoryError, RecursionError):
+        return None
+    holders = (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None) if isinstance(node, holders) else None
+        doc = body[0] if body else None
+        if isinstance(doc, ast.Expr) and isinstance(doc.value, ast.Constant) \
+                and isinstance(doc.value.value, str):
+            doc.value.value = ""
+            for part in (doc, doc.value):  # where it ends moves with its text
+                part.end_col_offset = None
+    try:
+        dumped = ast.dump(tree, include_attributes=True)
+    except RecursionError:
+        return None
+    import hashlib
+
+    return hashlib.sha256(dumped.encode("utf-8", "surrogatepass")).hexdigest()
+
+
 def _parse_ast(text: str) -> ast.Module:
     try:
         return ast.parse(text, type_comments=True)

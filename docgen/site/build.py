@@ -50,11 +50,13 @@ from docgen.site.pages import (
 )
 from docgen.site.study import (
     BACKENDS_PAGE,
+    STUDY_PARTS,
     WALK_INDEX,
     ModelWalk,
     StudyPages,
     change_pages,
     group_walks_by_model,
+    join_studies,
     render_study_pages,
     study_key,
     study_model,
@@ -128,30 +130,35 @@ def generate_docs(cfg: Config, *, cache: AnalysisCache | None = None, jobs: int 
 
     # 2. composition: the model's layer tree and forward steps, from the model reader
     model, model_problems = read_model(cfg, sources, cache)
-
-    # 2b. study pages: summary table, walk to the kernels, changes between versions
-    say("summary, walk and changes")
-    study = _finish_study(pending, cfg, sources, cache) if summary is None \
-        else StudyPages(summary=summary)
-    timings.update(study.timings)
-    others, other_studies, other_problems = _more_models(cfg, sources, cache)
+    more, other_problems = _more_compositions(cfg, sources, cache)
     clock = time.perf_counter()
 
     # 3. layout: which classes get pages, which families are drawn
     page_classes = _page_classes(cfg, views, model)
-    for other in others:
-        page_classes |= _page_classes(replace(cfg, model=other.spec), views, other.composition)
+    for spec, composition in more:
+        page_classes |= _page_classes(replace(cfg, model=spec), views, composition)
     layout = SiteLayout(frozenset(page_classes), directory_urls)
     families = group_families(views)
 
-    # 4. diagrams: DOT for each, laid out to fit the width limit, drawn in parallel
+    # 4. diagrams: DOT for each, laid out to fit the width limit, drawn in parallel while the
+    # study worker still runs (the diagrams need nothing of it; the pages do)
     say(f"drawing diagrams for {len(layout.class_pages)} classes")
     jobs_dot = _diagram_jobs(project, views, model, families, layout)
-    for other in others:
-        jobs_dot[other.diagram_key] = [composition_dot(other.composition,
-                                                       layout.class_linker(other.page))]
+    for spec, composition in more:
+        page = ModelPage.page_for(spec)
+        jobs_dot[ModelPage(spec, page, composition).diagram_key] = [
+            composition_dot(composition, layout.class_linker(page))]
     diagrams, missing = _draw(jobs_dot, jobs, cache)
-    timings["diagrams"], clock = time.perf_counter() - clock, time.perf_counter()
+    timings["diagrams"] = time.perf_counter() - clock
+
+    # 4b. study pages: summary table, walk to the kernels, changes between versions
+    say("summary, walk and changes")
+    study = _finish_study(pending, cfg, sources, cache) if summary is None \
+        else StudyPages(summary=summary)
+    timings.update(study.timings)
+    others, other_studies, study_problems = _more_studies(cfg, more, sources, cache)
+    other_problems = [*other_problems, *study_problems]
+    clock = time.perf_counter()
 
     # 5. pages: the templates fill in the prepared rows
     say("rendering pages")
@@ -189,19 +196,30 @@ def generate_docs(cfg: Config, *, cache: AnalysisCache | None = None, jobs: int 
                                for o in others))
 
 
-def _more_models(cfg: Config, sources: SourceSet, cache: AnalysisCache | None,
-                 ) -> tuple[tuple[ModelPage, ...], list[StudyPages], list[Diagnostic]]:
-    """The page, summary and walks of each further model; the changes pages are the site's,
-    made once with the first model."""
-    pages: list[ModelPage] = []
-    studies: list[StudyPages] = []
+def _more_compositions(cfg: Config, sources: SourceSet, cache: AnalysisCache | None,
+                       ) -> tuple[list[tuple[str, ModelDoc]], list[Diagnostic]]:
+    """(spec, composition) of each further model that could be read."""
+    out: list[tuple[str, ModelDoc]] = []
     problems: list[Diagnostic] = []
     for spec in cfg.more_models:
         alone = replace(cfg, model=spec, more_models=(), changes=())
         composition, read_problems = read_model(alone, sources, cache)
         problems.extend(read_problems)
-        if composition is None:
-            continue
+        if composition is not None:
+            out.append((spec, composition))
+    return out, problems
+
+
+def _more_studies(cfg: Config, more: Sequence[tuple[str, ModelDoc]], sources: SourceSet,
+                  cache: AnalysisCache | None,
+                  ) -> tuple[tuple[ModelPage, ...], list[StudyPages], list[Diagnostic]]:
+    """The page, summary and walks of each further model; the changes pages are the site's,
+    made once with the first model."""
+    pages: list[ModelPage] = []
+    studies: list[StudyPages] = []
+    problems: list[Diagnostic] = []
+    for spec, composition in more:
+        alone = replace(cfg, model=spec, more_models=(), changes=())
         study = _study(alone, sources, cache)
         problems.extend(study.diagnostics)
         studies.append(study)
@@ -212,23 +230,31 @@ def _more_models(cfg: Config, sources: SourceSet, cache: AnalysisCache | None,
 
 def _study(cfg: Config, sources: SourceSet, cache: AnalysisCache | None) -> StudyPages:
     """The study pages' data, from the cache when the same wheels and options made it."""
-    key = study_key(cfg, sources) if cache is not None and not cfg.pytorch_src else None
-    store = cache.sibling("study") if cache is not None else None
     if cache is not None:
         hit = _cached_study(cfg, sources, cache)
         if hit is not None:
             return hit
-    study = study_model(cfg, sources)
-    if key is not None and store is not None and not study.diagnostics:
-        store.store(key, study)
+    return _keep_study(cfg, sources, cache, study_model(cfg, sources))
+
+
+def _keep_study(cfg: Config, sources: SourceSet, cache: AnalysisCache | None,
+                study: StudyPages) -> StudyPages:
+    key = study_key(cfg, sources) if cache is not None and not cfg.pytorch_src else None
+    if key is not None and cache is not None and not study.diagnostics:
+        cache.sibling("study").store(key, study)
     return study
 
 
+# The study's parts, grouped by process: the walk is the longest, the others follow each other.
+_STUDY_WORKERS = (("walk",), ("summary", "changes"))
+
+
 def _start_study(cfg: Config, sources: SourceSet, cache: AnalysisCache | None,
-                 jobs: int) -> StudyPages | Future[StudyPages] | None:
-    """The cached study; else the study computed in a process of its own while this one
-    analyses and draws; None (made later, here) when it is small (no torch to walk) or
-    parallel work is not wanted (jobs=1)."""
+                 jobs: int) -> StudyPages | list[Future[list[StudyPages]]] | None:
+    """The cached study; else the study computed in processes of their own (the walk in one,
+    the summary and the changes in another) while this one analyses and draws; None (made
+    later, here) when it is small (no torch to walk) or parallel work is not wanted
+    (jobs=1)."""
     if sources.find_module("torch.nn.modules.module") is None:
         return None
     hit = _cached_study(cfg, sources, cache) if cache is not None else None
@@ -238,33 +264,39 @@ def _start_study(cfg: Config, sources: SourceSet, cache: AnalysisCache | None,
     from concurrent.futures import ProcessPoolExecutor
 
     # Forked like the analysis workers (a spawned one would import the caller's main module
-    # again); it opens the sources itself, never reading this process's open wheels, whose
+    # again); each opens the sources itself, never reading this process's open wheels, whose
     # file offsets it would share.
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
-    pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context(method))
+    pool = ProcessPoolExecutor(max_workers=len(_STUDY_WORKERS),
+                               mp_context=multiprocessing.get_context(method))
     try:
-        return pool.submit(_study_in_worker, cfg, cache.base if cache is not None else None)
+        return [pool.submit(_study_in_worker, cfg, parts) for parts in _STUDY_WORKERS]
     finally:
         pool.shutdown(wait=False)
 
 
-def _study_in_worker(cfg: Config, cache_root: Path | None) -> StudyPages:
-    cache = AnalysisCache(cache_root) if cache_root is not None else None
-    return _study(cfg, open_project_sources(cfg), cache)
+def _study_in_worker(cfg: Config, parts: tuple[str, ...]) -> list[StudyPages]:
+    sources = open_project_sources(cfg)
+    return [study_model(cfg, sources, (part,)) for part in parts]
 
 
-def _finish_study(pending: StudyPages | Future[StudyPages] | None, cfg: Config,
+def _finish_study(pending: StudyPages | list[Future[list[StudyPages]]] | None, cfg: Config,
                   sources: SourceSet, cache: AnalysisCache | None) -> StudyPages:
-    """The study: cached, from its worker, or made here (no worker, or the worker died)."""
+    """The study: cached, from its workers, or made here (no worker, or a worker died)."""
     if isinstance(pending, StudyPages):
         return pending
     if pending is not None:
         from concurrent.futures.process import BrokenProcessPool
 
         try:
-            return pending.result()
+            made = [future.result() for future in pending]
         except BrokenProcessPool as exc:
             log.debug("study worker failed (%s); computing the study here", exc)
+        else:
+            by_part = {part: study for parts, studies in zip(_STUDY_WORKERS, made, strict=True)
+                       for part, study in zip(parts, studies, strict=True)}
+            return _keep_study(cfg, sources, cache, join_studies(
+                [by_part[part] for part in STUDY_PARTS if part in by_part]))
     return _study(cfg, sources, cache)
 
 
@@ -453,7 +485,7 @@ def _site_stamp(docs: GeneratedDocs, config_file: Path | None, docs_dir: Path | 
             digest.update(f"{name}=?\0".encode())
     digest.update(f"strict={request.strict}\0".encode())
     # the code MkDocs runs on docgen's behalf (hooks), which a checkout can change in place
-    for hook in ("mkdocs_hooks.py", "fragments.py"):
+    for hook in ("mkdocs_hooks.py", "fragments.py", "pagecache.py"):
         digest.update(Path(__file__).with_name(hook).read_bytes())
     for rel in sorted(docs.files):
         digest.update(f"{rel}\0{docs.files[rel]}\0".encode())
@@ -597,15 +629,16 @@ def _publish(request: BuildRequest, config_file: Path | None, folders: _Folders,
     # 7. site: mkdocs build into a fresh folder, swapped into site/
     clock = time.perf_counter()
     say("running mkdocs build")
+    page_cache = request.cache.base / "pages" if request.cache is not None else None
     if config_file is not None:
         css = f"{folders.output_rel}/{SiteLayout.CSS}".removeprefix("./")
         js = f"{folders.output_rel}/{SiteLayout.JS}".removeprefix("./")
         build_site(folders.site_dir, config_file=config_file, strict=request.strict,
                    extra_css=[css], extra_javascript=[js],
-                   docs_dir=built_docs if request.staging else None)
+                   docs_dir=built_docs if request.staging else None, page_cache=page_cache)
     else:
         build_site(folders.site_dir, builtin=builtin_site_config(built_docs, docs.nav()),
-                   strict=request.strict)
+                   strict=request.strict, page_cache=page_cache)
     if stamps is not None:
         stamps.store(stamp.key, stamp.value)
     return time.perf_counter() - clock

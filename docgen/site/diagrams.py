@@ -12,7 +12,7 @@ import hashlib
 import itertools
 import re
 import shutil
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -428,6 +428,13 @@ def unflatten(dot: str, stagger: int) -> str:
         raise GraphvizMissing() from exc
 
 
+def _variants(dot: str) -> Iterator[str]:
+    """`dot`, then its staggered versions, each made (a `unflatten` run) only when asked."""
+    yield dot
+    for stagger in (2, 3, 5):
+        yield unflatten(dot, stagger)
+
+
 def fit_layout(candidates: Sequence[str], max_px: float = MAX_WIDTH_PX) -> tuple[str, str]:
     """The first candidate (or a staggered version of it) whose SVG fits `max_px` wide.
 
@@ -435,7 +442,7 @@ def fit_layout(candidates: Sequence[str], max_px: float = MAX_WIDTH_PX) -> tuple
     """
     tried: list[tuple[float, str, str]] = []
     for dot in candidates:
-        for variant in (dot, *(unflatten(dot, s) for s in (2, 3, 5))):
+        for variant in _variants(dot):
             svg = render_svg(variant)
             width = svg_size_px(svg)[0]
             if width <= max_px:

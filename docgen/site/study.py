@@ -38,32 +38,73 @@ class StudyPages:
 
 
 def study_key(cfg: Config, sources: SourceSet) -> str | None:
-    """A key for the study pages when every source is a wheel (immutable once fetched): the
-    wheels, the options these pages depend on and docgen's own code. None: not cacheable."""
-    from docgen.sources.locate import WheelTree
+    """A key for the study pages: the sources, the options these pages depend on and
+    docgen's own code. None: not cacheable.
 
-    if not all(isinstance(t, WheelTree) for t in sources.trees):
+    Wheels count by name, size and time (immutable once fetched). A folder counts by the
+    content of its files, except that docstrings in the modules of the model's own package
+    do not count as long as every statement stays where it was (`code_fingerprint`): the
+    summary and the walk never read them, so `docgen serve` keeps the study when only a
+    docstring of the model changed."""
+    from docgen.sources.locate import FolderTree, WheelTree
+
+    if not all(isinstance(t, WheelTree | FolderTree) for t in sources.trees):
         return None
     digest = hashlib.sha256()
     here = Path(__file__).parent.parent  # all of docgen
     for code in sorted(here.glob("**/*.py")) + sorted((here / "data").glob("*.json")):
         digest.update(code.read_bytes())
+    own = cfg.model_module.split(".")[0] + "/" if cfg.model else None
     for tree in sources.trees:
-        assert isinstance(tree, WheelTree)
-        stat = tree.wheel.stat()
-        digest.update(f"{tree.wheel.name}\0{stat.st_size}\0{stat.st_mtime_ns}\0".encode())
+        if isinstance(tree, WheelTree):
+            stat = tree.wheel.stat()
+            digest.update(f"{tree.wheel.name}\0{stat.st_size}\0{stat.st_mtime_ns}\0".encode())
+        elif not _digest_folder(digest, tree, own):
+            return None
     options = (cfg.model, cfg.selected_packages, cfg.summary, cfg.walk, cfg.pytorch_src,
                cfg.change_pairs, cfg.offline)
     digest.update(repr(options).encode())
     return digest.hexdigest()
 
 
+# Files larger than this count by size and time (compiled libraries, which no study reads).
+_CONTENT_LIMIT = 4 << 20
+
+
+def _digest_folder(digest: Any, tree: Any, own: str | None) -> bool:
+    """Add a folder's files to `digest`; False when one cannot be read."""
+    from docgen.classes.parse import code_fingerprint
+
+    info = tree.info
+    digest.update(f"folder\0{tree.root}\0{info.name}\0{info.version}\0".encode())
+    for rel in tree.paths():
+        path = tree.root / rel
+        try:
+            stat = path.stat()
+            if stat.st_size > _CONTENT_LIMIT:
+                digest.update(f"{rel}\0{stat.st_size}\0{stat.st_mtime_ns}\0".encode())
+                continue
+            data = tree.read_bytes(rel)
+        except OSError:
+            return False
+        code = code_fingerprint(data, rel) if own is not None and rel.startswith(own) \
+            and rel.endswith(".py") else None
+        digest.update(f"{rel}\0{code or hashlib.sha256(data).hexdigest()}\0".encode())
+    return True
+
+
 def _problem(stage: str, exc: Exception) -> Diagnostic:
     return Diagnostic("<" + stage + ">", 0, f"{stage} page skipped: {exc}")
 
 
-def study_model(cfg: Config, sources: SourceSet) -> StudyPages:
-    """Summary, walk and changes for the configured model; each one optional and isolated."""
+STUDY_PARTS = ("summary", "walk", "changes")
+
+
+def study_model(cfg: Config, sources: SourceSet,
+                parts: tuple[str, ...] = STUDY_PARTS) -> StudyPages:
+    """Summary, walk and changes for the configured model; each one optional and isolated.
+    `parts` names those to make (the others stay empty), so that they can be made in
+    processes of their own and joined with `join_studies`."""
     import time
 
     diagnostics: list[Diagnostic] = []
@@ -71,7 +112,7 @@ def study_model(cfg: Config, sources: SourceSet) -> StudyPages:
     summary = walk = backends = None
     # Both need torch's own sources: the layer classes' code, the operator tables.
     has_torch = sources.find_module("torch.nn.modules.module") is not None
-    if cfg.model and cfg.summary and has_torch:
+    if cfg.model and cfg.summary and has_torch and "summary" in parts:
         clock = time.perf_counter()
         try:
             summary = _summary(cfg, sources)
@@ -79,7 +120,7 @@ def study_model(cfg: Config, sources: SourceSet) -> StudyPages:
         except (DocgenError, RecursionError) as exc:
             diagnostics.append(_problem("summary", exc))
         timings["summary"] = time.perf_counter() - clock
-    if cfg.model and cfg.walk and has_torch and sources.has_file(
+    if cfg.model and cfg.walk and has_torch and "walk" in parts and sources.has_file(
             "torchgen/packaged/ATen/native/native_functions.yaml"):
         clock = time.perf_counter()
         try:
@@ -89,14 +130,27 @@ def study_model(cfg: Config, sources: SourceSet) -> StudyPages:
         timings["walk"] = time.perf_counter() - clock
     clock = time.perf_counter()
     diffs = []
-    for old, new in cfg.change_pairs:
+    for old, new in cfg.change_pairs if "changes" in parts else ():
         try:
             diffs.append(_diff(cfg, old, new))
         except DocgenError as exc:
             diagnostics.append(_problem(f"changes {old} -> {new}", exc))
-    if cfg.change_pairs:
+    if cfg.change_pairs and "changes" in parts:
         timings["changes"] = time.perf_counter() - clock
     return StudyPages(summary, walk, backends, tuple(diffs), tuple(diagnostics), timings)
+
+
+def join_studies(parts: list[StudyPages]) -> StudyPages:
+    """One study from studies of parts made apart (in STUDY_PARTS order): each field from the
+    part that made it, diagnostics and timings in that order."""
+    out = StudyPages()
+    for part in parts:
+        out = StudyPages(out.summary if out.summary is not None else part.summary,
+                         out.walk if out.walk is not None else part.walk,
+                         out.backends if out.backends is not None else part.backends,
+                         out.diffs + part.diffs, out.diagnostics + part.diagnostics,
+                         {**out.timings, **part.timings})
+    return out
 
 
 def _summary(cfg: Config, sources: SourceSet) -> ModelSummary:

@@ -379,7 +379,7 @@ def offline_theme(theme: Any) -> tuple[Any, str | None]:
 def build_site(site_dir: Path, *, config_file: Path | None = None,
                builtin: Mapping[str, Any] | None = None, strict: bool = False,
                extra_css: Sequence[str] = (), extra_javascript: Sequence[str] = (),
-               docs_dir: Path | None = None) -> None:
+               docs_dir: Path | None = None, page_cache: Path | None = None) -> None:
     """Run `mkdocs build` into a fresh folder and swap it into `site_dir`.
 
     With `config_file`, the user's mkdocs.yml is used with docgen's own plugin left out
@@ -389,7 +389,10 @@ def build_site(site_dir: Path, *, config_file: Path | None = None,
     from mkdocs.config import load_config
     from mkdocs.exceptions import MkDocsException
 
-    with staged_dir(site_dir) as tmp, tempfile.TemporaryDirectory() as scratch:
+    from docgen.site.pagecache import session
+
+    with staged_dir(site_dir) as tmp, tempfile.TemporaryDirectory() as scratch, \
+            session(page_cache):
         if config_file is not None:
             raw = read_mkdocs_yml(config_file)
             overrides: dict[str, Any] = {"plugins": _without_docgen(raw.get("plugins")),
