@@ -31,14 +31,27 @@ class OperatorTable:
     operators: dict[str, OperatorDoc] = field(default_factory=dict)
     derivatives: dict[str, DerivativeDoc] = field(default_factory=dict)
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    _index: dict[str, list[OperatorDoc]] = field(default_factory=dict, repr=False,
+                                                  compare=False)
+    _index_size: int = field(default=-1, repr=False, compare=False)
 
     def find(self, name: str) -> OperatorDoc | None:
         """`aten::conv2d`, `conv2d` or `conv2d.padding`; None when the table has no entry."""
         return self.operators.get(name.removeprefix("aten::"))
 
     def overloads(self, base: str) -> list[OperatorDoc]:
-        base = base.removeprefix("aten::")
-        return [op for key, op in self.operators.items() if key.split(".")[0] == base]
+        """Every overload of `base` (`aten::mean` -> mean, mean.dim, ...), in table order."""
+        return list(self._by_base().get(base.removeprefix("aten::"), ()))
+
+    def _by_base(self) -> dict[str, list[OperatorDoc]]:
+        # Indexed once per size of the table (it is filled once, then only read): a walk
+        # asks for overloads thousands of times, a scan of 2,500 operators each time.
+        if self._index_size != len(self.operators):
+            index: dict[str, list[OperatorDoc]] = {}
+            for key, op in self.operators.items():
+                index.setdefault(key.split(".")[0], []).append(op)
+            self._index, self._index_size = index, len(self.operators)
+        return self._index
 
 
 def operator_name(schema: str) -> str:
