@@ -177,6 +177,11 @@ def test_need_weights_default_takes_the_explicit_softmax(walk_module) -> None:  
     assert {"bmm", "softmax", "mean"} <= ops
     assert "scaled_dot_product_attention" not in ops
     assert "dropout" not in ops  # eval: F.multi_head_attention_forward sets dropout_p to 0
+    # SoftMax.cpp's `softmax` calls `_softmax` (half_to_float only for CUDA half -> float),
+    # the operator autograd records; its formula runs `_softmax_backward_data`
+    assert "_softmax" in ops
+    assert "_softmax_backward_data" in _names(taken.backward)
+    assert not any("is_cuda" in u.condition for u in taken.undecided)
 
 
 def test_training_mode_reaches_the_attention_dropout(walk_module) -> None:  # type: ignore[no-untyped-def]
