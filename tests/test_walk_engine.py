@@ -248,3 +248,50 @@ Tensor drop(const Tensor& a) { return multiply<inplace>(a); }
     assert reached and all((name, "sum") in calls for name in reached)
     # a template argument of the caller is bound where the caller is specialised
     assert ("drop", "call:multiply<inplace>") in calls
+
+
+def test_an_argument_of_a_composite_call_is_bound_like_a_parameter() -> None:
+    """F.linear's bias reaches addmm's `self` (or add_'s `other`) inside linear's kernel: the
+    engine reduces it after the recorded operator's formula, as for nn.Linear's bias."""
+    addmm = (("self", "maybe_multiply(grad, beta.conj())"),
+             ("mat1", "mm_mat1_backward(grad, mat2, self.sym_sizes(), self.sym_strides())"))
+    schema = "addmm(Tensor self, Tensor mat1, Tensor mat2, *, Scalar beta=1) -> Tensor"
+    bias = Operand("linear", 2, (96,), (5, 2, 96), "#2")
+    flow = GradFlow((), (bias,))
+    assert reduced_operands(flow, "aten::addmm", schema, addmm, "aten::linear") == [
+        (bias, False)]
+    assert reduced_operands(flow, "aten::addmm", schema, addmm) == []  # not reached by it
+    # another call's operand is not this node's
+    assert reduced_operands(flow, "aten::addmm", schema, addmm, "aten::conv2d") == []
+
+
+ATTENTION = '''
+from torch import nn
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.m = nn.MultiheadAttention(32, 4, batch_first=True)
+
+    def forward(self, x):
+        return self.m(x, x, x, need_weights=False)
+'''
+
+
+@pytest.mark.wheels
+def test_the_calls_inside_a_library_function_are_the_readers(
+        tmp_path: Path, real_sources: SourceSet) -> None:
+    """F.multi_head_attention_forward: the packed projection is read by three `proj[i]`
+    (two accumulations), and the biases of its two `linear` calls are broadcast."""
+    (tmp_path / "att").mkdir()
+    (tmp_path / "att" / "__init__.py").write_text("")
+    (tmp_path / "att" / "net.py").write_text(ATTENTION)
+    sources = SourceSet([open_source(SourceSpec("att", str(tmp_path))), *real_sources.trees])
+    reading = read_model(Resolver(ModuleIndex(sources)), "att.net:Net", (2, 5, 32),
+                         training=True, grad=True)
+    flow = _by_layer(reading)["m:functional"]
+    assert len(flow.accumulations) == 2
+    assert all("`operator.getitem` in the forward of m" in why for why in flow.accumulations)
+    assert sorted((o.operator, o.position, o.shape) for o in flow.operands
+                  if o.operator == "linear") == [("linear", 2, (32,)), ("linear", 2, (96,))]
