@@ -164,6 +164,9 @@ def test_need_weights_passed_false_takes_sdpa(walk_module) -> None:  # type: ign
     assert {"scaled_dot_product_attention", "_scaled_dot_product_flash_attention_for_cpu",
             "unflatten", "select", "matmul", "addmm"} <= ops
     assert "bmm" not in ops and "softmax" not in ops
+    # the transposed (non-contiguous) 3-D input takes linear's matmul path; LinearAlgebra.cpp's
+    # _matmul_impl folds it into one `mm` (should_fold: 3-D @ 2-D, the weight needs grad)
+    assert "mm" in ops
     assert "_scaled_dot_product_flash_attention_for_cpu_backward" in _names(taken.backward)
     # the call passed no mask: `attn_mask.has_value()` in attention.cpp is decided false
     assert not any("attn_mask" in u.depends_on for u in taken.undecided)

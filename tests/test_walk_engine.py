@@ -187,6 +187,13 @@ Tensor k(const Tensor& grad, const T& other, int64_t n, c10::SymInt numel) {
     assert [op for op, _ in expression_operators(
         "grad.expand_symint(self.sym_sizes()) / self.sym_numel()", {"grad", "self"})] == ["div"]
     assert expression_operators("self.sym_numel() - 1", {"grad"}) == []
+    # a Tensor's rank, sizes or element count is no Tensor, whatever its object
+    assert expression_operators("input.ndimension() - 1", {"input"}) == []
+    assert expression_operators("tensor1.sizes().slice(0, 2) - 1", {"tensor1"}) == []
+    assert expression_operators("self.sym_numel() / result.sym_numel()",
+                                {"self", "result"}) == []
+    assert [op for op, _ in expression_operators(
+        "grad.expand_symint(self.sym_sizes()) / self.sym_numel()", {"grad", "self"})] == ["div"]
 
 
 @pytest.mark.wheels

@@ -201,6 +201,10 @@ def _visit(state: _State, node: OpNode, key: str, parent_kernels: set[str] | Non
     is_operator = node.operator is not None
     below: set[str] = {node.name.removeprefix("at::native::")}
     key_, kernel = _kernel(node, state.backend) if is_operator else (None, None)
+    if state.scopes is not None and kernel and node.read_in and node.edge is not None:
+        # an operator called from a kernel body read: its kernel gets that call's arguments
+        state.scopes.enter_kernel(kernel, node.name.removeprefix("aten::").split(".")[0],
+                                  node.read_in, node.edge.path, node.edge.line)
     state.lines.append((depth, node.name, f"{kernel} ({key_})" if kernel else "",
                         _where(node)))
     if is_operator:

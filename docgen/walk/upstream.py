@@ -224,6 +224,12 @@ def _function_name(header: str) -> str:
     return "" if name in _CONTROL else name
 
 
+def condition_at(clean: str, body: FunctionBody, at: int) -> str:
+    """The condition under which the statement at offset `at` of `body` runs (as the edges
+    read there get it)."""
+    return _condition(clean, body, at)
+
+
 def _condition(clean: str, body: FunctionBody, at: int) -> str:
     """The conditions governing the statement at offset `at`: its `case` labels or its own
     `if (...)`, then the `case` labels and `if`/`else` headers of the enclosing blocks,
@@ -879,10 +885,27 @@ def _operand_after(text: str, start: int) -> str:
     return text[i:j]
 
 
+# Tensor methods that return no Tensor (a rank, a size list, a count, a flag, an iterator):
+# `dim_tensor1 - 2` with `auto dim_tensor1 = tensor1.dim();` is integer arithmetic.
+_NOT_A_TENSOR = re.compile(
+    r"(?:\.|->)(?:sym_)?(?:dim|ndimension|sizes?|numel|strides?|scalar_type|dtype|device|"
+    r"defined|has_value|is_\w+|begin|end|cbegin|cend|back|front|data|storage_offset|"
+    r"element_size|nbytes|itemsize)\s*\(")
+
+
+# innermost argument lists, emptied repeatedly: the method chain of an operand stays
+_ARGUMENTS = re.compile(r"\((?:[^()]|\(\))*\)")
+
+
 def _is_tensor(operand: str, tensors: set[str], returning: frozenset[str] | set[str]
                ) -> bool:
     """Whether an operand names a Tensor: its head is a Tensor name, or a call of an `at::`
     operator or of a function of the file that returns Tensor."""
+    chain, previous = operand, ""
+    while chain != previous:
+        chain, previous = _ARGUMENTS.sub("()", chain), chain
+    if _NOT_A_TENSOR.search(chain):
+        return False  # `tensor1.dim()`, `t->sizes().back()`: an int or a size list
     head = re.match(r"(?:std::move\()?((?:at::)?\w+)\s*(\()?", operand)
     if head is None:
         return False
