@@ -6,7 +6,9 @@ read from, at the same commits (docgen.walk.locals.scan_locals).
         --file aten/src/ATen/native/Convolution.cpp=cyyever/pytorch@COMMIT:partial ... \\
         --out docgen/data/upstream_locals.json
 
-With `--update docgen/data/upstream_locals.json`, only the files named are read again.
+With `--update docgen/data/upstream_locals.json` the files given are added to (or replace
+theirs in) that file; the scopes of every other file are kept as they are.
+
 `:partial` marks a file saved only with the functions read, at their lines (the functions
 kept are listed in the data); every file's repository and commit must be the ones
 docgen/data/upstream_edges.json records for it, so locals and edges describe one text.
@@ -17,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -33,13 +36,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--file", action="append", default=[],
                         help="PATH=OWNER/REPO@COMMIT[:partial]")
     parser.add_argument("--out", required=True)
-    parser.add_argument("--update", type=Path, default=None, metavar="JSON",
-                        help="start from this locals file: the --file(s) replace what it "
-                             "holds for those files, every other file's functions are kept")
+    parser.add_argument("--update", default=None, metavar="JSON",
+                        help="start from this locals file: the files given replace theirs")
     args = parser.parse_args(argv)
     edge_files = json.loads(EDGES.read_text(encoding="utf-8")).get("files", {})
     scopes = LocalsSet()
     files: dict[str, object] = {}
+    if args.update:
+        old = json.loads(Path(args.update).read_text(encoding="utf-8"))
+        again = {spec.partition("=")[0] for spec in args.file}
+        kept = locals_from_json({"functions": [row for row in old.get("functions", [])
+                                               if row["path"] not in again]}, "")
+        for found_scopes in kept.scopes.values():
+            for scope in found_scopes:
+                scopes.add(scope)
+        files.update({k: v for k, v in old.get("files", {}).items() if k not in again})
     for spec in args.file:
         path, _, where = spec.partition("=")
         where, _, flag = where.partition(":")
@@ -52,21 +63,12 @@ def main(argv: list[str] | None = None) -> int:
         text = (Path(args.src) / path).read_text(encoding="utf-8")
         found = scan_locals(text, path)
         if path.startswith(AUTOGRAD_DIR):
-            found = [s.__class__(AUTOGRAD_PREFIX + s.name, s.path, s.params, s.locals,
-                                 tuple((AUTOGRAD_PREFIX + c, n, a) for c, n, a in s.calls))
-                     for s in found]
+            found = [replace(s, name=AUTOGRAD_PREFIX + s.name, calls=tuple(
+                (AUTOGRAD_PREFIX + c, n, a) for c, n, a in s.calls)) for s in found]
         for scope in found:
             scopes.add(scope)
         files[path] = {"repo": repo, "commit": commit, "partial": flag == "partial",
                        "functions": sorted(s.name for s in found)}
-    if args.update is not None:
-        old = json.loads(args.update.read_text(encoding="utf-8"))
-        kept = {k: v for k, v in old.get("files", {}).items() if k not in files}
-        for scope in locals_from_json(old, "").scopes.values():
-            for one in scope:
-                if one.path in kept:
-                    scopes.add(one)
-        files = {**kept, **files}
     origin = ("local definitions read from " + ", ".join(
         sorted({f"{v['repo']}@{str(v['commit'])[:12]}" for v in files.values()
                 if isinstance(v, dict)})) + " (the shipped edges' texts)")

@@ -164,6 +164,9 @@ def test_need_weights_passed_false_takes_sdpa(walk_module) -> None:  # type: ign
     assert {"scaled_dot_product_attention", "_scaled_dot_product_flash_attention_for_cpu",
             "unflatten", "select", "matmul", "addmm"} <= ops
     assert "bmm" not in ops and "softmax" not in ops
+    # the transposed (non-contiguous) 3-D input takes linear's matmul path; LinearAlgebra.cpp's
+    # _matmul_impl folds it into one `mm` (should_fold: 3-D @ 2-D, the weight needs grad)
+    assert "mm" in ops
     assert "_scaled_dot_product_flash_attention_for_cpu_backward" in _names(taken.backward)
     # the call passed no mask: `attn_mask.has_value()` in attention.cpp is decided false
     assert not any("attn_mask" in u.depends_on for u in taken.undecided)
@@ -177,6 +180,11 @@ def test_need_weights_default_takes_the_explicit_softmax(walk_module) -> None:  
     assert {"bmm", "softmax", "mean"} <= ops
     assert "scaled_dot_product_attention" not in ops
     assert "dropout" not in ops  # eval: F.multi_head_attention_forward sets dropout_p to 0
+    # SoftMax.cpp's `softmax` calls `_softmax` (half_to_float only for CUDA half -> float),
+    # the operator autograd records; its formula runs `_softmax_backward_data`
+    assert "_softmax" in ops
+    assert "_softmax_backward_data" in _names(taken.backward)
+    assert not any("is_cuda" in u.condition for u in taken.undecided)
 
 
 def test_training_mode_reaches_the_attention_dropout(walk_module) -> None:  # type: ignore[no-untyped-def]

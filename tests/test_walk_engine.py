@@ -187,6 +187,13 @@ Tensor k(const Tensor& grad, const T& other, int64_t n, c10::SymInt numel) {
     assert [op for op, _ in expression_operators(
         "grad.expand_symint(self.sym_sizes()) / self.sym_numel()", {"grad", "self"})] == ["div"]
     assert expression_operators("self.sym_numel() - 1", {"grad"}) == []
+    # a Tensor's rank, sizes or element count is no Tensor, whatever its object
+    assert expression_operators("input.ndimension() - 1", {"input"}) == []
+    assert expression_operators("tensor1.sizes().slice(0, 2) - 1", {"tensor1"}) == []
+    assert expression_operators("self.sym_numel() / result.sym_numel()",
+                                {"self", "result"}) == []
+    assert [op for op, _ in expression_operators(
+        "grad.expand_symint(self.sym_sizes()) / self.sym_numel()", {"grad", "self"})] == ["div"]
 
 
 @pytest.mark.wheels
@@ -248,3 +255,50 @@ Tensor drop(const Tensor& a) { return multiply<inplace>(a); }
     assert reached and all((name, "sum") in calls for name in reached)
     # a template argument of the caller is bound where the caller is specialised
     assert ("drop", "call:multiply<inplace>") in calls
+
+
+def test_an_argument_of_a_composite_call_is_bound_like_a_parameter() -> None:
+    """F.linear's bias reaches addmm's `self` (or add_'s `other`) inside linear's kernel: the
+    engine reduces it after the recorded operator's formula, as for nn.Linear's bias."""
+    addmm = (("self", "maybe_multiply(grad, beta.conj())"),
+             ("mat1", "mm_mat1_backward(grad, mat2, self.sym_sizes(), self.sym_strides())"))
+    schema = "addmm(Tensor self, Tensor mat1, Tensor mat2, *, Scalar beta=1) -> Tensor"
+    bias = Operand("linear", 2, (96,), (5, 2, 96), "#2")
+    flow = GradFlow((), (bias,))
+    assert reduced_operands(flow, "aten::addmm", schema, addmm, "aten::linear") == [
+        (bias, False)]
+    assert reduced_operands(flow, "aten::addmm", schema, addmm) == []  # not reached by it
+    # another call's operand is not this node's
+    assert reduced_operands(flow, "aten::addmm", schema, addmm, "aten::conv2d") == []
+
+
+ATTENTION = '''
+from torch import nn
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.m = nn.MultiheadAttention(32, 4, batch_first=True)
+
+    def forward(self, x):
+        return self.m(x, x, x, need_weights=False)
+'''
+
+
+@pytest.mark.wheels
+def test_the_calls_inside_a_library_function_are_the_readers(
+        tmp_path: Path, real_sources: SourceSet) -> None:
+    """F.multi_head_attention_forward: the packed projection is read by three `proj[i]`
+    (two accumulations), and the biases of its two `linear` calls are broadcast."""
+    (tmp_path / "att").mkdir()
+    (tmp_path / "att" / "__init__.py").write_text("")
+    (tmp_path / "att" / "net.py").write_text(ATTENTION)
+    sources = SourceSet([open_source(SourceSpec("att", str(tmp_path))), *real_sources.trees])
+    reading = read_model(Resolver(ModuleIndex(sources)), "att.net:Net", (2, 5, 32),
+                         training=True, grad=True)
+    flow = _by_layer(reading)["m:functional"]
+    assert len(flow.accumulations) == 2
+    assert all("`operator.getitem` in the forward of m" in why for why in flow.accumulations)
+    assert sorted((o.operator, o.position, o.shape) for o in flow.operands
+                  if o.operator == "linear") == [("linear", 2, (32,)), ("linear", 2, (96,))]

@@ -12,6 +12,7 @@ import pytest
 
 from docgen.sources.locate import SourceSet
 from docgen.walk.decide import Decider, LayerFacts
+from docgen.walk.inputs import TensorAttr
 from docgen.walk.locals import (
     LocalsSet,
     ScopeTracker,
@@ -199,10 +200,92 @@ Tensor transpose(const Tensor& self, int64_t dim0, int64_t dim1) {
 
 def test_a_helper_parameter_bound_to_a_callers_name_is_that_object() -> None:
     # subtensor(input, 1, groups, g): `tensor.defined()` in its body is `input.defined()`;
-    # an object bound to an expression stays as written
+    # an object bound to an expression is that expression
     from docgen.walk.locals import FunctionScope, rewrite
 
     scope = FunctionScope("subtensor", "c.cpp", ("tensor", "dim"), (), (), ())
     assert rewrite("!tensor.defined()", scope, 10, {"tensor": "input", "dim": "1"}) \
         == "!input.defined()"
-    assert rewrite("tensor.defined()", scope, 10, {"tensor": "a.b()"}) == "tensor.defined()"
+    assert rewrite("tensor.defined()", scope, 10, {"tensor": "a.b()"}) == "a.b().defined()"
+
+
+# A kernel calling an operator whose kernel folds by ranks (the shape of Linear.cpp's
+# `at::matmul(input, weight.t())` and LinearAlgebra.cpp's matmul / should_fold): written for
+# these tests, not copied.
+FOLD = """namespace at::native {
+static bool can_fold(const Tensor& a, const Tensor& b, bool has_out) {
+  const auto a_larger = a.dim() >= b.dim();
+  const auto big = a_larger ? MaybeOwned<Tensor>::borrowed(a) : MaybeOwned<Tensor>::owned(b.mT());
+  if (!(big->dim() >= 3)) {
+    return false;
+  }
+  if (b.requires_grad() && !has_out) {
+    return true;
+  }
+  return false;
+}
+static Tensor prod_impl(Tensor& out, const Tensor& a, const Tensor& b) {
+  const auto rank_a = a.dim();
+  const bool has_out = out.defined();
+  if (rank_a == 2) {
+    return a.mm(b);
+  } else if (can_fold(a, b, has_out)) {
+    return at::_unsafe_view(a.reshape({-1, a.size(-1)}).mm(b), {1});
+  }
+  return a.bmm(b);
+}
+Tensor prod(const Tensor & a, const Tensor & b) {
+  at::Tensor result, unused;
+  result = at::native::prod_impl(unused, a, b);
+  return result;
+}
+Tensor caller(const Tensor& input, const Tensor& weight) {
+  auto output = at::prod(input, weight.t());
+  return output;
+}
+}
+"""
+
+
+def test_declared_tensors_returns_and_operator_calls_are_read() -> None:
+    scopes = {s.name: s for s in scan_locals(FOLD, "x/Fold.cpp")}
+    assert ("unused", "Tensor()", 24) in scopes["prod"].locals
+    assert ("prod_impl", 25, ("unused", "a", "b")) in scopes["prod"].calls  # at::native::
+    assert ("prod", 29, ("input", "weight.t()")) in scopes["caller"].calls  # at::prod(
+    values = [(v, line) for v, line, _ in scopes["can_fold"].returns]
+    assert values == [("false", 6), ("true", 9), ("false", 11)]
+    assert scopes["can_fold"].returns[1][2].startswith("b.requires_grad() && !has_out")
+    assert not scopes["prod_impl"].returns  # returns a Tensor, not a predicate
+
+
+def test_an_operator_kernel_gets_its_callers_arguments_and_predicates_expand() -> None:
+    found = LocalsSet()
+    for scope in scan_locals(FOLD, "x/Fold.cpp"):
+        found.add(scope)
+    tracker = ScopeTracker(found)
+    tracker.enter_kernel("prod", "prod", "caller", "x/Fold.cpp", 29)
+    assert tracker.bound["prod"] == {"a": "input", "b": "weight.t()"}
+    tracker.enter("prod_impl", "prod", "x/Fold.cpp", 25)
+    assert tracker.bound["prod_impl"]["out"] == "Tensor()"
+    text = tracker.rewrite("can_fold(a, b, has_out) && !(rank_a == 2)", "prod_impl",
+                           "x/Fold.cpp", 18)
+    assert "can_fold" not in text and "input.dim() == 2" in text
+    facts = LayerFacts(Setting(), {"input": TensorAttr((5, 2, 32), False),
+                                   "weight": TensorAttr((96, 32), False)}, (5, 2, 32))
+    assert Decider(facts).decide(text).value is True  # 3-D input, a weight needing grad
+    facts.setting = Setting(grad=False)
+    assert Decider(facts).decide(text).value is False
+    two_d = LayerFacts(Setting(), {"input": TensorAttr((10, 32), False),
+                                   "weight": TensorAttr((96, 32), False)}, (10, 32))
+    assert Decider(two_d).decide(text).value is False
+
+
+def test_decider_reads_ternaries_ranks_and_undefined_tensors() -> None:
+    facts = LayerFacts(Setting(), {"weight": TensorAttr((96, 32), False)}, (5, 2, 32))
+    decider = Decider(facts)
+    assert decider.decide("Tensor().defined()").value is False
+    assert decider.decide("weight.t().dim() == 2").value is True
+    assert decider.decide("(input.dim() > weight.dim() ? MaybeOwned<Tensor>::borrowed(input)"
+                          " : MaybeOwned<Tensor>::owned(weight.mT()))->dim() == 3").value
+    assert decider.decide("input.dim() == 2 ? weight.dim() == 2 : input.dim() == 4"
+                          ).value is False

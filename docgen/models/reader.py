@@ -42,6 +42,7 @@ size too small, a wrong rank) is a warning naming the layer and the line.
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -484,10 +485,24 @@ def _ended_in_order(records: list[StepRecord], paths: dict[int, str],
         if record.kind == MODULE and record.module is not None:
             open_.append((record, paths.get(id(record.module), "\0")))
         else:
-            close(record)  # a library function is opaque: nothing runs inside it
+            # a library function: the calls it made ran between its start and its end
+            _number_inner(record.inner, flow, close)
+            close(record)
     while open_:
         close(open_.pop()[0])
     return records
+
+
+def _number_inner(records: tuple[StepRecord, ...] | list[StepRecord], flow: _DataFlow,
+                  close: Callable[[StepRecord], None]) -> None:
+    """The values the calls inside a library function read and return (`linear(q, w, b)`,
+    `proj[0]` in F.multi_head_attention_forward), numbered in the order they ran: what the
+    autograd engine sees inside a functional step (walk/engine.py)."""
+    for inner in records:
+        flow.steps[id(inner)] = (tuple(flow.value(t) for t in _tensors(
+            v for _, v in inner.arguments)), ())
+        _number_inner(inner.inner, flow, close)
+        close(inner)
 
 
 def _inside(caller: str, module: str) -> bool:
@@ -521,7 +536,7 @@ def _step(record: StepRecord, paths: dict[int, str], flow: _DataFlow | None = No
         arguments=tuple((name, value_text(value)) for name, value in record.arguments),
         input_shapes=_input_shapes(inputs), output_shapes=output,
         location=record.location, text=record.text, macs=macs, notes=tuple(notes),
-        inner=tuple(_step(r, paths) for r in record.inner),
+        inner=tuple(_step(r, paths, flow) for r in record.inner),
         contiguous=tuple(is_contiguous(v) for v in _tensors(inputs)),
         strides=tuple(strides_of(v) for v in _tensors(inputs)),
         **_flow_ids(record, flow))

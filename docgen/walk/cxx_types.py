@@ -27,7 +27,8 @@ NOT_TENSOR_METHODS = frozenset({
     "sym_numel", "options", "scalar_type", "dtype", "device", "defined", "item", "data_ptr",
     "storage", "layout", "ndimension", "has_value", "value_or", "suggest_memory_format",
     "nbytes", "element_size", "unsafeGetTensorImpl", "requires_grad", "const_data_ptr",
-    "mutable_data_ptr", "type"})
+    "mutable_data_ptr", "type", "sym_stride", "sym_strides", "storage_offset",
+    "sym_storage_offset", "itemsize"})
 _TENSOR_VECTORS = {"unbind", "unsafe_chunk", "chunk", "split", "unsafe_split",
                    "split_with_sizes", "unsafe_split_with_sizes", "tensor_split"}
 OPERATORS = {"*": "mul", "+": "add", "-": "sub", "/": "div"}

@@ -344,6 +344,34 @@ def _or(values: Iterable[bool | None]) -> bool | None:
 # ------------------------------------------------------------------ parsing conditions
 
 
+def ternary(text: str) -> tuple[str, str, str] | None:
+    """`c ? a : b` at the top level of `text` -> (c, a, b); `::` is no arm separator."""
+    depth, question, nested = 0, -1, 0
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        elif depth == 0 and text.startswith("::", i):
+            i += 2
+            continue
+        elif depth == 0 and ch == "?":
+            if question < 0:
+                question = i
+            else:
+                nested += 1
+        elif depth == 0 and ch == ":" and question >= 0:
+            if nested:
+                nested -= 1
+            else:
+                return (text[:question].strip(), text[question + 1:i].strip(),
+                        text[i + 1:].strip())
+        i += 1
+    return None
+
+
 def split_top(text: str, sep: str) -> list[str]:
     """`text` split at `sep` outside (), [] and {}."""
     parts: list[str] = []
@@ -421,6 +449,10 @@ class Decider:
             return _and([self.test(p) for p in parts])
         if text.startswith("case ") or " / case " in text:
             return self.case(text)
+        arms = ternary(text)
+        if arms is not None:  # `c ? a : b`: the arm the condition picks
+            picked = self.test(arms[0])
+            return None if picked is None else self.test(arms[1] if picked else arms[2])
         m = _EQ_CHOSEN.fullmatch(text)
         if m:
             return self.case(f"case {m.group(1)}")
@@ -456,6 +488,10 @@ class Decider:
         text = text.strip()
         while _wrapped(text):
             text = text[1:-1].strip()
+        arms = ternary(text)
+        if arms is not None:
+            picked = self.test(arms[0])
+            return None if picked is None else self.value(arms[1] if picked else arms[2])
         if re.fullmatch(r"-?\d+", text):
             return int(text)
         if re.fullmatch(r"-?\d+\.\d*", text):
@@ -548,20 +584,64 @@ class Decider:
                 return True  # the gradient of a layer's output reaches its backward
             if m.group(1) == "train":
                 return True
+        if re.fullmatch(r"(?:at::)?Tensor\(\)\.defined\(\)", a):
+            return False  # a Tensor declared without a value (`at::Tensor result, unused;`)
         if re.fullmatch(r"\w+\._fw_grad\(\d*\)\.defined\(\)", a):
             return False  # no forward-mode AD in a plain forward/backward
         if re.fullmatch(r"(\w+)\.layout\(\)", a):
             return "kStrided"
         if re.fullmatch(r"(\w+)\.suggest_memory_format\(\)", a):
             return "Contiguous"
-        if re.fullmatch(r"(\w+)\.requires_grad\(\)", a):
-            return s.grad
+        if re.fullmatch(r"(.+)\.requires_grad\(\)", a):
+            return s.grad  # as for a layer's tensors: `weight.t().requires_grad()` too
+        return None
+
+    def rank_of(self, expr: str) -> int | None:
+        """The rank of a tensor expression of a kernel body: a tensor the call passed (its
+        shape), the layer's input, a view that keeps the rank (`weight.t()`, `x.mT()`,
+        `MaybeOwned<Tensor>::borrowed(x)`, `*x`), or the arm of `c ? a : b` the condition
+        picks."""
+        expr = expr.strip()
+        while _wrapped(expr):
+            expr = expr[1:-1].strip()
+        arms = ternary(expr)
+        if arms is not None:
+            picked = self.test(arms[0])
+            return None if picked is None else self.rank_of(arms[1] if picked else arms[2])
+        m = re.fullmatch(r"(?:c10::)?MaybeOwned<(?:at::)?Tensor>::(?:borrowed|owned)\((.*)\)|"
+                         r"\*(.+)", expr)
+        if m:
+            return self.rank_of(m.group(1) or m.group(2))
+        m = re.fullmatch(r"(.+?)(?:\.|->)(?:t|mT|mH|conj|resolve_conj|resolve_neg|contiguous|"
+                         r"clone|transpose|swapaxes|expect_contiguous)\([^()]*\)", expr)
+        if m:
+            return self.rank_of(m.group(1))
+        m = re.fullmatch(r"(.+?)(?:\.|->)unsqueeze\(-?\d+\)", expr)
+        if m:
+            inner = self.rank_of(m.group(1))
+            return None if inner is None else inner + 1
+        if re.fullmatch(r"\w+", expr):
+            name = expr.removesuffix("_opt").rstrip("_")
+            shape = getattr(self.facts.attrs.get(name), "shape", None)
+            if isinstance(shape, tuple):
+                return len(shape)  # a tensor the call passed (inputs.TensorAttr)
+            if name == "bias" and self.facts.has_bias:
+                return 1  # a module's bias: one value per output feature
+            if expr in _TENSORS:
+                return self.facts.rank
         return None
 
     def _tensor_value(self, a: str) -> object:
         """Ranks, sizes, element counts and dtypes of the layer's input."""
         f, s = self.facts, self.facts.setting
+        m = re.fullmatch(r"(.+)\.(?:dim|ndimension)\(\)", a)
+        if m and not re.fullmatch(r"\w+", m.group(1)):
+            return self.rank_of(m.group(1))  # `weight.t().dim()`, `(c ? a : b).dim()`
         m = re.fullmatch(r"(\w+)\.(?:dim|ndimension)\(\)", a)
+        if m:
+            shape = getattr(f.attrs.get(m.group(1).rstrip("_")), "shape", None)
+            if isinstance(shape, tuple):
+                return len(shape)  # a tensor the call passed: its own rank
         if m and m.group(1) in _TENSORS:
             return f.rank
         if m and m.group(1) == "bias" and f.has_bias:

@@ -89,6 +89,7 @@ class _Reader:
     layer: str
     step: ForwardStep
     grad_reads: list[int] = field(default_factory=list)
+    order: int = 0  # when it ran, among every reader (the calls inside a function too)
 
 
 def read_grad_flows(reading: ModelReading) -> dict[int, GradFlow]:
@@ -98,16 +99,20 @@ def read_grad_flows(reading: ModelReading) -> dict[int, GradFlow]:
     tensors = {layer.path: layer.tensors for layer in reading.layers}
     needs_grad = set(reading.grad_leaves)
     readers: list[_Reader] = []
-    for index, step in enumerate(reading.steps):
-        layer = _layer_of(step, leaves)
-        if layer is None or not step.writes:
-            continue  # inside a leaf's own forward, or no tensor out (x.size(), x.dim())
-        reader = _Reader(index, layer, step, [v for v in step.reads if v in needs_grad])
-        trains = step.kind == MODULE and any(
-            t.is_trainable and not t.is_buffer for t in tensors.get(step.target, ()))
-        if reader.grad_reads or trains:
-            needs_grad.update(step.writes)  # its output requires grad
-            readers.append(reader)
+    for index, top in enumerate(reading.steps):
+        layer = _layer_of(top, leaves)
+        if layer is None:
+            continue  # inside a leaf's own forward
+        for step in _calls_run(top):
+            if not step.writes:
+                continue  # no tensor out (x.size(), x.dim(), a shape check)
+            reader = _Reader(index, layer, step, [v for v in step.reads if v in needs_grad],
+                             len(readers))
+            trains = step.kind == MODULE and any(
+                t.is_trainable and not t.is_buffer for t in tensors.get(step.target, ()))
+            if reader.grad_reads or trains:
+                needs_grad.update(step.writes)  # its output requires grad
+                readers.append(reader)
     flows: dict[int, GradFlow] = {}
     for index, why in _accumulations(readers):
         flows[index] = flows.get(index, GradFlow()).merged(GradFlow((why,)))
@@ -119,6 +124,20 @@ def read_grad_flows(reading: ModelReading) -> dict[int, GradFlow]:
             flows[reader.index] = flows.get(reader.index, GradFlow()).merged(
                 GradFlow((), operands, returns))
     return flows
+
+
+def _calls_run(step: ForwardStep) -> list[ForwardStep]:
+    """The steps autograd sees for one step of a forward: a library function whose calls
+    were recorded (`F.multi_head_attention_forward` -> `linear(q, w, b)`, `proj[0]`, ...) is
+    the calls that leave Python, in the order they ran, each with the values it read and
+    returned (their nodes are the layer's, as the walk's leaves are); any other step is
+    itself."""
+    if step.kind == MODULE or not any(i.reads or i.writes for i in step.inner):
+        return [step]  # a module's call, or a function whose calls are not known
+    out: list[ForwardStep] = []
+    for inner in step.inner:
+        out.extend(_calls_run(inner) if inner.inner else [inner])
+    return out
 
 
 def _layer_of(step: ForwardStep, leaves: set[str]) -> str | None:
@@ -136,7 +155,7 @@ def _accumulations(readers: list[_Reader]) -> list[tuple[int, str]]:
     arrivals: dict[int, list[tuple[int, int, _Reader]]] = {}
     for reader in readers:
         for position, value in enumerate(reader.grad_reads):
-            arrivals.setdefault(value, []).append((-reader.index, position, reader))
+            arrivals.setdefault(value, []).append((-reader.order, position, reader))
     out: list[tuple[int, str]] = []
     for items in arrivals.values():
         if len(items) < 2:
@@ -153,7 +172,8 @@ def _name(reader: _Reader) -> str:
     step = reader.step
     if step.kind == MODULE:
         return step.target
-    return f"`{step.text or step.target}` in the forward of {step.caller or 'the model'}"
+    text = step.text if any(c.isalnum() for c in step.text) else step.target
+    return f"`{text}` in the forward of {step.caller or 'the model'}"
 
 
 def _operands(reader: _Reader, needs_grad: set[int], params: tuple) -> tuple[Operand, ...]:
@@ -222,10 +242,14 @@ def schema_tensors(schema: str) -> list[str]:
 
 
 def reduced_operands(flow: GradFlow, operator: str, schema: str,
-                     formulas: tuple[tuple[str, str], ...]) -> list[tuple[Operand, bool]]:
+                     formulas: tuple[tuple[str, str], ...], called: str = ""
+                     ) -> list[tuple[Operand, bool]]:
     """The operands of `flow` whose gradient is reduced for the node of the recorded
     operator `operator` (`aten::mul.Tensor`): (operand, whether its formula reduces it
-    itself with `sum_to`; else the engine does, after the formula)."""
+    itself with `sum_to`; else the engine does, after the formula). `called` is the
+    operator the Python call reached when it is another one (`aten::linear`, whose kernel
+    records `addmm` or `add_`): an operand of that call is bound to the recorded
+    operator's elementwise input, as a module's parameter is."""
     shaped: dict[str, bool] = {}
     for inputs, formula in formulas:
         if inputs.startswith("result"):
@@ -238,9 +262,12 @@ def reduced_operands(flow: GradFlow, operator: str, schema: str,
     base = operator.removeprefix("aten::").split(".")[0]
     tensors = schema_tensors(schema)
     out = []
+    root = called.removeprefix("aten::").split(".")[0]
     for operand in flow.operands:
-        if operand.position is None:
-            # a module parameter: bound to the elementwise input
+        if operand.position is None or (
+                root and root != base and operand.operator == root):
+            # a module parameter, or an argument of a composite operator's call (the bias
+            # of F.linear reaching addmm's `self`): bound to the elementwise input
             out.append((operand, all(shaped.values())))
         elif operand.operator.rstrip("_") == base.rstrip("_") \
                 and operand.position < len(tensors) and tensors[operand.position] in shaped:

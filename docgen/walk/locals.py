@@ -25,12 +25,15 @@ from pathlib import Path
 from typing import Any
 
 from docgen.walk.decide import split_top as split_args
+from docgen.walk.decide import ternary
 from docgen.walk.upstream import (
     AUTOGRAD_DIR,
     AUTOGRAD_PREFIX,
     FUNCTIONS_MANUAL,
     NATIVE_DIR,
+    FunctionBody,
     blank_comments_and_strings,
+    condition_at,
     function_bodies,
     read_shipped_json,
     split_top,
@@ -49,10 +52,16 @@ _DEFINITION = re.compile(r"(?:^|(?<=[;{}]))\s*(?:(?:const|constexpr|static)\s+)*
                          + r"\s+(\w+)\s*=\s*([^;{}]+);")
 # a name as an operand: not a member (`x.f`), not a call or a qualifier (`f(`, `ns::`), not
 # the object of a method call (`output.defined()`: an object, not a value to rewrite)
+# `at::Tensor result, unused;`: Tensors declared without a value are undefined Tensors
+_DECLARED = re.compile(r"(?:^|(?<=[;{}]))\s*(?:at::)?Tensor\s+(\w+(?:\s*,\s*\w+)*)\s*;")
+UNDEFINED_TENSOR = "Tensor()"
+_RETURN = re.compile(r"(?<![\w.])return\s+([^;]+);")
 _WORD = re.compile(r"(?<![\w.>:])([A-Za-z_]\w*)\b(?!\s*(?:\(|::|\.|->))")
+# a name as an operand or as the object of a method call (not a call, a qualifier, a member)
+_OBJECT_WORD = re.compile(r"(?<![\w.>:])([A-Za-z_]\w*)\b(?!\s*(?:\(|::))")
+# a name whose rank is asked: `t2->dim()`, `t1.dim()`
+_RANK_OF = re.compile(r"(?<![\w.>:])([A-Za-z_]\w*)\b(?=\s*(?:\.|->)\s*dim\s*\(\s*\))")
 _COMPOUND = re.compile(r"[\s+\-*/%<>=!&|?]")
-_RECEIVER = re.compile(r"(?<![\w.>:])([A-Za-z_]\w*)(?=\s*(?:\.|->))")
-_PLAIN = re.compile(r"[A-Za-z_]\w*")
 
 
 @dataclass(frozen=True)
@@ -66,12 +75,18 @@ class FunctionScope:
     locals: tuple[tuple[str, str, int], ...]
     calls: tuple[tuple[str, int, tuple[str, ...]], ...]
     assigned: tuple[tuple[str, int], ...] = ()  # a parameter or local set again, and where
+    # a `bool` function's `return` statements: (value, line, the condition reaching it)
+    returns: tuple[tuple[str, int, str], ...] = ()
 
     def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "path": self.path, "params": list(self.params),
-                "locals": [list(x) for x in self.locals],
-                "calls": [[c, line, list(args)] for c, line, args in self.calls],
-                "assigned": [list(x) for x in self.assigned]}
+        out: dict[str, Any] = {
+            "name": self.name, "path": self.path, "params": list(self.params),
+            "locals": [list(x) for x in self.locals],
+            "calls": [[c, line, list(args)] for c, line, args in self.calls],
+            "assigned": [list(x) for x in self.assigned]}
+        if self.returns:
+            out["returns"] = [list(x) for x in self.returns]
+        return out
 
 
 @dataclass
@@ -105,12 +120,32 @@ def scan_locals(text: str, path: str) -> list[FunctionScope]:
         for m in _DEFINITION.finditer(segment):
             line = clean.count("\n", 0, body.start + 1 + m.start(1)) + 1
             defined.setdefault(m.group(1), []).append((" ".join(m.group(2).split()), line))
+        for m in _DECLARED.finditer(segment):
+            line = clean.count("\n", 0, body.start + 1 + m.start(1)) + 1
+            for name in re.split(r"\s*,\s*", m.group(1)):
+                defined.setdefault(name, []).append((UNDEFINED_TENSOR, line))
         single = tuple((n, v[0][0], v[0][1]) for n, v in defined.items() if len(v) == 1)
         params = _params(clean, body.start)
         out.append(FunctionScope(body.name, path, params, single,
                                  tuple(_calls(clean, body.start, body.end, names)),
-                                 _assigned(clean, body.start, {*params, *defined})))
+                                 _assigned(clean, body.start, {*params, *defined}),
+                                 _returns(clean, body)))
     return out
+
+
+def _returns(clean: str, body: FunctionBody) -> tuple[tuple[str, int, str], ...]:
+    """The `return` statements of a function declared to return `bool` (`should_fold`), with
+    the condition under which each is reached (early returns above it negated): a predicate
+    a condition calls is decided from them."""
+    head = clean[max(clean.rfind(";", 0, body.start), clean.rfind("}", 0, body.start)) + 1:
+                 body.start]
+    if not re.search(r"\bbool\s+" + re.escape(body.name) + r"\s*\(", head):
+        return ()
+    out = []
+    for m in _RETURN.finditer(clean, body.start, body.end):
+        line = clean.count("\n", 0, m.start()) + 1
+        out.append((" ".join(m.group(1).split()), line, condition_at(clean, body, m.start())))
+    return tuple(out)
 
 
 def _assigned(clean: str, brace: int, names: set[str]) -> tuple[tuple[str, int], ...]:
@@ -154,9 +189,13 @@ def _params(clean: str, brace: int) -> tuple[str, ...]:
 
 def _calls(clean: str, start: int, end: int, names: set[str]
            ) -> list[tuple[str, int, tuple[str, ...]]]:
+    """Calls of the file's own functions (`_matmul_impl(...)`, also written
+    `at::native::_matmul_impl(...)`) and of ATen operators (`at::matmul(input, weight.t())`,
+    named `matmul`: the operator's kernel binds its parameters to these arguments)."""
     out = []
-    for m in re.finditer(r"(?<![\w.:>])(\w+)\s*(?:<[^<>();{}]*>)?\s*\(", clean[start:end]):
-        if m.group(1) not in names:
+    for m in re.finditer(r"(?<![\w.:>])(at::(?:native::)?|native::)?(\w+)\s*"
+                         r"(?:<[^<>();{}]*>)?\s*\(", clean[start:end]):
+        if m.group(2) not in names and m.group(1) != "at::":
             continue
         open_paren = start + m.end() - 1
         depth, i = 0, open_paren
@@ -170,7 +209,7 @@ def _calls(clean: str, start: int, end: int, names: set[str]
         args = tuple(" ".join(a.split()) for a in split_args(inner, ",")) if inner.strip() \
             else ()
         line = clean.count("\n", 0, start + m.start()) + 1
-        out.append((m.group(1), line, args))
+        out.append((m.group(2), line, args))
     return out
 
 
@@ -209,7 +248,8 @@ def locals_from_json(data: dict[str, Any], origin: str) -> LocalsSet:
             tuple((str(n), str(e), int(line)) for n, e, line in row["locals"]),
             tuple((str(c), int(line), tuple(str(a) for a in args))
                   for c, line, args in row["calls"]),
-            tuple((str(n), int(line)) for n, line in row.get("assigned", ()))))
+            tuple((str(n), int(line)) for n, line in row.get("assigned", ())),
+            tuple((str(v), int(line), str(c)) for v, line, c in row.get("returns", ()))))
     return out
 
 
@@ -224,14 +264,16 @@ def load_shipped_locals() -> LocalsSet:
 # ---------------------------------------------------------------- rewriting conditions
 
 
-def _substitute(text: str, values: dict[str, str]) -> str:
+def _substitute(text: str, values: dict[str, str], objects: bool = False) -> str:
+    """`values` substituted for the names they define; with `objects`, also where the name
+    is the object of a method call (`tensor1.dim()` with tensor1 bound to `weight.t()`)."""
     def value(m: re.Match[str]) -> str:
         found = values.get(m.group(1))
         if found is None:
             return m.group(0)
         return f"({found})" if _COMPOUND.search(found) else found
 
-    return _WORD.sub(value, text)
+    return (_OBJECT_WORD if objects else _WORD).sub(value, text)
 
 
 def rewrite(condition: str, scope: FunctionScope | None, line: int,
@@ -241,32 +283,38 @@ def rewrite(condition: str, scope: FunctionScope | None, line: int,
     if scope is None or not condition:
         return condition
     values = {n: e for n, e, at in scope.locals if at < line}
-    values.update({p: a for p, a in (bound or {}).items() if p not in values})
+    params = {p: a for p, a in (bound or {}).items() if p not in values}
     for name, at in scope.assigned:
         if at < line:
             values.pop(name, None)  # set again above the condition: its value is not known
-    # a parameter bound to a plain name of the caller is that object (`tensor.defined()` in
-    # subtensor(input, ...) is `input.defined()`); other objects stay as written
-    renamed = {p: a for p, a in (bound or {}).items()
-               if p not in values or values[p] == a}
-    renamed = {p: a for p, a in renamed.items() if _PLAIN.fullmatch(a) and p != a}
-    text = _RECEIVER.sub(lambda m: renamed.get(m.group(1), m.group(1)), condition) \
-        if renamed else condition
+            params.pop(name, None)
+    # a tensor local chosen by a condition (`t1 = transpose ? a : b`) is substituted where
+    # its rank is asked (`t1->dim()`): which tensor it is decides the rank
+    chosen = {n: e for n, e in values.items() if _ternary_value(e)}
+    text = condition
     for _ in range(MAX_ROUNDS):
-        new = _substitute(text, values)
+        new = _RANK_OF.sub(lambda m: f"({chosen[m.group(1)]})" if m.group(1) in chosen
+                           else m.group(0), _substitute(text, values))
         if new == text or len(new) > MAX_TEXT:
             break
         text = new
-    return text
+    # the arguments are texts of the caller's scope: substituted once, never read again in
+    # this one (`addmm_impl_cpu_(result, result, ...)` binds `self` to the caller's `result`)
+    new = _substitute(text, params, objects=True)
+    return new if len(new) <= MAX_TEXT else text
 
 
 def bind_call(caller: FunctionScope | None, callee: FunctionScope | None, line: int,
-              caller_bound: dict[str, str] | None = None) -> dict[str, str]:
+              caller_bound: dict[str, str] | None = None, called: str = ""
+              ) -> dict[str, str]:
     """The callee's parameters -> the argument texts of the call at `line` of `caller`,
-    rewritten in the caller's scope (its locals and its own bound parameters)."""
+    rewritten in the caller's scope (its locals and its own bound parameters). `called` is
+    the name the call is written with when it is not the callee's (`at::matmul(...)` reaching
+    the kernel function of operator `matmul`)."""
     if caller is None or callee is None:
         return {}
-    call = next((c for c in caller.calls if c[0] == callee.name and c[1] == line), None)
+    name = called or callee.name
+    call = next((c for c in caller.calls if c[0] == name and c[1] == line), None)
     if call is None or len(call[2]) != len(callee.params):
         return {}
     return {param: rewrite(arg, caller, line, caller_bound)
@@ -287,8 +335,9 @@ class ScopeTracker:
     def rewrite(self, condition: str, function: str, path: str, line: int) -> str:
         if not condition or not function:
             return condition
-        return rewrite(condition, self._scope(function, path), line,
+        text = rewrite(condition, self._scope(function, path), line,
                        self.bound.get(function))
+        return self.predicates(text)
 
     def enter(self, helper: str, caller: str, path: str, line: int) -> None:
         """The walk goes into `helper`, called at `line` of `caller` (same file)."""
@@ -297,6 +346,77 @@ class ScopeTracker:
             return
         self.bound[helper] = bind_call(self._scope(caller, path), callee, line,
                                        self.bound.get(caller))
+
+    def enter_kernel(self, kernel: str, operator: str, caller: str, path: str,
+                     line: int) -> None:
+        """The walk goes into the kernel function `kernel` of `operator`, called as
+        `at::<operator>(...)` at `line` of `caller` (in `path`): the kernel's parameters are
+        that call's arguments (a native function takes the operator's arguments in schema
+        order), rewritten in the caller's scope."""
+        callee = self.scopes.find(kernel)
+        if callee is None:
+            return
+        bound = bind_call(self._scope(caller, path), callee, line, self.bound.get(caller),
+                          operator)
+        if bound:
+            self.bound[kernel] = bound
+        else:
+            self.bound.pop(kernel, None)  # reached another way: what it got is not known
+
+    def predicates(self, text: str) -> str:
+        """Calls of a `bool` function read in the same files (`should_fold(input,
+        weight.t(), Tensor().defined())`) replaced by what its `return` statements say: the
+        disjunction, over the returns of a value other than `false`, of the condition
+        reaching the return and its value, in the function's scope with its parameters
+        bound to the arguments (the conditions exclude each other: each negates the early
+        returns above it)."""
+        for _ in range(MAX_ROUNDS):
+            new = text
+            for m in _PREDICATE_CALL.finditer(text):
+                close = _closing_paren(text, m.end() - 1)
+                found = self._expanded(m.group(1), text[m.end():close]) if close > 0 \
+                    else None
+                if found is not None:
+                    new = text[:m.start()] + found + text[close + 1:]
+                    break
+            if new == text or len(new) > MAX_TEXT:
+                return text
+            text = new
+        return text
+
+    def _expanded(self, name: str, inner: str) -> str | None:
+        scope = self.scopes.find(name)
+        if scope is None or not scope.returns or not scope.params:
+            return None  # no parameters: a fact of the build or process, decided by name
+        args = [" ".join(a.split()) for a in split_args(inner, ",")] if inner.strip() else []
+        if len(args) != len(scope.params):
+            return None
+        bound = dict(zip(scope.params, args, strict=True))
+        terms = []
+        for value, line, condition in scope.returns:
+            if value == "false":
+                continue
+            parts = [rewrite(c, scope, line, bound) for c in (condition, value)
+                     if c and c != "true"]
+            terms.append(" && ".join(f"({p})" for p in parts) if parts else "true")
+        return "(" + (" || ".join(f"({t})" for t in terms) if terms else "false") + ")"
+
+
+def _ternary_value(expression: str) -> bool:
+    return ternary(expression) is not None
+
+
+# `should_fold(` in a condition: a call of a function, not a method or a qualified name
+_PREDICATE_CALL = re.compile(r"(?<![\w.>:])([A-Za-z_]\w*)\s*\(")
+
+
+def _closing_paren(text: str, open_: int) -> int:
+    depth = 0
+    for i in range(open_, len(text)):
+        depth += {"(": 1, ")": -1}.get(text[i], 0)
+        if depth == 0:
+            return i
+    return -1
 
 
 def tidy_condition(text: str) -> str:

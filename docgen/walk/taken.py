@@ -106,6 +106,8 @@ class _State:
     edges: list[EdgeDecision] = field(default_factory=list)
     recorded: list[OpNode] = field(default_factory=list)
     recorded_by: list[Decider] = field(default_factory=list)  # the facts each was decided by
+    recorded_under: list[str] = field(default_factory=list)  # the call's operator, per node
+    root: str = ""  # the operator of the call being walked
     lines: list[tuple[int, str, str, str]] = field(default_factory=list)
     work: list[str] = field(default_factory=list)
     scopes: ScopeTracker | None = None  # C++ locals and bound helper arguments on the path
@@ -199,6 +201,10 @@ def _visit(state: _State, node: OpNode, key: str, parent_kernels: set[str] | Non
     is_operator = node.operator is not None
     below: set[str] = {node.name.removeprefix("at::native::")}
     key_, kernel = _kernel(node, state.backend) if is_operator else (None, None)
+    if state.scopes is not None and kernel and node.read_in and node.edge is not None:
+        # an operator called from a kernel body read: its kernel gets that call's arguments
+        state.scopes.enter_kernel(kernel, node.name.removeprefix("aten::").split(".")[0],
+                                  node.read_in, node.edge.path, node.edge.line)
     state.lines.append((depth, node.name, f"{kernel} ({key_})" if kernel else "",
                         _where(node)))
     if is_operator:
@@ -218,6 +224,7 @@ def _visit(state: _State, node: OpNode, key: str, parent_kernels: set[str] | Non
                 and not node.derivative.via_decomposition:
             state.recorded.append(node)
             state.recorded_by.append(state.decider)
+            state.recorded_under.append(state.root)
             recording = False
     before = len(forward)
     state.both_arms.update(_on_both_arms(node.children))
@@ -320,6 +327,7 @@ def decide_layer(layer: LayerWalk, facts: LayerFacts, backward_ops: BackwardOps,
     for i, node in enumerate(layer.operators):
         if i < len(deciders):
             state.decider = deciders[i]
+        state.root = node.name
         _visit(state, node, str(i), None, setting.grad, state.forward, True)
     backward: list[str] = []
     sub_state = _State(state.decider, setting.backend, scopes=state.scopes)
@@ -332,7 +340,8 @@ def decide_layer(layer: LayerWalk, facts: LayerFacts, backward_ops: BackwardOps,
             for sub in backward_ops(node):
                 _visit(sub_state, sub, f"backward:{node.name}", None, False, backward, False, 1)
         if layer.grad_flow is not None:
-            _engine_work(sub_state, layer.grad_flow, state.recorded, backward_ops, backward)
+            _engine_work(sub_state, layer.grad_flow, state.recorded, backward_ops, backward,
+                         state.recorded_under)
         for k, v in sub_state.undecided.items():
             state.undecided.setdefault(k, v)
     return Taken(tuple(state.forward), tuple(backward), tuple(state.kernels.items()),
@@ -347,15 +356,17 @@ def decide_layer(layer: LayerWalk, facts: LayerFacts, backward_ops: BackwardOps,
 
 
 def _engine_work(state: _State, flow: GradFlow, recorded: list[OpNode],
-                 backward_ops: BackwardOps, backward: list[str]) -> None:
+                 backward_ops: BackwardOps, backward: list[str],
+                 under: list[str] | None = None) -> None:
     """What the autograd engine runs around this layer's nodes (engine.py): the reduction
     of each broadcast gradient after the node that returns it, then the accumulations."""
     reduced: set[Operand] = set()
-    for node in recorded:
+    for i, node in enumerate(recorded):
         if node.derivative is None or node.operator is None:
             continue
+        called = under[i] if under is not None and i < len(under) else ""
         for operand, in_formula in reduced_operands(flow, node.name, node.operator.schema,
-                                                    node.derivative.formulas):
+                                                    node.derivative.formulas, called):
             if operand in reduced:
                 continue
             reduced.add(operand)

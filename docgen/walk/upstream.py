@@ -235,6 +235,12 @@ def _function_name(header: str) -> str:
     return "" if name in _CONTROL else name
 
 
+def condition_at(clean: str, body: FunctionBody, at: int) -> str:
+    """The condition under which the statement at offset `at` of `body` runs (as the edges
+    read there get it)."""
+    return _condition(clean, body, at)
+
+
 def _condition(clean: str, body: FunctionBody, at: int) -> str:
     """The conditions governing the statement at offset `at`: its `case` labels or its own
     `if (...)`, then the `case` labels and `if`/`else` headers of the enclosing blocks,
