@@ -541,3 +541,37 @@ def test_a_local_size_is_read_as_the_size_it_holds() -> None:
             "  return self.unsafe_split(1, dim);\n}\n")
     found = {e.callee: e.condition for e in scan_source(text, "f.cpp", "")}
     assert found["method:unsafe_split"] == "!((self.size(dim)) == 0)"
+
+
+def test_a_block_then_a_return_is_an_early_return() -> None:
+    # `if (c) { if (d) { ... } return x; }`: the nested block ends a statement of its own,
+    # so the block returns and what follows runs only when `c` does not hold
+    text = ("Tensor f(const Tensor& input, bool fast) {\n"
+            "  if (fast) {\n    if (input.numel() != 0) {\n      at::relu(input);\n    }\n"
+            "    return input;\n  }\n  return at::sigmoid(input);\n}\n")
+    found = {e.callee: e.condition for e in scan_source(text, "f.cpp", "")}
+    assert found["sigmoid"] == "!(fast)"
+
+
+def test_a_braced_list_in_a_call_does_not_end_the_statement() -> None:
+    # the else arm of `c ? at::empty({n}, o) : at::mean(...)` is taken when `c` does not hold
+    text = ("Tensor f(const Tensor& self, bool c) {\n"
+            "  Tensor m = c ? at::empty({self.size(1)}, self.options()) : at::mean(self);\n"
+            "  return m;\n}\n")
+    found = {e.callee: e.condition for e in scan_source(text, "f.cpp", "")}
+    assert found["empty"] == "c"
+    assert found["mean"] == "!(c)"
+
+
+def test_sizes_counts_and_pointers_of_a_tensor_are_not_tensors() -> None:
+    # `input.numel() / n` divides integers; `auto p = input.const_data_ptr<T>()` is a
+    # pointer, so `p + k` is pointer arithmetic, not aten::add
+    text = ("Tensor f(const Tensor& input, int64_t n) {\n"
+            "  int64_t m = input.numel() / n;\n"
+            "  auto p = input.const_data_ptr<float>();\n"
+            "  auto s = input.strides()[1];\n"
+            "  g(p + m * s);\n"
+            "  return input * 2;\n}\n")
+    callees = [e.callee for e in scan_source(text, "f.cpp", "")
+               if not e.callee.startswith(("method:", "call:"))]
+    assert callees == ["mul"]

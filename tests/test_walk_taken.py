@@ -266,3 +266,9 @@ def test_a_call_on_both_arms_of_an_if_else_is_taken_either_way() -> None:
     assert set(merged) == {1, 2}
     first = merged[1]
     assert not isinstance(first, int) and first.condition == "k > 0" and merged[2] == 1
+
+
+def test_mixed_type_is_false_for_a_layer_of_one_dtype() -> None:
+    # ATen/native/cpu/mixed_data_type.h: a parameter of another dtype than the input's
+    decider = Decider(LayerFacts(Setting(dtype="bfloat16")))
+    assert decider.decide("!(is_mixed_type(self, weight, bias))").value is True
