@@ -9,6 +9,8 @@ read from, at the same commits (docgen.walk.locals.scan_locals).
 `:partial` marks a file saved only with the functions read, at their lines (the functions
 kept are listed in the data); every file's repository and commit must be the ones
 docgen/data/upstream_edges.json records for it, so locals and edges describe one text.
+With `--update JSON` the run starts from that locals file: the --file(s) replace its
+functions of those files, every other file's functions are kept as they are.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from docgen.walk.locals import LocalsSet, locals_to_json, scan_locals
+from docgen.walk.locals import LocalsSet, locals_from_json, locals_to_json, scan_locals
 from docgen.walk.upstream import AUTOGRAD_DIR, AUTOGRAD_PREFIX
 
 EDGES = Path(__file__).resolve().parent.parent / "docgen" / "data" / "upstream_edges.json"
@@ -32,6 +34,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--file", action="append", default=[],
                         help="PATH=OWNER/REPO@COMMIT[:partial]")
     parser.add_argument("--out", required=True)
+    parser.add_argument("--update", type=Path, default=None, metavar="JSON",
+                        help="start from this locals file; the --file(s) replace its "
+                             "functions of those files, the others are kept")
     args = parser.parse_args(argv)
     edge_files = json.loads(EDGES.read_text(encoding="utf-8")).get("files", {})
     scopes = LocalsSet()
@@ -55,6 +60,14 @@ def main(argv: list[str] | None = None) -> int:
             scopes.add(scope)
         files[path] = {"repo": repo, "commit": commit, "partial": flag == "partial",
                        "functions": sorted(s.name for s in found)}
+    if args.update is not None:
+        old = json.loads(args.update.read_text(encoding="utf-8"))
+        for scope in locals_from_json(old, "").scopes.values():
+            for kept in scope:
+                if kept.path not in files:
+                    scopes.add(kept)
+        files = {**{k: v for k, v in old.get("files", {}).items() if k not in files},
+                 **files}
     origin = ("local definitions read from " + ", ".join(
         sorted({f"{v['repo']}@{str(v['commit'])[:12]}" for v in files.values()
                 if isinstance(v, dict)})) + " (the shipped edges' texts)")

@@ -272,3 +272,12 @@ def test_mixed_type_is_false_for_a_layer_of_one_dtype() -> None:
     # ATen/native/cpu/mixed_data_type.h: a parameter of another dtype than the input's
     decider = Decider(LayerFacts(Setting(dtype="bfloat16")))
     assert decider.decide("!(is_mixed_type(self, weight, bias))").value is True
+
+
+def test_a_conditional_value_takes_the_arm_its_test_picks() -> None:
+    # mkldnn/RNN.cpp: `auto num_directions = bidirectional ? 2 : 1;` then
+    # `num_directions == 1 ? layer_output[0] : at::cat(layer_output, -1)`
+    decider = Decider(LayerFacts(Setting(), attrs={"arg:bidirectional": True}))
+    assert decider.decide("(bidirectional ? 2 : 1) == 1").value is False
+    assert decider.decide("!((bidirectional ? 2 : 1) == 1)").value is True
+    assert decider.decide("(unknown_flag ? 2 : 1) == 1").value is None

@@ -315,6 +315,22 @@ def _or(values: Iterable[bool | None]) -> bool | None:
 # ------------------------------------------------------------------ parsing conditions
 
 
+def _conditional(text: str) -> tuple[str, str, str] | None:
+    """(test, then, else) of a C++ `test ? then : else` at the top level of `text`."""
+    depth, question = 0, -1
+    for i, ch in enumerate(text):
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        elif depth == 0 and ch == "?" and question < 0:
+            question = i
+        elif depth == 0 and ch == ":" and question >= 0 and text[i - 1:i + 1] != "::" \
+                and text[i:i + 2] != "::":
+            return text[:question].strip(), text[question + 1:i].strip(), text[i + 1:].strip()
+    return None
+
+
 def split_top(text: str, sep: str) -> list[str]:
     """`text` split at `sep` outside (), [] and {}."""
     parts: list[str] = []
@@ -431,6 +447,10 @@ class Decider:
             return int(text)
         if re.fullmatch(r"-?\d+\.\d*", text):
             return float(text)
+        arms = _conditional(text)
+        if arms is not None:  # `bidirectional ? 2 : 1`: the arm its test picks
+            test = self.test(arms[0])
+            return None if test is None else self.value(arms[1] if test else arms[2])
         for op in ("+", "-"):
             parts = split_top(text, f" {op} ")
             if len(parts) == 2:
