@@ -575,3 +575,16 @@ def test_sizes_counts_and_pointers_of_a_tensor_are_not_tensors() -> None:
     callees = [e.callee for e in scan_source(text, "f.cpp", "")
                if not e.callee.startswith(("method:", "call:"))]
     assert callees == ["mul"]
+
+
+def test_a_lambda_parameter_hides_a_tensor_of_the_same_name() -> None:
+    # Normalization.cpp: `cpu_kernel(iter, [=](scalar_t input, param_t mean) -> scalar_t {
+    # return (input - mean) * w; })` computes on scalars, though `input` is a Tensor outside
+    text = ("Tensor f(const Tensor& input, const Tensor& mean) {\n"
+            "  cpu_kernel(iter, [=](scalar_t input, param_t mean) -> scalar_t {\n"
+            "    return (input - mean) * 2;\n  });\n"
+            "  g([&](const Tensor& input) { return input + 1; });\n"
+            "  return input - mean;\n}\n")
+    found = [(e.callee, e.location.line) for e in scan_source(text, "f.cpp", "")
+             if not e.callee.startswith(("method:", "call:"))]
+    assert found == [("add", 5), ("sub", 6)]

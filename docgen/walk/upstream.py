@@ -824,8 +824,36 @@ def tensor_operators(clean: str, body: FunctionBody) -> list[tuple[str, int]]:
     any method calls after it."""
     tensors = _tensor_names(clean, body)
     returning = set(_TENSOR_FUNCTION.findall(clean))
-    return [(name, body.start + offset) for name, offset in expression_operators(
-        clean[body.start:body.end], tensors, returning)]
+    text = clean[body.start:body.end]
+    found = expression_operators(text, tensors, returning)
+    for lam in _LAMBDA.finditer(text):
+        # `cpu_kernel(iter, [=](scalar_t input, param_t mean) { return input - mean; })`:
+        # a lambda's parameters hide the function's tensors of the same names
+        hidden = {p for typed, p in _lambda_params(lam.group(1)) if p in tensors
+                  and not _TENSOR_PARAM.match(f"{typed} {p}".strip())}
+        if not hidden:
+            continue
+        open_ = lam.end() - 1
+        close = _closing(text, open_, "{", "}")
+        inner = expression_operators(text[open_:close], tensors - hidden, returning)
+        found = [f for f in found if not open_ <= f[1] < close]
+        found += [(name, open_ + offset) for name, offset in inner]
+    return [(name, body.start + offset) for name, offset in sorted(found, key=lambda f: f[1])]
+
+
+_LAMBDA = re.compile(r"\[[^\[\]{};]*\]\s*\(([^()]*)\)\s*(?:mutable\s*)?"
+                     r"(?:->\s*[\w:<>]+\s*)?\{")
+
+
+def _lambda_params(text: str) -> list[tuple[str, str]]:
+    """(type, name) of each parameter of a lambda's parameter list."""
+    out = []
+    for param in text.split(","):
+        words = " ".join(param.split("=")[0].split())
+        m = re.match(r"(.*?)\s*&?\s*(\w+)$", words)
+        if m and m.group(1):
+            out.append((m.group(1).rstrip("& "), m.group(2)))
+    return out
 
 
 def expression_operators(text: str, tensors: set[str], returning: frozenset[str] | set[str]
