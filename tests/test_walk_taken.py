@@ -281,3 +281,13 @@ def test_a_conditional_value_takes_the_arm_its_test_picks() -> None:
     assert decider.decide("(bidirectional ? 2 : 1) == 1").value is False
     assert decider.decide("!((bidirectional ? 2 : 1) == 1)").value is True
     assert decider.decide("(unknown_flag ? 2 : 1) == 1").value is None
+
+
+def test_a_factory_tensor_requires_no_grad() -> None:
+    # nn.LSTM's forward: `hx = (torch.zeros(...), torch.zeros(...))` requires no grad
+    from docgen.walk.python_route import TensorShape
+    from docgen.walk.walker import _needs_no_grad
+    assert _needs_no_grad((TensorShape((2, 3, 20)), TensorShape((2, 3, 20))))
+    assert not _needs_no_grad((TensorShape((2,)), TensorShape((2,), requires_grad=True)))
+    assert not _needs_no_grad(())
+    assert not _needs_no_grad(1.5)
