@@ -12,6 +12,8 @@ theirs in) that file; the scopes of every other file are kept as they are.
 `:partial` marks a file saved only with the functions read, at their lines (the functions
 kept are listed in the data); every file's repository and commit must be the ones
 docgen/data/upstream_edges.json records for it, so locals and edges describe one text.
+With `--update JSON` the run starts from that locals file: the --file(s) replace its
+functions of those files, every other file's functions are kept as they are.
 """
 
 from __future__ import annotations

@@ -591,3 +591,50 @@ def test_structured_kernels_are_told_from_same_named_overloads() -> None:
     # mean.dim's kernel is the structured one: the operator's kinds pick its body
     picked = {e.callee for e in edges.calls_of("mean_out", "Tensor, int[]?, bool, ScalarType?")}
     assert "sum_out" in picked and "mean_out" not in picked
+
+
+def test_a_block_then_a_return_is_an_early_return() -> None:
+    # `if (c) { if (d) { ... } return x; }`: the nested block ends a statement of its own,
+    # so the block returns and what follows runs only when `c` does not hold
+    text = ("Tensor f(const Tensor& input, bool fast) {\n"
+            "  if (fast) {\n    if (input.numel() != 0) {\n      at::relu(input);\n    }\n"
+            "    return input;\n  }\n  return at::sigmoid(input);\n}\n")
+    found = {e.callee: e.condition for e in scan_source(text, "f.cpp", "")}
+    assert found["sigmoid"] == "!(fast)"
+
+
+def test_a_braced_list_in_a_call_does_not_end_the_statement() -> None:
+    # the else arm of `c ? at::empty({n}, o) : at::mean(...)` is taken when `c` does not hold
+    text = ("Tensor f(const Tensor& self, bool c) {\n"
+            "  Tensor m = c ? at::empty({self.size(1)}, self.options()) : at::mean(self);\n"
+            "  return m;\n}\n")
+    found = {e.callee: e.condition for e in scan_source(text, "f.cpp", "")}
+    assert found["empty"] == "c"
+    assert found["mean"] == "!(c)"
+
+
+def test_sizes_counts_and_pointers_of_a_tensor_are_not_tensors() -> None:
+    # `input.numel() / n` divides integers; `auto p = input.const_data_ptr<T>()` is a
+    # pointer, so `p + k` is pointer arithmetic, not aten::add
+    text = ("Tensor f(const Tensor& input, int64_t n) {\n"
+            "  int64_t m = input.numel() / n;\n"
+            "  auto p = input.const_data_ptr<float>();\n"
+            "  auto s = input.strides()[1];\n"
+            "  g(p + m * s);\n"
+            "  return input * 2;\n}\n")
+    callees = [e.callee for e in scan_source(text, "f.cpp", "")
+               if not e.callee.startswith(("method:", "call:"))]
+    assert callees == ["mul"]
+
+
+def test_a_lambda_parameter_hides_a_tensor_of_the_same_name() -> None:
+    # Normalization.cpp: `cpu_kernel(iter, [=](scalar_t input, param_t mean) -> scalar_t {
+    # return (input - mean) * w; })` computes on scalars, though `input` is a Tensor outside
+    text = ("Tensor f(const Tensor& input, const Tensor& mean) {\n"
+            "  cpu_kernel(iter, [=](scalar_t input, param_t mean) -> scalar_t {\n"
+            "    return (input - mean) * 2;\n  });\n"
+            "  g([&](const Tensor& input) { return input + 1; });\n"
+            "  return input - mean;\n}\n")
+    found = [(e.callee, e.location.line) for e in scan_source(text, "f.cpp", "")
+             if not e.callee.startswith(("method:", "call:"))]
+    assert found == [("add", 5), ("sub", 6)]

@@ -289,3 +289,50 @@ def test_decider_reads_ternaries_ranks_and_undefined_tensors() -> None:
                           " : MaybeOwned<Tensor>::owned(weight.mT()))->dim() == 3").value
     assert decider.decide("input.dim() == 2 ? weight.dim() == 2 : input.dim() == 4"
                           ).value is False
+
+
+RECURRENT = """namespace at::native {
+template<typename hidden_type>
+std::tuple<Tensor, Tensor> impl(const Tensor& input, const hidden_type& hidden,
+                                TensorList params) {
+  auto [hx, cx] = unpack_hidden(hidden);
+  return rnn(input, params, hx, cx);
+}
+std::tuple<Tensor, Tensor> rnn(const Tensor& input_, TensorList weight, const Tensor& hx_,
+                               const Tensor& cx_) {
+  auto hx = hx_.contiguous();
+  auto input = input_;
+  input = input.transpose(0, 1);
+  for (const auto layer : c10::irange(2)) {
+    auto layer_hx = hx[layer];
+    auto layer_w = weight[layer];
+    auto step = at::mul(input, layer_hx);
+  }
+}
+void entry(const Tensor& input, TensorList hx, TensorList params) {
+  auto result = impl(input, std::make_tuple(hx[0], hx[1]), params);
+}
+}
+"""
+RPATH = "aten/src/ATen/native/mkldnn/R.cpp"
+
+
+def _line(text: str, needle: str) -> int:
+    return next(i for i, line in enumerate(text.splitlines(), 1) if needle in line)
+
+
+def test_the_roots_of_a_tensor_follow_locals_unpacking_and_arguments() -> None:
+    scopes = LocalsSet()
+    for scope in scan_locals(RECURRENT, RPATH):
+        scopes.add(scope)
+    tracker = ScopeTracker(scopes)
+    tracker.enter("impl", "entry", RPATH, _line(RECURRENT, "auto result = impl("))
+    tracker.enter("rnn", "impl<hidden_type>", RPATH, _line(RECURRENT, "return rnn("))
+    # hx[layer] <- hx_.contiguous() <- impl's `auto [hx, cx] = unpack_hidden(hidden)` <-
+    # entry's std::make_tuple(hx[0], hx[1]): a parameter of the function the path began at
+    assert tracker.roots("rnn", RPATH, _line(RECURRENT, "layer_hx = hx[layer]")) == {"hx"}
+    assert tracker.roots("rnn", RPATH, _line(RECURRENT, "layer_w =")) == {"params"}
+    # `input` is set again before the line: its value depends on the path
+    assert tracker.roots("rnn", RPATH, _line(RECURRENT, "at::mul(input")) is None
+    # no local defined at the line: nothing said
+    assert tracker.roots("rnn", RPATH, _line(RECURRENT, "for (const auto layer")) is None

@@ -342,3 +342,28 @@ def test_use_nnpack_is_decided_from_its_definition() -> None:
     dilated = {**attrs, "dilation": (2, 2)}
     assert LayerFacts(Setting("CPU"), dilated, (16, 3, 32, 32)).use_nnpack() is False
     assert LayerFacts(Setting("CUDA"), attrs, (16, 3, 32, 32)).use_nnpack() is False
+
+
+def test_mixed_type_is_false_for_a_layer_of_one_dtype() -> None:
+    # ATen/native/cpu/mixed_data_type.h: a parameter of another dtype than the input's
+    decider = Decider(LayerFacts(Setting(dtype="bfloat16")))
+    assert decider.decide("!(is_mixed_type(self, weight, bias))").value is True
+
+
+def test_a_conditional_value_takes_the_arm_its_test_picks() -> None:
+    # mkldnn/RNN.cpp: `auto num_directions = bidirectional ? 2 : 1;` then
+    # `num_directions == 1 ? layer_output[0] : at::cat(layer_output, -1)`
+    decider = Decider(LayerFacts(Setting(), attrs={"arg:bidirectional": True}))
+    assert decider.decide("(bidirectional ? 2 : 1) == 1").value is False
+    assert decider.decide("!((bidirectional ? 2 : 1) == 1)").value is True
+    assert decider.decide("(unknown_flag ? 2 : 1) == 1").value is None
+
+
+def test_a_factory_tensor_requires_no_grad() -> None:
+    # nn.LSTM's forward: `hx = (torch.zeros(...), torch.zeros(...))` requires no grad
+    from docgen.walk.python_route import TensorShape
+    from docgen.walk.walker import _needs_no_grad
+    assert _needs_no_grad((TensorShape((2, 3, 20)), TensorShape((2, 3, 20))))
+    assert not _needs_no_grad((TensorShape((2,)), TensorShape((2,), requires_grad=True)))
+    assert not _needs_no_grad(())
+    assert not _needs_no_grad(1.5)

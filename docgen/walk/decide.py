@@ -768,6 +768,11 @@ class Decider:
                      "is_output_padding_big": lambda: False}.get(m.group(1))
         if predicate is not None:
             return predicate()
+        if m.group(1) == "is_mixed_type":
+            # ATen/native/cpu/mixed_data_type.h (in the wheel): true when the first defined
+            # parameter's dtype is not the input's; a layer's parameters, buffers and input
+            # all have the setting's dtype
+            return False
         if m.group(1) == "_nnpack_available":
             return _fact("CPU", "nnpack_available")
         if m.group(1) == "parseLinearFlatten3d":

@@ -50,6 +50,9 @@ _TYPES = (r"(?:auto|bool|int|int64_t|int32_t|size_t|uint64_t|long|double|float|"
           r"c10::SymInt|SymInt|ScalarType|at::ScalarType|c10::ScalarType)")
 _DEFINITION = re.compile(r"(?:^|(?<=[;{}]))\s*(?:(?:const|constexpr|static)\s+)*" + _TYPES
                          + r"\s+(\w+)\s*=\s*([^;{}]+);")
+# `auto [hx, cx] = unpack_hidden(hidden);`: a structured binding
+_UNPACKED = re.compile(r"(?:^|(?<=[;{}]))\s*(?:const\s+)?auto\s*&{0,2}\s*\[\s*(\w+(?:\s*,\s*\w+)*)"
+                       r"\s*\]\s*=\s*([^;{}]+);")
 # a name as an operand: not a member (`x.f`), not a call or a qualifier (`f(`, `ns::`), not
 # the object of a method call (`output.defined()`: an object, not a value to rewrite)
 # `at::Tensor result, unused;`: Tensors declared without a value are undefined Tensors
@@ -77,6 +80,8 @@ class FunctionScope:
     assigned: tuple[tuple[str, int], ...] = ()  # a parameter or local set again, and where
     # a `bool` function's `return` statements: (value, line, the condition reaching it)
     returns: tuple[tuple[str, int, str], ...] = ()
+    # `auto [hx, cx] = unpack_hidden(hidden);`: each name, the expression it unpacks, line
+    unpacked: tuple[tuple[str, str, int], ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -86,6 +91,8 @@ class FunctionScope:
             "assigned": [list(x) for x in self.assigned]}
         if self.returns:
             out["returns"] = [list(x) for x in self.returns]
+        if self.unpacked:
+            out["unpacked"] = [list(x) for x in self.unpacked]
         return out
 
 
@@ -126,10 +133,14 @@ def scan_locals(text: str, path: str) -> list[FunctionScope]:
                 defined.setdefault(name, []).append((UNDEFINED_TENSOR, line))
         single = tuple((n, v[0][0], v[0][1]) for n, v in defined.items() if len(v) == 1)
         params = _params(clean, body.start)
+        unpacked = tuple(
+            (name.strip(), " ".join(m.group(2).split()),
+             clean.count("\n", 0, body.start + 1 + m.start(1)) + 1)
+            for m in _UNPACKED.finditer(segment) for name in m.group(1).split(","))
         out.append(FunctionScope(body.name, path, params, single,
                                  tuple(_calls(clean, body.start, body.end, names)),
                                  _assigned(clean, body.start, {*params, *defined}),
-                                 _returns(clean, body)))
+                                 _returns(clean, body), unpacked))
     return out
 
 
@@ -249,7 +260,8 @@ def locals_from_json(data: dict[str, Any], origin: str) -> LocalsSet:
             tuple((str(c), int(line), tuple(str(a) for a in args))
                   for c, line, args in row["calls"]),
             tuple((str(n), int(line)) for n, line in row.get("assigned", ())),
-            tuple((str(v), int(line), str(c)) for v, line, c in row.get("returns", ()))))
+            tuple((str(v), int(line), str(c)) for v, line, c in row.get("returns", ())),
+            tuple((str(n), str(e), int(line)) for n, e, line in row.get("unpacked", ()))))
     return out
 
 
@@ -328,9 +340,12 @@ class ScopeTracker:
     def __init__(self, scopes: LocalsSet) -> None:
         self.scopes = scopes
         self.bound: dict[str, dict[str, str]] = {}
+        # helper -> (its caller, the line of the call) where the walk entered it
+        self.entered: dict[str, tuple[str, int]] = {}
 
     def _scope(self, function: str, path: str) -> FunctionScope | None:
-        return self.scopes.find(function, path)
+        # `mkldnn_impl<hidden_type>`: the template's scope
+        return self.scopes.find(re.sub(r"<.*>$", "", function), path)
 
     def rewrite(self, condition: str, function: str, path: str, line: int) -> str:
         if not condition or not function:
@@ -339,11 +354,68 @@ class ScopeTracker:
                        self.bound.get(function))
         return self.predicates(text)
 
+    def roots(self, function: str, path: str, line: int) -> set[str] | None:
+        """The variables the tensor computed at `line` of `function` comes from, when that
+        line defines a local (`auto layer_hx = hx[index];`): its expression rewritten with
+        the locals above it and the arguments the path passed, down to names nothing
+        defines (`hx`, a parameter of the operator the walk started from). Index and
+        template arguments are left out (`hx[index]` reads `hx`); None when no local is
+        defined at that line."""
+        scope = self._scope(function, path)
+        if scope is None:
+            return None
+        found = [e for _, e, at in scope.locals if at == line]
+        if len(found) != 1:
+            return None
+        return self._roots(found[0], function, path, line, 0)
+
+    def _roots(self, text: str, function: str, path: str, line: int, depth: int
+               ) -> set[str] | None:
+        """The root variables of `text`, read at `line` of `function`: a local or unpacked
+        name is followed to its expression, a parameter to the argument the path passed
+        (in the caller's scope); a parameter of a function the path entered from another
+        file (or the operator it started from) is a root. None when a name is neither."""
+        scope = self._scope(function, path)
+        if scope is None or depth > MAX_ROUNDS * 2:
+            return None
+        out: set[str] = set()
+        for name in dict.fromkeys(_VARIABLE.findall(_without_indices(text))):
+            defined = [(e, at) for n, e, at in (*scope.locals, *scope.unpacked)
+                       if n == name and at < line]
+            if any(n == name and at < line for n, at in scope.assigned):
+                return None  # set again on the way: its value depends on the path
+            if len(defined) == 1:
+                found = self._roots(defined[0][0], function, path, defined[0][1], depth + 1)
+            elif name in scope.params:
+                found = self._param_roots(name, scope, function, path, depth)
+            else:
+                return None
+            if found is None:
+                return None
+            out |= found
+        return out
+
+    def _param_roots(self, name: str, scope: FunctionScope, function: str, path: str,
+                     depth: int) -> set[str] | None:
+        entered = self.entered.get(re.sub(r"<.*>$", "", function))
+        if entered is None:
+            return {name}  # entered from another file, or the operator the walk began at
+        caller, line = entered
+        caller_scope = self._scope(caller, path)
+        if caller_scope is None:
+            return {name}  # called from a body the locals do not describe (a DispatchStub)
+        call = next((c for c in caller_scope.calls if c[0] == scope.name and c[1] == line),
+                    None)
+        if call is None or len(call[2]) != len(scope.params):
+            return None
+        return self._roots(call[2][scope.params.index(name)], caller, path, line, depth + 1)
+
     def enter(self, helper: str, caller: str, path: str, line: int) -> None:
         """The walk goes into `helper`, called at `line` of `caller` (same file)."""
         callee = self._scope(helper, path)
         if callee is None:
             return
+        self.entered[re.sub(r"<.*>$", "", helper)] = (caller, line)
         self.bound[helper] = bind_call(self._scope(caller, path), callee, line,
                                        self.bound.get(caller))
 
@@ -417,6 +489,26 @@ def _closing_paren(text: str, open_: int) -> int:
         if depth == 0:
             return i
     return -1
+
+
+# a variable in an expression: not a member, a qualifier, a called or templated name, a number
+_VARIABLE = re.compile(r"(?<![\w.>:])([A-Za-z_]\w*)\b(?!\s*(?:\(|::|<|\.\s*\w+\s*<))")
+
+
+def _without_indices(text: str) -> str:
+    """`text` without what `[...]` and `<...>` after a name hold: indices and template
+    arguments are not tensors read."""
+    out, depth = [], 0
+    for i, ch in enumerate(text):
+        if ch == "[" or (ch == "<" and i and (text[i - 1].isalnum() or text[i - 1] == "_")):
+            depth += 1
+            continue
+        if depth and ch in "]>":
+            depth -= 1
+            continue
+        if not depth:
+            out.append(ch)
+    return "".join(out)
 
 
 def tidy_condition(text: str) -> str:

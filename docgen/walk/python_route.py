@@ -167,9 +167,11 @@ def bind_arguments(fn: FunctionFlow, call: CallSite, caller_env: Env,
 @dataclass(frozen=True)
 class TensorShape:
     """A tensor the Python code creates with sizes it writes (`torch.zeros(L, N, H)`);
-    None for a size not read."""
+    None for a size not read. A factory's tensor requires no grad unless the call says
+    `requires_grad=`."""
 
     shape: tuple[int | None, ...]
+    requires_grad: bool = False
 
 
 _ARITHMETIC = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b,
@@ -196,7 +198,7 @@ def _value(expr: FlowExpr, env: Env) -> object:
         if len(sizes) == 1 and isinstance(sizes[0], tuple):
             sizes = list(sizes[0])
         return TensorShape(tuple(s if isinstance(s, int) and not isinstance(s, bool)
-                                 else None for s in sizes))
+                                 else None for s in sizes), "requires_grad" in expr.text)
     return env.get(expr.text, UNKNOWN)
 
 

@@ -222,9 +222,13 @@ def _visit(state: _State, node: OpNode, key: str, parent_kernels: set[str] | Non
             recording = False
         if recording and key_ != IMPLICIT and node.derivative is not None \
                 and not node.derivative.via_decomposition:
-            state.recorded.append(node)
-            state.recorded_by.append(state.decider)
-            state.recorded_under.append(state.root)
+            if _reads_no_grad(state, node):
+                state.lines[-1] = (*state.lines[-1][:3], state.lines[-1][3]
+                                   + " (reads tensors that require no grad: no node)")
+            else:
+                state.recorded.append(node)
+                state.recorded_by.append(state.decider)
+                state.recorded_under.append(state.root)
             recording = False
     before = len(forward)
     state.both_arms.update(_on_both_arms(node.children))
@@ -252,6 +256,26 @@ def _computes(node: OpNode) -> bool:
     the path but does none of the layer's work."""
     schema = node.operator.schema if node.operator is not None else ""
     return "->" not in schema or "Tensor" in schema.rsplit("->", 1)[1]
+
+
+NO_GRAD = "nograd:"  # walker.NO_GRAD_PREFIX: a parameter the Python call passes no-grad
+
+
+def _reads_no_grad(state: _State, node: OpNode) -> bool:
+    """Whether autograd records no node for this call: every tensor it reads requires no
+    grad. Read where the call's line defines a local (`auto layer_hx = hx[index];`): the
+    variables its expression comes from (locals.ScopeTracker.roots) are all parameters the
+    Python call passed tensors made by a factory (`nograd:hx`, walker.call_arguments).
+    Otherwise a call is taken to read a tensor that requires grad, as a module's
+    parameters do."""
+    if state.scopes is None or node.edge is None or not node.read_in:
+        return False
+    roots = state.scopes.roots(node.read_in.removeprefix("at::native::"), node.edge.path,
+                               node.edge.line)
+    if not roots:
+        return False
+    attrs = state.decider.facts.attrs
+    return all(attrs.get(NO_GRAD + r) is True for r in roots)
 
 
 def merge_complementary(children: tuple[OpNode, ...]) -> dict[int, OpNode | int]:

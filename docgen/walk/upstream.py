@@ -374,7 +374,19 @@ def _ternary_test(head: str) -> str:
 
 
 def _statement_start(clean: str, lo: int, at: int) -> int:
-    return max(clean.rfind(";", lo, at), clean.rfind("{", lo, at), clean.rfind("}", lo, at)) + 1
+    """Where the statement holding offset `at` starts: after the last `;`, `{` or `}` before
+    it that is not inside parentheses still open at `at` (a braced list in a call's
+    arguments, `at::empty({n}, ...)`, does not end a statement)."""
+    depth = 0
+    for i in range(at - 1, lo - 1, -1):
+        ch = clean[i]
+        if ch == ")":
+            depth += 1
+        elif ch == "(":
+            depth -= 1
+        elif ch in ";{}" and depth <= 0:
+            return i + 1
+    return max(lo, 0)
 
 
 def _block_header(clean: str, lo: int, brace: int) -> str:
@@ -545,6 +557,10 @@ def _returning(clean: str, open_: int, close: int, condition: str) -> list[str]:
     previous = None
     while previous != flat:
         previous = flat
+        # a nested block is a whole statement (`if (c) { ... } return x;`: the return is
+        # a statement of its own); a braced list inside an expression is not
+        flat = re.sub(r"(\)\s*|\belse\s*|^\s*|[;}]\s*)\{[^{}]*\}",
+                      lambda m: m.group(1) + " ; ", flat)
         flat = re.sub(r"\{[^{}]*\}", " ", flat)
     statements = [x.strip() for x in flat.split(";") if x.strip()]
     if statements and re.match(r"return\b", statements[-1]):
@@ -854,6 +870,22 @@ def _argument_kind(arg: str, clean: str, body: FunctionBody, at: int) -> str:
 _BINARY = {"*": "mul", "/": "div", "+": "add", "-": "sub"}
 _COMPOUND = {"*=": "mul_", "/=": "div_", "+=": "add_", "-=": "sub_"}
 _OPERATOR = re.compile(r"(?<=[\w)\]]) ([*/+-]=?) (?=[\w(!-])")
+# Members of TensorBase (torch/include/ATen/core/TensorBase.h in the torch 2.13.0 wheel) that
+# return no Tensor: sizes, strides, counts, flags, options, accessors and raw pointers. An
+# operand that goes through one is a number or a pointer: `input.numel() / n`,
+# `in_data + f * stride` with `auto in_data = input.const_data_ptr<scalar_t>()`.
+NON_TENSOR_MEMBERS = frozenset({
+    "_version", "accessor", "const_data_ptr", "data_ptr", "defined", "device", "dim", "dtype",
+    "element_size", "generic_packed_accessor", "has_storage", "is_alias_of", "is_complex",
+    "is_conj", "is_contiguous", "is_contiguous_or_false", "is_cpu", "is_cuda",
+    "is_floating_point", "is_leaf", "is_meta", "is_mkldnn", "is_neg", "is_nested",
+    "is_non_overlapping_and_dense", "is_quantized", "is_same", "is_signed", "is_sparse",
+    "is_view", "itemsize", "layout", "mutable_data_ptr", "nbytes", "ndimension", "numel",
+    "options", "output_nr", "packed_accessor32", "packed_accessor64", "requires_grad",
+    "scalar_type", "size", "sizes", "storage_offset", "stride", "strides",
+    "suggest_memory_format", "sym_nbytes", "sym_numel", "sym_size", "sym_sizes",
+    "sym_storage_offset", "sym_stride", "sym_strides", "use_count"})
+_MEMBER = re.compile(r"(?:\.|->)\s*(\w+)")
 _TENSOR_PARAM = re.compile(r"^(?:const\s+)?(?:at::)?Tensor\s*&?\s*(\w+)$")
 _TENSOR_LOCAL = re.compile(r"\b(?:at::)?Tensor\s+(\w+)\s*[=;({]")
 _TENSOR_FUNCTION = re.compile(r"(?:^|[\s;}])(?:static\s+)?(?:inline\s+)?(?:at::)?Tensor\s+"
@@ -867,8 +899,36 @@ def tensor_operators(clean: str, body: FunctionBody) -> list[tuple[str, int]]:
     any method calls after it."""
     tensors = _tensor_names(clean, body)
     returning = set(_TENSOR_FUNCTION.findall(clean))
-    return [(name, body.start + offset) for name, offset in expression_operators(
-        clean[body.start:body.end], tensors, returning)]
+    text = clean[body.start:body.end]
+    found = expression_operators(text, tensors, returning)
+    for lam in _LAMBDA.finditer(text):
+        # `cpu_kernel(iter, [=](scalar_t input, param_t mean) { return input - mean; })`:
+        # a lambda's parameters hide the function's tensors of the same names
+        hidden = {p for typed, p in _lambda_params(lam.group(1)) if p in tensors
+                  and not _TENSOR_PARAM.match(f"{typed} {p}".strip())}
+        if not hidden:
+            continue
+        open_ = lam.end() - 1
+        close = _closing(text, open_, "{", "}")
+        inner = expression_operators(text[open_:close], tensors - hidden, returning)
+        found = [f for f in found if not open_ <= f[1] < close]
+        found += [(name, open_ + offset) for name, offset in inner]
+    return [(name, body.start + offset) for name, offset in sorted(found, key=lambda f: f[1])]
+
+
+_LAMBDA = re.compile(r"\[[^\[\]{};]*\]\s*\(([^()]*)\)\s*(?:mutable\s*)?"
+                     r"(?:->\s*[\w:<>]+\s*)?\{")
+
+
+def _lambda_params(text: str) -> list[tuple[str, str]]:
+    """(type, name) of each parameter of a lambda's parameter list."""
+    out = []
+    for param in text.split(","):
+        words = " ".join(param.split("=")[0].split())
+        m = re.match(r"(.*?)\s*&?\s*(\w+)$", words)
+        if m and m.group(1):
+            out.append((m.group(1).rstrip("& "), m.group(2)))
+    return out
 
 
 def expression_operators(text: str, tensors: set[str], returning: frozenset[str] | set[str]
@@ -974,10 +1034,25 @@ def _is_tensor(operand: str, tensors: set[str], returning: frozenset[str] | set[
     if any(m in NOT_TENSOR_METHODS or m.startswith("is_") for m in _methods(operand)):
         return False  # `weight.ndimension()`, `t.sizes()[dim]`: a number, not a Tensor
     name, call = head.group(1), head.group(2)
+    if any(member in NON_TENSOR_MEMBERS for member in _MEMBER.findall(_top_level(operand))):
+        return False  # `input.numel()`, `x.strides()[1]`, `input.const_data_ptr<T>()`
     if call:
         return name.removeprefix("at::") in returning or (
             name.startswith("at::") and name[4:5].islower())
     return name in tensors
+
+
+def _top_level(text: str) -> str:
+    """`text` without what its brackets hold: `a.f(b.size()).g[i.dim()]` -> `a.f().g[]`."""
+    out, depth = [], 0
+    for ch in text:
+        if ch in ")]":
+            depth -= 1
+        if depth == 0:
+            out.append(ch)
+        if ch in "([":
+            depth += 1
+    return "".join(out)
 
 
 def _macro_units(text: str, clean: str, bodies: tuple[FunctionBody, ...]) -> list[_Unit]:

@@ -34,6 +34,7 @@ from docgen.walk.python_route import (
     UNKNOWN,
     BindingUse,
     LayerSpec,
+    TensorShape,
     literal,
     module_of,
     read_layers,
@@ -122,6 +123,9 @@ def _accepts(schema: str, call: CallSite, values: tuple[object, ...] = ()) -> bo
 
 
 ARGUMENT_PREFIX = "arg:"
+# `nograd:<schema parameter>`: the Python call passes tensors that require no grad there
+# (made by a factory: `hx = (torch.zeros(...), torch.zeros(...))` in nn.LSTM's forward)
+NO_GRAD_PREFIX = "nograd:"
 
 
 def call_arguments(ctx: WalkContext, uses: list[BindingUse]) -> dict[str, object]:
@@ -145,6 +149,10 @@ def call_arguments(ctx: WalkContext, uses: list[BindingUse]) -> dict[str, object
         given = list(zip((p for _, p in params), use.values, strict=False))
         given += list(use.keywords)
         for param, value in given:
+            if _needs_no_grad(value):
+                out[NO_GRAD_PREFIX + param] = True
+            else:
+                clash.add(NO_GRAD_PREFIX + param)  # another call may pass one that does
             if value is UNKNOWN or not isinstance(value, (bool, int, float, tuple)):
                 continue  # tuples: of tensors with known sizes (`hx`, TensorShape)
             key = ARGUMENT_PREFIX + param
@@ -152,6 +160,13 @@ def call_arguments(ctx: WalkContext, uses: list[BindingUse]) -> dict[str, object
                 clash.add(key)
             out[key] = value
     return {k: v for k, v in out.items() if k not in clash}
+
+
+def _needs_no_grad(value: object) -> bool:
+    """A tensor made by a factory without `requires_grad=`, or a tuple of them."""
+    items = value if isinstance(value, tuple) else (value,)
+    return bool(items) and all(isinstance(v, TensorShape) and not v.requires_grad
+                               for v in items)
 
 
 def operator_node(ctx: WalkContext, name: str, reached: Reached, *, edge: Location | None = None,
