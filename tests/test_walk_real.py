@@ -183,10 +183,11 @@ def test_backends_page_is_read_from_headers(ctx: WalkContext, report: WalkReport
     cells = {c.backend: c for c in rows["aten::addmm"].cells}
     assert cells["CPU"].kernel == "addmm_out_cpu" and cells["PrivateUse1"].kernel is None
     assert rows["aten::convolution_backward"].needed_for == "backward"
-    # aten::mm runs in no forward of AlexNet, only inside mm_mat1_backward/mm_mat2_backward
-    # (FunctionsManual.cpp), which addmm's formula calls.
-    assert rows["aten::mm"].needed_for == "backward"
-    assert "via mm_mat" in rows["aten::mm"].condition
+    # aten::mm is reached in forward only under a condition (linear's matmul path, whose
+    # body LinearAlgebra.cpp folds into mm; AlexNet's 2-D inputs take addmm), and in
+    # backward inside mm_mat1_backward/mm_mat2_backward, which addmm's formula calls.
+    assert rows["aten::mm"].needed_for == "forward"
+    assert rows["aten::mm"].condition
     pages = render_walk_pages(report, backends)
     assert {"walk/conv2d.md", "walk/linear.md", "walk/backends.md"} <= set(pages)
     assert "from upstream C++" in pages["walk/conv2d.md"]
@@ -242,10 +243,11 @@ def test_cli_walk_tree_is_compact(capsys: pytest.CaptureFixture[str],
     assert "same Python route and operators as features.0" in out
     # Sparse-layout branches are folded into one line each; TensorShape.cpp's view/reshape
     # bodies, ConvolutionMM2d's direct calls, the backward calls of formula helpers (once per
-    # operator) and Convolution.cpp read whole (the backend selector's predicates with the
+    # operator), Convolution.cpp read whole (the backend selector's predicates with the
     # operators they call, `use_nnpack` -> `_nnpack_available`; the grouped slow path's
-    # `subtensor` -> `narrow` and `cat`) make it ~1580 lines.
-    assert len(lines) < 1700, len(lines)
+    # `subtensor` -> `narrow` and `cat`) and LinearAlgebra.cpp's matmul and addmm bodies
+    # make it ~2170 lines.
+    assert len(lines) < 2400, len(lines)
     assert main(["walk", "--json", "--layer", "features.0", *_sources(real_wheels)]) == 0
     assert "_global_forward_pre_hooks" in capsys.readouterr().out
 

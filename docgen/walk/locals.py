@@ -12,6 +12,15 @@ resolve), and each parameter of F by the argument its caller passed at the call 
 path came through (itself rewritten in the caller's scope). What is left is decided by
 decide.py as any condition; a local computed from tensor contents stays undecided, named.
 
+Across files: an operator called from a kernel body (`at::matmul(input, weight.t())` in
+Linear.cpp) binds the parameters of its kernel function (LinearAlgebra.cpp's `matmul`) to
+that call's arguments, as a native function takes its operator's arguments in schema order.
+A Tensor declared without a value (`at::Tensor result, unused;`) is `Tensor()`, undefined.
+A call of a `bool` function read with its `return` statements (`should_fold(tensor1,
+tensor2, has_out)`) is replaced by the disjunction, over its returns of a value other than
+`false`, of the condition reaching each return and its value, with the function's own
+locals and its parameters bound to the call's arguments.
+
 The shipped facts (docgen/data/upstream_locals.json, made by benchmarks/upstream_locals.py)
 are read from the same files at the same commits as the shipped edges.
 """
