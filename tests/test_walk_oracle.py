@@ -40,38 +40,37 @@ MODELS = {
 FLOOR = {"forward": (1.00, 1.00), "backward": (1.00, 1.00)}
 FLOORS = {
     # attention walked through the calls F.multi_head_attention_forward makes, matmul's body
-    # (LinearAlgebra.cpp) and the engine's work on the calls inside it; measured 2026-11-30:
-    # forward 0.989-0.993 (`cat`'s narrow/slice; `_nnpack_available` with oneDNN off),
-    # backward 0.995-1.00 (`_nnpack_available`)
-    "vit_b_16": {"forward": (1.0, 0.989), "backward": (1.0, 0.99)},
+    # (LinearAlgebra.cpp) and the engine's work on the calls inside it, ViT's class token
+    # (`cat` -> narrow/slice): 1.00 / 1.00 in every run, measured 2026-11-30
+    "vit_b_16": {"forward": (1.0, 1.0), "backward": (1.0, 1.0)},
     # the same, one module: 1.00 / 1.00 in every run
     "multiheadattention": {"forward": (1.0, 1.0), "backward": (1.0, 1.0)},
-    # the need_weights branch: forward 0.92 train / 0.82 eval (`mean.dim`'s `sum` + `div_`:
-    # ReduceOps.cpp not read), backward 0.90 (the engine's out-of-place `add` where the
-    # stored gradient cannot take `add_`; the walk assumes it can)
-    "mha_weights": {"forward": (1.0, 0.81), "backward": (1.0, 0.90)},
+    # the need_weights branch: forward 1.00 (`x.mean(dim=1)` reaches `mean.dim` by its
+    # keyword, whose kernel runs `sum` + `div_`), backward 0.90 (the engine's out-of-place
+    # `add` where the stored gradient cannot take `add_`; the walk assumes it can)
+    "mha_weights": {"forward": (1.0, 1.0), "backward": (1.0, 0.90)},
     # 1.00 / 1.00 in every run
     "transformerencoderlayer": {"forward": (1.0, 1.0), "backward": (1.0, 1.0)},
     # the loss's expanded gradient reaches BatchNorm's strided backward path, whose `sum`
     # comes from batch_norm_backward_cpu_template (Normalization.cpp read in full);
     # measured 2026-11-30: 1.00 / 1.00 in every run
     "batchnorm2d": {"forward": (1.00, 1.00), "backward": (1.00, 1.00)},
-    "layernorm": {"forward": (0.95, 0.95), "backward": (0.95, 0.95)},
+    "layernorm": {"forward": (1.00, 1.00), "backward": (1.00, 1.00)},
     # Recurrent layers through RNN.cpp / mkldnn/RNN.cpp (measured 2026-11-30: forward 1.00 /
     # 1.00 in every run). Backward: what is missing is the engine's reductions and
     # accumulations inside the kernels' own graph (`sum`, `add`, `add_`), not modelled yet;
     # oneDNN on: 1.00 / 1.00, `hx[index]` records no SelectBackward0 because nn.LSTM's hx is
     # made by torch.zeros (taken.py: _reads_no_grad)
-    "lstm": {"forward": (0.95, 0.95), "backward": (1.00, 0.70)},
-    "gru": {"forward": (0.95, 0.95), "backward": (0.95, 0.72)},
-    "rnn": {"forward": (0.95, 0.95), "backward": (0.95, 0.74)},
-    "rnn_relu": {"forward": (0.95, 0.95), "backward": (0.95, 0.74)},
+    "lstm": {"forward": (1.00, 1.00), "backward": (1.00, 0.70)},
+    "gru": {"forward": (1.00, 1.00), "backward": (1.00, 0.72)},
+    "rnn": {"forward": (1.00, 1.00), "backward": (1.00, 0.74)},
+    "rnn_relu": {"forward": (1.00, 1.00), "backward": (1.00, 0.74)},
     # batch_first: the transposed input reaches at::linear non-contiguous, which takes the
     # matmul path; the walk assumes contiguous inputs (0.89 with oneDNN off). Backward with
     # oneDNN: the two directions' outputs joined by `cat` (num_directions from
     # `bidirectional ? 2 : 1`, mkldnn/RNN.cpp's locals) give CatBackward0's narrow/slice:
     # 1.00 / 1.00; oneDNN off 1.00 / 0.75
-    "lstm_bidirectional": {"forward": (0.95, 0.88), "backward": (1.00, 0.75)},
+    "lstm_bidirectional": {"forward": (1.00, 0.88), "backward": (1.00, 0.75)},
 }
 # Single modules whose walk is empty today, with why: expected to fail the floor (strict, so
 # a walk that starts to reach them fails here until a floor is set for them).

@@ -367,3 +367,38 @@ def test_a_factory_tensor_requires_no_grad() -> None:
     assert not _needs_no_grad((TensorShape((2,)), TensorShape((2,), requires_grad=True)))
     assert not _needs_no_grad(())
     assert not _needs_no_grad(1.5)
+
+
+def test_a_python_call_reaches_the_overload_its_arguments_fit() -> None:
+    """As Python's argument parser does: keyword names, how many positional arguments, the
+    required parameters and literal types choose the overload; a Tensor method's receiver is
+    `self`, not its first argument."""
+    from types import SimpleNamespace
+
+    from docgen.walk.aten import read_native_functions
+    from docgen.walk.python_route import BindingUse
+    from docgen.walk.records import CallSite, FlowExpr
+    from docgen.walk.walker import TENSOR_METHODS, choose_overload
+
+    table = read_native_functions(
+        "- func: mean(Tensor self, *, ScalarType? dtype=None) -> Tensor\n"
+        "- func: mean.dim(Tensor self, int[1]? dim, bool keepdim=False, *, "
+        "ScalarType? dtype=None) -> Tensor\n"
+        "- func: add.Tensor(Tensor self, Tensor other, *, Scalar alpha=1) -> Tensor\n"
+        "- func: add.Scalar(Tensor self, Scalar other, Scalar alpha=1) -> Tensor\n"
+        "- func: view(Tensor(a) self, SymInt[] size) -> Tensor(a)\n")
+    ctx = SimpleNamespace(table=table)
+
+    def pick(name: str, args: tuple[str, ...] = (), kwargs: tuple[str, ...] = (),
+             namespace: str = TENSOR_METHODS) -> str | None:
+        call = CallSite(name, 1, tuple(FlowExpr("const", a) for a in args),
+                        tuple((k, FlowExpr("const", "1")) for k in kwargs), ())
+        return choose_overload(ctx, BindingUse(name, namespace, call, False))  # type: ignore[arg-type]
+
+    assert pick("mean") == "mean"
+    assert pick("mean", kwargs=("dim",)) == "mean.dim"
+    assert pick("mean", args=("1",)) == "mean.dim"
+    assert pick("mean", kwargs=("dtype",)) == "mean"
+    assert pick("mean", args=("x", "1"), namespace="torch._C._VariableFunctions") == "mean.dim"
+    assert pick("add", args=("1",)) == "add.Scalar"  # an int never binds a Tensor
+    assert pick("view", args=("2", "3")) == "view"  # a list parameter takes several numbers

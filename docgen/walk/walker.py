@@ -72,20 +72,63 @@ ON_BUFFER = "called on a buffer, which does not require grad: autograd records n
 # ---------------------------------------------------------------- operators and kernels
 
 
+TENSOR_METHODS = "torch._C.TensorBase"
+
+
 def choose_overload(ctx: WalkContext, use: BindingUse) -> str | None:
-    """The native_functions.yaml overload a binding call reaches: the plain overload when
-    there is one, else the first whose schema accepts the literal arguments."""
+    """The native_functions.yaml overload a binding call reaches, as Python's argument
+    parser picks it: the overloads whose parameters take the call (how many positional
+    arguments, the keyword names, every required parameter given, the literal values'
+    types), the plain overload first; `x.mean(dim=1)` is `mean.dim`, `x.mean()` is `mean`.
+    Without a call, or when none fits, the plain overload, else the first."""
     overloads = [op for op in ctx.table.overloads(use.name)
                  if not op.name.endswith((".out", "_out")) and "Dimname" not in op.schema]
     if use.namespace.endswith("._nn"):
         overloads = [op for op in overloads if op.python_module == "nn"] or overloads
     plain = next((op for op in overloads if "." not in op.name), None)
+    if use.call is not None:
+        method = use.namespace == TENSOR_METHODS
+        fitting = [op for op in overloads if _takes(op.schema, use.call, method)
+                   and _accepts(op.schema, use.call, use.values, method)]
+        if fitting:
+            return plain.name if plain in fitting else fitting[0].name
     if plain is not None:
         return plain.name
-    for op in overloads:
-        if use.call is None or _accepts(op.schema, use.call, use.values):
-            return op.name
     return overloads[0].name if overloads else None
+
+
+def _schema_parts(schema: str) -> list[tuple[str, str, bool, bool]]:
+    """(type, name, has a default, keyword-only) of each parameter of a schema."""
+    inner = schema.split("(", 1)[1] if "(" in schema else ""
+    inner = inner.rsplit(") ->", 1)[0] if ") ->" in inner else inner.rsplit(")", 1)[0]
+    out, keyword_only = [], False
+    for part in inner.split(","):
+        if part.strip() == "*":
+            keyword_only = True
+            continue
+        words = part.split("=")[0].split()
+        if len(words) >= 2:
+            out.append((words[0], words[-1], "=" in part, keyword_only))
+    return out
+
+
+def _takes(schema: str, call: CallSite, method: bool) -> bool:
+    """Whether a schema's parameters take the call's arguments by count and keyword name (a
+    Tensor method's receiver is `self`); a list parameter first takes several positional
+    numbers (`x.view(2, 3)`)."""
+    parts = _schema_parts(schema)
+    if method and parts and parts[0][1] == "self":
+        parts = parts[1:]
+    positional = [p for p in parts if not p[3]]
+    names = {p[1] for p in parts}
+    keywords = {k for k, _ in call.kwargs}
+    if not keywords <= names:
+        return False
+    if len(call.args) > len(positional) and not (
+            positional and positional[0][0].rstrip("?").endswith("]")):
+        return False
+    given = {p[1] for p in positional[:len(call.args)]} | keywords
+    return all(p[2] or p[1] in given for p in parts)
 
 
 def schema_params(schema: str) -> list[tuple[str, str]]:
@@ -101,11 +144,15 @@ def schema_params(schema: str) -> list[tuple[str, str]]:
     return out
 
 
-def _accepts(schema: str, call: CallSite, values: tuple[object, ...] = ()) -> bool:
+def _accepts(schema: str, call: CallSite, values: tuple[object, ...] = (),
+             method: bool = False) -> bool:
     """Whether the schema takes the call's arguments whose values are known (literals, or
     the layer's evaluated values such as `self.bias`), as the dispatcher's overload
     resolution does by type: a bool never binds a Tensor or an int parameter."""
-    types = [typ for typ, _ in schema_params(schema)]
+    params = schema_params(schema)
+    if method and params and params[0][1] == "self":
+        params = params[1:]  # a Tensor method's arguments start after its receiver
+    types = [typ for typ, _ in params]
     for i, (arg, typ) in enumerate(zip(call.args, types, strict=False)):
         value = values[i] if i < len(values) and values[i] is not UNKNOWN else literal(arg)
         if value is UNKNOWN:
