@@ -638,3 +638,17 @@ def test_a_lambda_parameter_hides_a_tensor_of_the_same_name() -> None:
     found = [(e.callee, e.location.line) for e in scan_source(text, "f.cpp", "")
              if not e.callee.startswith(("method:", "call:"))]
     assert found == [("add", 5), ("sub", 6)]
+
+
+def test_an_arithmetic_argument_has_the_kind_of_its_operands() -> None:
+    # Dropout.cpp's `noise.bernoulli_(1 - p)` / `noise.div_(1 - p)` with `double p`: a double
+    # (bernoulli_.float, div_.Scalar), though `alpha * a * p` above reads like `a *p`
+    text = ("Tensor f(const Tensor& input, double p, int64_t n) {\n"
+            "  auto noise = at::empty_like(input);\n  noise.bernoulli_(1 - p);\n"
+            "  double a = 1. / (alpha * a * p + 1);\n  noise.div_(1 - p);\n"
+            "  noise.mul_(n * 2);\n  return noise.add(input - input);\n}\n")
+    kinds = [(e.callee, e.arguments) for e in scan_source(text, "f.cpp", "")]
+    assert ("method:bernoulli_", "float") in kinds
+    assert ("method:div_", "float") in kinds
+    assert ("method:mul_", "int") in kinds
+    assert ("method:add", "") in kinds  # Tensor arithmetic: no scalar kind claimed

@@ -282,8 +282,11 @@ def test_dropout_cpu_path_goes_through_the_templated_helper(report: WalkReport) 
     assert route, [o.name for o in layer.operators]
     impl = route[-1]
     calls = _reached(impl.children)
-    assert {"aten::bernoulli_.Tensor", "aten::div_.Tensor", "aten::empty_like",
+    # `noise.bernoulli_(1 - p)` and `noise.div_(1 - p)` with `double p`: a double argument
+    # picks the `.float` and `.Scalar` overloads, never `.Tensor`
+    assert {"aten::bernoulli_.float", "aten::div_.Scalar", "aten::empty_like",
             "aten::mul.Tensor"} <= set(calls)
+    assert "aten::bernoulli_.Tensor" not in calls and "aten::div_.Tensor" not in calls
     assert "aten::add_.Tensor" not in calls  # only under `if (alpha_dropout)`
     for node in calls.values():
         assert node.edge is not None and node.edge.path.endswith("Dropout.cpp"), node.name

@@ -829,6 +829,9 @@ _ARG_LITERALS = ((re.compile(r"true|false"), "bool"), (re.compile(r"-?\d+"), "in
                  (re.compile(r"-?\d+\.\d*(?:e-?\d+)?f?"), "float"), (_BRACED_INTS, "int[]"))
 
 
+_ARITHMETIC = re.compile(r"\s+[-+*/]\s+")  # a binary operator between two operands
+
+
 def argument_kinds(clean: str, body: FunctionBody, paren: int) -> str:
     """The kinds of the arguments of the call whose `(` is at offset `paren`, as
     native_functions.yaml spells types: a literal (`true` bool, `2` int, `0.5` float,
@@ -850,19 +853,26 @@ def _argument_kind(arg: str, clean: str, body: FunctionBody, at: int) -> str:
     for pattern, kind in _ARG_LITERALS:
         if pattern.fullmatch(text):
             return kind
+    operands = _ARITHMETIC.split(text.strip("()"))
+    if len(operands) > 1 and all(re.fullmatch(r"[\w.]+", o) for o in operands):
+        # `1 - p` with `double p`: C++'s arithmetic conversions, a double if any operand is
+        kinds = [_argument_kind(o, clean, body, at) for o in operands]
+        if all(k in ("int", "float") for k in kinds):
+            return "float" if "float" in kinds else "int"
+        return ""
     if not re.fullmatch(r"[A-Za-z_]\w*", text):
         return ""
     header = clean.rfind(")", 0, body.start)
     opening = clean.rfind("(", 0, header)
     scope = clean[max(opening, 0):at]
-    found = list(re.finditer(r"(?:^|[(,;{}]|\s)((?:const\s+)?(?:[\w:]+)(?:\s*<[^<>;()]*>)?)"
-                             r"\s*[&*]?\s*\b" + re.escape(text) + r"\s*(?=[=;,)({])", scope))
-    if not found:
-        return ""
-    declared = found[-1]  # the declaration nearest before the call
-    kind = kind_of(declared.group(1))
-    return kind if kind in ("Tensor", "int", "bool", "float", "int[]", "Scalar",
-                            "Tensor[]") else ""
+    # `T x`, `T& x`, `T &x`, `T* x`; not `a * x` (arithmetic spaces both sides of the `*`)
+    found = re.finditer(r"(?:^|[(,;{}]|\s)((?:const\s+)?(?:[\w:]+)(?:\s*<[^<>;()]*>)?)"
+                        r"(?:[&*]\s*|\s+[&*]?)\b" + re.escape(text) + r"\s*(?=[=;,)({])", scope)
+    for declared in reversed(list(found)):  # the declaration nearest before the call
+        kind = kind_of(declared.group(1))
+        if kind in ("Tensor", "int", "bool", "float", "int[]", "Scalar", "Tensor[]"):
+            return kind
+    return ""
 
 
 # `grad * other.conj()`, `sum_backward(...) / n`, `out += x`: C++ operators on Tensors call
