@@ -402,3 +402,14 @@ def test_a_python_call_reaches_the_overload_its_arguments_fit() -> None:
     assert pick("mean", args=("x", "1"), namespace="torch._C._VariableFunctions") == "mean.dim"
     assert pick("add", args=("1",)) == "add.Scalar"  # an int never binds a Tensor
     assert pick("view", args=("2", "3")) == "view"  # a list parameter takes several numbers
+
+
+def test_a_scalar_bound_to_a_number_is_read_through_its_accessors() -> None:
+    # addmm_impl_cpu_(result, result, self, mat2, 0, 1) from mm_out_cpu: `beta` is 0
+    from docgen.walk.decide import Decider, LayerFacts
+    from docgen.walk.setting import Setting
+
+    decider = Decider(LayerFacts(Setting("CPU"), {}, (1, 4)))
+    assert decider.decide("0.toComplexDouble() == 0.0").value is True
+    assert decider.decide("(1).toDouble() != 0.0").value is True
+    assert decider.decide("beta.toComplexDouble() == 0.0").value is None  # beta unknown

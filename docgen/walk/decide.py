@@ -406,6 +406,12 @@ def _wrapped(text: str) -> bool:
 _COMPARE = re.compile(r"(==|!=|<=|>=|(?<![<\-])<(?![<=])|(?<![\->])>(?![>=]))")
 
 
+# A Scalar argument bound to a number and read through one of c10::Scalar's accessors
+# (`beta.toComplexDouble()` with `beta` bound to `0` by mm_out_cpu's call of addmm_impl_cpu_)
+_SCALAR_AS_NUMBER = re.compile(
+    r"\(?(-?\d+(?:\.\d*)?)\)?\.(?:toComplexDouble|toDouble|toFloat|toLong|to<\w+>)\(\)")
+
+
 class Decider:
     """Evaluates condition texts against one layer's facts (three-valued)."""
 
@@ -496,6 +502,9 @@ class Decider:
             return int(text)
         if re.fullmatch(r"-?\d+\.\d*", text):
             return float(text)
+        m = _SCALAR_AS_NUMBER.fullmatch(text)
+        if m:  # `0.toComplexDouble()`: a Scalar bound to a literal, read as a number
+            return float(m.group(1))
         for op in ("+", "-"):
             parts = split_top(text, f" {op} ")
             if len(parts) == 2:
