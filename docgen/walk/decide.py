@@ -455,10 +455,9 @@ class Decider:
             return _and([self.test(p) for p in parts])
         if text.startswith("case ") or " / case " in text:
             return self.case(text)
-        arms = ternary(text)
-        if arms is not None:  # `c ? a : b`: the arm the condition picks
-            picked = self.test(arms[0])
-            return None if picked is None else self.test(arms[1] if picked else arms[2])
+        is_ternary, arm = self.picked_arm(text)
+        if is_ternary:  # `c ? a : b`: the arm the condition picks
+            return None if arm is None else self.test(arm)
         m = _EQ_CHOSEN.fullmatch(text)
         if m:
             return self.case(f"case {m.group(1)}")
@@ -490,14 +489,22 @@ class Decider:
                     return _cmp(self.value(left), self.value(right), op)
         return _NOT_A_COMPARISON
 
+    def picked_arm(self, text: str) -> tuple[bool, str | None]:
+        """For `c ? a : b` at the top level of `text`: (True, the arm `c` picks, or None when
+        `c` is undecided); (False, None) for any other text."""
+        arms = ternary(text)
+        if arms is None:
+            return False, None
+        picked = self.test(arms[0])
+        return True, None if picked is None else (arms[1] if picked else arms[2])
+
     def value(self, text: str) -> object:
         text = text.strip()
         while _wrapped(text):
             text = text[1:-1].strip()
-        arms = ternary(text)
-        if arms is not None:
-            picked = self.test(arms[0])
-            return None if picked is None else self.value(arms[1] if picked else arms[2])
+        is_ternary, arm = self.picked_arm(text)
+        if is_ternary:
+            return None if arm is None else self.value(arm)
         if re.fullmatch(r"-?\d+", text):
             return int(text)
         if re.fullmatch(r"-?\d+\.\d*", text):
@@ -613,10 +620,9 @@ class Decider:
         expr = expr.strip()
         while _wrapped(expr):
             expr = expr[1:-1].strip()
-        arms = ternary(expr)
-        if arms is not None:
-            picked = self.test(arms[0])
-            return None if picked is None else self.rank_of(arms[1] if picked else arms[2])
+        is_ternary, arm = self.picked_arm(expr)
+        if is_ternary:
+            return None if arm is None else self.rank_of(arm)
         m = re.fullmatch(r"(?:c10::)?MaybeOwned<(?:at::)?Tensor>::(?:borrowed|owned)\((.*)\)|"
                          r"\*(.+)", expr)
         if m:
