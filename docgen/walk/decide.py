@@ -19,7 +19,7 @@ holds wins, as the if / else-if chain does.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from docgen.walk import sdp
@@ -344,10 +344,10 @@ def _or(values: Iterable[bool | None]) -> bool | None:
 # ------------------------------------------------------------------ parsing conditions
 
 
-def ternary(text: str) -> tuple[str, str, str] | None:
-    """`c ? a : b` at the top level of `text` -> (c, a, b); `::` is no arm separator."""
-    depth, question, nested = 0, -1, 0
-    i = 0
+def _top_level(text: str) -> Iterator[int]:
+    """The offsets of `text` outside (), [] and {} that are not a bracket, a `::` skipped
+    whole (it separates no arms and no terms)."""
+    depth, i = 0, 0
     while i < len(text):
         ch = text[i]
         if ch in "([{":
@@ -357,37 +357,37 @@ def ternary(text: str) -> tuple[str, str, str] | None:
         elif depth == 0 and text.startswith("::", i):
             i += 2
             continue
-        elif depth == 0 and ch == "?":
+        elif depth == 0:
+            yield i
+        i += 1
+
+
+def ternary(text: str) -> tuple[str, str, str] | None:
+    """`c ? a : b` at the top level of `text` -> (c, a, b); `::` is no arm separator."""
+    question, nested = -1, 0
+    for i in _top_level(text):
+        if text[i] == "?":
             if question < 0:
                 question = i
             else:
                 nested += 1
-        elif depth == 0 and ch == ":" and question >= 0:
+        elif text[i] == ":" and question >= 0:
             if nested:
                 nested -= 1
             else:
                 return (text[:question].strip(), text[question + 1:i].strip(),
                         text[i + 1:].strip())
-        i += 1
     return None
 
 
 def split_top(text: str, sep: str) -> list[str]:
     """`text` split at `sep` outside (), [] and {}."""
     parts: list[str] = []
-    depth, start, i = 0, 0, 0
-    while i < len(text):
-        ch = text[i]
-        if ch in "([{":
-            depth += 1
-        elif ch in ")]}":
-            depth -= 1
-        elif depth == 0 and text.startswith(sep, i):
+    start = 0
+    for i in _top_level(text):
+        if i >= start and text.startswith(sep, i):
             parts.append(text[start:i])
-            i += len(sep)
-            start = i
-            continue
-        i += 1
+            start = i + len(sep)
     parts.append(text[start:])
     return [p.strip() for p in parts]
 
