@@ -234,7 +234,7 @@ def _study(cfg: Config, sources: SourceSet, cache: AnalysisCache | None) -> Stud
         hit = _cached_study(cfg, sources, cache)
         if hit is not None:
             return hit
-    return _keep_study(cfg, sources, cache, study_model(cfg, sources))
+    return _keep_study(cfg, sources, cache, study_model(cfg, sources, cache=cache))
 
 
 def _keep_study(cfg: Config, sources: SourceSet, cache: AnalysisCache | None,
@@ -270,14 +270,15 @@ def _start_study(cfg: Config, sources: SourceSet, cache: AnalysisCache | None,
     pool = ProcessPoolExecutor(max_workers=len(_STUDY_WORKERS),
                                mp_context=multiprocessing.get_context(method))
     try:
-        return [pool.submit(_study_in_worker, cfg, parts) for parts in _STUDY_WORKERS]
+        return [pool.submit(_study_in_worker, cfg, parts, cache) for parts in _STUDY_WORKERS]
     finally:
         pool.shutdown(wait=False)
 
 
-def _study_in_worker(cfg: Config, parts: tuple[str, ...]) -> list[StudyPages]:
+def _study_in_worker(cfg: Config, parts: tuple[str, ...],
+                     cache: AnalysisCache | None) -> list[StudyPages]:
     sources = open_project_sources(cfg)
-    return [study_model(cfg, sources, (part,)) for part in parts]
+    return [study_model(cfg, sources, (part,), cache) for part in parts]
 
 
 def _finish_study(pending: StudyPages | list[Future[list[StudyPages]]] | None, cfg: Config,

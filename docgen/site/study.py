@@ -100,11 +100,13 @@ def _problem(stage: str, exc: Exception) -> Diagnostic:
 STUDY_PARTS = ("summary", "walk", "changes")
 
 
-def study_model(cfg: Config, sources: SourceSet,
-                parts: tuple[str, ...] = STUDY_PARTS) -> StudyPages:
+def study_model(cfg: Config, sources: SourceSet, parts: tuple[str, ...] = STUDY_PARTS,
+                cache: Any = None) -> StudyPages:
     """Summary, walk and changes for the configured model; each one optional and isolated.
     `parts` names those to make (the others stay empty), so that they can be made in
-    processes of their own and joined with `join_studies`."""
+    processes of their own and joined with `join_studies`. With `cache` (the build's
+    AnalysisCache) the summary and the walk read the modules' analyses from it, and add those
+    they had to make, instead of parsing every module again."""
     import time
 
     diagnostics: list[Diagnostic] = []
@@ -115,7 +117,7 @@ def study_model(cfg: Config, sources: SourceSet,
     if cfg.model and cfg.summary and has_torch and "summary" in parts:
         clock = time.perf_counter()
         try:
-            summary = _summary(cfg, sources)
+            summary = _summary(cfg, sources, cache)
             diagnostics.extend(d for d in summary.diagnostics if d.severity.matters)
         except (DocgenError, RecursionError) as exc:
             diagnostics.append(_problem("summary", exc))
@@ -124,7 +126,7 @@ def study_model(cfg: Config, sources: SourceSet,
             "torchgen/packaged/ATen/native/native_functions.yaml"):
         clock = time.perf_counter()
         try:
-            walk, backends = _walk(cfg, sources)
+            walk, backends = _walk(cfg, sources, cache)
         except (DocgenError, OSError, ValueError) as exc:
             diagnostics.append(_problem("walk", exc))
         timings["walk"] = time.perf_counter() - clock
@@ -153,19 +155,30 @@ def join_studies(parts: list[StudyPages]) -> StudyPages:
     return out
 
 
-def _summary(cfg: Config, sources: SourceSet) -> ModelSummary:
-    from docgen.classes.resolve import ModuleIndex, Resolver
+def _module_index(sources: SourceSet, cache: Any) -> Any:
+    """The modules' analyses, through the analysis cache when there is one: the same
+    analyses a parse would make (the cache is keyed by content and analyzer code)."""
+    from docgen.classes.resolve import ModuleIndex
+
+    if cache is None:
+        return ModuleIndex(sources)
+    return ModuleIndex(sources, cache.get, cache.put)
+
+
+def _summary(cfg: Config, sources: SourceSet, cache: Any = None) -> ModelSummary:
+    from docgen.classes.resolve import Resolver
     from docgen.summary.summarize import DEFAULT_INPUT, summarize_model
 
-    return summarize_model(Resolver(ModuleIndex(sources)), cfg.model, DEFAULT_INPUT,
+    return summarize_model(Resolver(_module_index(sources, cache)), cfg.model, DEFAULT_INPUT,
                            cfg.module_root)
 
 
-def _walk(cfg: Config, sources: SourceSet) -> tuple[Any, Any]:
+def _walk(cfg: Config, sources: SourceSet, cache: Any = None) -> tuple[Any, Any]:
     from docgen.walk.walker import walk_for_site
 
     pytorch_src = Path(cfg.pytorch_src) if cfg.pytorch_src else None
-    return walk_for_site(sources, cfg.model, pytorch_src=pytorch_src)
+    return walk_for_site(sources, cfg.model, pytorch_src=pytorch_src,
+                         index=_module_index(sources, cache))
 
 
 def _diff(cfg: Config, old: str, new: str) -> Any:

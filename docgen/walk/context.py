@@ -46,9 +46,13 @@ class WalkContext:
     table: OperatorTable = field(default_factory=OperatorTable)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     memo: dict[str, object] = field(default_factory=dict)  # derived once per context
+    # The modules' analyses, e.g. one that reads and fills the analysis cache (a site build
+    # has analysed most of them already); None: parsed here as needed.
+    index: ModuleIndex | None = None
 
     def __post_init__(self) -> None:
-        self.resolver = Resolver(ModuleIndex(self.sources))
+        self.resolver = Resolver(self.index if self.index is not None
+                                 else ModuleIndex(self.sources))
 
     @property
     def torch_version(self) -> str:
@@ -97,9 +101,11 @@ class WalkContext:
 
 
 def open_context(sources: SourceSet, edges: EdgeSet,
-                 backends: tuple[str, ...] = DEFAULT_BACKENDS) -> WalkContext:
-    """A context with native_functions.yaml and derivatives.yaml read once."""
-    ctx = WalkContext(sources, edges, backends)
+                 backends: tuple[str, ...] = DEFAULT_BACKENDS,
+                 index: ModuleIndex | None = None) -> WalkContext:
+    """A context with native_functions.yaml and derivatives.yaml read once; `index` gives
+    the modules' analyses (default: parsed from `sources` as needed)."""
+    ctx = WalkContext(sources, edges, backends, index=index)
     for path, reader in ((NATIVE_FUNCTIONS, read_native_functions),
                          (DERIVATIVES, read_derivatives)):
         if not sources.has_file(path):

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 
+from docgen.classes.resolve import ModuleIndex
 from docgen.core.records import Location
 from docgen.sources.locate import SourceSet
 from docgen.walk.aten import (
@@ -818,17 +819,17 @@ PAGE_SETTINGS = (Setting("CPU", mkldnn=True), Setting("CPU", mkldnn=False),
 
 def walk_for_site(sources: SourceSet, model: str, *, pytorch_src: Path | None = None,
                   backends: tuple[str, ...] = DEFAULT_BACKENDS,
-                  settings: tuple[Setting, ...] = PAGE_SETTINGS
-                  ) -> tuple[WalkReport, BackendsReport]:
+                  settings: tuple[Setting, ...] = PAGE_SETTINGS,
+                  index: ModuleIndex | None = None) -> tuple[WalkReport, BackendsReport]:
     """Everything the Walk and Backends pages need, in one call: the walk of every layer of
     `model` decided for each of `settings`, and the Backends facts (C++ edges from
-    `pytorch_src`, else the shipped file)."""
+    `pytorch_src`, else the shipped file). `index`: the modules' analyses (open_context)."""
     from docgen.walk.backends import read_backends
     from docgen.walk.upstream import load_shipped_edges, scan_tree
 
     edges = scan_tree(pytorch_src) if pytorch_src is not None else load_shipped_edges()
     ctx = open_context(sources, edges, tuple(dict.fromkeys(
-        (*backends, *(s.backend for s in settings)))))
+        (*backends, *(s.backend for s in settings)))), index)
     if pytorch_src is not None:
         from docgen.walk.locals import scan_locals_tree
 
