@@ -165,7 +165,7 @@ def generate_docs(cfg: Config, *, cache: AnalysisCache | None = None, jobs: int 
     content = SiteContent(project, layout, model, families, diagrams, cfg.show_inherited,
                           study.summary, classes, views, walk_pages(study),
                           tuple(change_pages(study)), others)
-    env = make_environment(templates)
+    env = make_environment(templates, cache.base / "templates" if cache is not None else None)
     math_store = cache.sibling("mathml") if cache is not None else None
     math_key = memo_key() if math_store is not None else ""
     memo = mathml_memo()
@@ -176,10 +176,11 @@ def generate_docs(cfg: Config, *, cache: AnalysisCache | None = None, jobs: int 
     files = PageRenderer(env, content).all_pages()
     if math_store is not None and len(memo) != before:
         math_store.store(math_key, dict(memo))
-    files.update(render_study_pages(study, env, layout.class_pages, layout))
+    drawn = cache.sibling("diagrams") if cache is not None else None
+    files.update(render_study_pages(study, env, layout.class_pages, layout, drawn))
     for other_study in other_studies:  # a walk page the first model has keeps its version
         for rel, text in render_study_pages(other_study, env, layout.class_pages,
-                                            layout).items():
+                                            layout, drawn).items():
             files.setdefault(rel, text)
     if model is not None and others:  # each walk page lists its type's layers per model
         walks = [ModelWalk(short_name(model.qualname), SiteLayout.HOME, study),

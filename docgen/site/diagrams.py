@@ -413,6 +413,24 @@ def render_svg(dot: str) -> str:
     return "\n".join(line for line in body.splitlines() if line.strip()) + "\n"
 
 
+def svg_drawer(store: BlobStore | None) -> Callable[[str], str]:
+    """`render_svg`, through `store` when there is one: a DOT text drawn by an earlier build
+    (keyed by its text and Graphviz's version) is read back, not drawn again."""
+    if store is None:
+        return render_svg
+
+    def draw(dot: str) -> str:
+        key = hashlib.sha256(f"svg\0{graphviz_version()}\0{dot}".encode()).hexdigest()
+        kept = store.load(key)
+        if isinstance(kept, str):
+            return kept
+        svg = render_svg(dot)
+        store.store(key, svg)
+        return svg
+
+    return draw
+
+
 def svg_size_px(svg: str) -> tuple[float, float]:
     """(width, height) in CSS pixels of an SVG written by Graphviz."""
     match = _SIZE.search(svg)

@@ -192,20 +192,21 @@ def _diff(cfg: Config, old: str, new: str) -> Any:
 
 
 def render_study_pages(study: StudyPages, env: Any, class_pages: frozenset[str],
-                       layout: Any = None) -> dict[str, str]:
-    """{relative path: Markdown} of the walk, backends and changes pages."""
+                       layout: Any = None, store: Any = None) -> dict[str, str]:
+    """{relative path: Markdown} of the walk, backends and changes pages; `store` keeps the
+    walk pages' route diagrams between builds (diagrams.svg_drawer)."""
     from docgen.changes.report import render_changes_pages
 
     pages: dict[str, str] = {}
     if study.walk is not None:
-        from docgen.site.diagrams import has_dot, render_svg
+        from docgen.site.diagrams import has_dot, svg_drawer
         from docgen.walk.render import render_walk_pages
 
         def class_page(qualname: str) -> str | None:
             return f"classes/{qualname}.md" if qualname in class_pages else None
 
         pages.update(render_walk_pages(study.walk, study.backends, env, class_page,
-                                       render_svg if has_dot() else None,
+                                       svg_drawer(store) if has_dot() else None,
                                        layout.url if layout is not None else None))
         pages[WALK_INDEX] = env.get_template("walk_index.md.j2").render(
             report=study.walk, pages=walk_pages(study), backends=BACKENDS_PAGE)
