@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import socket
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -177,6 +178,29 @@ def serve_address(text: str) -> tuple[str, int]:
     return host, port
 
 
+# `docgen serve` learns of an edit by polling what it watches (MkDocs' own watcher: file
+# events miss changes on some mounts). A few files are polled often, so that an edit is
+# seen within a tenth of a second; many (a source checkout) at MkDocs' own pace.
+FAST_POLL_S = 0.1
+SLOW_POLL_S = 0.5
+FAST_POLL_FILES = 2000
+
+
+def poll_interval(paths: Iterable[Path]) -> float:
+    """Seconds between two polls of `paths`: FAST_POLL_S while they hold at most
+    FAST_POLL_FILES files, else SLOW_POLL_S."""
+    count = 0
+    for path in paths:
+        if not path.is_dir():
+            count += 1
+            continue
+        for _folder, _dirs, files in os.walk(path):
+            count += len(files)
+            if count > FAST_POLL_FILES:
+                return SLOW_POLL_S
+    return FAST_POLL_S if count <= FAST_POLL_FILES else SLOW_POLL_S
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from mkdocs.livereload import LiveReloadServer
 
@@ -197,7 +221,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
             except Exception as exc:  # keep serving the last good site
                 log.error("rebuild failed: %s", exc)
 
-        server = LiveReloadServer(builder=rebuild, host=host, port=port, root=str(site_dir))
+        server = LiveReloadServer(builder=rebuild, host=host, port=port, root=str(site_dir),
+                                  polling_interval=poll_interval(result.watch))
         for path in result.watch:
             server.watch(str(path))
         try:
