@@ -1,0 +1,96 @@
+"""What makes builds and `docgen serve` faster without changing a byte of what they write: the
+walk reading analyses through the cache, kept compiled templates and route diagrams, and the
+serve watcher's polling pace."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from docgen.classes import resolve
+from docgen.classes.cache import AnalysisCache
+from docgen.classes.resolve import ModuleIndex
+from docgen.cli import site as cli_site
+from docgen.core.templating import make_environment
+from docgen.site import diagrams
+from docgen.sources.locate import SourceSet, SourceSpec, open_source
+from docgen.sources.store import BlobStore
+from docgen.walk.upstream import EdgeSet
+from docgen.walk.walker import open_context, walk_model
+from tests.walk_fixtures import torch_files
+
+MODEL = "zoo.net:Net"
+
+
+def _sources(write_package) -> SourceSet:  # type: ignore[no-untyped-def]
+    root: Path = write_package(torch_files())
+    return SourceSet([open_source(SourceSpec("torch", str(root)))])
+
+
+def test_the_walk_reads_its_modules_through_the_cache(write_package, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    sources = _sources(write_package)
+    cache = AnalysisCache(tmp_path / "cache")
+    plain = walk_model(open_context(sources, EdgeSet()), MODEL)
+    first = walk_model(open_context(sources, EdgeSet(), index=ModuleIndex(
+        sources, cache.get, cache.put)), MODEL)
+    assert first == plain  # the same analyses, whether parsed or read from the cache
+    stored = sum(1 for _ in (tmp_path / "cache" / "analysis").rglob("*") if _.is_file())
+    assert stored >= 3  # zoo.net, torch.nn.modules.module, .layers, ...
+
+    def no_parsing(*args: object, **kwargs: object) -> None:
+        raise AssertionError(f"parsed again: {args[:2]}")
+
+    monkeypatch.setattr(resolve, "analyze_file", no_parsing)
+    again = walk_model(open_context(sources, EdgeSet(), index=ModuleIndex(
+        sources, cache.get, cache.put)), MODEL)
+    assert again == plain
+
+
+def test_compiled_templates_are_kept_and_a_changed_template_is_compiled_again(
+        tmp_path: Path) -> None:
+    override = tmp_path / "templates"
+    override.mkdir()
+    (override / "x.md.j2").write_text("one {{ n }}\n", encoding="utf-8")
+    compiled = tmp_path / "compiled"
+    assert make_environment(override, compiled).get_template("x.md.j2").render(n=1) == "one 1\n"
+    assert any(p.is_file() for p in compiled.rglob("*"))
+    assert make_environment(override, compiled).get_template("x.md.j2").render(n=2) == "one 2\n"
+    (override / "x.md.j2").write_text("two {{ n }}\n", encoding="utf-8")
+    assert make_environment(override, compiled).get_template("x.md.j2").render(n=3) == "two 3\n"
+    shipped = make_environment(None, compiled).get_template("_diagram.md.j2")
+    assert shipped.render(key="k", diagram=None) == \
+        make_environment().get_template("_diagram.md.j2").render(key="k", diagram=None)
+
+
+@pytest.mark.skipif(not diagrams.has_dot(), reason="Graphviz is not installed")
+def test_a_route_diagram_drawn_once_is_read_back(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    store = BlobStore(tmp_path / "diagrams")
+    dot = 'digraph { a -> b [label="x"] }'
+    svg = diagrams.svg_drawer(store)(dot)
+    assert svg == diagrams.render_svg(dot)
+
+    def no_dot(text: str) -> str:
+        raise AssertionError("drawn again")
+
+    monkeypatch.setattr(diagrams, "render_svg", no_dot)
+    assert diagrams.svg_drawer(store)(dot) == svg
+    with pytest.raises(AssertionError):
+        diagrams.svg_drawer(store)(dot + " ")  # another text is drawn
+
+
+def test_serve_polls_a_few_files_often_and_many_at_mkdocs_pace(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cli_site, "FAST_POLL_FILES", 5)
+    small, big = tmp_path / "small", tmp_path / "big"
+    for folder, count in ((small, 3), (big / "sub", 6)):
+        folder.mkdir(parents=True)
+        for i in range(count):
+            (folder / f"f{i}.py").write_text("", encoding="utf-8")
+    config = tmp_path / "mkdocs.yml"
+    config.write_text("site_name: x\n", encoding="utf-8")
+    assert cli_site.poll_interval([config, small]) == cli_site.FAST_POLL_S
+    assert cli_site.poll_interval([config, small, big]) == cli_site.SLOW_POLL_S
+    assert cli_site.poll_interval([]) == cli_site.FAST_POLL_S
