@@ -208,7 +208,8 @@ def _visit(state: _State, node: OpNode, key: str, parent_kernels: set[str] | Non
     if state.scopes is not None and kernel and node.read_in and node.edge is not None:
         # an operator called from a kernel body read: its kernel gets that call's arguments
         state.scopes.enter_kernel(kernel, node.name.removeprefix("aten::").split(".")[0],
-                                  node.read_in, node.edge.path, node.edge.line)
+                                  node.read_in, node.edge.path, node.edge.line,
+                                  node.operator.schema if node.operator else "")
     state.lines.append((depth, node.name, f"{kernel} ({key_})" if kernel else "",
                         _where(node)))
     if is_operator:
