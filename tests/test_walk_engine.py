@@ -17,8 +17,10 @@ from docgen.walk.engine import (
     Operand,
     broadcasts,
     is_grad_shaped,
+    outer_call,
     read_grad_flows,
     reduced_operands,
+    returns_alias,
     schema_tensors,
 )
 from docgen.walk.setting import Setting
@@ -146,6 +148,69 @@ def test_gradient_contiguity_decides_kernel_branches() -> None:
     assert Decider(facts).decide(condition).value is False
     assert Decider(facts).decide("grad_output.is_contiguous()").value is False
     assert Decider(facts).decide("input.is_contiguous()").value is True
+
+
+VIEWS = '''
+import torch
+import torch.nn as nn
+
+
+class Views(nn.Module):
+    """h read by sigmoid, tanh and (last) a view; g read by sigmoid and (last) neg."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(8, 8)
+        self.fc2 = nn.Linear(8, 8)
+
+    def forward(self, x):
+        h = self.fc(x)
+        a = torch.sigmoid(h)
+        b = torch.tanh(h)
+        v = h.view(-1)
+        g = self.fc2(x)
+        c = torch.sigmoid(g)
+        d = torch.neg(g)
+        return a.sum() + b.sum() + v.sum() + c.sum() + d.sum()
+'''
+
+
+def test_the_outer_call_of_a_formula_and_aliasing_schemas() -> None:
+    assert outer_call("grad.reshape_symint(self.sym_sizes())") == "method:reshape"
+    assert outer_call("grad.t()") == "method:t"
+    assert outer_call("select_backward_symint(grad, self.sym_sizes(), dim, index)") == \
+        "select_backward"
+    assert outer_call("grad.t() + grad") is None  # not one call
+    assert outer_call("maybe_multiply(grad, beta.conj()) * 2") is None
+    assert returns_alias("t(Tensor(a) self) -> Tensor(a)")
+    assert not returns_alias("add_.Tensor(Tensor(a!) self, Tensor other) -> Tensor(a!)")
+    assert not returns_alias("select_backward(Tensor grad_output, SymInt[] input_sizes, "
+                             "int dim, SymInt index) -> Tensor")
+
+
+@pytest.mark.wheels
+def test_a_stored_view_gradient_is_accumulated_out_of_place(
+        tmp_path: Path, real_sources: SourceSet) -> None:
+    """input_buffer.cpp `can_accumulate_inplace`: the gradient ViewBackward0 stores is
+    `grad.reshape(...)`, a view sharing its storage, so the first accumulation into it is
+    `add` and the next (into the sum it made) `add_`; neg's gradient is fresh: `add_`."""
+    (tmp_path / "views").mkdir()
+    (tmp_path / "views" / "__init__.py").write_text("")
+    (tmp_path / "views" / "net.py").write_text(VIEWS)
+    sources = SourceSet([open_source(SourceSpec("views", str(tmp_path))),
+                         *real_sources.trees])
+    reading = read_model(Resolver(ModuleIndex(sources)), "views.net:Views", (4, 8),
+                         training=True, grad=True)
+    flow = _by_layer(reading)[":functional"]
+    assert [(s.operator, s.position) if s else None for _, s in flow.accumulated()] == [
+        ("view", 0), None, ("neg", 0)]
+    ctx = open_context(sources, load_shipped_edges(), ("CPU",))
+    report = walk_model(ctx, "views.net:Views", setting=Setting(input_shape=(4, 8)))
+    taken = {w.path: w.taken for w in report.layers}[":functional"]
+    assert taken.backward.count("aten::add.Tensor") == 1
+    assert taken.backward.count("aten::add_.Tensor") == 2
+    assert any("out of place" in line[1] and "grad.reshape_symint" in line[1]
+               for line in taken.backward_lines)
 
 
 @pytest.mark.wheels

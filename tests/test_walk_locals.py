@@ -20,6 +20,7 @@ from docgen.walk.locals import (
     rewrite,
     scan_locals,
     scan_locals_tree,
+    schema_defaults,
     tidy_condition,
 )
 from docgen.walk.setting import Setting
@@ -336,3 +337,86 @@ def test_the_roots_of_a_tensor_follow_locals_unpacking_and_arguments() -> None:
     assert tracker.roots("rnn", RPATH, _line(RECURRENT, "at::mul(input")) is None
     # no local defined at the line: nothing said
     assert tracker.roots("rnn", RPATH, _line(RECURRENT, "for (const auto layer")) is None
+
+
+ADDMM = """namespace at::native {
+static void impl_(Tensor &result, const Tensor &self, Tensor m1, const Scalar& beta) {
+  auto m1_sizes = m1.sizes();
+  if (m1_sizes[1] == 0) {
+    if (beta.toComplexDouble() == 0.0) {
+      result.zero_();
+    }
+  }
+}
+
+TORCH_IMPL_FUNC(addmm_like_out)(const Tensor& self, const Tensor& mat1, const Scalar& beta,
+                                const Scalar& alpha, const Tensor& result) {
+  auto b_self = expand_size(self, {mat1.sizes()[0]}, "addmm_out");
+  impl_(const_cast<Tensor&>(result), *b_self, mat1, beta);
+}
+
+Tensor linear_like(const Tensor& input, const Tensor& bias) {
+  return at::addmm_like(bias, input);
+}
+}
+"""
+
+
+def test_a_call_leaving_out_arguments_gives_the_kernel_the_schema_defaults() -> None:
+    """`at::addmm(*bias, input, weight.t())` leaves out `beta` and `alpha`: the kernel gets
+    the schema's `beta=1`; the structured kernel's `result` stays unbound; a factory's
+    schema (TensorOptions packs several arguments in C++) binds nothing that way."""
+    assert schema_defaults("addmm(Tensor self, Tensor mat1, Tensor mat2, *, Scalar beta=1, "
+                           "Scalar alpha=1) -> Tensor") == {"beta": "1", "alpha": "1"}
+    assert schema_defaults("sum.dim_IntList(Tensor self, int[1]? dim, bool keepdim=False, *, "
+                           "ScalarType? dtype=None) -> Tensor") == {"keepdim": "false"}
+    assert schema_defaults("empty.memory_format(SymInt[] size, *, ScalarType? dtype=None, "
+                           "Layout? layout=None, Device? device=None, bool? pin_memory=None, "
+                           "MemoryFormat? memory_format=None) -> Tensor") is None
+    found = LocalsSet()
+    for scope in scan_locals(ADDMM, "x/Addmm.cpp"):
+        found.add(scope)
+    schema = ("addmm_like(Tensor self, Tensor mat1, *, Scalar beta=1, Scalar alpha=1) "
+              "-> Tensor")
+    tracker = ScopeTracker(found)
+    tracker.enter_kernel("addmm_like_out", "addmm_like", "linear_like", "x/Addmm.cpp", 18,
+                         schema)
+    assert tracker.bound["addmm_like_out"] == {
+        "self": "bias", "mat1": "input", "beta": "1", "alpha": "1"}
+    tracker.enter("impl_", "addmm_like_out", "x/Addmm.cpp", 14)
+    facts = LayerFacts(Setting(), {}, (2, 9216))
+    for condition, value in (("beta.toComplexDouble() == 0.0", False),
+                             ("m1_sizes[1] == 0", False),   # input.sizes()[1]: 9216
+                             ("!(result.numel() == 0)", True),  # const_cast<Tensor&>(result)
+                             ("self.is_same(self)", True)):
+        text = tracker.rewrite(condition, "impl_", "x/Addmm.cpp", 5)
+        assert Decider(facts).decide(text).value is value, (condition, text)
+    # without the schema, a call of fewer arguments than parameters binds nothing
+    bare = ScopeTracker(found)
+    bare.enter_kernel("addmm_like_out", "addmm_like", "linear_like", "x/Addmm.cpp", 18)
+    assert "addmm_like_out" not in bare.bound
+
+
+def test_casts_and_dereferences_are_the_tensor_itself() -> None:
+    decider = Decider(LayerFacts(Setting(), {}, (2, 5)))
+    assert decider.decide("(const_cast<Tensor&>(result)).numel() == 0").value is False
+    assert decider.decide("(*b_self).is_same((const_cast<Tensor&>(b_self)))").value is True
+    assert decider.decide("b_self.is_same(result)").value is None  # which tensor: not known
+    assert decider.decide("input.sizes()[1] == 0").value is False
+    assert decider.decide("iter.numel() == 0").value is False  # an iterator over the layer
+    assert Decider(LayerFacts(Setting(), {}, (0, 5))).decide("iter.numel() == 0").value \
+        is None
+
+
+@pytest.mark.wheels
+def test_linear_leaves_only_run_time_conditions_undecided(ctx) -> None:  # type: ignore[no-untyped-def]
+    """AlexNet's classifier.1 (29 undecided before): addmm's `beta` (the schema default 1),
+    `m1_sizes[1]` (the input's 9216 features) and `result.numel()` are decided."""
+    report = walk_model(ctx, ALEXNET, layer="classifier.1", setting=Setting("CPU"))
+    undecided = report.layers[0].taken.undecided
+    texts = " ".join(f"{u.condition} {u.depends_on}" for u in undecided)
+    assert len(undecided) <= 11
+    assert "beta.toComplexDouble()" not in " ".join(u.depends_on for u in undecided)
+    assert "numel()" not in " ".join(u.depends_on for u in undecided if "iter" not in
+                                     u.depends_on)
+    assert "sizes()[1]" not in texts

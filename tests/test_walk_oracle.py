@@ -46,9 +46,11 @@ FLOORS = {
     # the same, one module: 1.00 / 1.00 in every run
     "multiheadattention": {"forward": (1.0, 1.0), "backward": (1.0, 1.0)},
     # the need_weights branch: forward 1.00 (`x.mean(dim=1)` reaches `mean.dim` by its
-    # keyword, whose kernel runs `sum` + `div_`), backward 0.90 (the engine's out-of-place
-    # `add` where the stored gradient cannot take `add_`; the walk assumes it can)
-    "mha_weights": {"forward": (1.0, 1.0), "backward": (1.0, 0.90)},
+    # keyword, whose kernel runs `sum` + `div_`), backward 1.00: the attention weights are
+    # read by `bmm` and (last) by `.view`, whose ViewBackward0 stores `grad.reshape(...)`, a
+    # view, so the engine adds BmmBackward0's gradient out of place (`add`; input_buffer.cpp
+    # can_accumulate_inplace), measured 2026-11-30 in every run
+    "mha_weights": {"forward": (1.0, 1.0), "backward": (1.0, 1.0)},
     # 1.00 / 1.00 in every run
     "transformerencoderlayer": {"forward": (1.0, 1.0), "backward": (1.0, 1.0)},
     # the loss's expanded gradient reaches BatchNorm's strided backward path, whose `sum`

@@ -649,6 +649,9 @@ class Decider:
     def _tensor_value(self, a: str) -> object:
         """Ranks, sizes, element counts and dtypes of the layer's input."""
         f, s = self.facts, self.facts.setting
+        m = _IS_SAME.fullmatch(a)
+        if m and m.group(1) == m.group(2):
+            return True  # `self.is_same(result)` where the call bound both to one tensor
         m = re.fullmatch(r"(.+)\.(?:dim|ndimension)\(\)", a)
         if m and not re.fullmatch(r"\w+", m.group(1)):
             return self.rank_of(m.group(1))  # `weight.t().dim()`, `(c ? a : b).dim()`
@@ -666,7 +669,12 @@ class Decider:
             return _numel(f.output_shape)  # `result.numel()` of a cat: what it returns
         if m and m.group(1) in _TENSORS:
             return _numel(f.input_shape)
-        m = re.fullmatch(r"(\w+)\.(?:sym_)?size\((-?\d+)\)", a)
+        if m and m.group(1) == "iter" and f.input_shape and all(d > 0 for d in f.input_shape):
+            # a TensorIterator over tensors the layer computes on (`iter.numel()` of a
+            # reduction's `make_reduction`): not empty when its input is not
+            return POSITIVE
+        m = re.fullmatch(r"(\w+)\.(?:sym_)?size\((-?\d+)\)", a) or re.fullmatch(
+            r"(\w+)\.(?:sym_)?sizes\(\)\[(-?\d+)\]", a)
         if m and m.group(1) in ("input", "self"):
             return f.input_size(int(m.group(2)))
         m = re.fullmatch(r"(\w+)\.(?:sym_)?size\((\w+)\)", a)
@@ -842,8 +850,19 @@ def _template_angle(text: str, i: int) -> bool:
     return bool(re.search(r"<\s*[\w:]+\s*$", text[:i])) and text[i + 1:i + 2] == "("
 
 
+# `const_cast<Tensor&>(result)` and `(*b_self)` (a MaybeOwned<Tensor> dereferenced) are the
+# tensor itself: a kernel's arguments reach its helpers in these forms (addmm_out_cpu's
+# `addmm_impl_cpu_(const_cast<Tensor&>(result), *b_self, ...)`)
+_WRAPPED_CAST = re.compile(r"(?<![\w\])])\(const_cast<[\w:&\s]+>\((\w+)\)\)")
+_CAST = re.compile(r"\bconst_cast<[\w:&\s]+>\((\w+)\)")
+_IS_SAME = re.compile(r"(\w+)\.is_same\(\s*\(?(\w+)\)?\s*\)")
+_DEREF = re.compile(r"(?<![\w\])])\(\*(\w+)\)")
+
+
 def _normalise(condition: str) -> str:
-    return " ".join(condition.split())
+    text = " ".join(condition.split())
+    text = _CAST.sub(r"\1", _WRAPPED_CAST.sub(r"\1", text))
+    return _DEREF.sub(r"\1", text)
 
 
 # ------------------------------------------------------------------ enum selectors

@@ -9,8 +9,13 @@ step reads and returns):
   from each; the first is stored in the input buffer of the node that produced the value,
   each later one is added to it, `old_var.add_(var)` when the stored gradient is a dense
   tensor nobody else holds, else `old_var + var` (`aten::add`), and always `+` when grad
-  mode is on during backward (`create_graph=True`). The walk assumes a plain `backward()`
-  and a stored gradient held by nobody else, as for every model traced: `aten::add_`.
+  mode is on during backward (`create_graph=True`). `can_accumulate_inplace` asks for a
+  non-overlapping, dense tensor whose storage only it holds: a view of another gradient
+  shares its base's storage, so when the stored gradient is one (`grad.reshape(...)` of a
+  ViewBackward0, `grad.t()` of a TBackward0: its formula's outer call returns an alias of
+  `grad`) the first accumulation is `aten::add`, and the sum it makes is a fresh tensor,
+  so every later one is `aten::add_`. The walk assumes a plain `backward()` and that the
+  gradient a formula makes is held by nobody else.
 - **Reduction of broadcast gradients** (torch/csrc/autograd/engine.cpp, `validate_outputs`,
   read at cyyever/pytorch@521a8aeb648c): a formula that returns a gradient of the output's
   shape for an input of another shape (a bias broadcast over the batch, `scale * x` with
@@ -34,6 +39,7 @@ from docgen.models.reader import ForwardStep, ModelReading
 from docgen.models.steps import MODULE
 
 ACCUMULATE = "add_.Tensor"
+ACCUMULATE_OUT_OF_PLACE = "add.Tensor"
 REDUCE = "sum.dim_IntList"
 INPUT_BUFFER = ("torch/csrc/autograd/input_buffer.cpp: accumulate "
                 "(cyyever/pytorch@391c99a6f7e4)")
@@ -67,17 +73,37 @@ class Operand:
 
 
 @dataclass(frozen=True)
+class Stored:
+    """The gradient an input buffer holds when the first accumulation into it comes: the
+    one the node of the last reader in forward order returned for the value, the tensor
+    input `position` of the ATen operator `operator` (`view`)."""
+
+    operator: str
+    position: int
+
+
+@dataclass(frozen=True)
 class GradFlow:
     """What the engine does with the gradients of one layer's nodes."""
 
     accumulations: tuple[str, ...] = ()  # one per gradient its nodes add into a buffer
     operands: tuple[Operand, ...] = ()
     returns_output: bool = False  # it returns the model's output: the loss's gradient
+    # per accumulation: what the buffer holds when it is the first into it, else None
+    stored: tuple[Stored | None, ...] = ()
 
     def merged(self, other: GradFlow) -> GradFlow:
         return GradFlow(self.accumulations + other.accumulations,
                         self.operands + other.operands,
-                        self.returns_output or other.returns_output)
+                        self.returns_output or other.returns_output,
+                        self._stored() + other._stored())
+
+    def _stored(self) -> tuple[Stored | None, ...]:
+        return self.stored + (None,) * (len(self.accumulations) - len(self.stored))
+
+    def accumulated(self) -> list[tuple[str, Stored | None]]:
+        """(why, what the buffer holds when it is the first accumulation into it)."""
+        return list(zip(self.accumulations, self._stored(), strict=True))
 
 
 @dataclass
@@ -114,8 +140,8 @@ def read_grad_flows(reading: ModelReading) -> dict[int, GradFlow]:
                 needs_grad.update(step.writes)  # its output requires grad
                 readers.append(reader)
     flows: dict[int, GradFlow] = {}
-    for index, why in _accumulations(readers):
-        flows[index] = flows.get(index, GradFlow()).merged(GradFlow((why,)))
+    for index, why, stored in _accumulations(readers):
+        flows[index] = flows.get(index, GradFlow()).merged(GradFlow((why,), stored=(stored,)))
     outputs = set(reading.output_values)
     for reader in readers:
         operands = _operands(reader, needs_grad, tensors.get(reader.step.target, ()))
@@ -148,24 +174,37 @@ def _layer_of(step: ForwardStep, leaves: set[str]) -> str | None:
     return f"{step.caller}{FUNCTIONAL}"
 
 
-def _accumulations(readers: list[_Reader]) -> list[tuple[int, str]]:
-    """(step index, why) for every gradient added into a buffer: per value, the readers'
-    gradients arrive in reverse forward order (a node's own outputs in argument order); the
-    first is stored, each later one accumulated by the node that produced it."""
+def _accumulations(readers: list[_Reader]) -> list[tuple[int, str, Stored | None]]:
+    """(step index, why, what the buffer holds for the first) for every gradient added into
+    a buffer: per value, the readers' gradients arrive in reverse forward order (a node's
+    own outputs in argument order); the first is stored, each later one accumulated by the
+    node that produced it."""
     arrivals: dict[int, list[tuple[int, int, _Reader]]] = {}
     for reader in readers:
         for position, value in enumerate(reader.grad_reads):
             arrivals.setdefault(value, []).append((-reader.order, position, reader))
-    out: list[tuple[int, str]] = []
-    for items in arrivals.values():
+    out: list[tuple[int, str, Stored | None]] = []
+    for value, items in arrivals.items():
         if len(items) < 2:
             continue
         items.sort(key=lambda item: (item[0], item[1]))
         stored = items[0][2]
+        first: Stored | None = _stored(stored.step, value)
         for _, _, reader in items[1:]:
             out.append((reader.index, f"the gradient of a value also read by "
-                        f"{_name(stored)} is added to the one stored ({INPUT_BUFFER})"))
+                        f"{_name(stored)} is added to the one stored ({INPUT_BUFFER})",
+                        first))
+            first = None  # the buffer now holds a sum the engine made
     return out
+
+
+def _stored(step: ForwardStep, value: int) -> Stored | None:
+    """The operator whose node returns the gradient stored for `value`: a function or
+    method step's ATen operator (a module's call runs several: not known)."""
+    if step.kind == MODULE or value not in step.reads:
+        return None
+    return Stored(_STEP_OPERATORS.get(step.target, step.target.rsplit(".", 1)[-1]),
+                  step.reads.index(value))
 
 
 def _name(reader: _Reader) -> str:
@@ -228,6 +267,39 @@ def is_grad_shaped(formula: str) -> bool:
     if not re.search(r"\bgrad\b", formula):
         return False
     return all(name in ELEMENTWISE_HELPERS for name in _CALLED.findall(formula))
+
+
+_OUTER_METHOD = re.compile(r"grads?(?:\[\d+\])?\.([a-z_][a-z0-9_]*)\s*\(")
+_OUTER_FUNCTION = re.compile(r"([a-z_][a-z0-9_]*)\s*\(")
+
+
+def outer_call(formula: str) -> str | None:
+    """The operator a derivatives.yaml formula returns the result of, when the whole
+    formula is one call (`grad.reshape_symint(self.sym_sizes())` -> `method:reshape`,
+    `select_backward_symint(grad, ...)` -> `select_backward`); the `_symint` C++ API is the
+    operator itself."""
+    text = formula.strip()
+    for pattern, prefix in ((_OUTER_METHOD, "method:"), (_OUTER_FUNCTION, "")):
+        match = pattern.match(text)
+        if match and text.endswith(")") and _closes_at_end(text, match.end() - 1):
+            return prefix + match.group(1).removesuffix("_symint")
+    return None
+
+
+def _closes_at_end(text: str, start: int) -> bool:
+    depth = 0
+    for i in range(start, len(text)):
+        depth += {"(": 1, ")": -1}.get(text[i], 0)
+        if depth == 0:
+            return i == len(text) - 1
+    return False
+
+
+def returns_alias(schema: str) -> bool:
+    """Whether an operator schema returns a view of an input (`-> Tensor(a)`, not an
+    in-place `Tensor(a!)`)."""
+    returns = schema.rsplit("->", 1)[-1] if "->" in schema else ""
+    return bool(re.search(r"Tensor\([a-z]\)", returns))
 
 
 def schema_tensors(schema: str) -> list[str]:

@@ -326,20 +326,62 @@ def rewrite(condition: str, scope: FunctionScope | None, line: int,
 
 
 def bind_call(caller: FunctionScope | None, callee: FunctionScope | None, line: int,
-              caller_bound: dict[str, str] | None = None, called: str = ""
-              ) -> dict[str, str]:
+              caller_bound: dict[str, str] | None = None, called: str = "",
+              schema: str = "") -> dict[str, str]:
     """The callee's parameters -> the argument texts of the call at `line` of `caller`,
     rewritten in the caller's scope (its locals and its own bound parameters). `called` is
     the name the call is written with when it is not the callee's (`at::matmul(...)` reaching
-    the kernel function of operator `matmul`)."""
+    the kernel function of operator `matmul`). With the operator's `schema`, a call that
+    leaves out trailing arguments (`at::addmm(*bias, input, weight.t())`) gives the kernel
+    the schema's defaults for them (`beta` = 1), as the C++ API fills them in; a parameter
+    the schema does not name (a structured kernel's `result`) stays unbound."""
     if caller is None or callee is None:
         return {}
     name = called or callee.name
     call = next((c for c in caller.calls if c[0] == name and c[1] == line), None)
-    if call is None or len(call[2]) != len(callee.params):
+    if call is None:
         return {}
-    return {param: rewrite(arg, caller, line, caller_bound)
-            for param, arg in zip(callee.params, call[2], strict=True)}
+    if len(call[2]) == len(callee.params):
+        return {param: rewrite(arg, caller, line, caller_bound)
+                for param, arg in zip(callee.params, call[2], strict=True)}
+    defaults = schema_defaults(schema)
+    if defaults is None or len(call[2]) > len(callee.params):
+        return {}
+    out = {param: rewrite(arg, caller, line, caller_bound)
+           for param, arg in zip(callee.params, call[2], strict=False)}
+    for param in callee.params[len(call[2]):]:
+        if param in defaults:
+            out[param] = defaults[param]
+    return out
+
+
+# schema default -> the C++ literal the API passes (`None` is an empty optional: not bound)
+_DEFAULT_LITERALS = {"True": "true", "False": "false"}
+
+
+def schema_defaults(schema: str) -> dict[str, str] | None:
+    """A native_functions.yaml schema's arguments with a literal default -> the C++ text
+    (`Scalar beta=1` -> beta: `1`, `bool keepdim=False` -> `false`); None for a schema
+    whose C++ API packs arguments (a factory's `TensorOptions` stands for dtype, layout,
+    device and pin_memory), where the call's arguments are not the schema's in order."""
+    if not schema or "(" not in schema:
+        return None
+    inside = schema.split("(", 1)[1].rsplit(") ->", 1)[0]
+    out: dict[str, str] = {}
+    names: list[str] = []
+    for part in inside.split(","):
+        words = part.strip().split("=", 1)
+        decl = words[0].split()
+        if len(decl) < 2:
+            continue
+        names.append(decl[-1])
+        if len(words) == 2:
+            value = words[1].strip()
+            if re.fullmatch(r"-?\d+(?:\.\d+)?(?:e-?\d+)?", value) or value in _DEFAULT_LITERALS:
+                out[decl[-1]] = _DEFAULT_LITERALS.get(value, value)
+    if {"dtype", "layout", "device"} <= set(names):
+        return None
+    return out
 
 
 class ScopeTracker:
@@ -429,16 +471,17 @@ class ScopeTracker:
                                        self.bound.get(caller))
 
     def enter_kernel(self, kernel: str, operator: str, caller: str, path: str,
-                     line: int) -> None:
+                     line: int, schema: str = "") -> None:
         """The walk goes into the kernel function `kernel` of `operator`, called as
         `at::<operator>(...)` at `line` of `caller` (in `path`): the kernel's parameters are
         that call's arguments (a native function takes the operator's arguments in schema
-        order), rewritten in the caller's scope."""
+        order; the ones the call leaves out get `schema`'s defaults), rewritten in the
+        caller's scope."""
         callee = self.scopes.find(kernel)
         if callee is None:
             return
         bound = bind_call(self._scope(caller, path), callee, line, self.bound.get(caller),
-                          operator)
+                          operator, schema)
         if bound:
             self.bound[kernel] = bound
         else:

@@ -26,13 +26,17 @@ from docgen.walk.bodies import serves, wrong_backend_reason
 from docgen.walk.decide import Decider, Decision, LayerFacts, split_top
 from docgen.walk.engine import (
     ACCUMULATE,
+    ACCUMULATE_OUT_OF_PLACE,
     INPUT_BUFFER,
     REDUCE,
     SUM_TO,
     VALIDATE_OUTPUTS,
     GradFlow,
     Operand,
+    Stored,
+    outer_call,
     reduced_operands,
+    returns_alias,
     schema_tensors,
 )
 from docgen.walk.locals import LocalsSet, ScopeTracker, tidy_condition
@@ -204,7 +208,8 @@ def _visit(state: _State, node: OpNode, key: str, parent_kernels: set[str] | Non
     if state.scopes is not None and kernel and node.read_in and node.edge is not None:
         # an operator called from a kernel body read: its kernel gets that call's arguments
         state.scopes.enter_kernel(kernel, node.name.removeprefix("aten::").split(".")[0],
-                                  node.read_in, node.edge.path, node.edge.line)
+                                  node.read_in, node.edge.path, node.edge.line,
+                                  node.operator.schema if node.operator else "")
     state.lines.append((depth, node.name, f"{kernel} ({key_})" if kernel else "",
                         _where(node)))
     if is_operator:
@@ -403,8 +408,38 @@ def _engine_work(state: _State, flow: GradFlow, recorded: list[OpNode],
                 _engine_op(state, backward_ops, backward, REDUCE, VALIDATE_OUTPUTS,
                            f"{node.name} backward: {operand.text}; the engine sums it to "
                            f"{shape}")
-    for why in flow.accumulations:
-        _engine_op(state, backward_ops, backward, ACCUMULATE, INPUT_BUFFER, why)
+    for why, stored in flow.accumulated():
+        view = _stored_view(backward_ops, stored) if stored is not None else None
+        if view is None:
+            _engine_op(state, backward_ops, backward, ACCUMULATE, INPUT_BUFFER, why)
+        else:
+            _engine_op(state, backward_ops, backward, ACCUMULATE_OUT_OF_PLACE, INPUT_BUFFER,
+                       f"{why}; out of place: the gradient stored is {view}, which shares "
+                       "its storage (can_accumulate_inplace is false)")
+
+
+def _stored_view(backward_ops: BackwardOps, stored: Stored) -> str | None:
+    """How the gradient stored in a buffer is a view of another tensor, or None: the
+    derivatives.yaml formula of `stored`'s operator for that input returns what its outer
+    call returns, and that call's schema returns an alias (`grad.reshape(...)`, `grad.t()`).
+    A gradient reaching the formula is taken as contiguous (so `reshape` is a view), as
+    every layer's but the model output's is."""
+    node = backward_ops.make_node(stored.operator, Reached.UPSTREAM, "", Location("", 0), "")
+    if node is None or node.derivative is None or node.operator is None:
+        return None
+    names = schema_tensors(node.operator.schema)
+    if stored.position >= len(names):
+        return None
+    for inputs, formula in node.derivative.formulas:
+        if names[stored.position] not in (n.strip() for n in inputs.split(",")):
+            continue
+        call = outer_call(formula)
+        made = backward_ops.make_node(call, Reached.UPSTREAM, "", Location("", 0), "") \
+            if call else None
+        if made is not None and made.operator is not None \
+                and returns_alias(made.operator.schema):
+            return f"`{formula.strip()}` of {node.name}'s backward, a view ({made.name})"
+    return None
 
 
 def _engine_op(state: _State, backward_ops: BackwardOps, backward: list[str], name: str,
