@@ -261,7 +261,7 @@ def backward_calls(ctx: WalkContext, derivative: DerivativeDoc) -> tuple[Backwar
         if inputs.startswith("result"):
             continue  # a forward-mode (jvp) formula, not the backward
         for name in dict.fromkeys(_FORMULA_CALL.findall(formula)):
-            out.extend(_helper_calls(ctx, name, seen, 0))
+            out.extend(replace(call, root=name) for call in _helper_calls(ctx, name, seen, 0))
     return tuple(dict.fromkeys(out))
 
 
