@@ -90,6 +90,9 @@ FLOORS = {
     # the walk takes a layer's input as contiguous
     "efficientnet_b0": {"forward": (1.00, 1.00), "backward": (0.99, 1.00)},
     "convnext_tiny": {"forward": (1.00, 1.00), "backward": (0.98, 0.98)},
+    # the last _DenseLayer of each block: the engine adds two `narrow` views of CatBackward0
+    # out of place (`add`; the walk claims `add_`)
+    "densenet121": {"forward": (1.00, 1.00), "backward": (0.99, 0.99)},
 }
 # Walked by /work/tools/walk_gaps.py (README's table has their figures) but not in CI: each
 # adds 40 s to several minutes of CPU on 2 cores. squeezenet1_0 (about 18 s) stays in CI.
