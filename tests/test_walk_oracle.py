@@ -31,6 +31,16 @@ MODELS = {
     "vgg16_bn": "torchvision.models.vgg:vgg16_bn",
     "mobilenet_v3_small": "torchvision.models.mobilenetv3:mobilenet_v3_small",
     "vit_b_16": "torchvision.models.vision_transformer:vit_b_16",
+    # gen5a: torchvision classification CNNs
+    "squeezenet1_0": "torchvision.models.squeezenet:squeezenet1_0",
+    "shufflenet_v2_x0_5": "torchvision.models.shufflenetv2:shufflenet_v2_x0_5",
+    "mnasnet0_5": "torchvision.models.mnasnet:mnasnet0_5",
+    "efficientnet_b0": "torchvision.models.efficientnet:efficientnet_b0",
+    "regnet_y_400mf": "torchvision.models.regnet:regnet_y_400mf",
+    "googlenet": "torchvision.models.googlenet:googlenet",
+    "densenet121": "torchvision.models.densenet:densenet121",
+    "resnext50_32x4d": "torchvision.models.resnet:resnext50_32x4d",
+    "convnext_tiny": "torchvision.models.convnext:convnext_tiny",
 }
 # (precision, recall) floors for every (model, mode, oneDNN) run. The CNNs (alexnet,
 # resnet18, vgg16_bn, mobilenet_v3_small) measured 1.00 / 1.00 in every run and direction on
@@ -73,7 +83,23 @@ FLOORS = {
     # `bidirectional ? 2 : 1`, mkldnn/RNN.cpp's locals) give CatBackward0's narrow/slice:
     # 1.00 / 1.00; oneDNN off 1.00 / 0.75
     "lstm_bidirectional": {"forward": (1.00, 0.88), "backward": (1.00, 0.75)},
+    # gen5a's CNNs, measured 2026-11-30. efficientnet_b0 in train: its classifier's in-place
+    # Dropout runs on flatten's view, so autograd wraps the MulBackward0 in a CopySlices node
+    # whose sequence number no forward op carries and the recorder gives its `mul` to no
+    # layer (the walk lists it: 280/281). convnext_tiny: the engine's out-of-place `add`
+    # where a stage's last block's input gradient cannot take `add_` (the walk assumes it
+    # can), and adaptive_avg_pool2d's channels-last arm (AsStridedBackward1's `new_zeros`):
+    # the walk takes a layer's input as contiguous
+    "efficientnet_b0": {"forward": (1.00, 1.00), "backward": (0.99, 1.00)},
+    "convnext_tiny": {"forward": (1.00, 1.00), "backward": (0.98, 0.98)},
+    # the last _DenseLayer of each block: the engine adds two `narrow` views of CatBackward0
+    # out of place (`add`; the walk claims `add_`)
+    "densenet121": {"forward": (1.00, 1.00), "backward": (0.99, 0.99)},
 }
+# Walked by /work/tools/walk_gaps.py (README's table has their figures) but not in CI: each
+# adds 40 s to several minutes of CPU on 2 cores. squeezenet1_0 (about 18 s) stays in CI.
+NOT_IN_CI = frozenset({"shufflenet_v2_x0_5", "mnasnet0_5", "efficientnet_b0", "regnet_y_400mf",
+                       "googlenet", "densenet121", "resnext50_32x4d", "convnext_tiny"})
 # Single modules whose walk is empty today, with why: expected to fail the floor (strict, so
 # a walk that starts to reach them fails here until a floor is set for them).
 GAPS: dict[str, str] = {}
@@ -171,7 +197,7 @@ def _ratio(a: int, b: int) -> float:
     return a / b if b else 1.0
 
 
-@pytest.mark.parametrize("target", sorted(MODELS) + [
+@pytest.mark.parametrize("target", sorted(set(MODELS) - NOT_IN_CI) + [
     pytest.param(t, marks=pytest.mark.xfail(reason=GAPS[t], strict=True)) if t in GAPS else t
     for t in sorted(SINGLE)])
 def test_taken_path_matches_cpu_traces(walk_context, target: str, tmp_path: Path) -> None:

@@ -413,3 +413,54 @@ def test_a_scalar_bound_to_a_number_is_read_through_its_accessors() -> None:
     assert decider.decide("0.toComplexDouble() == 0.0").value is True
     assert decider.decide("(1).toDouble() != 0.0").value is True
     assert decider.decide("beta.toComplexDouble() == 0.0").value is None  # beta unknown
+
+
+def test_a_formulas_conditional_arms_are_edges_under_their_condition() -> None:
+    from docgen.walk.taken import formula_arms
+
+    silu = ("GradMode::is_enabled() ? infinitely_differentiable_silu_backward(grad, self) : "
+            "silu_backward(grad, self)")
+    assert formula_arms(silu) == [
+        ("(GradMode::is_enabled())", "infinitely_differentiable_silu_backward(grad, self)"),
+        ("!(GradMode::is_enabled())", "silu_backward(grad, self)")]
+    nested = "grad.defined() ? (GradMode::is_enabled() ? a(grad) : b(grad)) : c()"
+    assert [c for c, _ in formula_arms(nested)] == [
+        "(grad.defined()) && (GradMode::is_enabled())",
+        "(grad.defined()) && !(GradMode::is_enabled())", "!(grad.defined())"]
+    assert formula_arms("mm_mat1_backward(grad, self)") == [("", "mm_mat1_backward(grad, self)")]
+
+
+def test_grad_mode_is_off_inside_the_engine() -> None:
+    forward = LayerFacts(Setting(), {}, (2, 3))
+    backward = LayerFacts(Setting(), {}, (2, 3), in_backward=True)
+    assert Decider(forward).decide("at::GradMode::is_enabled()").value is True
+    assert Decider(backward).decide("GradMode::is_enabled()").value is False
+    assert Decider(LayerFacts(Setting(grad=False), {}, (2, 3))).decide(
+        "GradMode::is_enabled()").value is False
+
+
+@pytest.mark.wheels
+def test_stochastic_depth_and_silu_in_train(tmp_path: Path) -> None:
+    """A leaf calling a library function outside torch (torchvision.ops.stochastic_depth) is
+    walked through the calls it made; SiLU's backward takes the formula's no-grad-mode arm."""
+    from docgen.classes.project import open_project_sources
+    from docgen.core.config import config_from_options
+
+    (tmp_path / "sd_net.py").write_text(
+        "from torch import nn\nfrom torchvision.ops import StochasticDepth\n\n\n"
+        "class Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+        "        self.act = nn.SiLU()\n        self.sd = StochasticDepth(0.2, 'row')\n\n"
+        "    def forward(self, x):\n        return self.sd(self.act(x))\n")
+    cfg = config_from_options({"model": f"{tmp_path / 'sd_net.py'}:Net",
+                               "sources": {"torchvision": "torchvision==0.28.0"},
+                               "packages": ["torch.nn", "torchvision.ops", "sd_net"]})
+    ctx = open_context(open_project_sources(cfg), load_shipped_edges(), ("CPU",))
+    train = walk_model(ctx, cfg.model, setting=Setting(input_shape=(2, 4, 8, 8)))
+    act, sd = _taken(train, "act"), _taken(train, "sd")
+    assert "aten::silu_backward" in act.backward
+    assert not any(op.startswith("aten::sigmoid") for op in act.backward)
+    assert {"bernoulli_", "div_", "mul"} <= {op.removeprefix("aten::").split(".")[0]
+                                            for op in sd.forward}
+    assert any(op.startswith("aten::mul") for op in sd.backward)
+    evaluated = walk_model(ctx, cfg.model, setting=Setting(mode="eval", input_shape=(2, 4, 8, 8)))
+    assert _taken(evaluated, "sd").forward == ()

@@ -78,6 +78,9 @@ class LayerFacts:
     grad_contiguous: bool | None = True
     # the shape of what one call returns (a functional step's `torch.cat`), when read
     output_shape: tuple[int, ...] | None = None
+    # deciding a node's backward: the engine runs it with grad mode = create_graph
+    # (engine.cpp, GraphTask's thread_locals_.set_grad_mode), false for a plain backward()
+    in_backward: bool = False
 
     def is_contiguous(self, tensor: str) -> bool | None:
         """A layer's parameters are dense and contiguous; its input when `contiguous` says so,
@@ -811,8 +814,8 @@ class Decider:
         m = re.fullmatch(r"TORCH_GUARD_OR_FALSE\((\w+)\.sym_numel\(\)\.sym_eq\(0\)\)", a)
         if m and f.input_shape is not None:
             return 0 in f.input_shape
-        if a == "at::GradMode::is_enabled()":
-            return s.grad
+        if re.fullmatch(r"(?:at::|c10::)?GradMode::is_enabled\(\)", a):
+            return s.grad and not f.in_backward
         if re.fullmatch(r"(?:at::)?get_num_threads\(\)", a):
             # the intra-op pool has one thread per core (BUILD_FACTS multithreaded)
             return AtLeast(2) if _fact(s.backend, "multithreaded") else 1

@@ -153,6 +153,7 @@ class BackwardCall:
     location: Location  # where the call is written in the helper's body
     condition: str
     source: str  # repository@commit the body was read at
+    root: str = ""  # the helper the formula names, whose body (or a callee's) makes the call
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from typing import Any
 from docgen.core.records import Location
 from docgen.walk.aten import IMPLICIT
 from docgen.walk.bodies import serves, wrong_backend_reason
-from docgen.walk.decide import Decider, Decision, LayerFacts, split_top
+from docgen.walk.decide import Decider, Decision, LayerFacts, split_top, ternary
 from docgen.walk.engine import (
     ACCUMULATE,
     ACCUMULATE_OUT_OF_PLACE,
@@ -359,10 +359,10 @@ def decide_layer(layer: LayerWalk, facts: LayerFacts, backward_ops: BackwardOps,
         state.root = node.name
         _visit(state, node, str(i), None, setting.grad, state.forward, True)
     backward: list[str] = []
-    sub_state = _State(state.decider, setting.backend, scopes=state.scopes)
+    sub_state = _State(_in_backward(state.decider), setting.backend, scopes=state.scopes)
     if setting.grad:
         for node, decider in zip(state.recorded, state.recorded_by, strict=True):
-            sub_state.decider = decider
+            sub_state.decider = _in_backward(decider)
             sub_state.lines.append((0, f"{node.name} backward", "", node.derivative.location
                                     .path + f":{node.derivative.location.line}"
                                     if node.derivative else ""))
@@ -382,6 +382,11 @@ def decide_layer(layer: LayerWalk, facts: LayerFacts, backward_ops: BackwardOps,
                        if label and any(enum in e.reason for e in state.edges
                                         if e.decision == "taken")),
                  )
+
+
+def _in_backward(decider: Decider) -> Decider:
+    """The same facts, decided inside the autograd engine (no grad mode: a plain backward)."""
+    return Decider(replace(decider.facts, in_backward=True))
 
 
 def _engine_work(state: _State, flow: GradFlow, recorded: list[OpNode],
@@ -480,30 +485,60 @@ class BackwardOps:
         out: list[OpNode] = []
         seen: set[str] = set()
         conditional: set[tuple[str, str]] = set()
+        helper_arm: dict[str, str] = {}  # a helper the formula names -> its arm's condition
         for inputs, formula in derivative.formulas:
             if inputs.startswith("result"):
                 continue
-            calls = [(METHOD if dot else "") + name
-                     for dot, name in _FORMULA_ANY_CALL.findall(formula)]
-            names = [*calls, *_formula_operators(
-                formula, inputs, node.operator.schema if node.operator else "")]
-            if _UNARY_MINUS.search(formula):
-                names.append("neg")  # `-grad`: Tensor's unary operator- is aten::neg
-            for name in dict.fromkeys(names):
-                made = self.make_node(name, Reached.YAML, "", derivative.location, "")
-                if made is not None and made.name not in seen:
-                    seen.add(made.name)
-                    out.append(made)
+            for arm_condition, arm in formula_arms(formula):
+                calls = [(METHOD if dot else "") + name
+                         for dot, name in _FORMULA_ANY_CALL.findall(arm)]
+                for name in calls:
+                    helper_arm.setdefault(name, arm_condition)
+                names = [*calls, *_formula_operators(
+                    arm, inputs, node.operator.schema if node.operator else "")]
+                if _UNARY_MINUS.search(arm):
+                    names.append("neg")  # `-grad`: Tensor's unary operator- is aten::neg
+                for name in dict.fromkeys(names):
+                    made = self.make_node(name, Reached.YAML, arm_condition,
+                                          derivative.location, "")
+                    if made is not None and made.name not in seen:
+                        if not arm_condition:
+                            seen.add(made.name)
+                        elif (made.name, arm_condition) in conditional:
+                            continue
+                        conditional.add((made.name, arm_condition))
+                        out.append(made)
         for call in derivative.calls:
             # each condition a helper calls an operator under is its own edge: a call under
-            # an undecided stride test does not hide the unconditional call after it
-            if call.operator in seen or (call.operator, call.condition) in conditional:
+            # an undecided stride test does not hide the unconditional call after it; a
+            # helper named on one arm of the formula's `?:` runs under that arm's condition
+            condition = " && ".join(c for c in (helper_arm.get(call.root, ""),
+                                                 call.condition) if c)
+            if call.operator in seen or (call.operator, condition) in conditional:
                 continue
             made = self.make_node(call.operator.removeprefix("aten::"), Reached.UPSTREAM,
-                                  call.condition, call.location, call.source)
+                                  condition, call.location, call.source)
             if made is not None:
-                conditional.add((call.operator, call.condition))
-                if not call.condition:
+                conditional.add((call.operator, condition))
+                if not condition:
                     seen.add(made.name)
                 out.append(made)
         return tuple(out)
+
+
+def formula_arms(formula: str, condition: str = "") -> list[tuple[str, str]]:
+    """(condition, text) for each arm of a derivatives.yaml formula's top-level `c ? a : b`
+    (nested arms too), the whole formula with "" when it has none: `GradMode::is_enabled() ?
+    infinitely_differentiable_silu_backward(grad, self) : silu_backward(grad, self)` runs
+    only the second helper in a plain backward()."""
+    arms = ternary(formula.strip())
+    if arms is None:
+        body = formula.strip()
+        if body.startswith("(") and body.endswith(")") and balanced(body[1:-1]) \
+                and ternary(body[1:-1].strip()) is not None:
+            return formula_arms(body[1:-1], condition)  # `(c ? a : b)`, one arm of an outer
+        return [(condition, formula)]
+    test, yes, no = arms
+    both = f"{condition} && " if condition else ""
+    return [*formula_arms(yes, f"{both}({test.strip()})"),
+            *formula_arms(no, f"{both}!({test.strip()})")]

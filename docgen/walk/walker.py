@@ -262,7 +262,7 @@ def backward_calls(ctx: WalkContext, derivative: DerivativeDoc) -> tuple[Backwar
         if inputs.startswith("result"):
             continue  # a forward-mode (jvp) formula, not the backward
         for name in dict.fromkeys(_FORMULA_CALL.findall(formula)):
-            out.extend(_helper_calls(ctx, name, seen, 0))
+            out.extend(replace(call, root=name) for call in _helper_calls(ctx, name, seen, 0))
     return tuple(dict.fromkeys(out))
 
 
@@ -521,6 +521,7 @@ def walk_model(ctx: WalkContext, model: str, *, layer: str | None = None,
              if layer in (None, spec.path)]
     if steps and setting is not None:
         # a leaf's own forward is the layer's walk; only containers have functional steps
+        walks = _leaves_through_steps(ctx, model, walks, steps, inputs, setting)
         steps = [s for s in steps if s.caller not in inputs or inputs[s.caller].has_children]
         walks.extend(w for w in _functional_walks(ctx, model, steps, setting)
                      if layer in (None, w.path, w.type_text))
@@ -724,6 +725,32 @@ def _functional_walks(ctx: WalkContext, model: str, steps: list[FunctionalStep],
         shape = first.input_shapes[0] if first.input_shapes else None
         out.append(replace(walk, taken=_decide(ctx, walk, setting, {}, shape),
                            input_shape=shape))
+    return out
+
+
+def _leaves_through_steps(ctx: WalkContext, model: str, walks: list[LayerWalk],
+                          steps: list[FunctionalStep], inputs: dict[str, LayerInput],
+                          setting: Setting) -> list[LayerWalk]:
+    """`walks`, where a leaf's forward reaches no operator through the Python route (it calls
+    a library function outside torch, as torchvision's StochasticDepth calls
+    `torchvision.ops.stochastic_depth`) walked instead through the calls the model reader saw
+    that forward make (`noise.bernoulli_(p)`, `input * noise`), each decided for its input."""
+    own: dict[str, list[FunctionalStep]] = {}
+    for step in steps:
+        found = inputs.get(step.caller)
+        if found is not None and not found.has_children:
+            own.setdefault(step.caller, []).append(step)
+    out: list[LayerWalk] = []
+    for walk in walks:
+        group = own.get(walk.path)
+        if walk.operators or not group:
+            out.append(walk)
+            continue
+        made = _functional_walks(ctx, model, group, setting)
+        out.append(replace(made[0], path=walk.path, type_text=walk.type_text,
+                           qualname=walk.qualname, arguments=walk.arguments,
+                           location=walk.location, python=(*walk.python, *made[0].python),
+                           attrs=walk.attrs) if made else walk)
     return out
 
 

@@ -81,6 +81,11 @@ TARGETS: dict[str, Target] = {t.name: t for t in [
            lambda: (torch.randn(2, 5, 32),),
            "nn.TransformerEncoderLayer(32, 4, dim_feedforward=64, dropout=0.0, "
            "batch_first=True)(x)"),
+    # gen5a: torchvision classification CNNs (SiLU, squeeze-excitation, stochastic depth,
+    # channel shuffle, densely joined features, grouped and depthwise 7x7 convolutions)
+    *(_vision(n) for n in ("squeezenet1_0", "shufflenet_v2_x0_5", "mnasnet0_5",
+                           "efficientnet_b0", "regnet_y_400mf", "googlenet", "densenet121",
+                           "resnext50_32x4d", "convnext_tiny")),
 ]}
 
 SETTINGS = [{"backend": "CPU", "dtype": "float32", "mode": mode, "mkldnn": mkldnn, "grad": True}
