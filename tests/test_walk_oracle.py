@@ -78,7 +78,15 @@ GAPS: dict[str, str] = {}
 # Single-module traces (`nn.LSTM(10, 20, num_layers=2)(x)`): walked through a generated model
 # file that holds the module as `self.m` (see single_module_model).
 SINGLE = ("batchnorm2d", "gru", "layernorm", "lstm", "lstm_bidirectional", "mha_weights",
-          "multiheadattention", "rnn", "rnn_relu", "transformerencoderlayer")
+          "multiheadattention", "rnn", "rnn_relu", "transformerencoderlayer",
+          # mod5: common torch.nn modules (issue 12 item 6)
+          "adaptivemaxpool2d", "avgpool2d", "batchnorm1d_3d", "conv1d", "conv2d_depthwise",
+          "conv3d", "convtranspose2d", "convtranspose2d_groups", "dropout2d", "elu",
+          "embedding", "embedding_padding", "embeddingbag_mean", "flatten_linear", "gelu",
+          "gelu_tanh", "groupnorm", "hardsigmoid", "hardswish", "instancenorm2d", "leakyrelu",
+          "linear_3d", "logsoftmax", "maxpool1d", "pixelshuffle", "prelu", "relu6", "sigmoid",
+          "silu", "softmax", "tanh", "transformerdecoderlayer", "upsample_bilinear",
+          "upsample_nearest")
 
 
 def _ops(entries: list[str]) -> set[str]:
