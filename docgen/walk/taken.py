@@ -35,6 +35,7 @@ from docgen.walk.engine import (
     reduced_operands,
     schema_tensors,
 )
+from docgen.walk.formula import plain_backward_formula
 from docgen.walk.locals import LocalsSet, ScopeTracker, tidy_condition
 from docgen.walk.records import LayerWalk, OpNode, Reached
 from docgen.walk.upstream import balanced, expression_operators
@@ -445,9 +446,10 @@ class BackwardOps:
         out: list[OpNode] = []
         seen: set[str] = set()
         conditional: set[tuple[str, str]] = set()
-        for inputs, formula in derivative.formulas:
+        for inputs, written in derivative.formulas:
             if inputs.startswith("result"):
                 continue
+            formula = plain_backward_formula(written)
             calls = [(METHOD if dot else "") + name
                      for dot, name in _FORMULA_ANY_CALL.findall(formula)]
             names = [*calls, *_formula_operators(

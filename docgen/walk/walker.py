@@ -26,11 +26,14 @@ from docgen.walk.context import DEFAULT_BACKENDS, WalkContext, open_context
 from docgen.walk.cxx_types import schema_kinds
 from docgen.walk.decide import Arm, LayerFacts, choose, read_arms
 from docgen.walk.engine import GradFlow
+from docgen.walk.formula import plain_backward_formula
 from docgen.walk.functional import Leaf, leaves
 from docgen.walk.glue import glue_facts, glue_hops
 from docgen.walk.inputs import FunctionalStep, LayerInput, TensorAttr, read_layer_inputs
 from docgen.walk.locals import LocalsSet, load_shipped_locals
 from docgen.walk.python_route import (
+    LAYER_INPUT,
+    TENSOR_METHODS,
     UNKNOWN,
     BindingUse,
     LayerSpec,
@@ -72,7 +75,6 @@ ON_BUFFER = "called on a buffer, which does not require grad: autograd records n
 # ---------------------------------------------------------------- operators and kernels
 
 
-TENSOR_METHODS = "torch._C.TensorBase"
 
 
 def choose_overload(ctx: WalkContext, use: BindingUse) -> str | None:
@@ -157,6 +159,8 @@ def _accepts(schema: str, call: CallSite, values: tuple[object, ...] = (),
         value = values[i] if i < len(values) and values[i] is not UNKNOWN else literal(arg)
         if value is UNKNOWN:
             continue
+        if value is None and not typ.endswith("?"):
+            return False  # None binds only an optional parameter (`SymInt[]?`)
         if isinstance(value, bool) and not typ.startswith("bool"):
             return False
         if isinstance(value, int) and not isinstance(value, bool) and not typ.startswith(
@@ -191,6 +195,8 @@ def call_arguments(ctx: WalkContext, uses: list[BindingUse]) -> dict[str, object
             continue
         params = schema_params(op.schema)
         positional = op.schema.split("(", 1)[-1].split("*")[0].count(",") + 1
+        if use.namespace == TENSOR_METHODS and params and params[0][1] == "self":
+            params, positional = params[1:], positional - 1  # the values follow the receiver
         if len(use.values) > positional:
             continue  # `torch.zeros(2, 3, 20)`: sizes as varargs, not one per parameter
         given = list(zip((p for _, p in params), use.values, strict=False))
@@ -260,7 +266,7 @@ def backward_calls(ctx: WalkContext, derivative: DerivativeDoc) -> tuple[Backwar
     for inputs, formula in derivative.formulas:
         if inputs.startswith("result"):
             continue  # a forward-mode (jvp) formula, not the backward
-        for name in dict.fromkeys(_FORMULA_CALL.findall(formula)):
+        for name in dict.fromkeys(_FORMULA_CALL.findall(plain_backward_formula(formula))):
             out.extend(_helper_calls(ctx, name, seen, 0))
     return tuple(dict.fromkeys(out))
 
@@ -574,6 +580,11 @@ def walk_layer(ctx: WalkContext, spec: LayerSpec, setting: Setting | None = None
                found: LayerInput | None = None) -> LayerWalk:
     if setting is not None:
         spec = replace(spec, env=(*python_env(setting).items(), *spec.env))
+    if found is not None and found.input_shape:
+        # the tensor the layer is called on, its sizes as the model reader found them (a
+        # layer input requires grad, as any tensor a parameter touched does)
+        spec = replace(spec, env=(*spec.env, (LAYER_INPUT, TensorShape(
+            tuple(found.input_shape), requires_grad=True))))
     hops, uses, stopped = walk_layer_python(ctx, spec)
     walk = LayerWalk(spec.path, spec.type_text, spec.qualname, spec.arguments, spec.location,
                      hops, tuple(_operators(ctx, uses)), stopped)
