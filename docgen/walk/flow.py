@@ -164,6 +164,10 @@ class _BodyReader:
             text = dotted_text(value)
             return [(text, ())] if text else []
         text = dotted_text(func)
+        if text is None and isinstance(func, nodes.Attribute) and isinstance(
+                func.expr, nodes.Call) and not func.expr.args \
+                and dotted_text(func.expr.func) == "super":
+            text = f"super().{func.attrname}"  # the next class's method in the MRO
         return [(text, ())] if text else []
 
 

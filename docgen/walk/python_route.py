@@ -99,9 +99,12 @@ def evaluate(expr: FlowExpr, env: Env, tensor_class: TensorClass | None = None) 
     if expr.kind == "const":
         return literal(expr)
     if expr.kind == "call" and expr.op == "isinstance" and len(expr.parts) == 2:
-        if is_tensor_value(env.get(expr.parts[0].text, UNKNOWN)) and tensor_class is not None:
+        value = env.get(expr.parts[0].text, UNKNOWN)
+        if is_tensor_value(value) and tensor_class is not None:
             found = tensor_class(expr.parts[1].text)
             return UNKNOWN if found is None else found
+        if isinstance(value, _PLAIN):
+            return _plain_isinstance(value, expr.parts[1], tensor_class)
         return UNKNOWN
     if expr.kind in ("name", "attr", "call"):
         rank = tensor_rank(expr, env)
@@ -127,6 +130,32 @@ def evaluate(expr: FlowExpr, env: Env, tensor_class: TensorClass | None = None) 
             return decisive
         return UNKNOWN if any(v is UNKNOWN for v in values) else not decisive
     return UNKNOWN
+
+
+# Python values the walk knows (literals passed by a call) and the classes `isinstance` can
+# test them against without importing anything: builtins, and torch's symbolic scalars, which
+# a plain number never is.
+_PLAIN = (bool, int, float, str, list, tuple, type(None))
+_BUILTIN_CLASSES: dict[str, type | tuple[type, ...]] = {
+    "int": int, "float": float, "bool": bool, "str": str, "list": list, "tuple": tuple,
+    "dict": dict}
+_SYMBOLIC_CLASSES = ("torch.SymInt", "torch.SymFloat", "torch.SymBool")
+
+
+def _plain_isinstance(value: object, classes: FlowExpr,
+                      tensor_class: TensorClass | None) -> object:
+    """`isinstance(split_size, (int, torch.SymInt))` for a known literal value."""
+    texts = [p.text for p in classes.parts] if classes.kind == "tuple" else [classes.text]
+    found = False
+    for text in texts:
+        builtin = _BUILTIN_CLASSES.get(text)
+        if builtin is not None:
+            found = found or isinstance(value, builtin)
+        elif text in _SYMBOLIC_CLASSES or (tensor_class is not None and tensor_class(text)):
+            continue  # a literal is never a tensor or a SymInt
+        else:
+            return UNKNOWN
+    return found
 
 
 def branches(conditions: tuple[Condition, ...], env: Env, path: str,
@@ -471,6 +500,9 @@ def _follow(route: _Route, module: str, call: CallSite, env: Env, brs: tuple[Bra
     if callee.startswith("self."):
         return _self_call(route, callee[5:], call, env, brs, pruned)
     receiver, dot, method = callee.partition(".")
+    if receiver == "super()" and env.get(OWNER_CLASS) == PY_TENSOR and "." not in method:
+        # torch.Tensor's next class is the C++ TensorBase: `super().unflatten(dim, sizes)`
+        return _tensor_binding(route, method, call, env, brs, pruned)
     if dot and "." not in method and is_tensor_value(env.get(receiver, UNKNOWN)):
         return _local_tensor_method(route, method, call, env, brs, pruned)
     target = ctx.resolver.resolve_in(module, callee)
@@ -544,12 +576,47 @@ def is_tensor_value(value: object) -> bool:
     return value is TENSOR or isinstance(value, TensorShape)
 
 
+PY_TENSOR = "torch._tensor.Tensor"
+OWNER_CLASS = "(class)"  # env key: the class whose method is being walked
+
+
+def _python_tensor_method(route: _Route, method: str, call: CallSite, env: Env,
+                          brs: tuple[Branch, ...], pruned: bool) -> PyHop | None:
+    """A Tensor method written in Python on `torch.Tensor` (torch/_tensor.py: `x.split([a,
+    b])` runs `Tensor.split`, which calls `torch._VF.split_with_sizes` for a list): its body
+    is walked with the receiver bound to a tensor."""
+    fn = route.ctx.function(f"{PY_TENSOR}.{method}")
+    if fn is None or not fn.params:
+        return None
+    callee_env = {**bind_arguments(fn, call, env, True), fn.params[0][0]: TENSOR,
+                  OWNER_CLASS: PY_TENSOR}
+    return _function_hop(route, fn, callee_env, "method", _call_text(call), brs, pruned)
+
+
+def walk_tensor_method(ctx: WalkContext, method: str, call: CallSite
+                       ) -> tuple[PyHop, list[BindingUse], str] | None:
+    """The route of a Tensor method a library function called, when torch.Tensor defines
+    it in Python (else None: the C++ binding of TensorBase is called directly)."""
+    route = _Route(ctx, [], {})
+    hop = _python_tensor_method(route, method, call, {}, (), False)
+    return None if hop is None else (hop, route.bindings, _first_stop(hop))
+
+
 def _local_tensor_method(route: _Route, method: str, call: CallSite, env: Env,
                          brs: tuple[Branch, ...], pruned: bool) -> PyHop | None:
     """`input.softmax(dim)` in F.softmax: a Tensor method called on a tensor the function
     holds, bound in C++ like any Tensor method when the operator has a method variant and
     torchgen writes its Python binding (`input.size(0)` and `input.dim()` read the
     TensorImpl in hand-written bindings and dispatch nothing)."""
+    written = _python_tensor_method(route, method, call, env, brs, pruned)
+    if written is not None:
+        return written
+    return _tensor_binding(route, method, call, env, brs, pruned)
+
+
+def _tensor_binding(route: _Route, method: str, call: CallSite, env: Env,
+                    brs: tuple[Branch, ...], pruned: bool) -> PyHop | None:
+    """The C++ binding of Tensor method `method` (TensorBase), when there is one."""
     ctx = route.ctx
     if not any("method" in op.variants for op in ctx.table.overloads(method)):
         return None

@@ -43,6 +43,7 @@ from docgen.walk.python_route import (
     read_layers,
     walk_call,
     walk_layer_python,
+    walk_tensor_method,
 )
 from docgen.walk.records import (
     DIRECT_NOTE,
@@ -754,6 +755,12 @@ def _leaf_route(ctx: WalkContext, module: str, leaf: Leaf
     line = leaf.location.line if leaf.location else 0
     if leaf.namespace == "torch._C.TensorBase":
         call = CallSite(f"Tensor.{leaf.name}", line, args[1:], kwargs, ())
+        written = walk_tensor_method(ctx, leaf.name, call)
+        if written is not None:
+            hop, uses, why = written
+            if leaf.via:
+                hop = replace(hop, note=f"{hop.note}; reached through {leaf.via}".lstrip("; "))
+            return uses, hop, why
         use = BindingUse(leaf.name, leaf.namespace, call, False)
         note = "Tensor method" + (f", reached through {leaf.via}" if leaf.via else "")
         return [use], PyHop(f"torch._C.TensorBase.{leaf.name}", "binding", leaf.location,
@@ -766,7 +773,9 @@ def _leaf_route(ctx: WalkContext, module: str, leaf: Leaf
 
 
 def _flow_value(value: object) -> FlowExpr:
-    if value is None or isinstance(value, (bool, int, float, str)):
+    if value is None or isinstance(value, (bool, int, float, str)) or (
+            isinstance(value, (list, tuple)) and all(
+                isinstance(v, (bool, int, float, str)) for v in value)):
         return FlowExpr("const", repr(value))
     return FlowExpr("name", str(value))
 
