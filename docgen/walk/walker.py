@@ -757,10 +757,11 @@ def _leaf_route(ctx: WalkContext, module: str, leaf: Leaf
         call = CallSite(f"Tensor.{leaf.name}", line, args[1:], kwargs, ())
         written = walk_tensor_method(ctx, leaf.name, call)
         if written is not None:
-            hop, uses, why = written
+            method_hop, uses, why = written
             if leaf.via:
-                hop = replace(hop, note=f"{hop.note}; reached through {leaf.via}".lstrip("; "))
-            return uses, hop, why
+                method_hop = replace(method_hop, note=f"{method_hop.note}; reached through "
+                                     f"{leaf.via}".lstrip("; "))
+            return uses, method_hop, why
         use = BindingUse(leaf.name, leaf.namespace, call, False)
         note = "Tensor method" + (f", reached through {leaf.via}" if leaf.via else "")
         return [use], PyHop(f"torch._C.TensorBase.{leaf.name}", "binding", leaf.location,
