@@ -443,7 +443,8 @@ def _edges_below(ctx: WalkContext, function: str, implicit: bool, seen: frozense
             callee = _operator_name(ctx, callee.removeprefix(CALL_PREFIX))
             if callee == function.removesuffix("_symint"):
                 continue
-            if ctx.table.find(callee) is None or _defined_beside(ctx, callee, edge):
+            if ctx.table.find(callee) is None or _defined_beside(ctx, callee, edge) \
+                    or not _fits_operator(ctx, callee, edge.arguments):
                 # A local C++ helper (`multiply<inplace>(...)` in Dropout.cpp is the file's
                 # template, not aten::multiply): walked through when its body calls operators.
                 helper = _helper_node(ctx, function, callee, edge, implicit, seen, depth)
@@ -471,6 +472,14 @@ def _edges_below(ctx: WalkContext, function: str, implicit: bool, seen: frozense
                               f"{note}; not an operator of torch {ctx.torch_version}",
                               _source(edge), read_in=function))
     return out
+
+
+def _fits_operator(ctx: WalkContext, name: str, arguments: str) -> bool:
+    """Whether an unqualified C++ call `name(...)` can be the operator's C++ API: some
+    overload takes its argument kinds. `col2im<scalar_t>(data, n_output_plane, ...)` with
+    16 arguments in NaiveConvolutionTranspose2d.cpp is im2col.h's template, not
+    aten::col2im (6 parameters)."""
+    return any(takes_arguments(op.schema, arguments) for op in ctx.table.overloads(name))
 
 
 def _defined_beside(ctx: WalkContext, name: str, edge: UpstreamEdge) -> bool:
