@@ -452,7 +452,8 @@ def _edges_below(ctx: WalkContext, function: str, implicit: bool, seen: frozense
                     out.append(helper)
                 continue
         callee = _operator_name(ctx, callee)
-        if callee == function.removesuffix("_symint"):
+        if callee == function.removesuffix("_symint") and not _other_overload(
+                ctx, callee, edge.arguments, seen):
             continue  # one overload of a kernel calling another (`_convolution`)
         reached = Reached.DECOMPOSITION if implicit else Reached.UPSTREAM
         note = _edge_note(ctx, function, edge.commit, edge.repo)
@@ -472,6 +473,18 @@ def _edges_below(ctx: WalkContext, function: str, implicit: bool, seen: frozense
                               f"{note}; not an operator of torch {ctx.torch_version}",
                               _source(edge), read_in=function))
     return out
+
+
+def _other_overload(ctx: WalkContext, name: str, arguments: str, seen: frozenset[str]) -> bool:
+    """Whether a kernel's call of its own name reaches an overload the walk is not inside,
+    told by the call's argument kinds: `upsample_bilinear2d.vec`'s composite kernel calls
+    `at::upsample_bilinear2d(input, osize, align_corners, scale_h, scale_w)`, the plain
+    overload (five arguments; `.vec` takes four)."""
+    if not arguments or ctx.table.find(name) is not None and name in seen:
+        return False
+    fitting = [op.name for op in ctx.table.overloads(name)
+               if "!" not in op.schema and takes_arguments(op.schema, arguments)]
+    return len(fitting) == 1 and fitting[0] not in seen
 
 
 def _fits_operator(ctx: WalkContext, name: str, arguments: str) -> bool:
