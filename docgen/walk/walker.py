@@ -480,7 +480,7 @@ def _other_overload(ctx: WalkContext, name: str, arguments: str, seen: frozenset
     told by the call's argument kinds: `upsample_bilinear2d.vec`'s composite kernel calls
     `at::upsample_bilinear2d(input, osize, align_corners, scale_h, scale_w)`, the plain
     overload (five arguments; `.vec` takes four)."""
-    if not arguments or ctx.table.find(name) is not None and name in seen:
+    if not arguments or (ctx.table.find(name) is not None and name in seen):
         return False
     fitting = [op.name for op in ctx.table.overloads(name)
                if "!" not in op.schema and takes_arguments(op.schema, arguments)]
