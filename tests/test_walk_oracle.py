@@ -95,18 +95,51 @@ FLOORS = {
     # the last _DenseLayer of each block: the engine adds two `narrow` views of CatBackward0
     # out of place (`add`; the walk claims `add_`)
     "densenet121": {"forward": (1.00, 1.00), "backward": (0.99, 0.99)},
+    # mod5 (issue 12 item 6), measured 2026-11-30 with walk_gaps: 1.00 / 1.00 in every run.
+    # GroupNorm: group_norm.cpp read, the formula's `GradMode::is_enabled() ? ... : ...` arm
+    # of a plain backward (grad mode off in the engine); Softmax: `input.softmax(dim)` on
+    # F.softmax's own tensor; Upsample: F.interpolate's `input.dim() == 4 and mode == ...`
+    # from the layer input's rank; InstanceNorm2d: `_get_no_batch_dim()` returns a literal,
+    # and the loss's expanded gradient reaches batch norm's strided backward (`sum`); Conv3d
+    # with oneDNN off: ConvolutionMM3d.cpp (slow_conv3d_forward, the bias `sum`)
+    "groupnorm": {"forward": (1.0, 1.0), "backward": (1.0, 1.0)},
+    "softmax": {"forward": (1.0, 1.0), "backward": (1.0, 1.0)},
+    "upsample_bilinear": {"forward": (1.0, 1.0), "backward": (1.0, 1.0)},
+    "instancenorm2d": {"forward": (1.0, 1.0), "backward": (1.0, 1.0)},
+    "conv3d": {"forward": (1.0, 1.0), "backward": (1.0, 1.0)},
+    # cross-attention: `w.split([E, E * 2])` runs torch/_tensor.py's Tensor.split, which calls
+    # split_with_sizes for a list; backward 0.96: the engine's out-of-place `add` (as in
+    # mha_weights)
+    "transformerdecoderlayer": {"forward": (1.0, 1.0), "backward": (1.0, 0.96)},
 }
 # Walked by /work/tools/walk_gaps.py (README's table has their figures) but not in CI: each
 # adds 40 s to several minutes of CPU on 2 cores. squeezenet1_0 (about 18 s) stays in CI.
 NOT_IN_CI = frozenset({"shufflenet_v2_x0_5", "mnasnet0_5", "efficientnet_b0", "regnet_y_400mf",
                        "googlenet", "densenet121", "resnext50_32x4d", "convnext_tiny"})
+# Single modules measured by /work/tools/walk_gaps.py (README walk table) but left out of CI:
+# each opens its own walk context (about 8 s on a quiet 2-core machine, 25 s loaded), so CI
+# keeps the ones above, which cover the mechanisms these rely on.
+MEASURED_ONLY = frozenset({
+    "adaptivemaxpool2d", "avgpool2d", "batchnorm1d_3d", "conv1d", "conv2d_depthwise",
+    "convtranspose2d", "convtranspose2d_groups", "dropout2d", "elu", "embedding",
+    "embedding_padding", "embeddingbag_mean", "flatten_linear", "gelu", "gelu_tanh",
+    "hardsigmoid", "hardswish", "leakyrelu", "linear_3d", "logsoftmax", "maxpool1d",
+    "pixelshuffle", "prelu", "relu6", "sigmoid", "silu", "tanh", "upsample_nearest"})
 # Single modules whose walk is empty today, with why: expected to fail the floor (strict, so
 # a walk that starts to reach them fails here until a floor is set for them).
 GAPS: dict[str, str] = {}
 # Single-module traces (`nn.LSTM(10, 20, num_layers=2)(x)`): walked through a generated model
 # file that holds the module as `self.m` (see single_module_model).
 SINGLE = ("batchnorm2d", "gru", "layernorm", "lstm", "lstm_bidirectional", "mha_weights",
-          "multiheadattention", "rnn", "rnn_relu", "transformerencoderlayer")
+          "multiheadattention", "rnn", "rnn_relu", "transformerencoderlayer",
+          # mod5: common torch.nn modules (issue 12 item 6)
+          "adaptivemaxpool2d", "avgpool2d", "batchnorm1d_3d", "conv1d", "conv2d_depthwise",
+          "conv3d", "convtranspose2d", "convtranspose2d_groups", "dropout2d", "elu",
+          "embedding", "embedding_padding", "embeddingbag_mean", "flatten_linear", "gelu",
+          "gelu_tanh", "groupnorm", "hardsigmoid", "hardswish", "instancenorm2d", "leakyrelu",
+          "linear_3d", "logsoftmax", "maxpool1d", "pixelshuffle", "prelu", "relu6", "sigmoid",
+          "silu", "softmax", "tanh", "transformerdecoderlayer", "upsample_bilinear",
+          "upsample_nearest")
 
 
 def _ops(entries: list[str]) -> set[str]:
@@ -199,7 +232,7 @@ def _ratio(a: int, b: int) -> float:
 
 @pytest.mark.parametrize("target", sorted(set(MODELS) - NOT_IN_CI) + [
     pytest.param(t, marks=pytest.mark.xfail(reason=GAPS[t], strict=True)) if t in GAPS else t
-    for t in sorted(SINGLE)])
+    for t in sorted(SINGLE) if t not in MEASURED_ONLY])
 def test_taken_path_matches_cpu_traces(walk_context, target: str, tmp_path: Path) -> None:
     if not (TRACES / f"{target}.json").is_file():
         pytest.skip(f"no trace for {target}")

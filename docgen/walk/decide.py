@@ -816,6 +816,14 @@ class Decider:
             return 0 in f.input_shape
         if re.fullmatch(r"(?:at::|c10::)?GradMode::is_enabled\(\)", a):
             return s.grad and not f.in_backward
+        if f.in_backward:
+            # a node's incoming gradients: `grad` (`grads[0]`) is defined for a node on the
+            # taken path; an operator's other outputs (native_group_norm's mean and rstd) are
+            # taken as read by nothing that requires grad, so their gradients are undefined
+            # (the kernels keep only the first: `std::get<0>(at::native_group_norm(...))`)
+            m = re.fullmatch(r"grads\[(\d+)\]\.defined\(\)|grad\.defined\(\)", a)
+            if m:
+                return m.group(1) in (None, "0")
         if re.fullmatch(r"(?:at::)?get_num_threads\(\)", a):
             # the intra-op pool has one thread per core (BUILD_FACTS multithreaded)
             return AtLeast(2) if _fact(s.backend, "multithreaded") else 1

@@ -125,6 +125,8 @@ def read_grad_flows(reading: ModelReading) -> dict[int, GradFlow]:
     tensors = {layer.path: layer.tensors for layer in reading.layers}
     needs_grad = set(reading.grad_leaves)
     readers: list[_Reader] = []
+    outputs = set(reading.output_values)
+    flows: dict[int, GradFlow] = {}
     for index, top in enumerate(reading.steps):
         layer = _layer_of(top, leaves)
         if layer is None:
@@ -139,10 +141,13 @@ def read_grad_flows(reading: ModelReading) -> dict[int, GradFlow]:
             if reader.grad_reads or trains:
                 needs_grad.update(step.writes)  # its output requires grad
                 readers.append(reader)
-    flows: dict[int, GradFlow] = {}
+            elif outputs.intersection(step.writes):
+                # a layer without parameters on an input that requires no grad (a model
+                # made of one GELU): the walk lists its backward as a layer inside a network
+                # runs it, so it gets the loss's gradient as the layer returning the output
+                flows[index] = flows.get(index, GradFlow()).merged(GradFlow((), (), True))
     for index, why, stored in _accumulations(readers):
         flows[index] = flows.get(index, GradFlow()).merged(GradFlow((why,), stored=(stored,)))
-    outputs = set(reading.output_values)
     for reader in readers:
         operands = _operands(reader, needs_grad, tensors.get(reader.step.target, ()))
         returns = bool(outputs.intersection(reader.step.writes))

@@ -164,6 +164,10 @@ class _BodyReader:
             text = dotted_text(value)
             return [(text, ())] if text else []
         text = dotted_text(func)
+        if text is None and isinstance(func, nodes.Attribute) and isinstance(
+                func.expr, nodes.Call) and not func.expr.args \
+                and dotted_text(func.expr.func) == "super":
+            text = f"super().{func.attrname}"  # the next class's method in the MRO
         return [(text, ())] if text else []
 
 
@@ -171,7 +175,17 @@ def function_flow(fn: nodes.FunctionDef, qualname: str, path: str) -> FunctionFl
     reader = _BodyReader()
     reader.block(fn.body, (), False)
     return FunctionFlow(qualname, path, fn.lineno, _params(fn.args), tuple(reader.calls),
-                        tuple(reader.assigned))
+                        tuple(reader.assigned), _constant_return(fn))
+
+
+def _constant_return(fn: nodes.FunctionDef) -> FlowExpr | None:
+    """The literal a function always returns, when its body is only `return <literal>`."""
+    body = [s for s in fn.body if not (isinstance(s, nodes.Expr)
+                                       and isinstance(s.value, nodes.Const))]
+    if len(body) == 1 and isinstance(body[0], nodes.Return) \
+            and isinstance(body[0].value, nodes.Const):
+        return flow_expr(body[0].value)
+    return None
 
 
 def _params(args: nodes.Arguments) -> tuple[tuple[str, FlowExpr | None], ...]:
@@ -186,10 +200,12 @@ def _params(args: nodes.Arguments) -> tuple[tuple[str, FlowExpr | None], ...]:
 
 def is_overload_stub(fn: nodes.FunctionDef) -> bool:
     """`@overload def forward(...)`: a typing stub; the implementation is the plain `def` of
-    the same name that follows it."""
+    the same name that follows it. TorchScript's `@_overload` (torch._jit_internal, as
+    torch.nn.functional imports it for `interpolate`) is one too."""
     for decorator in fn.decorators.nodes if fn.decorators else ():
         text = dotted_text(decorator) or ""
-        if text in ("overload", "typing.overload", "typing_extensions.overload"):
+        if text in ("overload", "typing.overload", "typing_extensions.overload", "_overload",
+                    "torch._jit_internal._overload", "torch.jit._overload"):
             return True
     return False
 

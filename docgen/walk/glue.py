@@ -107,6 +107,14 @@ class GlueFacts:
     wrapper_prefix: str = ""  # `wrapper_{key}_{overload}_` as register_dispatch_key does
     stable_hash: bool = False  # utils.py shards by sha1, little-endian (replayable)
     in_wheel: frozenset[str] = frozenset()  # generated names the wheel does hold
+    # `_SKIP_PYTHON_BINDINGS` of gen_python_functions.py: operators with no generated Python
+    # binding (`size`, `dim`, `numel`: Tensor methods written by hand that read the
+    # TensorImpl, no dispatch); full-match patterns
+    skipped_bindings: tuple[str, ...] = ()
+
+    def has_generated_binding(self, name: str) -> bool:
+        """Whether torchgen writes a Python binding for operator `name` (not skipped)."""
+        return not any(re.fullmatch(p, name) for p in self.skipped_bindings)
 
 
 # ---------------------------------------------------------------- reading torchgen
@@ -158,6 +166,9 @@ def _read_bindings(text: str, read: Any, facts: GlueFacts) -> None:
             m.group(2), int(m.group(4) or 0),
             _template(read, AUTOGRAD_TEMPLATES + m.group(2), "${py_methods}"),
             Location(BINDING_GEN, _line(text, m.start())))
+    skipped = re.search(r"^_SKIP_PYTHON_BINDINGS = \[(.*?)^\]", text, re.S | re.M)
+    if skipped:
+        facts.skipped_bindings = tuple(re.findall(r'^\s*"([^"]+)",', skipped.group(1), re.M))
     pyc = re.search(r"def get_pycname\(.*?\n\s*return f\"(\w*)\{name\}\"", text, re.S)
     facts.pycname = pyc.group(1) if pyc else ""
 

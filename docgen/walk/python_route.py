@@ -20,6 +20,7 @@ from docgen.core.errors import SourceError
 from docgen.core.records import Location
 from docgen.walk.context import WalkContext
 from docgen.walk.flow import TENSOR_FACTORIES, layer_calls
+from docgen.walk.glue import glue_facts
 from docgen.walk.records import (
     Branch,
     CallSite,
@@ -30,6 +31,7 @@ from docgen.walk.records import (
 )
 
 MODULE_CLASS = "torch.nn.modules.module.Module"
+TENSOR_METHODS = "torch._C.TensorBase"
 SEQUENTIAL = "torch.nn.modules.container.Sequential"
 UNKNOWN = object()
 # Module's own methods on the way to forward; its bookkeeping (hooks, tracing) is not walked.
@@ -67,7 +69,29 @@ TensorClass = Callable[[str], "bool | None"]
 _COMPARE = {"==": lambda a, b: a == b, "!=": lambda a, b: a != b,
             "is": lambda a, b: a is b, "is not": lambda a, b: a is not b,
             "<": lambda a, b: a < b, ">": lambda a, b: a > b,
-            "<=": lambda a, b: a <= b, ">=": lambda a, b: a >= b}
+            "<=": lambda a, b: a <= b, ">=": lambda a, b: a >= b,
+            "in": lambda a, b: a in b, "not in": lambda a, b: a not in b}
+# The env key of the tensor a layer is called on, when the model reader knows its shape.
+LAYER_INPUT = "(layer input)"
+# Tensor queries answered from a tensor's rank: `x.dim()`, `x.ndimension()`, `x.ndim`.
+_RANK_CALLS = ("dim", "ndimension")
+_RANK_ATTRS = ("ndim",)
+
+
+def tensor_rank(expr: FlowExpr, env: Env) -> object:
+    """`input.dim()` (or `.ndimension()`, `.ndim`) of a tensor whose rank is known."""
+    if expr.kind == "call" and not expr.parts and expr.text.endswith("()"):
+        receiver, _, query = expr.op.rpartition(".")
+        if query not in _RANK_CALLS:
+            return UNKNOWN
+    elif expr.kind == "attr":
+        receiver, _, query = expr.text.rpartition(".")
+        if query not in _RANK_ATTRS:
+            return UNKNOWN
+    else:
+        return UNKNOWN
+    value = env.get(receiver, UNKNOWN)
+    return len(value.shape) if isinstance(value, TensorShape) and value.shape else UNKNOWN
 
 
 def evaluate(expr: FlowExpr, env: Env, tensor_class: TensorClass | None = None) -> object:
@@ -75,12 +99,19 @@ def evaluate(expr: FlowExpr, env: Env, tensor_class: TensorClass | None = None) 
     if expr.kind == "const":
         return literal(expr)
     if expr.kind == "call" and expr.op == "isinstance" and len(expr.parts) == 2:
-        if env.get(expr.parts[0].text, UNKNOWN) is TENSOR and tensor_class is not None:
+        value = env.get(expr.parts[0].text, UNKNOWN)
+        if is_tensor_value(value) and tensor_class is not None:
             found = tensor_class(expr.parts[1].text)
             return UNKNOWN if found is None else found
+        if isinstance(value, _PLAIN):
+            return _plain_isinstance(value, expr.parts[1], tensor_class)
         return UNKNOWN
     if expr.kind in ("name", "attr", "call"):
-        return env.get(expr.text, UNKNOWN)
+        rank = tensor_rank(expr, env)
+        return rank if rank is not UNKNOWN else env.get(expr.text, UNKNOWN)
+    if expr.kind == "tuple":
+        items = tuple(evaluate(p, env, tensor_class) for p in expr.parts)
+        return UNKNOWN if any(i is UNKNOWN for i in items) else items
     if expr.kind == "not":
         value = evaluate(expr.parts[0], env, tensor_class)
         return UNKNOWN if value is UNKNOWN else not value
@@ -99,6 +130,32 @@ def evaluate(expr: FlowExpr, env: Env, tensor_class: TensorClass | None = None) 
             return decisive
         return UNKNOWN if any(v is UNKNOWN for v in values) else not decisive
     return UNKNOWN
+
+
+# Python values the walk knows (literals passed by a call) and the classes `isinstance` can
+# test them against without importing anything: builtins, and torch's symbolic scalars, which
+# a plain number never is.
+_PLAIN = (bool, int, float, str, list, tuple, type(None))
+_BUILTIN_CLASSES: dict[str, type | tuple[type, ...]] = {
+    "int": int, "float": float, "bool": bool, "str": str, "list": list, "tuple": tuple,
+    "dict": dict}
+_SYMBOLIC_CLASSES = ("torch.SymInt", "torch.SymFloat", "torch.SymBool")
+
+
+def _plain_isinstance(value: object, classes: FlowExpr,
+                      tensor_class: TensorClass | None) -> object:
+    """`isinstance(split_size, (int, torch.SymInt))` for a known literal value."""
+    texts = [p.text for p in classes.parts] if classes.kind == "tuple" else [classes.text]
+    found = False
+    for text in texts:
+        builtin = _BUILTIN_CLASSES.get(text)
+        if builtin is not None:
+            found = found or isinstance(value, builtin)
+        elif text in _SYMBOLIC_CLASSES or (tensor_class is not None and tensor_class(text)):
+            continue  # a literal is never a tensor or a SymInt
+        else:
+            return UNKNOWN
+    return found
 
 
 def branches(conditions: tuple[Condition, ...], env: Env, path: str,
@@ -199,7 +256,8 @@ def _value(expr: FlowExpr, env: Env) -> object:
             sizes = list(sizes[0])
         return TensorShape(tuple(s if isinstance(s, int) and not isinstance(s, bool)
                                  else None for s in sizes), "requires_grad" in expr.text)
-    return env.get(expr.text, UNKNOWN)
+    rank = tensor_rank(expr, env)
+    return rank if rank is not UNKNOWN else env.get(expr.text, UNKNOWN)
 
 
 # ---------------------------------------------------------------- layers of the model
@@ -326,10 +384,27 @@ def walk_layer_python(ctx: WalkContext, spec: LayerSpec) -> tuple[tuple[PyHop, .
     chain = class_chain(ctx, spec.qualname) if spec.qualname else []
     if not chain:
         return (), [], f"{spec.type_text}: class not found in the sources read"
-    route = _Route(ctx, chain, dict(spec.env))
+    route = _Route(ctx, chain, {**_constant_methods(ctx, chain), **dict(spec.env)})
     hop = _call_entry(route)
     stopped = _first_stop(hop)
     return (hop,), route.bindings, stopped
+
+
+def _constant_methods(ctx: WalkContext, chain: list[str]) -> Env:
+    """`self.m()` -> its value, for the layer's methods without parameters whose body is
+    `return <literal>` (the most derived definition wins, as attribute lookup finds it)."""
+    out: Env = {}
+    for cls in reversed(chain):
+        flow = ctx.flow(cls.rpartition(".")[0])
+        for fn in flow.functions if flow else ():
+            owner, _, name = fn.qualname.rpartition(".")
+            if owner == cls and len(fn.params) == 1:
+                value = literal(fn.returns)
+                if value is UNKNOWN:
+                    out.pop(f"self.{name}()", None)
+                else:
+                    out[f"self.{name}()"] = value
+    return out
 
 
 def _first_stop(hop: PyHop) -> str:
@@ -424,6 +499,12 @@ def _follow(route: _Route, module: str, call: CallSite, env: Env, brs: tuple[Bra
     callee = call.callee
     if callee.startswith("self."):
         return _self_call(route, callee[5:], call, env, brs, pruned)
+    receiver, dot, method = callee.partition(".")
+    if receiver == "super()" and env.get(OWNER_CLASS) == PY_TENSOR and "." not in method:
+        # torch.Tensor's next class is the C++ TensorBase: `super().unflatten(dim, sizes)`
+        return _tensor_binding(route, method, call, env, brs, pruned)
+    if dot and "." not in method and is_tensor_value(env.get(receiver, UNKNOWN)):
+        return _local_tensor_method(route, method, call, env, brs, pruned)
     target = ctx.resolver.resolve_in(module, callee)
     if target is not None and target.kind == "function":
         if not target.qualname.startswith("torch.nn.functional."):
@@ -468,7 +549,7 @@ def _self_call(route: _Route, name: str, call: CallSite, env: Env, brs: tuple[Br
         callee_env = {**route.self_env, **bind_arguments(fn, call, env, True)}
         if name == "forward" and len(fn.params) > 1:
             # the layer is called on a tensor: `layer(x)`
-            callee_env.setdefault(fn.params[1][0], TENSOR)
+            callee_env.setdefault(fn.params[1][0], route.self_env.get(LAYER_INPUT, TENSOR))
         return _function_hop(route, fn, callee_env, "method", _call_text(call), brs, pruned)
     if name in CALL_CHAIN:
         return _stop(f"self.{name}: not defined in {', '.join(route.chain)}", via=call.callee)
@@ -488,6 +569,65 @@ def _tensor_method(route: _Route, name: str, call: CallSite, env: Env,
                                      bool(getattr(value, "is_buffer", False))))
     return PyHop(f"torch._C.TensorBase.{method}", "binding", None, call.callee, brs, pruned,
                  note=f"Tensor method on self.{attr}")
+
+
+def is_tensor_value(value: object) -> bool:
+    """A layer's input tensor, or one the Python code made with a factory."""
+    return value is TENSOR or isinstance(value, TensorShape)
+
+
+PY_TENSOR = "torch._tensor.Tensor"
+OWNER_CLASS = "(class)"  # env key: the class whose method is being walked
+
+
+def _python_tensor_method(route: _Route, method: str, call: CallSite, env: Env,
+                          brs: tuple[Branch, ...], pruned: bool) -> PyHop | None:
+    """A Tensor method written in Python on `torch.Tensor` (torch/_tensor.py: `x.split([a,
+    b])` runs `Tensor.split`, which calls `torch._VF.split_with_sizes` for a list): its body
+    is walked with the receiver bound to a tensor."""
+    fn = route.ctx.function(f"{PY_TENSOR}.{method}")
+    if fn is None or not fn.params:
+        return None
+    callee_env = {**bind_arguments(fn, call, env, True), fn.params[0][0]: TENSOR,
+                  OWNER_CLASS: PY_TENSOR}
+    return _function_hop(route, fn, callee_env, "method", _call_text(call), brs, pruned)
+
+
+def walk_tensor_method(ctx: WalkContext, method: str, call: CallSite
+                       ) -> tuple[PyHop, list[BindingUse], str] | None:
+    """The route of a Tensor method a library function called, when torch.Tensor defines
+    it in Python (else None: the C++ binding of TensorBase is called directly)."""
+    route = _Route(ctx, [], {})
+    hop = _python_tensor_method(route, method, call, {}, (), False)
+    return None if hop is None else (hop, route.bindings, _first_stop(hop))
+
+
+def _local_tensor_method(route: _Route, method: str, call: CallSite, env: Env,
+                         brs: tuple[Branch, ...], pruned: bool) -> PyHop | None:
+    """`input.softmax(dim)` in F.softmax: a Tensor method called on a tensor the function
+    holds, bound in C++ like any Tensor method when the operator has a method variant and
+    torchgen writes its Python binding (`input.size(0)` and `input.dim()` read the
+    TensorImpl in hand-written bindings and dispatch nothing)."""
+    written = _python_tensor_method(route, method, call, env, brs, pruned)
+    if written is not None:
+        return written
+    return _tensor_binding(route, method, call, env, brs, pruned)
+
+
+def _tensor_binding(route: _Route, method: str, call: CallSite, env: Env,
+                    brs: tuple[Branch, ...], pruned: bool) -> PyHop | None:
+    """The C++ binding of Tensor method `method` (TensorBase), when there is one."""
+    ctx = route.ctx
+    if not any("method" in op.variants for op in ctx.table.overloads(method)):
+        return None
+    if not glue_facts(ctx).has_generated_binding(method):
+        return None
+    route.bindings.append(BindingUse(
+        method, TENSOR_METHODS, call, pruned, tuple(dict.fromkeys(route.pending)),
+        values=tuple(_value(a, env) for a in call.args),
+        keywords=tuple((k, _value(v, env)) for k, v in call.kwargs)))
+    return PyHop(f"{TENSOR_METHODS}.{method}", "binding", None, call.callee, brs, pruned,
+                 note=f"Tensor method on {call.callee.partition('.')[0]}")
 
 
 def _assigned_hop(route: _Route, qualname: str, call: CallSite, env: Env,

@@ -72,6 +72,9 @@ class FunctionFlow:
     # `name = value` statements in order, each with the conditions it runs under; value None
     # where the name gets a value the walk does not read (tuple unpacking)
     assigned: tuple[tuple[str, FlowExpr | None, tuple[Condition, ...]], ...] = ()
+    # a body that is one `return <literal>` (docstring aside): what every call returns
+    # (`InstanceNorm2d._get_no_batch_dim` returns 3)
+    returns: FlowExpr | None = None
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,8 @@ from docgen.walk.glue import glue_facts, glue_hops
 from docgen.walk.inputs import FunctionalStep, LayerInput, TensorAttr, read_layer_inputs
 from docgen.walk.locals import LocalsSet, load_shipped_locals
 from docgen.walk.python_route import (
+    LAYER_INPUT,
+    TENSOR_METHODS,
     UNKNOWN,
     BindingUse,
     LayerSpec,
@@ -41,6 +43,7 @@ from docgen.walk.python_route import (
     read_layers,
     walk_call,
     walk_layer_python,
+    walk_tensor_method,
 )
 from docgen.walk.records import (
     DIRECT_NOTE,
@@ -73,7 +76,6 @@ ON_BUFFER = "called on a buffer, which does not require grad: autograd records n
 # ---------------------------------------------------------------- operators and kernels
 
 
-TENSOR_METHODS = "torch._C.TensorBase"
 
 
 def choose_overload(ctx: WalkContext, use: BindingUse) -> str | None:
@@ -158,6 +160,8 @@ def _accepts(schema: str, call: CallSite, values: tuple[object, ...] = (),
         value = values[i] if i < len(values) and values[i] is not UNKNOWN else literal(arg)
         if value is UNKNOWN:
             continue
+        if value is None and not typ.endswith("?"):
+            return False  # None binds only an optional parameter (`SymInt[]?`)
         if isinstance(value, bool) and not typ.startswith("bool"):
             return False
         if isinstance(value, int) and not isinstance(value, bool) and not typ.startswith(
@@ -192,6 +196,8 @@ def call_arguments(ctx: WalkContext, uses: list[BindingUse]) -> dict[str, object
             continue
         params = schema_params(op.schema)
         positional = op.schema.split("(", 1)[-1].split("*")[0].count(",") + 1
+        if use.namespace == TENSOR_METHODS and params and params[0][1] == "self":
+            params, positional = params[1:], positional - 1  # the values follow the receiver
         if len(use.values) > positional:
             continue  # `torch.zeros(2, 3, 20)`: sizes as varargs, not one per parameter
         given = list(zip((p for _, p in params), use.values, strict=False))
@@ -437,7 +443,8 @@ def _edges_below(ctx: WalkContext, function: str, implicit: bool, seen: frozense
             callee = _operator_name(ctx, callee.removeprefix(CALL_PREFIX))
             if callee == function.removesuffix("_symint"):
                 continue
-            if ctx.table.find(callee) is None or _defined_beside(ctx, callee, edge):
+            if ctx.table.find(callee) is None or _defined_beside(ctx, callee, edge) \
+                    or not _fits_operator(ctx, callee, edge.arguments):
                 # A local C++ helper (`multiply<inplace>(...)` in Dropout.cpp is the file's
                 # template, not aten::multiply): walked through when its body calls operators.
                 helper = _helper_node(ctx, function, callee, edge, implicit, seen, depth)
@@ -445,7 +452,8 @@ def _edges_below(ctx: WalkContext, function: str, implicit: bool, seen: frozense
                     out.append(helper)
                 continue
         callee = _operator_name(ctx, callee)
-        if callee == function.removesuffix("_symint"):
+        if callee == function.removesuffix("_symint") and not _other_overload(
+                ctx, callee, edge.arguments, seen):
             continue  # one overload of a kernel calling another (`_convolution`)
         reached = Reached.DECOMPOSITION if implicit else Reached.UPSTREAM
         note = _edge_note(ctx, function, edge.commit, edge.repo)
@@ -465,6 +473,26 @@ def _edges_below(ctx: WalkContext, function: str, implicit: bool, seen: frozense
                               f"{note}; not an operator of torch {ctx.torch_version}",
                               _source(edge), read_in=function))
     return out
+
+
+def _other_overload(ctx: WalkContext, name: str, arguments: str, seen: frozenset[str]) -> bool:
+    """Whether a kernel's call of its own name reaches an overload the walk is not inside,
+    told by the call's argument kinds: `upsample_bilinear2d.vec`'s composite kernel calls
+    `at::upsample_bilinear2d(input, osize, align_corners, scale_h, scale_w)`, the plain
+    overload (five arguments; `.vec` takes four)."""
+    if not arguments or (ctx.table.find(name) is not None and name in seen):
+        return False
+    fitting = [op.name for op in ctx.table.overloads(name)
+               if "!" not in op.schema and takes_arguments(op.schema, arguments)]
+    return len(fitting) == 1 and fitting[0] not in seen
+
+
+def _fits_operator(ctx: WalkContext, name: str, arguments: str) -> bool:
+    """Whether an unqualified C++ call `name(...)` can be the operator's C++ API: some
+    overload takes its argument kinds. `col2im<scalar_t>(data, n_output_plane, ...)` with
+    16 arguments in NaiveConvolutionTranspose2d.cpp is im2col.h's template, not
+    aten::col2im (6 parameters)."""
+    return any(takes_arguments(op.schema, arguments) for op in ctx.table.overloads(name))
 
 
 def _defined_beside(ctx: WalkContext, name: str, edge: UpstreamEdge) -> bool:
@@ -576,6 +604,11 @@ def walk_layer(ctx: WalkContext, spec: LayerSpec, setting: Setting | None = None
                found: LayerInput | None = None) -> LayerWalk:
     if setting is not None:
         spec = replace(spec, env=(*python_env(setting).items(), *spec.env))
+    if found is not None and found.input_shape:
+        # the tensor the layer is called on, its sizes as the model reader found them (a
+        # layer input requires grad, as any tensor a parameter touched does)
+        spec = replace(spec, env=(*spec.env, (LAYER_INPUT, TensorShape(
+            tuple(found.input_shape), requires_grad=True))))
     hops, uses, stopped = walk_layer_python(ctx, spec)
     walk = LayerWalk(spec.path, spec.type_text, spec.qualname, spec.arguments, spec.location,
                      hops, tuple(_operators(ctx, uses)), stopped)
@@ -771,6 +804,13 @@ def _leaf_route(ctx: WalkContext, module: str, leaf: Leaf
     line = leaf.location.line if leaf.location else 0
     if leaf.namespace == "torch._C.TensorBase":
         call = CallSite(f"Tensor.{leaf.name}", line, args[1:], kwargs, ())
+        written = walk_tensor_method(ctx, leaf.name, call)
+        if written is not None:
+            method_hop, uses, why = written
+            if leaf.via:
+                method_hop = replace(method_hop, note=f"{method_hop.note}; reached through "
+                                     f"{leaf.via}".lstrip("; "))
+            return uses, method_hop, why
         use = BindingUse(leaf.name, leaf.namespace, call, False)
         note = "Tensor method" + (f", reached through {leaf.via}" if leaf.via else "")
         return [use], PyHop(f"torch._C.TensorBase.{leaf.name}", "binding", leaf.location,
@@ -783,7 +823,9 @@ def _leaf_route(ctx: WalkContext, module: str, leaf: Leaf
 
 
 def _flow_value(value: object) -> FlowExpr:
-    if value is None or isinstance(value, (bool, int, float, str)):
+    if value is None or isinstance(value, (bool, int, float, str)) or (
+            isinstance(value, (list, tuple)) and all(
+                isinstance(v, (bool, int, float, str)) for v in value)):
         return FlowExpr("const", repr(value))
     return FlowExpr("name", str(value))
 

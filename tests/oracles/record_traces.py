@@ -40,6 +40,9 @@ class Target:
     inputs: Callable[[], tuple[torch.Tensor, ...]]
     call: str  # how the module is called, for readers of the JSON
     kwargs: dict[str, Any] = field(default_factory=dict)
+    # the float inputs require grad, as a layer inside a network sees them (a module without
+    # parameters has no backward otherwise); written to the JSON as `input_grad` when set
+    input_grad: bool = False
 
 
 def _image() -> tuple[torch.Tensor, ...]:
@@ -49,6 +52,13 @@ def _image() -> tuple[torch.Tensor, ...]:
 def _vision(name: str) -> Target:
     return Target(name, lambda: torchvision.models.get_model(name, weights=None), _image,
                   "model(x)")
+
+
+def _single(name: str, call: str, shape: tuple[int, ...]) -> Target:
+    """A single module built by evaluating `call` (`nn.GELU()`) with `nn` in scope, called
+    on one float input of `shape`."""
+    return Target(name, lambda: eval(call, {"nn": nn}), lambda: (torch.randn(*shape),),
+                  f"{call}(x)", input_grad=True)
 
 
 TARGETS: dict[str, Target] = {t.name: t for t in [
@@ -86,6 +96,53 @@ TARGETS: dict[str, Target] = {t.name: t for t in [
     *(_vision(n) for n in ("squeezenet1_0", "shufflenet_v2_x0_5", "mnasnet0_5",
                            "efficientnet_b0", "regnet_y_400mf", "googlenet", "densenet121",
                            "resnext50_32x4d", "convnext_tiny")),
+    # -- mod5: single torch.nn modules (issue 12 item 6) --
+    *(_single(name, call, shape) for name, call, shape in (
+        ("groupnorm", "nn.GroupNorm(4, 16)", (2, 16, 8, 8)),
+        ("instancenorm2d", "nn.InstanceNorm2d(16)", (2, 16, 8, 8)),
+        ("batchnorm1d_3d", "nn.BatchNorm1d(16)", (2, 16, 10)),
+        ("conv1d", "nn.Conv1d(8, 16, 3)", (2, 8, 20)),
+        ("conv3d", "nn.Conv3d(4, 8, 3)", (2, 4, 6, 6, 6)),
+        ("conv2d_depthwise", "nn.Conv2d(16, 16, 3, padding=1, groups=16)", (2, 16, 8, 8)),
+        ("convtranspose2d", "nn.ConvTranspose2d(8, 16, 3, stride=2)", (2, 8, 8, 8)),
+        ("convtranspose2d_groups",
+         "nn.ConvTranspose2d(8, 16, 3, stride=2, groups=2, output_padding=1)", (2, 8, 8, 8)),
+        ("gelu", "nn.GELU()", (2, 16, 8, 8)),
+        ("gelu_tanh", "nn.GELU(approximate='tanh')", (2, 16, 8, 8)),
+        ("silu", "nn.SiLU()", (2, 16, 8, 8)),
+        ("hardswish", "nn.Hardswish()", (2, 16, 8, 8)),
+        ("hardsigmoid", "nn.Hardsigmoid()", (2, 16, 8, 8)),
+        ("sigmoid", "nn.Sigmoid()", (2, 16, 8, 8)),
+        ("tanh", "nn.Tanh()", (2, 16, 8, 8)),
+        ("softmax", "nn.Softmax(dim=-1)", (2, 5, 32)),
+        ("logsoftmax", "nn.LogSoftmax(dim=-1)", (2, 5, 32)),
+        ("leakyrelu", "nn.LeakyReLU(0.1)", (2, 16, 8, 8)),
+        ("elu", "nn.ELU()", (2, 16, 8, 8)),
+        ("prelu", "nn.PReLU()", (2, 16, 8, 8)),
+        ("relu6", "nn.ReLU6()", (2, 16, 8, 8)),
+        ("upsample_nearest", "nn.Upsample(scale_factor=2, mode='nearest')", (2, 8, 8, 8)),
+        ("upsample_bilinear",
+         "nn.Upsample(scale_factor=2, mode='bilinear', align_corners=False)", (2, 8, 8, 8)),
+        ("avgpool2d", "nn.AvgPool2d(2)", (2, 8, 8, 8)),
+        ("maxpool1d", "nn.MaxPool1d(2)", (2, 8, 20)),
+        ("adaptivemaxpool2d", "nn.AdaptiveMaxPool2d((3, 3))", (2, 8, 8, 8)),
+        ("pixelshuffle", "nn.PixelShuffle(2)", (2, 16, 8, 8)),
+        ("flatten_linear", "nn.Sequential(nn.Flatten(), nn.Linear(40, 16))", (2, 5, 8)),
+        ("linear_3d", "nn.Linear(8, 16)", (2, 5, 8)),
+        ("dropout2d", "nn.Dropout2d(0.5)", (2, 16, 8, 8)),
+    )),
+    Target("transformerdecoderlayer",
+           lambda: nn.TransformerDecoderLayer(32, 4, dim_feedforward=64, dropout=0.0,
+                                              batch_first=True),
+           lambda: (torch.randn(2, 5, 32),) * 2,
+           "nn.TransformerDecoderLayer(32, 4, dim_feedforward=64, dropout=0.0, "
+           "batch_first=True)(x, x)", input_grad=True),
+    Target("embedding", lambda: nn.Embedding(50, 16), lambda: (torch.randint(0, 50, (2, 5)),),
+           "nn.Embedding(50, 16)(x)"),
+    Target("embedding_padding", lambda: nn.Embedding(50, 16, padding_idx=0),
+           lambda: (torch.randint(0, 50, (2, 5)),), "nn.Embedding(50, 16, padding_idx=0)(x)"),
+    Target("embeddingbag_mean", lambda: nn.EmbeddingBag(50, 16, mode="mean"),
+           lambda: (torch.randint(0, 50, (2, 5)),), "nn.EmbeddingBag(50, 16, mode='mean')(x)"),
 ]}
 
 SETTINGS = [{"backend": "CPU", "dtype": "float32", "mode": mode, "mkldnn": mkldnn, "grad": True}
@@ -249,6 +306,8 @@ def record_run(target: Target, setting: dict[str, Any]) -> dict[str, Any]:
     model = target.build()
     model.train(setting["mode"] == "train")
     inputs = target.inputs()
+    if target.input_grad:
+        inputs = tuple(t.requires_grad_() if t.is_floating_point() else t for t in inputs)
     keys = _layer_keys(model)
     leaves = {p for p, _, leaf in keys if leaf}
     # No warm-up step: one made no difference to any trace (checked on the small targets and
@@ -294,9 +353,12 @@ def _count_calls(events: Any) -> dict[str, int]:
 def record_target(target: Target) -> dict[str, Any]:
     torch.manual_seed(SEED)
     shapes = [list(t.shape) for t in target.inputs()]
-    return {"schema": SCHEMA, "torch": torch.__version__, "torchvision": torchvision.__version__,
+    data = {"schema": SCHEMA, "torch": torch.__version__, "torchvision": torchvision.__version__,
             "target": target.name, "call": target.call, "input": shapes,
             "runs": [record_run(target, s) for s in SETTINGS]}
+    if target.input_grad:
+        data["input_grad"] = True
+    return data
 
 
 def dump(data: dict[str, Any]) -> str:
