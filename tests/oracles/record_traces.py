@@ -51,6 +51,28 @@ def _vision(name: str) -> Target:
                   "model(x)")
 
 
+def _segmentation(name: str) -> Target:
+    # weights_backbone=None: the builders default to ImageNet backbone weights (a download);
+    # the architecture is the same either way
+    return Target(name, lambda: torchvision.models.get_model(name, weights=None,
+                                                             weights_backbone=None),
+                  _image, "model(x)")
+
+
+def _video() -> tuple[torch.Tensor, ...]:
+    # the smallest clip r3d_18's stem and three stride-2 stages still reduce to >= 1
+    return (torch.randn(2, 3, 4, 56, 56),)
+
+
+def _timm(name: str) -> Target:
+    """`timm.create_model(name, pretrained=False)`; the target is `timm_<name>`."""
+    def build() -> nn.Module:
+        import timm
+
+        return timm.create_model(name, pretrained=False)
+    return Target(f"timm_{name}", build, _image, f"timm.create_model({name!r})(x)")
+
+
 TARGETS: dict[str, Target] = {t.name: t for t in [
     *(_vision(n) for n in ("alexnet", "resnet18", "vgg16_bn", "mobilenet_v3_small", "vit_b_16")),
     Target("lstm", lambda: nn.LSTM(10, 20, num_layers=2), lambda: (torch.randn(5, 3, 10),),
@@ -81,6 +103,12 @@ TARGETS: dict[str, Target] = {t.name: t for t in [
            lambda: (torch.randn(2, 5, 32),),
            "nn.TransformerEncoderLayer(32, 4, dim_feedforward=64, dropout=0.0, "
            "batch_first=True)(x)"),
+    # gen5b: torchvision transformer, segmentation and video models; timm models
+    _vision("swin_t"),
+    *(_segmentation(n) for n in ("lraspp_mobilenet_v3_large", "deeplabv3_mobilenet_v3_large")),
+    Target("r3d_18", lambda: torchvision.models.get_model("r3d_18", weights=None), _video,
+           "model(x)"),
+    *(_timm(n) for n in ("resnet18", "vit_tiny_patch16_224", "convnext_atto")),
 ]}
 
 SETTINGS = [{"backend": "CPU", "dtype": "float32", "mode": mode, "mkldnn": mkldnn, "grad": True}
@@ -223,6 +251,10 @@ def _mkldnn(enabled: bool) -> Iterator[None]:
 
 
 def _loss(output: Any) -> torch.Tensor:
+    """The sum of every tensor of the output: a tuple's items, a dict's values (a
+    segmentation model returns `OrderedDict(out=...[, aux=...])`)."""
+    if isinstance(output, dict):
+        output = tuple(output.values())
     if isinstance(output, tuple):
         return sum((_loss(o) for o in output if o is not None), torch.zeros(()))
     return output.sum()
