@@ -31,6 +31,16 @@ MODELS = {
     "vgg16_bn": "torchvision.models.vgg:vgg16_bn",
     "mobilenet_v3_small": "torchvision.models.mobilenetv3:mobilenet_v3_small",
     "vit_b_16": "torchvision.models.vision_transformer:vit_b_16",
+    # gen5b: torchvision transformer, segmentation and video models; timm models
+    "swin_t": "torchvision.models.swin_transformer:swin_t",
+    "lraspp_mobilenet_v3_large":
+        "torchvision.models.segmentation.lraspp:lraspp_mobilenet_v3_large",
+    "deeplabv3_mobilenet_v3_large":
+        "torchvision.models.segmentation.deeplabv3:deeplabv3_mobilenet_v3_large",
+    "r3d_18": "torchvision.models.video.resnet:r3d_18",
+    "timm_resnet18": "timm.models.resnet:resnet18",
+    "timm_vit_tiny_patch16_224": "timm.models.vision_transformer:vit_tiny_patch16_224",
+    "timm_convnext_atto": "timm.models.convnext:convnext_atto",
 }
 # (precision, recall) floors for every (model, mode, oneDNN) run. The CNNs (alexnet,
 # resnet18, vgg16_bn, mobilenet_v3_small) measured 1.00 / 1.00 in every run and direction on

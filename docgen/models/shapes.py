@@ -668,7 +668,7 @@ _ELEMENTWISE = (
     "normal", "uniform", "zero", "fill", "copy", "detach", "trunc_normal", "masked_fill",
     "float", "int", "long", "half", "to", "type_as", "log", "round", "floor", "ceil", "sign",
     "erf", "sin", "cos", "reciprocal", "square", "logical_not", "bitwise_not", "log2",
-    "log1p", "log10", "exp2", "sigmoid_", "logit",
+    "log1p", "log10", "exp2", "sigmoid_", "logit", "bernoulli",
 )
 
 SHAPE_RULES: dict[str, ShapeRule] = {
