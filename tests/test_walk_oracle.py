@@ -42,6 +42,11 @@ MODELS = {
     "timm_vit_tiny_patch16_224": "timm.models.vision_transformer:vit_tiny_patch16_224",
     "timm_convnext_atto": "timm.models.convnext:convnext_atto",
 }
+# Measured by /work/tools/walk_gaps.py-style runs (README walk table), not in CI: each
+# adds minutes to the suite on 2 cores (a swin_t run walks 12 blocks of window attention;
+# the segmentation traces are 4 MB).
+MEASURED_ONLY = {"swin_t", "lraspp_mobilenet_v3_large", "deeplabv3_mobilenet_v3_large",
+                 "timm_vit_tiny_patch16_224", "timm_convnext_atto"}
 # (precision, recall) floors for every (model, mode, oneDNN) run. The CNNs (alexnet,
 # resnet18, vgg16_bn, mobilenet_v3_small) measured 1.00 / 1.00 in every run and direction on
 # 2026-11-30, with oneDNN on and off (NNPACK's `_nnpack_available` reached through
@@ -179,7 +184,7 @@ def _ratio(a: int, b: int) -> float:
     return a / b if b else 1.0
 
 
-@pytest.mark.parametrize("target", sorted(MODELS) + [
+@pytest.mark.parametrize("target", sorted(set(MODELS) - MEASURED_ONLY) + [
     pytest.param(t, marks=pytest.mark.xfail(reason=GAPS[t], strict=True)) if t in GAPS else t
     for t in sorted(SINGLE)])
 def test_taken_path_matches_cpu_traces(walk_context, target: str, tmp_path: Path) -> None:
@@ -195,6 +200,19 @@ def test_taken_path_matches_cpu_traces(walk_context, target: str, tmp_path: Path
         cfg = config_from_options({"model": single_module_model(call, tmp_path)})
         ctx = open_context(open_project_sources(cfg), load_shipped_edges(), ("CPU",))
         cells = compare(ctx, target, cfg.model, "m")
+    elif not MODELS[target].startswith("torchvision."):
+        # a model of another package (timm): the sources read include it
+        from docgen.classes.project import open_project_sources
+        from docgen.core.config import config_from_options
+        from docgen.walk.upstream import load_shipped_edges
+        from docgen.walk.walker import open_context
+
+        cfg = config_from_options({"model": MODELS[target]})
+        try:
+            sources = open_project_sources(cfg)
+        except Exception as exc:
+            pytest.skip(f"{MODELS[target]}: sources not available: {exc}")
+        cells = compare(open_context(sources, load_shipped_edges(), ("CPU",)), target)
     else:
         cells = compare(walk_context, target)
     totals: dict[tuple[str, bool, str], list[int]] = defaultdict(lambda: [0, 0, 0])

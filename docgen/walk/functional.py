@@ -33,7 +33,8 @@ from docgen.walk.inputs import FunctionalStep, TensorAttr
 OPERATOR_METHODS = {"operator.add": "add", "operator.iadd": "add_", "operator.sub": "sub",
                     "operator.isub": "sub_", "operator.mul": "mul", "operator.imul": "mul_",
                     "operator.truediv": "div", "operator.itruediv": "div_",
-                    "operator.matmul": "matmul", "operator.neg": "neg"}
+                    "operator.matmul": "matmul", "operator.neg": "neg",
+                    **{f"operator.{op}": op for op in ("eq", "ne", "lt", "le", "gt", "ge")}}
 GETITEM = "operator.getitem"
 TENSOR_METHOD = "torch.Tensor."
 INDEXING_SOURCE = ("torch/csrc/autograd/python_variable_indexing.cpp (THPVariable_getitem) "
