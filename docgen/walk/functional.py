@@ -59,6 +59,7 @@ class Leaf:
     layouts: tuple[bool, ...] = ()  # per tensor input, in order: row-major or not
     strides: tuple[tuple[int, ...], ...] = ()  # per tensor input, in order
     output_shape: tuple[int, ...] | None = None  # the first tensor it returns
+    needs_grad: bool = True  # False: every tensor it reads requires no grad
 
 
 def argument_value(text: str) -> object:
@@ -86,9 +87,10 @@ def leaves(step: FunctionalStep, via: str = "") -> list[Leaf]:
     output = step.output_shapes[0] if step.output_shapes else None
     contiguous = step.contiguous[0] if step.contiguous else None
     args = tuple((k, argument_value(v)) for k, v in step.arguments)
+    grad = step.needs_grad
     if step.target == GETITEM:
         return [Leaf(name, "torch._C.TensorBase", step.text, step.location, shape, contiguous,
-                     args, via or INDEXING_SOURCE, step.contiguous, step.strides, output)
+                     args, via or INDEXING_SOURCE, step.contiguous, step.strides, output, grad)
                 for name in indexing_operators(step.arguments[1][1] if len(
                     step.arguments) > 1 else "", shape)]
     method = OPERATOR_METHODS.get(step.target)
@@ -96,10 +98,10 @@ def leaves(step: FunctionalStep, via: str = "") -> list[Leaf]:
         method = step.target.removeprefix(TENSOR_METHOD)
     if method is not None:
         return [Leaf(method, "torch._C.TensorBase", step.text, step.location, shape,
-                     contiguous, args, via, step.contiguous, step.strides, output)]
+                     contiguous, args, via, step.contiguous, step.strides, output, grad)]
     namespace, _, name = step.target.rpartition(".")
     return [Leaf(name, namespace, step.text, step.location, shape, contiguous, args, via,
-                 step.contiguous, step.strides, output)]
+                 step.contiguous, step.strides, output, grad)]
 
 
 def indexing_operators(key: str, shape: tuple[int, ...] | None) -> list[str]:

@@ -68,6 +68,8 @@ MAX_HELPER_DEPTH = 3
 NATIVE_PREFIX = "native::"
 HELPER_NOTE = "C++ helper, not an operator"
 ON_BUFFER = "called on a buffer, which does not require grad: autograd records nothing"
+NO_GRAD_READS = ("reads only tensors that require no grad (made by a factory or a "
+                 "comparison): autograd records nothing")
 
 
 # ---------------------------------------------------------------- operators and kernels
@@ -363,7 +365,11 @@ def _operator_name(ctx: WalkContext, callee: str) -> str:
 
 def _method_operator(ctx: WalkContext, name: str, arguments: str = "") -> str | None:
     """The operator a Tensor method call names, when the yaml gives it a method variant:
-    of its overloads, the first that takes the call's argument kinds (after `self`)."""
+    of its overloads, the first that takes the call's argument kinds (after `self`);
+    `grad.new_zeros_symint(...)` (the SymInt C++ API) names `new_zeros`."""
+    if name.endswith("_symint") and ctx.table.find(name) is None \
+            and not ctx.table.overloads(name):
+        name = name.removesuffix("_symint")
     ops = [ctx.table.find(name)] if ctx.table.find(name) else ctx.table.overloads(name)
     if arguments and "." not in name:
         ops = ctx.table.overloads(name) or ops  # `mean` names mean, mean.dim, ...
@@ -723,6 +729,8 @@ def _steps_walk(ctx: WalkContext, module: str, group: list[FunctionalStep], sett
             if why:
                 stopped.append(why)
             made = _operators(ctx, uses)
+            if not leaf.needs_grad:
+                made = [replace(n, note=NO_GRAD_READS) for n in made]
             given = _leaf_input(ctx, leaf, made)
             nodes.extend(made)
             node_inputs.extend([given] * len(made))
