@@ -367,3 +367,50 @@ def test_the_calls_inside_a_library_function_are_the_readers(
     assert all("`operator.getitem` in the forward of m" in why for why in flow.accumulations)
     assert sorted((o.operator, o.position, o.shape) for o in flow.operands
                   if o.operator == "linear") == [("linear", 2, (32,)), ("linear", 2, (96,))]
+
+
+MASKED = '''
+import torch.nn as nn
+
+
+class Masked(nn.Module):
+    """An attention-style mask made from the input by a factory, compared and filled: none
+    of it requires grad; `scores + mask` does (it reads the linear layer's output)."""
+
+    def __init__(self):
+        super().__init__()
+        self.proj = nn.Linear(6, 6)
+
+    def forward(self, x):
+        scores = self.proj(x)
+        mask = x.new_zeros((4, 6))
+        mask = mask.masked_fill(mask != 0, -100.0)
+        return scores + mask
+'''
+
+
+@pytest.mark.wheels
+def test_a_mask_made_by_a_factory_and_a_comparison_requires_no_grad(
+        tmp_path: Path, real_sources: SourceSet) -> None:
+    from docgen.walk.engine import grad_values
+    from docgen.walk.taken import UTILITY_OPERATORS
+
+    (tmp_path / "msk").mkdir()
+    (tmp_path / "msk" / "__init__.py").write_text("")
+    (tmp_path / "msk" / "net.py").write_text(textwrap.dedent(MASKED))
+    sources = SourceSet([open_source(SourceSpec("msk", str(tmp_path))), *real_sources.trees])
+    reading = read_model(Resolver(ModuleIndex(sources)), "msk.net:Masked", (2, 4, 6))
+    steps = {s.target: s for s in reading.steps if s.caller == ""}
+    # `mask != 0` is the element-wise aten::ne on a tensor, not a Python bool
+    assert steps["operator.ne"].input_shapes == ((4, 6),)
+    needs = grad_values(reading)
+    assert not set(steps["torch.Tensor.masked_fill"].reads) & needs
+    assert set(steps["operator.add"].reads) & needs
+    ctx = open_context(sources, load_shipped_edges(), ("CPU",))
+    walk = next(w for w in walk_model(ctx, "msk.net:Masked", setting=Setting(
+        "CPU", input_shape=(2, 4, 6))).layers if w.path == ":functional")
+    forward = {n.removeprefix("aten::").split(".")[0] for n in walk.taken.forward}
+    assert {"ne", "masked_fill", "add"} <= forward - UTILITY_OPERATORS
+    backward = {n.removeprefix("aten::").split(".")[0] for n in walk.taken.backward}
+    # AddBackward0 only: no MaskedFillBackward0 for the mask
+    assert "masked_fill" not in backward

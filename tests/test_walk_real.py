@@ -313,3 +313,47 @@ def test_addmm_backward_calls_mm_through_functions_manual(report: WalkReport) ->
     assert "aten::mm" in by_helper["mm_mat2_backward"]
     formulas = dict(derivative.formulas)
     assert all(helper + "(" in " ".join(formulas.values()) for helper in by_helper)
+
+
+LIBRARY_LEAVES = '''\
+from torch import nn
+from torchvision.ops import StochasticDepth
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 3)
+        self.drop = StochasticDepth(0.2, "row")
+        self.flat = nn.Flatten(1)
+
+    def forward(self, x):
+        return self.flat(self.drop(self.conv(x)))
+'''
+
+
+@pytest.mark.parametrize(("mode", "expected"), [
+    ("train", {"drop": {"bernoulli_", "div_", "mul"}, "flat": {"flatten"}}),
+    ("eval", {"drop": set(), "flat": {"flatten"}})])
+def test_library_leaf_is_walked_through_the_calls_its_forward_made(
+        tmp_path: Path, mode: str, expected: dict[str, set[str]]) -> None:
+    """A leaf whose forward is torchvision's (StochasticDepth -> ops.stochastic_depth) or
+    reaches no binding through torch's Python (nn.Flatten's `input.flatten`) is walked
+    through the calls the model reader saw it make, with the values they got: `div_` by the
+    survival rate, `mul` with the noise; nothing in eval, where it returns its input."""
+    from docgen.classes.project import open_project_sources
+    from docgen.core.config import config_from_options
+    from docgen.walk.setting import Setting
+    from docgen.walk.taken import UTILITY_OPERATORS
+
+    (tmp_path / "net.py").write_text(LIBRARY_LEAVES)
+    cfg = config_from_options({"model": f"{tmp_path / 'net.py'}:Net",
+                               "packages": ["torch.nn", "torchvision.ops"]})
+    ctx = open_context(open_project_sources(cfg), load_shipped_edges(), ("CPU",))
+    report = walk_model(ctx, cfg.model, setting=Setting(
+        "CPU", mode=mode, input_shape=(2, 3, 16, 16)))
+    for path, ops in expected.items():
+        layer = _layer(report, path)
+        assert layer.taken is not None
+        found = {n.removeprefix("aten::").split(".")[0] for n in layer.taken.forward}
+        assert found - UTILITY_OPERATORS == ops, (path, layer.taken.forward)

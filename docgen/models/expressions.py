@@ -83,6 +83,10 @@ class Expressions(EvaluatorCore):
         left = self.expr(node.left, frame)
         for op, right_node in zip(node.ops, node.comparators, strict=True):
             right = self.expr(right_node, frame)
+            if len(node.ops) == 1 and not isinstance(op, (ast.Is, ast.IsNot, ast.In, ast.NotIn)) \
+                    and (isinstance(left, SymTensor) or isinstance(right, SymTensor)):
+                # `attn_mask != 0`: an element-wise comparison, a bool tensor (aten::ne)
+                return self.compare_tensor(op, left, right)
             if isinstance(op, (ast.Is, ast.IsNot)):
                 result = (left is right) == isinstance(op, ast.Is)
             elif isinstance(left, Unknown) or isinstance(right, Unknown):

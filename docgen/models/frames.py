@@ -251,6 +251,9 @@ class EvaluatorCore:
     def binary(self, op: ast.operator, left: Any, right: Any, in_place: bool = False) -> Any:
         raise NotImplementedError
 
+    def compare_tensor(self, op: ast.cmpop, left: Any, right: Any) -> Any:
+        raise NotImplementedError
+
     def iterate(self, value: Any) -> list[Any]:
         raise NotImplementedError
 

@@ -77,6 +77,23 @@ class Builtins(EvaluatorCore):
         except Exception as exc:
             raise CannotEvaluate(f"{name} of {left!r} and {right!r}: {exc}") from exc
 
+    def compare_tensor(self, op: ast.cmpop, left: Any, right: Any) -> Any:
+        """`t != 0`, `a < b` with a tensor operand: the element-wise comparison it runs
+        (`aten::ne`, ...), recorded as a step like `t + 1` is; a bool tensor of the
+        broadcast shape (its values are not followed)."""
+        name = _COMPARISONS[type(op)]
+        for value in (left, right):
+            if isinstance(value, Unknown):
+                return value
+        record = self.recorder.begin(
+            self.module_stack[-1] if self.module_stack else None, FUNCTION,
+            f"operator.{name}", None, (left, right), {}, _COMPARISON_SYMBOLS[name], None)
+        if not isinstance(left, SymTensor):  # `0 < t` is `t > 0`
+            left, right, name = right, left, _MIRRORED.get(name, name)
+        result = self.call_op(f"aten::{name}", (left, right), {})
+        self.recorder.end(record, result)
+        return result
+
     def iterate(self, value: Any) -> list[Any]:
         if isinstance(value, Unknown):
             raise CannotEvaluate(f"iterates over an unknown value: {value.describe()}",
@@ -286,6 +303,10 @@ _OPERATORS: dict[type, str] = {
 }
 
 
+_COMPARISONS: dict[type, str] = {ast.Eq: "eq", ast.NotEq: "ne", ast.Lt: "lt", ast.LtE: "le",
+                                  ast.Gt: "gt", ast.GtE: "ge"}
+_COMPARISON_SYMBOLS = {"eq": "==", "ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
+_MIRRORED = {"lt": "gt", "gt": "lt", "le": "ge", "ge": "le"}
 _SYMBOLS = {"add": "+", "sub": "-", "mul": "*", "truediv": "/", "matmul": "@", "pow": "**"}
 _ATEN_BINARY = {"add": "add", "sub": "sub", "mul": "mul", "truediv": "div", "matmul": "matmul",
                 "pow": "pow"}

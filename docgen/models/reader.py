@@ -359,9 +359,18 @@ _SCALARS = (bool, int, float, str, type(None))
 
 
 def _scalar_values(module: ModuleInstance) -> tuple[tuple[str, str], ...]:
+    """The module's attributes that are numbers, strings or flat tuples of them: what its
+    own `__init__` and its bases' stored (`Conv3DSimple`, a subclass of nn.Conv3d that takes
+    no `dilation`, still has `self.dilation == (1, 1, 1)`)."""
     return tuple((name, repr(value)) for name, value in module.attrs.items()
-                 if isinstance(value, _SCALARS) and name.isidentifier()
+                 if _is_scalar(value) and name.isidentifier()
                  and name not in module.parameters and name not in module.buffers)
+
+
+def _is_scalar(value: object) -> bool:
+    if isinstance(value, (tuple, list)):
+        return len(value) <= 8 and all(isinstance(v, _SCALARS) for v in value)
+    return isinstance(value, _SCALARS)
 
 
 def _loses_macs(op: str, reason: str) -> bool:

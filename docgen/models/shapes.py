@@ -737,6 +737,9 @@ SHAPE_RULES: dict[str, ShapeRule] = {
     "aten::einsum": ShapeRule(_einsum, ("equation", "*tensors"),
                               "explicit equations; MACs = product of all index sizes"),
     "aten::meshgrid": ShapeRule(_meshgrid, ("*tensors",), "one grid per input, sizes of all"),
+    **{f"aten::{op}": ShapeRule(_broadcast, ("input", "other"),
+                                "element-wise comparison: a bool tensor, operands broadcast")
+       for op in ("eq", "ne", "lt", "le", "gt", "ge")},
     "aten::roll": ShapeRule(_same, ("input", "shifts", "dims"), "elements shifted: same shape"),
     "aten::split": ShapeRule(_split, ("input", "split_size", "dim"),
                              "pieces of split_size (or of each given size) along dim"),

@@ -693,8 +693,9 @@ class Decider:
             return False
         if re.fullmatch(r"(?:at::|c10::)?isFloatingType\(.*\)", a):
             return True
-        if re.fullmatch(r"(?:at::)?isTensorSubclassLike\(.*\)", a):
-            return False
+        if re.fullmatch(r"(?:at::)?(?:isTensorSubclassLike|areAnyTensorSubclassLike|"
+                        r"areAnyOptionalTensorSubclassLike)\(.*\)", a):
+            return False  # an eager run on torch.Tensor: no tensor subclass
         return None
 
     def _setting_value(self, a: str) -> object:

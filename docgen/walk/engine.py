@@ -157,6 +157,36 @@ def read_grad_flows(reading: ModelReading) -> dict[int, GradFlow]:
     return flows
 
 
+# Calls whose result never requires grad whatever they read: Tensor factories (PyTorch's
+# `requires_grad=False` default: `x.new_zeros(...)`, `torch.zeros_like(x)`) and comparisons,
+# whose bool results cannot require grad (only floating point and complex tensors can).
+_NO_GRAD_RESULT = re.compile(
+    r"(?:^|\.)(?:new_(?:zeros|ones|empty|full|tensor)|(?:zeros|ones|empty|full|rand|randn|"
+    r"randint)(?:_like)?|eq|ne|lt|le|gt|ge|detach)$")
+
+
+def grad_values(reading: ModelReading) -> set[int]:
+    """The data-flow values that require grad: the parameters autograd accumulates into,
+    and what any call computes from one, in the order the calls ran; a factory's or a
+    comparison's result never does (`attn_mask = x.new_zeros(...)`, `attn_mask != 0`)."""
+    needs = set(reading.grad_leaves)
+    trainable = {layer.path for layer in reading.layers
+                 if any(t.is_trainable and not t.is_buffer for t in layer.tensors)}
+
+    def visit(step: ForwardStep) -> None:
+        for inner in step.inner:
+            visit(inner)
+        if _NO_GRAD_RESULT.search(step.target):
+            return
+        if any(v in needs for v in step.reads) or (
+                step.kind == MODULE and step.target in trainable):
+            needs.update(step.writes)
+
+    for top in reading.steps:
+        visit(top)
+    return needs
+
+
 def _calls_run(step: ForwardStep) -> list[ForwardStep]:
     """The steps autograd sees for one step of a forward: a library function whose calls
     were recorded (`F.multi_head_attention_forward` -> `linear(q, w, b)`, `proj[0]`, ...) is

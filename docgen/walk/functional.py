@@ -33,7 +33,8 @@ from docgen.walk.inputs import FunctionalStep, TensorAttr
 OPERATOR_METHODS = {"operator.add": "add", "operator.iadd": "add_", "operator.sub": "sub",
                     "operator.isub": "sub_", "operator.mul": "mul", "operator.imul": "mul_",
                     "operator.truediv": "div", "operator.itruediv": "div_",
-                    "operator.matmul": "matmul", "operator.neg": "neg"}
+                    "operator.matmul": "matmul", "operator.neg": "neg",
+                    **{f"operator.{op}": op for op in ("eq", "ne", "lt", "le", "gt", "ge")}}
 GETITEM = "operator.getitem"
 TENSOR_METHOD = "torch.Tensor."
 INDEXING_SOURCE = ("torch/csrc/autograd/python_variable_indexing.cpp (THPVariable_getitem) "
@@ -58,6 +59,7 @@ class Leaf:
     layouts: tuple[bool, ...] = ()  # per tensor input, in order: row-major or not
     strides: tuple[tuple[int, ...], ...] = ()  # per tensor input, in order
     output_shape: tuple[int, ...] | None = None  # the first tensor it returns
+    needs_grad: bool = True  # False: every tensor it reads requires no grad
 
 
 def argument_value(text: str) -> object:
@@ -85,9 +87,10 @@ def leaves(step: FunctionalStep, via: str = "") -> list[Leaf]:
     output = step.output_shapes[0] if step.output_shapes else None
     contiguous = step.contiguous[0] if step.contiguous else None
     args = tuple((k, argument_value(v)) for k, v in step.arguments)
+    grad = step.needs_grad
     if step.target == GETITEM:
         return [Leaf(name, "torch._C.TensorBase", step.text, step.location, shape, contiguous,
-                     args, via or INDEXING_SOURCE, step.contiguous, step.strides, output)
+                     args, via or INDEXING_SOURCE, step.contiguous, step.strides, output, grad)
                 for name in indexing_operators(step.arguments[1][1] if len(
                     step.arguments) > 1 else "", shape)]
     method = OPERATOR_METHODS.get(step.target)
@@ -95,10 +98,10 @@ def leaves(step: FunctionalStep, via: str = "") -> list[Leaf]:
         method = step.target.removeprefix(TENSOR_METHOD)
     if method is not None:
         return [Leaf(method, "torch._C.TensorBase", step.text, step.location, shape,
-                     contiguous, args, via, step.contiguous, step.strides, output)]
+                     contiguous, args, via, step.contiguous, step.strides, output, grad)]
     namespace, _, name = step.target.rpartition(".")
     return [Leaf(name, namespace, step.text, step.location, shape, contiguous, args, via,
-                 step.contiguous, step.strides, output)]
+                 step.contiguous, step.strides, output, grad)]
 
 
 def indexing_operators(key: str, shape: tuple[int, ...] | None) -> list[str]:

@@ -11,7 +11,7 @@ from docgen.core.errors import DocgenError
 from docgen.core.records import Location
 from docgen.models.reader import ForwardStep, read_model
 from docgen.models.steps import FUNCTION, INDEX
-from docgen.walk.engine import GradFlow, read_grad_flows
+from docgen.walk.engine import GradFlow, grad_values, read_grad_flows
 
 
 @dataclass(frozen=True)
@@ -53,6 +53,9 @@ class FunctionalStep:
     inner: tuple[FunctionalStep, ...] = ()
     grad_flow: GradFlow | None = None  # what the autograd engine adds to its backward
     output_shapes: tuple[tuple[int, ...], ...] | None = None
+    # False when every tensor it reads requires no grad (a mask made by `x.new_zeros(...)`):
+    # autograd records no node for it
+    needs_grad: bool = True
 
 
 def _value(text: str) -> object:
@@ -62,11 +65,13 @@ def _value(text: str) -> object:
         return text
 
 
-def _functional(step: ForwardStep, flow: GradFlow | None = None) -> FunctionalStep:
+def _functional(step: ForwardStep, flow: GradFlow | None = None,
+                needs: set[int] | None = None) -> FunctionalStep:
     return FunctionalStep(step.caller, step.target, step.text, step.location,
                           step.input_shapes, step.arguments, step.contiguous,
-                          step.strides, tuple(_functional(s) for s in step.inner), flow,
-                          step.output_shapes)
+                          step.strides, tuple(_functional(s, None, needs) for s in step.inner),
+                          flow, step.output_shapes,
+                          needs is None or not step.reads or any(v in needs for v in step.reads))
 
 
 def read_layer_inputs(resolver: Resolver, model: str, input_shape: tuple[int, ...],
@@ -84,7 +89,8 @@ def read_layer_inputs(resolver: Resolver, model: str, input_shape: tuple[int, ..
         except (DocgenError, RecursionError):
             return {}, []
     flows = read_grad_flows(reading)
-    steps = [_functional(s, flows.get(i)) for i, s in enumerate(reading.steps)
+    needs = grad_values(reading)
+    steps = [_functional(s, flows.get(i), needs) for i, s in enumerate(reading.steps)
              if s.kind in (FUNCTION, INDEX)]
     inputs: dict[str, tuple[int, ...] | None] = {}
     passed: dict[str, tuple[tuple[str, str], ...]] = {}

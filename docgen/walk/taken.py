@@ -223,7 +223,7 @@ def _visit(state: _State, node: OpNode, key: str, parent_kernels: set[str] | Non
         else:
             state.kernels.setdefault(node.name, "no kernel for this backend")
             below = set()
-        if top and node.note.startswith("called on a buffer"):
+        if top and node.note.startswith(("called on a buffer", "reads only tensors")):
             recording = False
         if recording and key_ != IMPLICIT and node.derivative is not None \
                 and not node.derivative.via_decomposition:

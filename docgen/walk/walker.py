@@ -38,6 +38,7 @@ from docgen.walk.python_route import (
     BindingUse,
     LayerSpec,
     TensorShape,
+    class_chain,
     literal,
     module_of,
     read_layers,
@@ -71,6 +72,8 @@ MAX_HELPER_DEPTH = 3
 NATIVE_PREFIX = "native::"
 HELPER_NOTE = "C++ helper, not an operator"
 ON_BUFFER = "called on a buffer, which does not require grad: autograd records nothing"
+NO_GRAD_READS = ("reads only tensors that require no grad (made by a factory or a "
+                 "comparison): autograd records nothing")
 
 
 # ---------------------------------------------------------------- operators and kernels
@@ -369,7 +372,11 @@ def _operator_name(ctx: WalkContext, callee: str) -> str:
 
 def _method_operator(ctx: WalkContext, name: str, arguments: str = "") -> str | None:
     """The operator a Tensor method call names, when the yaml gives it a method variant:
-    of its overloads, the first that takes the call's argument kinds (after `self`)."""
+    of its overloads, the first that takes the call's argument kinds (after `self`);
+    `grad.new_zeros_symint(...)` (the SymInt C++ API) names `new_zeros`."""
+    if name.endswith("_symint") and ctx.table.find(name) is None \
+            and not ctx.table.overloads(name):
+        name = name.removesuffix("_symint")
     ops = [ctx.table.find(name)] if ctx.table.find(name) else ctx.table.overloads(name)
     if arguments and "." not in name:
         ops = ctx.table.overloads(name) or ops  # `mean` names mean, mean.dim, ...
@@ -548,8 +555,8 @@ def walk_model(ctx: WalkContext, model: str, *, layer: str | None = None,
     walks = [walk_layer(ctx, spec, setting, inputs.get(spec.path)) for spec in specs
              if layer in (None, spec.path)]
     if steps and setting is not None:
+        walks = _library_leaf_walks(ctx, model, walks, steps, inputs, setting)
         # a leaf's own forward is the layer's walk; only containers have functional steps
-        walks = _leaves_through_steps(ctx, model, walks, steps, inputs, setting)
         steps = [s for s in steps if s.caller not in inputs or inputs[s.caller].has_children]
         walks.extend(w for w in _functional_walks(ctx, model, steps, setting)
                      if layer in (None, w.path, w.type_text))
@@ -731,60 +738,87 @@ def _functional_walks(ctx: WalkContext, model: str, steps: list[FunctionalStep],
         by_caller.setdefault(step.caller, []).append(step)
     out: list[LayerWalk] = []
     for caller, group in by_caller.items():
-        nodes: list[OpNode] = []
-        node_inputs: list[OperatorInput] = []
-        hops: list[PyHop] = []
-        stopped: list[str] = []
-        for step in group:
-            for leaf in leaves(step):
-                uses, hop, why = _leaf_route(ctx, module, leaf)
-                if hop is not None:
-                    hops.append(hop)
-                if why:
-                    stopped.append(why)
-                made = _operators(ctx, uses)
-                given = _leaf_input(ctx, leaf, made)
-                nodes.extend(made)
-                node_inputs.extend([given] * len(made))
-        if not nodes:
-            continue
-        first = group[0]
-        walk = LayerWalk(f"{caller}{FUNCTIONAL}", "functional", None,
-                         tuple((f"#{i}", s.text or s.target) for i, s in enumerate(group)),
-                         first.location or Location("", 0), tuple(hops), tuple(nodes),
-                         "; ".join(dict.fromkeys(stopped)),
-                         operator_inputs=tuple(node_inputs),
-                         grad_flow=_merged_flows(s.grad_flow for s in group))
-        shape = first.input_shapes[0] if first.input_shapes else None
-        out.append(replace(walk, taken=_decide(ctx, walk, setting, {}, shape),
-                           input_shape=shape))
+        walk = _steps_walk(ctx, module, group, setting, f"{caller}{FUNCTIONAL}",
+                           "functional", None,
+                           _merged_flows(s.grad_flow for s in group))
+        if walk is not None:
+            out.append(walk)
     return out
 
 
-def _leaves_through_steps(ctx: WalkContext, model: str, walks: list[LayerWalk],
-                          steps: list[FunctionalStep], inputs: dict[str, LayerInput],
-                          setting: Setting) -> list[LayerWalk]:
-    """`walks`, where a leaf's forward reaches no operator through the Python route (it calls
-    a library function outside torch, as torchvision's StochasticDepth calls
-    `torchvision.ops.stochastic_depth`) walked instead through the calls the model reader saw
-    that forward make (`noise.bernoulli_(p)`, `input * noise`), each decided for its input."""
-    own: dict[str, list[FunctionalStep]] = {}
+def _steps_walk(ctx: WalkContext, module: str, group: list[FunctionalStep], setting: Setting,
+                path: str, type_text: str, qualname: str | None,
+                grad_flow: GradFlow | None) -> LayerWalk | None:
+    """One walk made of the calls a forward made while the model reader ran it, each call
+    decided for its own input; None when none of them reaches an operator."""
+    nodes: list[OpNode] = []
+    node_inputs: list[OperatorInput] = []
+    hops: list[PyHop] = []
+    stopped: list[str] = []
+    for step in group:
+        for leaf in leaves(step):
+            uses, hop, why = _leaf_route(ctx, module, leaf)
+            if hop is not None:
+                hops.append(hop)
+            if why:
+                stopped.append(why)
+            made = _operators(ctx, uses)
+            if not leaf.needs_grad:
+                made = [replace(n, note=NO_GRAD_READS) for n in made]
+            given = _leaf_input(ctx, leaf, made)
+            nodes.extend(made)
+            node_inputs.extend([given] * len(made))
+    if not nodes:
+        return None
+    first = group[0]
+    walk = LayerWalk(path, type_text, qualname,
+                     tuple((f"#{i}", s.text or s.target) for i, s in enumerate(group)),
+                     first.location or Location("", 0), tuple(hops), tuple(nodes),
+                     "; ".join(dict.fromkeys(stopped)),
+                     operator_inputs=tuple(node_inputs), grad_flow=grad_flow)
+    shape = first.input_shapes[0] if first.input_shapes else None
+    return replace(walk, taken=_decide(ctx, walk, setting, {}, shape), input_shape=shape)
+
+
+def _library_leaf_walks(ctx: WalkContext, model: str, walks: list[LayerWalk],
+                        steps: list[FunctionalStep], inputs: dict[str, LayerInput],
+                        setting: Setting) -> list[LayerWalk]:
+    """`walks` with each leaf layer whose `forward` is written outside torch (torchvision's
+    StochasticDepth calling `torchvision.ops.stochastic_depth`, a timm layer), or whose
+    Python route reaches no operator (nn.Flatten's `input.flatten(...)`: a Tensor method on
+    the input), walked through the calls its forward made while the model reader ran it, as
+    a container's functional steps are: the Python route follows torch's own code
+    (torch.nn.functional, bindings, methods of the layer's tensors) only."""
+    mine: dict[str, list[FunctionalStep]] = {}
     for step in steps:
         found = inputs.get(step.caller)
         if found is not None and not found.has_children:
-            own.setdefault(step.caller, []).append(step)
-    out: list[LayerWalk] = []
+            mine.setdefault(step.caller, []).append(step)
+    if not mine:
+        return walks
+    module = model.partition(":")[0]
+    out = []
     for walk in walks:
-        group = own.get(walk.path)
-        if walk.operators or not group:
-            out.append(walk)
-            continue
-        made = _functional_walks(ctx, model, group, setting)
-        out.append(replace(made[0], path=walk.path, type_text=walk.type_text,
-                           qualname=walk.qualname, arguments=walk.arguments,
-                           location=walk.location, python=(*walk.python, *made[0].python),
-                           attrs=walk.attrs) if made else walk)
+        group = mine.get(walk.path)
+        if group is not None and (not walk.operators or (walk.qualname is not None
+                                  and not _forward_in_torch(ctx, walk.qualname))):
+            found = inputs[walk.path]
+            made = _steps_walk(ctx, module, group, setting, walk.path, walk.type_text,
+                               walk.qualname, found.grad_flow)
+            if made is not None:
+                walk = replace(made, arguments=walk.arguments, location=walk.location,
+                               input_shape=found.input_shape or made.input_shape)
+        out.append(walk)
     return out
+
+
+def _forward_in_torch(ctx: WalkContext, qualname: str) -> bool:
+    """Whether the `forward` a class runs (the first in its bases that defines one) is
+    torch's own."""
+    for cls in class_chain(ctx, qualname):
+        if ctx.function(f"{cls}.forward") is not None:
+            return cls.startswith("torch.")
+    return True
 
 
 def _merged_flows(flows: Iterable[GradFlow | None]) -> GradFlow | None:

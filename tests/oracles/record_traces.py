@@ -59,6 +59,26 @@ def _single(name: str, call: str, shape: tuple[int, ...]) -> Target:
     on one float input of `shape`."""
     return Target(name, lambda: eval(call, {"nn": nn}), lambda: (torch.randn(*shape),),
                   f"{call}(x)", input_grad=True)
+def _segmentation(name: str) -> Target:
+    # weights_backbone=None: the builders default to ImageNet backbone weights (a download);
+    # the architecture is the same either way
+    return Target(name, lambda: torchvision.models.get_model(name, weights=None,
+                                                             weights_backbone=None),
+                  _image, "model(x)")
+
+
+def _video() -> tuple[torch.Tensor, ...]:
+    # the smallest clip r3d_18's stem and three stride-2 stages still reduce to >= 1
+    return (torch.randn(2, 3, 4, 56, 56),)
+
+
+def _timm(name: str) -> Target:
+    """`timm.create_model(name, pretrained=False)`; the target is `timm_<name>`."""
+    def build() -> nn.Module:
+        import timm
+
+        return timm.create_model(name, pretrained=False)
+    return Target(f"timm_{name}", build, _image, f"timm.create_model({name!r})(x)")
 
 
 TARGETS: dict[str, Target] = {t.name: t for t in [
@@ -143,6 +163,12 @@ TARGETS: dict[str, Target] = {t.name: t for t in [
            lambda: (torch.randint(0, 50, (2, 5)),), "nn.Embedding(50, 16, padding_idx=0)(x)"),
     Target("embeddingbag_mean", lambda: nn.EmbeddingBag(50, 16, mode="mean"),
            lambda: (torch.randint(0, 50, (2, 5)),), "nn.EmbeddingBag(50, 16, mode='mean')(x)"),
+    # gen5b: torchvision transformer, segmentation and video models; timm models
+    _vision("swin_t"),
+    *(_segmentation(n) for n in ("lraspp_mobilenet_v3_large", "deeplabv3_mobilenet_v3_large")),
+    Target("r3d_18", lambda: torchvision.models.get_model("r3d_18", weights=None), _video,
+           "model(x)"),
+    *(_timm(n) for n in ("resnet18", "vit_tiny_patch16_224", "convnext_atto")),
 ]}
 
 SETTINGS = [{"backend": "CPU", "dtype": "float32", "mode": mode, "mkldnn": mkldnn, "grad": True}
@@ -285,6 +311,10 @@ def _mkldnn(enabled: bool) -> Iterator[None]:
 
 
 def _loss(output: Any) -> torch.Tensor:
+    """The sum of every tensor of the output: a tuple's items, a dict's values (a
+    segmentation model returns `OrderedDict(out=...[, aux=...])`)."""
+    if isinstance(output, dict):
+        output = tuple(output.values())
     if isinstance(output, tuple):
         return sum((_loss(o) for o in output if o is not None), torch.zeros(()))
     return output.sum()
