@@ -13,6 +13,7 @@ every kernel calls through the dispatcher and that say nothing about the route.
 from __future__ import annotations
 
 import json
+import os
 from collections import defaultdict
 from pathlib import Path
 
@@ -20,6 +21,9 @@ import pytest
 
 from docgen.walk.taken import UTILITY_OPERATORS
 
+# Models of packages other than torchvision are read from the wheel the traces were recorded
+# with (fetched into docgen's cache), not from whatever the test venv has installed.
+SOURCE_PINS = {"timm": "timm==1.0.31"}
 TRACES = Path(__file__).parent / "data" / "oracles" / "traces" / "torch-2.13.0-cpu"
 
 # Allocation, views and bookkeeping: left out of both sides (docgen.walk.taken's list).
@@ -118,9 +122,9 @@ FLOORS = {
     "instancenorm2d": {"forward": (1.0, 1.0), "backward": (1.0, 1.0)},
     "conv3d": {"forward": (1.0, 1.0), "backward": (1.0, 1.0)},
     # cross-attention: `w.split([E, E * 2])` runs torch/_tensor.py's Tensor.split, which calls
-    # split_with_sizes for a list; backward 0.96: the engine's out-of-place `add` (as in
-    # mha_weights)
-    "transformerdecoderlayer": {"forward": (1.0, 1.0), "backward": (1.0, 0.96)},
+    # split_with_sizes for a list; backward 22 of 23 (0.957): one out-of-place `add` of the
+    # engine where the walk claims none (the stored-view rule does not reach it)
+    "transformerdecoderlayer": {"forward": (1.0, 1.0), "backward": (1.0, 0.95)},
     # gen5b (2026-11-30). In CI, 1.00 / 1.00 in every run (the default FLOOR): r3d_18
     # (Conv3d -> slow_conv3d -> slow_conv3d_forward with oneDNN off, ConvolutionMM3d.cpp;
     # AdaptiveAvgPool3d's mean, AdaptiveAveragePooling3d.cpp; Conv3DSimple's dilation read
@@ -275,10 +279,14 @@ def test_taken_path_matches_cpu_traces(walk_context, target: str, tmp_path: Path
         from docgen.walk.upstream import load_shipped_edges
         from docgen.walk.walker import open_context
 
-        cfg = config_from_options({"model": MODELS[target]})
+        package = MODELS[target].split(".", 1)[0]
+        cfg = config_from_options({"model": MODELS[target],
+                                   "sources": {package: SOURCE_PINS[package]}})
         try:
             sources = open_project_sources(cfg)
         except Exception as exc:
+            if os.environ.get("CI"):
+                raise  # CI fetches the pinned wheel; failing to is a failure there
             pytest.skip(f"{MODELS[target]}: sources not available: {exc}")
         cells = compare(open_context(sources, load_shipped_edges(), ("CPU",)), target)
     else:

@@ -442,15 +442,17 @@ def test_grad_mode_is_off_inside_the_engine() -> None:
 @pytest.mark.wheels
 def test_stochastic_depth_and_silu_in_train(tmp_path: Path) -> None:
     """A leaf calling a library function outside torch (torchvision.ops.stochastic_depth) is
-    walked through the calls it made; SiLU's backward takes the formula's no-grad-mode arm."""
+    walked through the calls it made; SiLU's backward takes the formula's no-grad-mode arm.
+    The convolution's parameters make what reaches SiLU and StochasticDepth require grad."""
     from docgen.classes.project import open_project_sources
     from docgen.core.config import config_from_options
 
     (tmp_path / "sd_net.py").write_text(
         "from torch import nn\nfrom torchvision.ops import StochasticDepth\n\n\n"
         "class Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+        "        self.conv = nn.Conv2d(4, 4, 1)\n"
         "        self.act = nn.SiLU()\n        self.sd = StochasticDepth(0.2, 'row')\n\n"
-        "    def forward(self, x):\n        return self.sd(self.act(x))\n")
+        "    def forward(self, x):\n        return self.sd(self.act(self.conv(x)))\n")
     cfg = config_from_options({"model": f"{tmp_path / 'sd_net.py'}:Net",
                                "sources": {"torchvision": "torchvision==0.28.0"},
                                "packages": ["torch.nn", "torchvision.ops", "sd_net"]})
