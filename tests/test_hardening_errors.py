@@ -64,6 +64,9 @@ def world(tmp_path: Path) -> dict[str, str]:
     (src / "pkg").mkdir(parents=True)
     (src / "pkg" / "__init__.py").write_text("")
     (src / "pkg" / "net.py").write_text(NET)
+    (tmp_path / "broken" / "bad").mkdir(parents=True)
+    (tmp_path / "broken" / "bad" / "__init__.py").write_text("")
+    (tmp_path / "broken" / "bad" / "net.py").write_text("class Net(object)\n    pass\n")
     (tmp_path / "adir").mkdir()
     (tmp_path / "afile").write_text("x")
     (tmp_path / "deep.json").write_text('{"schema": 1, "x": ' + "[" * 100_000 + "]" * 100_000
@@ -108,6 +111,15 @@ CASES: dict[str, Case] = {
     "backends option without value": lambda w: ["backends", "--backend"],
     "unknown class": lambda w: ["show", "pkg.net.Nope", *_pkg(w)],
     "bad model": lambda w: ["summary", "not a model", "--source", f"pkg={w['src']}"],
+    "summary model class missing": lambda w: ["summary", *_pkg(w)[:-4], "--model",
+                                              "pkg.net:Nope"],
+    "walk model class missing": lambda w: ["walk", *_pkg(w)[:-4], "--model", "pkg.net:Nope"],
+    "summary model file does not parse": lambda w: [
+        "summary", "--source", f"bad={w['tmp']}/broken", "--packages", "bad", "--model",
+        "bad.net:Net"],
+    "walk model file does not parse": lambda w: [
+        "walk", "--source", f"bad={w['tmp']}/broken", "--packages", "bad", "--model",
+        "bad.net:Net"],
     # output files
     "snapshot out is a folder": lambda w: ["snapshot", "--out", f"{w['tmp']}/adir", *_pkg(w)],
     "snapshot out under a file": lambda w: ["snapshot", "--out", f"{w['tmp']}/afile/s.json",
@@ -248,3 +260,15 @@ def test_jobs_are_capped_at_the_cores() -> None:
 
     args = build_parser().parse_args(["build", "--jobs", "100000"])
     assert args.jobs == (os.cpu_count() or 1)
+
+
+@pytest.mark.parametrize("command", ["summary", "walk"])
+def test_a_missing_model_or_one_that_does_not_parse_is_named(
+        command: str, world: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
+    """The walk used to fall back to an empty walk (exit 0) for a class the model file does
+    not define, and the summary named a file that does not parse "not found"."""
+    assert main(["--quiet", command, *_pkg(world)[:-4], "--model", "pkg.net:Nope"]) == 2
+    assert "net.py defines no 'Nope'" in capsys.readouterr().err
+    assert main(["--quiet", command, "--source", f"bad={world['tmp']}/broken", "--packages",
+                 "bad", "--model", "bad.net:Net"]) == 2
+    assert "bad/net.py:1: syntax error" in capsys.readouterr().err

@@ -357,3 +357,13 @@ def test_library_leaf_is_walked_through_the_calls_its_forward_made(
         assert layer.taken is not None
         found = {n.removeprefix("aten::").split(".")[0] for n in layer.taken.forward}
         assert found - UTILITY_OPERATORS == ops, (path, layer.taken.forward)
+
+
+def test_cli_walk_of_an_input_torch_rejects_exits_2(capsys: pytest.CaptureFixture[str],
+                                                     real_wheels: dict[str, Path]) -> None:
+    """As `docgen summary` does: an input an operator rejects is bad input, named by the
+    model's line, exit 2, and the walk is still printed."""
+    assert main(["walk", "--input", "1,4,224,224", *_sources(real_wheels)]) == 2
+    out = capsys.readouterr()
+    assert "torch would raise" in out.err and "alexnet.py:" in out.err
+    assert "features.0" in out.out and "Traceback" not in out.err

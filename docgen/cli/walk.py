@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from docgen.core.errors import ConfigError
+from docgen.core.records import Severity
 
 log = logging.getLogger("docgen")
 DEFAULT_INPUT = (1, 3, 224, 224)
@@ -64,7 +65,7 @@ def cmd_walk(args: argparse.Namespace) -> int:
     setting = _setting(args, ctx)
     report = walk_model(ctx, cfg.model, layer=args.layer, setting=setting)
     for d in report.diagnostics:
-        log.warning("%s", d)
+        (log.error if d.severity == Severity.ERROR else log.warning)("%s", d)
     if args.json:
         sys.stdout.write(dumps(walk_to_json(report)))
     else:
@@ -75,6 +76,10 @@ def cmd_walk(args: argparse.Namespace) -> int:
             Console().print(render_walk_tree(report, shown))
         else:
             Console().print(render_taken(report, args.alternatives))
+    # an input an operator rejects is bad input, as for `docgen summary`: exit 2, the walk
+    # still printed
+    if any(d.severity == Severity.ERROR for d in report.diagnostics):
+        return 2
     return 1 if args.strict and report.diagnostics else 0
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from docgen.classes.resolve import Resolver
+from docgen.core.errors import SourceError
 from docgen.core.records import Diagnostic, Location, Severity
 from docgen.models.steps import StepRecorder
 from docgen.models.values import (
@@ -151,6 +152,7 @@ class EvaluatorCore:
     resolver: Resolver
     module_root: str  # the class that stands for torch.nn.Module
     modules: dict[str, SourceModule | None]
+    load_errors: dict[str, SourceError]  # modules that could not be parsed, and why
     classes: dict[str, ClassRef]
     depth: int
     module_stack: list[ModuleInstance]
@@ -162,6 +164,7 @@ class EvaluatorCore:
 
     def __init__(self) -> None:
         self.diagnostics: list[Diagnostic] = []
+        self.load_errors = {}
         # `try` blocks running now whose handlers catch TypeError: a call with unfitting
         # arguments inside them propagates to the handler instead of being skipped.
         self.type_error_handlers = 0

@@ -112,6 +112,7 @@ class Namespace(EvaluatorCore):
         except SourceError as exc:
             self.report(Location(exc.path, exc.line),
                         f"cannot read for evaluation: {exc.message}")
+            self.load_errors[name] = exc
             return None
         module = SourceModule(name, found.path, text, tree)
         for stmt in top_level(tree.body):

@@ -256,6 +256,8 @@ def build_model(evaluator: Evaluator, model: str) -> ModuleInstance:
     name, paren, arguments = name.partition("(")
     name = name.strip()
     module = evaluator.source_module(module_name) if module_name else None
+    if module is None and module_name in evaluator.load_errors:
+        raise evaluator.load_errors[module_name]  # the model's own file does not parse
     if module is None or not name:
         raise ConfigError(f"model {model!r}: expected MODULE:NAME with a module of the sources"
                           if not name or not module_name

@@ -7,8 +7,8 @@ import ast
 from dataclasses import dataclass
 
 from docgen.classes.resolve import Resolver
-from docgen.core.errors import DocgenError
-from docgen.core.records import Location
+from docgen.core.errors import ConfigError, DocgenError, SourceError
+from docgen.core.records import Diagnostic, Location, Severity
 from docgen.models.reader import ForwardStep, read_model
 from docgen.models.steps import FUNCTION, INDEX
 from docgen.walk.engine import GradFlow, grad_values, read_grad_flows
@@ -75,19 +75,33 @@ def _functional(step: ForwardStep, flow: GradFlow | None = None,
 
 
 def read_layer_inputs(resolver: Resolver, model: str, input_shape: tuple[int, ...],
-                      training: bool, grad: bool = True
+                      training: bool, grad: bool = True,
+                      diagnostics: list[Diagnostic] | None = None,
                       ) -> tuple[dict[str, LayerInput], list[FunctionalStep]]:
     """path -> LayerInput for every module of `model`, and the functional steps of the
-    forwards; ({}, []) when it cannot be read (the walk then keeps its literal reading of
-    the model's `__init__`)."""
+    forwards; ({}, []) when it cannot be evaluated (the walk then keeps its literal reading
+    of the model's `__init__`, and says so in `diagnostics`). A model that does not exist or
+    whose file does not parse is the caller's error: ConfigError / SourceError propagate."""
     try:
         reading = read_model(resolver, model, tuple(input_shape), training=training,
                              grad=grad)
+    except (ConfigError, SourceError):
+        raise
     except (DocgenError, RecursionError):
         try:  # a forward that cannot be read in this mode: the eval reading, as a summary
             reading = read_model(resolver, model, tuple(input_shape))
-        except (DocgenError, RecursionError):
+        except (DocgenError, RecursionError) as exc:
+            if diagnostics is not None:
+                reason = "too deeply nested" if isinstance(exc, RecursionError) else str(exc)
+                diagnostics.append(Diagnostic(
+                    model.partition(":")[0].replace(".", "/") + ".py", 1,
+                    f"the model cannot be evaluated ({reason}); the walk reads its layers "
+                    "literally from __init__, without input shapes or decided branches"))
             return {}, []
+    if diagnostics is not None:
+        # an input an operator rejects (torch would raise): the walk reports it as the
+        # summary does; lesser notes of the reading belong to the summary
+        diagnostics.extend(d for d in reading.diagnostics if d.severity == Severity.ERROR)
     flows = read_grad_flows(reading)
     needs = grad_values(reading)
     steps = [_functional(s, flows.get(i), needs) for i, s in enumerate(reading.steps)
