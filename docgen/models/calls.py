@@ -20,6 +20,7 @@ from docgen.models.frames import (
     SuperProxy,
 )
 from docgen.models.layout import view_strides
+from docgen.models.limits import check_arguments
 from docgen.models.shapes import apply_op
 from docgen.models.steps import (
     FUNCTION,
@@ -76,6 +77,7 @@ class Calls(EvaluatorCore):
                 return self.call(method, (func, *args), kwargs)
             raise CannotEvaluate(f"{func.cls.qualname} object is not callable")
         if callable(func):
+            check_arguments(func, args, kwargs)
             try:
                 return func(*args, **kwargs)
             except CannotEvaluate:

@@ -24,6 +24,7 @@ from docgen.models.values import (
     CannotEvaluate,
     Instance,
     SymTensor,
+    TooLarge,
     Unknown,
     as_unknown,
 )
@@ -178,9 +179,13 @@ class Expressions(EvaluatorCore):
                 raise
             location = self.location(frame, node)
             text = first_line(frame.module.segment(node) or "")
+            unknown = as_unknown(exc, location, f"`{text}`: {exc.reason}")
+            too_large = isinstance(exc, TooLarge)  # refused by docgen: the model is partial
             self.report(location, f"cannot evaluate argument `{text}`: {exc.reason}",
-                        Severity.INFO)
-            return as_unknown(exc, location, f"`{text}`: {exc.reason}")
+                        Severity.WARNING if too_large else Severity.INFO)
+            if too_large:
+                self.mark_unknown(f"`{text}`", unknown)
+            return unknown
 
     def sequence(self, elts: list[ast.expr], frame: Frame) -> list[Any]:
         out: list[Any] = []
@@ -203,7 +208,7 @@ class Expressions(EvaluatorCore):
             source = frame if index == 0 else inner
             for count, item in enumerate(self.iterate(self.expr(gen.iter, source))):
                 if count > MAX_LOOP:
-                    raise CannotEvaluate("comprehension runs too long")
+                    raise TooLarge(f"comprehension runs more than {MAX_LOOP:,} times")
                 self.assign(gen.target, item, inner)
                 if all(self.truth(self.expr(cond, inner)) for cond in gen.ifs):
                     yield from loop(index + 1)

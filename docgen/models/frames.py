@@ -22,6 +22,7 @@ from docgen.models.values import (
     Instance,
     ModuleInstance,
     ModuleRef,
+    Unknown,
 )
 
 MAX_LOOP = 10_000
@@ -264,4 +265,7 @@ class EvaluatorCore:
         raise NotImplementedError
 
     def block(self, body: list[ast.stmt], frame: Frame) -> None:
+        raise NotImplementedError
+
+    def mark_unknown(self, what: str, unknown: Unknown) -> None:
         raise NotImplementedError

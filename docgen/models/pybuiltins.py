@@ -20,6 +20,7 @@ from docgen.models.frames import (
     FunctionRef,
     Partial,
 )
+from docgen.models.limits import bounded, check_binary
 from docgen.models.natives import TENSOR_CLASSES
 from docgen.models.steps import FUNCTION
 from docgen.models.syntax import is_dataclass
@@ -72,6 +73,7 @@ class Builtins(EvaluatorCore):
                 result = dataclasses.replace(result, values=[py_op(right, v) for v in left.values])
             self.recorder.end(record, result)
             return result
+        check_binary(name, left, right)
         try:
             return _PY_OPERATORS[name](left, right)
         except Exception as exc:
@@ -106,7 +108,7 @@ class Builtins(EvaluatorCore):
         if isinstance(value, SymTensor):
             return iterate_tensor(value)
         try:
-            return list(value)
+            return bounded(value)
         except TypeError as exc:
             raise CannotEvaluate(f"cannot iterate over {value!r}") from exc
 

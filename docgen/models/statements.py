@@ -29,6 +29,7 @@ from docgen.models.syntax import (
 from docgen.models.values import (
     ArgumentMismatch,
     CannotEvaluate,
+    TooLarge,
     Unknown,
     as_unknown,
 )
@@ -54,14 +55,16 @@ class Statements(EvaluatorCore):
         except CannotEvaluate as exc:
             if self.is_caught(exc):
                 raise
-            self.undecided(stmt, frame, exc.reason)
+            self.undecided(stmt, frame, exc.reason, isinstance(exc, TooLarge))
         finally:
             recorder.location = outer
 
-    def undecided(self, stmt: ast.stmt, frame: Frame, reason: str) -> None:
-        """A statement that could not be evaluated: a warning if it can change the model."""
+    def undecided(self, stmt: ast.stmt, frame: Frame, reason: str,
+                  too_large: bool = False) -> None:
+        """A statement that could not be evaluated: a warning if it can change the model, or
+        if docgen refused to run it (a loop or a value over its limits)."""
         text = first_line(frame.module.segment(stmt) or "")
-        severity = Severity.WARNING if is_structural(stmt) else Severity.INFO
+        severity = Severity.WARNING if too_large or is_structural(stmt) else Severity.INFO
         self.report(self.location(frame, stmt), f"cannot evaluate `{text}`: {reason}",
                     severity)
         # Names the skipped code might have bound are unknown from here on: keeping their
@@ -96,8 +99,8 @@ class Statements(EvaluatorCore):
         except CannotEvaluate as exc:
             if self.is_caught(exc):
                 raise
-            if is_structural(stmt):
-                self.undecided(stmt, frame, exc.reason)
+            if is_structural(stmt) or isinstance(exc, TooLarge):
+                self.undecided(stmt, frame, exc.reason, isinstance(exc, TooLarge))
             value = as_unknown(exc, self.location(frame, stmt))
         for target in stmt.targets:
             self.assign(target, value, frame)
@@ -123,7 +126,7 @@ class Statements(EvaluatorCore):
         items = self.iterate(self.expr(stmt.iter, frame))
         for count, item in enumerate(items):
             if count > MAX_LOOP:
-                raise CannotEvaluate("loop runs too long")
+                raise TooLarge(f"loop runs more than {MAX_LOOP:,} times")
             self.assign(stmt.target, item, frame)
             if not self.loop_body(stmt.body, frame):
                 return
@@ -134,7 +137,7 @@ class Statements(EvaluatorCore):
         while self.truth(self.expr(stmt.test, frame)):
             count += 1
             if count > MAX_LOOP:
-                raise CannotEvaluate("loop runs too long")
+                raise TooLarge(f"loop runs more than {MAX_LOOP:,} times")
             if not self.loop_body(stmt.body, frame):
                 return
         self.block(stmt.orelse, frame)

@@ -28,6 +28,11 @@ class CannotEvaluate(Exception):
         self.cause = cause  # the unknown input this failure merely passes on
 
 
+class TooLarge(CannotEvaluate):
+    """A value or a loop docgen refuses to make or run (models/limits.py, MAX_LOOP): the
+    model is evaluated only in part, always a warning."""
+
+
 class InputRejected(CannotEvaluate):
     """Shapes known for certain that the operator itself rejects (torch raises a RuntimeError
     there): the model's input does not fit it. Reported as an error, not as a gap."""
