@@ -272,3 +272,14 @@ def test_a_missing_model_or_one_that_does_not_parse_is_named(
     assert main(["--quiet", command, "--source", f"bad={world['tmp']}/broken", "--packages",
                  "bad", "--model", "bad.net:Net"]) == 2
     assert "bad/net.py:1: syntax error" in capsys.readouterr().err
+
+
+def test_build_names_a_model_file_that_does_not_parse(world: dict[str, str],
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    """It used to say "model class 'Net' not found in bad.net"; nothing is written."""
+    project = Path(world["tmp"]) / "proj"
+    assert main(["--quiet", "build", "--project", str(project), "--source",
+                 f"bad={world['tmp']}/broken", "--packages", "bad", "--model", "bad.net:Net",
+                 "--jobs", "1"]) == 2
+    assert "bad/net.py:1: syntax error" in capsys.readouterr().err
+    assert not any(project.iterdir())

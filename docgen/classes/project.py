@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from docgen.classes.cache import AnalysisCache, analyze_many, code_key
 from docgen.classes.hierarchy import compute_views
 from docgen.core.config import Config
-from docgen.core.errors import ConfigError, FetchError, LookupFailed
+from docgen.core.errors import ConfigError, FetchError, LookupFailed, SourceError
 from docgen.core.names import short_name
 from docgen.core.records import ClassDoc, ClassView, Diagnostic, ModuleDoc, Project
 from docgen.sources.locate import SourceSet, open_sources, source_fingerprint
@@ -78,7 +78,7 @@ def _analyse_project(cfg: Config, sources: SourceSet, cache: AnalysisCache | Non
     with _frozen_so_far():
         resolver = Resolver(index)
         classes = _resolve_all(selected, index, resolver, cfg.module_root)
-        _check_model(cfg, classes)
+        _check_model(cfg, classes, index)
         views = compute_views(classes, _public_paths(cfg, selected, index, resolver, classes))
         modules = _modules_of(classes, index, selected)
         diagnostics = _diagnostics(index, views, classes)
@@ -164,11 +164,15 @@ def _resolve_all(selected: list[str], index: ModuleIndex, resolver: Resolver,
     return classes
 
 
-def _check_model(cfg: Config, classes: dict[str, ClassDoc]) -> None:
+def _check_model(cfg: Config, classes: dict[str, ClassDoc], index: ModuleIndex) -> None:
     if not cfg.model:
         return
     qualname = f"{cfg.model_module}.{cfg.model_class}"
     if qualname not in classes:
+        analysis = index.get(cfg.model_module)
+        for d in analysis.diagnostics if analysis is not None else ():
+            if d.message.startswith("skipped: "):  # the model's own file could not be read
+                raise SourceError(d.path, d.line, d.message.removeprefix("skipped: "))
         raise ConfigError(f"model class {cfg.model_class!r} not found in {cfg.model_module}")
 
 
