@@ -215,3 +215,29 @@ def test_mkdocs_yml_site_dir_is_honoured(src: Path, tmp_path: Path) -> None:
     assert main(["-q", "build", "--project", str(project), "--jobs", "1"]) == 0
     assert (project / "public" / "index.html").is_file()
     assert not (project / "site").exists()
+
+
+@pytest.mark.parametrize("command,fmt", [("snapshot", ""), ("export", "plantuml"),
+                                         ("export", "mermaid"), ("export", "dot")])
+def test_out_never_replaces_a_file_docgen_did_not_write(src: Path, tmp_path: Path,
+                                                        command: str, fmt: str,
+                                                        caplog: pytest.LogCaptureFixture
+                                                        ) -> None:
+    """`--out notes.md` used to overwrite the user's file; now it is refused (exit 2, the
+    file untouched) unless --force, while a file docgen wrote is replaced as before."""
+    args = ["-q", command, "--source", f"pkg={src}", "--packages", "pkg", "--model",
+            "pkg.net:Net", "--jobs", "1", *(["--format", fmt] if fmt else [])]
+    mine = tmp_path / "notes.md"
+    for text in ("my notes", '{"schema": "x", "classes": {}}', "@startuml\nA -> B\n@enduml\n"):
+        mine.write_text(text)
+        assert main([*args, "--out", str(mine)]) == 2
+        assert "does not replace a file it did not write" in _one_error(caplog)
+        assert mine.read_text() == text
+        caplog.clear()
+    out = tmp_path / "out.txt"
+    assert main([*args, "--out", str(out)]) == 0
+    first = out.read_text()
+    assert main([*args, "--out", str(out)]) == 0  # docgen's own file: replaced
+    assert out.read_text() == first
+    assert main([*args, "--out", str(mine), "--force"]) == 0
+    assert mine.read_text() == first

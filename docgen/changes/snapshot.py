@@ -177,6 +177,17 @@ def load_snapshot(text: str, origin: str = "<snapshot>") -> Project:
         raise SnapshotError(f"{origin}: {exc}") from exc
 
 
+def is_snapshot(data: bytes) -> bool:
+    """Whether `data` is a file `docgen snapshot` wrote: a JSON object with an integer
+    `schema` and a `classes` object (what --out may replace without --force)."""
+    try:
+        found = json.loads(data)
+    except (ValueError, RecursionError):
+        return False
+    return isinstance(found, dict) and type(found.get("schema")) is int \
+        and isinstance(found.get("classes"), dict)
+
+
 def view_to_json(project: Project, view: ClassView) -> dict[str, Any]:
     """`docgen show --json`: own and inherited members and methods of one class."""
     classes = {c.qualname: c for c in project.classes()}

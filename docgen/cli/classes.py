@@ -9,8 +9,10 @@ from pathlib import Path
 
 from docgen.cli.options import (
     SubParsers,
+    add_force_option,
     add_output_options,
     add_source_options,
+    check_out_replaceable,
     load_from_args,
     out_file,
     strict_exit,
@@ -41,9 +43,10 @@ def cmd_show(args: argparse.Namespace) -> int:
 def cmd_snapshot(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from docgen.changes.snapshot import iter_snapshot
+    from docgen.changes.snapshot import is_snapshot, iter_snapshot
     from docgen.site.write import write_text_atomic
 
+    check_out_replaceable(args.out, is_snapshot, "snapshot", args.force)
     project = load_from_args(args, Console(stderr=True))
     pieces = iter_snapshot(project)  # written as encoded: never whole in memory
     if args.out == "-":
@@ -74,6 +77,7 @@ def register(sub: SubParsers) -> None:
     p = sub.add_parser("snapshot", help="write the class hierarchy as deterministic JSON")
     p.add_argument("--out", default="-", type=out_file,
                    help="file to write (default: standard output)")
+    add_force_option(p)
     add_source_options(p)
     p.set_defaults(handler=cmd_snapshot)
 

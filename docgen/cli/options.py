@@ -8,10 +8,12 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from docgen.core.defaults import DEFAULT_MODEL
+from docgen.core.errors import ConfigError
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -88,10 +90,37 @@ def out_file(text: str) -> str:
     return text
 
 
+# A file `--out` may replace: at most this large (docgen's snapshots are a few MB)
+_OWNED_FILE_LIMIT = 512 * 2**20
+
+
+def check_out_replaceable(out: str, written_by_docgen: Callable[[bytes], bool], what: str,
+                          force: bool) -> None:
+    """Refuse, before any work, to replace a file at `out` that is not a `what` docgen
+    wrote (docgen never deletes a file it did not write); --force overrides."""
+    if out == "-" or force:
+        return
+    path = Path(out)
+    try:
+        if not path.exists():
+            return
+        if path.is_file() and path.stat().st_size <= _OWNED_FILE_LIMIT \
+                and written_by_docgen(path.read_bytes()):
+            return
+    except OSError as exc:
+        raise ConfigError(f"{out}: cannot read: {exc.strerror or exc}") from None
+    raise ConfigError(f"{out}: exists and is not a {what} docgen wrote; docgen does not "
+                      "replace a file it did not write (remove it, or pass --force)")
+
+
+def add_force_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--force", action="store_true",
+                   help="replace --out even if it is not a file docgen wrote")
+
+
 def source_specs(args: argparse.Namespace) -> tuple[SourceSpec, ...]:
     """The repeated `--source NAME=SPEC` options; every malformed one reported at once."""
     from docgen.core.config import SourceSpec
-    from docgen.core.errors import ConfigError
 
     specs, problems = [], []
     for text in args.source:

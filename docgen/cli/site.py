@@ -37,7 +37,7 @@ def _analysis_cache() -> AnalysisCache:
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    from docgen.cli.options import add_source_options, out_file
+    from docgen.cli.options import add_force_option, add_source_options, out_file
 
     p = sub.add_parser("build", help="generate pages and diagrams into docs/, then build the "
                                      "site with MkDocs")
@@ -61,6 +61,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--format", choices=EXPORT_FORMATS, default="plantuml")
     p.add_argument("--out", default="-", type=out_file,
                    help="file to write (default: standard output)")
+    add_force_option(p)
     add_source_options(p)
     p.set_defaults(handler=cmd_export)
 
@@ -236,10 +237,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     from docgen.classes.project import find_view, load_project, open_project_sources
-    from docgen.cli.options import config_from_args, report_diagnostics
+    from docgen.cli.options import (
+        check_out_replaceable,
+        config_from_args,
+        report_diagnostics,
+    )
     from docgen.site.build import layer_targets, read_model
-    from docgen.site.export import export_classes, export_closure
+    from docgen.site.export import export_classes, export_closure, is_export
 
+    check_out_replaceable(args.out, is_export, f"{args.format} diagram", args.force)
     cfg = config_from_args(args)
     cache = None if args.no_cache else _analysis_cache()
     sources = open_project_sources(cfg)
