@@ -67,6 +67,7 @@ def world(tmp_path: Path) -> dict[str, str]:
     (tmp_path / "broken" / "bad").mkdir(parents=True)
     (tmp_path / "broken" / "bad" / "__init__.py").write_text("")
     (tmp_path / "broken" / "bad" / "net.py").write_text("class Net(object)\n    pass\n")
+    (tmp_path / "broken" / "bad" / "plain.py").write_text("class Net:\n    pass\n")
     (tmp_path / "adir").mkdir()
     (tmp_path / "afile").write_text("x")
     (tmp_path / "deep.json").write_text('{"schema": 1, "x": ' + "[" * 100_000 + "]" * 100_000
@@ -272,6 +273,14 @@ def test_a_missing_model_or_one_that_does_not_parse_is_named(
     assert main(["--quiet", command, "--source", f"bad={world['tmp']}/broken", "--packages",
                  "bad", "--model", "bad.net:Net"]) == 2
     assert "bad/net.py:1: syntax error" in capsys.readouterr().err
+    # a class that is no Module: the user's mistake, not a limit of the reading
+    assert main(["--quiet", command, "--source", f"bad={world['tmp']}/broken", "--packages",
+                 "bad", "--model", "bad.plain:Net"]) == 2
+    assert "is not a torch.nn.Module" in capsys.readouterr().err
+    # a model spec's argument that cannot be evaluated is quoted from the spec
+    assert main(["--quiet", command, *_pkg(world)[:-4], "--model",
+                 "pkg.net:Net(k=__import__('os'))"]) == 2
+    assert "`__import__('os')`" in capsys.readouterr().err
 
 
 def test_build_names_a_model_file_that_does_not_parse(world: dict[str, str],

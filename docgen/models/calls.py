@@ -46,6 +46,7 @@ from docgen.models.values import (
     Instance,
     ModuleInstance,
     SymTensor,
+    TooLarge,
     Unknown,
     as_unknown,
 )
@@ -159,7 +160,7 @@ class Calls(EvaluatorCore):
     def call_function(self, func: FunctionRef, args: tuple[Any, ...],
                       kwargs: dict[str, Any]) -> Any:
         if self.depth > MAX_DEPTH:
-            raise CannotEvaluate("calls nested too deeply")
+            raise TooLarge(f"calls nested more than {MAX_DEPTH} deep")
         frame = Frame(func.module, parent=func.closure, owner=func.owner)
         self.bind_arguments(func, args, kwargs, frame)
         building = func.name == "__init__" and bool(args) and isinstance(args[0], ModuleInstance)

@@ -42,6 +42,7 @@ size too small, a wrong rank) is a warning naming the layer and the line.
 from __future__ import annotations
 
 import ast
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -278,9 +279,11 @@ def build_model(evaluator: Evaluator, model: str) -> ModuleInstance:
     except ModelRaise as exc:
         raise DocgenError(f"{exc.location}: building {model} raises: {exc.message}") from exc
     if not isinstance(result, ModuleInstance):
-        reason = result.describe() if isinstance(result, Unknown) else value_text(result)
+        if not isinstance(result, Unknown):  # the user named something that is no Module
+            raise ConfigError(f"{module.path}: model {model!r} is not a torch.nn.Module: "
+                              f"{value_text(result)}")
         raise DocgenError(f"{module.path}: model {model!r} did not evaluate to a "
-                          f"torch.nn.Module: {reason}")
+                          f"torch.nn.Module: {result.describe()}")
     if result.call_site is None:
         line = getattr(module.defs.get(name), "lineno", 0)
         result.call_site = CallSite(f"{name}()", Location(module.path, line))
@@ -301,8 +304,10 @@ def _spec_arguments(evaluator: Evaluator, module: SourceModule, name: str, text:
         else None
     if not isinstance(call, ast.Call):
         raise ConfigError(f"model {model!r}: the arguments are not a Python call")
+    # the spec's names are the module's, its text is the spec's (what a message quotes)
+    spec = dataclasses.replace(module, path="<model>", text=f"{name}{text}\n", _lines=None)
     try:
-        args, kwargs = evaluator.call_arguments(call, Frame(module))
+        args, kwargs = evaluator.call_arguments(call, Frame(spec))
     except CannotEvaluate as exc:
         raise ConfigError(f"model {model!r}: cannot evaluate its arguments: {exc.reason}") from exc
     for value in (*args, *kwargs.values()):

@@ -150,6 +150,8 @@ class Statements(EvaluatorCore):
         except CannotEvaluate as exc:
             if self.is_caught(exc):
                 raise
+            if isinstance(exc, TooLarge):
+                self.undecided(stmt, frame, exc.reason, too_large=True)
             value = as_unknown(exc, self.location(frame, stmt))
         raise ReturnSignal(value)
 
