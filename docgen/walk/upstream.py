@@ -7,6 +7,7 @@ it was read here, with its file:line and the commit it came from.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
@@ -902,13 +903,20 @@ _TENSOR_FUNCTION = re.compile(r"(?:^|[\s;}])(?:static\s+)?(?:inline\s+)?(?:at::)
                               r"(\w+)\s*\(", re.M)
 
 
+@functools.lru_cache(maxsize=8)
+def _tensor_functions(clean: str) -> frozenset[str]:
+    """Names of the functions of a file that return `Tensor`: read once per file, not once
+    per function body (a file of n bodies took n scans of the whole text)."""
+    return frozenset(_TENSOR_FUNCTION.findall(clean))
+
+
 def tensor_operators(clean: str, body: FunctionBody) -> list[tuple[str, int]]:
     """(operator, offset) for each binary or compound-assignment C++ operator in `body`
     with a Tensor operand: a parameter or local declared `Tensor`, a local `auto x = ...`
     initialised from one, or a call of a function of the file that returns `Tensor`, with
     any method calls after it."""
     tensors = _tensor_names(clean, body)
-    returning = set(_TENSOR_FUNCTION.findall(clean))
+    returning = _tensor_functions(clean)
     text = clean[body.start:body.end]
     found = expression_operators(text, tensors, returning)
     for lam in _LAMBDA.finditer(text):
@@ -974,7 +982,7 @@ def _tensor_names(clean: str, body: FunctionBody) -> set[str]:
             names.add(found.group(1))
     segment = clean[body.start:body.end]
     names.update(_TENSOR_LOCAL.findall(segment))
-    returning = set(_TENSOR_FUNCTION.findall(clean))
+    returning = _tensor_functions(clean)
     for local in re.finditer(r"\bauto\s+(\w+)\s*=\s*([^;]+);", segment):
         if _is_tensor(_operand_after(local.group(2), 0), names, returning):
             names.add(local.group(1))
