@@ -3,6 +3,7 @@ alternatives folded, no table wider than the content area, route diagrams that l
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -95,3 +96,47 @@ def test_backends_page_leads_with_what_to_register_and_folds_the_long_tables(  #
     assert len(folded) >= 3 and all(d.get_attribute("open") is None for d in folded)
     assert driver.execute_script("return document.documentElement.scrollWidth") <= SCREEN[0]
     driver.save_screenshot(str(artifacts / "walk-backends.png"))
+
+
+@pytest.mark.parametrize("page", ["conv2d", "linear"])
+def test_every_branch_read_is_a_page_of_its_own_that_fits(  # type: ignore[no-untyped-def]
+        driver, base_url: str, artifacts: Path, page: str) -> None:
+    """Opened in full, the walk page stays a few screens and its tables fit; the full map
+    is its own page: each operator once, every call a link to an entry there, hops linked
+    to the yaml lines and to upstream C++ at repository@commit, nothing wider than 1440."""
+    from selenium.webdriver.common.by import By
+
+    _open(driver, f"{base_url}/walk/{page}.html")
+    driver.execute_script("document.querySelectorAll('details').forEach(d => d.open = true)")
+    content = driver.execute_script(
+        "return document.querySelector('.md-content__inner').clientWidth")
+    article = driver.find_element(By.TAG_NAME, "article")
+    for table in article.find_elements(By.TAG_NAME, "table"):
+        assert table.size["width"] <= content, (table.size, content)
+    height = driver.execute_script("return document.documentElement.scrollHeight")
+    print(f"walk/{page} unfolded: {height} px")
+    assert height < 40 * SCREEN[1], height  # 185,000 px (Conv2d), 536,000 px (Linear) before
+    link = article.find_element(By.XPATH, "//h2[contains(., 'Every branch read')]"
+                                          "/following::a[contains(@href, '-branches')][1]")
+    assert link.get_attribute("href").endswith(f"/walk/{page}-branches.html")
+    link.click()
+    assert driver.current_url.endswith(f"/walk/{page}-branches.html")
+    article = driver.find_element(By.TAG_NAME, "article")
+    headings = [h.text.strip("¶ \n") for h in article.find_elements(By.TAG_NAME, "h3")]
+    assert headings and len(headings) == len(set(headings)), headings
+    missing = driver.execute_script(
+        "return [...document.querySelectorAll('article a[href^=\"#\"]')]"
+        ".map(a => a.getAttribute('href').slice(1))"
+        ".filter(id => !document.getElementById(decodeURIComponent(id)))")
+    assert not missing, missing[:5]
+    hrefs = [a.get_attribute("href") or "" for a in article.find_elements(By.TAG_NAME, "a")]
+    assert any("native_functions.yaml#L" in h for h in hrefs)
+    assert any("derivatives.yaml#L" in h for h in hrefs)
+    assert any(re.search(r"github\.com/[\w-]+/pytorch/blob/[0-9a-f]{12}/", h) for h in hrefs)
+    assert any("/classes/" in h for h in hrefs)  # Python hops link their class pages
+    content = driver.execute_script(
+        "return document.querySelector('.md-content__inner').clientWidth")
+    for table in article.find_elements(By.TAG_NAME, "table"):
+        assert table.size["width"] <= content, (table.size, content)
+    assert driver.execute_script("return document.documentElement.scrollWidth") <= SCREEN[0]
+    driver.save_screenshot(str(artifacts / f"walk-{page}-branches.png"))
