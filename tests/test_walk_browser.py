@@ -140,3 +140,45 @@ def test_every_branch_read_is_a_page_of_its_own_that_fits(  # type: ignore[no-un
         assert table.size["width"] <= content, (table.size, content)
     assert driver.execute_script("return document.documentElement.scrollWidth") <= SCREEN[0]
     driver.save_screenshot(str(artifacts / f"walk-{page}-branches.png"))
+
+
+# Line breaks inside the taken path's code: a break between two letters or digits that no
+# `.`, `:` or `_` separates (`Module._wrapped_c / all_impl`) is a break inside a word.
+_MID_WORD_BREAKS = """
+const out = [];
+for (const code of document.querySelectorAll(arguments[0])) {
+  const walker = document.createTreeWalker(code, NodeFilter.SHOW_TEXT);
+  let prev = null;
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    for (let i = 0; i < node.length; i++) {
+      const range = document.createRange();
+      range.setStart(node, i); range.setEnd(node, i + 1);
+      const rect = range.getClientRects()[0];
+      if (!rect) continue;
+      const ch = node.data[i];
+      if (prev && rect.top > prev.top + 2 && /\\w/.test(ch) && /[A-Za-z0-9]/.test(prev.ch)
+          && /[A-Za-z0-9]/.test(ch)) out.push(code.textContent);
+      prev = {top: rect.top, ch: ch};
+    }
+  }
+}
+return out;
+"""
+
+
+def test_taken_path_names_wrap_between_their_parts(driver, base_url: str) -> None:  # type: ignore[no-untyped-def]
+    from selenium.webdriver.common.by import By
+
+    _open(driver, f"{base_url}/walk/conv2d.html")
+    driver.execute_script("document.querySelectorAll('details').forEach(d => d.open = true)")
+    codes = driver.find_elements(By.CSS_SELECTOR, "details.docgen-taken table code")
+    assert len(codes) > 20
+    broken = driver.execute_script(_MID_WORD_BREAKS, "details.docgen-taken table code")
+    assert not broken, broken[:5]
+    # the alternatives are grouped by why: one reason, given once, rules out several calls
+    for folded in driver.find_elements(By.CSS_SELECTOR, "details.docgen-alternatives"):
+        items = folded.find_elements(By.TAG_NAME, "li")
+        reasons = [li.text.split(": ", 1)[-1] for li in items]
+        assert len(reasons) == len(set(reasons))
+    items = driver.find_elements(By.CSS_SELECTOR, "details.docgen-alternatives li")
+    assert any(len(li.find_elements(By.TAG_NAME, "code")) > 3 for li in items)

@@ -486,9 +486,18 @@ def source_url(path: str, line: int, versions: dict[str, str], source: str = "")
     return f"https://github.com/{repo}/blob/v{version.split('+', 1)[0]}/{path}#L{line}"
 
 
-def _link(text: str, url: str | None) -> str:
-    code = md_code_text(text)
+def _link(text: str, url: str | None, breakable: bool = False) -> str:
+    code = code_breakable(text) if breakable else md_code_text(text)
     return f"[{code}]({url})" if url else code
+
+
+_BREAK_AFTER = re.compile(r"(\\_|\.|::)(?=[\w\\])")
+
+
+def code_breakable(text: str) -> str:
+    """Inline code that a narrow table column wraps between the parts of a name (after `.`,
+    `::` or `_`), never inside a word (`Module._wrapped_c / all_impl`)."""
+    return _BREAK_AFTER.sub(lambda m: m.group(1) + "<wbr>", md_code(text))
 
 
 def md_code_text(text: str) -> str:
@@ -521,7 +530,7 @@ def _python_rows(layer: LayerWalk, versions: dict[str, str], class_page: Any,
         owner = hop.name.rsplit(".", 1)[0]
         page = class_page(owner)
         name = ".".join(hop.name.split(".")[-2:])
-        label = f"[{md_code_text(name)}]({page})" if page else md_code_text(name)
+        label = f"[{code_breakable(name)}]({page})" if page else code_breakable(name)
         where = _link(f"{hop.location.path.rsplit('/', 1)[-1]}:{hop.location.line}",
                       source_url(hop.location.path, hop.location.line, versions)) \
             if hop.location else ""
@@ -540,9 +549,9 @@ def _operator_rows(taken: Any, versions: dict[str, str], table: Any) -> list[dic
     for depth, name, kernel, where in taken.lines:
         op = table.get(name)
         url = source_url(op.path, op.line, versions) if op else None
-        rows.append({"hop": "&nbsp;" * 2 * depth + _link(name, url),
+        rows.append({"hop": "&nbsp;" * 2 * depth + _link(name, url, breakable=True),
                      "kind": "operator" if name.startswith("aten::") else "C++ helper",
-                     "kernel": md_code_text(kernel) if kernel else "",
+                     "kernel": code_breakable(kernel) if kernel else "",
                      "where": _where_link(where, versions), "name": name, "url": url or "",
                      "depth": str(depth)})
     return rows
@@ -565,7 +574,7 @@ def _with_glue(rows: list[dict[str, str]], glue: tuple[Any, ...],
         for hop in glue:
             if hop.operator != name:
                 continue
-            text = (f"{md_code_text(hop.file)} {md_code_text(hop.function)}" if hop.file
+            text = (f"{code_breakable(hop.file)} {code_breakable(hop.function)}" if hop.file
                     else "no autograd wrapper")
             where = []
             for label, loc in (("template", hop.template), ("entry", hop.entry)):
@@ -657,7 +666,9 @@ def _sentence(layer: LayerWalk, taken: Any, setting: Any) -> str:
                                             for e, v in taken.choices) + ")"
         text += "."
     if taken.undecided:
-        text += f" {len(taken.undecided)} condition(s) depend on run-time facts (below)."
+        count = len(taken.undecided)
+        text += (f" {count} condition{'s' if count != 1 else ''} "
+                 f"depend{'s' if count == 1 else ''} on run-time facts (below).")
     return text
 
 
@@ -714,7 +725,7 @@ def render_walk_pages(report: WalkReport, backends: BackendsReport | None = None
                 "has_glue": bool(taken.glue),
                 "backward": _operator_rows(replace(taken, lines=taken.backward_lines),
                                            versions, table),
-                "alternatives": _alternatives(taken),
+                "alternatives": _alternatives(taken, setting.label()),
                 "undecided": [{"condition": u.condition, "where": _where_link(
                     u.location, versions), "depends_on": u.depends_on}
                     for u in taken.undecided],
@@ -752,16 +763,20 @@ def _relative(page: str, target: str | None) -> str | None:
     return posixpath.relpath(target, posixpath.dirname(page) or ".")
 
 
-def _alternatives(taken: Any) -> list[dict[str, str]]:
-    """Edges not taken, each with why (the not-visited ones below them left out)."""
-    seen: set[tuple[str, str]] = set()
-    out = []
+def _alternatives(taken: Any, label: str) -> list[dict[str, Any]]:
+    """Edges not taken, grouped by why (the not-visited ones below them left out): one
+    reason (`ConvBackend::Mkldnn chosen (...)`) rules out several calls at once, so it is
+    given once with the operators it rules out. The setting's own name, which the section
+    heading gives, is cut from the reasons."""
+    groups: dict[str, list[str]] = {}
     for e in taken.edges:
-        if e.decision != "not_taken" or (e.operator, e.reason) in seen:
+        if e.decision != "not_taken":
             continue
-        seen.add((e.operator, e.reason))
-        out.append({"operator": e.operator, "reason": e.reason})
-    return out
+        reason = e.reason.replace(f" for {label}", "").removeprefix("not taken: ")
+        names = groups.setdefault(reason, [])
+        if e.operator not in names:
+            names.append(e.operator)
+    return [{"operators": names, "reason": reason} for reason, names in groups.items()]
 
 
 # ------------------------------------------------- every branch read (its own page per type)
