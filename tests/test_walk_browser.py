@@ -182,3 +182,17 @@ def test_taken_path_names_wrap_between_their_parts(driver, base_url: str) -> Non
         assert len(reasons) == len(set(reasons))
     items = driver.find_elements(By.CSS_SELECTOR, "details.docgen-alternatives li")
     assert any(len(li.find_elements(By.TAG_NAME, "code")) > 3 for li in items)
+
+
+def test_the_answer_starts_on_a_phones_first_screen(driver, base_url: str) -> None:  # type: ignore[no-untyped-def]
+    """The page leads with the answer: the first setting's answer sentence is whole on the
+    first screen at 390x844 (the list of commits the C++ edges were read at comes last)."""
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+        "width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True})
+    try:
+        driver.get(f"{base_url}/walk/conv2d.html")
+        bottom = driver.execute_script(
+            "return document.querySelector('article h2 + p').getBoundingClientRect().bottom")
+        assert bottom < 844, bottom  # 1,100 px with the commits first
+    finally:
+        driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
