@@ -196,3 +196,21 @@ def test_the_answer_starts_on_a_phones_first_screen(driver, base_url: str) -> No
         assert bottom < 844, bottom  # 1,100 px with the commits first
     finally:
         driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+def test_search_ranks_the_walk_page_above_its_full_map(driver, base_url: str) -> None:  # type: ignore[no-untyped-def]
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    _open(driver, f"{base_url}/index.html")
+    box = WebDriverWait(driver, 30).until(ec.element_to_be_clickable(
+        (By.CSS_SELECTOR, "input.md-search__input")))
+    box.click()
+    box.send_keys("Conv2d")
+    WebDriverWait(driver, 30).until(lambda d: len(d.find_elements(
+        By.CSS_SELECTOR, ".md-search-result__item > a")) >= 3)
+    pages = [a.get_attribute("href").split("?", 1)[0].rsplit("/", 2)[-2:] for a in
+             driver.find_elements(By.CSS_SELECTOR, ".md-search-result__item > a")]
+    assert pages[0] == ["classes", "torch.nn.modules.conv.Conv2d.html"], pages[:3]
+    assert pages.index(["walk", "conv2d.html"]) < pages.index(["walk", "conv2d-branches.html"])
