@@ -7,7 +7,7 @@ import re
 
 import markdown
 
-from docgen.site.docstrings import docstring_markdown, inline, latex_to_mathml
+from docgen.site.docstrings import docstring_markdown, inline, latex_to_mathml, summary_markdown
 
 LOG_SOFTMAX = inspect.cleandoc(r"""
     Applies the :math:`\log(\text{Softmax}(x))` function to an n-dimensional input Tensor.
@@ -126,3 +126,50 @@ def test_evaluated_arguments_pair_positions_and_keywords() -> None:
     assert evaluated_arguments("f(a, b), k=[1, 2]", (("x", "3"), ("k", "[1, 2]"))) == [
         ("x", "f(a, b)", "3")]
     assert evaluated_arguments("num_classes", ()) == []
+
+
+# torch's own shapes of math the converter met in the default site and let through:
+# a `.. math::` block inside an Args entry (LayerNorm, RMSNorm, PoissonNLLLoss), the
+# directive written `.. math ::` (PairwiseDistance, CosineSimilarity), and a `:math:` role
+# wrapped over two lines, the second starting with `+` (AvgPool1d/2d/3d).
+MATH_SHAPES = inspect.cleandoc(r"""
+    Pairwise distance, i.e.:
+
+    .. math ::
+        \Vert x \Vert _p = \left( \sum_{i=1}^n \vert x_i \vert ^ p \right) ^ {1/p}.
+
+    Args:
+        normalized_shape (int or list): input shape from an expected input
+            of size
+
+            .. math::
+                [* \times \text{normalized\_shape}[0]]
+
+            If a single integer is used, it is a singleton list.
+        eps: a value added for numerical stability. Default: 1e-5
+
+    Note:
+        If ``ceil_mode`` is True and :math:`(L_{out} - 1) \times \text{stride} \geq L_{in}
+        + \text{padding}`, we skip the last window.
+
+    - a real bullet
+    - another one
+    """)
+
+
+def test_math_inside_arguments_and_wrapped_roles_is_converted() -> None:
+    html = _html(docstring_markdown(MATH_SHAPES))
+    text = _text(html)
+    for leaked in ("\\text", "\\Vert", ".. math", ":math:", "``"):
+        assert leaked not in text, leaked
+    assert html.count('display="block"') == 2 and html.count('display="inline"') == 1
+    assert "<mo>&#x0002B;</mo><mtext>padding</mtext>" in html  # the wrapped `+` kept
+    assert "If a single integer is used" in text and "eps" in text
+    assert html.count("<li>") == 4  # two arguments, two real bullets
+
+
+def test_summaries_show_math_as_the_docstring_does() -> None:
+    line = r"Applies the :math:`\log(\text{Softmax}(x))` function to a ``Tensor`` | x."
+    md = summary_markdown(line)
+    assert '<math display="inline">' in md and "\\log" not in md and "\\text" not in md
+    assert "<code>Tensor</code>" in md and "|" not in md.replace("&#124;", "")

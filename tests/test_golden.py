@@ -1,5 +1,6 @@
-"""Golden pages: the AlexNet page, the Conv2d class page and the Conv2d walk page of the
-embedded default, compared whole with the files under tests/golden/pages.
+"""Golden pages: the AlexNet page, the Conv2d class page, the Conv2d walk page and its
+every-branch page of the embedded default, compared whole with the files under
+tests/golden/pages.
 
 A change on purpose shows as a unified diff; accept it with
 
@@ -28,6 +29,7 @@ PAGES = {
     "alexnet.md": "index.md",
     "conv2d-class.md": "classes/torch.nn.modules.conv.Conv2d.md",
     "conv2d-walk.md": "walk/conv2d.md",
+    "conv2d-branches.md": "walk/conv2d-branches.md",
 }
 _SVG = re.compile(r"<svg\b.*?</svg>", re.S)
 _TITLE = re.compile(r"<title>(.*?)</title>", re.S)

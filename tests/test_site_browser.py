@@ -490,3 +490,90 @@ def test_a_user_config_naming_a_google_font_requests_nothing_outside(  # type: i
     external = sorted({u for u in requested
                        if not u.startswith((url, "data:", "blob:", "about:"))})
     assert external == []
+
+
+MATHDOC = {
+    "mathdoc/__init__.py": "from mathdoc.layers import Module, Norm\n",
+    "mathdoc/layers.py": '''
+        class Module:
+            """Base."""
+
+            def __init__(self) -> None:
+                self.training = True
+
+
+        class Norm(Module):
+            r"""Applies the :math:`\\log(\\text{Softmax}(x))` function to a tensor.
+
+            The distance, i.e.:
+
+            .. math ::
+                \\Vert x \\Vert _p = \\left( \\sum_{i=1}^n \\vert x_i \\vert ^ p \\right) ^ {1/p}.
+
+            Args:
+                shape (int or list): input shape from an expected input
+                    of size
+
+                    .. math::
+                        [* \\times \\text{shape}[0]]
+
+                    If a single integer is used, it is a singleton list.
+
+            Note:
+                If ``ceil`` is on and :math:`(L_{out} - 1) \\times \\text{stride} \\geq L_{in}
+                + \\text{padding}`, the last window is skipped.
+            """
+
+            def __init__(self, shape: int) -> None:
+                super().__init__()
+                self.shape = shape
+    ''',
+}
+
+
+@pytest.fixture(scope="module")
+def mathdoc_url(tmp_path_factory) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    import textwrap
+
+    _require_browser()
+    src = tmp_path_factory.mktemp("mathdoc-src")
+    for rel, text in MATHDOC.items():
+        (src / rel).parent.mkdir(parents=True, exist_ok=True)
+        (src / rel).write_text(textwrap.dedent(text), encoding="utf-8")
+    project = tmp_path_factory.mktemp("mathdoc-site")
+    result = build(BuildRequest(root=project, overrides={
+        "model": "", "packages": ["mathdoc"], "sources": (SourceSpec("mathdoc", str(src)),),
+        "module_root": "mathdoc.layers.Module"}))
+    assert result.site_dir is not None
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler,
+                                directory=str(result.site_dir))
+    handler.log_message = lambda *a: None  # type: ignore[attr-defined]
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def test_math_in_summaries_arguments_and_wrapped_roles_is_drawn(  # type: ignore[no-untyped-def]
+        driver, mathdoc_url: str, artifacts: Path) -> None:
+    """torch's shapes of math that leaked as LaTeX: a summary line's `:math:` (LogSoftmax),
+    `.. math ::` (PairwiseDistance), a `.. math::` block inside an Args entry (LayerNorm) and
+    a `:math:` role wrapped over lines starting with `+` (AvgPool2d)."""
+    from selenium.webdriver.common.by import By
+
+    _viewport(driver, DESKTOP)
+    for page in ("classes/mathdoc.layers.Norm.html", "classes/index.html"):
+        _open(driver, f"{mathdoc_url}/{page}")
+        article = driver.find_element(By.TAG_NAME, "article")
+        for leaked in ("\\text", "\\log", "\\Vert", ".. math", ":math:", "``"):
+            assert leaked not in article.text, (page, leaked)
+        heights = driver.execute_script(
+            "return Array.from(document.querySelectorAll('article math'))"
+            ".map(m => m.getBoundingClientRect().height)")
+        assert heights and all(h > 0 for h in heights), (page, heights)
+    _open(driver, f"{mathdoc_url}/classes/mathdoc.layers.Norm.html")
+    summary = driver.find_element(By.CSS_SELECTOR, "article blockquote")
+    assert summary.find_elements(By.TAG_NAME, "math")  # the summary line draws its formula
+    blocks = driver.find_elements(By.CSS_SELECTOR, "article math[display='block']")
+    assert len(blocks) >= 2
+    driver.save_screenshot(str(artifacts / "mathdoc-norm.png"))

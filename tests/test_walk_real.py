@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -190,7 +192,9 @@ def test_backends_page_is_read_from_headers(ctx: WalkContext, report: WalkReport
     assert rows["aten::mm"].condition
     pages = render_walk_pages(report, backends)
     assert {"walk/conv2d.md", "walk/linear.md", "walk/backends.md"} <= set(pages)
-    assert "from upstream C++" in pages["walk/conv2d.md"]
+    # the full map of every branch read is on a page of its own, linked from the walk page
+    assert "(conv2d-branches.md)" in pages["walk/conv2d.md"]
+    assert "from upstream C++" in pages["walk/conv2d-branches.md"]
     assert "PrivateUse1" in pages["walk/backends.md"]
 
 
@@ -203,7 +207,34 @@ def test_walk_for_site_returns_both_reports(real_sources: SourceSet) -> None:
 
     report, backends = walk_for_site(real_sources, ALEXNET)
     pages = render_walk_pages(report, backends)
-    assert len(pages) == 8 and "walk/backends.md" in pages
+    walks = {p for p in pages if not p.endswith("-branches.md")} - {"walk/backends.md"}
+    assert len(walks) == 7 and "walk/backends.md" in pages
+    assert set(pages) - walks - {"walk/backends.md"} == {
+        p.removesuffix(".md") + "-branches.md" for p in walks}
+    # Linear's full tree repeats subtrees (thousands of rows): its map lists each operator
+    # or helper once, every call links to an entry on the page, decided per setting
+    linear = next(la for la in report.layers if la.type_text.endswith("Linear"))
+    names: set[str] = set()
+
+    def collect(nodes: tuple[Any, ...]) -> int:
+        count = 0
+        for node in nodes:
+            names.add(node.name)
+            count += 1 + collect(node.children)
+        return count
+
+    assert collect(linear.operators) > 5 * len(names)  # the tree is mostly repeats
+    text = pages["walk/linear-branches.md"]
+    headings = re.findall(r"^### (.+) \{: #([\w.-]+) \}$", text, re.M)
+    assert len(headings) == len(names) == len({h for h, _ in headings})
+    ids = {i for _, i in headings} | set(re.findall(r'<span id="(why-\d+)"></span>', text))
+    targets = set(re.findall(r"\]\(#([\w.-]+)\)", text))
+    assert targets and targets <= ids
+    assert "native_functions.yaml#L" in text and "derivatives.yaml#L" in text
+    assert re.search(r"github\.com/[\w-]+/pytorch/blob/[0-9a-f]{12}/aten/src/", text)
+    addmm = text.split("{: #op-aten-linear }", 1)[1].split("\n### ", 1)[0]
+    assert re.search(r"\(#op-aten-addmm\)[^\n]*Every setting: taken", addmm)
+    assert re.search(r"\(#op-aten-mkldnn-linear\)[^\n]*Every setting: not taken", addmm)
 
 
 def test_cli_walk_json_one_layer(capsys: pytest.CaptureFixture[str],

@@ -315,11 +315,14 @@ def test_pages_render_without_disk_writes(report: WalkReport) -> None:
     from docgen.walk.render import render_walk_pages, walk_to_json
 
     pages = render_walk_pages(report)
-    assert set(pages) == {"walk/conv2d.md", "walk/relu.md", "walk/maxpool2d.md",
-                          "walk/dropout.md", "walk/linear.md", "walk/flatten.md"}
-    conv = pages["walk/conv2d.md"]
-    assert "<code>features.0</code>" in conv
-    assert "<del><code>functional.pad</code></del>" in conv
+    types = {"conv2d", "relu", "maxpool2d", "dropout", "linear", "flatten"}
+    # each type's walk page, and the full map of every branch read on a page of its own
+    assert set(pages) == {f"walk/{t}.md" for t in types} | {f"walk/{t}-branches.md"
+                                                            for t in types}
+    assert "(conv2d-branches.md)" in pages["walk/conv2d.md"]
+    conv = pages["walk/conv2d-branches.md"]
+    assert "<code>features.0</code>" in conv and "(conv2d.md)" in conv
+    assert "<del>`functional.pad`</del>" in conv
     assert "ops.py:" in conv  # the resolution order, with its source lines
     data = walk_to_json(report)
     assert data["schema"] == 1 and data["model"] == MODEL

@@ -39,7 +39,7 @@ from docgen.site.diagrams import (
     render_many,
     uml_dot,
 )
-from docgen.site.docstrings import mathml_memo, memo_key
+from docgen.site.docstrings import mathml_memo, memo_key, summary_markdown
 from docgen.site.freshness import BuildRecord, input_fingerprint, load_record, store_record
 from docgen.site.pages import (
     Diagram,
@@ -166,6 +166,7 @@ def generate_docs(cfg: Config, *, cache: AnalysisCache | None = None, jobs: int 
                           study.summary, classes, views, walk_pages(study),
                           tuple(change_pages(study)), others)
     env = make_environment(templates, cache.base / "templates" if cache is not None else None)
+    env.filters["md_summary"] = summary_markdown  # summaries show math as the docstrings do
     math_store = cache.sibling("mathml") if cache is not None else None
     math_key = memo_key() if math_store is not None else ""
     memo = mathml_memo()

@@ -26,7 +26,7 @@ _SECTION = re.compile(
 _ADMONITIONS = {"note": "note", "notes": "note", "warning": "warning", "warnings": "warning",
                 "seealso": "info", "see also": "info", "tip": "tip", "important": "warning",
                 "deprecated": "warning", "versionadded": "info", "versionchanged": "info"}
-_DIRECTIVE = re.compile(r"^\.\.\s+([\w-]+)::\s*(.*)$")
+_DIRECTIVE = re.compile(r"^\.\.\s+([\w-]+)\s*::\s*(.*)$")  # `.. math ::` too
 _LINK_TARGET = re.compile(r"^\.\.\s+_[^:]*:")
 _BULLET = re.compile(r"^([*+-]|\d+\.)\s+")
 # name (type): text  |  name: text
@@ -228,7 +228,7 @@ class _Converter:
         bullet = _BULLET.match(stripped)
         end = i + 1
         while end < len(lines) and lines[end].strip() \
-                and not _BULLET.match(lines[end].strip()) \
+                and not (_BULLET.match(lines[end].strip()) and _closed(lines[i:end])) \
                 and not _DIRECTIVE.match(lines[end].strip()) \
                 and not lines[end - 1].rstrip().endswith("::") \
                 and (_indent(lines[end]) > base if bullet else _indent(lines[end]) >= base):
@@ -290,7 +290,7 @@ class _Converter:
                 name, kind, text = m.group(1), m.group(3), m.group(4)
                 first = " ".join([text] + [x.strip() for x in rest if x.strip()]) \
                     if not any(_BULLET.match(x.strip()) or x.strip().startswith(">>>")
-                               for x in rest) else text
+                               or _DIRECTIVE.match(x.strip()) for x in rest) else text
                 kind_md = f" ({inline(kind, self.link)})" if kind else ""
                 out.append(f"- {md_code(name)}{kind_md}: {inline(first, self.link)}")
                 if first == text and rest:
@@ -300,6 +300,12 @@ class _Converter:
                 out += ["", *sub]
             i = end
         return [*out, ""]
+
+
+def _closed(lines: list[str]) -> bool:
+    """Whether every inline role or literal opened in `lines` is closed: a line starting
+    `+ x` inside an open `:math:` (a formula wrapped over lines) is no bullet."""
+    return "".join(lines).count("`") % 2 == 0
 
 
 def _is_list_line(line: str) -> bool:
@@ -348,3 +354,10 @@ def docstring_markdown(text: str, link: Callable[[str], str | None] | None = Non
     out = _Converter(link).convert(lines)
     md = "\n".join(out)
     return re.sub(r"\n{3,}", "\n\n", md).strip() + "\n" if md.strip() else ""
+
+
+def summary_markdown(text: str) -> str:
+    """A docstring's summary line for a page or a table cell: roles, literals and `:math:`
+    converted as in the full docstring (MathML, not the LaTeX source), pipes kept in their
+    cell."""
+    return inline(" ".join(text.split())).replace("|", "&#124;")

@@ -16,6 +16,7 @@ from rich.markup import escape
 from rich.text import Text
 from rich.tree import Tree
 
+from docgen.core.escape import anchor, md_code, md_text
 from docgen.core.jsonio import WALK_SCHEMA
 from docgen.core.templating import make_environment
 from docgen.walk.glue import glue_legend, glue_line
@@ -460,21 +461,6 @@ def render_backends_table(backends: BackendsReport) -> RenderableType:
 # ---------------------------------------------------------------- pages
 
 
-def _flat_hops(hop: PyHop, depth: int = 0) -> list[dict[str, Any]]:
-    rows = [{"depth": depth, "hop": hop, "location": _loc(hop.location) or ""}]
-    for child in hop.children:
-        rows.extend(_flat_hops(child, depth + 1))
-    return rows
-
-
-def _flat_ops(node: OpNode, depth: int = 0) -> list[dict[str, Any]]:
-    rows = [{"depth": depth, "op": node, "yaml": _loc(node.operator.location)
-             if node.operator else "", "edge": _loc(node.edge) or ""}]
-    for child in node.children:
-        rows.extend(_flat_ops(child, depth + 1))
-    return rows
-
-
 REPOSITORIES = {"torch": "pytorch/pytorch", "torchgen": "pytorch/pytorch",
                 "torchvision": "pytorch/vision"}
 # The wheel's packaged copies of the yaml files, and where they live in the repository.
@@ -500,9 +486,18 @@ def source_url(path: str, line: int, versions: dict[str, str], source: str = "")
     return f"https://github.com/{repo}/blob/v{version.split('+', 1)[0]}/{path}#L{line}"
 
 
-def _link(text: str, url: str | None) -> str:
-    code = md_code_text(text)
+def _link(text: str, url: str | None, breakable: bool = False) -> str:
+    code = code_breakable(text) if breakable else md_code_text(text)
     return f"[{code}]({url})" if url else code
+
+
+_BREAK_AFTER = re.compile(r"(\\_|\.|::)(?=[\w\\])")
+
+
+def code_breakable(text: str) -> str:
+    """Inline code that a narrow table column wraps between the parts of a name (after `.`,
+    `::` or `_`), never inside a word (`Module._wrapped_c / all_impl`)."""
+    return _BREAK_AFTER.sub(lambda m: m.group(1) + "<wbr>", md_code(text))
 
 
 def md_code_text(text: str) -> str:
@@ -535,7 +530,7 @@ def _python_rows(layer: LayerWalk, versions: dict[str, str], class_page: Any,
         owner = hop.name.rsplit(".", 1)[0]
         page = class_page(owner)
         name = ".".join(hop.name.split(".")[-2:])
-        label = f"[{md_code_text(name)}]({page})" if page else md_code_text(name)
+        label = f"[{code_breakable(name)}]({page})" if page else code_breakable(name)
         where = _link(f"{hop.location.path.rsplit('/', 1)[-1]}:{hop.location.line}",
                       source_url(hop.location.path, hop.location.line, versions)) \
             if hop.location else ""
@@ -554,9 +549,9 @@ def _operator_rows(taken: Any, versions: dict[str, str], table: Any) -> list[dic
     for depth, name, kernel, where in taken.lines:
         op = table.get(name)
         url = source_url(op.path, op.line, versions) if op else None
-        rows.append({"hop": "&nbsp;" * 2 * depth + _link(name, url),
+        rows.append({"hop": "&nbsp;" * 2 * depth + _link(name, url, breakable=True),
                      "kind": "operator" if name.startswith("aten::") else "C++ helper",
-                     "kernel": md_code_text(kernel) if kernel else "",
+                     "kernel": code_breakable(kernel) if kernel else "",
                      "where": _where_link(where, versions), "name": name, "url": url or "",
                      "depth": str(depth)})
     return rows
@@ -579,7 +574,7 @@ def _with_glue(rows: list[dict[str, str]], glue: tuple[Any, ...],
         for hop in glue:
             if hop.operator != name:
                 continue
-            text = (f"{md_code_text(hop.file)} {md_code_text(hop.function)}" if hop.file
+            text = (f"{code_breakable(hop.file)} {code_breakable(hop.function)}" if hop.file
                     else "no autograd wrapper")
             where = []
             for label, loc in (("template", hop.template), ("entry", hop.entry)):
@@ -671,7 +666,9 @@ def _sentence(layer: LayerWalk, taken: Any, setting: Any) -> str:
                                             for e, v in taken.choices) + ")"
         text += "."
     if taken.undecided:
-        text += f" {len(taken.undecided)} condition(s) depend on run-time facts (below)."
+        count = len(taken.undecided)
+        text += (f" {count} condition{'s' if count != 1 else ''} "
+                 f"depend{'s' if count == 1 else ''} on run-time facts (below).")
     return text
 
 
@@ -705,6 +702,7 @@ def render_walk_pages(report: WalkReport, backends: BackendsReport | None = None
     for i, layer in enumerate(report.layers):
         by_type.setdefault(layer.qualname or layer.type_text, []).append(i)
     template = env.get_template("walk.md.j2")
+    branches_template = env.get_template("walk_branches.md.j2")
     views = report.views or ((report.setting, tuple(la.taken for la in report.layers)),) \
         if report.setting is not None else ()
     for type_name, indices in by_type.items():
@@ -727,7 +725,7 @@ def render_walk_pages(report: WalkReport, backends: BackendsReport | None = None
                 "has_glue": bool(taken.glue),
                 "backward": _operator_rows(replace(taken, lines=taken.backward_lines),
                                            versions, table),
-                "alternatives": _alternatives(taken),
+                "alternatives": _alternatives(taken, setting.label()),
                 "undecided": [{"condition": u.condition, "where": _where_link(
                     u.location, versions), "depends_on": u.depends_on}
                     for u in taken.undecided],
@@ -735,11 +733,22 @@ def render_walk_pages(report: WalkReport, backends: BackendsReport | None = None
                             "work": ", ".join(takens[i].work) if takens[i] else ""}
                            for i in indices[1:]],
             })
+        full = branches_page(page)
+        labels = [setting.label() for setting, _ in views]
+        notes: dict[str, str] = {}
+        operators = branch_map(first, [takens[indices[0]] for _, takens in views], labels,
+                               versions, notes)
+        python_items = _flat_items(python_tree(
+            first.python, versions, lambda q, page=page: _relative(page, class_page(q))))
         pages[page] = template.render(
+            report=report, type_name=type_name, answers=answers, full=_relative(page, full),
+            counts={"hops": len(python_items), "operators": len(operators) - 1,
+                    "calls": sum(len(o["calls"]) for o in operators)})
+        pages[full] = branches_template.render(
             report=report, type_name=type_name, layers=[report.layers[i] for i in indices],
-            answers=answers, hops=[r for h in first.python for r in _flat_hops(h)],
-            ops=[r for o in first.operators for r in _flat_ops(o)],
-            upstream_mark=UPSTREAM_MARK)
+            walk=_relative(full, page), python=python_items, top=operators[0]["calls"],
+            operators=operators[1:], labels=labels, upstream_mark=UPSTREAM_MARK,
+            notes=[(anchor_, reason) for reason, anchor_ in notes.items()])
     if backends is not None:
         pages["walk/backends.md"] = env.get_template("backends.md.j2").render(
             report=report, backends=backends)
@@ -754,13 +763,214 @@ def _relative(page: str, target: str | None) -> str | None:
     return posixpath.relpath(target, posixpath.dirname(page) or ".")
 
 
-def _alternatives(taken: Any) -> list[dict[str, str]]:
-    """Edges not taken, each with why (the not-visited ones below them left out)."""
-    seen: set[tuple[str, str]] = set()
-    out = []
+def _alternatives(taken: Any, label: str) -> list[dict[str, Any]]:
+    """Edges not taken, grouped by why (the not-visited ones below them left out): one
+    reason (`ConvBackend::Mkldnn chosen (...)`) rules out several calls at once, so it is
+    given once with the operators it rules out. The setting's own name, which the section
+    heading gives, is cut from the reasons."""
+    groups: dict[str, list[str]] = {}
     for e in taken.edges:
-        if e.decision != "not_taken" or (e.operator, e.reason) in seen:
+        if e.decision != "not_taken":
             continue
-        seen.add((e.operator, e.reason))
-        out.append({"operator": e.operator, "reason": e.reason})
+        reason = e.reason.replace(f" for {label}", "").removeprefix("not taken: ")
+        names = groups.setdefault(reason, [])
+        if e.operator not in names:
+            names.append(e.operator)
+    return [{"operators": names, "reason": reason} for reason, names in groups.items()]
+
+
+# ------------------------------------------------- every branch read (its own page per type)
+
+_DECISION_WORDS = {"taken": "taken", "not_taken": "not taken", "undecided": "left to run time"}
+
+
+def branches_page(page: str) -> str:
+    """The page holding the full map of a walk page (`walk/linear.md` -> `walk/linear-branches.md`;
+    no layer type's page ends in `-branches`, type names having no hyphen)."""
+    return page.removesuffix(".md") + "-branches.md"
+
+
+# A reason longer than this is given once at the end of the page (`notes`) and linked.
+LONG_REASON = 160
+
+
+def _decisions_text(per_setting: list[set[tuple[str, str]]], labels: list[str],
+                    condition: str, notes: dict[str, str]) -> list[str]:
+    """One Markdown line per group of settings that decided a call alike: `taken`, `not
+    taken: why`. A call the walk did not reach on a setting (its caller not taken there)
+    counts only when no occurrence of it was decided there; a setting's own name is cut from
+    the reasons, so settings deciding the same way for the same reason share a line."""
+    groups: dict[tuple[tuple[str, str], ...], list[str]] = {}
+    for label, found in zip(labels, per_setting, strict=True):
+        decided = {(d, r.replace(f" for {label}", "")) for d, r in found if d != "unreached"}
+        key = tuple(sorted(decided)) or (("unreached", ""),)
+        groups.setdefault(key, []).append(label)
+    same = " ".join(condition.split())
+    lines = []
+    for key, names in groups.items():
+        who = "Every setting" if len(names) == len(labels) and len(labels) > 1 else \
+            "; ".join(names)
+        parts = []
+        for decision, reason in key:
+            if decision == "unreached":
+                parts.append("not reached (a call above it is not taken)")
+                continue
+            word = _DECISION_WORDS.get(decision, decision)
+            for said in ("taken: ", "not taken: "):
+                reason = reason.removeprefix(said)
+            test = re.fullmatch(r"(.+) is (true|false)", reason, re.S)
+            if not reason or reason == "unconditional":
+                parts.append(word)
+            elif test and " ".join(test.group(1).split()) == same:
+                parts.append(f"{word}: the condition is {test.group(2)}")
+            elif len(reason) > LONG_REASON:
+                parts.append(f"{word}: " + _shortened(reason, notes, code=False))
+            elif test:
+                parts.append(f"{word}: {md_code(test.group(1))} is {test.group(2)}")
+            else:
+                parts.append(f"{word}: {md_text(reason)}")
+        lines.append(f"{md_text(who)}: " + "; ".join(parts))
+    return lines
+
+
+def _shortened(text: str, notes: dict[str, str], code: bool = True) -> str:
+    """`text` as Markdown, or when longer than LONG_REASON its head and a link to the whole,
+    given once in `notes` (text -> anchor): `ConvBackend::Cudnn chosen (where, when ...)`
+    keeps what comes before the parenthesis, `case ConvBackend::Cudnn [chosen in ...]` what
+    comes before the bracket, anything else its first words."""
+    show = md_code if code else md_text
+    if len(text) <= LONG_REASON:
+        return show(text)
+    cut = min((text.find(mark) for mark in (" (", " [") if 0 < text.find(mark) < LONG_REASON),
+              default=-1)
+    head = text[:cut] if cut > 0 else text[:LONG_REASON // 2].rsplit(" ", 1)[0] + " …"
+    note = notes.setdefault(text, f"why-{len(notes) + 1}")
+    return f"{show(head)} ([in full](#{note}))"
+
+
+def branch_map(layer: LayerWalk, takens: list[Any], labels: list[str],
+               versions: dict[str, str], notes: dict[str, str]) -> list[dict[str, Any]]:
+    """Every operator and C++ helper the walk of `layer` read on any backend, once each (in
+    the order first reached), with its yaml lines, its kernel per backend, who calls it and
+    each call it makes: the callee (an anchor on the same page), the condition, the line the
+    call was read at (repository@commit for upstream C++) and its decision per setting. A
+    subtree reached from several places is listed once and referenced; the decisions of all
+    its occurrences are merged per setting. A long reason is put in `notes` (reason ->
+    anchor), given once at the end of the page."""
+    decided = [{e.key: e for e in t.edges} if t is not None else {} for t in takens]
+    ops: dict[str, dict[str, Any]] = {}
+    anchors: set[str] = set()
+
+    def make_anchor(name: str) -> str:
+        # no `_` in the id: Markdown would read `_..._` in a heading's attribute as emphasis
+        base = "op-" + anchor(name.replace("::", "-").replace("_", "-")).strip("-")
+        slug, n = base, 1
+        while slug in anchors:
+            n += 1
+            slug = f"{base}-{n}"
+        anchors.add(slug)
+        return slug
+
+    def entry(node: OpNode) -> dict[str, Any]:
+        found = ops.get(node.name)
+        if found is not None:
+            return found
+        op, der = node.operator, node.derivative
+        links = []
+        if op is not None:
+            links.append(_link(
+                f"{op.location.path.rsplit('/', 1)[-1]}:{op.location.line}",
+                source_url(op.location.path, op.location.line, versions)))
+        if der is not None:
+            links.append(_link(
+                f"{der.location.path.rsplit('/', 1)[-1]}:{der.location.line}",
+                source_url(der.location.path, der.location.line, versions)))
+        kernels = [f"{k.backend}: " + (f"{md_code_text(k.kernel)} ({k.key})" if k.kernel
+                                       else f"none ({k.rule})") for k in node.kernels]
+        backward = list(dict.fromkeys(
+            f"{md_code_text(c.operator)} in {md_code_text(c.helper)} " + _link(
+                f"{c.location.path.rsplit('/', 1)[-1]}:{c.location.line}",
+                source_url(c.location.path, c.location.line, versions, c.source))
+            for c in (der.calls if der is not None else ())))
+        found = {"name": node.name, "anchor": make_anchor(node.name),
+                 "kind": "operator" if op is not None else "C++ helper",
+                 "links": links, "kernels": kernels, "backward": backward,
+                 "callers": [], "calls": {}}
+        ops[node.name] = found
+        return found
+
+    def call(parent: dict[str, Any], node: OpNode, key: str, order: int) -> None:
+        where = _where_link(_node_where(node), versions)
+        ident = (node.name, node.condition, where, node.reached.value, node.read_in)
+        target = entry(node)
+        row = parent["calls"].get(ident)
+        if row is None:
+            row = parent["calls"][ident] = {
+                "name": node.name, "target": target["anchor"], "condition": node.condition,
+                "condition_md": _shortened(node.condition, notes) if node.condition else "",
+                "where": where, "reached": node.reached.value, "read_in": node.read_in,
+                "note": node.note, "found": [set() for _ in takens], "order": order}
+        for i, edges in enumerate(decided):
+            edge = edges.get(key)
+            row["found"][i].add((edge.decision, edge.reason) if edge else ("unreached", ""))
+        if parent["name"] and parent["name"] not in target["callers"]:
+            target["callers"].append(parent["name"])
+        # the taken calls first, so the entries start with the path that runs; each list
+        # of calls is put back in source order below
+        for i in sorted(range(len(node.children)), key=lambda i: not taken(f"{key}/{i}")):
+            call(target, node.children[i], f"{key}/{i}", i)
+
+    def taken(key: str) -> bool:
+        return any(edges[key].decision == "taken" for edges in decided if key in edges)
+
+    top: dict[str, Any] = {"name": "", "calls": {}}
+    for i in sorted(range(len(layer.operators)), key=lambda i: not taken(str(i))):
+        call(top, layer.operators[i], str(i), i)
+    out = [{"name": "", "anchor": "", "calls": top["calls"]}, *ops.values()]
+    for item in out:
+        item["calls"] = [{**row, "decisions": _decisions_text(row.pop("found"), labels,
+                                                              row["condition"], notes)}
+                         for row in sorted(item["calls"].values(), key=lambda r: r["order"])]
+        if item["name"]:
+            item["callers"] = [(name, ops[name]["anchor"]) for name in item["callers"]]
+    return out
+
+
+def _node_where(node: OpNode) -> str:
+    if node.edge is not None:
+        text = f"{node.edge.path}:{node.edge.line}" if node.edge.line else node.edge.path
+        return f"{text} ({node.source})" if node.source else text
+    return ""
+
+
+def python_tree(hops: tuple[PyHop, ...], versions: dict[str, str], class_page: Any
+                ) -> list[dict[str, Any]]:
+    """The Python route as nested items: the hop linked to its class page, its source line,
+    its branch conditions with what the layer's arguments decided."""
+    words = {True: "taken", False: "pruned", None: "undecided"}
+
+    def item(hop: PyHop) -> dict[str, Any]:
+        owner = hop.name.rsplit(".", 1)[0]
+        page = class_page(owner)
+        name = ".".join(hop.name.split(".")[-2:])
+        label = f"[{md_code_text(name)}]({page})" if page else md_code_text(name)
+        where = _link(f"{hop.location.path.rsplit('/', 1)[-1]}:{hop.location.line}",
+                      source_url(hop.location.path, hop.location.line, versions)) \
+            if hop.location else ""
+        return {"label": label, "kind": hop.kind, "where": where, "pruned": hop.is_pruned,
+                "branches": [(b.condition, words[b.taken], _link(
+                    f"{b.location.path.rsplit('/', 1)[-1]}:{b.location.line}",
+                    source_url(b.location.path, b.location.line, versions)))
+                    for b in hop.branches],
+                "note": hop.note if hop.kind == "stop" else "",
+                "children": [item(c) for c in hop.children]}
+
+    return [item(h) for h in hops]
+
+
+def _flat_items(items: list[dict[str, Any]], depth: int = 0) -> list[dict[str, Any]]:
+    out = []
+    for item in items:
+        out.append({**item, "depth": depth})
+        out.extend(_flat_items(item["children"], depth + 1))
     return out
