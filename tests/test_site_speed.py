@@ -12,6 +12,7 @@ from docgen.classes import resolve
 from docgen.classes.cache import AnalysisCache
 from docgen.classes.resolve import ModuleIndex
 from docgen.cli import site as cli_site
+from docgen.core.errors import RenderError
 from docgen.core.templating import make_environment
 from docgen.site import diagrams
 from docgen.sources.locate import SourceSet, SourceSpec, open_source
@@ -79,6 +80,41 @@ def test_a_route_diagram_drawn_once_is_read_back(tmp_path: Path,
     assert diagrams.svg_drawer(store)(dot) == svg
     with pytest.raises(AssertionError):
         diagrams.svg_drawer(store)(dot + " ")  # another text is drawn
+
+
+_GRAPHS = [
+    'digraph one { a -> b [label="x"] }',
+    'graph two { subgraph cluster_q { label="q"; w -- v } v -- u }',
+    'digraph three { rankdir=LR; n [shape=plaintext, label=<<table><tr><td port="p">'
+    '&lt;b&gt;</td></tr></table>>, URL="../x.md", id="n1"]; n:p -> m }',
+    'digraph four { node [shape=record]; r [label="{R|+ f()\\l}"]; r -> a -> r }',
+]
+
+
+@pytest.mark.skipif(not diagrams.has_dot(), reason="Graphviz is not installed")
+def test_graphs_drawn_in_one_dot_run_are_those_drawn_one_by_one(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    alone = [diagrams.render_svg(dot) for dot in _GRAPHS]
+    assert diagrams.render_svgs(_GRAPHS) == alone
+    assert diagrams.render_svgs([*_GRAPHS, *_GRAPHS]) == [*alone, *alone]
+    runs: list[str] = []
+    real = diagrams.graphviz.pipe
+
+    def counting(engine: str, fmt: str, data: bytes, **kw: object) -> bytes:
+        runs.append(engine)
+        return real(engine, fmt, data, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(diagrams.graphviz, "pipe", counting)
+    jobs = {f"k{i:02}": [dot] for i, dot in enumerate(_GRAPHS * 3)}
+    drawn = diagrams.render_many(jobs, workers=2)
+    assert [svg for _, svg in drawn.values()] == [alone[i % 4] for i in range(12)]
+    assert len(runs) == 1  # twelve diagrams (four texts), one `dot` process
+
+
+@pytest.mark.skipif(not diagrams.has_dot(), reason="Graphviz is not installed")
+def test_a_broken_graph_in_a_batch_is_drawn_alone_and_named() -> None:
+    with pytest.raises(RenderError, match="syntax error"):
+        diagrams.render_svgs([_GRAPHS[0], "digraph { a -> }", _GRAPHS[1]])
 
 
 def test_serve_polls_a_few_files_often_and_many_at_mkdocs_pace(

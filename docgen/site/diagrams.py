@@ -407,10 +407,45 @@ def render_svg(dot: str) -> str:
         raise GraphvizMissing() from exc
     except graphviz.CalledProcessError as exc:
         raise RenderError(f"dot failed: {exc.stderr.decode(errors='replace')[:500]}") from exc
+    return _inline_svg(raw)
+
+
+def _inline_svg(raw: str) -> str:
     match = _SVG_START.search(raw)
     body = raw[match.start():] if match else raw
     body = _COMMENT.sub("", body)
     return "\n".join(line for line in body.splitlines() if line.strip()) + "\n"
+
+
+# Graphviz writes one SVG document per graph of its input, each opening with this prolog.
+_PROLOG = re.compile(r"(?=<\?xml )")
+# After the first graph of a run, Graphviz 2.x prefixes the graph's group ID with a page
+# number left over from the previous graph (`page0,1_graph0`); a run of its own writes
+# `graph0`.
+_PAGED_GRAPH_ID = re.compile(r'<g id="page\d+,\d+_(graph\d+)" class="graph"')
+_BATCH = 48  # graphs per `dot` run: few process starts, yet both cores busy
+
+
+def render_svgs(dots: Sequence[str]) -> list[str]:
+    """`render_svg` of each DOT text, drawn by one `dot` run for the lot.
+
+    Starting `dot` (its plugins and fonts) costs far more than laying out one of these
+    graphs, so the graphs go through one process; the SVG of each is the same as from a run
+    of its own. When the run fails or its documents do not match the graphs one to one, each
+    graph is drawn alone (which names the graph that failed)."""
+    if len(dots) < 2:
+        return [render_svg(dot) for dot in dots]
+    try:
+        raw = graphviz.pipe("dot", "svg", "\n".join(dots).encode("utf-8")).decode("utf-8")
+    except graphviz.ExecutableNotFound as exc:
+        raise GraphvizMissing() from exc
+    except graphviz.CalledProcessError:
+        return [render_svg(dot) for dot in dots]
+    documents = [d for d in _PROLOG.split(raw) if d.strip()]
+    if len(documents) != len(dots):
+        return [render_svg(dot) for dot in dots]
+    return [_inline_svg(_PAGED_GRAPH_ID.sub(r'<g id="\1" class="graph"', doc, count=1))
+            for doc in documents]
 
 
 def svg_drawer(store: BlobStore | None) -> Callable[[str], str]:
@@ -453,15 +488,18 @@ def _variants(dot: str) -> Iterator[str]:
         yield unflatten(dot, stagger)
 
 
-def fit_layout(candidates: Sequence[str], max_px: float = MAX_WIDTH_PX) -> tuple[str, str]:
+def fit_layout(candidates: Sequence[str], max_px: float = MAX_WIDTH_PX,
+               drawn: Mapping[str, str] | None = None) -> tuple[str, str]:
     """The first candidate (or a staggered version of it) whose SVG fits `max_px` wide.
 
-    Returns (dot, svg); when nothing fits, the narrowest one tried.
+    Returns (dot, svg); when nothing fits, the narrowest one tried. `drawn` holds SVGs
+    already made ({dot: svg}), which are not drawn again.
     """
     tried: list[tuple[float, str, str]] = []
     for dot in candidates:
         for variant in _variants(dot):
-            svg = render_svg(variant)
+            svg = drawn.get(variant) if drawn is not None else None
+            svg = svg if svg is not None else render_svg(variant)
             width = svg_size_px(svg)[0]
             if width <= max_px:
                 return variant, svg
@@ -501,8 +539,14 @@ def render_many(jobs: Mapping[str, Sequence[str]], workers: int = 4,
             done[key] = hit
         else:
             todo.append(key)
+    # Each diagram's first candidate is drawn in batches (most fit as they are); the few
+    # that are too wide then try their other layouts one `dot` run at a time.
+    firsts = list(dict.fromkeys(jobs[k][0] for k in todo if jobs[k]))
+    batches = [firsts[i:i + _BATCH] for i in range(0, len(firsts), _BATCH)]
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        results = list(pool.map(lambda k: fit_layout(jobs[k], max_px), todo))
+        drawn = dict(zip(firsts, itertools.chain.from_iterable(pool.map(render_svgs, batches)),
+                         strict=True))
+        results = list(pool.map(lambda k: fit_layout(jobs[k], max_px, drawn), todo))
     for key, result in zip(todo, results, strict=True):
         done[key] = result
         if store is not None:
