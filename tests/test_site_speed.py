@@ -130,3 +130,24 @@ def test_serve_polls_a_few_files_often_and_many_at_mkdocs_pace(
     assert cli_site.poll_interval([config, small]) == cli_site.FAST_POLL_S
     assert cli_site.poll_interval([config, small, big]) == cli_site.SLOW_POLL_S
     assert cli_site.poll_interval([]) == cli_site.FAST_POLL_S
+
+
+def test_class_pages_rendered_while_the_study_runs_are_those_rendered_after(
+        write_package, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """With the study in worker processes, the class pages are rendered while it runs and
+    kept, except those that link their layer's Walk page: the pages are those of a build
+    that renders everything after the study (jobs=1)."""
+    from docgen.core.config import config_from_options
+    from docgen.site.build import generate_docs
+
+    root = write_package(torch_files())
+    cfg = config_from_options({"model": "zoo.net:Net", "packages": "torch.nn",
+                               "sources": {"torch": str(root), "zoo": str(root)},
+                               "changes": []})
+    after = generate_docs(cfg, jobs=1, cache=AnalysisCache(tmp_path / "one"))
+    ahead = generate_docs(cfg, jobs=2, cache=AnalysisCache(tmp_path / "two"))
+    assert "class pages" in ahead.timings and "class pages" not in after.timings
+    walked = [p for p, text in after.files.items()
+              if p.startswith("classes/") and "../walk/" in text]
+    assert walked  # some class pages link a Walk page: they were rendered again
+    assert ahead.files == after.files

@@ -151,20 +151,6 @@ def generate_docs(cfg: Config, *, cache: AnalysisCache | None = None, jobs: int 
     diagrams, missing = _draw(jobs_dot, jobs, cache)
     timings["diagrams"] = time.perf_counter() - clock
 
-    # 4b. study pages: summary table, walk to the kernels, changes between versions
-    say("summary, walk and changes")
-    study = _finish_study(pending, cfg, sources, cache) if summary is None \
-        else StudyPages(summary=summary)
-    timings.update(study.timings)
-    others, other_studies, study_problems = _more_studies(cfg, more, sources, cache)
-    other_problems = [*other_problems, *study_problems]
-    clock = time.perf_counter()
-
-    # 5. pages: the templates fill in the prepared rows
-    say("rendering pages")
-    content = SiteContent(project, layout, model, families, diagrams, cfg.show_inherited,
-                          study.summary, classes, views, walk_pages(study),
-                          tuple(change_pages(study)), others)
     env = make_environment(templates, cache.base / "templates" if cache is not None else None)
     math_store = cache.sibling("mathml") if cache is not None else None
     math_key = memo_key() if math_store is not None else ""
@@ -173,7 +159,33 @@ def generate_docs(cfg: Config, *, cache: AnalysisCache | None = None, jobs: int 
     if isinstance(known, dict):
         memo.update(known)
     before = len(memo)
-    files = PageRenderer(env, content).all_pages()
+    # 4b. the class pages while the study workers still run (this process would only wait)
+    ahead = {}
+    if isinstance(pending, list):
+        say(f"rendering {len(layout.class_pages)} class pages")
+        clock = time.perf_counter()
+        early = SiteContent(project, layout, model, families, diagrams, cfg.show_inherited,
+                            None, classes, views)
+        ahead = PageRenderer(env, early).class_pages(sorted(layout.class_pages))
+        timings["class pages"] = time.perf_counter() - clock
+
+    # 4c. study pages: summary table, walk to the kernels, changes between versions
+    say("summary, walk and changes")
+    study = _finish_study(pending, cfg, sources, cache) if summary is None \
+        else StudyPages(summary=summary)
+    timings.update(study.timings)
+    others, other_studies, study_problems = _more_studies(cfg, more, sources, cache)
+    other_problems = [*other_problems, *study_problems]
+    clock = time.perf_counter()
+
+    # 5. pages: the templates fill in the prepared rows (a class page rendered ahead is
+    # kept unless it links its layer's Walk page, which the study names)
+    say("rendering pages")
+    content = SiteContent(project, layout, model, families, diagrams, cfg.show_inherited,
+                          study.summary, classes, views, walk_pages(study),
+                          tuple(change_pages(study)), others)
+    ahead = {q: page for q, page in ahead.items() if q not in content.walk_pages}
+    files = PageRenderer(env, content).all_pages(ahead)
     if math_store is not None and len(memo) != before:
         math_store.store(math_key, dict(memo))
     drawn = cache.sibling("diagrams") if cache is not None else None
