@@ -151,3 +151,25 @@ def test_class_pages_rendered_while_the_study_runs_are_those_rendered_after(
               if p.startswith("classes/") and "../walk/" in text]
     assert walked  # some class pages link a Walk page: they were rendered again
     assert ahead.files == after.files
+
+
+@pytest.mark.skipif(not diagrams.has_dot(), reason="Graphviz is not installed")
+def test_deferred_route_diagrams_are_drawn_together_and_read_back(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = BlobStore(tmp_path / "diagrams")
+    draw = diagrams.DeferredDrawer(store)
+    pages = {"a.md": f"x {draw(_GRAPHS[0])} y {draw(_GRAPHS[1])}",
+             "b.md": f"{draw(_GRAPHS[0])}\n{draw(_GRAPHS[2])}"}
+    runs: list[int] = []
+    real = diagrams.render_svgs
+    monkeypatch.setattr(diagrams, "render_svgs", lambda dots: runs.append(len(dots)) or real(dots))
+    filled = draw.fill(pages)
+    svg = [diagrams.render_svg(dot) for dot in _GRAPHS[:3]]
+    assert filled == {"a.md": f"x {svg[0]} y {svg[1]}", "b.md": f"{svg[0]}\n{svg[2]}"}
+    assert runs == [3]  # three texts, one batch
+    again = diagrams.DeferredDrawer(store)
+    assert again.fill({"a.md": again(_GRAPHS[1])}) == {"a.md": svg[1]}
+    assert runs == [3, 0]  # read back from the store
+    changed = diagrams.DeferredDrawer(None)
+    text = changed(_GRAPHS[0])
+    assert changed.fill({"a.md": text.upper()}) is None  # a placeholder did not come through

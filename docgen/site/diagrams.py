@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import re
+import secrets
 import shutil
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -448,6 +449,11 @@ def render_svgs(dots: Sequence[str]) -> list[str]:
             for doc in documents]
 
 
+def svg_key(dot: str) -> str:
+    """The diagram store's key of a DOT text's SVG: the text and Graphviz's version."""
+    return hashlib.sha256(f"svg\0{graphviz_version()}\0{dot}".encode()).hexdigest()
+
+
 def svg_drawer(store: BlobStore | None) -> Callable[[str], str]:
     """`render_svg`, through `store` when there is one: a DOT text drawn by an earlier build
     (keyed by its text and Graphviz's version) is read back, not drawn again."""
@@ -455,7 +461,7 @@ def svg_drawer(store: BlobStore | None) -> Callable[[str], str]:
         return render_svg
 
     def draw(dot: str) -> str:
-        key = hashlib.sha256(f"svg\0{graphviz_version()}\0{dot}".encode()).hexdigest()
+        key = svg_key(dot)
         kept = store.load(key)
         if isinstance(kept, str):
             return kept
@@ -464,6 +470,52 @@ def svg_drawer(store: BlobStore | None) -> Callable[[str], str]:
         return svg
 
     return draw
+
+
+class DeferredDrawer:
+    """A drawer that answers each DOT text with a placeholder, then draws them all at once.
+
+    For pages whose renderer asks for one SVG at a time: `fill` replaces the placeholders in
+    the rendered texts by SVGs drawn in batches (`render_svgs`, through `store`), which is
+    what drawing each on demand would have put there. It returns None when a placeholder
+    did not come through the rendering unchanged, and the pages must be rendered again
+    with a drawer that draws on demand."""
+
+    def __init__(self, store: BlobStore | None) -> None:
+        self.store = store
+        self.dots: dict[str, str] = {}  # dot -> placeholder
+        self._tag = secrets.token_hex(8)  # no page text can hold it by chance
+
+    def __call__(self, dot: str) -> str:
+        found = self.dots.get(dot)
+        if found is None:
+            found = self.dots[dot] = f"docgen-svg-{self._tag}-{len(self.dots)}"
+        return found
+
+    def fill(self, texts: Mapping[str, str]) -> dict[str, str] | None:
+        if not self.dots:
+            return dict(texts)
+        pattern = re.compile(f"docgen-svg-{self._tag}-\\d+")
+        seen = {m.group(0) for text in texts.values() for m in pattern.finditer(text)}
+        if seen != set(self.dots.values()):
+            return None
+        svgs = dict(zip(self.dots.values(), self._draw(list(self.dots)), strict=True))
+        return {rel: pattern.sub(lambda m: svgs[m.group(0)], text)
+                for rel, text in texts.items()}
+
+    def _draw(self, dots: list[str]) -> list[str]:
+        keys = [svg_key(dot) for dot in dots]
+        kept = [self.store.load(key) if self.store is not None else None for key in keys]
+        todo = [dot for dot, svg in zip(dots, kept, strict=True) if not isinstance(svg, str)]
+        drawn = dict(zip(todo, render_svgs(todo), strict=True))
+        out = []
+        for dot, key, svg in zip(dots, keys, kept, strict=True):
+            if not isinstance(svg, str):
+                svg = drawn[dot]
+                if self.store is not None:
+                    self.store.store(key, svg)
+            out.append(svg)
+        return out
 
 
 def svg_size_px(svg: str) -> tuple[float, float]:
