@@ -173,3 +173,28 @@ def test_deferred_route_diagrams_are_drawn_together_and_read_back(
     changed = diagrams.DeferredDrawer(None)
     text = changed(_GRAPHS[0])
     assert changed.fill({"a.md": text.upper()}) is None  # a placeholder did not come through
+
+
+def test_the_summary_worker_begins_once_the_analysis_is_stored(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The summary reads the modules the build's analysis stores meanwhile: its worker waits
+    for the analysis (rather than parse them a second time); the walk's does not wait."""
+    import threading
+
+    from docgen.site import build as site_build
+
+    begun: list[str] = []
+    monkeypatch.setattr(site_build, "open_project_sources", lambda cfg: None)
+    monkeypatch.setattr(site_build, "study_model",
+                        lambda cfg, sources, parts, cache: begun.append(parts[0]))
+    analysed = threading.Event()
+    monkeypatch.setattr(site_build, "_ANALYSED", analysed)
+    waiting = threading.Thread(target=site_build._study_in_worker,
+                               args=(None, ("summary", "changes"), None))
+    waiting.start()
+    site_build._study_in_worker(None, ("walk",), None)  # type: ignore[arg-type]
+    waiting.join(0.3)
+    assert begun == ["walk"] and waiting.is_alive()
+    analysed.set()
+    waiting.join(10)
+    assert begun == ["walk", "summary", "changes"]
