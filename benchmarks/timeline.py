@@ -98,8 +98,7 @@ def _build(extra: list[str], events: Path, start: float, profile: Path | None) -
         def emit(self, record: logging.LogRecord) -> None:
             _event(events, start, "log " + record.getMessage())
 
-    logging.getLogger("docgen").addHandler(Noted(logging.INFO))
-    logging.getLogger("docgen.site.pagecache").setLevel(logging.DEBUG)
+    logging.getLogger().addHandler(Noted(logging.INFO))  # the CLI sets docgen's own up
     if profile is not None:
         profile.mkdir(parents=True, exist_ok=True)
     prof = cProfile.Profile() if profile is not None else None
