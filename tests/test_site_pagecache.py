@@ -146,6 +146,7 @@ def test_the_helper_converts_pages_the_same_way(  # type: ignore[no-untyped-def]
     project.mkdir()
     args = _args(root, project)
     used: list[int] = []
+    searched: list[int] = []
     real_session = pagecache.session
 
     def watching(folder):  # type: ignore[no-untyped-def]
@@ -153,6 +154,7 @@ def test_the_helper_converts_pages_the_same_way(  # type: ignore[no-untyped-def]
             yield current
             if current is not None:
                 used.append(current.from_helper)
+                searched.append(current.searched_by_helper)
 
     import contextlib
 
@@ -160,6 +162,8 @@ def test_the_helper_converts_pages_the_same_way(  # type: ignore[no-untyped-def]
     monkeypatch.setattr(pagecache, "session", contextlib.contextmanager(watching))
     assert main(args) == 0
     assert used and used[0] > 0, "the helper converted nothing"
+    # the search entries of the pages MkDocs converted were made by the helper meanwhile
+    assert searched and searched[0] > 0, "the helper made no search entries"
     monkeypatch.setattr(pagecache, "HELPER_MIN_PAGES", 10 ** 9)
     assert _tree(project / "site") == _uncached_site(args, project, tmp_path, monkeypatch)
 

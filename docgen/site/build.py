@@ -123,7 +123,11 @@ def generate_docs(cfg: Config, *, cache: AnalysisCache | None = None, jobs: int 
     say("analysing sources")
     sources = sources or open_project_sources(cfg)
     pending = _start_study(cfg, sources, cache, jobs) if summary is None else None
-    project = load_project(cfg, sources=sources, cache=cache, jobs=jobs, progress=say)
+    try:
+        project = load_project(cfg, sources=sources, cache=cache, jobs=jobs, progress=say)
+    finally:
+        if isinstance(pending, _Running):
+            pending.analysed.set()
     views = {v.qualname: v for v in project.views}
     classes = {c.qualname: c for c in project.classes()}
     timings["analysis"], clock = time.perf_counter() - clock, time.perf_counter()
@@ -151,20 +155,6 @@ def generate_docs(cfg: Config, *, cache: AnalysisCache | None = None, jobs: int 
     diagrams, missing = _draw(jobs_dot, jobs, cache)
     timings["diagrams"] = time.perf_counter() - clock
 
-    # 4b. study pages: summary table, walk to the kernels, changes between versions
-    say("summary, walk and changes")
-    study = _finish_study(pending, cfg, sources, cache) if summary is None \
-        else StudyPages(summary=summary)
-    timings.update(study.timings)
-    others, other_studies, study_problems = _more_studies(cfg, more, sources, cache)
-    other_problems = [*other_problems, *study_problems]
-    clock = time.perf_counter()
-
-    # 5. pages: the templates fill in the prepared rows
-    say("rendering pages")
-    content = SiteContent(project, layout, model, families, diagrams, cfg.show_inherited,
-                          study.summary, classes, views, walk_pages(study),
-                          tuple(change_pages(study)), others)
     env = make_environment(templates, cache.base / "templates" if cache is not None else None)
     env.filters["md_summary"] = summary_markdown  # summaries show math as the docstrings do
     math_store = cache.sibling("mathml") if cache is not None else None
@@ -174,7 +164,33 @@ def generate_docs(cfg: Config, *, cache: AnalysisCache | None = None, jobs: int 
     if isinstance(known, dict):
         memo.update(known)
     before = len(memo)
-    files = PageRenderer(env, content).all_pages()
+    # 4b. the class pages while the study workers still run (this process would only wait)
+    ahead = {}
+    if isinstance(pending, _Running):
+        say(f"rendering {len(layout.class_pages)} class pages")
+        clock = time.perf_counter()
+        early = SiteContent(project, layout, model, families, diagrams, cfg.show_inherited,
+                            None, classes, views)
+        ahead = PageRenderer(env, early).class_pages(sorted(layout.class_pages))
+        timings["class pages"] = time.perf_counter() - clock
+
+    # 4c. study pages: summary table, walk to the kernels, changes between versions
+    say("summary, walk and changes")
+    study = _finish_study(pending, cfg, sources, cache) if summary is None \
+        else StudyPages(summary=summary)
+    timings.update(study.timings)
+    others, other_studies, study_problems = _more_studies(cfg, more, sources, cache)
+    other_problems = [*other_problems, *study_problems]
+    clock = time.perf_counter()
+
+    # 5. pages: the templates fill in the prepared rows (a class page rendered ahead is
+    # kept unless it links its layer's Walk page, which the study names)
+    say("rendering pages")
+    content = SiteContent(project, layout, model, families, diagrams, cfg.show_inherited,
+                          study.summary, classes, views, walk_pages(study),
+                          tuple(change_pages(study)), others)
+    ahead = {q: page for q, page in ahead.items() if q not in content.walk_pages}
+    files = PageRenderer(env, content).all_pages(ahead)
     if math_store is not None and len(memo) != before:
         math_store.store(math_key, dict(memo))
     drawn = cache.sibling("diagrams") if cache is not None else None
@@ -249,10 +265,23 @@ def _keep_study(cfg: Config, sources: SourceSet, cache: AnalysisCache | None,
 
 # The study's parts, grouped by process: the walk is the longest, the others follow each other.
 _STUDY_WORKERS = (("walk",), ("summary", "changes"))
+# Parts that read the modules the build's analysis stores meanwhile: their worker begins once
+# the analysis is done (the walk is longer anyway), rather than parse those modules again.
+_AFTER_ANALYSIS = frozenset({"summary"})
+_ANALYSIS_PATIENCE = 120.0  # seconds a worker waits for the analysis before going on alone
+_ANALYSED: Any = None  # in a study worker: the Event set once the build's analysis is stored
+
+
+@dataclass(frozen=True)
+class _Running:
+    """The study in its worker processes."""
+
+    futures: list[Future[list[StudyPages]]]
+    analysed: Any  # an Event: set by the build once its analysis is in the cache
 
 
 def _start_study(cfg: Config, sources: SourceSet, cache: AnalysisCache | None,
-                 jobs: int) -> StudyPages | list[Future[list[StudyPages]]] | None:
+                 jobs: int) -> StudyPages | _Running | None:
     """The cached study; else the study computed in processes of their own (the walk in one,
     the summary and the changes in another) while this one analyses and draws; None (made
     later, here) when it is small (no torch to walk) or parallel work is not wanted
@@ -269,21 +298,31 @@ def _start_study(cfg: Config, sources: SourceSet, cache: AnalysisCache | None,
     # again); each opens the sources itself, never reading this process's open wheels, whose
     # file offsets it would share.
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
-    pool = ProcessPoolExecutor(max_workers=len(_STUDY_WORKERS),
-                               mp_context=multiprocessing.get_context(method))
+    context = multiprocessing.get_context(method)
+    analysed = context.Event()  # handed to each worker as it starts (never pickled later)
+    pool = ProcessPoolExecutor(max_workers=len(_STUDY_WORKERS), mp_context=context,
+                               initializer=_remember_analysed, initargs=(analysed,))
     try:
-        return [pool.submit(_study_in_worker, cfg, parts, cache) for parts in _STUDY_WORKERS]
+        return _Running([pool.submit(_study_in_worker, cfg, parts, cache)
+                         for parts in _STUDY_WORKERS], analysed)
     finally:
         pool.shutdown(wait=False)
 
 
+def _remember_analysed(event: Any) -> None:
+    global _ANALYSED
+    _ANALYSED = event
+
+
 def _study_in_worker(cfg: Config, parts: tuple[str, ...],
                      cache: AnalysisCache | None) -> list[StudyPages]:
+    if _ANALYSED is not None and _AFTER_ANALYSIS & set(parts):
+        _ANALYSED.wait(_ANALYSIS_PATIENCE)
     sources = open_project_sources(cfg)
     return [study_model(cfg, sources, (part,), cache) for part in parts]
 
 
-def _finish_study(pending: StudyPages | list[Future[list[StudyPages]]] | None, cfg: Config,
+def _finish_study(pending: StudyPages | _Running | None, cfg: Config,
                   sources: SourceSet, cache: AnalysisCache | None) -> StudyPages:
     """The study: cached, from its workers, or made here (no worker, or a worker died)."""
     if isinstance(pending, StudyPages):
@@ -292,7 +331,7 @@ def _finish_study(pending: StudyPages | list[Future[list[StudyPages]]] | None, c
         from concurrent.futures.process import BrokenProcessPool
 
         try:
-            made = [future.result() for future in pending]
+            made = [future.result() for future in pending.futures]
         except BrokenProcessPool as exc:
             log.debug("study worker failed (%s); computing the study here", exc)
         else:

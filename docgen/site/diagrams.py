@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import re
+import secrets
 import shutil
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -407,10 +408,50 @@ def render_svg(dot: str) -> str:
         raise GraphvizMissing() from exc
     except graphviz.CalledProcessError as exc:
         raise RenderError(f"dot failed: {exc.stderr.decode(errors='replace')[:500]}") from exc
+    return _inline_svg(raw)
+
+
+def _inline_svg(raw: str) -> str:
     match = _SVG_START.search(raw)
     body = raw[match.start():] if match else raw
     body = _COMMENT.sub("", body)
     return "\n".join(line for line in body.splitlines() if line.strip()) + "\n"
+
+
+# Graphviz writes one SVG document per graph of its input, each opening with this prolog.
+_PROLOG = re.compile(r"(?=<\?xml )")
+# After the first graph of a run, Graphviz 2.x prefixes the graph's group ID with a page
+# number left over from the previous graph (`page0,1_graph0`); a run of its own writes
+# `graph0`.
+_PAGED_GRAPH_ID = re.compile(r'<g id="page\d+,\d+_(graph\d+)" class="graph"')
+_BATCH = 48  # graphs per `dot` run: few process starts, yet both cores busy
+
+
+def render_svgs(dots: Sequence[str]) -> list[str]:
+    """`render_svg` of each DOT text, drawn by one `dot` run for the lot.
+
+    Starting `dot` (its plugins and fonts) costs far more than laying out one of these
+    graphs, so the graphs go through one process; the SVG of each is the same as from a run
+    of its own. When the run fails or its documents do not match the graphs one to one, each
+    graph is drawn alone (which names the graph that failed)."""
+    if len(dots) < 2:
+        return [render_svg(dot) for dot in dots]
+    try:
+        raw = graphviz.pipe("dot", "svg", "\n".join(dots).encode("utf-8")).decode("utf-8")
+    except graphviz.ExecutableNotFound as exc:
+        raise GraphvizMissing() from exc
+    except graphviz.CalledProcessError:
+        return [render_svg(dot) for dot in dots]
+    documents = [d for d in _PROLOG.split(raw) if d.strip()]
+    if len(documents) != len(dots):
+        return [render_svg(dot) for dot in dots]
+    return [_inline_svg(_PAGED_GRAPH_ID.sub(r'<g id="\1" class="graph"', doc, count=1))
+            for doc in documents]
+
+
+def svg_key(dot: str) -> str:
+    """The diagram store's key of a DOT text's SVG: the text and Graphviz's version."""
+    return hashlib.sha256(f"svg\0{graphviz_version()}\0{dot}".encode()).hexdigest()
 
 
 def svg_drawer(store: BlobStore | None) -> Callable[[str], str]:
@@ -420,7 +461,7 @@ def svg_drawer(store: BlobStore | None) -> Callable[[str], str]:
         return render_svg
 
     def draw(dot: str) -> str:
-        key = hashlib.sha256(f"svg\0{graphviz_version()}\0{dot}".encode()).hexdigest()
+        key = svg_key(dot)
         kept = store.load(key)
         if isinstance(kept, str):
             return kept
@@ -429,6 +470,52 @@ def svg_drawer(store: BlobStore | None) -> Callable[[str], str]:
         return svg
 
     return draw
+
+
+class DeferredDrawer:
+    """A drawer that answers each DOT text with a placeholder, then draws them all at once.
+
+    For pages whose renderer asks for one SVG at a time: `fill` replaces the placeholders in
+    the rendered texts by SVGs drawn in batches (`render_svgs`, through `store`), which is
+    what drawing each on demand would have put there. It returns None when a placeholder
+    did not come through the rendering unchanged, and the pages must be rendered again
+    with a drawer that draws on demand."""
+
+    def __init__(self, store: BlobStore | None) -> None:
+        self.store = store
+        self.dots: dict[str, str] = {}  # dot -> placeholder
+        self._tag = secrets.token_hex(8)  # no page text can hold it by chance
+
+    def __call__(self, dot: str) -> str:
+        found = self.dots.get(dot)
+        if found is None:
+            found = self.dots[dot] = f"docgen-svg-{self._tag}-{len(self.dots)}"
+        return found
+
+    def fill(self, texts: Mapping[str, str]) -> dict[str, str] | None:
+        if not self.dots:
+            return dict(texts)
+        pattern = re.compile(f"docgen-svg-{self._tag}-\\d+")
+        seen = {m.group(0) for text in texts.values() for m in pattern.finditer(text)}
+        if seen != set(self.dots.values()):
+            return None
+        svgs = dict(zip(self.dots.values(), self._draw(list(self.dots)), strict=True))
+        return {rel: pattern.sub(lambda m: svgs[m.group(0)], text)
+                for rel, text in texts.items()}
+
+    def _draw(self, dots: list[str]) -> list[str]:
+        keys = [svg_key(dot) for dot in dots]
+        kept = [self.store.load(key) if self.store is not None else None for key in keys]
+        todo = [dot for dot, svg in zip(dots, kept, strict=True) if not isinstance(svg, str)]
+        drawn = dict(zip(todo, render_svgs(todo), strict=True))
+        out = []
+        for dot, key, svg in zip(dots, keys, kept, strict=True):
+            if not isinstance(svg, str):
+                svg = drawn[dot]
+                if self.store is not None:
+                    self.store.store(key, svg)
+            out.append(svg)
+        return out
 
 
 def svg_size_px(svg: str) -> tuple[float, float]:
@@ -453,15 +540,18 @@ def _variants(dot: str) -> Iterator[str]:
         yield unflatten(dot, stagger)
 
 
-def fit_layout(candidates: Sequence[str], max_px: float = MAX_WIDTH_PX) -> tuple[str, str]:
+def fit_layout(candidates: Sequence[str], max_px: float = MAX_WIDTH_PX,
+               drawn: Mapping[str, str] | None = None) -> tuple[str, str]:
     """The first candidate (or a staggered version of it) whose SVG fits `max_px` wide.
 
-    Returns (dot, svg); when nothing fits, the narrowest one tried.
+    Returns (dot, svg); when nothing fits, the narrowest one tried. `drawn` holds SVGs
+    already made ({dot: svg}), which are not drawn again.
     """
     tried: list[tuple[float, str, str]] = []
     for dot in candidates:
         for variant in _variants(dot):
-            svg = render_svg(variant)
+            svg = drawn.get(variant) if drawn is not None else None
+            svg = svg if svg is not None else render_svg(variant)
             width = svg_size_px(svg)[0]
             if width <= max_px:
                 return variant, svg
@@ -501,8 +591,14 @@ def render_many(jobs: Mapping[str, Sequence[str]], workers: int = 4,
             done[key] = hit
         else:
             todo.append(key)
+    # Each diagram's first candidate is drawn in batches (most fit as they are); the few
+    # that are too wide then try their other layouts one `dot` run at a time.
+    firsts = list(dict.fromkeys(jobs[k][0] for k in todo if jobs[k]))
+    batches = [firsts[i:i + _BATCH] for i in range(0, len(firsts), _BATCH)]
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        results = list(pool.map(lambda k: fit_layout(jobs[k], max_px), todo))
+        drawn = dict(zip(firsts, itertools.chain.from_iterable(pool.map(render_svgs, batches)),
+                         strict=True))
+        results = list(pool.map(lambda k: fit_layout(jobs[k], max_px, drawn), todo))
     for key, result in zip(todo, results, strict=True):
         done[key] = result
         if store is not None:

@@ -64,9 +64,12 @@ class Session:
     helper: dict[str, Future[list[tuple[str, Converted]]]] = field(default_factory=dict)
     pool: Any = None
     search: list[Any] = field(default_factory=list)  # the search index's caching `add`s
+    mine: list[tuple[str, Converted]] = field(default_factory=list)  # converted by MkDocs
+    searching: dict[str, Future[None]] = field(default_factory=dict)  # src -> helper's task
     converted: int = 0
     reused: int = 0
     from_helper: int = 0
+    searched_by_helper: int = 0
 
 
 _SESSION: Session | None = None
@@ -101,8 +104,9 @@ def session(folder: Path | None) -> Iterator[Session | None]:
         if current.pool is not None:
             _stop_helper(current.pool)
         _prune(folder)
-        log.debug("page cache: %d converted, %d reused, %d by the helper", current.converted,
-                  current.reused, current.from_helper)
+        log.debug("page cache: %d converted, %d reused, %d by the helper (search entries of "
+                  "%d more by the helper)", current.converted, current.reused,
+                  current.from_helper, current.searched_by_helper)
 
 
 def _stop_helper(pool: Any) -> None:
@@ -237,11 +241,16 @@ def on_nav(config: Any, files: Any) -> None:
 
 
 def on_env(env: Any) -> None:
-    """The theme's templates compiled once: Jinja's own bytecode cache (checked against each
-    template's source) in the page cache's folder, since MkDocs makes a new environment for
-    every build."""
+    """Every page is converted: the helper, idle now, makes the search entries of the pages
+    MkDocs converted itself, from the end backwards, while MkDocs fills the theme's templates
+    from the start. The theme's templates compiled once: Jinja's own bytecode cache (checked
+    against each template's source) in the page cache's folder, since MkDocs makes a new
+    environment for every build."""
     current = _SESSION
-    if current is None or getattr(env, "bytecode_cache", None) is not None:
+    if current is None:
+        return
+    _start_search_in_helper(current)
+    if getattr(env, "bytecode_cache", None) is not None:
         return
     from jinja2 import FileSystemBytecodeCache
 
@@ -278,6 +287,7 @@ def _cache_search_entries(current: Session, config: Any) -> None:
 
         def add(page: Any, index: Any = index, original: Any = original,
                 jieba: bool = jieba) -> None:
+            _await_search(current, page.file.src_uri)
             digest = hashlib.sha256(f"search\0{versions}\0{jieba}\0".encode())
             parts = {"url": page.url, "title": str(page.title), "meta": page.meta,
                      "toc": _toc_text(page.toc)}
@@ -369,6 +379,66 @@ def _convert_in_helper(srcs: list[str]) -> list[tuple[str, Converted]]:
     return out
 
 
+def _start_search_in_helper(current: Session) -> None:
+    """Hand the pages MkDocs converted to the helper for their search entries (kept in the
+    store under their own key, where the caching `add` finds them)."""
+    mine, current.mine = current.mine, []
+    if current.pool is None or not current.search or len(mine) < HELPER_MIN_PAGES:
+        return
+    chunks = [mine[i:i + _CHUNK] for i in range(0, len(mine), _CHUNK)]
+    try:
+        for chunk in reversed(chunks):
+            future = current.pool.submit(_search_in_helper, chunk)
+            for src, _ in chunk:
+                current.searching[src] = future
+    except Exception as exc:  # a broken pool: MkDocs makes the entries itself
+        log.debug("page helper: no search entries (%s)", exc)
+
+
+def _await_search(current: Session, src: str) -> None:
+    """Before MkDocs makes a page's search entries: the helper's, if it has begun them."""
+    future = current.searching.pop(src, None)
+    if future is None or future.cancel():
+        return
+    try:
+        future.result(timeout=_HELPER_PATIENCE)
+        current.searched_by_helper += 1
+    except Exception as exc:  # a dead or stuck helper: MkDocs makes the rest itself
+        log.debug("page helper failed (%s); making the search entries here", exc)
+        for pending in current.searching.values():
+            pending.cancel()
+        current.searching.clear()
+
+
+def _search_in_helper(items: list[tuple[str, Converted]]) -> None:
+    """In the forked helper: each page as MkDocs holds it after `_populate_page` (source,
+    its conversion, the plugins' `on_page_content`), then its search entries."""
+    from mkdocs.structure.pages import Page
+
+    assert _HELPER_STATE is not None
+    config, files = _HELPER_STATE
+    current = _SESSION
+    for src, done in items:
+        file = files.get_file_from_path(src)
+        if file is None or current is None:
+            continue
+        try:
+            page = file.page if file.page is not None else Page(None, file, config)
+            config._current_page = page
+            page.read_source(config)
+            page.content = done.content
+            page.toc = done.toc
+            page._title_from_render = done.title
+            page.content = config.plugins.on_page_content(page.content, page=page,
+                                                          config=config, files=files)
+            for add in current.search:
+                add(page)
+        except Exception as exc:  # MkDocs makes them itself
+            log.debug("page helper: no search entries for %s (%s)", src, exc)
+        finally:
+            config._current_page = None
+
+
 def wrap(page: Any) -> None:
     """Make `page.render` use the cache (called from `on_pre_page`)."""
     current = _SESSION
@@ -395,6 +465,8 @@ def wrap(page: Any) -> None:
         done = convert(page, config, files, original)
         current.converted += 1
         current.store.store(key, done)
+        if current.pool is not None:
+            current.mine.append((page.file.src_uri, done))
 
     page.render = render
 

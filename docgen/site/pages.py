@@ -563,6 +563,14 @@ class ClassPages(_PagePart):
                            class_page=self.content.layout.class_page(MODULE_ROOT))
 
 
+@dataclass(frozen=True)
+class RenderedPage:
+    """A page rendered ahead of the others, with the fragments it wrote (path, HTML)."""
+
+    text: str
+    fragments: tuple[tuple[str, str], ...]
+
+
 class PageRenderer:
     """Renders every page kind with the shared environment; each page is Markdown text."""
 
@@ -573,8 +581,27 @@ class PageRenderer:
         self.index = IndexPages(self.kit)
         self.classes = ClassPages(self.kit)
 
-    def all_pages(self) -> dict[str, str]:
-        """{path relative to the generated folder: text} of every page, asset and fragment."""
+    def class_pages(self, qualnames: Sequence[str]) -> dict[str, RenderedPage]:
+        """{qualname: its class page and fragments}, for `all_pages` to take as they are.
+
+        A class page reads of the study only its layer's Walk page (`walk_pages`), so a
+        build renders them while the study is still being made, and again after it only
+        those that link a Walk page."""
+        out: dict[str, RenderedPage] = {}
+        kept = self.kit.fragments
+        try:
+            for qualname in qualnames:
+                self.kit.fragments = {}
+                text = self.classes.class_page(qualname)
+                out[qualname] = RenderedPage(text, tuple(self.kit.fragments.items()))
+        finally:
+            self.kit.fragments = kept
+        return out
+
+    def all_pages(self, ahead: Mapping[str, RenderedPage] | None = None) -> dict[str, str]:
+        """{path relative to the generated folder: text} of every page, asset and fragment;
+        a class page in `ahead` (by qualname) is taken from there, not rendered again."""
+        ahead = ahead or {}
         pages = {
             SiteLayout.HOME: self.models.home(),
             SiteLayout.HIERARCHY: self.index.hierarchy(),
@@ -589,7 +616,12 @@ class PageRenderer:
         for qualname in sorted(self.content.layout.class_pages):
             page = self.content.layout.class_page(qualname)
             assert page is not None
-            pages[page] = self.classes.class_page(qualname)
+            done = ahead.get(qualname)
+            if done is None:
+                pages[page] = self.classes.class_page(qualname)
+            else:
+                pages[page] = done.text
+                self.kit.fragments.update(done.fragments)
         for other in self.content.more_models:
             pages[other.page] = self.models.model_page(other)
         pages.update(self.kit.fragments)

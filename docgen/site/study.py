@@ -199,15 +199,21 @@ def render_study_pages(study: StudyPages, env: Any, class_pages: frozenset[str],
 
     pages: dict[str, str] = {}
     if study.walk is not None:
-        from docgen.site.diagrams import has_dot, svg_drawer
+        from docgen.site.diagrams import DeferredDrawer, has_dot, svg_drawer
         from docgen.walk.render import render_walk_pages
 
         def class_page(qualname: str) -> str | None:
             return f"classes/{qualname}.md" if qualname in class_pages else None
 
-        pages.update(render_walk_pages(study.walk, study.backends, env, class_page,
-                                       svg_drawer(store) if has_dot() else None,
-                                       layout.url if layout is not None else None))
+        def render(draw: Any) -> dict[str, str]:
+            return render_walk_pages(study.walk, study.backends, env, class_page,
+                                     draw, layout.url if layout is not None else None)
+
+        # the route diagrams drawn together, in few `dot` runs, once the pages name them
+        deferred = DeferredDrawer(store) if has_dot() else None
+        walked = render(deferred)
+        filled = deferred.fill(walked) if deferred is not None else walked
+        pages.update(filled if filled is not None else render(svg_drawer(store)))
         pages[WALK_INDEX] = env.get_template("walk_index.md.j2").render(
             report=study.walk, pages=walk_pages(study), backends=BACKENDS_PAGE)
     pages.update(render_changes_pages(study.diffs, env, class_pages))

@@ -18,6 +18,7 @@ holds wins, as the if / else-if chain does.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -365,6 +366,9 @@ def _top_level(text: str) -> Iterator[int]:
         i += 1
 
 
+# The same condition texts are parsed for every layer and setting: both parsers below are
+# pure functions of their text, so each text is scanned once per process.
+@functools.lru_cache(maxsize=1 << 16)
 def ternary(text: str) -> tuple[str, str, str] | None:
     """`c ? a : b` at the top level of `text` -> (c, a, b); `::` is no arm separator."""
     question, nested = -1, 0
@@ -385,6 +389,11 @@ def ternary(text: str) -> tuple[str, str, str] | None:
 
 def split_top(text: str, sep: str) -> list[str]:
     """`text` split at `sep` outside (), [] and {}."""
+    return list(_split_top(text, sep))
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _split_top(text: str, sep: str) -> tuple[str, ...]:
     parts: list[str] = []
     start = 0
     for i in _top_level(text):
@@ -392,9 +401,10 @@ def split_top(text: str, sep: str) -> list[str]:
             parts.append(text[start:i])
             start = i + len(sep)
     parts.append(text[start:])
-    return [p.strip() for p in parts]
+    return tuple(p.strip() for p in parts)
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def _wrapped(text: str) -> bool:
     if not (text.startswith("(") and text.endswith(")")):
         return False

@@ -84,9 +84,22 @@ class EdgeSet:
 
     origin: str = "none"
     edges: dict[str, list[UpstreamEdge]] = field(default_factory=dict)
+    # {name: its callers with a signature, `name(...)`}, made on first use (and again when
+    # callers were added since): one scan of the callers, not one per lookup
+    _overloads: tuple[int, dict[str, list[str]]] | None = field(
+        default=None, init=False, repr=False, compare=False)
 
     def add(self, edge: UpstreamEdge) -> None:
         self.edges.setdefault(edge.caller, []).append(edge)
+
+    def _overloads_of(self, kernel: str) -> list[str]:
+        if self._overloads is None or self._overloads[0] != len(self.edges):
+            index: dict[str, list[str]] = {}
+            for key in self.edges:
+                if "(" in key:
+                    index.setdefault(key.split("(", 1)[0], []).append(key)
+            self._overloads = (len(self.edges), index)
+        return self._overloads[1].get(kernel, [])
 
     def calls_of(self, kernel: str, signature: str = "") -> list[UpstreamEdge]:
         """The calls in the body of `kernel`; where a file defines several C++ overloads
@@ -94,7 +107,7 @@ class EdgeSet:
         one whose parameter kinds are `signature`, else all of them."""
         out = list(self.edges.get(kernel, ()))
         if not out and "(" not in kernel:
-            variants = [k for k in self.edges if k.startswith(kernel + "(")]
+            variants = self._overloads_of(kernel)
             chosen = [k for k in variants if k == f"{kernel}({signature})"] or [
                 k for k in variants if signature and kinds_fit(
                     signature, k[len(kernel) + 1:-1],
