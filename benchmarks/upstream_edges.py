@@ -37,6 +37,7 @@ from docgen.walk.upstream import (
     autograd_namespaced,
     edges_from_json,
     edges_to_json,
+    line_loops,
     scan_source,
 )
 
@@ -134,6 +135,31 @@ def _enum_check(spec: str, texts: list[str]) -> dict[str, object]:
             "used_not_declared": sorted(used - declared)}
 
 
+def _mark_loops(update: Path, out: Path, roots: dict[str, str], specs: list[str]) -> int:
+    """Mark the shipped edges of the files `specs` name with the loops their lines sit in,
+    changing nothing else (the files must be the versions their edges were read from)."""
+    data = json.loads(update.read_text(encoding="utf-8"))
+    for item in specs:
+        rel, _, spec = item.partition("=")
+        repo, _, rest = spec.partition("@")
+        commit = rest.partition(":")[0]
+        shipped = data.get("files", {}).get(rel, {})
+        if shipped.get("commit") != commit or shipped.get("repo") != repo:
+            raise SystemExit(f"{rel}: shipped from {shipped.get('repo')}@"
+                             f"{shipped.get('commit')}, not {repo}@{commit}")
+        text = (Path(roots[repo]) / rel).read_text(encoding="utf-8")
+        loops = line_loops(text)
+        for row in data["edges"]:
+            row.pop("loop", None) if row["path"] == rel else None
+            row.pop("loop_changes", None) if row["path"] == rel else None
+            found = loops.get(int(row["line"])) if row["path"] == rel else None
+            if found:
+                row["loop"], row["loop_changes"] = found
+    out.write_text(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n",
+                   encoding="utf-8")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--src", action="append", required=True, metavar="REPO=DIR")
@@ -158,8 +184,17 @@ def main(argv: list[str] | None = None) -> int:
                         help="start from this edge file: a --file read in full replaces all "
                              "the old edges of that file, one re-read in part (:partial) the "
                              "old edges of the functions it defines; every other edge is kept")
+    parser.add_argument("--loops-only", action="store_true",
+                        help="with --update: keep every edge and all the rest of the file as "
+                             "it is, and only mark the old edges of each --file with the loop "
+                             "their line sits in (loop / loop_changes), read from the file's "
+                             "text at the commit it was first read at")
     args = parser.parse_args(argv)
     roots = dict(item.split("=", 1) for item in args.src)
+    if args.loops_only:
+        if args.update is None:
+            parser.error("--loops-only needs --update")
+        return _mark_loops(args.update, args.out, roots, args.file)
     operators: set[str] | None = None
     if args.native_functions is not None:
         table = read_native_functions(args.native_functions.read_text(encoding="utf-8"))

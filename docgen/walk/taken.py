@@ -98,6 +98,9 @@ class Taken:
     choices: tuple[tuple[str, str], ...] = ()  # enum selector -> value chosen (ConvBackend)
     glue: tuple[Any, ...] = ()  # glue.GlueHop: generated hops on the path, never operators
     unread: tuple[tuple[str, str], ...] = ()  # operator -> why its kernel body is not shown
+    # the C++ loops on the taken path: (the call read in the loop, its loop's header, where,
+    # "taken" when it runs more than once / "not_taken" / "undecided", why)
+    loops: tuple[tuple[str, str, str, str, str], ...] = ()
 
 
 @dataclass
@@ -109,6 +112,7 @@ class _State:
     undecided: dict[tuple[str, str], Undecided] = field(default_factory=dict)
     edges: list[EdgeDecision] = field(default_factory=list)
     recorded: list[OpNode] = field(default_factory=list)
+    loops: dict[tuple[str, str], tuple[str, str, str, str, str]] = field(default_factory=dict)
     recorded_by: list[Decider] = field(default_factory=list)  # the facts each was decided by
     recorded_under: list[str] = field(default_factory=list)  # the call's operator, per node
     root: str = ""  # the operator of the call being walked
@@ -197,6 +201,10 @@ def _visit(state: _State, node: OpNode, key: str, parent_kernels: set[str] | Non
         return
     if not decision.value:
         return
+    if node.loop and (node.loop, _where(node)) not in state.loops:
+        runs = state.decider.loop_runs(node.loop)
+        state.loops[(node.loop, _where(node))] = (node.name, node.loop, _where(node),
+                                                  runs.label, tidy_condition(runs.reason))
     if state.scopes is not None and node.operator is None and node.read_in \
             and node.edge is not None:
         # a C++ helper the path goes into: its parameters are the arguments passed here
@@ -381,7 +389,7 @@ def decide_layer(layer: LayerWalk, facts: LayerFacts, backward_ops: BackwardOps,
                  tuple((enum, label) for enum, (label, _) in facts.choices.items()
                        if label and any(enum in e.reason for e in state.edges
                                         if e.decision == "taken")),
-                 )
+                 loops=tuple(state.loops.values()))
 
 
 def _in_backward(decider: Decider) -> Decider:

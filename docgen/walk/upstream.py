@@ -623,8 +623,95 @@ def scan_source(text: str, path: str, commit: str, repo: str = "") -> list[Upstr
     edges.extend(_specialisations(edges, wanted, params))
     edges = _typed_calls(units, edges, chosen, where)
     edges.extend(_stub_registrations(clean, where))
+    edges = _in_loops(clean, edges)
     edges.sort(key=lambda e: e.location.line)  # stable: a line's calls in the order made
     return edges
+
+
+_LOOP_HEADER = re.compile(r"(?:for|while)\s*\((.*)\)$", re.S)
+_RANGE_FOR = re.compile(r"^(.*?)\b(\w+)\s*:(?!:)(.*)$", re.S)
+_ASSIGNED = re.compile(r"(?<![\w.>:])(\w+)\s*(?:[-+*/|&]?=)(?!=)")
+_STEPPED = re.compile(r"(?:\+\+|--)\s*(\w+)|(\w+)\s*(?:\+\+|--)")
+_DECLARED = re.compile(r"(\w+)\s*(?:=|\{|$)")
+
+
+def loop_around(clean: str, at: int) -> tuple[str, str, int] | None:
+    """The innermost `for` / `while` loop whose braced body holds offset `at`: (its header,
+    the names it changes per iteration, the offset of its `{`), or None. The names are the
+    loop variable, the names its header steps and the names its body assigns or steps."""
+    depth = 0
+    for i in range(at - 1, -1, -1):
+        if clean[i] == "}":
+            depth += 1
+        elif clean[i] == "{":
+            if depth:
+                depth -= 1
+                continue
+            start = max(clean.rfind(c, 0, i) for c in ";{}") + 1
+            header = " ".join(clean[start:i].split())
+            found = _LOOP_HEADER.match(header)
+            if found is None:
+                if re.search(r"\)\s*$", header) and not re.match(
+                        r"(?:if|else|switch|catch|do)\b", header):
+                    return None  # a function's body: no loop around it in this function
+                continue
+            close = closing_index(clean, i, "{", "}")
+            body = clean[i + 1:close] if close is not None else ""
+            return header, ", ".join(_loop_changes(found.group(1), body)), i
+    return None
+
+
+def _loop_changes(inside: str, body: str) -> list[str]:
+    names: list[str] = []
+    ranged = _RANGE_FOR.match(inside) if ";" not in inside else None
+    if ranged:
+        names.append(ranged.group(2))
+    else:
+        parts = inside.split(";")
+        if len(parts) == 3:
+            names.extend(m.group(1) for m in _DECLARED.finditer(parts[0].strip())
+                         if m.group(1) not in ("auto", "const", "int", "int64_t", "size_t"))
+            names.extend(a or b for a, b in _STEPPED.findall(parts[2]))
+            names.extend(_ASSIGNED.findall(parts[2]))
+    names.extend(_ASSIGNED.findall(body))
+    names.extend(a or b for a, b in _STEPPED.findall(body))
+    return list(dict.fromkeys(n for n in names if not n.isdigit()))
+
+
+def line_loops(text: str) -> dict[int, tuple[str, str]]:
+    """line -> (loop header, what it changes) for every line of a C++ file inside a loop."""
+    clean = blank_comments_and_strings(text)
+    out: dict[int, tuple[str, str]] = {}
+    at = 0
+    for number, line in enumerate(clean.split("\n"), 1):
+        if line.strip():
+            found = loop_around(clean, at + len(line) - len(line.lstrip()))
+            if found:
+                out[number] = (found[0], found[1])
+        at += len(line) + 1
+    return out
+
+
+def _in_loops(clean: str, edges: list[UpstreamEdge]) -> list[UpstreamEdge]:
+    """Each edge with the loop its call sits in (read at the first character of its line,
+    so a loop header's own calls are outside the loop they start)."""
+    starts = [0]
+    starts.extend(i + 1 for i, ch in enumerate(clean) if ch == "\n")
+    out = []
+    seen: dict[int, tuple[str, str, int] | None] = {}
+    for edge in edges:
+        line = edge.location.line
+        if not 0 < line <= len(starts):
+            out.append(edge)
+            continue
+        if line not in seen:
+            at = starts[line - 1]
+            while at < len(clean) and clean[at] in " \t":
+                at += 1
+            seen[line] = loop_around(clean, at)
+        found = seen[line]
+        out.append(replace(edge, loop=found[0], loop_changes=found[1]) if found else edge)
+    return out
 
 
 _REGISTER = re.compile(r"\bREGISTER_(\w*?)_?DISPATCH\s*\(\s*(\w+)\s*,\s*&?\s*([\w:]+)\s*\)")
@@ -1328,7 +1415,8 @@ def scan_tree(root: Path, files: Iterable[str] | None = None,
 def edges_to_json(edges: EdgeSet, meta: dict[str, object]) -> dict[str, object]:
     rows = [{"caller": e.caller, "callee": e.callee, "path": e.location.path,
              "line": e.location.line, "condition": e.condition, "commit": e.commit,
-             "repo": e.repo, **({"arguments": e.arguments} if e.arguments else {})}
+             "repo": e.repo, **({"arguments": e.arguments} if e.arguments else {}),
+             **({"loop": e.loop, "loop_changes": e.loop_changes} if e.loop else {})}
             for caller in sorted(edges.edges) for e in edges.edges[caller]]
     return {**meta, "schema": EDGES_SCHEMA, "edges": rows}
 
@@ -1340,7 +1428,8 @@ def edges_from_json(data: dict[str, object], origin: str) -> EdgeSet:
         edges.add(UpstreamEdge(str(row["caller"]), str(row["callee"]),
                                Location(str(row["path"]), int(row["line"])),
                                str(row.get("condition", "")), str(row.get("commit", "")),
-                               str(row.get("repo", "")), str(row.get("arguments", ""))))
+                               str(row.get("repo", "")), str(row.get("arguments", "")),
+                               str(row.get("loop", "")), str(row.get("loop_changes", ""))))
     return edges
 
 

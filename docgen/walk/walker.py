@@ -470,7 +470,8 @@ def _edges_below(ctx: WalkContext, function: str, implicit: bool, seen: frozense
             out.append(replace(operator_node(ctx, callee, reached, edge=edge.location,
                                              condition=edge.condition, seen=seen,
                                              depth=depth + 1, note=note,
-                                             source=_source(edge)), read_in=function))
+                                             source=_source(edge)), read_in=function,
+                               loop=edge.loop, loop_changes=edge.loop_changes))
         elif ctx.edges.calls_of(callee) and depth < MAX_OP_DEPTH and callee not in seen:
             # A C++ function whose body was read but which is no operator of this torch
             # version (renamed or removed since the commit read): shown, and walked below.
@@ -478,7 +479,8 @@ def _edges_below(ctx: WalkContext, function: str, implicit: bool, seen: frozense
             out.append(OpNode(f"aten::{callee}", None, reached, edge.location, edge.condition,
                               (), None, tuple(children),
                               f"{note}; not an operator of torch {ctx.torch_version}",
-                              _source(edge), read_in=function))
+                              _source(edge), read_in=function, loop=edge.loop,
+                              loop_changes=edge.loop_changes))
     return out
 
 
@@ -523,7 +525,8 @@ def _helper_node(ctx: WalkContext, function: str, helper: str, edge: UpstreamEdg
     reached = Reached.DECOMPOSITION if implicit else Reached.UPSTREAM
     note = f"{_edge_note(ctx, function, edge.commit, edge.repo)}; {kind}"
     return OpNode(f"at::native::{helper}", None, reached, edge.location, edge.condition, (),
-                  None, tuple(children), note, _source(edge), read_in=function)
+                  None, tuple(children), note, _source(edge), read_in=function,
+                  loop=edge.loop, loop_changes=edge.loop_changes)
 
 
 def _call_signature(arguments: str) -> str:
