@@ -135,10 +135,13 @@ def _enum_check(spec: str, texts: list[str]) -> dict[str, object]:
             "used_not_declared": sorted(used - declared)}
 
 
-def _mark_loops(update: Path, out: Path, roots: dict[str, str], specs: list[str]) -> int:
-    """Mark the shipped edges of the files `specs` name with the loops their lines sit in,
-    changing nothing else (the files must be the versions their edges were read from)."""
+def _annotate(update: Path, out: Path, roots: dict[str, str], specs: list[str]) -> int:
+    """Mark the shipped edges of the files `specs` name with the loops their lines sit in
+    and with their calls as written (args, receiver, caller_params, caller_locals: those of
+    the same call in a scan of the file), changing nothing else: no edge is added or
+    removed (the files must be the versions their edges were read from)."""
     data = json.loads(update.read_text(encoding="utf-8"))
+    fields = ("loop", "loop_changes", "args", "receiver", "caller_params", "caller_locals")
     for item in specs:
         rel, _, spec = item.partition("=")
         repo, _, rest = spec.partition("@")
@@ -149,15 +152,36 @@ def _mark_loops(update: Path, out: Path, roots: dict[str, str], specs: list[str]
                              f"{shipped.get('commit')}, not {repo}@{commit}")
         text = (Path(roots[repo]) / rel).read_text(encoding="utf-8")
         loops = line_loops(text)
+        found = scan_source(text, rel, commit, repo)
+        if rel.startswith(AUTOGRAD_DIR):
+            found = autograd_namespaced(found)
+        rows: dict[tuple[str, str, int], list[dict[str, object]]] = {}
+        for edge in found:
+            row = edges_to_json(_one(edge), {})["edges"][0]  # type: ignore[index]
+            rows.setdefault((edge.caller, edge.callee, edge.location.line), []).append(row)
+        seen: dict[tuple[str, str, int], int] = {}
         for row in data["edges"]:
-            row.pop("loop", None) if row["path"] == rel else None
-            row.pop("loop_changes", None) if row["path"] == rel else None
-            found = loops.get(int(row["line"])) if row["path"] == rel else None
-            if found:
-                row["loop"], row["loop_changes"] = found
+            if row["path"] != rel:
+                continue
+            for name in fields:
+                row.pop(name, None)
+            key = (row["caller"], row["callee"], int(row["line"]))
+            k = seen.get(key, 0)
+            seen[key] = k + 1
+            same = rows.get(key, [])
+            if k < len(same):
+                row.update({n: same[k][n] for n in fields if n in same[k]})
+            elif int(row["line"]) in loops:
+                row["loop"], row["loop_changes"] = loops[int(row["line"])]
     out.write_text(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n",
                    encoding="utf-8")
     return 0
+
+
+def _one(edge: UpstreamEdge) -> EdgeSet:
+    edges = EdgeSet()
+    edges.add(edge)
+    return edges
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -184,17 +208,18 @@ def main(argv: list[str] | None = None) -> int:
                         help="start from this edge file: a --file read in full replaces all "
                              "the old edges of that file, one re-read in part (:partial) the "
                              "old edges of the functions it defines; every other edge is kept")
-    parser.add_argument("--loops-only", action="store_true",
+    parser.add_argument("--annotate", action="store_true",
                         help="with --update: keep every edge and all the rest of the file as "
                              "it is, and only mark the old edges of each --file with the loop "
-                             "their line sits in (loop / loop_changes), read from the file's "
-                             "text at the commit it was first read at")
+                             "their line sits in and the call as written (loop, loop_changes, "
+                             "args, receiver, caller_params, caller_locals), read from the "
+                             "file's text at the commit its edges were read at")
     args = parser.parse_args(argv)
     roots = dict(item.split("=", 1) for item in args.src)
-    if args.loops_only:
+    if args.annotate:
         if args.update is None:
-            parser.error("--loops-only needs --update")
-        return _mark_loops(args.update, args.out, roots, args.file)
+            parser.error("--annotate needs --update")
+        return _annotate(args.update, args.out, roots, args.file)
     operators: set[str] | None = None
     if args.native_functions is not None:
         table = read_native_functions(args.native_functions.read_text(encoding="utf-8"))

@@ -2,6 +2,8 @@
 decides they run (Decider.loop_runs)."""
 
 from docgen.walk.decide import Decider, LayerFacts
+from docgen.walk.loops import LoopFlow, enter, schema_args, sequence_of, stated_rank, unbound
+from docgen.walk.records import OpNode, Reached
 from docgen.walk.setting import Setting
 from docgen.walk.upstream import edges_from_json, edges_to_json, line_loops, scan_source
 
@@ -88,3 +90,96 @@ def test_a_loop_over_a_module_value_runs_that_many_times() -> None:
 def test_a_loop_over_a_sequence_is_undecided_with_its_reason() -> None:
     found = _decider(num_layers=2).loop_runs("for (const auto& input : step_inputs)")
     assert found.value is None and "does not read" in found.reason
+
+
+# ------------------------------------------------------------------ calls as written
+
+CELL = """
+namespace at { namespace native {
+struct Params {
+  Tensor linear_hh(const Tensor& h) const {
+    return at::linear(h, w_hh, b_hh_);
+  }
+};
+Tensor flat(const Tensor& input, const Tensor& weight, const Tensor& bias) {
+  const auto rows = input.size(0);
+  const auto flattened = input.view_symint({rows, input.size(-1)});
+  return at::addmm(bias, flattened, weight.t());
+}
+std::vector<Tensor> layer(const std::vector<Tensor>& steps, Tensor hidden,
+                          const Params& params, bool flag) {
+  std::vector<Tensor> out;
+  for (const auto& input : steps) {
+    hidden = cell_(input, hidden, params, flag);
+    out.push_back(hidden);
+  }
+  return out;
+}
+}}
+"""
+
+
+def test_edges_carry_their_call_as_written_and_their_callers_scope() -> None:
+    edges = {(e.callee, e.location.line): e for e in scan_source(CELL, "c.cpp", "c", "r")}
+    linear = edges[("linear", 5)]
+    assert linear.args == ("h", "w_hh", "b_hh_")
+    addmm = edges[("addmm", 11)]
+    assert addmm.args == ("bias", "flattened", "weight.t()")
+    assert addmm.caller_params == ("input", "weight", "bias")
+    assert ("flattened", "input.view_symint({rows, input.size(-1)})") in addmm.caller_locals
+    t = edges[("method:t", 11)]
+    assert t.receiver == "weight" and t.args == ()
+
+
+def _flow(**kw: object) -> LoopFlow:
+    return LoopFlow(5, "for (const auto& input : steps)", "c.cpp:18", **kw)  # type: ignore
+
+
+def test_what_an_iteration_reads_unchanged_follows_arguments_parameters_and_locals() -> None:
+    never = (lambda name: name in ("t", "addmm", "linear", "view_symint"))
+    loop = _flow(changes=frozenset({"input", "hidden"}))
+    assert loop.is_fixed("params", never) and not loop.is_fixed("hidden", never)
+    assert not loop.is_fixed("input", never)
+    # into `flat(input, weight, bias)` called with a changing input and fixed weights
+    node = OpNode("at::native::flat", None, Reached.UPSTREAM, None, "", (), None,
+                  call_args=("x", "w", "b"))
+    outer = _flow(changes=frozenset({"x"}))
+    inner = enter(outer, node, None, ("input", "weight", "bias"),
+                  (("rows", "input.size(0)"), ("flattened", "input.view_symint({rows, 2})"),
+                   ("kept", "bias")), never, "c.cpp:12")
+    assert inner is not None and inner.fixed_params == {"weight", "bias"}
+    assert inner.is_fixed("bias", never) and inner.is_fixed("kept", never)
+    assert not inner.is_fixed("flattened", never)  # made from the changing input
+    assert not inner.is_fixed("weight.t()", never)  # an operator: a new tensor each time
+    assert not inner.is_fixed("unknown_local", never)  # a free function has no members
+    # a member function called on an unchanged object: its members are unchanged
+    member = OpNode("at::native::Params::linear_hh", None, Reached.UPSTREAM, None, "", (),
+                    None, call_args=("hidden",), call_receiver="params")
+    inside = enter(loop, member, None, ("h",), (), never, "c.cpp:18")
+    assert inside is not None and inside.is_fixed("w_hh", never)
+    assert not inside.is_fixed("h", never)
+    assert enter(None, member, None, ("h",), (), never, "") is None  # in no loop
+
+
+def test_ranks_a_body_states_and_schema_arguments() -> None:
+    local = (("flat", "input.view_symint({rows, cols})"),)
+    assert stated_rank("flat", local) == 2
+    assert stated_rank("x.reshape({a, b, c})", ()) == 3
+    assert stated_rank("input", local) is None
+    schema = "addmm(Tensor self, Tensor mat1, Tensor mat2, *, Scalar beta=1) -> Tensor"
+    assert schema_args(schema) == [("Tensor", "self"), ("Tensor", "mat1"),
+                                   ("Tensor", "mat2")]
+    assert schema_args("t(Tensor(a) self) -> Tensor(a)") == [("Tensor", "self")]
+    assert schema_args("linear(Tensor input, Tensor weight, Tensor? bias=None) -> Tensor")[2] \
+        == ("Tensor", "bias")
+
+
+def test_a_range_for_over_an_unbound_tensor_is_one_iteration_per_slice() -> None:
+    header = "for (const auto& input : step_inputs)"
+    params = ("step_inputs", "hidden", "params")
+    assert sequence_of(header, params, ("inputs_w.unbind(0)", "h", "p")) == \
+        "inputs_w.unbind(0)"
+    assert unbound("inputs_w.unbind(0)") == ("inputs_w", 0)
+    assert unbound("x.unbind()") == ("x", 0)
+    assert sequence_of(header, ("other",), ("a",)) is None
+    assert sequence_of("for (const auto l : c10::irange(n))", params, ()) is None

@@ -55,6 +55,7 @@ class Decision:
     value: bool | None
     reason: str
     depends_on: tuple[str, ...] = ()
+    count: int | None = None  # a loop's: how many times it runs (Decider.loop_runs)
 
     @property
     def label(self) -> str:
@@ -441,7 +442,7 @@ class Decider:
                             (missing,))
         runs = max(bound - start, 0)
         return Decision(runs > 1, f"`{header}` runs {runs} time{'s' * (runs != 1)} "
-                        f"({bound_text} = {bound})")
+                        f"({bound_text} = {bound})", count=runs)
 
     def _count(self, text: str) -> int | None:
         if re.fullmatch(r"\d+", text):

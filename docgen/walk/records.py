@@ -190,6 +190,13 @@ class UpstreamEdge:
     # the names that loop changes from one iteration to the next: its loop variable, names
     # its body assigns (`hidden = cell_(...)`) or steps (`it++`), comma-separated
     loop_changes: str = ""
+    # the call as written: its argument texts, the object a method is called on (`weight`
+    # in `weight.t()`), and the calling function's parameter names and local definitions
+    # (name, expression), so the walk can follow what each argument is made from
+    args: tuple[str, ...] = ()
+    receiver: str = ""
+    caller_params: tuple[str, ...] = ()
+    caller_locals: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -210,6 +217,12 @@ class OpNode:
     branches: tuple[Branch, ...] = ()  # Python conditions on the way to a binding's operator
     loop: str = ""  # the loop the edge to it was read in (UpstreamEdge.loop), "" when none
     loop_changes: str = ""  # what that loop changes per iteration (UpstreamEdge.loop_changes)
+    # the call that reached it as written (UpstreamEdge.args, receiver, caller_params,
+    # caller_locals)
+    call_args: tuple[str, ...] = ()
+    call_receiver: str = ""
+    caller_params: tuple[str, ...] = ()
+    caller_locals: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
