@@ -197,3 +197,116 @@ def _split_top(text: str) -> list[str]:
             start = i + 1
     out.append(text[start:])
     return out
+
+
+# ------------------------------------------------------------------ where a tensor comes from
+
+_TERNARY = re.compile(r"^(.+?)\?(.+):(.+)$", re.S)
+_TRANSPOSED = re.compile(r"^(.+?)\s*(?:\.|->)\s*(?:transpose|swapaxes)\s*\(\s*(-?\d+)\s*,\s*"
+                         r"(-?\d+)\s*\)$|^(.+?)\s*(?:\.|->)\s*(?:t|mT)\s*\(\s*\)$")
+_IDENT = re.compile(r"[A-Za-z_]\w*")
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One function on the path: its parameters and locals, and the arguments the call
+    that entered it passed (empty for the operator's own kernel, called from Python)."""
+
+    params: tuple[str, ...]
+    locals: tuple[tuple[str, str], ...]
+    args: tuple[str, ...]
+    top: bool = False
+
+
+def frames_of(node: OpNode, path: list[OpNode]) -> list[Frame]:
+    """The frames from the function `node`'s call is read in out to the operator's kernel:
+    each function's parameters and locals come from a call read in its body (`node`, then
+    the nodes of the path), its arguments from the node that entered it."""
+    out = []
+    scope: OpNode = node
+    for i in range(len(path) - 1, -1, -1):
+        entering = path[i]
+        # the first node of the path is the operator the layer's call reached: its kernel's
+        # parameters are the operator's arguments, the input first
+        out.append(Frame(scope.caller_params, scope.caller_locals, call_arguments(entering),
+                         top=i == 0))
+        scope = entering
+    return out
+
+
+def contiguity(text: str, frames: list[Frame], test: Callable[[str], bool | None],
+               input_contiguous: bool | None, input_shape: tuple[int, ...] | None,
+               depth: int = 0) -> tuple[bool | None, str]:
+    """Whether the tensor `text` (read in the innermost frame) is contiguous, followed
+    through locals and arguments out to the operator's input: a transpose of two dimensions
+    of more than one element each is not (`batch_first ? _input.transpose(0, 1) : _input`
+    with batch_first); (None, why) when a hop is not read."""
+    text = text.strip()
+    while text.startswith("(") and text.endswith(")") and _balanced_inside(text[1:-1]):
+        text = text[1:-1].strip()
+    if not frames or depth > 24:
+        return None, f"`{text}`: not followed further"
+    frame = frames[0]
+    found = _TERNARY.match(text)
+    if found and _balanced_inside(found.group(1)):
+        condition = _resolved_condition(found.group(1).strip(), frames)
+        picked = test(condition) if condition is not None else None
+        if picked is None:
+            return None, f"`{found.group(1).strip()}` not decided"
+        return contiguity(found.group(2) if picked else found.group(3), frames, test,
+                          input_contiguous, input_shape, depth + 1)
+    moved = _TRANSPOSED.match(text)
+    if moved:
+        inner = moved.group(1) or moved.group(4)
+        dims = (int(moved.group(2)), int(moved.group(3))) if moved.group(1) else (0, 1)
+        base, why = contiguity(inner, frames, test, input_contiguous, input_shape, depth + 1)
+        if base is not True or why != "the operator's input" or input_shape is None:
+            return None, f"`{text}`: a transpose of a tensor not traced to the input"
+        sizes = [input_shape[d] for d in dims if -len(input_shape) <= d < len(input_shape)]
+        if dims[0] != dims[1] and len(sizes) == 2 and all(s > 1 for s in sizes):
+            return False, (f"`{text}` swaps dimensions {dims[0]} and {dims[1]} of the "
+                           f"operator's input {tuple(input_shape)}: not contiguous")
+        return None, f"`{text}`: a transpose that may keep the layout"
+    if _IDENT.fullmatch(text):
+        defined = [e for n, e in frame.locals if n == text]
+        if len(defined) == 1:
+            return contiguity(defined[0], frames, test, input_contiguous, input_shape,
+                              depth + 1)
+        if text in frame.params:
+            index = frame.params.index(text)
+            if frame.top:
+                if index == 0:
+                    return input_contiguous, "the operator's input"
+                return None, f"`{text}`: an argument of the operator other than its input"
+            if index < len(frame.args):
+                return contiguity(frame.args[index], frames[1:], test, input_contiguous,
+                                  input_shape, depth + 1)
+    return None, f"`{text}`: not followed further"
+
+
+def _resolved_condition(text: str, frames: list[Frame]) -> str | None:
+    """A condition on one name followed out to the operator's parameter of that name
+    (`batch_first`), which the layer's facts decide; None when it is not one name."""
+    negated = text.startswith("!")
+    name = text.lstrip("!").strip()
+    if not _IDENT.fullmatch(name):
+        return None
+    for frame in frames:
+        if name not in frame.params:
+            return None
+        if frame.top:
+            return ("!" if negated else "") + name
+        index = frame.params.index(name)
+        if index >= len(frame.args) or not _IDENT.fullmatch(frame.args[index].strip()):
+            return None
+        name = frame.args[index].strip()
+    return None
+
+
+def _balanced_inside(text: str) -> bool:
+    depth = 0
+    for ch in text:
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        if depth < 0:
+            return False
+    return depth == 0

@@ -45,7 +45,9 @@ from docgen.walk.locals import LocalsSet, ScopeTracker, tidy_condition
 from docgen.walk.loops import (
     LoopFlow,
     call_arguments,
+    contiguity,
     enter,
+    frames_of,
     schema_args,
     schema_kinds_of,
     sequence_of,
@@ -199,6 +201,36 @@ def _with_locals(state: _State, node: OpNode) -> str:
     return state.scopes.rewrite(node.condition, node.read_in, node.edge.path, node.edge.line)
 
 
+_IS_CONTIGUOUS = re.compile(r"(?<![\w.>])([A-Za-z_]\w*)\s*(?:\.|->)\s*"
+                            r"is_contiguous(?:_or_false)?\s*\(\s*\)")
+
+
+def _with_layouts(state: _State, node: OpNode, condition: str) -> str:
+    """`x.is_contiguous()` in a condition replaced by what the walk knows of `x`, followed
+    through the calls on the path out to the operator's input (loops.contiguity): a tensor
+    the kernels transposed on the way is not contiguous (`batch_first ? _input.transpose(0,
+    1) : _input`). Left as written when a hop was not read."""
+    if not state.path or "is_contiguous" not in condition or not (
+            node.caller_params or node.caller_locals):
+        return condition
+    frames = frames_of(node, state.path)
+    facts = state.decider.facts
+
+    def test(condition: str) -> bool | None:
+        # a module value by its name (`batch_first`), else whatever the facts decide
+        name = condition.lstrip("!").strip()
+        value = facts.attrs.get(name)
+        if isinstance(value, bool):
+            return value != condition.startswith("!")
+        return state.decider.test(condition)
+
+    def replace_one(m: re.Match[str]) -> str:
+        value, _ = contiguity(m.group(1), frames, test, facts.contiguous, facts.input_shape)
+        return m.group(0) if value is None else ("true" if value else "false")
+
+    return _IS_CONTIGUOUS.sub(replace_one, condition)
+
+
 def _visit(state: _State, node: OpNode, key: str, parent_kernels: set[str] | None,
            recording: bool, forward: list[str], top: bool, depth: int = 0,
            in_work: bool = False) -> None:
@@ -213,7 +245,7 @@ def _visit(state: _State, node: OpNode, key: str, parent_kernels: set[str] | Non
                                         wrong_backend_reason(node.edge.path, state.backend)))
         return
     decision = _python_decision(node) if top else state.decider.decide(
-        _with_locals(state, node))
+        _with_layouts(state, node, _with_locals(state, node)))
     if decision.value is None and (node.name, node.condition) in state.both_arms:
         decision = Decision(True, f"called on both arms of `{node.condition}`")
     state.edges.append(EdgeDecision(key, node.name, decision.label,

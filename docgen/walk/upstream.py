@@ -694,7 +694,7 @@ def line_loops(text: str) -> dict[int, tuple[str, str]]:
 
 
 _CALL_OPEN = re.compile(r"(?<![\w])(?:(\(\s*\*\s*this\s*\))|([A-Za-z_][\w:]*)"
-                        r"(?:\s*<[^<>;(){}]*>)?)\s*\(")
+                        r"(?:\s*<(?:[^<>;(){}]|<[^<>;(){}]*>)*>)?)\s*\(")
 _NOT_CALLS = frozenset({"if", "for", "while", "switch", "return", "sizeof", "TORCH_CHECK",
                         "TORCH_INTERNAL_ASSERT", "static_cast", "decltype", "catch"})
 _LOCAL_DEF = re.compile(r"(?:^|(?<=[;{}]))\s*(?:(?:const|constexpr|static)\s+)*"
@@ -726,7 +726,9 @@ def _short_callee(callee: str) -> str:
         else callee
     name = re.sub(r"\[.*\]$", "", name)
     name = re.sub(r"\(\d+\)$", "", name)
-    last = re.sub(r"<.*?>", "", name).split("::")[-1]
+    while re.search(r"<[^<>]*>", name):
+        name = re.sub(r"<[^<>]*>", "", name)  # template arguments, innermost first
+    last = name.split("::")[-1]
     return "" if last == "operator()" else last.removeprefix("native::")
 
 
