@@ -2,7 +2,16 @@
 decides they run (Decider.loop_runs)."""
 
 from docgen.walk.decide import Decider, LayerFacts
-from docgen.walk.loops import LoopFlow, enter, schema_args, sequence_of, stated_rank, unbound
+from docgen.walk.loops import (
+    Frame,
+    LoopFlow,
+    contiguity,
+    enter,
+    schema_args,
+    sequence_of,
+    stated_rank,
+    unbound,
+)
 from docgen.walk.records import OpNode, Reached
 from docgen.walk.setting import Setting
 from docgen.walk.upstream import edges_from_json, edges_to_json, line_loops, scan_source
@@ -136,7 +145,9 @@ def _flow(**kw: object) -> LoopFlow:
 
 
 def test_what_an_iteration_reads_unchanged_follows_arguments_parameters_and_locals() -> None:
-    never = (lambda name: name in ("t", "addmm", "linear", "view_symint"))
+    def never(name: str) -> bool:  # the ATen operators of this test
+        return name in ("t", "addmm", "linear", "view_symint")
+
     loop = _flow(changes=frozenset({"input", "hidden"}))
     assert loop.is_fixed("params", never) and not loop.is_fixed("hidden", never)
     assert not loop.is_fixed("input", never)
@@ -183,3 +194,26 @@ def test_a_range_for_over_an_unbound_tensor_is_one_iteration_per_slice() -> None
     assert unbound("x.unbind()") == ("x", 0)
     assert sequence_of(header, ("other",), ("a",)) is None
     assert sequence_of("for (const auto l : c10::irange(n))", params, ()) is None
+
+
+def test_a_layout_is_followed_out_to_the_operators_input() -> None:
+    # linear(input, ...) <- linear_ih(inputs) <- lstm's `input = batch_first ?
+    # _input.transpose(0, 1) : _input`
+    frames = [Frame(("input", "weight", "bias_opt"), (), ("inputs", "w_ih", "b_ih_")),
+              Frame(("inputs",), (), ("input",)),
+              Frame(("_input", "hx", "batch_first"),
+                    (("input", "batch_first ? _input.transpose(0, 1) : _input"),), (),
+                    top=True)]
+
+    def decide(flag: bool):  # the module's batch_first
+        return lambda condition: flag if condition == "batch_first" else None
+
+    value, why = contiguity("input", frames, decide(True), True, (3, 5, 10))
+    assert value is False and "swaps dimensions 0 and 1" in why
+    assert contiguity("input", frames, decide(False), True, (3, 5, 10))[0] is True
+    # a size-1 dimension swapped keeps the layout: not decided
+    assert contiguity("input", frames, decide(True), True, (1, 5, 10))[0] is None
+    # the condition not decided, or a hop not read: left undecided
+    assert contiguity("input", frames, lambda c: None, True, (3, 5, 10))[0] is None
+    assert contiguity("input", frames[:2], decide(True), True, (3, 5, 10))[0] is None
+    assert contiguity("hx", frames[2:], decide(True), True, (3, 5, 10))[0] is None
