@@ -339,6 +339,10 @@ def _loop_runs(state: _State, node: OpNode) -> int | None:
         parent = state.path[-1]
         sequence = sequence_of(node.loop, node.caller_params, call_arguments(parent))
         split = unbound(sequence) if sequence else None
+        defined = [e for n, e in parent.caller_locals if n == sequence]
+        if split is None and defined and all(unbound(e) for e in defined):
+            split = unbound(defined[0])  # a local every definition of which unbinds
+            sequence = f"{sequence} = {defined[0]}"
         shape = state.decider.facts.input_shape
         if split is not None and shape is not None and len(shape) > 1:
             least = min(shape[:-1])

@@ -702,6 +702,9 @@ _LOCAL_DEF = re.compile(r"(?:^|(?<=[;{}]))\s*(?:(?:const|constexpr|static)\s+)*"
                         r"(?:(\w+)|\[\s*(\w+(?:\s*,\s*\w+)*)\s*\])\s*=(?!=)\s*")
 
 
+_ASSIGNMENT = re.compile(r"(?:^|(?<=[;{}]))\s*([A-Za-z_]\w*)\s*=(?!=)\s*")
+
+
 def _statement_rest(text: str, start: int) -> str:
     """The text from `start` to the `;` that ends its statement (outside brackets)."""
     depth = 0
@@ -780,6 +783,8 @@ def _scope_of(clean: str, at: int) -> tuple[tuple[str, ...], tuple[tuple[str, st
         expr = " ".join(_statement_rest(body, m.end()).split())
         for name in ([m.group(1)] if m.group(1) else re.findall(r"\w+", m.group(2))):
             locals_.append((name, expr))
+    for m in _ASSIGNMENT.finditer(body):  # a name set again: one more definition of it
+        locals_.append((m.group(1), " ".join(_statement_rest(body, m.end()).split())))
     return tuple(params), tuple(locals_)
 
 
