@@ -217,3 +217,18 @@ def test_a_layout_is_followed_out_to_the_operators_input() -> None:
     assert contiguity("input", frames, lambda c: None, True, (3, 5, 10))[0] is None
     assert contiguity("input", frames[:2], decide(True), True, (3, 5, 10))[0] is None
     assert contiguity("hx", frames[2:], decide(True), True, (3, 5, 10))[0] is None
+
+
+def test_a_name_a_loop_changes_is_its_value_before_the_loop_in_the_first_iteration() -> None:
+    # apply_layer_stack: `auto layer_input = input; for (...) { layer(layer_input, ...);
+    # layer_input = layer_output.outputs; }`: the first layer reads the stack's input
+    frames = [Frame(("inputs",), (), ("layer_input",)),
+              Frame(("input",), (("layer_input", "input"),
+                                 ("layer_input", "layer_output.outputs")), ("x",),
+                    first_pass=frozenset({"layer_input", "layer_output"})),
+              Frame(("x",), (), (), top=True)]
+    assert contiguity("inputs", frames, lambda c: None, True, (3, 5, 10)) == \
+        (True, "the operator's input")
+    # not changed by a loop around the call: two definitions, not followed
+    plain = [frames[0], Frame(frames[1].params, frames[1].locals, ("x",)), frames[2]]
+    assert contiguity("inputs", plain, lambda c: None, True, (3, 5, 10))[0] is None

@@ -216,6 +216,9 @@ class Frame:
     locals: tuple[tuple[str, str], ...]
     args: tuple[str, ...]
     top: bool = False
+    # the names a loop around the call made from this function changes: that call's first
+    # iteration reads their values from before the loop (enough to say a path runs)
+    first_pass: frozenset[str] = frozenset()
 
 
 def frames_of(node: OpNode, path: list[OpNode]) -> list[Frame]:
@@ -228,8 +231,10 @@ def frames_of(node: OpNode, path: list[OpNode]) -> list[Frame]:
         entering = path[i]
         # the first node of the path is the operator the layer's call reached: its kernel's
         # parameters are the operator's arguments, the input first
+        changed = frozenset(n.strip() for n in scope.loop_changes.split(",") if n.strip()) \
+            if scope.loop else frozenset()
         out.append(Frame(scope.caller_params, scope.caller_locals, call_arguments(entering),
-                         top=i == 0))
+                         top=i == 0, first_pass=changed))
         scope = entering
     return out
 
@@ -269,6 +274,8 @@ def contiguity(text: str, frames: list[Frame], test: Callable[[str], bool | None
         return None, f"`{text}`: a transpose that may keep the layout"
     if _IDENT.fullmatch(text):
         defined = [e for n, e in frame.locals if n == text]
+        if len(defined) > 1 and text in frame.first_pass and text not in frame.params:
+            defined = defined[:1]  # the value before the loop: its first iteration's
         if len(defined) == 1:
             return contiguity(defined[0], frames, test, input_contiguous, input_shape,
                               depth + 1)
