@@ -13,6 +13,10 @@ were saved. The scanner is docgen.walk.upstream.scan_source, the one `docgen wal
 uses. A --file under torch/csrc/autograd/ (FunctionsManual.cpp, the helpers of the formulas
 in derivatives.yaml) has its functions named autograd::<name>; with --derivatives only those
 a backward formula reaches are kept.
+
+`--annotate --update JSON` changes no edge: it marks the shipped edges of each --file (read at
+the commit they were read at) with the loop their line sits in and with their call as written
+(args, receiver, caller_params, caller_locals), which docgen/walk/loops.py follows.
 """
 
 from __future__ import annotations
