@@ -13,6 +13,10 @@ were saved. The scanner is docgen.walk.upstream.scan_source, the one `docgen wal
 uses. A --file under torch/csrc/autograd/ (FunctionsManual.cpp, the helpers of the formulas
 in derivatives.yaml) has its functions named autograd::<name>; with --derivatives only those
 a backward formula reaches are kept.
+
+`--annotate --update JSON` changes no edge: it marks the shipped edges of each --file (read at
+the commit they were read at) with the loop their line sits in and with their call as written
+(args, receiver, caller_params, caller_locals), which docgen/walk/loops.py follows.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from docgen.walk.upstream import (
     autograd_namespaced,
     edges_from_json,
     edges_to_json,
+    line_loops,
     scan_source,
 )
 
@@ -134,6 +139,55 @@ def _enum_check(spec: str, texts: list[str]) -> dict[str, object]:
             "used_not_declared": sorted(used - declared)}
 
 
+def _annotate(update: Path, out: Path, roots: dict[str, str], specs: list[str]) -> int:
+    """Mark the shipped edges of the files `specs` name with the loops their lines sit in
+    and with their calls as written (args, receiver, caller_params, caller_locals: those of
+    the same call in a scan of the file), changing nothing else: no edge is added or
+    removed (the files must be the versions their edges were read from)."""
+    data = json.loads(update.read_text(encoding="utf-8"))
+    fields = ("loop", "loop_changes", "args", "receiver", "caller_params", "caller_locals")
+    for item in specs:
+        rel, _, spec = item.partition("=")
+        repo, _, rest = spec.partition("@")
+        commit = rest.partition(":")[0]
+        shipped = data.get("files", {}).get(rel, {})
+        if shipped.get("commit") != commit or shipped.get("repo") != repo:
+            raise SystemExit(f"{rel}: shipped from {shipped.get('repo')}@"
+                             f"{shipped.get('commit')}, not {repo}@{commit}")
+        text = (Path(roots[repo]) / rel).read_text(encoding="utf-8")
+        loops = line_loops(text)
+        found = scan_source(text, rel, commit, repo)
+        if rel.startswith(AUTOGRAD_DIR):
+            found = autograd_namespaced(found)
+        rows: dict[tuple[str, str, int], list[dict[str, object]]] = {}
+        for edge in found:
+            row = edges_to_json(_one(edge), {})["edges"][0]  # type: ignore[index]
+            rows.setdefault((edge.caller, edge.callee, edge.location.line), []).append(row)
+        seen: dict[tuple[str, str, int], int] = {}
+        for row in data["edges"]:
+            if row["path"] != rel:
+                continue
+            for name in fields:
+                row.pop(name, None)
+            key = (row["caller"], row["callee"], int(row["line"]))
+            k = seen.get(key, 0)
+            seen[key] = k + 1
+            same = rows.get(key, [])
+            if k < len(same):
+                row.update({n: same[k][n] for n in fields if n in same[k]})
+            elif int(row["line"]) in loops:
+                row["loop"], row["loop_changes"] = loops[int(row["line"])]
+    out.write_text(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n",
+                   encoding="utf-8")
+    return 0
+
+
+def _one(edge: UpstreamEdge) -> EdgeSet:
+    edges = EdgeSet()
+    edges.add(edge)
+    return edges
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--src", action="append", required=True, metavar="REPO=DIR")
@@ -158,8 +212,18 @@ def main(argv: list[str] | None = None) -> int:
                         help="start from this edge file: a --file read in full replaces all "
                              "the old edges of that file, one re-read in part (:partial) the "
                              "old edges of the functions it defines; every other edge is kept")
+    parser.add_argument("--annotate", action="store_true",
+                        help="with --update: keep every edge and all the rest of the file as "
+                             "it is, and only mark the old edges of each --file with the loop "
+                             "their line sits in and the call as written (loop, loop_changes, "
+                             "args, receiver, caller_params, caller_locals), read from the "
+                             "file's text at the commit its edges were read at")
     args = parser.parse_args(argv)
     roots = dict(item.split("=", 1) for item in args.src)
+    if args.annotate:
+        if args.update is None:
+            parser.error("--annotate needs --update")
+        return _annotate(args.update, args.out, roots, args.file)
     operators: set[str] | None = None
     if args.native_functions is not None:
         table = read_native_functions(args.native_functions.read_text(encoding="utf-8"))

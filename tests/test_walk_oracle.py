@@ -82,21 +82,28 @@ FLOORS = {
     # measured 2026-11-30: 1.00 / 1.00 in every run
     "batchnorm2d": {"forward": (1.00, 1.00), "backward": (1.00, 1.00)},
     "layernorm": {"forward": (1.00, 1.00), "backward": (1.00, 1.00)},
-    # Recurrent layers through RNN.cpp / mkldnn/RNN.cpp (measured 2026-11-30: forward 1.00 /
-    # 1.00 in every run). Backward: what is missing is the engine's reductions and
-    # accumulations inside the kernels' own graph (`sum`, `add`, `add_`), not modelled yet;
-    # oneDNN on: 1.00 / 1.00, `hx[index]` records no SelectBackward0 because nn.LSTM's hx is
-    # made by torch.zeros (taken.py: _reads_no_grad)
-    "lstm": {"forward": (1.00, 1.00), "backward": (1.00, 0.70)},
-    "gru": {"forward": (1.00, 1.00), "backward": (1.00, 0.72)},
-    "rnn": {"forward": (1.00, 1.00), "backward": (1.00, 0.74)},
-    "rnn_relu": {"forward": (1.00, 1.00), "backward": (1.00, 0.74)},
-    # batch_first: the transposed input reaches at::linear non-contiguous, which takes the
-    # matmul path; the walk assumes contiguous inputs (0.89 with oneDNN off). Backward with
-    # oneDNN: the two directions' outputs joined by `cat` (num_directions from
-    # `bidirectional ? 2 : 1`, mkldnn/RNN.cpp's locals) give CatBackward0's narrow/slice:
-    # 1.00 / 1.00; oneDNN off 1.00 / 0.75
-    "lstm_bidirectional": {"forward": (1.00, 0.88), "backward": (1.00, 0.75)},
+    # Recurrent layers through RNN.cpp / mkldnn/RNN.cpp, measured 2026-11-30 (rnn6): 1.00 /
+    # 1.00 in every run. Backward with oneDNN off (and GRU / RNN with it on): the engine's
+    # work inside the kernels' own graph (walk/loops.py): the time-step loop reads the cell's
+    # weights and biases unchanged in every iteration, so each gets one gradient per step and
+    # the engine adds them (`add` first, TBackward0's `grad.t()` being a view, then `add_`);
+    # the per-step bias broadcast by addmm over a 2-D step (`sum`). oneDNN on: `hx[index]`
+    # records no SelectBackward0 because nn.LSTM's hx is made by torch.zeros
+    # (taken.py: _reads_no_grad)
+    "lstm": {"forward": (1.00, 1.00), "backward": (1.00, 1.00)},
+    "gru": {"forward": (1.00, 1.00), "backward": (1.00, 1.00)},
+    "rnn": {"forward": (1.00, 1.00), "backward": (1.00, 1.00)},
+    "rnn_relu": {"forward": (1.00, 1.00), "backward": (1.00, 1.00)},
+    # batch_first: `batch_first ? _input.transpose(0, 1) : _input` is followed down to
+    # at::linear (loops.contiguity), which takes the matmul path for the non-contiguous 3-D
+    # input; matmul's `mm` is still missed (its should_fold reads `weight.t().dim()`, which
+    # the facts answer with the layer input's rank for a weight the kernel gets from
+    # CellParams): forward 1.00 / 0.947 (18 of 19) with oneDNN off; backward 1.00 / 1.00
+    # (the forward direction's time loop, `step_inputs = input_w.unbind(0)`). Backward with
+    # oneDNN: the two
+    # directions' outputs joined by `cat` (num_directions from `bidirectional ? 2 : 1`,
+    # mkldnn/RNN.cpp's locals) give CatBackward0's narrow/slice: 1.00 / 1.00
+    "lstm_bidirectional": {"forward": (1.00, 0.94), "backward": (1.00, 1.00)},
     # gen5a's CNNs, measured 2026-11-30. efficientnet_b0 in train: its classifier's in-place
     # Dropout runs on flatten's view, so autograd wraps the MulBackward0 in a CopySlices node
     # whose sequence number no forward op carries and the recorder gives its `mul` to no

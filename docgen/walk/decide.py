@@ -56,6 +56,7 @@ class Decision:
     value: bool | None
     reason: str
     depends_on: tuple[str, ...] = ()
+    count: int | None = None  # a loop's: how many times it runs (Decider.loop_runs)
 
     @property
     def label(self) -> str:
@@ -431,6 +432,33 @@ class Decider:
     def __init__(self, facts: LayerFacts) -> None:
         self.facts = facts
         self.unknown: list[str] = []
+
+    def loop_runs(self, header: str) -> Decision:
+        """How many times a C++ loop read in a kernel body runs (`for (const auto l :
+        c10::irange(num_layers))`): `value` True when more than once, False when at most
+        once, None when its bound is nothing the layer's facts give; the reason names the
+        count. A bound is a literal or a module value of the same name (the kernels get the
+        module's constructor values under their own names: `num_layers`)."""
+        found = re.search(r"\birange\s*\(\s*(?:([\w.]+)\s*,\s*)?([\w.]+)\s*\)", header) \
+            or re.search(r"=\s*([\w.]+)\s*;\s*\w+\s*<\s*([\w.]+)\s*;", header)
+        if found is None:
+            return Decision(None, f"`{header}` iterates over a sequence whose length the walk "
+                            "does not read", (header,))
+        start_text, bound_text = found.group(1) or "0", found.group(2)
+        start, bound = self._count(start_text), self._count(bound_text)
+        if start is None or bound is None:
+            missing = bound_text if bound is None else start_text
+            return Decision(None, f"`{header}`: `{missing}` is no module value or literal",
+                            (missing,))
+        runs = max(bound - start, 0)
+        return Decision(runs > 1, f"`{header}` runs {runs} time{'s' * (runs != 1)} "
+                        f"({bound_text} = {bound})", count=runs)
+
+    def _count(self, text: str) -> int | None:
+        if re.fullmatch(r"\d+", text):
+            return int(text)
+        got = self.facts.ints(text)
+        return got[0] if got is not None and len(got) == 1 else None
 
     def decide(self, condition: str) -> Decision:
         if not condition.strip():

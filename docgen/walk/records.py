@@ -184,6 +184,19 @@ class UpstreamEdge:
     # the kinds of the call's arguments as native_functions.yaml spells types (`int[], bool`
     # for `x.mean({-1, -2}, true)`, `?` where unknown): the overload the call reaches
     arguments: str = ""
+    # the header of the innermost loop whose body the call sits in (`for (const auto& x :
+    # xs)`, `while (...)`), "" when none: the call runs once per iteration
+    loop: str = ""
+    # the names that loop changes from one iteration to the next: its loop variable, names
+    # its body assigns (`hidden = cell_(...)`) or steps (`it++`), comma-separated
+    loop_changes: str = ""
+    # the call as written: its argument texts, the object a method is called on (`weight`
+    # in `weight.t()`), and the calling function's parameter names and local definitions
+    # (name, expression), so the walk can follow what each argument is made from
+    args: tuple[str, ...] = ()
+    receiver: str = ""
+    caller_params: tuple[str, ...] = ()
+    caller_locals: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -202,6 +215,14 @@ class OpNode:
     source: str = ""  # repository@commit the edge to it was read at (upstream C++ edges)
     read_in: str = ""  # the C++ function (kernel or helper) whose body the edge was read in
     branches: tuple[Branch, ...] = ()  # Python conditions on the way to a binding's operator
+    loop: str = ""  # the loop the edge to it was read in (UpstreamEdge.loop), "" when none
+    loop_changes: str = ""  # what that loop changes per iteration (UpstreamEdge.loop_changes)
+    # the call that reached it as written (UpstreamEdge.args, receiver, caller_params,
+    # caller_locals)
+    call_args: tuple[str, ...] = ()
+    call_receiver: str = ""
+    caller_params: tuple[str, ...] = ()
+    caller_locals: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

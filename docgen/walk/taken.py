@@ -17,6 +17,7 @@ this module decides each edge (decide.py) and keeps the taken ones:
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -34,14 +35,29 @@ from docgen.walk.engine import (
     GradFlow,
     Operand,
     Stored,
+    is_grad_shaped,
     outer_call,
     reduced_operands,
     returns_alias,
     schema_tensors,
 )
 from docgen.walk.locals import LocalsSet, ScopeTracker, tidy_condition
+from docgen.walk.loops import (
+    LoopFlow,
+    call_arguments,
+    contiguity,
+    enter,
+    frames_of,
+    schema_args,
+    schema_kinds_of,
+    sequence_of,
+    stated_rank,
+    unbound,
+)
 from docgen.walk.records import LayerWalk, OpNode, Reached
 from docgen.walk.upstream import balanced, expression_operators
+
+_SUM_TO_IN = re.compile(r"\bsum_to\s*\(")  # a formula reducing the gradient itself
 
 # Allocation, view and bookkeeping operators: never "the work" of a layer in an answer, and
 # left out of both sides when the oracle test compares static paths with profiler traces.
@@ -98,6 +114,9 @@ class Taken:
     choices: tuple[tuple[str, str], ...] = ()  # enum selector -> value chosen (ConvBackend)
     glue: tuple[Any, ...] = ()  # glue.GlueHop: generated hops on the path, never operators
     unread: tuple[tuple[str, str], ...] = ()  # operator -> why its kernel body is not shown
+    # the C++ loops on the taken path: (the call read in the loop, its loop's header, where,
+    # "taken" when it runs more than once / "not_taken" / "undecided", why)
+    loops: tuple[tuple[str, str, str, str, str], ...] = ()
 
 
 @dataclass
@@ -109,6 +128,7 @@ class _State:
     undecided: dict[tuple[str, str], Undecided] = field(default_factory=dict)
     edges: list[EdgeDecision] = field(default_factory=list)
     recorded: list[OpNode] = field(default_factory=list)
+    loops: dict[tuple[str, str], tuple[str, str, str, str, str]] = field(default_factory=dict)
     recorded_by: list[Decider] = field(default_factory=list)  # the facts each was decided by
     recorded_under: list[str] = field(default_factory=list)  # the call's operator, per node
     root: str = ""  # the operator of the call being walked
@@ -116,6 +136,16 @@ class _State:
     work: list[str] = field(default_factory=list)
     scopes: ScopeTracker | None = None  # C++ locals and bound helper arguments on the path
     both_arms: set[tuple[str, str]] = field(default_factory=set)
+    # loops.LoopFlow of the function whose body is being read, and the nodes on the path
+    flow: LoopFlow | None = None
+    path: list[OpNode] = field(default_factory=list)
+    is_operator: Callable[[str], bool] = lambda name: False
+    # (operator, schema position, loop flow): a tensor a recorded call reads unchanged in
+    # every iteration of a loop that runs more than once
+    repeated: dict[tuple[str, int], tuple[OpNode, int, LoopFlow]] = field(default_factory=dict)
+    # (operator, schema position) -> (node, rank of that input, rank of the output): an
+    # input of a call in a kernel body that broadcasts to a result of higher rank
+    broadcast: dict[tuple[str, int], tuple[OpNode, int, int]] = field(default_factory=dict)
 
 
 def _on_both_arms(children: tuple[OpNode, ...]) -> set[tuple[str, str]]:
@@ -171,6 +201,36 @@ def _with_locals(state: _State, node: OpNode) -> str:
     return state.scopes.rewrite(node.condition, node.read_in, node.edge.path, node.edge.line)
 
 
+_IS_CONTIGUOUS = re.compile(r"(?<![\w.>])([A-Za-z_]\w*)\s*(?:\.|->)\s*"
+                            r"is_contiguous(?:_or_false)?\s*\(\s*\)")
+
+
+def _with_layouts(state: _State, node: OpNode, condition: str) -> str:
+    """`x.is_contiguous()` in a condition replaced by what the walk knows of `x`, followed
+    through the calls on the path out to the operator's input (loops.contiguity): a tensor
+    the kernels transposed on the way is not contiguous (`batch_first ? _input.transpose(0,
+    1) : _input`). Left as written when a hop was not read."""
+    if not state.path or "is_contiguous" not in condition or not (
+            node.caller_params or node.caller_locals):
+        return condition
+    frames = frames_of(node, state.path)
+    facts = state.decider.facts
+
+    def test(condition: str) -> bool | None:
+        # a module value by its name (`batch_first`), else whatever the facts decide
+        name = condition.lstrip("!").strip()
+        value = facts.attrs.get(name)
+        if isinstance(value, bool):
+            return value != condition.startswith("!")
+        return state.decider.test(condition)
+
+    def replace_one(m: re.Match[str]) -> str:
+        value, _ = contiguity(m.group(1), frames, test, facts.contiguous, facts.input_shape)
+        return m.group(0) if value is None else ("true" if value else "false")
+
+    return _IS_CONTIGUOUS.sub(replace_one, condition)
+
+
 def _visit(state: _State, node: OpNode, key: str, parent_kernels: set[str] | None,
            recording: bool, forward: list[str], top: bool, depth: int = 0,
            in_work: bool = False) -> None:
@@ -185,7 +245,7 @@ def _visit(state: _State, node: OpNode, key: str, parent_kernels: set[str] | Non
                                         wrong_backend_reason(node.edge.path, state.backend)))
         return
     decision = _python_decision(node) if top else state.decider.decide(
-        _with_locals(state, node))
+        _with_layouts(state, node, _with_locals(state, node)))
     if decision.value is None and (node.name, node.condition) in state.both_arms:
         decision = Decision(True, f"called on both arms of `{node.condition}`")
     state.edges.append(EdgeDecision(key, node.name, decision.label,
@@ -197,6 +257,7 @@ def _visit(state: _State, node: OpNode, key: str, parent_kernels: set[str] | Non
         return
     if not decision.value:
         return
+    runs = _loop_runs(state, node) if node.loop else None
     if state.scopes is not None and node.operator is None and node.read_in \
             and node.edge is not None:
         # a C++ helper the path goes into: its parameters are the arguments passed here
@@ -234,8 +295,16 @@ def _visit(state: _State, node: OpNode, key: str, parent_kernels: set[str] | Non
                 state.recorded.append(node)
                 state.recorded_by.append(state.decider)
                 state.recorded_under.append(state.root)
+                _note_repeated(state, node, runs)
+                _note_broadcast(state, node)
             recording = False
     before = len(forward)
+    outer_flow = state.flow
+    callee = next((c for c in node.children if c.caller_params or c.caller_locals), None)
+    state.flow = enter(outer_flow, node, runs, callee.caller_params if callee else (),
+                       callee.caller_locals if callee else (), state.is_operator,
+                       _where(node))
+    state.path.append(node)
     state.both_arms.update(_on_both_arms(node.children))
     merged = merge_complementary(node.children)
     for i, child in enumerate(node.children):
@@ -251,9 +320,91 @@ def _visit(state: _State, node: OpNode, key: str, parent_kernels: set[str] | Non
             child = found
         _visit(state, child, f"{key}/{i}", below, recording, forward, False, depth + 1,
                in_work)
+    state.path.pop()
+    state.flow = outer_flow
     if is_operator and not in_work and not is_utility(node.name) and _computes(node) \
             and not any(not is_utility(op) for op in forward[before:]):
         state.work.append(node.name)  # a leaf of the taken path (a composite kernel's work)
+
+
+def _loop_runs(state: _State, node: OpNode) -> int | None:
+    """How many times (at least) the loop the call to `node` sits in runs, when decided to
+    run more than once; recorded in state.loops either way."""
+    decision = state.decider.loop_runs(node.loop)
+    runs = decision.count
+    if decision.value is None and state.path:
+        # a range-for over a parameter bound to `x.unbind(d)`: one iteration per index of
+        # a dimension of a tensor made from the layer's input, which keeps its leading
+        # dimensions; the least of them bounds the count from below
+        parent = state.path[-1]
+        sequence = sequence_of(node.loop, node.caller_params, call_arguments(parent))
+        split = unbound(sequence) if sequence else None
+        defined = [e for n, e in parent.caller_locals if n == sequence]
+        if split is None and defined and all(unbound(e) for e in defined):
+            split = unbound(defined[0])  # a local every definition of which unbinds
+            sequence = f"{sequence} = {defined[0]}"
+        shape = state.decider.facts.input_shape
+        if split is not None and shape is not None and len(shape) > 1:
+            least = min(shape[:-1])
+            runs = least
+            decision = Decision(least > 1, f"`{node.loop}` runs once per tensor of "
+                                f"`{sequence}`, one per index of a leading dimension of the "
+                                f"layer's input {tuple(shape)}: at least {least} times")
+    key = (node.loop, _where(node))
+    if key not in state.loops:
+        state.loops[key] = (node.name, node.loop, _where(node), decision.label,
+                            tidy_condition(decision.reason))
+    return runs if decision.value else None
+
+
+def _note_broadcast(state: _State, node: OpNode) -> None:
+    """The inputs of a call read in a kernel body that get a gradient of a higher rank than
+    their own: an input whose derivatives.yaml formula returns `grad` transformed elementwise
+    (engine.is_grad_shaped), of a rank the layer's facts give (`bias`: a module's bias, one
+    value per output feature), while another input of the call has a higher rank the body
+    states (`input.view_symint({rows, cols})`) or the facts give: the result, and so `grad`,
+    has at least that rank, and the engine sums the gradient to the input's shape
+    (engine.py, VALIDATE_OUTPUTS)."""
+    if node.operator is None or node.derivative is None or (not node.call_args \
+            and not node.call_receiver):
+        return
+    shaped: set[str] = set()
+    for inputs, formula in node.derivative.formulas:
+        if not inputs.startswith("result") and is_grad_shaped(formula) \
+                and not _SUM_TO_IN.search(formula):
+            shaped.update(name.strip() for name in inputs.split(","))
+    if not shaped:
+        return
+    args = call_arguments(node)
+    declared = schema_args(node.operator.schema)
+    stated = [stated_rank(text, node.caller_locals) if kind == "Tensor" else None
+              for (kind, _), text in zip(declared, args, strict=False)]
+    ranks = [s if s is not None or kind != "Tensor" else state.decider.rank_of(text)
+             for s, (kind, _), text in zip(stated, declared, args, strict=False)]
+    known = [r for r in stated if r is not None] or [r for r in ranks if r is not None]
+    if not known:
+        return
+    out = max(known)
+    for position, ((kind, name), rank) in enumerate(zip(declared, ranks, strict=False)):
+        if kind == "Tensor" and name in shaped and rank is not None and rank < out:
+            state.broadcast.setdefault((node.name, position), (node, rank, out))
+
+
+def _note_repeated(state: _State, node: OpNode, runs: int | None) -> None:
+    """The tensor inputs a recorded call reads unchanged in every iteration of the loop
+    around it (loops.LoopFlow): each gets one gradient per iteration."""
+    flow = state.flow
+    if runs is not None and runs > 1:  # the call itself sits in the loop's body
+        flow = LoopFlow(runs, node.loop, _where(node), frozenset(
+            n.strip() for n in node.loop_changes.split(",") if n.strip()))
+    if flow is None or node.operator is None:
+        return
+    args = call_arguments(node)
+    for position, kind in enumerate(schema_kinds_of(node.operator.schema)):
+        if kind != "Tensor" or position >= len(args):
+            continue
+        if flow.is_fixed(args[position], state.is_operator):
+            state.repeated.setdefault((node.name, position), (node, position, flow))
 
 
 def _computes(node: OpNode) -> bool:
@@ -353,6 +504,7 @@ def decide_layer(layer: LayerWalk, facts: LayerFacts, backward_ops: BackwardOps,
     state = _State(Decider(facts), setting.backend,
                    scopes=ScopeTracker(scopes) if scopes is not None else None)
     deciders = [Decider(f) for f in node_facts] if node_facts else []
+    state.is_operator = _operator_test(backward_ops)
     for i, node in enumerate(layer.operators):
         if i < len(deciders):
             state.decider = deciders[i]
@@ -371,6 +523,12 @@ def decide_layer(layer: LayerWalk, facts: LayerFacts, backward_ops: BackwardOps,
         if layer.grad_flow is not None:
             _engine_work(sub_state, layer.grad_flow, state.recorded, backward_ops, backward,
                          state.recorded_under)
+        for node, rank, out in state.broadcast.values():
+            _engine_op(sub_state, backward_ops, backward, REDUCE, VALIDATE_OUTPUTS,
+                       f"{node.name} backward: its input of rank {rank} gets a gradient of "
+                       f"the result's rank ({out}) as written in the kernel body "
+                       f"({_where(node)}); the engine sums it to the input's shape")
+        _loop_accumulations(sub_state, state.repeated, backward_ops, backward)
         for k, v in sub_state.undecided.items():
             state.undecided.setdefault(k, v)
     return Taken(tuple(state.forward), tuple(backward), tuple(state.kernels.items()),
@@ -381,7 +539,7 @@ def decide_layer(layer: LayerWalk, facts: LayerFacts, backward_ops: BackwardOps,
                  tuple((enum, label) for enum, (label, _) in facts.choices.items()
                        if label and any(enum in e.reason for e in state.edges
                                         if e.decision == "taken")),
-                 )
+                 loops=tuple(state.loops.values()))
 
 
 def _in_backward(decider: Decider) -> Decider:
@@ -421,6 +579,43 @@ def _engine_work(state: _State, flow: GradFlow, recorded: list[OpNode],
             _engine_op(state, backward_ops, backward, ACCUMULATE_OUT_OF_PLACE, INPUT_BUFFER,
                        f"{why}; out of place: the gradient stored is {view}, which shares "
                        "its storage (can_accumulate_inplace is false)")
+
+
+def _operator_test(backward_ops: BackwardOps) -> Callable[[str], bool]:
+    """Whether a name called in a kernel body is an ATen operator (a call that returns a
+    new tensor to autograd), cached."""
+    known: dict[str, bool] = {}
+
+    def test(name: str) -> bool:
+        if name not in known:
+            known[name] = backward_ops.make_node(name, Reached.UPSTREAM, "", Location("", 0),
+                                                 "") is not None
+        return known[name]
+
+    return test
+
+
+def _loop_accumulations(state: _State, repeated: dict[tuple[str, int],
+                                                      tuple[OpNode, int, LoopFlow]],
+                        backward_ops: BackwardOps, backward: list[str]) -> None:
+    """A tensor a recorded call reads unchanged in each of the n iterations of a loop gets
+    n gradients, one from each iteration's node; the engine stores the one that comes first
+    (the last iteration's) and adds each later one to it (engine.py, INPUT_BUFFER): out of
+    place when the stored one is a view (`grad.t()` of TBackward0), in place after that."""
+    for node, position, flow in repeated.values():
+        base = node.name.removeprefix("aten::")
+        why = (f"{node.name} reads its tensor #{position} unchanged in each of the "
+               f"{flow.runs}+ iterations of `{flow.loop}` ({flow.where}): {flow.runs - 1}+ "
+               f"gradients are added to the one stored ({INPUT_BUFFER})")
+        view = _stored_view(backward_ops, Stored(base, position))
+        first, rest = (ACCUMULATE_OUT_OF_PLACE, flow.runs - 2) if view else (ACCUMULATE,
+                                                                            flow.runs - 1)
+        _engine_op(state, backward_ops, backward, first, INPUT_BUFFER,
+                   f"{why}; the first out of place: the gradient stored is {view}, which "
+                   "shares its storage (can_accumulate_inplace is false)" if view else why)
+        if view and rest > 0:
+            _engine_op(state, backward_ops, backward, ACCUMULATE, INPUT_BUFFER,
+                       f"{why}; the later ones in place, into the sum the first made")
 
 
 def _stored_view(backward_ops: BackwardOps, stored: Stored) -> str | None:

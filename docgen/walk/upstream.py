@@ -637,8 +637,256 @@ def scan_source(text: str, path: str, commit: str, repo: str = "") -> list[Upstr
     edges.extend(_specialisations(edges, wanted, params))
     edges = _typed_calls(units, edges, chosen, where)
     edges.extend(_stub_registrations(clean, where))
+    edges = _in_loops(clean, edges)
+    edges = with_call_sites(clean, edges)
     edges.sort(key=lambda e: e.location.line)  # stable: a line's calls in the order made
     return edges
+
+
+_LOOP_HEADER = re.compile(r"(?:for|while)\s*\((.*)\)$", re.S)
+_RANGE_FOR = re.compile(r"^(.*?)\b(\w+)\s*:(?!:)(.*)$", re.S)
+_ASSIGNED = re.compile(r"(?<![\w.>:])(\w+)\s*(?:[-+*/|&]?=)(?!=)")
+_STEPPED = re.compile(r"(?:\+\+|--)\s*(\w+)|(\w+)\s*(?:\+\+|--)")
+_DECLARED = re.compile(r"(\w+)\s*(?:=|\{|$)")
+
+
+def loop_around(clean: str, at: int) -> tuple[str, str, int] | None:
+    """The innermost `for` / `while` loop whose braced body holds offset `at`: (its header,
+    the names it changes per iteration, the offset of its `{`), or None. The names are the
+    loop variable, the names its header steps and the names its body assigns or steps."""
+    depth = 0
+    for i in range(at - 1, -1, -1):
+        if clean[i] == "}":
+            depth += 1
+        elif clean[i] == "{":
+            if depth:
+                depth -= 1
+                continue
+            start = max(clean.rfind(c, 0, i) for c in ";{}") + 1
+            header = " ".join(clean[start:i].split())
+            found = _LOOP_HEADER.match(header)
+            if found is None:
+                if re.search(r"\)\s*$", header) and not re.match(
+                        r"(?:if|else|switch|catch|do)\b", header):
+                    return None  # a function's body: no loop around it in this function
+                continue
+            close = closing_index(clean, i, "{", "}")
+            body = clean[i + 1:close] if close is not None else ""
+            return header, ", ".join(_loop_changes(found.group(1), body)), i
+    return None
+
+
+def _loop_changes(inside: str, body: str) -> list[str]:
+    names: list[str] = []
+    ranged = _RANGE_FOR.match(inside) if ";" not in inside else None
+    if ranged:
+        names.append(ranged.group(2))
+    else:
+        parts = inside.split(";")
+        if len(parts) == 3:
+            names.extend(m.group(1) for m in _DECLARED.finditer(parts[0].strip())
+                         if m.group(1) not in ("auto", "const", "int", "int64_t", "size_t"))
+            names.extend(a or b for a, b in _STEPPED.findall(parts[2]))
+            names.extend(_ASSIGNED.findall(parts[2]))
+    names.extend(_ASSIGNED.findall(body))
+    names.extend(a or b for a, b in _STEPPED.findall(body))
+    return list(dict.fromkeys(n for n in names if not n.isdigit()))
+
+
+def line_loops(text: str) -> dict[int, tuple[str, str]]:
+    """line -> (loop header, what it changes) for every line of a C++ file inside a loop."""
+    clean = blank_comments_and_strings(text)
+    out: dict[int, tuple[str, str]] = {}
+    at = 0
+    for number, line in enumerate(clean.split("\n"), 1):
+        if line.strip():
+            found = loop_around(clean, at + len(line) - len(line.lstrip()))
+            if found:
+                out[number] = (found[0], found[1])
+        at += len(line) + 1
+    return out
+
+
+_CALL_OPEN = re.compile(r"(?<![\w])(?:(\(\s*\*\s*this\s*\))|([A-Za-z_][\w:]*)"
+                        r"(?:\s*<(?:[^<>;(){}]|<[^<>;(){}]*>)*>)?)\s*\(")
+_NOT_CALLS = frozenset({"if", "for", "while", "switch", "return", "sizeof", "TORCH_CHECK",
+                        "TORCH_INTERNAL_ASSERT", "static_cast", "decltype", "catch"})
+_LOCAL_DEF = re.compile(r"(?:^|(?<=[;{}]))\s*(?:(?:const|constexpr|static)\s+)*"
+                        r"(?:auto|(?:at::|c10::)?Tensor|(?:c10::)?MaybeOwned<\w+>)\s*&{0,2}\s*"
+                        r"(?:(\w+)|\[\s*(\w+(?:\s*,\s*\w+)*)\s*\])\s*=(?!=)\s*")
+
+
+_ASSIGNMENT = re.compile(r"(?:^|(?<=[;{}]))\s*([A-Za-z_]\w*)\s*=(?!=)\s*")
+
+
+def _statement_rest(text: str, start: int) -> str:
+    """The text from `start` to the `;` that ends its statement (outside brackets)."""
+    depth = 0
+    for i in range(start, len(text)):
+        ch = text[i]
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+            if depth < 0:
+                return text[start:i]
+        elif ch == ";" and depth == 0:
+            return text[start:i]
+    return text[start:]
+
+
+def _short_callee(callee: str) -> str:
+    """The name a call of `callee` is written with: `call:CellParams::linear_hh` ->
+    `linear_hh`, `method:t` -> `t`, `addmm` -> `addmm`; "" for a function object's
+    `operator()`, written with its object's name."""
+    name = callee.split(":", 1)[1] if callee.startswith((CALL_PREFIX, METHOD_PREFIX)) \
+        else callee
+    name = re.sub(r"\[.*\]$", "", name)
+    name = re.sub(r"\(\d+\)$", "", name)
+    while re.search(r"<[^<>]*>", name):
+        name = re.sub(r"<[^<>]*>", "", name)  # template arguments, innermost first
+    last = name.split("::")[-1]
+    return "" if last == "operator()" else last.removeprefix("native::")
+
+
+def _enclosing_function(clean: str, at: int) -> tuple[int, int] | None:
+    """(offset of `(` of the parameter list, offset of `{`) of the function body around
+    `at`."""
+    depth = 0
+    for i in range(at - 1, -1, -1):
+        if clean[i] == "}":
+            depth += 1
+        elif clean[i] == "{":
+            if depth:
+                depth -= 1
+                continue
+            start = max(clean.rfind(c, 0, i) for c in ";{}") + 1
+            header = clean[start:i]
+            tail = re.search(r"\)\s*(?:const\s*)?(?:override\s*)?(?:noexcept\s*)?"
+                             r"(?:->\s*[\w:<>, ]+)?\s*$", header)
+            if tail is None or re.match(r"\s*(?:if|else|for|while|switch|catch|do)\b",
+                                        header) or re.search(r"\[[^\[\]]*\]\s*\(", header):
+                continue  # a block, or a lambda: its names are its function's
+            close = start + tail.start()
+            depth_p = 0
+            for j in range(close, start - 1, -1):
+                depth_p += {")": 1, "(": -1}.get(clean[j], 0)
+                if depth_p == 0:
+                    return j, i
+            return None
+    return None
+
+
+def _scope_of(clean: str, at: int) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
+    """The parameter names and local definitions (name, expression) of the function whose
+    body holds offset `at`."""
+    found = _enclosing_function(clean, at)
+    if found is None:
+        return (), ()
+    open_, brace = found
+    close = closing_index(clean, open_, "(", ")")
+    params = []
+    for part in split_args(clean[open_ + 1:close] if close is not None else ""):
+        words = re.findall(r"\w+", part.split("=")[0])
+        if words and words[-1] not in ("void",):
+            params.append(words[-1])
+    end = closing_index(clean, brace, "{", "}")
+    body = clean[brace:end + 1 if end is not None else len(clean)]
+    locals_: list[tuple[str, str]] = []
+    for m in _LOCAL_DEF.finditer(body):
+        expr = " ".join(_statement_rest(body, m.end()).split())
+        for name in ([m.group(1)] if m.group(1) else re.findall(r"\w+", m.group(2))):
+            locals_.append((name, expr))
+    for m in _ASSIGNMENT.finditer(body):  # a name set again: one more definition of it
+        locals_.append((m.group(1), " ".join(_statement_rest(body, m.end()).split())))
+    return tuple(params), tuple(locals_)
+
+
+def _calls_on_line(clean: str, start: int) -> list[tuple[str, str, tuple[str, ...]]]:
+    """(name, receiver, argument texts) of each call whose name starts on the line at
+    offset `start`, in the order written."""
+    end = clean.find("\n", start)
+    end = len(clean) if end < 0 else end
+    out = []
+    for m in _CALL_OPEN.finditer(clean, start, end):
+        name = "operator()" if m.group(1) else m.group(2).split("::")[-1]
+        if name in _NOT_CALLS:
+            continue
+        open_ = m.end() - 1
+        close = closing_index(clean, open_, "(", ")")
+        args = tuple(" ".join(a.split()) for a in split_args(
+            clean[open_ + 1:close])) if close is not None else ()
+        args = tuple(a for a in args if a)
+        receiver = ""
+        head = clean[:m.start()].rstrip()
+        if head.endswith((".", "->")) and not m.group(1):
+            head = head[:-2] if head.endswith("->") else head[:-1]
+            receiver = _operand_before(head, len(head))
+        out.append((name, " ".join(receiver.split()), args))
+    return out
+
+
+def with_call_sites(clean: str, edges: list[UpstreamEdge]) -> list[UpstreamEdge]:
+    """Each edge with its call as written (UpstreamEdge.args, receiver) and its caller's
+    parameters and locals, when the call is found on the edge's line: the k-th edge of a
+    line to the same callee is the k-th call of that name there; a function object's
+    `operator()` is the line's only call of a name no edge of the line names."""
+    starts = [0]
+    starts.extend(i + 1 for i, ch in enumerate(clean) if ch == "\n")
+    by_line: dict[int, list[tuple[str, str, tuple[str, ...]]]] = {}
+    scopes: dict[int, tuple[tuple[str, ...], tuple[tuple[str, str], ...]]] = {}
+    taken: dict[tuple[str, int, str], int] = {}
+    out = []
+    for edge in edges:
+        line = edge.location.line
+        if not 0 < line <= len(starts):
+            out.append(edge)
+            continue
+        if line not in by_line:
+            by_line[line] = _calls_on_line(clean, starts[line - 1])
+            scopes[line] = _scope_of(clean, starts[line - 1])
+        calls = by_line[line]
+        short = _short_callee(edge.callee)
+        if short:
+            named = [c for c in calls if c[0] == short]
+        else:
+            # the line's calls that no operator edge of the line names
+            known = {_short_callee(e.callee) for e in edges if e.location.line == line
+                     and not e.callee.startswith(CALL_PREFIX)}
+            named = [c for c in calls if c[0] not in known]
+            named = named if len(named) == 1 else []
+        k = taken.get((edge.caller, line, edge.callee), 0)
+        taken[(edge.caller, line, edge.callee)] = k + 1
+        if k >= len(named):
+            out.append(edge)
+            continue
+        _, receiver, args = named[k]
+        params, locals_ = scopes[line]
+        out.append(replace(edge, args=args, receiver=receiver, caller_params=params,
+                           caller_locals=locals_))
+    return out
+
+
+def _in_loops(clean: str, edges: list[UpstreamEdge]) -> list[UpstreamEdge]:
+    """Each edge with the loop its call sits in (read at the first character of its line,
+    so a loop header's own calls are outside the loop they start)."""
+    starts = [0]
+    starts.extend(i + 1 for i, ch in enumerate(clean) if ch == "\n")
+    out = []
+    seen: dict[int, tuple[str, str, int] | None] = {}
+    for edge in edges:
+        line = edge.location.line
+        if not 0 < line <= len(starts):
+            out.append(edge)
+            continue
+        if line not in seen:
+            at = starts[line - 1]
+            while at < len(clean) and clean[at] in " \t":
+                at += 1
+            seen[line] = loop_around(clean, at)
+        found = seen[line]
+        out.append(replace(edge, loop=found[0], loop_changes=found[1]) if found else edge)
+    return out
 
 
 _REGISTER = re.compile(r"\bREGISTER_(\w*?)_?DISPATCH\s*\(\s*(\w+)\s*,\s*&?\s*([\w:]+)\s*\)")
@@ -1349,7 +1597,12 @@ def scan_tree(root: Path, files: Iterable[str] | None = None,
 def edges_to_json(edges: EdgeSet, meta: dict[str, object]) -> dict[str, object]:
     rows = [{"caller": e.caller, "callee": e.callee, "path": e.location.path,
              "line": e.location.line, "condition": e.condition, "commit": e.commit,
-             "repo": e.repo, **({"arguments": e.arguments} if e.arguments else {})}
+             "repo": e.repo, **({"arguments": e.arguments} if e.arguments else {}),
+             **({"loop": e.loop, "loop_changes": e.loop_changes} if e.loop else {}),
+             **({"args": list(e.args), "receiver": e.receiver,
+                 "caller_params": list(e.caller_params),
+                 "caller_locals": [list(x) for x in e.caller_locals]}
+                if e.args or e.receiver else {})}
             for caller in sorted(edges.edges) for e in edges.edges[caller]]
     return {**meta, "schema": EDGES_SCHEMA, "edges": rows}
 
@@ -1361,7 +1614,13 @@ def edges_from_json(data: dict[str, object], origin: str) -> EdgeSet:
         edges.add(UpstreamEdge(str(row["caller"]), str(row["callee"]),
                                Location(str(row["path"]), int(row["line"])),
                                str(row.get("condition", "")), str(row.get("commit", "")),
-                               str(row.get("repo", "")), str(row.get("arguments", ""))))
+                               str(row.get("repo", "")), str(row.get("arguments", "")),
+                               str(row.get("loop", "")), str(row.get("loop_changes", "")),
+                               tuple(str(a) for a in row.get("args", ())),
+                               str(row.get("receiver", "")),
+                               tuple(str(a) for a in row.get("caller_params", ())),
+                               tuple((str(n), str(x)) for n, x in row.get("caller_locals",
+                                                                           ()))))
     return edges
 
 

@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from docgen.classes.resolve import ModuleIndex
 from docgen.core.records import Location
@@ -470,7 +471,8 @@ def _edges_below(ctx: WalkContext, function: str, implicit: bool, seen: frozense
             out.append(replace(operator_node(ctx, callee, reached, edge=edge.location,
                                              condition=edge.condition, seen=seen,
                                              depth=depth + 1, note=note,
-                                             source=_source(edge)), read_in=function))
+                                             source=_source(edge)), read_in=function,
+                               **_call_fields(edge)))
         elif ctx.edges.calls_of(callee) and depth < MAX_OP_DEPTH and callee not in seen:
             # A C++ function whose body was read but which is no operator of this torch
             # version (renamed or removed since the commit read): shown, and walked below.
@@ -478,7 +480,7 @@ def _edges_below(ctx: WalkContext, function: str, implicit: bool, seen: frozense
             out.append(OpNode(f"aten::{callee}", None, reached, edge.location, edge.condition,
                               (), None, tuple(children),
                               f"{note}; not an operator of torch {ctx.torch_version}",
-                              _source(edge), read_in=function))
+                              _source(edge), read_in=function, **_call_fields(edge)))
     return out
 
 
@@ -523,13 +525,21 @@ def _helper_node(ctx: WalkContext, function: str, helper: str, edge: UpstreamEdg
     reached = Reached.DECOMPOSITION if implicit else Reached.UPSTREAM
     note = f"{_edge_note(ctx, function, edge.commit, edge.repo)}; {kind}"
     return OpNode(f"at::native::{helper}", None, reached, edge.location, edge.condition, (),
-                  None, tuple(children), note, _source(edge), read_in=function)
+                  None, tuple(children), note, _source(edge), read_in=function,
+                  **_call_fields(edge))
 
 
 def _call_signature(arguments: str) -> str:
     """A call's argument kinds as calls_of matches them against a helper's overloads: every
     argument named, unknown ones `?`."""
     return ", ".join(k.strip() for k in arguments.split(",")) if arguments else ""
+
+
+def _call_fields(edge: UpstreamEdge) -> dict[str, Any]:
+    """What an OpNode keeps of the call that reached it: its loop and the call as written."""
+    return {"loop": edge.loop, "loop_changes": edge.loop_changes, "call_args": edge.args,
+            "call_receiver": edge.receiver, "caller_params": edge.caller_params,
+            "caller_locals": edge.caller_locals}
 
 
 def _source(edge: UpstreamEdge) -> str:
