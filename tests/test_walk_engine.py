@@ -414,3 +414,72 @@ def test_a_mask_made_by_a_factory_and_a_comparison_requires_no_grad(
     backward = {n.removeprefix("aten::").split(".")[0] for n in walk.taken.backward}
     # AddBackward0 only: no MaskedFillBackward0 for the mask
     assert "masked_fill" not in backward
+
+
+VIEW_KINDS = '''
+import torch
+import torch.nn as nn
+
+
+class Kinds(nn.Module):
+    """h and g read by two `cat`s (the last one's CatBackward0 stores `narrow` views); p read
+    by sigmoid and (last) `permute`; t read by tanh and (last) `t + u`, whose AddBackward0
+    passes on the gradient `v.permute` returns; k read by tanh and (last) `k + u`, whose
+    sum two readers use (the engine's own sum: fresh); m read by sigmoid and tanh."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(8, 8)
+        self.fc2 = nn.Linear(8, 8)
+        self.fc3 = nn.Linear(8, 8)
+        self.fc4 = nn.Linear(8, 8)
+        self.fc5 = nn.Linear(8, 8)
+
+    def forward(self, x):
+        h = self.fc(x)
+        g = self.fc2(x)
+        first = torch.cat([h, g], 1)
+        second = torch.cat([h, g], 1)
+        p = self.fc3(x)
+        a = torch.sigmoid(p)
+        b = p.permute(1, 0)
+        t = self.fc4(x)
+        c = torch.tanh(t)
+        v = t + x
+        w = v.permute(1, 0)
+        k = self.fc5(x)
+        d = torch.tanh(k)
+        m = k + x
+        n = torch.sigmoid(m) + torch.tanh(m)
+        return (first.sum() + second.sum() + a.sum() + b.sum() + c.sum() + w.sum()
+                + d.sum() + n.sum())
+'''
+
+
+@pytest.mark.wheels
+def test_what_a_formula_returns_decides_add_or_add_(
+        tmp_path: Path, real_sources: SourceSet) -> None:
+    """A stored gradient that is a view is added to out of place: CatBackward0's
+    `cat_tensors_backward` returns `grad.narrow(...)` pieces, PermuteBackward0's
+    `permute_backwards` `grad.permute(...)` (FunctionsManual.cpp helpers whose only
+    Tensor-making calls are aliasing ones); AddBackward0 passes its own gradient on, so
+    what it stores is what the reader of its output returned (a view of `v.permute`'s; a
+    fresh sum where two read it)."""
+    (tmp_path / "kinds").mkdir()
+    (tmp_path / "kinds" / "__init__.py").write_text("")
+    (tmp_path / "kinds" / "net.py").write_text(VIEW_KINDS)
+    sources = SourceSet([open_source(SourceSpec("kinds", str(tmp_path))),
+                         *real_sources.trees])
+    ctx = open_context(sources, load_shipped_edges(), ("CPU",))
+    report = walk_model(ctx, "kinds.net:Kinds", setting=Setting(input_shape=(4, 8)))
+    taken = {w.path: w.taken for w in report.layers}[":functional"]
+    lines = [line[1] for line in taken.backward_lines if "autograd engine" in line[1]]
+    out_of_place = [line for line in lines if "out of place" in line]
+    # h and g (narrow), p (permute), t (the permute behind t + x); not k
+    assert len(out_of_place) == 4, lines
+    assert sum("cat_tensors_backward" in line and "aten::narrow" in line
+               for line in out_of_place) == 2
+    assert sum("permute_backwards" in line for line in out_of_place) == 2
+    assert taken.backward.count("aten::add.Tensor") >= 4
+    assert len(lines) == 6  # k's and m's accumulations: in place
+    assert taken.backward.count("aten::add_.Tensor") == 2
