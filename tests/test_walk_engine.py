@@ -483,3 +483,72 @@ def test_what_a_formula_returns_decides_add_or_add_(
     assert taken.backward.count("aten::add.Tensor") >= 4
     assert len(lines) == 6  # k's and m's accumulations: in place
     assert taken.backward.count("aten::add_.Tensor") == 2
+
+
+SKIP = '''
+import torch
+import torch.nn as nn
+
+
+class Skip(nn.Module):
+    """h read by tanh and (last) an nn.Identity, whose output `permute` reads."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(8, 8)
+        self.skip = nn.Identity()
+
+    def forward(self, x):
+        h = self.fc(x)
+        a = torch.tanh(h)
+        s = self.skip(h)
+        return a.sum() + s.permute(1, 0).sum()
+'''
+
+
+@pytest.mark.wheels
+def test_a_leaf_that_calls_nothing_passes_the_gradient_on(
+        tmp_path: Path, real_sources: SourceSet) -> None:
+    """nn.Identity records no node: what the buffer of h stores is the gradient its output
+    got, `permute_backwards`' view, so tanh's node adds out of place."""
+    (tmp_path / "skip").mkdir()
+    (tmp_path / "skip" / "__init__.py").write_text("")
+    (tmp_path / "skip" / "net.py").write_text(SKIP)
+    sources = SourceSet([open_source(SourceSpec("skip", str(tmp_path))),
+                         *real_sources.trees])
+    reading = read_model(Resolver(ModuleIndex(sources)), "skip.net:Skip", (4, 8),
+                         training=True, grad=True)
+    stored = [s for _, s in _by_layer(reading)[":functional"].accumulated()]
+    assert len(stored) == 1 and stored[0] is not None and stored[0].operator == ""
+    assert stored[0].then is not None and stored[0].then.operator == "permute"
+    ctx = open_context(sources, load_shipped_edges(), ("CPU",))
+    report = walk_model(ctx, "skip.net:Skip", setting=Setting(input_shape=(4, 8)))
+    taken = {w.path: w.taken for w in report.layers}[":functional"]
+    assert "aten::add.Tensor" in taken.backward
+    assert "aten::add_.Tensor" not in taken.backward
+
+
+@pytest.mark.wheels
+def test_an_input_that_requires_grad_is_a_leaf_of_the_data_flow(
+        tmp_path: Path, real_sources: SourceSet) -> None:
+    """Setting.input_grad (`x.requires_grad_()` before the call): the readers of the input
+    accumulate into its buffer, as they do for a value computed from a parameter."""
+    (tmp_path / "skip").mkdir()
+    (tmp_path / "skip" / "__init__.py").write_text("")
+    (tmp_path / "skip" / "net.py").write_text(SKIP)
+    sources = SourceSet([open_source(SourceSpec("skip", str(tmp_path))),
+                         *real_sources.trees])
+    resolver = Resolver(ModuleIndex(sources))
+    plain = read_model(resolver, "skip.net:Skip", (4, 8), training=True, grad=True)
+    given = read_model(resolver, "skip.net:Skip", (4, 8), training=True, grad=True,
+                       input_grad=True)
+    assert set(given.grad_leaves) - set(plain.grad_leaves) == {given.steps[0].reads[0]}
+    no_grad = read_model(resolver, "skip.net:Skip", (4, 8), grad=False, input_grad=True)
+    assert set(no_grad.grad_leaves) == set(plain.grad_leaves)
+    ctx = open_context(sources, load_shipped_edges(), ("CPU",))
+    off = walk_model(ctx, "skip.net:Skip", setting=Setting(input_shape=(4, 8)))
+    on = walk_model(ctx, "skip.net:Skip", setting=Setting(input_shape=(4, 8), input_grad=True))
+    assert "aten::add_.Tensor" not in {w.path: w.taken for w in off.layers}["fc"].backward
+    # x is read by fc only: one reader, nothing to add; its own gradient is computed
+    assert {w.path: w.taken for w in on.layers}["fc"].backward == \
+        {w.path: w.taken for w in off.layers}["fc"].backward

@@ -234,7 +234,9 @@ def compare(ctx, target: str, model: str | None = None, prefix: str = ""
     out: dict[tuple[str, str, bool, str, str], list[int]] = defaultdict(lambda: [0, 0, 0])
     for run in data["runs"]:
         s = run["setting"]
-        setting = Setting("CPU", s["dtype"], True, s["mkldnn"], s["mode"], s["grad"], shape)
+        # the recorder made the inputs require grad (`input_grad`): so does the walk
+        setting = Setting("CPU", s["dtype"], True, s["mkldnn"], s["mode"], s["grad"], shape,
+                          input_grad=bool(data.get("input_grad")))
         report = walk_model(ctx, model or MODELS[target], setting=setting)
         static = {w.path: w for w in report.layers}
         for layer in run["layers"]:

@@ -76,7 +76,8 @@ class Operand:
 class Stored:
     """The gradient an input buffer holds when the first accumulation into it comes: the
     one the node of the last reader in forward order returned for the value, the tensor
-    input `position` of the ATen operator `operator` (`view`). A formula that returns the
+    input `position` of the ATen operator `operator` (`view`; "" for a leaf module that calls
+    nothing, so records no node: nn.Identity). A formula that returns the
     gradient its node received (AddBackward0's `handle_r_to_c(self, grad)`) stores that
     gradient itself, so what it is follows the reader's output: `then`, the node that
     produced it (the one reader of that output), or `received` "sum" (several readers: a
@@ -264,8 +265,15 @@ class _Arrivals:
         with where the gradient that node receives comes from. A module's call is its first
         own call that reads the value (LayerNorm2d's `x.permute(...)`)."""
         if step.kind == MODULE:
-            found = next((s for s in self.inner.get(step.target, ())
-                          if s.kind != MODULE and value in s.reads), None)
+            own = self.inner.get(step.target)
+            if own is None and len(step.writes) == 1 and value in step.reads \
+                    and hops < MAX_HOPS:
+                # a leaf whose forward calls nothing (nn.Identity returns its input): no
+                # node, the gradient of its output is its input's (operator "")
+                then, received = self.received(step.writes[0], hops + 1)
+                return Stored("", step.reads.index(value), (), then, received)
+            found = next((s for s in own or () if s.kind != MODULE and value in s.reads),
+                         None)
             return self.stored(found, value, hops) if found is not None else None
         if value not in step.reads:
             return None

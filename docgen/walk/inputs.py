@@ -75,14 +75,14 @@ def _functional(step: ForwardStep, flow: GradFlow | None = None,
 
 
 def read_layer_inputs(resolver: Resolver, model: str, input_shape: tuple[int, ...],
-                      training: bool, grad: bool = True
+                      training: bool, grad: bool = True, input_grad: bool = False
                       ) -> tuple[dict[str, LayerInput], list[FunctionalStep]]:
     """path -> LayerInput for every module of `model`, and the functional steps of the
     forwards; ({}, []) when it cannot be read (the walk then keeps its literal reading of
     the model's `__init__`)."""
     try:
         reading = read_model(resolver, model, tuple(input_shape), training=training,
-                             grad=grad)
+                             grad=grad, input_grad=input_grad)
     except (DocgenError, RecursionError):
         try:  # a forward that cannot be read in this mode: the eval reading, as a summary
             reading = read_model(resolver, model, tuple(input_shape))

@@ -441,6 +441,11 @@ def _stored_view(backward_ops: BackwardOps, stored: Stored | None, decider: Deci
     for _ in range(MAX_HOPS):
         if stored is None:
             return None
+        if not stored.operator:  # no node (nn.Identity): the gradient its output got
+            if stored.received == "loss":
+                return _loss_view(decider, "nn.Identity")
+            stored = stored.then
+            continue
         node = backward_ops.make_node(stored.operator, Reached.UPSTREAM, "", Location("", 0),
                                       "")
         if node is None or node.derivative is None or node.operator is None:
@@ -456,13 +461,18 @@ def _stored_view(backward_ops: BackwardOps, stored: Stored | None, decider: Deci
         if not passes_grad(formula, stored.keywords):
             return None
         if stored.received == "loss":
-            setting = decider.facts.setting
-            return ("the loss's gradient, passed through by "
-                    f"{node.name}'s backward (`{formula.strip()}`): `grad.expand(...)` of "
-                    "`output.sum()`, a view" if setting.loss_gradient == "expanded"
-                    else None)
+            return _loss_view(decider, f"{node.name}'s backward (`{formula.strip()}`)")
         stored = stored.then
     return None
+
+
+def _loss_view(decider: Decider, passed_by: str) -> str | None:
+    """The loss's gradient when it is a view (Setting.loss_gradient "expanded": the
+    `grad.expand(...)` of `output.sum()`, stride 0), passed on unchanged."""
+    if decider.facts.setting.loss_gradient != "expanded":
+        return None
+    return (f"the loss's gradient, passed on by {passed_by}: `grad.expand(...)` of "
+            "`output.sum()`, a view")
 
 
 def _view_made(backward_ops: BackwardOps, node: OpNode, formula: str, decider: Decider
