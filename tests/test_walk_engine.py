@@ -552,3 +552,37 @@ def test_an_input_that_requires_grad_is_a_leaf_of_the_data_flow(
     # x is read by fc only: one reader, nothing to add; its own gradient is computed
     assert {w.path: w.taken for w in on.layers}["fc"].backward == \
         {w.path: w.taken for w in off.layers}["fc"].backward
+
+
+BATCHED = '''
+import torch
+import torch.nn as nn
+
+
+class Scores(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(8, 8)
+
+    def forward(self, x):
+        q = self.fc(x)
+        return q @ q.transpose(-2, -1)
+'''
+
+
+@pytest.mark.wheels
+def test_a_python_matmul_reaches_the_batched_arm_by_its_operands_ranks(
+        tmp_path: Path, real_sources: SourceSet) -> None:
+    """`q @ k^T` on 4-D tensors: matmul's kernel parameters `tensor1`/`tensor2` are the
+    schema's `self`/`other`, so _matmul_impl's rank tests are decided (LinearAlgebra.cpp):
+    neither 2-D nor folded, `bmm`."""
+    (tmp_path / "scores").mkdir()
+    (tmp_path / "scores" / "__init__.py").write_text("")
+    (tmp_path / "scores" / "net.py").write_text(BATCHED)
+    sources = SourceSet([open_source(SourceSpec("scores", str(tmp_path))),
+                         *real_sources.trees])
+    ctx = open_context(sources, load_shipped_edges(), ("CPU",))
+    report = walk_model(ctx, "scores.net:Scores", setting=Setting(input_shape=(2, 3, 5, 8)))
+    taken = {w.path: w.taken for w in report.layers}[":functional"]
+    assert "aten::bmm" in taken.forward and "aten::mm" not in taken.forward
+    assert "aten::bmm" in taken.backward

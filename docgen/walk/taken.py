@@ -211,6 +211,10 @@ def _visit(state: _State, node: OpNode, key: str, parent_kernels: set[str] | Non
         state.scopes.enter_kernel(kernel, node.name.removeprefix("aten::").split(".")[0],
                                   node.read_in, node.edge.path, node.edge.line,
                                   node.operator.schema if node.operator else "")
+    elif state.scopes is not None and kernel and top and node.operator is not None:
+        # an operator Python called: its kernel's parameters are the schema's arguments
+        # (`q @ k` reaches matmul(tensor1, tensor2) with `self`, `other`)
+        state.scopes.enter_operator_kernel(kernel, node.operator.schema)
     state.lines.append((depth, node.name, f"{kernel} ({key_})" if kernel else "",
                         _where(node)))
     if is_operator:
