@@ -586,3 +586,37 @@ def test_a_python_matmul_reaches_the_batched_arm_by_its_operands_ranks(
     taken = {w.path: w.taken for w in report.layers}[":functional"]
     assert "aten::bmm" in taken.forward and "aten::mm" not in taken.forward
     assert "aten::bmm" in taken.backward
+
+
+MASKED = '''
+import torch
+import torch.nn as nn
+
+
+class Masked(nn.Module):
+    """h read by tanh and by `new_zeros` and `==` (a factory and a comparison: no node)."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(8, 8)
+
+    def forward(self, x):
+        h = self.fc(x)
+        a = torch.tanh(h)
+        mask = h.new_zeros((4, 8))
+        same = h == a
+        return a.sum() + mask.sum() + same.sum()
+'''
+
+
+@pytest.mark.wheels
+def test_a_factory_or_a_comparison_reading_a_value_adds_no_gradient(
+        tmp_path: Path, real_sources: SourceSet) -> None:
+    (tmp_path / "masked").mkdir()
+    (tmp_path / "masked" / "__init__.py").write_text("")
+    (tmp_path / "masked" / "net.py").write_text(MASKED)
+    sources = SourceSet([open_source(SourceSpec("masked", str(tmp_path))),
+                         *real_sources.trees])
+    reading = read_model(Resolver(ModuleIndex(sources)), "masked.net:Masked", (4, 8),
+                         training=True, grad=True)
+    assert not any(f.accumulations for f in _by_layer(reading).values())

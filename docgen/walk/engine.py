@@ -142,6 +142,8 @@ def read_grad_flows(reading: ModelReading) -> dict[int, GradFlow]:
         for step in _calls_run(top):
             if not step.writes:
                 continue  # no tensor out (x.size(), x.dim(), a shape check)
+            if step.kind != MODULE and _NO_GRAD_RESULT.search(step.target):
+                continue  # a factory or a comparison: no node, nothing that needs grad
             reader = _Reader(index, layer, step, [v for v in step.reads if v in needs_grad],
                              len(readers))
             trains = step.kind == MODULE and any(
