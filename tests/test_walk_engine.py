@@ -414,3 +414,209 @@ def test_a_mask_made_by_a_factory_and_a_comparison_requires_no_grad(
     backward = {n.removeprefix("aten::").split(".")[0] for n in walk.taken.backward}
     # AddBackward0 only: no MaskedFillBackward0 for the mask
     assert "masked_fill" not in backward
+
+
+VIEW_KINDS = '''
+import torch
+import torch.nn as nn
+
+
+class Kinds(nn.Module):
+    """h and g read by two `cat`s (the last one's CatBackward0 stores `narrow` views); p read
+    by sigmoid and (last) `permute`; t read by tanh and (last) `t + u`, whose AddBackward0
+    passes on the gradient `v.permute` returns; k read by tanh and (last) `k + u`, whose
+    sum two readers use (the engine's own sum: fresh); m read by sigmoid and tanh."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(8, 8)
+        self.fc2 = nn.Linear(8, 8)
+        self.fc3 = nn.Linear(8, 8)
+        self.fc4 = nn.Linear(8, 8)
+        self.fc5 = nn.Linear(8, 8)
+
+    def forward(self, x):
+        h = self.fc(x)
+        g = self.fc2(x)
+        first = torch.cat([h, g], 1)
+        second = torch.cat([h, g], 1)
+        p = self.fc3(x)
+        a = torch.sigmoid(p)
+        b = p.permute(1, 0)
+        t = self.fc4(x)
+        c = torch.tanh(t)
+        v = t + x
+        w = v.permute(1, 0)
+        k = self.fc5(x)
+        d = torch.tanh(k)
+        m = k + x
+        n = torch.sigmoid(m) + torch.tanh(m)
+        return (first.sum() + second.sum() + a.sum() + b.sum() + c.sum() + w.sum()
+                + d.sum() + n.sum())
+'''
+
+
+@pytest.mark.wheels
+def test_what_a_formula_returns_decides_add_or_add_(
+        tmp_path: Path, real_sources: SourceSet) -> None:
+    """A stored gradient that is a view is added to out of place: CatBackward0's
+    `cat_tensors_backward` returns `grad.narrow(...)` pieces, PermuteBackward0's
+    `permute_backwards` `grad.permute(...)` (FunctionsManual.cpp helpers whose only
+    Tensor-making calls are aliasing ones); AddBackward0 passes its own gradient on, so
+    what it stores is what the reader of its output returned (a view of `v.permute`'s; a
+    fresh sum where two read it)."""
+    (tmp_path / "kinds").mkdir()
+    (tmp_path / "kinds" / "__init__.py").write_text("")
+    (tmp_path / "kinds" / "net.py").write_text(VIEW_KINDS)
+    sources = SourceSet([open_source(SourceSpec("kinds", str(tmp_path))),
+                         *real_sources.trees])
+    ctx = open_context(sources, load_shipped_edges(), ("CPU",))
+    report = walk_model(ctx, "kinds.net:Kinds", setting=Setting(input_shape=(4, 8)))
+    taken = {w.path: w.taken for w in report.layers}[":functional"]
+    lines = [line[1] for line in taken.backward_lines if "autograd engine" in line[1]]
+    out_of_place = [line for line in lines if "out of place" in line]
+    # h and g (narrow), p (permute), t (the permute behind t + x); not k
+    assert len(out_of_place) == 4, lines
+    assert sum("cat_tensors_backward" in line and "aten::narrow" in line
+               for line in out_of_place) == 2
+    assert sum("permute_backwards" in line for line in out_of_place) == 2
+    assert taken.backward.count("aten::add.Tensor") >= 4
+    assert len(lines) == 6  # k's and m's accumulations: in place
+    assert taken.backward.count("aten::add_.Tensor") == 2
+
+
+SKIP = '''
+import torch
+import torch.nn as nn
+
+
+class Skip(nn.Module):
+    """h read by tanh and (last) an nn.Identity, whose output `permute` reads."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(8, 8)
+        self.skip = nn.Identity()
+
+    def forward(self, x):
+        h = self.fc(x)
+        a = torch.tanh(h)
+        s = self.skip(h)
+        return a.sum() + s.permute(1, 0).sum()
+'''
+
+
+@pytest.mark.wheels
+def test_a_leaf_that_calls_nothing_passes_the_gradient_on(
+        tmp_path: Path, real_sources: SourceSet) -> None:
+    """nn.Identity records no node: what the buffer of h stores is the gradient its output
+    got, `permute_backwards`' view, so tanh's node adds out of place."""
+    (tmp_path / "skip").mkdir()
+    (tmp_path / "skip" / "__init__.py").write_text("")
+    (tmp_path / "skip" / "net.py").write_text(SKIP)
+    sources = SourceSet([open_source(SourceSpec("skip", str(tmp_path))),
+                         *real_sources.trees])
+    reading = read_model(Resolver(ModuleIndex(sources)), "skip.net:Skip", (4, 8),
+                         training=True, grad=True)
+    stored = [s for _, s in _by_layer(reading)[":functional"].accumulated()]
+    assert len(stored) == 1 and stored[0] is not None and stored[0].operator == ""
+    assert stored[0].then is not None and stored[0].then.operator == "permute"
+    ctx = open_context(sources, load_shipped_edges(), ("CPU",))
+    report = walk_model(ctx, "skip.net:Skip", setting=Setting(input_shape=(4, 8)))
+    taken = {w.path: w.taken for w in report.layers}[":functional"]
+    assert "aten::add.Tensor" in taken.backward
+    assert "aten::add_.Tensor" not in taken.backward
+
+
+@pytest.mark.wheels
+def test_an_input_that_requires_grad_is_a_leaf_of_the_data_flow(
+        tmp_path: Path, real_sources: SourceSet) -> None:
+    """Setting.input_grad (`x.requires_grad_()` before the call): the readers of the input
+    accumulate into its buffer, as they do for a value computed from a parameter."""
+    (tmp_path / "skip").mkdir()
+    (tmp_path / "skip" / "__init__.py").write_text("")
+    (tmp_path / "skip" / "net.py").write_text(SKIP)
+    sources = SourceSet([open_source(SourceSpec("skip", str(tmp_path))),
+                         *real_sources.trees])
+    resolver = Resolver(ModuleIndex(sources))
+    plain = read_model(resolver, "skip.net:Skip", (4, 8), training=True, grad=True)
+    given = read_model(resolver, "skip.net:Skip", (4, 8), training=True, grad=True,
+                       input_grad=True)
+    assert set(given.grad_leaves) - set(plain.grad_leaves) == {given.steps[0].reads[0]}
+    no_grad = read_model(resolver, "skip.net:Skip", (4, 8), grad=False, input_grad=True)
+    assert set(no_grad.grad_leaves) == set(plain.grad_leaves)
+    ctx = open_context(sources, load_shipped_edges(), ("CPU",))
+    off = walk_model(ctx, "skip.net:Skip", setting=Setting(input_shape=(4, 8)))
+    on = walk_model(ctx, "skip.net:Skip", setting=Setting(input_shape=(4, 8), input_grad=True))
+    assert "aten::add_.Tensor" not in {w.path: w.taken for w in off.layers}["fc"].backward
+    # x is read by fc only: one reader, nothing to add; its own gradient is computed
+    assert {w.path: w.taken for w in on.layers}["fc"].backward == \
+        {w.path: w.taken for w in off.layers}["fc"].backward
+
+
+BATCHED = '''
+import torch
+import torch.nn as nn
+
+
+class Scores(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(8, 8)
+
+    def forward(self, x):
+        q = self.fc(x)
+        return q @ q.transpose(-2, -1)
+'''
+
+
+@pytest.mark.wheels
+def test_a_python_matmul_reaches_the_batched_arm_by_its_operands_ranks(
+        tmp_path: Path, real_sources: SourceSet) -> None:
+    """`q @ k^T` on 4-D tensors: matmul's kernel parameters `tensor1`/`tensor2` are the
+    schema's `self`/`other`, so _matmul_impl's rank tests are decided (LinearAlgebra.cpp):
+    neither 2-D nor folded, `bmm`."""
+    (tmp_path / "scores").mkdir()
+    (tmp_path / "scores" / "__init__.py").write_text("")
+    (tmp_path / "scores" / "net.py").write_text(BATCHED)
+    sources = SourceSet([open_source(SourceSpec("scores", str(tmp_path))),
+                         *real_sources.trees])
+    ctx = open_context(sources, load_shipped_edges(), ("CPU",))
+    report = walk_model(ctx, "scores.net:Scores", setting=Setting(input_shape=(2, 3, 5, 8)))
+    taken = {w.path: w.taken for w in report.layers}[":functional"]
+    assert "aten::bmm" in taken.forward and "aten::mm" not in taken.forward
+    assert "aten::bmm" in taken.backward
+
+
+MASKED = '''
+import torch
+import torch.nn as nn
+
+
+class Masked(nn.Module):
+    """h read by tanh and by `new_zeros` and `==` (a factory and a comparison: no node)."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(8, 8)
+
+    def forward(self, x):
+        h = self.fc(x)
+        a = torch.tanh(h)
+        mask = h.new_zeros((4, 8))
+        same = h == a
+        return a.sum() + mask.sum() + same.sum()
+'''
+
+
+@pytest.mark.wheels
+def test_a_factory_or_a_comparison_reading_a_value_adds_no_gradient(
+        tmp_path: Path, real_sources: SourceSet) -> None:
+    (tmp_path / "masked").mkdir()
+    (tmp_path / "masked" / "__init__.py").write_text("")
+    (tmp_path / "masked" / "net.py").write_text(MASKED)
+    sources = SourceSet([open_source(SourceSpec("masked", str(tmp_path))),
+                         *real_sources.trees])
+    reading = read_model(Resolver(ModuleIndex(sources)), "masked.net:Masked", (4, 8),
+                         training=True, grad=True)
+    assert not any(f.accumulations for f in _by_layer(reading).values())

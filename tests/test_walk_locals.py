@@ -281,6 +281,30 @@ def test_an_operator_kernel_gets_its_callers_arguments_and_predicates_expand() -
     assert Decider(two_d).decide(text).value is False
 
 
+def test_an_operator_python_called_binds_its_kernel_to_the_schema_names() -> None:
+    """`q @ k` reaches the kernel `prod(a, b)` with the operator's arguments in schema
+    order: `a` is `self`, `b` `other`, which the layer's facts describe."""
+    found = LocalsSet()
+    for scope in scan_locals(FOLD, "x/Fold.cpp"):
+        found.add(scope)
+    tracker = ScopeTracker(found)
+    tracker.enter_operator_kernel("prod", "prod(Tensor self, Tensor other) -> Tensor")
+    assert tracker.bound["prod"] == {"a": "self", "b": "other"}
+    tracker.enter("prod_impl", "prod", "x/Fold.cpp", 25)
+    text = tracker.rewrite("rank_a == 2", "prod_impl", "x/Fold.cpp", 21)
+    assert text == "self.dim() == 2"
+    four_d = LayerFacts(Setting(), {"self": TensorAttr((2, 3, 5, 8), False),
+                                    "other": TensorAttr((2, 3, 8, 5), False)}, (2, 3, 5, 8))
+    assert Decider(four_d).decide(text).value is False
+    two_d = LayerFacts(Setting(), {"self": TensorAttr((5, 8), False),
+                                   "other": TensorAttr((8, 5), False)}, (5, 8))
+    assert Decider(two_d).decide(text).value is True
+    # a schema whose names do not match the kernel's count binds nothing (and forgets an
+    # earlier binding: the kernel was reached another way)
+    tracker.enter_operator_kernel("prod", "prod(Tensor self) -> Tensor")
+    assert "prod" not in tracker.bound
+
+
 def test_decider_reads_ternaries_ranks_and_undefined_tensors() -> None:
     facts = LayerFacts(Setting(), {"weight": TensorAttr((96, 32), False)}, (5, 2, 32))
     decider = Decider(facts)

@@ -154,7 +154,7 @@ class ModelReading:
 
 def read_model(resolver: Resolver, model: str, input_shape: InputShapes | None = None,
                module_root: str = DEFAULT_MODULE_ROOT, *, training: bool = False,
-               grad: bool = True) -> ModelReading:
+               grad: bool = True, input_grad: bool = False) -> ModelReading:
     """Build `model` (`package.module:Name`, a builder or a class) and run its forward.
 
     `input_shape` is one shape (`(1, 3, 224, 224)`) or one per input of forward
@@ -164,6 +164,8 @@ def read_model(resolver: Resolver, model: str, input_shape: InputShapes | None =
     with autograd on unless `training` / `grad` say otherwise (`model.train()`,
     `torch.no_grad()`): the branches a library function takes on them
     (`F.multi_head_attention_forward`'s dropout, MultiheadAttention's fast path) follow.
+    With `input_grad` the input tensors require grad (`x.requires_grad_()` before the call):
+    they are `grad_leaves` of the data flow, as parameters are.
     """
     evaluator = Evaluator(resolver, module_root)
     evaluator.grad_enabled = grad
@@ -176,12 +178,15 @@ def read_model(resolver: Resolver, model: str, input_shape: InputShapes | None =
     given = input_shapes(input_shape) if input_shape is not None \
         else (declared_input(evaluator, root),)
     shapes = forward_inputs(evaluator, root, given)
-    output = evaluator.call_module(root, tuple(SymTensor(shape) for shape in shapes), {})
+    given_tensors = tuple(SymTensor(shape) for shape in shapes)
+    output = evaluator.call_module(root, given_tensors, {})
     paths = {id(module): path for path, module in root.walk()}
     layers = tuple(_layer(path, module) for path, module in root.walk())
     flow = _DataFlow()
     steps = tuple(_step(record, paths, flow)
                   for record in _ended_in_order(evaluator.recorder.records, paths, flow))
+    if input_grad and grad:
+        flow.grad_leaves.update(flow.value(t) for t in given_tensors)
     failures = [_failure(path, module, failure) for path, module in root.walk()
                 for failure in module.failures]
     failures += [_missing_figure(layer) for layer in layers

@@ -853,6 +853,11 @@ class Decider:
         m = re.fullmatch(r"TORCH_GUARD_OR_FALSE\((\w+)\.sym_numel\(\)\.sym_eq\(0\)\)", a)
         if m and f.input_shape is not None:
             return 0 in f.input_shape
+        # one size of a list of sizes (`shape[0]` of `sizes[i]` in cat_tensors_backward):
+        # a size of a tensor computed from a non-empty input
+        m = re.fullmatch(r"TORCH_GUARD_OR_FALSE\((\w+)\[\w+\]\.sym_eq\(0\)\)", a)
+        if m and f.input_shape is not None and 0 not in f.input_shape:
+            return False
         if re.fullmatch(r"(?:at::|c10::)?GradMode::is_enabled\(\)", a):
             return s.grad and not f.in_backward
         if f.in_backward:

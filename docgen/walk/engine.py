@@ -76,10 +76,18 @@ class Operand:
 class Stored:
     """The gradient an input buffer holds when the first accumulation into it comes: the
     one the node of the last reader in forward order returned for the value, the tensor
-    input `position` of the ATen operator `operator` (`view`)."""
+    input `position` of the ATen operator `operator` (`view`; "" for a leaf module that calls
+    nothing, so records no node: nn.Identity). A formula that returns the
+    gradient its node received (AddBackward0's `handle_r_to_c(self, grad)`) stores that
+    gradient itself, so what it is follows the reader's output: `then`, the node that
+    produced it (the one reader of that output), or `received` "sum" (several readers: a
+    sum the engine made) or "loss" (the model's output: the loss's gradient)."""
 
     operator: str
     position: int
+    keywords: tuple[str, ...] = ()  # the keyword arguments the call passed (`alpha`)
+    then: Stored | None = None
+    received: str = ""
 
 
 @dataclass(frozen=True)
@@ -134,6 +142,8 @@ def read_grad_flows(reading: ModelReading) -> dict[int, GradFlow]:
         for step in _calls_run(top):
             if not step.writes:
                 continue  # no tensor out (x.size(), x.dim(), a shape check)
+            if step.kind != MODULE and _NO_GRAD_RESULT.search(step.target):
+                continue  # a factory or a comparison: no node, nothing that needs grad
             reader = _Reader(index, layer, step, [v for v in step.reads if v in needs_grad],
                              len(readers))
             trains = step.kind == MODULE and any(
@@ -146,7 +156,11 @@ def read_grad_flows(reading: ModelReading) -> dict[int, GradFlow]:
                 # made of one GELU): the walk lists its backward as a layer inside a network
                 # runs it, so it gets the loss's gradient as the layer returning the output
                 flows[index] = flows.get(index, GradFlow()).merged(GradFlow((), (), True))
-    for index, why, stored in _accumulations(readers):
+    inner: dict[str, list[ForwardStep]] = {}
+    for top in reading.steps:
+        if top.kind != MODULE and top.caller in leaves:
+            inner.setdefault(top.caller, []).extend(_calls_run(top))
+    for index, why, stored in _accumulations(readers, outputs, inner):
         flows[index] = flows.get(index, GradFlow()).merged(GradFlow((why,), stored=(stored,)))
     for reader in readers:
         operands = _operands(reader, needs_grad, tensors.get(reader.step.target, ()))
@@ -209,7 +223,9 @@ def _layer_of(step: ForwardStep, leaves: set[str]) -> str | None:
     return f"{step.caller}{FUNCTIONAL}"
 
 
-def _accumulations(readers: list[_Reader]) -> list[tuple[int, str, Stored | None]]:
+def _accumulations(readers: list[_Reader], outputs: set[int] | None = None,
+                   inner: dict[str, list[ForwardStep]] | None = None
+                   ) -> list[tuple[int, str, Stored | None]]:
     """(step index, why, what the buffer holds for the first) for every gradient added into
     a buffer: per value, the readers' gradients arrive in reverse forward order (a node's
     own outputs in argument order); the first is stored, each later one accumulated by the
@@ -218,13 +234,15 @@ def _accumulations(readers: list[_Reader]) -> list[tuple[int, str, Stored | None
     for reader in readers:
         for position, value in enumerate(reader.grad_reads):
             arrivals.setdefault(value, []).append((-reader.order, position, reader))
+    for items in arrivals.values():
+        items.sort(key=lambda item: (item[0], item[1]))
+    flow = _Arrivals(arrivals, outputs or set(), inner or {})
     out: list[tuple[int, str, Stored | None]] = []
     for value, items in arrivals.items():
         if len(items) < 2:
             continue
-        items.sort(key=lambda item: (item[0], item[1]))
         stored = items[0][2]
-        first: Stored | None = _stored(stored.step, value)
+        first: Stored | None = flow.stored(stored.step, value)
         for _, _, reader in items[1:]:
             out.append((reader.index, f"the gradient of a value also read by "
                         f"{_name(stored)} is added to the one stored ({INPUT_BUFFER})",
@@ -233,13 +251,51 @@ def _accumulations(readers: list[_Reader]) -> list[tuple[int, str, Stored | None
     return out
 
 
-def _stored(step: ForwardStep, value: int) -> Stored | None:
-    """The operator whose node returns the gradient stored for `value`: a function or
-    method step's ATen operator (a module's call runs several: not known)."""
-    if step.kind == MODULE or value not in step.reads:
-        return None
-    return Stored(_STEP_OPERATORS.get(step.target, step.target.rsplit(".", 1)[-1]),
-                  step.reads.index(value))
+MAX_HOPS = 12  # a pass-through chain is followed this far (residual adds in a row)
+
+
+@dataclass
+class _Arrivals:
+    """The readers of every value, in backward order: what gradient each node gets."""
+
+    readers: dict[int, list[tuple[int, int, _Reader]]]
+    outputs: set[int]
+    inner: dict[str, list[ForwardStep]]  # a leaf module's own calls, in the order they ran
+
+    def stored(self, step: ForwardStep, value: int, hops: int = 0) -> Stored | None:
+        """What the node of `step` returns for its input `value`: the operator and input,
+        with where the gradient that node receives comes from. A module's call is its first
+        own call that reads the value (LayerNorm2d's `x.permute(...)`)."""
+        if step.kind == MODULE:
+            own = self.inner.get(step.target)
+            if own is None and len(step.writes) == 1 and value in step.reads \
+                    and hops < MAX_HOPS:
+                # a leaf whose forward calls nothing (nn.Identity returns its input): no
+                # node, the gradient of its output is its input's (operator "")
+                then, received = self.received(step.writes[0], hops + 1)
+                return Stored("", step.reads.index(value), (), then, received)
+            found = next((s for s in own or () if s.kind != MODULE and value in s.reads),
+                         None)
+            return self.stored(found, value, hops) if found is not None else None
+        if value not in step.reads:
+            return None
+        keywords = tuple(n for n, _ in step.arguments if n and not n.startswith("#"))
+        operator = _STEP_OPERATORS.get(step.target, step.target.rsplit(".", 1)[-1])
+        then, received = None, ""
+        if len(step.writes) == 1 and hops < MAX_HOPS:
+            then, received = self.received(step.writes[0], hops + 1)
+        return Stored(operator, step.reads.index(value), keywords, then, received)
+
+    def received(self, value: int, hops: int) -> tuple[Stored | None, str]:
+        """Where the gradient of `value` comes from when its producer's node runs."""
+        if value in self.outputs:
+            return None, "loss"
+        items = self.readers.get(value, [])
+        if len(items) > 1:
+            return None, "sum"
+        if len(items) == 1:
+            return self.stored(items[0][2].step, value, hops), ""
+        return None, ""
 
 
 def _name(reader: _Reader) -> str:

@@ -75,7 +75,7 @@ def _functional(step: ForwardStep, flow: GradFlow | None = None,
 
 
 def read_layer_inputs(resolver: Resolver, model: str, input_shape: tuple[int, ...],
-                      training: bool, grad: bool = True,
+                      training: bool, grad: bool = True, input_grad: bool = False,
                       diagnostics: list[Diagnostic] | None = None,
                       ) -> tuple[dict[str, LayerInput], list[FunctionalStep]]:
     """path -> LayerInput for every module of `model`, and the functional steps of the
@@ -84,7 +84,7 @@ def read_layer_inputs(resolver: Resolver, model: str, input_shape: tuple[int, ..
     whose file does not parse is the caller's error: ConfigError / SourceError propagate."""
     try:
         reading = read_model(resolver, model, tuple(input_shape), training=training,
-                             grad=grad)
+                             grad=grad, input_grad=input_grad)
     except (ConfigError, SourceError):
         raise
     except (DocgenError, RecursionError):

@@ -384,6 +384,16 @@ def schema_defaults(schema: str) -> dict[str, str] | None:
     return out
 
 
+def _schema_names(schema: str) -> list[str]:
+    """A schema's parameter names in order (`*` left out); none for a factory's, whose C++
+    API packs dtype, layout and device into one TensorOptions."""
+    if schema_defaults(schema) is None:
+        return []
+    inside = schema.split("(", 1)[1].rsplit(") ->", 1)[0]
+    return [decl[-1] for decl in (part.split("=", 1)[0].split() for part in inside.split(","))
+            if len(decl) >= 2]
+
+
 class ScopeTracker:
     """The scopes along one taken path: which arguments each C++ helper was called with on
     the way down (set when the walk enters it), and conditions rewritten with them."""
@@ -486,6 +496,18 @@ class ScopeTracker:
             self.bound[kernel] = bound
         else:
             self.bound.pop(kernel, None)  # reached another way: what it got is not known
+
+    def enter_operator_kernel(self, kernel: str, schema: str) -> None:
+        """The walk goes into the kernel function `kernel` of an operator Python called: a
+        native function takes the operator's arguments in schema order, so its parameters
+        are the schema's names, which the layer's facts describe (`tensor1` is `self`)."""
+        callee = self.scopes.find(kernel)
+        names = _schema_names(schema)
+        if callee is None or len(names) != len(callee.params):
+            self.bound.pop(kernel, None)
+            return
+        self.bound[kernel] = {param: name for param, name in
+                              zip(callee.params, names, strict=True) if param != name}
 
     def predicates(self, text: str) -> str:
         """Calls of a `bool` function read in the same files (`should_fold(input,

@@ -40,6 +40,10 @@ class Setting:
     # path there. "dense": a loss whose gradient is a fresh contiguous tensor (mse_loss,
     # cross_entropy). The traces checked in tests/ use `output.sum()`.
     loss_gradient: str = "expanded"
+    # Whether the model's input tensors require grad (`x.requires_grad_()` before the call,
+    # as for a module studied alone inside a network): their gradients are then computed and
+    # accumulated like any other value's. A network's input does not.
+    input_grad: bool = False
 
     @property
     def training(self) -> bool:

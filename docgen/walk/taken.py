@@ -29,6 +29,7 @@ from docgen.walk.engine import (
     ACCUMULATE,
     ACCUMULATE_OUT_OF_PLACE,
     INPUT_BUFFER,
+    MAX_HOPS,
     REDUCE,
     SUM_TO,
     VALIDATE_OUTPUTS,
@@ -271,6 +272,10 @@ def _visit(state: _State, node: OpNode, key: str, parent_kernels: set[str] | Non
         state.scopes.enter_kernel(kernel, node.name.removeprefix("aten::").split(".")[0],
                                   node.read_in, node.edge.path, node.edge.line,
                                   node.operator.schema if node.operator else "")
+    elif state.scopes is not None and kernel and top and node.operator is not None:
+        # an operator Python called: its kernel's parameters are the schema's arguments
+        # (`q @ k` reaches matmul(tensor1, tensor2) with `self`, `other`)
+        state.scopes.enter_operator_kernel(kernel, node.operator.schema)
     state.lines.append((depth, node.name, f"{kernel} ({key_})" if kernel else "",
                         _where(node)))
     if is_operator:
@@ -572,7 +577,8 @@ def _engine_work(state: _State, flow: GradFlow, recorded: list[OpNode],
                            f"{node.name} backward: {operand.text}; the engine sums it to "
                            f"{shape}")
     for why, stored in flow.accumulated():
-        view = _stored_view(backward_ops, stored) if stored is not None else None
+        view = _stored_view(backward_ops, stored, state.decider) \
+            if stored is not None else None
         if view is None:
             _engine_op(state, backward_ops, backward, ACCUMULATE, INPUT_BUFFER, why)
         else:
@@ -607,7 +613,7 @@ def _loop_accumulations(state: _State, repeated: dict[tuple[str, int],
         why = (f"{node.name} reads its tensor #{position} unchanged in each of the "
                f"{flow.runs}+ iterations of `{flow.loop}` ({flow.where}): {flow.runs - 1}+ "
                f"gradients are added to the one stored ({INPUT_BUFFER})")
-        view = _stored_view(backward_ops, Stored(base, position))
+        view = _stored_view(backward_ops, Stored(base, position), state.decider)
         first, rest = (ACCUMULATE_OUT_OF_PLACE, flow.runs - 2) if view else (ACCUMULATE,
                                                                             flow.runs - 1)
         _engine_op(state, backward_ops, backward, first, INPUT_BUFFER,
@@ -618,28 +624,117 @@ def _loop_accumulations(state: _State, repeated: dict[tuple[str, int],
                        f"{why}; the later ones in place, into the sum the first made")
 
 
-def _stored_view(backward_ops: BackwardOps, stored: Stored) -> str | None:
-    """How the gradient stored in a buffer is a view of another tensor, or None: the
-    derivatives.yaml formula of `stored`'s operator for that input returns what its outer
-    call returns, and that call's schema returns an alias (`grad.reshape(...)`, `grad.t()`).
-    A gradient reaching the formula is taken as contiguous (so `reshape` is a view), as
-    every layer's but the model output's is."""
-    node = backward_ops.make_node(stored.operator, Reached.UPSTREAM, "", Location("", 0), "")
-    if node is None or node.derivative is None or node.operator is None:
-        return None
-    names = schema_tensors(node.operator.schema)
-    if stored.position >= len(names):
-        return None
-    for inputs, formula in node.derivative.formulas:
-        if names[stored.position] not in (n.strip() for n in inputs.split(",")):
+def _stored_view(backward_ops: BackwardOps, stored: Stored | None, decider: Decider
+                 ) -> str | None:
+    """How the gradient stored in a buffer is a view of another tensor, or None. It is the
+    result of the derivatives.yaml formula of `stored`'s operator for that input: a view
+    when the formula returns what an aliasing operator returns (`grad.reshape(...)`,
+    `grad.t()`: the schema returns `Tensor(a)`) or calls a FunctionsManual.cpp helper
+    whose only Tensor-making calls on the path are aliasing ones (`cat_tensors_backward`'s
+    `grad.narrow(...)`, `permute_backwards`' `grad.permute(...)`); the gradient its node
+    received when it passes `grad` through (AddBackward0 with `alpha` 1,
+    `handle_r_to_c(self, grad)`), followed to the node that produced it, down to the
+    loss's gradient (`grad.expand(...)` of `output.sum()`: a stride-0 view). A gradient
+    reaching a formula is taken as contiguous (so `reshape` is a view), as every layer's
+    but the model output's is; a sum the engine made is a fresh tensor."""
+    for _ in range(MAX_HOPS):
+        if stored is None:
+            return None
+        if not stored.operator:  # no node (nn.Identity): the gradient its output got
+            if stored.received == "loss":
+                return _loss_view(decider, "nn.Identity")
+            stored = stored.then
             continue
-        call = outer_call(formula)
-        made = backward_ops.make_node(call, Reached.UPSTREAM, "", Location("", 0), "") \
-            if call else None
-        if made is not None and made.operator is not None \
-                and returns_alias(made.operator.schema):
-            return f"`{formula.strip()}` of {node.name}'s backward, a view ({made.name})"
+        node = backward_ops.make_node(stored.operator, Reached.UPSTREAM, "", Location("", 0),
+                                      "")
+        if node is None or node.derivative is None or node.operator is None:
+            return None
+        name = input_name(node.operator.schema, stored.position)
+        formula = next((f for inputs, f in node.derivative.formulas
+                        if name in (n.strip() for n in inputs.split(","))), None)
+        if formula is None:
+            return None
+        view = _view_made(backward_ops, node, formula.strip(), decider)
+        if view is not None:
+            return f"`{formula.strip()}` of {node.name}'s backward, a view ({view})"
+        if not passes_grad(formula, stored.keywords):
+            return None
+        if stored.received == "loss":
+            return _loss_view(decider, f"{node.name}'s backward (`{formula.strip()}`)")
+        stored = stored.then
     return None
+
+
+def _loss_view(decider: Decider, passed_by: str) -> str | None:
+    """The loss's gradient when it is a view (Setting.loss_gradient "expanded": the
+    `grad.expand(...)` of `output.sum()`, stride 0), passed on unchanged."""
+    if decider.facts.setting.loss_gradient != "expanded":
+        return None
+    return (f"the loss's gradient, passed on by {passed_by}: `grad.expand(...)` of "
+            "`output.sum()`, a view")
+
+
+def _view_made(backward_ops: BackwardOps, node: OpNode, formula: str, decider: Decider
+               ) -> str | None:
+    """The aliasing operator whose result a formula returns, or None (a fresh tensor, or
+    not known): its outer call, or the Tensor-making calls of the helper it names."""
+    assert node.derivative is not None
+    call = outer_call(formula)
+    if call is None:
+        return None
+    made = backward_ops.make_node(call, Reached.UPSTREAM, "", Location("", 0), "")
+    if made is not None and made.operator is not None:
+        return made.name if returns_alias(made.operator.schema) else None
+    views: list[str] = []
+    for inner in node.derivative.calls:
+        if call not in (inner.root, inner.helper):
+            continue
+        op = backward_ops.make_node(inner.operator.removeprefix("aten::"), Reached.UPSTREAM,
+                                    "", Location("", 0), "")
+        if op is None or op.operator is None or not _computes(op):
+            continue
+        if returns_alias(op.operator.schema):
+            if not inner.condition:  # made on every path (one under a condition may not be)
+                views.append(op.name)
+        elif not inner.condition or decider.decide(inner.condition).value is not False:
+            return None  # it may return a tensor it made
+    return views[0] if views else None
+
+
+_R_TO_C = re.compile(r"^handle_r_to_c\(\s*[\w.()]+\s*,\s*(.*)\)$")
+_MAYBE_MULTIPLY = re.compile(r"^maybe_multiply\(\s*(.*?)\s*,\s*(\w+)(?:\.conj\(\))?\s*\)$")
+
+
+def passes_grad(formula: str, keywords: tuple[str, ...] = ()) -> bool:
+    """Whether a formula returns the gradient its node received, unchanged for a real
+    tensor: `grad`, `handle_r_to_c(self.scalar_type(), grad)` (FunctionsManual.cpp: the
+    real part only of a complex gradient for a real input), `maybe_multiply(grad,
+    alpha.conj())` when the call passed no `alpha` (its default 1: `maybe_multiply` returns
+    `t` itself for a scalar that is one)."""
+    text = formula.strip()
+    for _ in range(4):
+        m = _R_TO_C.match(text)
+        if m:
+            text = m.group(1).strip()
+            continue
+        m = _MAYBE_MULTIPLY.match(text)
+        if m and m.group(2) not in keywords:
+            text = m.group(1).strip()
+            continue
+        break
+    return text == "grad"
+
+
+def input_name(schema: str, position: int) -> str:
+    """The schema parameter that a call's tensor argument `position` is: the Tensor
+    arguments in order, or the one `Tensor[]` list that takes every tensor (`cat`)."""
+    names = schema_tensors(schema)
+    if position < len(names):
+        return names[position]
+    inside = schema.split("(", 1)[1].rsplit(")", 2)[0] if "(" in schema else ""
+    lists = [part.strip().split("=")[0].split() for part in inside.split(",")]
+    lists = [w for w in lists if len(w) == 2 and w[0].startswith("Tensor") and "[]" in w[0]]
+    return lists[0][1] if len(lists) == 1 and not names else ""
 
 
 def _engine_op(state: _State, backward_ops: BackwardOps, backward: list[str], name: str,

@@ -560,7 +560,8 @@ def walk_model(ctx: WalkContext, model: str, *, layer: str | None = None,
     steps: list[FunctionalStep] = []
     if setting is not None:
         inputs, steps = read_layer_inputs(ctx.resolver, model, setting.input_shape,
-                                          setting.training, setting.grad, ctx.diagnostics)
+                                          setting.training, setting.grad,
+                                          setting.input_grad, ctx.diagnostics)
         specs = _evaluated_specs(ctx, specs, inputs)
     walks = [walk_layer(ctx, spec, setting, inputs.get(spec.path)) for spec in specs
              if layer in (None, spec.path)]
