@@ -254,6 +254,11 @@ def forward_inputs(evaluator: Evaluator, root: ModuleInstance,
     return (*shapes, *(shapes[-1],) * len(missing))
 
 
+class NotAModule(DocgenError):
+    """The model named evaluates to something that is no torch.nn.Module (a plain class):
+    the command that needs its layers stops (exit 2); a site build reports it and goes on."""
+
+
 def build_model(evaluator: Evaluator, model: str) -> ModuleInstance:
     """Evaluate the builder or class named `module:name` with its default arguments, or with
     the arguments written after it, evaluated in that module
@@ -285,8 +290,8 @@ def build_model(evaluator: Evaluator, model: str) -> ModuleInstance:
         raise DocgenError(f"{exc.location}: building {model} raises: {exc.message}") from exc
     if not isinstance(result, ModuleInstance):
         if not isinstance(result, Unknown):  # the user named something that is no Module
-            raise ConfigError(f"{module.path}: model {model!r} is not a torch.nn.Module: "
-                              f"{value_text(result)}")
+            raise NotAModule(f"{module.path}: model {model!r} is not a torch.nn.Module: "
+                             f"{value_text(result)}")
         raise DocgenError(f"{module.path}: model {model!r} did not evaluate to a "
                           f"torch.nn.Module: {result.describe()}")
     if result.call_site is None:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from docgen.classes.resolve import Resolver
 from docgen.core.errors import ConfigError, DocgenError, SourceError
 from docgen.core.records import Diagnostic, Location, Severity
-from docgen.models.reader import ForwardStep, read_model
+from docgen.models.reader import ForwardStep, NotAModule, read_model
 from docgen.models.steps import FUNCTION, INDEX
 from docgen.walk.engine import GradFlow, grad_values, read_grad_flows
 
@@ -81,11 +81,12 @@ def read_layer_inputs(resolver: Resolver, model: str, input_shape: tuple[int, ..
     """path -> LayerInput for every module of `model`, and the functional steps of the
     forwards; ({}, []) when it cannot be evaluated (the walk then keeps its literal reading
     of the model's `__init__`, and says so in `diagnostics`). A model that does not exist or
-    whose file does not parse is the caller's error: ConfigError / SourceError propagate."""
+    whose file does not parse, or that is no Module, is the caller's error: ConfigError /
+    SourceError / NotAModule propagate."""
     try:
         reading = read_model(resolver, model, tuple(input_shape), training=training,
                              grad=grad, input_grad=input_grad)
-    except (ConfigError, SourceError):
+    except (ConfigError, SourceError, NotAModule):
         raise
     except (DocgenError, RecursionError):
         try:  # a forward that cannot be read in this mode: the eval reading, as a summary
