@@ -588,7 +588,7 @@ def test_a_python_matmul_reaches_the_batched_arm_by_its_operands_ranks(
     assert "aten::bmm" in taken.backward
 
 
-MASKED = '''
+READ_BY_FACTORY = '''
 import torch
 import torch.nn as nn
 
@@ -614,7 +614,7 @@ def test_a_factory_or_a_comparison_reading_a_value_adds_no_gradient(
         tmp_path: Path, real_sources: SourceSet) -> None:
     (tmp_path / "masked").mkdir()
     (tmp_path / "masked" / "__init__.py").write_text("")
-    (tmp_path / "masked" / "net.py").write_text(MASKED)
+    (tmp_path / "masked" / "net.py").write_text(READ_BY_FACTORY)
     sources = SourceSet([open_source(SourceSpec("masked", str(tmp_path))),
                          *real_sources.trees])
     reading = read_model(Resolver(ModuleIndex(sources)), "masked.net:Masked", (4, 8),
