@@ -399,11 +399,19 @@ def test_search_puts_the_class_page_first(driver, base_url: str, artifacts: Path
     _open(driver, f"{base_url}/index.html")
     box = _wait(driver, ec.element_to_be_clickable((By.CSS_SELECTOR, "input.md-search__input")))
     box.click()
-    box.send_keys("Conv2d")
-    _wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, ".md-search-result__item a"))
-    first = driver.find_element(By.CSS_SELECTOR, ".md-search-result__item a")
-    href = first.get_attribute("href").split("?", 1)[0]
-    assert href.endswith("classes/torch.nn.modules.conv.Conv2d.html")
+    # names that begin longer class names (ReLU6, LinearCrossEntropyLoss, ModuleWrapper,
+    # Dropout3d) used to rank their own page below those
+    for name, page in (("Conv2d", "conv.Conv2d"), ("Linear", "linear.Linear"),
+                       ("ReLU", "activation.ReLU"), ("Module", "module.Module"),
+                       ("Dropout", "dropout.Dropout")):
+        box.clear()
+        box.send_keys(name)
+        _wait(driver, lambda d, name=name: d.find_elements(
+            By.CSS_SELECTOR, ".md-search-result__item a") and name.lower() in d.find_element(
+            By.CSS_SELECTOR, ".md-search-result__item a").get_attribute("href").lower())
+        first = driver.find_element(By.CSS_SELECTOR, ".md-search-result__item a")
+        href = first.get_attribute("href").split("?", 1)[0]
+        assert href.endswith(f"classes/torch.nn.modules.{page}.html"), (name, href)
     box.clear()
     box.send_keys("register_buffer")
     _wait(driver, lambda d: "matching" in d.find_element(

@@ -7,8 +7,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from mkdocs.plugins import event_priority
+
 from docgen.site import pagecache
 from docgen.site.fragments import inject, is_fragment
+from docgen.site.search import rank_class_pages
 
 
 def on_files(files: Any, *, config: Any) -> Any:
@@ -45,3 +48,9 @@ def on_post_page(output: str, *, page: Any, config: Any) -> str:
         return file.read_text(encoding="utf-8") if file.is_file() else None
 
     return inject(output, page.file.src_uri, read)
+
+
+@event_priority(50)  # before the search plugin writes its index (priority 0)
+def on_post_build(*, config: Any) -> None:
+    """Class pages first when their name is searched for (search.py)."""
+    rank_class_pages(config)

@@ -15,7 +15,7 @@ from mkdocs.config import config_options as opt
 from mkdocs.config.base import Config as MkConfig
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
-from mkdocs.plugins import BasePlugin
+from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import File, Files
 
 from docgen.classes.cache import AnalysisCache
@@ -25,6 +25,7 @@ from docgen.core.templating import shipped_templates
 from docgen.site.build import GeneratedDocs, generate_docs
 from docgen.site.fragments import inject, is_fragment
 from docgen.site.pages import SiteLayout
+from docgen.site.search import rank_class_pages
 from docgen.site.write import offline_theme
 from docgen.sources.locate import cache_dir
 
@@ -127,6 +128,11 @@ class DocgenPlugin(BasePlugin[DocgenPluginConfig]):
             return generated.files.get(path[len(prefix):]) if path.startswith(prefix) else None
 
         return inject(output, page.file.src_uri, read)
+
+    @event_priority(50)  # before the search plugin writes its index (priority 0)
+    def on_post_build(self, *, config: MkDocsConfig) -> None:
+        """Class pages first when their name is searched for (search.py)."""
+        rank_class_pages(config)
 
     def on_serve(self, server: Any, *, config: MkDocsConfig, builder: Any) -> Any:
         shipped = shipped_templates()
