@@ -28,6 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from docgen.walk.records import OpNode
+from docgen.walk.upstream import balanced
 
 _NAME = re.compile(r"(?<![\w.>:])([A-Za-z_]\w*)\b(?!\s*(?:\(|::|<[\w:, ]*>\s*::))")
 _CALLED = re.compile(r"([A-Za-z_]\w*)\s*\(")
@@ -247,13 +248,13 @@ def contiguity(text: str, frames: list[Frame], test: Callable[[str], bool | None
     of more than one element each is not (`batch_first ? _input.transpose(0, 1) : _input`
     with batch_first); (None, why) when a hop is not read."""
     text = text.strip()
-    while text.startswith("(") and text.endswith(")") and _balanced_inside(text[1:-1]):
+    while text.startswith("(") and text.endswith(")") and balanced(text[1:-1]):
         text = text[1:-1].strip()
     if not frames or depth > 24:
         return None, f"`{text}`: not followed further"
     frame = frames[0]
     found = _TERNARY.match(text)
-    if found and _balanced_inside(found.group(1)):
+    if found and balanced(found.group(1)):
         condition = _resolved_condition(found.group(1).strip(), frames)
         picked = test(condition) if condition is not None else None
         if picked is None:
@@ -308,12 +309,3 @@ def _resolved_condition(text: str, frames: list[Frame]) -> str | None:
             return None
         name = frame.args[index].strip()
     return None
-
-
-def _balanced_inside(text: str) -> bool:
-    depth = 0
-    for ch in text:
-        depth += {"(": 1, ")": -1}.get(ch, 0)
-        if depth < 0:
-            return False
-    return depth == 0

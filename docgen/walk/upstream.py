@@ -11,7 +11,7 @@ import functools
 import json
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
@@ -650,10 +650,9 @@ _STEPPED = re.compile(r"(?:\+\+|--)\s*(\w+)|(\w+)\s*(?:\+\+|--)")
 _DECLARED = re.compile(r"(\w+)\s*(?:=|\{|$)")
 
 
-def loop_around(clean: str, at: int) -> tuple[str, str, int] | None:
-    """The innermost `for` / `while` loop whose braced body holds offset `at`: (its header,
-    the names it changes per iteration, the offset of its `{`), or None. The names are the
-    loop variable, the names its header steps and the names its body assigns or steps."""
+def _enclosing_blocks(clean: str, at: int) -> Iterator[tuple[int, int]]:
+    """(offset of its `{`, offset where its header starts) of each braced block around
+    offset `at`, innermost first."""
     depth = 0
     for i in range(at - 1, -1, -1):
         if clean[i] == "}":
@@ -662,17 +661,24 @@ def loop_around(clean: str, at: int) -> tuple[str, str, int] | None:
             if depth:
                 depth -= 1
                 continue
-            start = max(clean.rfind(c, 0, i) for c in ";{}") + 1
-            header = " ".join(clean[start:i].split())
-            found = _LOOP_HEADER.match(header)
-            if found is None:
-                if re.search(r"\)\s*$", header) and not re.match(
-                        r"(?:if|else|switch|catch|do)\b", header):
-                    return None  # a function's body: no loop around it in this function
-                continue
-            close = closing_index(clean, i, "{", "}")
-            body = clean[i + 1:close] if close is not None else ""
-            return header, ", ".join(_loop_changes(found.group(1), body)), i
+            yield i, max(clean.rfind(c, 0, i) for c in ";{}") + 1
+
+
+def loop_around(clean: str, at: int) -> tuple[str, str, int] | None:
+    """The innermost `for` / `while` loop whose braced body holds offset `at`: (its header,
+    the names it changes per iteration, the offset of its `{`), or None. The names are the
+    loop variable, the names its header steps and the names its body assigns or steps."""
+    for i, start in _enclosing_blocks(clean, at):
+        header = " ".join(clean[start:i].split())
+        found = _LOOP_HEADER.match(header)
+        if found is None:
+            if re.search(r"\)\s*$", header) and not re.match(
+                    r"(?:if|else|switch|catch|do)\b", header):
+                return None  # a function's body: no loop around it in this function
+            continue
+        close = closing_index(clean, i, "{", "}")
+        body = clean[i + 1:close] if close is not None else ""
+        return header, ", ".join(_loop_changes(found.group(1), body)), i
     return None
 
 
@@ -752,28 +758,20 @@ def _short_callee(callee: str) -> str:
 def _enclosing_function(clean: str, at: int) -> tuple[int, int] | None:
     """(offset of `(` of the parameter list, offset of `{`) of the function body around
     `at`."""
-    depth = 0
-    for i in range(at - 1, -1, -1):
-        if clean[i] == "}":
-            depth += 1
-        elif clean[i] == "{":
-            if depth:
-                depth -= 1
-                continue
-            start = max(clean.rfind(c, 0, i) for c in ";{}") + 1
-            header = clean[start:i]
-            tail = re.search(r"\)\s*(?:const\s*)?(?:override\s*)?(?:noexcept\s*)?"
-                             r"(?:->\s*[\w:<>, ]+)?\s*$", header)
-            if tail is None or re.match(r"\s*(?:if|else|for|while|switch|catch|do)\b",
-                                        header) or re.search(r"\[[^\[\]]*\]\s*\(", header):
-                continue  # a block, or a lambda: its names are its function's
-            close = start + tail.start()
-            depth_p = 0
-            for j in range(close, start - 1, -1):
-                depth_p += {")": 1, "(": -1}.get(clean[j], 0)
-                if depth_p == 0:
-                    return j, i
-            return None
+    for i, start in _enclosing_blocks(clean, at):
+        header = clean[start:i]
+        tail = re.search(r"\)\s*(?:const\s*)?(?:override\s*)?(?:noexcept\s*)?"
+                         r"(?:->\s*[\w:<>, ]+)?\s*$", header)
+        if tail is None or re.match(r"\s*(?:if|else|for|while|switch|catch|do)\b",
+                                    header) or re.search(r"\[[^\[\]]*\]\s*\(", header):
+            continue  # a block, or a lambda: its names are its function's
+        close = start + tail.start()
+        depth = 0
+        for j in range(close, start - 1, -1):
+            depth += {")": 1, "(": -1}.get(clean[j], 0)
+            if depth == 0:
+                return j, i
+        return None
     return None
 
 
