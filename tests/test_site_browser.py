@@ -166,19 +166,21 @@ PWNED = {
 }
 
 
-@pytest.fixture(scope="module")
-def injected_url(tmp_path_factory) -> Iterator[str]:  # type: ignore[no-untyped-def]
+def _served_package_site(tmp_path_factory, name: str,  # type: ignore[no-untyped-def]
+                         files: dict[str, str]) -> Iterator[str]:
+    """A site built from package `name` (`files`, its module root `name.layers.Module`),
+    served on a free port while the caller holds it."""
     import textwrap
 
     _require_browser()
-    src = tmp_path_factory.mktemp("inj-src")
-    for rel, text in PWNED.items():
+    src = tmp_path_factory.mktemp(f"{name}-src")
+    for rel, text in files.items():
         (src / rel).parent.mkdir(parents=True, exist_ok=True)
         (src / rel).write_text(textwrap.dedent(text), encoding="utf-8")
-    project = tmp_path_factory.mktemp("inj-site")
+    project = tmp_path_factory.mktemp(f"{name}-site")
     result = build(BuildRequest(root=project, overrides={
-        "model": "", "packages": ["inj"], "sources": (SourceSpec("inj", str(src)),),
-        "module_root": "inj.layers.Module"}))
+        "model": "", "packages": [name], "sources": (SourceSpec(name, str(src)),),
+        "module_root": f"{name}.layers.Module"}))
     assert result.site_dir is not None
     handler = functools.partial(http.server.SimpleHTTPRequestHandler,
                                 directory=str(result.site_dir))
@@ -187,6 +189,11 @@ def injected_url(tmp_path_factory) -> Iterator[str]:  # type: ignore[no-untyped-
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def injected_url(tmp_path_factory) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    yield from _served_package_site(tmp_path_factory, "inj", PWNED)
 
 
 def test_injected_text_is_shown_and_never_runs(driver, injected_url: str,  # type: ignore[no-untyped-def]
@@ -541,25 +548,7 @@ MATHDOC = {
 
 @pytest.fixture(scope="module")
 def mathdoc_url(tmp_path_factory) -> Iterator[str]:  # type: ignore[no-untyped-def]
-    import textwrap
-
-    _require_browser()
-    src = tmp_path_factory.mktemp("mathdoc-src")
-    for rel, text in MATHDOC.items():
-        (src / rel).parent.mkdir(parents=True, exist_ok=True)
-        (src / rel).write_text(textwrap.dedent(text), encoding="utf-8")
-    project = tmp_path_factory.mktemp("mathdoc-site")
-    result = build(BuildRequest(root=project, overrides={
-        "model": "", "packages": ["mathdoc"], "sources": (SourceSpec("mathdoc", str(src)),),
-        "module_root": "mathdoc.layers.Module"}))
-    assert result.site_dir is not None
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler,
-                                directory=str(result.site_dir))
-    handler.log_message = lambda *a: None  # type: ignore[attr-defined]
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
+    yield from _served_package_site(tmp_path_factory, "mathdoc", MATHDOC)
 
 
 def test_math_in_summaries_arguments_and_wrapped_roles_is_drawn(  # type: ignore[no-untyped-def]
